@@ -1,0 +1,79 @@
+// `autodev doctor`: every external program the plan may use, found or missing, and what is used
+// instead; the sandboxes; whether the credentials' environment variables are set (never values).
+import { loadConfig } from '../config/load.js';
+import { createExec } from '../ports/exec.js';
+import { AUTO_ORDER, createSandbox } from '../ports/sandbox/index.js';
+import { ExitCode } from '../util/errors.js';
+import type { CliIo } from './index.js';
+
+interface ProgramCheck {
+  name: string;
+  command: string[];
+  purpose: string;
+  fallback: string;
+}
+
+const CHECKS: ProgramCheck[] = [
+  { name: 'git', command: ['git', '--version'], purpose: 'clone, branch, commit, push', fallback: 'none: git is required' },
+  { name: 'rg', command: ['rg', '--version'], purpose: 'code search', fallback: 'git grep' },
+  { name: 'gitleaks', command: ['gitleaks', 'version'], purpose: 'secrets scan', fallback: 'the built-in secrets scanner' },
+  { name: 'cargo', command: ['cargo', '--version'], purpose: 'Rust build and test', fallback: 'none: Rust projects cannot be verified' },
+  { name: 'cargo clippy', command: ['cargo', 'clippy', '--version'], purpose: 'Rust lint', fallback: 'none: the lint step of Rust projects fails' },
+  { name: 'npm', command: ['npm', '--version'], purpose: 'Node projects', fallback: 'none: Node projects cannot be verified' },
+  { name: 'docker', command: ['docker', '--version'], purpose: 'sandbox', fallback: 'the next sandbox (podman, then bwrap)' },
+  { name: 'podman', command: ['podman', '--version'], purpose: 'sandbox', fallback: 'the next sandbox (bwrap)' },
+  { name: 'bwrap', command: ['bwrap', '--version'], purpose: 'sandbox', fallback: 'none left: set sandbox = "none" to run unisolated' },
+];
+
+export async function doctorCommand(flags: { json?: boolean; config?: string }, io: CliIo): Promise<number> {
+  const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config });
+  const { config } = loaded;
+  const exec = createExec();
+  const programs = await Promise.all(
+    CHECKS.map(async (check) => {
+      const result = await exec.run(check.command, { inheritEnv: true, timeoutMs: 15_000 });
+      const found = result.exitCode === 0;
+      const version = found ? (result.stdout || result.stderr).split('\n')[0].trim() : null;
+      return { name: check.name, found, version, purpose: check.purpose, insteadWhenMissing: found ? null : check.fallback };
+    }),
+  );
+  const sandboxes = await Promise.all(
+    (['docker', 'podman', 'bwrap', 'none'] as const).map(async (kind) => {
+      const problem = await createSandbox(kind, { exec, image: config.sandbox_image }).check();
+      return { kind, usable: problem === null, problem };
+    }),
+  );
+  const auto = config.sandbox === 'auto' ? (sandboxes.find((s) => AUTO_ORDER.includes(s.kind) && s.usable)?.kind ?? null) : config.sandbox;
+  const credentials = [
+    { key: 'llm.api_key_env', variable: config.llm.api_key_env, set: Boolean(io.env[config.llm.api_key_env]) },
+    { key: 'git.github_token_env', variable: config.git.github_token_env, set: Boolean(io.env[config.git.github_token_env]) },
+  ];
+  const report = {
+    configFile: loaded.file,
+    enabled: config.enabled,
+    allowlist: config.allowlist_repos.length ? config.allowlist_repos : 'not set: every repository is allowed',
+    programs,
+    sandbox: { configured: config.sandbox, used: auto, kinds: sandboxes },
+    credentials,
+  };
+  if (flags.json) {
+    io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    return ExitCode.ok;
+  }
+  const lines: string[] = [];
+  lines.push(`config: ${loaded.file ?? '(none found)'}; ${config.enabled ? 'enabled' : 'DISABLED (enabled = false)'}`);
+  lines.push(`allowlist: ${typeof report.allowlist === 'string' ? report.allowlist : report.allowlist.join(', ')}`);
+  lines.push('');
+  lines.push('programs:');
+  for (const p of programs) {
+    lines.push(p.found ? `  ok       ${p.name.padEnd(13)} ${p.version}` : `  missing  ${p.name.padEnd(13)} ${p.purpose}; instead: ${p.insteadWhenMissing}`);
+  }
+  lines.push('');
+  lines.push(`sandbox: configured ${config.sandbox}, used ${auto ?? 'none usable'}`);
+  for (const s of sandboxes) lines.push(`  ${s.usable ? 'ok     ' : 'no     '}  ${s.kind.padEnd(7)} ${s.problem ?? ''}`.trimEnd());
+  lines.push('');
+  lines.push('credentials (environment variables named by config):');
+  for (const c of credentials) lines.push(`  ${c.set ? 'set    ' : 'not set'}  ${c.variable} (${c.key})`);
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return ExitCode.ok;
+}

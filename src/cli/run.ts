@@ -1,0 +1,88 @@
+// `autodev run`: flags → request → config → gates → plan (→ run). Prints results; sets no exit code
+// itself (returns it to main).
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { requestSchema } from '../config/request.js';
+import { checkGates } from '../plan/gates.js';
+import type { TaskRequest } from '../engine/types.js';
+import { ExitCode, UsageError } from '../util/errors.js';
+import type { CliIo } from './index.js';
+
+export interface RunFlags {
+  repo: string;
+  title: string;
+  description?: string;
+  descriptionFile?: string;
+  base?: string;
+  risk?: 'low' | 'medium' | 'high';
+  planOnly?: boolean;
+  json?: boolean;
+  config?: string;
+  sandbox?: 'docker' | 'podman' | 'bwrap' | 'none';
+  pr?: boolean;
+  keepWorkspace?: boolean;
+  events?: string;
+  metricsFile?: string;
+}
+
+export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
+  if (flags.description !== undefined && flags.descriptionFile !== undefined) {
+    throw new UsageError('--description and --description-file cannot be used together', 'give one of them');
+  }
+  if (flags.events !== undefined && flags.events !== 'jsonl') {
+    throw new UsageError(`--events ${flags.events}: unknown format`, 'the only format is jsonl');
+  }
+  const description = flags.descriptionFile !== undefined ? await readDescription(flags.descriptionFile, io) : (flags.description ?? '');
+  const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config, flags: { sandbox: flags.sandbox } });
+  for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
+  const parsed = requestSchema.safeParse({
+    repo: flags.repo,
+    title: flags.title,
+    description,
+    base: flags.base,
+    risk: flags.risk,
+    noPr: flags.pr === false,
+    keepWorkspace: Boolean(flags.keepWorkspace),
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new UsageError(`--${String(issue.path[0] ?? 'repo').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue.message}`);
+  }
+  const request: TaskRequest = { ...parsed.data, risk: parsed.data.risk ?? loaded.config.default_risk_tier };
+  // Local paths are resolved against the caller's directory once, so the plan and the clone agree.
+  if (isLocalPath(request.repo)) request.repo = path.resolve(io.cwd, request.repo);
+  checkGates(loaded.config, request.repo, io.cwd);
+
+  if (flags.planOnly) {
+    const { planOnly } = await import('../runner/plan-only.js');
+    const { task, plan } = await planOnly({ request, config: loaded.config, env: io.env });
+    if (flags.json) io.stdout.write(`${JSON.stringify({ task, plan }, null, 2)}\n`);
+    else {
+      const { formatPlan } = await import('./format-plan.js');
+      io.stdout.write(formatPlan(task, plan));
+    }
+    return ExitCode.ok;
+  }
+  const { runTaskCommand } = await import('./run-task.js');
+  return runTaskCommand({ request, loaded, flags, io });
+}
+
+export function isLocalPath(repo: string): boolean {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repo)) return false;
+  if (/^[\w.-]+@[\w.-]+:/.test(repo)) return false;
+  return true;
+}
+
+async function readDescription(file: string, io: CliIo): Promise<string> {
+  try {
+    if (file === '-') {
+      const chunks: Buffer[] = [];
+      for await (const chunk of io.stdin) chunks.push(Buffer.from(chunk as Buffer));
+      return Buffer.concat(chunks).toString('utf8');
+    }
+    return await readFile(path.resolve(io.cwd, file), 'utf8');
+  } catch (error) {
+    throw new UsageError(`--description-file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
+}

@@ -1,0 +1,153 @@
+// The configuration file's shape, its defaults and its documentation, in one place. Types are
+// inferred from the schemas; `autodev config --schema` prints the JSON Schema generated from them.
+import { z } from 'zod';
+
+const argv = z.array(z.string().min(1)).min(1);
+
+const toolchainCommands = z
+  .strictObject({
+    deps: argv.optional().describe('Fetch dependencies (runs with network, scrubbed environment).'),
+    build: argv.optional().describe('Build command (offline, in the sandbox).'),
+    test: argv.optional().describe('Test command (offline, in the sandbox).'),
+    lint: argv.optional().describe('Lint command (offline, in the sandbox).'),
+  })
+  .describe('Overrides for one toolchain\'s commands, each an argv array.');
+
+export const llmSchema = z
+  .strictObject({
+    provider: z
+      .enum(['openai', 'azure', 'ollama', 'vllm', 'llamacpp', 'openai-compatible'])
+      .default('openai')
+      .describe('Which OpenAI-compatible service answers; all are reached through the OpenAI wire format.'),
+    model: z.string().min(1).default('gpt-4o').describe('Model name sent with every request.'),
+    api_key_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+      .default('OPENAI_API_KEY')
+      .describe('Name of the environment variable holding the API key (the key itself never goes in a file).'),
+    api_url: z
+      .url()
+      .default('https://api.openai.com/v1')
+      .describe('Base URL of the API; a URL ending in /chat/completions is accepted and trimmed.'),
+    max_tokens: z.int().positive().default(4096).describe('Maximum completion tokens per request.'),
+    temperature: z.number().min(0).max(2).default(0.2).describe('Sampling temperature.'),
+    context_tokens: z.int().positive().default(8000).describe('Token budget for the code shown to the model.'),
+    max_total_tokens: z
+      .int()
+      .positive()
+      .default(200000)
+      .describe('Stop the task when all its LLM calls together (retries included) reach this many tokens.'),
+    request_timeout_secs: z.int().positive().default(120).describe('Timeout of one LLM request.'),
+    prompt_price_per_1k: z.number().nonnegative().optional().describe('USD per 1000 prompt tokens, to report cost.'),
+    completion_price_per_1k: z.number().nonnegative().optional().describe('USD per 1000 completion tokens.'),
+    max_cost_usd: z.number().positive().optional().describe('Stop the task when its cost reaches this (needs prices).'),
+  })
+  .describe('The language model.');
+
+export const gitSchema = z
+  .strictObject({
+    github_token_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+      .default('GITHUB_TOKEN')
+      .describe('Name of the environment variable holding the GitHub token.'),
+    git_author_name: z.string().min(1).default('autodev[bot]').describe('Author and committer name of the bot\'s commits.'),
+    git_author_email: z
+      .email()
+      .default('autodev-bot@users.noreply.github.com')
+      .describe('Author and committer e-mail of the bot\'s commits.'),
+    github_api_url: z
+      .url()
+      .default('https://api.github.com')
+      .describe('GitHub API base URL (GitHub Enterprise: https://HOST/api/v3).'),
+    branch_prefix: z.string().min(1).default('autodev/').describe('Prefix of the branches the tool creates.'),
+    clone_depth: z.int().positive().default(1).describe('Depth of the shallow clone.'),
+  })
+  .describe('Git and the forge.');
+
+export const policySchema = z
+  .strictObject({
+    allow_dependency_source_change: z
+      .boolean()
+      .default(false)
+      .describe('Allow a change to switch a dependency to another source (git, path, registry).'),
+    protected_paths: z
+      .array(z.string())
+      .default(['.github/workflows/**'])
+      .describe('Glob patterns of paths a patch may not touch.'),
+  })
+  .describe('Local policy rules.');
+
+export const metricsSchema = z
+  .strictObject({
+    textfile: z.string().default('').describe('Write metrics to this file (node_exporter textfile format) after each run.'),
+    pushgateway_url: z.string().default('').describe('Push metrics to this Prometheus Pushgateway after each run.'),
+  })
+  .describe('Prometheus metrics.');
+
+export const autodevSchema = z
+  .strictObject({
+    enabled: z.boolean().default(true).describe('false refuses every run (a global off switch).'),
+    provider: z.enum(['github']).default('github').describe('Forge where pull requests are opened.'),
+    max_parallel_tasks: z.int().positive().max(64).default(2).describe('Tasks `serve` runs at once; the rest wait.'),
+    max_step_retries: z
+      .int()
+      .nonnegative()
+      .max(10)
+      .default(3)
+      .describe('Retries, with exponential backoff, of a step that failed transiently (network, 429/5xx).'),
+    max_repair_attempts: z
+      .int()
+      .nonnegative()
+      .max(10)
+      .default(2)
+      .describe('Rounds in which a failed apply/build/test/lint goes back to the model.'),
+    default_risk_tier: z.enum(['low', 'medium', 'high']).default('medium').describe('Risk tier when --risk is not given.'),
+    sandbox: z
+      .enum(['auto', 'docker', 'podman', 'bwrap', 'none'])
+      .default('auto')
+      .describe('Where project code runs: auto picks docker, podman, then bwrap; none must be chosen explicitly.'),
+    sandbox_image: z
+      .string()
+      .min(1)
+      .default('rust:1-slim')
+      .describe('Container image for the docker and podman sandboxes.'),
+    runner_timeout_secs: z.int().positive().default(900).describe('Timeout of each build, test and lint command.'),
+    opa_url: z.string().default('').describe('Open Policy Agent server; empty uses the local rules.'),
+    policy_package: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'a dotted Rego package name')
+      .default('autodev.policy')
+      .describe('Rego package queried at POST /v1/data/<package>.'),
+    allowlist_repos: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Repository patterns (globs on owner/name, URL or path) the tool may touch; empty allows all.'),
+    llm: llmSchema.default(llmSchema.parse({})),
+    git: gitSchema.default(gitSchema.parse({})),
+    policy: policySchema.default(policySchema.parse({})),
+    metrics: metricsSchema.default(metricsSchema.parse({})),
+    toolchains: z
+      .strictObject({ rust: toolchainCommands.optional(), node: toolchainCommands.optional() })
+      .default({})
+      .describe('Per-toolchain command overrides.'),
+  })
+  .describe('autodev settings.');
+
+export const fileSchema = z
+  .strictObject({ autodev: autodevSchema.default(autodevSchema.parse({})) })
+  .describe('autodev configuration file (autodev.config.toml).');
+
+export type Config = z.infer<typeof autodevSchema>;
+export type LlmConfig = z.infer<typeof llmSchema>;
+export type GitConfig = z.infer<typeof gitSchema>;
+
+export function defaultConfig(): Config {
+  return autodevSchema.parse({});
+}
+
+/** The JSON Schema of the configuration file, for editors (Taplo / Even Better TOML). */
+export function configJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(fileSchema, { io: 'input', target: 'draft-7' }) as Record<string, unknown>;
+  return { ...schema, title: 'autodev configuration', $id: 'https://autodev.dev/schema/config.json' };
+}

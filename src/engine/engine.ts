@@ -1,0 +1,224 @@
+// Walks a Plan: lifecycle, retries with backoff, the baseline pass, the repair loop and
+// cancellation. It knows no tool by name: tools come from the registry, and everything the
+// engine needs to know about a step is in the plan (retries, baseline, repairable, timeout).
+import type { Plan, PlanStep } from '../plan/types.js';
+import { TransientError } from '../ports/types.js';
+import { AutodevError } from '../util/errors.js';
+import type { EngineEvent, RunMode, StepResult, StepStatus, TaskRequest, TaskStatus, Tool } from './types.js';
+
+export interface StepRecord {
+  id: string;
+  tool: string;
+  mode: RunMode;
+  round: number;
+  status: StepStatus | 'cancelled';
+  attempts: number;
+  durationMs: number;
+  summary: string;
+  data?: Record<string, unknown>;
+}
+
+export interface EngineOutcome {
+  status: TaskStatus;
+  /** Why the task ended as it did (the failing step's summary, the denial, the cancellation). */
+  reason: string | null;
+  failedStep: string | null;
+  /** An AutodevError that ended the task, so the CLI can use its exit code. */
+  error: AutodevError | null;
+  rounds: number;
+  steps: StepRecord[];
+}
+
+export interface EngineOptions<Ports, State> {
+  taskId: string;
+  request: TaskRequest;
+  plan: Plan;
+  tools: ReadonlyMap<string, Tool<Ports, State>>;
+  ports: Ports;
+  state: State;
+  signal: AbortSignal;
+  emit: (event: EngineEvent) => void;
+  /** First retry delay; doubles each attempt. */
+  backoffMs?: number;
+  sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Skip the steps before this one (resume), treating them as done. */
+  startAt?: string;
+}
+
+export async function runPlan<Ports, State>(options: EngineOptions<Ports, State>): Promise<EngineOutcome> {
+  const { plan, signal, taskId } = options;
+  const emit = options.emit;
+  const records: StepRecord[] = [];
+  let status: TaskStatus = 'executing';
+  const setStatus = (next: TaskStatus, reason?: string): void => {
+    status = next;
+    emit({ type: 'task.status', taskId, status: next, at: new Date().toISOString(), ...(reason ? { reason } : {}) });
+  };
+  const end = (final: TaskStatus, reason: string | null, failedStep: string | null, error: AutodevError | null = null, rounds = 0): EngineOutcome => {
+    setStatus(final, reason ?? undefined);
+    return { status: final, reason, failedStep, error, rounds, steps: records };
+  };
+
+  for (const step of plan.steps) {
+    if (!options.tools.has(step.tool)) throw new Error(`no tool registered for "${step.tool}" (step ${step.id})`);
+  }
+  setStatus('executing');
+
+  const loopStart = plan.repair ? plan.steps.findIndex((s) => s.id === plan.repair!.from) : -1;
+  let index = options.startAt ? Math.max(0, plan.steps.findIndex((s) => s.id === options.startAt)) : 0;
+  let round = 0;
+  let feedback: string | null = null;
+  let baselineDone = index > loopStart && loopStart >= 0;
+
+  while (index < plan.steps.length) {
+    const step = plan.steps[index];
+    if (index === loopStart && !baselineDone) {
+      baselineDone = true;
+      for (const baselineStep of plan.steps.filter((s) => s.baseline)) {
+        const { record } = await runStep(options, baselineStep, 'baseline', 0, null);
+        records.push(record);
+        if (record.status === 'cancelled') return end('cancelled', 'cancelled', baselineStep.id, null, round);
+      }
+    }
+    const { record, result }: StepOutcome = await runStep(options, step, 'change', round, feedback);
+    records.push(record);
+    if (record.status === 'cancelled') return end('cancelled', 'cancelled', step.id, null, round);
+    if (record.status === 'denied') return end('denied', record.summary, step.id, result.error ?? null, round);
+    if (record.status === 'failed') {
+      if (step.repairable && plan.repair && loopStart >= 0 && round < plan.repair.budget) {
+        round += 1;
+        const distilled: string = result.feedback ?? record.summary;
+        feedback = distilled;
+        emit({ type: 'repair.round', taskId, round, budget: plan.repair.budget, failedStep: step.id, feedback: distilled });
+        index = loopStart;
+        continue;
+      }
+      const exhausted = step.repairable && plan.repair && round >= plan.repair.budget && plan.repair.budget > 0;
+      const reason = exhausted ? `${record.summary} (after ${round} repair round${round === 1 ? '' : 's'})` : record.summary;
+      return end('failed', reason, step.id, result.error ?? null, round);
+    }
+    if (result.advance && result.advance !== status) setStatus(result.advance);
+    index += 1;
+  }
+  const final: TaskStatus = status === 'executing' ? 'verified' : status;
+  return end(final, null, null, null, round);
+}
+
+interface StepOutcome {
+  record: StepRecord;
+  result: StepResult & { error?: AutodevError };
+}
+
+async function runStep<Ports, State>(
+  options: EngineOptions<Ports, State>,
+  step: PlanStep,
+  mode: RunMode,
+  round: number,
+  feedback: string | null,
+): Promise<StepOutcome> {
+  const { taskId, signal } = options;
+  const tool = options.tools.get(step.tool)!;
+  const sleep = options.sleep ?? abortableSleep;
+  const backoff = options.backoffMs ?? 1000;
+  const started = Date.now();
+  const maxAttempts = 1 + Math.max(0, step.retries);
+  let attempt = 0;
+  let last: StepResult & { error?: AutodevError } = { status: 'failed', summary: 'not run' };
+  const cancelled = (): { record: StepRecord; result: StepResult } => ({
+    record: cancelledRecord(step, mode, round, attempt, started),
+    result: { status: 'failed', summary: 'cancelled' },
+  });
+
+  while (attempt < maxAttempts) {
+    attempt += 1;
+    if (signal.aborted) return cancelled();
+    options.emit({ type: 'step.started', taskId, stepId: step.id, tool: step.tool, title: step.title, attempt, round, mode, at: new Date().toISOString() });
+    const stepSignal = AbortSignal.any([signal, AbortSignal.timeout(step.timeoutSecs * 1000)]);
+    let retryAfter: number | null = null;
+    try {
+      last = await tool.run({
+        taskId,
+        request: options.request,
+        plan: options.plan,
+        step,
+        mode,
+        attempt,
+        round,
+        feedback,
+        signal: stepSignal,
+        emit: (event) => options.emit({ ...event, taskId } as EngineEvent),
+        ports: options.ports,
+        state: options.state,
+      });
+    } catch (error) {
+      if (signal.aborted) return cancelled();
+      if (error instanceof TransientError) {
+        last = { status: 'failed', summary: error.message, transient: true };
+        retryAfter = error.retryAfterMs;
+      } else if (error instanceof AutodevError) {
+        last = { status: error.exitCode === 3 ? 'denied' : 'failed', summary: error.message, error };
+      } else if (stepSignal.aborted) {
+        last = { status: 'failed', summary: `${step.id} timed out after ${step.timeoutSecs}s` };
+      } else {
+        throw error;
+      }
+    }
+    if (signal.aborted) return cancelled();
+    const finishedAt = new Date().toISOString();
+    options.emit({
+      type: 'step.finished',
+      taskId,
+      stepId: step.id,
+      tool: step.tool,
+      status: last.status,
+      summary: last.summary,
+      attempt,
+      round,
+      mode,
+      durationMs: Date.now() - started,
+      at: finishedAt,
+    });
+    if (last.status === 'failed' && last.transient && attempt < maxAttempts) {
+      const delayMs = Math.max(retryAfter ?? 0, backoff * 2 ** (attempt - 1));
+      options.emit({ type: 'step.retry', taskId, stepId: step.id, attempt: attempt + 1, delayMs, reason: last.summary });
+      try {
+        await sleep(delayMs, signal);
+      } catch {
+        return cancelled();
+      }
+      continue;
+    }
+    break;
+  }
+  const record: StepRecord = {
+    id: step.id,
+    tool: step.tool,
+    mode,
+    round,
+    status: last.status,
+    attempts: attempt,
+    durationMs: Date.now() - started,
+    summary: last.summary,
+    ...(last.data ? { data: last.data } : {}),
+  };
+  return { record, result: last };
+}
+
+function cancelledRecord(step: PlanStep, mode: RunMode, round: number, attempts: number, started: number): StepRecord {
+  return { id: step.id, tool: step.tool, mode, round, status: 'cancelled', attempts, durationMs: Date.now() - started, summary: 'cancelled' };
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new Error('aborted'));
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new Error('aborted'));
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

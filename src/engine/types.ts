@@ -1,0 +1,99 @@
+import type { Plan, PlanStep, RiskTier } from '../plan/types.js';
+
+export type TaskStatus =
+  | 'pending'
+  | 'planning'
+  | 'executing'
+  | 'verified'
+  | 'pr_created'
+  | 'merged'
+  | 'failed'
+  | 'cancelled'
+  | 'denied';
+
+export type StepStatus = 'ok' | 'failed' | 'denied' | 'skipped';
+
+/** What a tool returns. A failed build is a result, not an exception. */
+export interface StepResult {
+  status: StepStatus;
+  /** One line for the progress view and the summary. */
+  summary: string;
+  /** For a repairable failure: the distilled failure the model is shown in the next round. */
+  feedback?: string;
+  /** Transient failures (network, 429/5xx) are retried with backoff by the engine. */
+  transient?: boolean;
+  /** Structured evidence (diagnostics, failing tests, findings) for the result and the PR body. */
+  data?: Record<string, unknown>;
+  /** The task's lifecycle moves on after this step (policy passed → verified, PR opened → pr_created). */
+  advance?: TaskStatus;
+}
+
+export interface TaskRequest {
+  repo: string;
+  title: string;
+  description: string;
+  base?: string;
+  risk: RiskTier;
+  noPr: boolean;
+  keepWorkspace: boolean;
+  issue?: { owner: string; repo: string; number: number };
+}
+
+export type EngineEvent =
+  | { type: 'task.status'; taskId: string; status: TaskStatus; at: string; reason?: string }
+  | { type: 'step.started'; taskId: string; stepId: string; tool: string; title: string; attempt: number; round: number; mode: RunMode; at: string }
+  | { type: 'step.output'; taskId: string; stepId: string; stream: 'stdout' | 'stderr'; line: string }
+  | {
+      type: 'step.finished';
+      taskId: string;
+      stepId: string;
+      tool: string;
+      status: StepStatus;
+      summary: string;
+      attempt: number;
+      round: number;
+      mode: RunMode;
+      durationMs: number;
+      at: string;
+    }
+  | { type: 'step.retry'; taskId: string; stepId: string; attempt: number; delayMs: number; reason: string }
+  | { type: 'repair.round'; taskId: string; round: number; budget: number; failedStep: string; feedback: string }
+  | { type: 'llm.usage'; taskId: string; promptTokens: number; completionTokens: number; costUsd: number | null }
+  | { type: 'log'; taskId: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
+
+export type RunMode = 'baseline' | 'change';
+
+export type Emit = (event: DistributiveOmit<EngineEvent, 'taskId'>) => void;
+type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  costUsd: number | null;
+  calls: number;
+}
+
+export interface StepContext<Ports = unknown, State = unknown> {
+  taskId: string;
+  request: TaskRequest;
+  plan: Plan;
+  step: PlanStep;
+  /** Which run of the step: baseline (untouched base) or the change. */
+  mode: RunMode;
+  attempt: number;
+  /** 0 for the first generation, 1.. for repair rounds. */
+  round: number;
+  /** The distilled failure of the previous round, for codegen. */
+  feedback: string | null;
+  signal: AbortSignal;
+  emit: Emit;
+  ports: Ports;
+  /** The task's blackboard: steps leave what later steps need. */
+  state: State;
+}
+
+export interface Tool<Ports = unknown, State = unknown> {
+  name: string;
+  run(ctx: StepContext<Ports, State>): Promise<StepResult>;
+}

@@ -1,0 +1,133 @@
+// (request, config, repo facts, host facts) → Plan. Pure: no I/O, so `--plan-only` shows exactly
+// what `run` will do and tests can assert on it.
+import { createHash } from 'node:crypto';
+import type { Config } from '../config/schema.js';
+import type { TaskRequest } from '../engine/types.js';
+import type { HostFacts, RepoFacts } from './facts.js';
+import { resolveToolchain, type ToolchainCommand } from './toolchains.js';
+import type { Plan, PlanStep, SandboxKind, ToolName } from './types.js';
+
+export interface PlanInput {
+  request: TaskRequest;
+  config: Config;
+  repo: RepoFacts;
+  host: HostFacts;
+}
+
+export function buildPlan({ request, config, repo, host }: PlanInput): Plan {
+  const notes: string[] = [];
+  const sandbox = resolveSandbox(config, host, notes);
+  const toolchain = resolveToolchain(repo, host, config);
+  const base = request.base ?? repo.branch;
+  const branch = branchName(config.git.branch_prefix, request);
+  const retries = config.max_step_retries;
+  const timeout = config.runner_timeout_secs;
+  const steps: PlanStep[] = [];
+
+  const add = (tool: ToolName, title: string, extra: Partial<PlanStep> = {}): void => {
+    steps.push({ id: tool, tool, title, sandbox: null, network: false, timeoutSecs: 120, retries: 0, inputs: {}, ...extra });
+  };
+  const sandboxed = (tool: ToolName, title: string, command: ToolchainCommand, extra: Partial<PlanStep> = {}): void => {
+    add(tool, title, {
+      command: command.argv,
+      sandbox,
+      timeoutSecs: timeout,
+      inputs: { format: command.format, toolchain: toolchain?.id },
+      ...extra,
+    });
+  };
+
+  add('clone', `Shallow clone of ${base ?? 'the default branch'}`, {
+    retries,
+    timeoutSecs: 300,
+    inputs: { source: request.repo, base, depth: config.git.clone_depth },
+  });
+  if (toolchain?.deps) {
+    sandboxed('deps', 'Fetch dependencies (network on, scrubbed environment)', toolchain.deps, { network: true, retries });
+  }
+  add('search', 'Select the code the model is shown', {
+    timeoutSecs: 60,
+    inputs: { budgetTokens: config.llm.context_tokens, model: config.llm.model, engine: host.programs.rg ? 'rg' : 'git-grep' },
+  });
+  add('codegen', `Ask ${config.llm.model} for a patch`, {
+    retries,
+    timeoutSecs: config.llm.request_timeout_secs,
+    inputs: {
+      model: config.llm.model,
+      apiUrl: config.llm.api_url,
+      maxTokens: config.llm.max_tokens,
+      temperature: config.llm.temperature,
+      maxTotalTokens: config.llm.max_total_tokens,
+    },
+  });
+  add('apply', `Apply the patch on branch ${branch}`, { repairable: true, timeoutSecs: 60, inputs: { branch } });
+  if (toolchain?.build) sandboxed('build', 'Build', toolchain.build, { baseline: true, repairable: true });
+  if (toolchain) sandboxed('test', 'Test', toolchain.test, { baseline: true, repairable: true });
+  if (toolchain?.lint) sandboxed('lint', 'Lint', toolchain.lint, { baseline: true, repairable: true });
+  add('secrets', 'Scan the change for secrets', {
+    timeoutSecs: 120,
+    inputs: { engine: host.programs.gitleaks ? 'gitleaks' : 'builtin' },
+  });
+  add('policy', 'Check policy', {
+    retries: config.opa_url ? retries : 0,
+    timeoutSecs: 30,
+    inputs: config.opa_url
+      ? { engine: 'opa', url: config.opa_url, package: config.policy_package }
+      : { engine: 'local', risk: request.risk },
+  });
+  if (!request.noPr) {
+    add('pr', 'Push the branch and open a pull request', {
+      retries,
+      timeoutSecs: 120,
+      inputs: { branch, base, provider: config.provider, risk: request.risk },
+    });
+  } else {
+    notes.push(`--no-pr: the branch ${branch} is pushed to the repository; no pull request is opened.`);
+  }
+
+  if (!toolchain) notes.push('No known toolchain (Cargo.toml, package.json): nothing can be built or tested, so the change cannot be verified.');
+  else notes.push(...toolchain.notes);
+  const firstRepairable = steps.find((s) => s.repairable);
+  return {
+    toolchain: toolchain?.id ?? null,
+    toolchainReason: toolchain?.reason ?? 'no Cargo.toml or package.json at the top of the repository',
+    base,
+    branch,
+    sandbox,
+    repair: firstRepairable ? { from: 'codegen', budget: config.max_repair_attempts } : null,
+    steps,
+    notes,
+  };
+}
+
+function resolveSandbox(config: Config, host: HostFacts, notes: string[]): SandboxKind {
+  if (config.sandbox !== 'auto') {
+    if (config.sandbox === 'none') notes.push('sandbox = "none": project code runs directly on this machine, without isolation.');
+    return config.sandbox;
+  }
+  if (host.autoSandbox) return host.autoSandbox;
+  notes.push('No sandbox is usable (docker, podman, bwrap): install bubblewrap, or set sandbox = "none" to run unisolated.');
+  return 'bwrap';
+}
+
+/** A stable key for "the same task": same repo, title and description → same branch and PR. */
+export function taskKey(request: Pick<TaskRequest, 'repo' | 'title' | 'description'>): string {
+  const repo = request.repo.replace(/\.git$/, '').replace(/\/+$/, '');
+  return createHash('sha256').update(`${repo}\n${request.title.trim()}\n${request.description.trim()}`).digest('hex').slice(0, 8);
+}
+
+export function branchName(prefix: string, request: Pick<TaskRequest, 'repo' | 'title' | 'description'>): string {
+  return `${prefix}${slugify(request.title)}-${taskKey(request)}`;
+}
+
+export function slugify(text: string): string {
+  const slug = text
+    .normalize('NFKD')
+    .replace(/[\u0300-\u036f]/g, '')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return slug || 'task';
+}

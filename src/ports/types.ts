@@ -1,0 +1,203 @@
+// Every side effect the steps need, as small interfaces. Real implementations live beside this
+// file (one module per library); tests of a single step may pass fakes.
+
+import type { SandboxKind } from '../plan/types.js';
+
+// ---------- processes ----------
+export interface ExecOptions {
+  cwd?: string;
+  /** The complete environment of the child (nothing is inherited unless given here). */
+  env?: Record<string, string>;
+  /** Inherit process.env and overlay `env` (only for trusted tools such as git, never project code). */
+  inheritEnv?: boolean;
+  input?: string;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Bytes kept of stdout and of stderr each; the rest is dropped and `truncated` set. */
+  maxOutputBytes?: number;
+  onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+}
+
+/** A finished command is data; the wrapper never throws for a non-zero exit. */
+export interface ExecResult {
+  command: string[];
+  exitCode: number | null;
+  signal: string | null;
+  stdout: string;
+  stderr: string;
+  timedOut: boolean;
+  cancelled: boolean;
+  truncated: boolean;
+  durationMs: number;
+  /** Set when the program could not be started at all (ENOENT, EACCES). */
+  spawnError?: string;
+}
+
+export interface Exec {
+  run(command: string[], options?: ExecOptions): Promise<ExecResult>;
+  /** Absolute path of a program on PATH, or null. */
+  which(program: string): Promise<string | null>;
+}
+
+// ---------- sandbox ----------
+export interface Mount {
+  host: string;
+  target: string;
+  writable: boolean;
+}
+
+export interface SandboxSpec {
+  /** Host directory of the repository checkout; writable inside the sandbox. */
+  workspace: string;
+  /** Working directory inside the sandbox (default: the workspace's target). */
+  cwd?: string;
+  command: string[];
+  /** The scrubbed environment the command sees (PATH, HOME, CARGO_HOME, ...). No secrets. */
+  env: Record<string, string>;
+  network: boolean;
+  mounts?: Mount[];
+  timeoutMs: number;
+  signal?: AbortSignal;
+  maxOutputBytes?: number;
+  onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+}
+
+export interface Sandbox {
+  kind: SandboxKind;
+  /** The argv that would run `spec` (data, so it can be shown and tested). */
+  argv(spec: SandboxSpec): string[];
+  run(spec: SandboxSpec): Promise<ExecResult>;
+  /** Null when usable; otherwise one line saying what is missing and what to do. */
+  check(): Promise<string | null>;
+}
+
+// ---------- git ----------
+export interface CloneOptions {
+  /** URL or local path. */
+  source: string;
+  dest: string;
+  branch?: string | null;
+  depth?: number;
+  /** Given to git through the environment (never argv, never the stored remote URL). */
+  token?: string | null;
+  signal?: AbortSignal;
+}
+
+export interface GitIdentity {
+  name: string;
+  email: string;
+}
+
+export interface ApplyCheck {
+  ok: boolean;
+  error: string;
+}
+
+export interface Git {
+  clone(options: CloneOptions): Promise<{ branch: string; commit: string }>;
+  /** The remote's default branch (HEAD symref) without cloning. */
+  defaultBranch(source: string, token?: string | null): Promise<string>;
+  headCommit(dir: string): Promise<string>;
+  /** Discard every change in the working tree and index (back to HEAD). */
+  resetHard(dir: string): Promise<void>;
+  /** `git apply` (optionally --check) of a patch text. */
+  apply(dir: string, patch: string, options?: { check?: boolean }): Promise<ApplyCheck>;
+  diff(dir: string, options?: { cached?: boolean; base?: string }): Promise<string>;
+  changedFiles(dir: string, base?: string): Promise<string[]>;
+  createBranch(dir: string, branch: string): Promise<void>;
+  commitAll(dir: string, message: string, identity: GitIdentity): Promise<string>;
+  /** Push `branch` to the clone's origin (force-with-lease on the same name for re-runs). */
+  push(dir: string, branch: string, options?: { token?: string | null; force?: boolean; signal?: AbortSignal }): Promise<void>;
+  remoteUrl(dir: string): Promise<string | null>;
+  /** File paths tracked at HEAD. */
+  listFiles(dir: string): Promise<string[]>;
+  /** Recent commits' changed files, for co-change ranking (empty on a shallow clone). */
+  history(dir: string, maxCommits: number): Promise<string[][]>;
+}
+
+// ---------- LLM ----------
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface ChatRequest {
+  messages: ChatMessage[];
+  model: string;
+  temperature: number;
+  maxTokens: number;
+  signal?: AbortSignal;
+}
+
+export interface ChatReply {
+  content: string;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/** Thrown by the LLM/forge/OPA ports for failures worth retrying (network, 429, 5xx). */
+export class TransientError extends Error {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number | null = null,
+  ) {
+    super(message);
+    this.name = 'TransientError';
+  }
+}
+
+export interface Llm {
+  chat(request: ChatRequest): Promise<ChatReply>;
+}
+
+// ---------- forge ----------
+export interface PullRequestSpec {
+  owner: string;
+  repo: string;
+  head: string;
+  base: string;
+  title: string;
+  body: string;
+  draft: boolean;
+  labels: string[];
+}
+
+export interface PullRequestInfo {
+  number: number;
+  url: string;
+  draft: boolean;
+  state: 'open' | 'closed' | 'merged';
+  updated: boolean;
+}
+
+export interface Forge {
+  /** Opens a PR, or updates the open one for the same head branch. */
+  upsertPullRequest(spec: PullRequestSpec): Promise<PullRequestInfo>;
+  getPullRequest(owner: string, repo: string, number: number): Promise<PullRequestInfo & { mergeCommit: string | null }>;
+  getIssue(owner: string, repo: string, number: number): Promise<{ title: string; body: string }>;
+}
+
+// ---------- policy ----------
+export interface OpaDecision {
+  allow: boolean;
+  reasons: { code: string; message: string }[];
+  review: boolean;
+}
+
+export interface Opa {
+  evaluate(input: unknown, signal?: AbortSignal): Promise<OpaDecision>;
+}
+
+// ---------- search ----------
+export interface SearchHit {
+  path: string;
+  line: number;
+  text: string;
+  term: string;
+}
+
+export interface Searcher {
+  /** Which engine answered: ripgrep, or git grep when rg is missing. */
+  readonly engine: 'rg' | 'git-grep';
+  search(dir: string, terms: string[], options?: { maxHitsPerTerm?: number; signal?: AbortSignal }): Promise<SearchHit[]>;
+}
