@@ -1,0 +1,401 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createGit } from '../../src/ports/git.js';
+import { cleanup, fixtureGitEnv, git, makeBareRemote, makeRepo, makeTempDir, snapshotTree } from '../support/fixture-repo.js';
+
+const TOKEN = 'ghp_FAKEtoken0123456789abcdefABCDEF0123';
+const ENCODED = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');
+const BOT = { name: 'autodev-bot', email: 'bot@autodev.test' };
+
+afterEach(cleanup);
+
+async function threeCommitRepo(): Promise<string> {
+  return makeRepo(
+    { 'README.md': '# demo\n', 'src/lib.rs': 'pub fn one() -> u32 { 1 }\n' },
+    {
+      commits: [
+        { message: 'two', files: { 'src/lib.rs': 'pub fn one() -> u32 { 1 }\npub fn two() -> u32 { 2 }\n' } },
+        { message: 'three', files: { 'src/main.rs': 'fn main() {}\n', 'README.md': '# demo\n\nmore\n' } },
+      ],
+    },
+  );
+}
+
+async function dest(): Promise<string> {
+  return join(await makeTempDir('autodev-clone-'), 'checkout');
+}
+
+/** Every process command line on the machine holding `needle` (what `ps` would show). */
+async function cmdlinesContaining(needle: string): Promise<string[]> {
+  const hits: string[] = [];
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (cmdline.includes(needle)) hits.push(cmdline.split('\0').join(' '));
+  }
+  return hits;
+}
+
+interface GitHttpServer {
+  url: string;
+  authorizations: (string | undefined)[];
+  /** Command lines of live processes that held the token while git was talking to the server. */
+  tokenInArgv: string[];
+  /** Command lines of live git processes naming this server (proves the scan saw git running). */
+  gitProcesses: string[];
+  close(): Promise<void>;
+}
+
+/** Smart-HTTP git server (git http-backend behind node:http) that demands the token as Basic auth. */
+async function startGitHttpServer(projectRoot: string): Promise<GitHttpServer> {
+  const state = { authorizations: [] as (string | undefined)[], tokenInArgv: [] as string[], gitProcesses: [] as string[] };
+  let origin = '';
+  async function handle(req: IncomingMessage): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
+    state.authorizations.push(req.headers.authorization);
+    state.tokenInArgv.push(...(await cmdlinesContaining(TOKEN)), ...(await cmdlinesContaining(ENCODED)));
+    state.gitProcesses.push(...(await cmdlinesContaining(origin)));
+    if (req.headers.authorization !== `Basic ${ENCODED}`) {
+      req.resume();
+      return { status: 401, headers: { 'www-authenticate': 'Basic realm="test"' }, body: Buffer.from('') };
+    }
+    const url = new URL(req.url ?? '/', origin);
+    const child = spawn('git', ['http-backend'], {
+      env: {
+        ...fixtureGitEnv(),
+        GIT_PROJECT_ROOT: projectRoot,
+        GIT_HTTP_EXPORT_ALL: '1',
+        PATH_INFO: url.pathname,
+        QUERY_STRING: url.search.slice(1),
+        REQUEST_METHOD: req.method ?? 'GET',
+        CONTENT_TYPE: req.headers['content-type'] ?? '',
+        HTTP_CONTENT_ENCODING: req.headers['content-encoding'] ?? '',
+        REMOTE_USER: 'x-access-token',
+        REMOTE_ADDR: '127.0.0.1',
+      },
+    });
+    req.pipe(child.stdin);
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await new Promise((done) => child.on('close', done));
+    const out = Buffer.concat(chunks);
+    const split = out.indexOf('\r\n\r\n');
+    const headers: Record<string, string> = {};
+    let status = 200;
+    for (const line of out.subarray(0, split).toString('latin1').split('\r\n')) {
+      const [name, ...rest] = line.split(':');
+      if (name.toLowerCase() === 'status') status = Number.parseInt(rest.join(':').trim(), 10);
+      else headers[name.toLowerCase()] = rest.join(':').trim();
+    }
+    return { status, headers, body: out.subarray(split + 4) };
+  }
+  const server: Server = createServer((req, res) => {
+    handle(req).then(
+      ({ status, headers, body }) => {
+        res.writeHead(status, headers);
+        res.end(body);
+      },
+      (error: Error) => {
+        res.writeHead(500);
+        res.end(error.message);
+      },
+    );
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url: origin,
+    ...state,
+    close: () =>
+      new Promise<void>((done) => {
+        server.closeAllConnections();
+        server.close(() => done());
+      }),
+  };
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((done) => server.close(done));
+  return port;
+}
+
+describe('clone', () => {
+  it('shallow-clones a local path through file:// (depth 1) and reports branch and commit', async () => {
+    const source = await threeCommitRepo();
+    const target = await dest();
+    const result = await createGit().clone({ source, dest: target });
+    expect(result).toEqual({ branch: 'main', commit: await git(source, ['rev-parse', 'HEAD']) });
+    expect(await git(target, ['rev-list', '--count', 'HEAD'])).toBe('1');
+    expect(await git(target, ['rev-parse', '--is-shallow-repository'])).toBe('true');
+    expect(await git(target, ['tag', '--list'])).toBe('');
+    expect(await createGit().remoteUrl(target)).toBe(pathToFileURL(source).href);
+    expect(await readFile(join(target, 'src/main.rs'), 'utf8')).toBe('fn main() {}\n');
+  });
+
+  it('shallow-clones a file:// URL', async () => {
+    const source = await threeCommitRepo();
+    const target = await dest();
+    await createGit().clone({ source: pathToFileURL(source).href, dest: target });
+    expect(await git(target, ['rev-list', '--count', 'HEAD'])).toBe('1');
+    expect(await createGit().listFiles(target)).toEqual(['README.md', 'src/lib.rs', 'src/main.rs']);
+  });
+
+  it('clones the given branch only', async () => {
+    const source = await threeCommitRepo();
+    await git(source, ['checkout', '-q', '-b', 'dev']);
+    await writeFile(join(source, 'dev.txt'), 'dev\n');
+    await git(source, ['add', '-A']);
+    await git(source, ['commit', '-q', '-m', 'dev work']);
+    const devCommit = await git(source, ['rev-parse', 'HEAD']);
+    await git(source, ['checkout', '-q', 'main']);
+    const target = await dest();
+    expect(await createGit().clone({ source, dest: target, branch: 'dev' })).toEqual({ branch: 'dev', commit: devCommit });
+    expect((await git(target, ['branch', '-r'])).trim()).toBe('origin/dev');
+  });
+
+  it('fails with a git error for a missing branch', async () => {
+    const source = await threeCommitRepo();
+    await expect(createGit().clone({ source, dest: await dest(), branch: 'nope' })).rejects.toThrow(/git clone failed: .*nope/s);
+  });
+});
+
+describe('defaultBranch', () => {
+  it('reads the HEAD symref of a path and of a file:// URL without cloning', async () => {
+    const source = await makeRepo({ 'a.txt': 'a\n' }, { branch: 'trunk' });
+    const bare = await makeRepo({ 'a.txt': 'a\n' }, { branch: 'develop', bare: true });
+    expect(await createGit().defaultBranch(source)).toBe('trunk');
+    expect(await createGit().defaultBranch(pathToFileURL(bare).href)).toBe('develop');
+  });
+});
+
+describe('token handling over http', () => {
+  it('authenticates clone, defaultBranch and push with the token but keeps it out of argv, config and messages', async () => {
+    const work = await threeCommitRepo();
+    const bare = await makeBareRemote(work);
+    const server = await startGitHttpServer(join(bare, '..'));
+    try {
+      const argvs: string[][] = [];
+      const port = createGit({ onCommand: (argv) => argvs.push(argv) });
+      const url = `${server.url}/remote.git`;
+      const target = await dest();
+
+      expect(await port.defaultBranch(url, TOKEN)).toBe('main');
+      const cloned = await port.clone({ source: url, dest: target, token: TOKEN });
+      expect(cloned.commit).toBe(await git(work, ['rev-parse', 'HEAD']));
+      await port.createBranch(target, 'autodev/task-1');
+      await writeFile(join(target, 'new.txt'), 'new\n');
+      const sha = await port.commitAll(target, 'add new.txt', BOT);
+      await port.push(target, 'autodev/task-1', { token: TOKEN, force: true });
+
+      expect(await git(bare, ['rev-parse', 'refs/heads/autodev/task-1'])).toBe(sha);
+      // Every request carried the token, so the server really received it from git.
+      expect(server.authorizations.length).toBeGreaterThan(3);
+      expect(new Set(server.authorizations)).toEqual(new Set([`Basic ${ENCODED}`]));
+      // ps-visible argv: scanned while git was connected to the server.
+      expect(server.gitProcesses.length).toBeGreaterThan(0);
+      expect(server.tokenInArgv).toEqual([]);
+      expect(argvs.length).toBeGreaterThan(5);
+      expect(JSON.stringify(argvs)).not.toContain(TOKEN);
+      expect(JSON.stringify(argvs)).not.toContain(ENCODED);
+      const config = await readFile(join(target, '.git', 'config'), 'utf8');
+      expect(config).not.toContain(TOKEN);
+      expect(config).not.toContain(ENCODED);
+      expect(await port.remoteUrl(target)).toBe(url);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('fails without prompting when the server rejects the credentials', async () => {
+    const work = await threeCommitRepo();
+    const bare = await makeBareRemote(work);
+    const server = await startGitHttpServer(join(bare, '..'));
+    try {
+      const failure = createGit().clone({ source: `${server.url}/remote.git`, dest: await dest(), token: 'wrong-token-value' });
+      await expect(failure).rejects.toThrow(/git clone failed/);
+      await expect(failure).rejects.not.toThrow(/wrong-token-value/);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps the token and URL credentials out of the error of a failed clone', async () => {
+    const port = await closedPort();
+    const failure = createGit().clone({ source: `https://127.0.0.1:${port}/owner/repo.git`, dest: await dest(), token: TOKEN });
+    await expect(failure).rejects.toThrow(/git clone failed: .*127\.0\.0\.1/s);
+    const message = await failure.catch((error: Error) => `${error.message}\n${error.stack ?? ''}`);
+    expect(message).not.toContain(TOKEN);
+    expect(message).not.toContain(ENCODED);
+
+    const withUserInfo = createGit().clone({ source: `http://someone:hunter2secret@127.0.0.1:${port}/o/r.git`, dest: await dest() });
+    const userInfoMessage = await withUserInfo.then(
+      () => '',
+      (error: Error) => error.message,
+    );
+    expect(userInfoMessage).toMatch(/git clone failed/);
+    expect(userInfoMessage).not.toContain('hunter2secret');
+  });
+});
+
+describe('stalled remotes', () => {
+  it('gives up on a silent server after timeoutMs, and when the signal aborts', async () => {
+    const sockets: Socket[] = [];
+    const silent = createTcpServer((socket) => sockets.push(socket));
+    await new Promise<void>((done) => silent.listen(0, '127.0.0.1', done));
+    const source = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/o/r.git`;
+    try {
+      await expect(createGit({ timeoutMs: 300 }).clone({ source, dest: await dest() })).rejects.toThrow(/git clone failed: .*timeout/s);
+      const controller = new AbortController();
+      const aborted = createGit().clone({ source, dest: await dest(), signal: controller.signal });
+      setTimeout(() => controller.abort(), 200);
+      await expect(aborted).rejects.toMatchObject({ name: 'AbortError' });
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((done) => silent.close(done));
+    }
+  });
+});
+
+describe('working in a clone', () => {
+  const patch = [
+    '--- a/src/lib.rs',
+    '+++ b/src/lib.rs',
+    '@@ -1,2 +1,3 @@',
+    ' pub fn one() -> u32 { 1 }',
+    ' pub fn two() -> u32 { 2 }',
+    '+pub fn three() -> u32 { 3 }',
+    '',
+  ].join('\n');
+
+  it('applies a patch (check mode leaves files alone) and reports a failing one', async () => {
+    const target = await dest();
+    const port = createGit();
+    await port.clone({ source: await threeCommitRepo(), dest: target });
+
+    expect(await port.apply(target, patch, { check: true })).toEqual({ ok: true, error: '' });
+    expect(await port.changedFiles(target)).toEqual([]);
+    expect(await port.apply(target, patch)).toEqual({ ok: true, error: '' });
+    expect(await readFile(join(target, 'src/lib.rs'), 'utf8')).toContain('three');
+
+    const again = await port.apply(target, patch, { check: true });
+    expect(again.ok).toBe(false);
+    expect(again.error).toMatch(/patch does not apply/);
+    expect(await port.apply(target, '')).toEqual({ ok: false, error: 'empty patch' });
+  });
+
+  it('diffs and lists changes including untracked files without touching the index', async () => {
+    const target = await dest();
+    const port = createGit();
+    await port.clone({ source: await threeCommitRepo(), dest: target });
+    await port.apply(target, patch);
+    await writeFile(join(target, 'added.txt'), 'brand new\n');
+    const before = await snapshotTree(target);
+
+    expect(await port.changedFiles(target)).toEqual(['added.txt', 'src/lib.rs']);
+    const diff = await port.diff(target);
+    expect(diff).toContain('+pub fn three() -> u32 { 3 }');
+    expect(diff).toContain('+++ b/added.txt');
+    expect(await port.diff(target, { cached: true })).toBe('');
+    expect(await snapshotTree(target)).toEqual(before);
+
+    await port.resetHard(target);
+    expect(await port.changedFiles(target)).toEqual([]);
+    expect(await git(target, ['status', '--porcelain'])).toBe('');
+  });
+
+  it('commits on a new branch as the bot without touching git config, and runs no hooks', async () => {
+    const target = await dest();
+    const port = createGit();
+    const { commit: base } = await port.clone({ source: await threeCommitRepo(), dest: target });
+    const hook = join(target, '.git', 'hooks', 'post-checkout');
+    await writeFile(hook, `#!/bin/sh\ntouch "${join(target, '.git', 'hook-ran')}"\n`);
+    await chmod(hook, 0o755);
+
+    await port.createBranch(target, 'autodev/fix-1');
+    await port.apply(target, patch);
+    const sha = await port.commitAll(target, 'Add three\n\nBody line.', BOT);
+
+    expect(await port.headCommit(target)).toBe(sha);
+    expect(await git(target, ['symbolic-ref', '--short', 'HEAD'])).toBe('autodev/fix-1');
+    expect(await git(target, ['log', '-1', '--format=%an <%ae>|%cn <%ce>|%B'])).toBe(
+      'autodev-bot <bot@autodev.test>|autodev-bot <bot@autodev.test>|Add three\n\nBody line.',
+    );
+    expect(await git(target, ['config', '--local', '--list'])).not.toMatch(/user\.(name|email)/);
+    expect(await port.changedFiles(target, base)).toEqual(['src/lib.rs']);
+    expect(await port.diff(target, { base })).toContain('+pub fn three()');
+    await expect(readFile(join(target, '.git', 'hook-ran'))).rejects.toThrow(/ENOENT/);
+    await expect(port.createBranch(target, '--force')).rejects.toThrow(/invalid branch name/);
+    await expect(port.createBranch(target, 'bad..name')).rejects.toThrow(/invalid branch name/);
+  });
+
+  it('gives per-commit changed files for a full clone and nothing for a shallow one', async () => {
+    const source = await threeCommitRepo();
+    const port = createGit();
+    const full = await dest();
+    await port.clone({ source, dest: full, depth: 0 });
+    expect(await port.history(full, 10)).toEqual([['README.md', 'src/main.rs'], ['src/lib.rs'], ['README.md', 'src/lib.rs']]);
+    expect(await port.history(full, 1)).toEqual([['README.md', 'src/main.rs']]);
+    const shallow = await dest();
+    await port.clone({ source, dest: shallow });
+    expect(await port.history(shallow, 10)).toEqual([]);
+  });
+});
+
+describe('push', () => {
+  async function commitInClone(source: string, content: string): Promise<{ target: string; sha: string }> {
+    const port = createGit();
+    const target = await dest();
+    await port.clone({ source, dest: target });
+    await port.createBranch(target, 'autodev/task');
+    await writeFile(join(target, 'change.txt'), content);
+    return { target, sha: await port.commitAll(target, `change ${content}`, BOT) };
+  }
+
+  it('pushes a new branch into a local non-bare repo leaving its tree, index and HEAD unchanged', async () => {
+    const user = await threeCommitRepo();
+    await writeFile(join(user, 'uncommitted.txt'), 'work in progress\n');
+    await writeFile(join(user, 'README.md'), 'edited but not staged\n');
+    const before = await snapshotTree(user);
+    const { target, sha } = await commitInClone(user, 'one');
+
+    await createGit().push(target, 'autodev/task');
+
+    expect(await git(user, ['rev-parse', 'refs/heads/autodev/task'])).toBe(sha);
+    expect(await snapshotTree(user)).toEqual(before);
+  });
+
+  it("refuses to push to the repo's checked-out branch", async () => {
+    const user = await threeCommitRepo();
+    await git(user, ['config', 'receive.denyCurrentBranch', 'updateInstead']);
+    const before = await snapshotTree(user);
+    const { target } = await commitInClone(user, 'one');
+    await expect(createGit().push(target, 'main', { force: true })).rejects.toThrow(/refused: branch main is checked out/);
+    expect(await snapshotTree(user)).toEqual(before);
+  });
+
+  it('updates the branch with force on a re-run or after an amend, and refuses without force', async () => {
+    const work = await threeCommitRepo();
+    const bare = await makeBareRemote(work);
+    const port = createGit();
+    const first = await commitInClone(bare, 'first');
+    await port.push(first.target, 'autodev/task', { force: true });
+
+    const rerun = await commitInClone(bare, 'second');
+    await expect(port.push(rerun.target, 'autodev/task')).rejects.toThrow(/git push failed/);
+    expect(await git(bare, ['rev-parse', 'refs/heads/autodev/task'])).toBe(first.sha);
+    await port.push(rerun.target, 'autodev/task', { force: true });
+    expect(await git(bare, ['rev-parse', 'refs/heads/autodev/task'])).toBe(rerun.sha);
+
+    await git(rerun.target, ['commit', '--amend', '-q', '-m', 'amended']);
+    const amended = await port.headCommit(rerun.target);
+    await port.push(rerun.target, 'autodev/task', { force: true });
+    expect(await git(bare, ['rev-parse', 'refs/heads/autodev/task'])).toBe(amended);
+  });
+});
