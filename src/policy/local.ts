@@ -1,0 +1,150 @@
+// The seed system's policy, as a table of rules and a pure function over the policy input. Each
+// rule that fires adds a reason with a stable code; any deny wins, then any review, else allow.
+
+import type { RiskTier } from '../plan/types.js';
+import type { PolicyInput } from './input.js';
+import type { PolicyDecision, PolicyOutcome, PolicyReason } from './types.js';
+
+export type LocalReasonCode = 'build_failed' | 'tests_failed' | 'lint_warnings' | 'secrets_found' | 'high_risk_review' | 'sql_needs_dba';
+
+export interface LocalPolicyConfig {
+  /** Risk tiers that need human review: draft PR, review label, never merged by the tool. */
+  reviewRisks: RiskTier[];
+  /** New lint warnings tolerated over the baseline. */
+  maxNewLintWarnings: number;
+  /** SQL changes (see input.ts) need a DBA's approval. */
+  sqlNeedsDba: boolean;
+  reviewLabel: string;
+  dbaLabel: string;
+  /** Codes of rules switched off for this repository. */
+  disabled: string[];
+}
+
+export const DEFAULT_LOCAL_POLICY: LocalPolicyConfig = {
+  reviewRisks: ['high'],
+  maxNewLintWarnings: 0,
+  sqlNeedsDba: true,
+  reviewLabel: 'needs-review',
+  dbaLabel: 'needs-dba',
+  disabled: [],
+};
+
+export interface PolicyRule {
+  code: LocalReasonCode;
+  effect: Exclude<PolicyDecision, 'allow'>;
+  /** Whether the PR is opened as a draft when this rule fires. */
+  draft: boolean;
+  label: (config: LocalPolicyConfig) => string | null;
+  when: (input: PolicyInput, config: LocalPolicyConfig) => boolean;
+  message: (input: PolicyInput, config: LocalPolicyConfig) => string;
+}
+
+function list(items: string[], max = 5): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+
+/** Failing tests the change introduced; pre-existing failures on the base are not held against it. */
+export function newTestFailures(input: PolicyInput): string[] {
+  const baseline = new Set(input.verification.baselineFailures);
+  return input.verification.test.failures.filter((f) => !baseline.has(f));
+}
+
+function testsFailed(input: PolicyInput): boolean {
+  const test = input.verification.test;
+  if (!test.ran || test.passed) return false;
+  // Unnamed failures cannot be told apart from the baseline's, so they count.
+  return test.failures.length === 0 || newTestFailures(input).length > 0;
+}
+
+export const LOCAL_RULES: PolicyRule[] = [
+  {
+    code: 'build_failed',
+    effect: 'deny',
+    draft: false,
+    label: () => null,
+    when: (i) => i.verification.build.ran && !i.verification.build.passed,
+    message: () => 'The build failed: a change that does not build is never proposed.',
+  },
+  {
+    code: 'tests_failed',
+    effect: 'deny',
+    draft: false,
+    label: () => null,
+    when: testsFailed,
+    message: (i) => {
+      const fresh = newTestFailures(i);
+      return fresh.length > 0 ? `Tests must pass; failing: ${list(fresh)}.` : 'Tests must pass; the test run failed.';
+    },
+  },
+  {
+    code: 'lint_warnings',
+    effect: 'deny',
+    draft: false,
+    label: () => null,
+    when: (i, c) => {
+      const lint = i.verification.lint;
+      if (lint.newWarnings > c.maxNewLintWarnings) return true;
+      return lint.ran && !lint.passed && !i.verification.baselineFailures.includes('lint');
+    },
+    message: (i, c) => {
+      const n = i.verification.lint.newWarnings;
+      if (n > c.maxNewLintWarnings) {
+        return `The change adds ${n} lint warning${n === 1 ? '' : 's'} (allowed: ${c.maxNewLintWarnings}).`;
+      }
+      return 'The linter failed on the change but not on the base.';
+    },
+  },
+  {
+    code: 'secrets_found',
+    effect: 'deny',
+    draft: false,
+    label: () => null,
+    when: (i) => i.verification.secrets.findings.length > 0,
+    message: (i) => {
+      const f = i.verification.secrets.findings;
+      const where = f.map((x) => `${x.rule} at ${x.file}:${x.line}`);
+      return `${f.length} possible secret${f.length === 1 ? '' : 's'} in the added lines: ${list(where)}.`;
+    },
+  },
+  {
+    code: 'high_risk_review',
+    effect: 'review',
+    draft: true,
+    label: (c) => c.reviewLabel,
+    when: (i, c) => c.reviewRisks.includes(i.task.risk),
+    message: (i) => `Risk "${i.task.risk}" needs human review: the PR is opened as a draft and is never merged by autodev.`,
+  },
+  {
+    code: 'sql_needs_dba',
+    effect: 'review',
+    draft: false,
+    label: (c) => c.dbaLabel,
+    when: (i, c) => c.sqlNeedsDba && i.change.touchesSql,
+    message: (i) => `SQL changes need DBA approval (${list(i.change.sqlFiles)}).`,
+  },
+];
+
+function withDefaults(config: Partial<LocalPolicyConfig> = {}): LocalPolicyConfig {
+  const defined = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
+  return { ...DEFAULT_LOCAL_POLICY, ...defined };
+}
+
+/** Combine fired rules into one outcome: any deny wins, then any review. */
+export function combine(fired: { effect: PolicyDecision; draft: boolean; label: string | null; reason: PolicyReason }[]): PolicyOutcome {
+  const decision: PolicyDecision = fired.some((f) => f.effect === 'deny') ? 'deny' : fired.some((f) => f.effect === 'review') ? 'review' : 'allow';
+  const labels = [...new Set(fired.map((f) => f.label).filter((l): l is string => l !== null && l !== ''))];
+  return { decision, reasons: fired.map((f) => f.reason), draft: fired.some((f) => f.draft), labels };
+}
+
+/** The local policy: a pure function of the input and the (partial) config. */
+export function evaluateLocalPolicy(input: PolicyInput, config: Partial<LocalPolicyConfig> = {}): PolicyOutcome {
+  const c = withDefaults(config);
+  const fired = LOCAL_RULES.filter((rule) => !c.disabled.includes(rule.code) && rule.when(input, c)).map((rule) => ({
+    effect: rule.effect as PolicyDecision,
+    draft: rule.draft,
+    label: rule.label(c),
+    reason: { code: rule.code, message: rule.message(input, c) },
+  }));
+  return combine(fired);
+}
