@@ -1,0 +1,106 @@
+import { describe, expect, it } from '@jest/globals';
+import { createPlainProgress, shouldUsePlain } from '../../src/observe/progress-plain.js';
+import { captureStream, scripter } from './helpers.js';
+
+// ESC, CSI and other C0 controls: none may reach a plain log.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f\u009b]/;
+
+describe('createPlainProgress', () => {
+  function run(verbose: boolean): string[] {
+    const s = scripter('t1');
+    const events = [
+      s.status('planning'),
+      s.status('executing'),
+      s.started('clone'),
+      s.output('clone', "Cloning into '/tmp/ws'..."),
+      s.finished('clone', 'ok', 1234, { summary: 'cloned acme/widgets at 1a2b3c4' }),
+      s.started('build', { mode: 'baseline' }),
+      s.finished('build', 'ok', 420, { mode: 'baseline' }),
+      s.log('debug', 'prompt has 12 files'),
+      s.started('codegen'),
+      s.usage(1200, 300, 0.0123),
+      s.finished('codegen', 'ok', 65_000, { summary: 'patch touches 2 files' }),
+      s.started('build'),
+      s.output('build', '\u001b[1m\u001b[31merror[E0308]\u001b[0m: mismatched types\r'),
+      s.finished('build', 'failed', 2500, { summary: 'error[E0308]: mismatched types\n  --> src/lib.rs:3:5' }),
+      s.repair(1, 2, 'build', 'error[E0308]: mismatched types\n  --> src/lib.rs:3:5'),
+      s.started('codegen', { round: 1 }),
+      s.finished('codegen', 'ok', 3000, { round: 1 }),
+      s.started('pr'),
+      s.finished('pr', 'failed', 800, { summary: 'HTTP 502' }),
+      s.retry('pr', 2, 1000, 'HTTP 502 Bad Gateway'),
+      s.started('pr', { attempt: 2 }),
+      s.finished('pr', 'ok', 900, { attempt: 2, summary: 'opened #7' }),
+      s.log('warn', 'token sk-live-abc123 expires soon'),
+      s.status('denied', 'high_risk_needs_review,secrets_found'),
+    ];
+    const cap = captureStream();
+    const sub = createPlainProgress({ stream: cap.stream, verbose, redact: (x) => x.replaceAll('sk-live-abc123', '[REDACTED]') });
+    for (const e of events) sub(e);
+    return cap.text().split('\n').slice(0, -1);
+  }
+
+  it('prints one exact line per step start/finish, retry, repair round, status and log', async () => {
+    expect(run(false)).toEqual([
+      'task t1: planning',
+      'task t1: executing',
+      'clone [change, round 1, attempt 1]: started',
+      'clone [change, round 1, attempt 1]: ok in 1.2s: cloned acme/widgets at 1a2b3c4',
+      'build [baseline, round 1, attempt 1]: started',
+      'build [baseline, round 1, attempt 1]: ok in 420ms',
+      'codegen [change, round 1, attempt 1]: started',
+      'codegen [change, round 1, attempt 1]: ok in 1m05s: patch touches 2 files',
+      'build [change, round 1, attempt 1]: started',
+      'build [change, round 1, attempt 1]: failed in 2.5s: error[E0308]: mismatched types',
+      'repair: build failed; starting round 2 (repair 1 of 2): error[E0308]: mismatched types',
+      'codegen [change, round 2, attempt 1]: started',
+      'codegen [change, round 2, attempt 1]: ok in 3.0s',
+      'pr [change, round 1, attempt 1]: started',
+      'pr [change, round 1, attempt 1]: failed in 800ms: HTTP 502',
+      'pr: retrying (attempt 2) in 1.0s: HTTP 502 Bad Gateway',
+      'pr [change, round 1, attempt 2]: started',
+      'pr [change, round 1, attempt 2]: ok in 900ms: opened #7',
+      'warn: token [REDACTED] expires soon',
+      'task t1: denied (high_risk_needs_review,secrets_found)',
+    ]);
+  });
+
+  it('adds debug logs, tool output and LLM usage when verbose, still without control characters', () => {
+    const lines = run(true);
+    expect(lines).toContain("  clone | Cloning into '/tmp/ws'...");
+    expect(lines).toContain('  build | error[E0308]: mismatched types');
+    expect(lines).toContain('debug: prompt has 12 files');
+    expect(lines).toContain('llm: 1200 prompt + 300 completion tokens, $0.0123');
+    expect(lines).toHaveLength(24);
+    for (const line of lines) expect(line).not.toMatch(CONTROL);
+  });
+
+  it('stops writing, without throwing, once the stream is gone', async () => {
+    const cap = captureStream();
+    const sub = createPlainProgress({ stream: cap.stream });
+    cap.stream.destroy();
+    const s = scripter();
+    expect(() => {
+      sub(s.status('planning'));
+      sub(s.status('executing'));
+    }).not.toThrow();
+    await expect(sub.close()).resolves.toBeUndefined();
+  });
+});
+
+describe('shouldUsePlain', () => {
+  it.each([
+    [{ isTTY: false, env: {} }, true],
+    [{ isTTY: undefined, env: {} }, true],
+    [{ isTTY: true, env: {} }, false],
+    [{ isTTY: true, env: { CI: 'true' } }, true],
+    [{ isTTY: true, env: { CI: '1' } }, true],
+    [{ isTTY: true, env: { CI: 'false' } }, false],
+    [{ isTTY: true, env: { NO_COLOR: '1' } }, true],
+    [{ isTTY: true, env: { NO_COLOR: '' } }, false],
+    [{ isTTY: true, env: { TERM: 'dumb' } }, true],
+    [{ isTTY: true, env: { TERM: 'xterm-256color' } }, false],
+  ])('%j → %s', (input, expected) => {
+    expect(shouldUsePlain(input)).toBe(expected);
+  });
+});
