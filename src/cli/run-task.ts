@@ -1,9 +1,115 @@
+// `autodev run` without --plan-only: wires progress, audit and metrics to the engine's events,
+// turns Ctrl-C into cancellation, prints the result and returns the exit code.
 import type { LoadedConfig } from '../config/load.js';
-import type { TaskRequest } from '../engine/types.js';
+import type { EngineEvent, TaskRequest } from '../engine/types.js';
+import type { Plan } from '../plan/types.js';
+import { createAuditTrail, createJsonlStream } from '../observe/audit.js';
+import { stateDir } from '../observe/paths.js';
+import { createPlainProgress, shouldUsePlain } from '../observe/progress-plain.js';
+import { combineSubscribers, type Subscriber } from '../observe/types.js';
+import { createMetrics, pushToGateway, writeTextfile } from '../observe/metrics.js';
+import { runTask, type TaskResult } from '../runner/run-task.js';
+import { newTaskId } from '../runner/task.js';
+import { redact } from '../util/redact.js';
 import type { CliIo } from './index.js';
 import type { RunFlags } from './run.js';
-import { ExternalError } from '../util/errors.js';
 
-export async function runTaskCommand(_input: { request: TaskRequest; loaded: LoadedConfig; flags: RunFlags; io: CliIo }): Promise<number> {
-  throw new ExternalError('not wired yet');
+export async function runTaskCommand(input: { request: TaskRequest; loaded: LoadedConfig; flags: RunFlags; io: CliIo }): Promise<number> {
+  const { request, loaded, flags, io } = input;
+  const { config } = loaded;
+  const taskId = newTaskId();
+  const metrics = createMetrics();
+  const subscribers: Subscriber[] = [createAuditTrail({ stateDir: stateDir(io.env), redact }), metrics.subscriber];
+  if (flags.events === 'jsonl') subscribers.push(createJsonlStream({ stream: io.stderr, redact }));
+  const plain = shouldUsePlain({ isTTY: io.stderr.isTTY, env: io.env });
+  let progress: Subscriber | null = plain ? createPlainProgress({ stream: io.stderr, redact }) : null;
+  // Events before the plan exists (pending, planning) wait for the TTY view to be built.
+  const early: EngineEvent[] = [];
+  const onPlan = async (plan: Plan): Promise<void> => {
+    if (progress) return;
+    const { createListrProgress } = await import('../observe/progress-listr.js');
+    progress = createListrProgress(plan, { stream: io.stderr, redact });
+    for (const event of early.splice(0)) progress(event);
+  };
+  let pendingView: Promise<void> | null = null;
+  const all = combineSubscribers(subscribers);
+  const emit = (event: EngineEvent): void => {
+    all(event);
+    if (progress) progress(event);
+    else early.push(event);
+  };
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupts += 1;
+    if (interrupts === 1) {
+      io.stderr.write(`\nautodev: ${signal}: cancelling (stopping every process of the task; press Ctrl-C again to force)\n`);
+      controller.abort(new Error(signal));
+    } else {
+      process.exit(130);
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  let result: TaskResult;
+  try {
+    result = await runTask({
+      request,
+      config,
+      env: io.env,
+      emit,
+      signal: controller.signal,
+      taskId,
+      onPlan: (plan) => {
+        pendingView = onPlan(plan);
+      },
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (pendingView) await pendingView;
+    const view = progress as Subscriber | null;
+    await view?.close();
+    await all.close();
+  }
+  const metricsFile = flags.metricsFile ?? config.metrics.textfile;
+  if (metricsFile) {
+    await writeTextfile(metricsFile, metrics).catch((error: Error) => io.stderr.write(`autodev: warning: cannot write metrics to ${metricsFile}: ${error.message}\n`));
+  }
+  if (config.metrics.pushgateway_url) {
+    await pushToGateway(config.metrics.pushgateway_url, metrics, 'autodev').catch((error: Error) =>
+      io.stderr.write(`autodev: warning: cannot push metrics to ${config.metrics.pushgateway_url}: ${error.message}\n`),
+    );
+  }
+  if (flags.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  else io.stdout.write(formatResult(result));
+  return result.exitCode;
+}
+
+export function formatResult(result: TaskResult): string {
+  const lines: string[] = [];
+  const verdict: Record<string, string> = {
+    pr_created: 'pull request ready',
+    verified: 'change verified',
+    failed: 'task failed',
+    denied: 'denied',
+    cancelled: 'cancelled',
+  };
+  lines.push(`${verdict[result.status] ?? result.status}: ${result.task.title}`);
+  if (result.reason) lines.push(`  reason:  ${result.reason}`);
+  if (result.pr) lines.push(`  PR:      ${result.pr.url}${result.pr.draft ? ' (draft)' : ''}${result.pr.updated ? ' (updated)' : ''}`);
+  if (result.change) lines.push(`  branch:  ${result.change.branch} (${result.change.commit.slice(0, 8)}), ${result.change.files.length} file(s): ${result.change.files.join(', ')}`);
+  if (result.pushed && !result.pr) lines.push(`  pushed:  ${result.pushed.branch} to ${result.pushed.remote}`);
+  for (const [step, summary] of Object.entries(result.verification)) {
+    if (['build', 'test', 'lint', 'secrets', 'policy'].includes(step)) lines.push(`  ${step.padEnd(8)} ${summary}`);
+  }
+  if (result.policy?.reasons.length) {
+    for (const r of result.policy.reasons) lines.push(`  policy:  ${r.code}: ${r.message}`);
+  }
+  if (result.baseline.failingTests.length) lines.push(`  already failing on the base: ${result.baseline.failingTests.join(', ')}`);
+  const u = result.usage;
+  lines.push(`  usage:   ${u.calls} LLM call(s), ${u.totalTokens} tokens${u.costUsd !== null ? `, $${u.costUsd.toFixed(4)}` : ''}`);
+  if (result.workspace) lines.push(`  workspace kept: ${result.workspace}`);
+  return `${lines.join('\n')}\n`;
 }

@@ -62,6 +62,11 @@ export const gitSchema = z
       .describe('GitHub API base URL (GitHub Enterprise: https://HOST/api/v3).'),
     branch_prefix: z.string().min(1).default('autodev/').describe('Prefix of the branches the tool creates.'),
     clone_depth: z.int().positive().default(1).describe('Depth of the shallow clone.'),
+    github_repo: z
+      .string()
+      .regex(/^[\w.-]+\/[\w.-]+$/, 'owner/name')
+      .optional()
+      .describe('GitHub repository (owner/name) for pull requests when --repo is a local path or a mirror; default: from the repository URL.'),
   })
   .describe('Git and the forge.');
 

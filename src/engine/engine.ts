@@ -55,7 +55,7 @@ export async function runPlan<Ports, State>(options: EngineOptions<Ports, State>
     emit({ type: 'task.status', taskId, status: next, at: new Date().toISOString(), ...(reason ? { reason } : {}) });
   };
   const end = (final: TaskStatus, reason: string | null, failedStep: string | null, error: AutodevError | null = null, rounds = 0): EngineOutcome => {
-    setStatus(final, reason ?? undefined);
+    if (final !== status || reason) setStatus(final, reason ?? undefined);
     return { status: final, reason, failedStep, error, rounds, steps: records };
   };
 

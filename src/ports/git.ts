@@ -238,8 +238,9 @@ export function createGit(options: CreateGitOptions = {}): Git {
       return runTrim(['rev-parse', 'HEAD'], { cwd: dir });
     },
 
-    async resetHard(dir) {
-      await run(['reset', '-q', '--hard', 'HEAD'], { cwd: dir });
+    async resetHard(dir, commit) {
+      if (commit !== undefined && !/^[0-9a-f]{7,64}$/i.test(commit)) throw new GitCommandError(`not a commit id: ${commit}`, ['reset']);
+      await run(['reset', '-q', '--hard', commit ?? 'HEAD'], { cwd: dir });
       // Untracked files a failed patch created go too; ignored build output is kept for speed.
       await run(['clean', '-q', '-f', '-d'], { cwd: dir });
     },

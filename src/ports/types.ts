@@ -98,8 +98,8 @@ export interface Git {
   /** The remote's default branch (HEAD symref) without cloning. */
   defaultBranch(source: string, token?: string | null): Promise<string>;
   headCommit(dir: string): Promise<string>;
-  /** Discard every change in the working tree and index (back to HEAD). */
-  resetHard(dir: string): Promise<void>;
+  /** Discard every change in the working tree and index (back to HEAD, or to `commit`). */
+  resetHard(dir: string, commit?: string): Promise<void>;
   /** `git apply` (optionally --check) of a patch text. */
   apply(dir: string, patch: string, options?: { check?: boolean }): Promise<ApplyCheck>;
   diff(dir: string, options?: { cached?: boolean; base?: string }): Promise<string>;

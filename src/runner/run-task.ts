@@ -1,0 +1,189 @@
+// One task from request to result: workspace, clone, plan, engine, observers, cleanup. Used by
+// `autodev run` (and the REST server); it prints nothing and never exits the process.
+import type { Config } from '../config/schema.js';
+import type { Env } from '../config/load.js';
+import { runPlan, type EngineOutcome, type StepRecord } from '../engine/engine.js';
+import type { EngineEvent, TaskRequest, TaskStatus, Usage } from '../engine/types.js';
+import { readRepoFacts } from '../plan/facts.js';
+import { buildPlan } from '../plan/planner.js';
+import type { Plan } from '../plan/types.js';
+import { createExec } from '../ports/exec.js';
+import { createGit } from '../ports/git.js';
+import { createSandbox } from '../ports/sandbox/index.js';
+import { createSearcher } from '../ports/search.js';
+import { cacheDir } from '../observe/paths.js';
+import { createRegistry } from '../steps/registry.js';
+import { initialState, type StepPorts, type TaskState } from '../steps/types.js';
+import { AutodevError, ExitCode, ExternalError } from '../util/errors.js';
+import { redactDeep, registerSecret } from '../util/redact.js';
+import { cloneForTask } from './clone.js';
+import { gatherHostFacts } from './host.js';
+import { newTaskId, taskInfo, type TaskInfo } from './task.js';
+import { createWorkspace } from './workspace.js';
+
+export interface TaskResult {
+  task: TaskInfo;
+  status: TaskStatus;
+  reason: string | null;
+  exitCode: number;
+  plan: Plan | null;
+  steps: Omit<StepRecord, 'data'>[];
+  change: { branch: string; commit: string; files: string[]; diff: string } | null;
+  pushed: { remote: string; branch: string } | null;
+  pr: { url: string; number: number; draft: boolean; updated: boolean } | null;
+  policy: { engine: string; decision: string; reasons: { code: string; message: string }[] } | null;
+  secrets: { engine: string; findings: { rule: string; file: string; line: number; redacted: string }[] } | null;
+  usage: Usage;
+  baseline: { failingTests: string[]; build: string | null; test: string | null; lint: string | null };
+  verification: Record<string, string>;
+  workspace: string | null;
+  notes: string[];
+}
+
+export interface RunTaskInput {
+  request: TaskRequest;
+  config: Config;
+  env: Env;
+  emit: (event: EngineEvent) => void;
+  signal: AbortSignal;
+  taskId?: string;
+  /** Called once the plan exists (the progress view needs it). */
+  onPlan?: (plan: Plan, task: TaskInfo) => void;
+}
+
+export async function runTask(input: RunTaskInput): Promise<TaskResult> {
+  const { request, config, env } = input;
+  const taskId = input.taskId ?? newTaskId();
+  const credentials = {
+    llmApiKey: env[config.llm.api_key_env] || null,
+    githubToken: env[config.git.github_token_env] || null,
+  };
+  registerSecret(credentials.llmApiKey);
+  registerSecret(credentials.githubToken);
+  const status = (s: TaskStatus, reason?: string): void =>
+    input.emit({ type: 'task.status', taskId, status: s, at: new Date().toISOString(), ...(reason ? { reason } : {}) });
+
+  status('pending');
+  const exec = createExec();
+  const git = createGit();
+  const workspace = await createWorkspace(taskId);
+  const state: TaskState = initialState(workspace.repoDir);
+  let task = taskInfo(taskId, request, request.base ?? null);
+  let plan: Plan | null = null;
+  let outcome: EngineOutcome | null = null;
+  try {
+    status('planning');
+    const [cloned, host] = await Promise.all([
+      cloneForTask({ git, request, config, env: credentials.githubToken ? { [config.git.github_token_env]: credentials.githubToken } : {}, dest: workspace.repoDir, signal: input.signal }),
+      gatherHostFacts(exec, { image: config.sandbox_image, sandbox: config.sandbox }),
+    ]);
+    state.baseBranch = cloned.branch;
+    state.baseCommit = cloned.commit;
+    const facts = await readRepoFacts(workspace.repoDir, cloned.branch);
+    plan = buildPlan({ request, config, repo: facts, host });
+    task = taskInfo(taskId, request, plan.base);
+    input.onPlan?.(plan, task);
+    if (!plan.toolchain) {
+      throw new ExternalError(`cannot verify changes to ${request.repo}: ${plan.toolchainReason}`, 'autodev supports Rust (Cargo.toml) and Node (package.json) projects');
+    }
+    const sandbox = createSandbox(plan.sandbox, { exec, image: config.sandbox_image });
+    const problem = await sandbox.check();
+    if (problem) throw new ExternalError(`sandbox ${plan.sandbox} is not usable: ${problem}`, 'run `autodev doctor`, or choose another with --sandbox');
+    if (plan.sandbox === 'none') {
+      input.emit({ type: 'log', taskId, level: 'warn', message: 'sandbox "none": generated code runs on this machine without isolation' });
+    }
+    const ports: StepPorts = {
+      config,
+      credentials,
+      exec,
+      git,
+      sandbox,
+      searcher: createSearcher({ rgPath: host.programs.rg ? undefined : null }),
+      llm: async () => {
+        const { createLlm } = await import('../ports/llm.js');
+        return createLlm({ apiUrl: config.llm.api_url, apiKey: credentials.llmApiKey, timeoutMs: config.llm.request_timeout_secs * 1000, provider: config.llm.provider });
+      },
+      forge: async () => {
+        const { createForge } = await import('../ports/forge.js');
+        return createForge({ baseUrl: config.git.github_api_url, token: credentials.githubToken });
+      },
+      opa: config.opa_url
+        ? async () => {
+            const { createOpa } = await import('../ports/opa.js');
+            return createOpa({ url: config.opa_url, policyPackage: config.policy_package, timeoutMs: 30_000 });
+          }
+        : null,
+      cacheDir: cacheDir(env),
+      workspaceDir: workspace.dir,
+    };
+    outcome = await runPlan({
+      taskId,
+      request,
+      plan,
+      tools: createRegistry(),
+      ports,
+      state,
+      signal: input.signal,
+      emit: input.emit,
+    });
+  } catch (error) {
+    if (input.signal.aborted) {
+      outcome = { status: 'cancelled', reason: 'cancelled', failedStep: null, error: null, rounds: 0, steps: outcome?.steps ?? [] };
+      status('cancelled', 'cancelled');
+    } else if (error instanceof AutodevError) {
+      outcome = { status: error.exitCode === ExitCode.refused ? 'denied' : 'failed', reason: error.message, failedStep: null, error, rounds: 0, steps: [] };
+      status(outcome.status, error.message);
+    } else {
+      throw error;
+    }
+  } finally {
+    if (!request.keepWorkspace) await workspace.remove();
+  }
+  return redactDeep(buildResult(task, plan, outcome!, state, request.keepWorkspace ? workspace.dir : null));
+}
+
+export function exitCodeFor(outcome: Pick<EngineOutcome, 'status' | 'error'>): number {
+  if (outcome.error) return outcome.error.exitCode;
+  switch (outcome.status) {
+    case 'verified':
+    case 'pr_created':
+    case 'merged':
+      return ExitCode.ok;
+    case 'denied':
+      return ExitCode.refused;
+    case 'cancelled':
+      return ExitCode.interrupted;
+    default:
+      return ExitCode.failed;
+  }
+}
+
+function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, state: TaskState, workspace: string | null): TaskResult {
+  const verification: Record<string, string> = {};
+  for (const record of outcome.steps) if (record.mode === 'change') verification[record.id] = `${record.status}: ${record.summary}`;
+  return {
+    task,
+    status: outcome.status,
+    reason: outcome.reason,
+    exitCode: exitCodeFor(outcome),
+    plan,
+    steps: outcome.steps.map(({ data: _data, ...rest }) => rest),
+    change: state.change,
+    pushed: state.pushed,
+    pr: state.pr ? { url: state.pr.url, number: state.pr.number, draft: state.pr.draft, updated: state.pr.updated } : null,
+    policy: state.policy ? { engine: state.policy.engine, decision: state.policy.decision, reasons: state.policy.reasons } : null,
+    secrets: state.secrets
+      ? { engine: state.secrets.engine, findings: state.secrets.findings.map((f) => ({ rule: f.rule, file: f.file, line: f.line, redacted: f.redacted })) }
+      : null,
+    usage: state.usage,
+    baseline: {
+      failingTests: state.baseline.test?.tests?.failed.map((f) => f.name) ?? [],
+      build: state.baseline.build?.summary ?? null,
+      test: state.baseline.test?.summary ?? null,
+      lint: state.baseline.lint ? `${state.baseline.lint.summary}${state.baseline.lint.couldNotRun ? ` (${state.baseline.lint.couldNotRun})` : ''}` : null,
+    },
+    verification,
+    workspace,
+    notes: [...(plan?.notes ?? []), ...state.notes],
+  };
+}

@@ -1,0 +1,52 @@
+// apply: the patch goes onto the clean base (every round starts from the base, not from the
+// previous attempt), on the task's branch, committed with the bot identity.
+import picomatch from 'picomatch';
+import { applyPatchToDir, formatPatchError } from '../patch/apply-dir.js';
+import type { StepTool } from './types.js';
+
+export const applyTool: StepTool = {
+  name: 'apply',
+  async run(ctx) {
+    const { git, config } = ctx.ports;
+    const dir = ctx.state.repoDir;
+    const generation = ctx.state.generation;
+    if (!generation) return { status: 'failed', summary: 'no patch to apply (codegen did not run)' };
+    // Every round starts from the base, whatever the previous round committed.
+    await git.resetHard(dir, ctx.state.baseCommit ?? undefined);
+    if (ctx.state.baseCommit && (await git.headCommit(dir)) !== ctx.state.baseCommit) {
+      throw new Error('the workspace is not at the base commit after reset');
+    }
+    const result = await applyPatchToDir(dir, generation.patch, { gitApply: (d, p, check) => git.apply(d, p, { check }) });
+    ctx.state.apply = result;
+    if (!result.applied) {
+      const error = result.error ?? 'the patch did not apply';
+      if (/^refused path/.test(error)) {
+        return { status: 'denied', summary: `patch refused: ${error.split('\n')[0]}`, data: { reason: 'path_outside_repo' } };
+      }
+      return { status: 'failed', summary: `patch did not apply: ${error.split('\n')[0]}`, feedback: formatPatchError(result) };
+    }
+    const protectedHit = result.files.filter((f) => config.policy.protected_paths.some((p) => picomatch(p, { dot: true })(f)));
+    if (protectedHit.length) {
+      await git.resetHard(dir, ctx.state.baseCommit ?? undefined);
+      return {
+        status: 'denied',
+        summary: `patch refused: it touches protected path(s) ${protectedHit.join(', ')} (policy.protected_paths)`,
+        data: { reason: 'protected_path' },
+      };
+    }
+    const branch = String(ctx.step.inputs.branch);
+    await git.createBranch(dir, branch);
+    const commit = await git.commitAll(dir, generation.commitMessage, {
+      name: config.git.git_author_name,
+      email: config.git.git_author_email,
+    });
+    const diff = await git.diff(dir, { base: ctx.state.baseCommit ?? undefined });
+    const files = await git.changedFiles(dir, ctx.state.baseCommit ?? undefined);
+    ctx.state.change = { branch, commit, diff, files };
+    return {
+      status: 'ok',
+      summary: `applied (${result.strategy}) to ${files.length} file(s); committed ${commit.slice(0, 8)} on ${branch}`,
+      data: { strategy: result.strategy, files, commit },
+    };
+  },
+};

@@ -1,0 +1,44 @@
+// The pull request's body: the task, what was done and the evidence that it was verified.
+import type { Plan } from '../plan/types.js';
+import type { TaskRequest } from '../engine/types.js';
+import type { TaskState } from './types.js';
+
+export function prBody(input: { taskId: string; request: TaskRequest; plan: Plan; state: TaskState }): string {
+  const { request, plan, state } = input;
+  const lines: string[] = [];
+  lines.push(`## Task`, '', `**${request.title}**`);
+  if (request.description.trim()) lines.push('', request.description.trim());
+  if (request.issue) lines.push('', `Fixes #${request.issue.number}`);
+  if (state.generation) lines.push('', '## Rationale', '', state.generation.rationale);
+  lines.push('', '## Verification', '', '| check | result |', '| --- | --- |');
+  const row = (name: string, value: string): void => {
+    lines.push(`| ${name} | ${value.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
+  };
+  for (const kind of ['build', 'test', 'lint'] as const) {
+    const outcome = state.verify[kind];
+    if (outcome) row(kind, `${outcome.ok || kind === 'lint' ? '✅' : '⚠️'} ${outcome.summary}`);
+  }
+  if (state.secrets) row('secrets', `✅ no secrets found (${state.secrets.engine})`);
+  if (state.policy) {
+    const reasons = state.policy.reasons.map((r) => r.code).join(', ');
+    row('policy', `${state.policy.decision === 'allow' ? '✅' : '👀'} ${state.policy.decision} (${state.policy.engine})${reasons ? `: ${reasons}` : ''}`);
+  }
+  const baselineFailures = state.baseline.test?.tests?.failed.map((f) => f.name) ?? [];
+  if (baselineFailures.length) {
+    lines.push('', '### Already failing on the base (not caused by this change)', '');
+    for (const name of baselineFailures.slice(0, 20)) lines.push(`- \`${name}\``);
+  }
+  const u = state.usage;
+  lines.push(
+    '',
+    '## Details',
+    '',
+    `- toolchain: ${plan.toolchain ?? 'none'}; sandbox: ${plan.sandbox}; base: \`${plan.base ?? state.baseBranch ?? ''}\` at \`${(state.baseCommit ?? '').slice(0, 12)}\``,
+    `- patch applied with: ${state.apply?.strategy ?? 'n/a'}; repair rounds: ${Math.max(0, state.generations - 1)}`,
+    `- LLM usage: ${u.calls} call(s), ${u.promptTokens} prompt + ${u.completionTokens} completion tokens${u.costUsd !== null ? `, $${u.costUsd.toFixed(4)}` : ''}`,
+    `- steps: ${plan.steps.map((s) => s.tool).join(' → ')}`,
+    '',
+    `<sub>Opened by autodev, task \`${input.taskId}\`. Every change was built, tested, linted, scanned for secrets and checked against policy in a sandbox before this PR was opened.</sub>`,
+  );
+  return `${lines.join('\n')}\n`;
+}

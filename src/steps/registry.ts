@@ -1,0 +1,27 @@
+// Tools by name: the only place that knows which module does which step.
+import type { ToolName } from '../plan/types.js';
+import { applyTool } from './apply.js';
+import { cloneTool } from './clone.js';
+import { codegenTool } from './codegen.js';
+import { policyTool } from './policy.js';
+import { prTool } from './pr.js';
+import { searchTool } from './search.js';
+import { secretsTool } from './secrets.js';
+import type { StepTool } from './types.js';
+import { verifyTool } from './verify.js';
+
+export function createRegistry(): Map<ToolName | string, StepTool> {
+  return new Map<string, StepTool>([
+    ['clone', cloneTool],
+    ['deps', verifyTool],
+    ['search', searchTool],
+    ['codegen', codegenTool],
+    ['apply', applyTool],
+    ['build', verifyTool],
+    ['test', verifyTool],
+    ['lint', verifyTool],
+    ['secrets', secretsTool],
+    ['policy', policyTool],
+    ['pr', prTool],
+  ]);
+}

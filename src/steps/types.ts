@@ -1,0 +1,104 @@
+// What the steps share: the ports they reach the world through, and the task's blackboard.
+import type { Config } from '../config/schema.js';
+import type { StepContext, Tool, Usage } from '../engine/types.js';
+import type { Exec, Forge, Git, Llm, Opa, PullRequestInfo, Sandbox, Searcher } from '../ports/types.js';
+import type { ContextSelection } from '../context/index.js';
+import type { PatchApplyResult } from '../patch/apply-dir.js';
+import type { Finding } from '../secrets/types.js';
+import type { Diagnostic, TestReport } from '../toolchains/types.js';
+
+export interface Credentials {
+  /** The LLM API key (from the variable config names); never logged, never in the sandbox. */
+  llmApiKey: string | null;
+  githubToken: string | null;
+}
+
+export interface StepPorts {
+  config: Config;
+  credentials: Credentials;
+  exec: Exec;
+  git: Git;
+  sandbox: Sandbox;
+  searcher: Searcher;
+  /** Created on first use, so runs that never reach codegen never load the SDK. */
+  llm: () => Promise<Llm>;
+  forge: () => Promise<Forge>;
+  opa: (() => Promise<Opa>) | null;
+  /** Where caches shared across tasks live ($XDG_CACHE_HOME/autodev). */
+  cacheDir: string;
+  /** The task's workspace directory (the clone is in `state.repoDir`). */
+  workspaceDir: string;
+}
+
+export interface VerifyOutcome {
+  ok: boolean;
+  exitCode: number | null;
+  summary: string;
+  /** Diagnostics (build/lint; test compile errors), as the toolchain parsers report them. */
+  diagnostics: Diagnostic[];
+  tests: TestReport | null;
+  /** Set when the tool itself could not run (e.g. clippy denied on the base). */
+  couldNotRun?: string;
+  /** Lint only: diagnostics the change adds over the baseline. */
+  added?: number;
+  /** The end of the output when nothing could be parsed from it. */
+  rawTail?: string;
+  durationMs: number;
+}
+
+export interface Generation {
+  rationale: string;
+  commitMessage: string;
+  patch: string;
+}
+
+export interface PolicyOutcome {
+  engine: 'local' | 'opa';
+  decision: 'allow' | 'review' | 'deny';
+  reasons: { code: string; message: string }[];
+  draft: boolean;
+  labels: string[];
+}
+
+export interface TaskState {
+  repoDir: string;
+  baseBranch: string | null;
+  baseCommit: string | null;
+  context: ContextSelection | null;
+  generation: Generation | null;
+  generations: number;
+  usage: Usage;
+  apply: PatchApplyResult | null;
+  change: { branch: string; commit: string; diff: string; files: string[] } | null;
+  baseline: Partial<Record<'build' | 'test' | 'lint', VerifyOutcome>>;
+  verify: Partial<Record<'build' | 'test' | 'lint', VerifyOutcome>>;
+  secrets: { engine: 'gitleaks' | 'builtin'; findings: Finding[]; warnings: string[] } | null;
+  policy: PolicyOutcome | null;
+  pushed: { remote: string; branch: string } | null;
+  pr: PullRequestInfo | null;
+  notes: string[];
+}
+
+export type Ctx = StepContext<StepPorts, TaskState>;
+export type StepTool = Tool<StepPorts, TaskState>;
+
+export function initialState(repoDir: string): TaskState {
+  return {
+    repoDir,
+    baseBranch: null,
+    baseCommit: null,
+    context: null,
+    generation: null,
+    generations: 0,
+    usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: null, calls: 0 },
+    apply: null,
+    change: null,
+    baseline: {},
+    verify: {},
+    secrets: null,
+    policy: null,
+    pushed: null,
+    pr: null,
+    notes: [],
+  };
+}
