@@ -1,0 +1,169 @@
+// Comparing a change's results with the baseline run on the untouched base, so that warnings and
+// failures the base already had are not blamed on the change.
+
+import type { Diagnostic, LineMap, TestFailure, TestReport } from './types.js';
+
+/**
+ * The diagnostics `change` adds over `base`. Two diagnostics are the same when level, code, file
+ * and message agree; line numbers are not compared, since the patch may have moved the code.
+ * When the same message appears several times in a file, a `lineMap` (see lineMapFromDiff) pairs
+ * each one with its base twin, so the one on lines the change added is reported; without it the
+ * surplus is counted and the later ones in the file are reported.
+ */
+export function diffDiagnostics(base: Diagnostic[], change: Diagnostic[], lineMap?: LineMap): Diagnostic[] {
+  const baseGroups = new Map<string, Diagnostic[]>();
+  for (const d of base) push(baseGroups, diagnosticKey(d, d.file), d);
+
+  type Item = { d: Diagnostic; index: number; oldLine: number | null | undefined };
+  const changeGroups = new Map<string, Item[]>();
+  change.forEach((d, index) => {
+    let file = d.file;
+    let oldLine: number | null | undefined;
+    if (lineMap && d.file !== null && d.line !== null) {
+      const mapped = lineMap(d.file, d.line);
+      oldLine = mapped ? mapped.line : null;
+      if (mapped) file = mapped.file;
+    }
+    push(changeGroups, diagnosticKey(d, file), { d, index, oldLine });
+  });
+
+  const added: { d: Diagnostic; index: number }[] = [];
+  for (const [key, items] of changeGroups) {
+    const pool = [...(baseGroups.get(key) ?? [])];
+    const rest: Item[] = [];
+    // First the exact pairs: the change's line maps onto a line where the base had the same message.
+    for (const item of items) {
+      const at = item.oldLine == null ? -1 : pool.findIndex((b) => b.line === item.oldLine);
+      if (at >= 0) pool.splice(at, 1);
+      else rest.push(item);
+    }
+    // Then by count, preferring to pair lines the change kept, so those it added stay "new".
+    rest.sort((a, b) => rank(a) - rank(b) || (a.d.line ?? 0) - (b.d.line ?? 0));
+    for (const item of rest) {
+      if (pool.length > 0) pool.shift();
+      else added.push(item);
+    }
+  }
+  return added.sort((a, b) => a.index - b.index).map((a) => a.d);
+
+  function rank(item: Item): number {
+    return item.oldLine === null ? 1 : 0;
+  }
+}
+
+function diagnosticKey(d: Diagnostic, file: string | null): string {
+  return JSON.stringify([d.level, d.code, file, d.message.trim()]);
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/**
+ * Tests failing on `change` that did not fail on `baseline`. Doc-test names carry their line
+ * (`src/lib.rs - add (line 3)`), which a patch may move, so they are compared without it and counted.
+ */
+export function newFailures(
+  baseline: Pick<TestReport, 'failed'> | TestFailure[],
+  change: Pick<TestReport, 'failed'> | TestFailure[],
+): TestFailure[] {
+  const baseFailed = Array.isArray(baseline) ? baseline : baseline.failed;
+  const changeFailed = Array.isArray(change) ? change : change.failed;
+  const counts = new Map<string, number>();
+  for (const f of baseFailed) {
+    const key = stableTestName(f.name);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  const fresh: TestFailure[] = [];
+  for (const f of changeFailed) {
+    const key = stableTestName(f.name);
+    const left = counts.get(key) ?? 0;
+    if (left > 0) counts.set(key, left - 1);
+    else fresh.push(f);
+  }
+  return fresh;
+}
+
+/** A test's name without the parts that move when code moves (doc tests' `(line N)`). */
+export function stableTestName(name: string): string {
+  return name.replace(/ \(line \d+\)/g, '');
+}
+
+/**
+ * A LineMap from a unified diff (git or GNU format): lines outside hunks shift by the hunks
+ * above them, lines a hunk added map to null, renamed files map to their old path.
+ */
+export function lineMapFromDiff(diff: string): LineMap {
+  type FileMap = { oldPath: string; hunks: { oldStart: number; newStart: number; newCount: number; map: Map<number, number | null>; delta: number }[] };
+  const files = new Map<string, FileMap>();
+  const lines = diff.replace(/\r\n?/g, '\n').split('\n');
+  let current: FileMap | null = null;
+  let oldPath = '';
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.startsWith('--- ') && lines[i + 1]?.startsWith('+++ ')) {
+      oldPath = diffPath(line.slice(4));
+      const newPath = diffPath(lines[i + 1].slice(4));
+      const prefixed = (oldPath === '/dev/null' || /^a\//.test(oldPath)) && (newPath === '/dev/null' || /^b\//.test(newPath));
+      const strip = (p: string) => (prefixed ? p.slice(2) : p);
+      current = { oldPath: oldPath === '/dev/null' ? '/dev/null' : strip(oldPath), hunks: [] };
+      if (newPath !== '/dev/null') files.set(strip(newPath), current);
+      i++;
+      continue;
+    }
+    const hunk = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/.exec(line);
+    if (hunk && current) {
+      const oldStart = Number(hunk[1]);
+      const oldCount = hunk[2] === undefined ? 1 : Number(hunk[2]);
+      const newStart = Number(hunk[3]);
+      const newCount = hunk[4] === undefined ? 1 : Number(hunk[4]);
+      const map = new Map<number, number | null>();
+      // A zero-length side starts one line earlier in the header (`@@ -0,0 +1,3 @@`).
+      let o = oldCount === 0 ? oldStart + 1 : oldStart;
+      let n = newCount === 0 ? newStart + 1 : newStart;
+      let seenOld = 0;
+      let seenNew = 0;
+      while (i + 1 < lines.length && (seenOld < oldCount || seenNew < newCount)) {
+        const body = lines[i + 1];
+        const tag = body[0];
+        if (tag === ' ' || body === '') {
+          map.set(n++, o++);
+          seenOld++;
+          seenNew++;
+        } else if (tag === '-') {
+          o++;
+          seenOld++;
+        } else if (tag === '+') {
+          map.set(n++, null);
+          seenNew++;
+        } else if (tag !== '\\') break;
+        i++;
+      }
+      current.hunks.push({ oldStart, newStart: newCount === 0 ? newStart + 1 : newStart, newCount, map, delta: oldCount - newCount });
+    }
+  }
+
+  return (file, line) => {
+    const entry = files.get(file);
+    if (!entry) return { file, line };
+    if (entry.oldPath === '/dev/null') return null;
+    let shift = 0;
+    for (const h of entry.hunks) {
+      if (line < h.newStart) break;
+      if (line < h.newStart + h.newCount) {
+        const old = h.map.get(line);
+        return old == null ? null : { file: entry.oldPath, line: old };
+      }
+      shift += h.delta;
+    }
+    return { file: entry.oldPath, line: line + shift };
+  };
+}
+
+function diffPath(raw: string): string {
+  let p = raw.split('\t')[0].trim();
+  if (p.startsWith('"') && p.endsWith('"')) p = p.slice(1, -1);
+  return p;
+}

@@ -1,0 +1,356 @@
+// Cargo's output as data: build and clippy diagnostics (`--message-format=json`, or rustc's human
+// rendering on stderr) and `cargo test --no-fail-fast` runs, across all targets and doc tests.
+// Pure functions on text; running cargo is the verify step's job.
+
+import type { CargoTestReport, Diagnostic, TestFailure } from './types.js';
+import { clean, cleanLines, dedent, plural, testSummary } from './text.js';
+
+export { diffDiagnostics, lineMapFromDiff, newFailures, stableTestName } from './compare.js';
+export { distillFailure } from './distill.js';
+export type { DistillOptions } from './distill.js';
+
+interface CargoSpan {
+  file_name: string;
+  line_start: number;
+  column_start: number;
+  is_primary: boolean;
+  expansion?: { span: CargoSpan } | null;
+}
+
+interface CargoMessage {
+  level: string;
+  message: string;
+  code: { code: string } | null;
+  spans: CargoSpan[];
+  rendered: string | null;
+}
+
+// Summaries rustc and cargo print after the real diagnostics; they locate nothing and repeat counts.
+const NOISE = [
+  /^aborting due to /,
+  /^\d+ warnings? emitted/,
+  /^Some errors have detailed explanations/,
+  /^For more information about (this|an) error/,
+  /^could not compile /,
+  /^build failed/,
+  /^test failed, to rerun/,
+  /^doctest failed, to rerun/,
+  /^\d+ targets? failed/,
+  /generated \d+ warnings?/,
+  /^no (test )?targets? (matched|found)/,
+];
+
+function isNoise(message: string): boolean {
+  return NOISE.some((re) => re.test(message));
+}
+
+/**
+ * Diagnostics from `cargo build|check|clippy|test --message-format=json` output. Lines that are
+ * not compiler messages (artifacts, build-finished, plain text) are ignored; a message cargo
+ * reports twice (the lib built for `lib` and for `lib test`) is kept once.
+ */
+export function parseCargoMessages(jsonLines: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  for (const line of jsonLines.split('\n')) {
+    const text = line.trim();
+    if (!text.startsWith('{')) continue;
+    let record: { reason?: string; message?: CargoMessage };
+    try {
+      record = JSON.parse(text);
+    } catch {
+      continue;
+    }
+    if (record.reason !== 'compiler-message' || !record.message) continue;
+    const diagnostic = fromCargoMessage(record.message);
+    if (diagnostic) addUnique(out, seen, diagnostic);
+  }
+  return out;
+}
+
+function fromCargoMessage(m: CargoMessage): Diagnostic | null {
+  const level = m.level === 'warning' ? 'warning' : m.level.startsWith('error') ? 'error' : null;
+  if (!level) return null;
+  const code = m.code?.code ?? null;
+  if (m.spans.length === 0 && code === null && isNoise(m.message)) return null;
+  let span: CargoSpan | undefined = m.spans.find((s) => s.is_primary) ?? m.spans[0];
+  // A span inside a macro from std or a dependency says little; the call site in the project does.
+  while (span?.expansion && isExternalPath(span.file_name)) span = span.expansion.span;
+  return {
+    level,
+    code,
+    message: m.message,
+    file: span ? span.file_name : null,
+    line: span ? span.line_start : null,
+    column: span ? span.column_start : null,
+    rendered: clean(m.rendered ?? `${level}: ${m.message}`).trimEnd(),
+  };
+}
+
+function isExternalPath(file: string): boolean {
+  return file.startsWith('<') || file.startsWith('/');
+}
+
+function addUnique(out: Diagnostic[], seen: Set<string>, d: Diagnostic): void {
+  const key = JSON.stringify([d.level, d.code, d.file, d.line, d.column, d.message]);
+  if (seen.has(key)) return;
+  seen.add(key);
+  out.push(d);
+}
+
+/**
+ * Diagnostics from rustc's human rendering (what `cargo build` or `cargo test` print on stderr
+ * without `--message-format=json`). Lint names are recovered from the `#[warn(..)]` /
+ * `-W clippy::..` notes rustc adds to the first occurrence of each lint; cargo's own summary lines
+ * are dropped.
+ */
+export function parseRustcText(text: string): Diagnostic[] {
+  const lines = cleanLines(text);
+  const out: Diagnostic[] = [];
+  const seen = new Set<string>();
+  const header = /^(error|warning)(?:\[([A-Za-z]+\d+)\])?: (.*)$/;
+  for (let i = 0; i < lines.length; i++) {
+    const h = header.exec(lines[i]);
+    if (!h) continue;
+    const block = [lines[i]];
+    while (i + 1 < lines.length && lines[i + 1].trim() !== '' && !header.test(lines[i + 1])) block.push(lines[++i]);
+    const message = h[3].trim();
+    let code: string | null = h[2] ?? null;
+    const body = block.join('\n');
+    const at = /^\s*--> (.+?):(\d+):(\d+)\s*$/m.exec(body);
+    if (!at && code === null && isNoise(message)) continue;
+    if (code === null) {
+      const byDefault = /#\[(?:warn|deny|forbid)\(([\w:]+)\)\]` on by default/.exec(body);
+      const implied = /`-[WDF] ([\w:-]+)` implied by/.exec(body);
+      if (byDefault) code = byDefault[1];
+      else if (implied) code = implied[1].replace(/-/g, '_');
+    }
+    addUnique(out, seen, {
+      level: h[1] as 'error' | 'warning',
+      code,
+      message,
+      file: at ? at[1] : null,
+      line: at ? Number(at[2]) : null,
+      column: at ? Number(at[3]) : null,
+      rendered: body.trimEnd(),
+    });
+  }
+  return out;
+}
+
+interface Target {
+  kind: 'unit' | 'doc';
+  /** Source path cargo printed (`src/lib.rs`, `tests/it.rs`), or null for old cargo / doc tests. */
+  source: string | null;
+  /** Crate name: from the binary (`demo-1a2b…` → `demo`) or the `Doc-tests` line. */
+  crate: string;
+  label: string;
+  /** What cargo said on stderr after running this binary (`Caused by: …` when it crashed). */
+  stderr: string[];
+}
+
+const RUNNING = /^\s*Running (?:(?:unittests|benches|tests) )?(\S+?)(?: \((.+)\))?\s*$/;
+const DOC_TESTS = /^\s*Doc-tests (\S+)\s*$/;
+const SECTION = /^running (\d+) tests?$/;
+
+function targetFromHeader(line: string): Target | null {
+  const doc = DOC_TESTS.exec(line);
+  if (doc) return { kind: 'doc', source: null, crate: doc[1], label: '', stderr: [] };
+  const run = RUNNING.exec(line);
+  if (!run) return null;
+  // Current cargo: `Running unittests src/lib.rs (target/debug/deps/demo-1a2b)`; old cargo
+  // printed only the binary: `Running target/debug/deps/demo-1a2b`.
+  const binary = run[2] ?? run[1];
+  const source = run[2] ? run[1] : null;
+  const crate = (binary.split('/').pop() ?? binary).replace(/-[0-9a-f]{8,}(\.exe)?$/, '');
+  return { kind: 'unit', source, crate, label: '', stderr: [] };
+}
+
+/**
+ * Parses `cargo test --no-fail-fast` (stdout and stderr as captured separately, or both merged
+ * into `stdout`).
+ *
+ * Test names are qualified by the binary that ran them, `<target>::<test path>`:
+ * - unit tests of the library: `lib::tests::adds`; of `src/main.rs`: `main::tests::x`;
+ * - any other target by the source path cargo prints: `tests/it.rs::foo`, `src/bin/tool.rs::t`;
+ * - doc tests keep rustdoc's name, which already holds the file: `src/lib.rs - add (line 3)`;
+ * - in a workspace run covering several packages, `lib`/`main` become `<crate>/lib`, `<crate>/main`;
+ * - a test binary that died before reporting (abort, signal) fails as the bare target, e.g. `lib`.
+ * Suffixes such as ` - should panic` and ` - compile fail` are dropped from names.
+ */
+export function parseCargoTest(stdout: string, stderr: string): CargoTestReport {
+  const out = cleanLines(stdout);
+  const err = cleanLines(stderr);
+
+  // Targets in the order cargo ran them; with merged streams the headers sit in stdout.
+  const merged = out.some((l) => targetFromHeader(l) !== null);
+  const headerSource = merged ? out : err;
+  const targets: Target[] = [];
+  for (const line of headerSource) {
+    const t = targetFromHeader(line);
+    if (t) targets.push(t);
+    else if (targets.length > 0) targets[targets.length - 1].stderr.push(line);
+  }
+  labelTargets(targets);
+
+  // Cargo compiles every target before it runs the first, so compile errors precede the first
+  // binary; what comes later on stderr is the tests' own (`--nocapture`) and not the compiler's.
+  // JSON lines appear when --message-format=json was used.
+  const before = (lines: string[], stop: (l: string) => boolean) => {
+    const at = lines.findIndex(stop);
+    return at < 0 ? lines : lines.slice(0, at);
+  };
+  const prelude = merged
+    ? before(out, (l) => SECTION.test(l) || targetFromHeader(l) !== null)
+    : before(err, (l) => targetFromHeader(l) !== null);
+  const compileErrors = [...parseCargoMessages(stdout), ...parseRustcText(prelude.join('\n'))].filter((d) => d.level === 'error');
+
+  const passed: string[] = [];
+  const failed: TestFailure[] = [];
+  let ignored = 0;
+  let binaries = 0;
+  let nextTarget = 0;
+  let pending: Target | null = null;
+
+  for (let i = 0; i < out.length; i++) {
+    if (merged) {
+      const t = targetFromHeader(out[i]);
+      if (t) {
+        pending = targets[nextTarget++] ?? null;
+        continue;
+      }
+    }
+    if (!SECTION.test(out[i])) continue;
+    const target = merged ? pending : (targets[nextTarget++] ?? null);
+    pending = null;
+    binaries++;
+    let end = i + 1;
+    while (end < out.length && !SECTION.test(out[end]) && !(merged && targetFromHeader(out[end]))) end++;
+    const section = parseSection(out.slice(i + 1, end));
+    i = end - 1;
+
+    const qualify = (name: string) => (target && target.kind === 'unit' && target.label ? `${target.label}::${name}` : name);
+    passed.push(...section.passed.map(qualify));
+    ignored += section.ignored;
+    for (const f of section.failed) failed.push({ name: qualify(f.name), output: f.output });
+    if (!section.finished) {
+      const why = target ? causedBy(target.stderr) : '';
+      failed.push({
+        name: target?.label || target?.crate || `binary #${binaries}`,
+        output: `The test binary stopped before reporting a result${why ? `: ${why}` : '.'}`,
+      });
+    }
+  }
+
+  const summary =
+    binaries === 0 && compileErrors.length > 0
+      ? `did not compile: ${plural(compileErrors.length, 'error')}`
+      : testSummary(passed.length, failed.length, ignored, `(${binaries} test ${binaries === 1 ? 'binary' : 'binaries'})`);
+  return { passed, failed, ignored, binaries, compileErrors, summary };
+}
+
+function labelTargets(targets: Target[]): void {
+  const base = (t: Target) =>
+    t.source === 'src/lib.rs' ? 'lib' : t.source === 'src/main.rs' ? 'main' : (t.source ?? t.crate);
+  const units = targets.filter((t) => t.kind === 'unit');
+  const labels = units.map(base);
+  const docCrates = new Set(targets.filter((t) => t.kind === 'doc').map((t) => t.crate));
+  // Workspace members all have a `src/lib.rs`; only then is the crate needed to tell them apart.
+  const severalPackages = docCrates.size > 1 || new Set(labels).size < labels.length;
+  for (const t of units) {
+    const label = base(t);
+    t.label = severalPackages && (label === 'lib' || label === 'main') ? `${t.crate}/${label}` : label;
+  }
+}
+
+function causedBy(stderr: string[]): string {
+  const at = stderr.findIndex((l) => /^Caused by:/.test(l));
+  if (at < 0) return '';
+  const lines: string[] = [];
+  for (const l of stderr.slice(at + 1)) {
+    if (l.trim() === '' && lines.length > 0) break;
+    if (l.trim() !== '') lines.push(l.trim());
+  }
+  return lines.join(' ');
+}
+
+interface Section {
+  passed: string[];
+  failed: TestFailure[];
+  ignored: number;
+  finished: boolean;
+}
+
+const RESULT_LINE = /^test (.+?) \.\.\. (ok|FAILED|ignored(?:, .*)?)\s*$/;
+const BLOCK = /^---- (.+) std(?:out|err) ----$/;
+const TEST_RESULT = /^test result: (?:ok|FAILED)\. (\d+) passed; (\d+) failed; (\d+) ignored/;
+
+function parseSection(lines: string[]): Section {
+  const passed: string[] = [];
+  const failedNames: string[] = [];
+  const outputs = new Map<string, string>();
+  let ignored = 0;
+  let reportedIgnored: number | null = null;
+  let finished = false;
+
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    const result = RESULT_LINE.exec(line);
+    if (result) {
+      const name = stripSuffix(result[1]);
+      if (result[2] === 'ok') passed.push(name);
+      else if (result[2] === 'FAILED') addOnce(failedNames, name);
+      else ignored++;
+      continue;
+    }
+    const block = BLOCK.exec(line);
+    if (block) {
+      const body: string[] = [];
+      while (i + 1 < lines.length && !BLOCK.test(lines[i + 1]) && !/^(failures|successes):\s*$/.test(lines[i + 1]) && !TEST_RESULT.test(lines[i + 1])) {
+        body.push(lines[++i]);
+      }
+      outputs.set(stripSuffix(block[1]), cleanPanicOutput(body));
+      continue;
+    }
+    if (/^failures:\s*$/.test(line)) {
+      // The closing list names every failure; it catches one whose `test … FAILED` line was mangled.
+      while (i + 1 < lines.length && /^ {4}\S/.test(lines[i + 1])) addOnce(failedNames, stripSuffix(lines[++i].trim()));
+      continue;
+    }
+    const summary = TEST_RESULT.exec(line);
+    if (summary) {
+      finished = true;
+      reportedIgnored = Number(summary[3]);
+    }
+  }
+  for (const name of outputs.keys()) addOnce(failedNames, name);
+  return {
+    passed,
+    failed: failedNames.map((name) => ({ name, output: outputs.get(name) ?? '' })),
+    ignored: reportedIgnored ?? ignored,
+    finished,
+  };
+}
+
+function addOnce(list: string[], name: string): void {
+  if (!list.includes(name)) list.push(name);
+}
+
+function stripSuffix(name: string): string {
+  return name.replace(/ - (?:should panic(?: with .*)?|compile fail|no_run)$/, '').trim();
+}
+
+/** The panic message and assertion output, without backtraces or thread ids (they vary run to run). */
+function cleanPanicOutput(lines: string[]): string {
+  const kept: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (/^stack backtrace:\s*$/.test(line)) {
+      while (i + 1 < lines.length && /^\s+(\d+: |at )/.test(lines[i + 1])) i++;
+      continue;
+    }
+    if (/^note: (run with `RUST_BACKTRACE|Some details are omitted)/.test(line)) continue;
+    kept.push(line.replace(/^(thread '[^']*') \(\d+\) panicked/, '$1 panicked'));
+  }
+  return dedent(kept).replace(/\n{3,}/g, '\n\n');
+}
