@@ -15,6 +15,7 @@ export default {
       },
     ],
   },
+  reporters: ['default', '<rootDir>/tests/support/summary-reporter.js'],
   testTimeout: 60000,
   maxWorkers: 2,
 };

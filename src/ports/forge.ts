@@ -1,0 +1,275 @@
+// The forge port: pull requests and issues on GitHub or GitHub Enterprise through @octokit/rest, the only
+// module that imports it. @octokit/rest carries no retry or throttling plugin, so every call is one
+// HTTP request; failures worth retrying (network, 429, 5xx, rate limits) surface as TransientError
+// for the engine's backoff, everything else as a plain one-line Error without the token.
+
+import { Octokit } from '@octokit/rest';
+import { isTransientStatus, oneLine, parseRetryAfter, redactSecrets, rootCause } from './http-retry.js';
+import { TransientError, type Forge, type PullRequestInfo, type PullRequestSpec } from './types.js';
+
+export interface ForgeOptions {
+  /** REST API root: https://api.github.com, or https://<host>/api/v3 for GitHub Enterprise Server. */
+  baseUrl?: string;
+  token?: string | null;
+  /** Per request (default 30 s). */
+  timeoutMs?: number;
+}
+
+export interface GitHubRemote {
+  /** Host as written in the remote, lower-cased (github.com, github.example.com, ...). */
+  host: string;
+  owner: string;
+  repo: string;
+  /** The REST API root for `createForge`. */
+  apiBaseUrl: string;
+}
+
+const GITHUB_COM = new Set(['github.com', 'www.github.com', 'ssh.github.com']);
+
+function isGitHubHost(host: string, enterpriseHosts: string[]): boolean {
+  if (GITHUB_COM.has(host)) return true;
+  if (enterpriseHosts.some((known) => known.toLowerCase() === host)) return true;
+  // GitHub Enterprise Cloud with data residency lives under <tenant>.ghe.com; self-hosted instances are
+  // conventionally named github.<company>.<tld> (anything else can be listed in enterpriseHosts).
+  if (host.endsWith('.ghe.com')) return true;
+  return host.split('.').some((label) => label.startsWith('github'));
+}
+
+function apiBaseFor(host: string, webOrigin: string): string {
+  if (GITHUB_COM.has(host)) return 'https://api.github.com';
+  if (host.endsWith('.ghe.com')) return `https://api.${host}`;
+  return `${webOrigin}/api/v3`;
+}
+
+/**
+ * Owner, repository and API root of a GitHub remote: https (with or without credentials), ssh
+ * (`git@github.com:o/r.git`, `ssh://git@host[:port]/o/r.git`) and git:// forms, on github.com or a
+ * GitHub Enterprise host. Null for local paths and other forges.
+ */
+export function parseGitHubRemote(remote: string, options: { enterpriseHosts?: string[] } = {}): GitHubRemote | null {
+  const text = remote.trim();
+  let host: string;
+  let path: string;
+  let webOrigin: string;
+  const scp = /^(?:[^@/\s]+@)?([^:/\s]+):(?!\/)(.+)$/.exec(text);
+  if (!text.includes('://') && scp) {
+    host = scp[1].toLowerCase();
+    // A one-letter "host" is a Windows drive (C:\repo), which git treats as a local path.
+    if (host.length === 1) return null;
+    path = scp[2];
+    webOrigin = `https://${host}`;
+  } else {
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      return null;
+    }
+    const protocol = url.protocol.replace(/:$/, '');
+    if (!['https', 'http', 'ssh', 'git', 'git+ssh', 'ssh+git'].includes(protocol)) return null;
+    host = url.hostname.toLowerCase();
+    path = decodeURIComponent(url.pathname);
+    // ssh and git ports say nothing about where the web UI (and API) is served.
+    webOrigin = protocol === 'https' || protocol === 'http' ? `${protocol}://${url.host.toLowerCase()}` : `https://${host}`;
+  }
+  if (!isGitHubHost(host, options.enterpriseHosts ?? [])) return null;
+  const parts = path
+    .replace(/^\/+|\/+$/g, '')
+    .replace(/\.git$/, '')
+    .split('/');
+  if (parts.length !== 2 || parts.some((part) => part === '' || part === '.' || part === '..')) return null;
+  const [owner, repo] = parts;
+  return { host: GITHUB_COM.has(host) ? 'github.com' : host, owner, repo, apiBaseUrl: apiBaseFor(host, webOrigin) };
+}
+
+interface OctokitLikeError {
+  status?: unknown;
+  message?: unknown;
+  response?: { headers?: Record<string, string | number | undefined>; data?: unknown };
+}
+
+function describeBody(data: unknown, fallback: string): string {
+  if (typeof data === 'string' && data.trim() !== '') return data;
+  if (typeof data === 'object' && data !== null && 'message' in data && typeof data.message === 'string') {
+    const details = 'errors' in data && Array.isArray(data.errors)
+      ? data.errors
+          .map((entry: unknown) =>
+            typeof entry === 'object' && entry !== null && 'message' in entry && typeof entry.message === 'string'
+              ? entry.message
+              : JSON.stringify(entry),
+          )
+          .join('; ')
+      : '';
+    return details ? `${data.message}: ${details}` : data.message;
+  }
+  return fallback;
+}
+
+function hintFor(status: number): string {
+  if (status === 401) return ' (check the GitHub token)';
+  if (status === 403) return ' (the GitHub token lacks permission: it needs contents and pull-requests write)';
+  if (status === 404) return ' (no such repository or pull request, or the token cannot see it)';
+  return '';
+}
+
+function rateLimitWait(headers: Record<string, string | number | undefined>, now: number): number | null {
+  const explicit = parseRetryAfter(headers, now);
+  if (explicit !== null) return explicit;
+  const reset = Number(headers['x-ratelimit-reset']);
+  return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - now) : null;
+}
+
+interface PullLike {
+  number: number;
+  html_url: string;
+  draft?: boolean | null;
+  state: string;
+  merged?: boolean | null;
+  merged_at?: string | null;
+  node_id?: string;
+  head: { ref: string };
+  base: { ref: string };
+}
+
+function info(pull: PullLike, updated: boolean): PullRequestInfo {
+  const merged = pull.merged === true || Boolean(pull.merged_at);
+  return {
+    number: pull.number,
+    url: pull.html_url,
+    draft: pull.draft === true,
+    state: merged ? 'merged' : pull.state === 'closed' ? 'closed' : 'open',
+    updated,
+  };
+}
+
+export function createForge(options: ForgeOptions = {}): Forge {
+  const baseUrl = (options.baseUrl ?? 'https://api.github.com').replace(/\/+$/, '');
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  const secrets = [options.token];
+  const silent = () => {};
+  const octokit = new Octokit({
+    auth: options.token || undefined,
+    baseUrl,
+    userAgent: 'autodev',
+    // Ports never print (octokit would warn about deprecations on the console).
+    log: { debug: silent, info: silent, warn: silent, error: silent },
+  });
+
+  function translate(error: unknown, what: string, signal: AbortSignal): Error {
+    const clean = (text: string) => oneLine(redactSecrets(text, secrets));
+    if (signal.aborted) return new TransientError(`GitHub ${what}: no answer from ${baseUrl} within ${timeoutMs} ms`);
+    const failure = (typeof error === 'object' && error !== null ? error : {}) as OctokitLikeError;
+    const status = typeof failure.status === 'number' ? failure.status : null;
+    const headers = failure.response?.headers ?? {};
+    const fallback = typeof failure.message === 'string' ? failure.message : String(error);
+    if (status === null && Array.isArray((failure as { errors?: unknown }).errors)) {
+      // A GraphQL answer with errors: the request arrived and was refused.
+      return new Error(clean(`GitHub ${what} failed: ${fallback}`));
+    }
+    if (status === null || !failure.response) {
+      // No HTTP response at all (octokit reports these as status 500): DNS, refused, reset.
+      return new TransientError(clean(`GitHub ${what}: cannot reach ${baseUrl}: ${rootCause(error)}`));
+    }
+    const message = clean(`GitHub ${what} failed: ${status} ${describeBody(failure.response.data, fallback)}`);
+    if (isTransientStatus(status)) return new TransientError(message, parseRetryAfter(headers));
+    const rateLimited = status === 403 && (String(headers['x-ratelimit-remaining']) === '0' || headers['retry-after'] !== undefined);
+    if (rateLimited) return new TransientError(`${message} (rate limited)`, rateLimitWait(headers, Date.now()));
+    return new Error(`${message}${hintFor(status)}`);
+  }
+
+  // Every API call goes through here: one request, its own deadline, errors translated.
+  async function call<T>(what: string, run: (extra: { request: { signal: AbortSignal } }) => Promise<T>): Promise<T> {
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+      return await run({ request: { signal } });
+    } catch (error) {
+      throw translate(error, what, signal);
+    }
+  }
+
+  async function findOpen(spec: PullRequestSpec, head: string, headRef: string): Promise<PullLike | null> {
+    const { data } = await call(`listing pull requests of ${spec.owner}/${spec.repo}`, (extra) =>
+      octokit.rest.pulls.list({ owner: spec.owner, repo: spec.repo, head, base: spec.base, state: 'open', per_page: 100, ...extra }),
+    );
+    return data.find((pull) => pull.head.ref === headRef && pull.base.ref === spec.base) ?? null;
+  }
+
+  async function update(spec: PullRequestSpec, pull: PullLike): Promise<PullLike> {
+    const { data } = await call(`updating pull request ${spec.owner}/${spec.repo}#${pull.number}`, (extra) =>
+      octokit.rest.pulls.update({ owner: spec.owner, repo: spec.repo, pull_number: pull.number, title: spec.title, body: spec.body, ...extra }),
+    );
+    return data;
+  }
+
+  async function convertToDraft(spec: PullRequestSpec, pull: PullLike): Promise<PullLike> {
+    const mutation = 'mutation($id: ID!) { convertPullRequestToDraft(input: { pullRequestId: $id }) { pullRequest { isDraft } } }';
+    const result = await call(`converting ${spec.owner}/${spec.repo}#${pull.number} to draft`, (extra) =>
+      octokit.graphql<{ convertPullRequestToDraft: { pullRequest: { isDraft: boolean } } }>(mutation, { id: pull.node_id, ...extra }),
+    );
+    return { ...pull, draft: result.convertPullRequestToDraft.pullRequest.isDraft };
+  }
+
+  return {
+    async upsertPullRequest(spec) {
+      // GitHub filters by `owner:branch`; a fork's branch arrives already qualified.
+      const head = spec.head.includes(':') ? spec.head : `${spec.owner}:${spec.head}`;
+      const headRef = head.slice(head.indexOf(':') + 1);
+      const where = `${spec.owner}/${spec.repo}`;
+      const existing = await findOpen(spec, head, headRef);
+      let pull: PullLike;
+      let updated: boolean;
+      if (existing) {
+        pull = await update(spec, existing);
+        updated = true;
+      } else {
+        try {
+          const created = await call(`creating a pull request on ${where}`, (extra) =>
+            octokit.rest.pulls.create({
+              owner: spec.owner,
+              repo: spec.repo,
+              head,
+              base: spec.base,
+              title: spec.title,
+              body: spec.body,
+              draft: spec.draft,
+              ...extra,
+            }),
+          );
+          pull = created.data;
+          updated = false;
+        } catch (error) {
+          // Another run opened it between our list and create: update that one instead.
+          if (!(error instanceof Error) || error instanceof TransientError || !/already exists/i.test(error.message)) throw error;
+          const raced = await findOpen(spec, head, headRef);
+          if (!raced) throw error;
+          pull = await update(spec, raced);
+          updated = true;
+        }
+      }
+      // The REST API cannot change draft state; GraphQL can. Only towards draft: a change that now needs
+      // review must not stay ready to merge, while leaving draft is a human's call.
+      if (updated && spec.draft && pull.draft !== true) pull = await convertToDraft(spec, pull);
+      if (spec.labels.length > 0) {
+        await call(`labelling ${where}#${pull.number}`, (extra) =>
+          octokit.rest.issues.addLabels({ owner: spec.owner, repo: spec.repo, issue_number: pull.number, labels: spec.labels, ...extra }),
+        );
+      }
+      return info(pull, updated);
+    },
+
+    async getPullRequest(owner, repo, number) {
+      const { data } = await call(`reading pull request ${owner}/${repo}#${number}`, (extra) =>
+        octokit.rest.pulls.get({ owner, repo, pull_number: number, ...extra }),
+      );
+      const base = info(data, false);
+      return { ...base, mergeCommit: base.state === 'merged' ? (data.merge_commit_sha ?? null) : null };
+    },
+
+    async getIssue(owner, repo, number) {
+      const { data } = await call(`reading issue ${owner}/${repo}#${number}`, (extra) =>
+        octokit.rest.issues.get({ owner, repo, issue_number: number, ...extra }),
+      );
+      return { title: data.title, body: data.body ?? '' };
+    },
+  };
+}

@@ -1,0 +1,139 @@
+// The LLM port: chat completions through the openai SDK against any OpenAI-compatible server (OpenAI,
+// Azure OpenAI, Ollama, vLLM, llama.cpp server). The only module that imports `openai`.
+//
+// The engine owns retries, so the SDK's are off; failures worth retrying surface as TransientError
+// (with the server's Retry-After), everything else as a plain one-line Error. The API key never
+// appears in an error message, even when a server echoes it back.
+
+import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { isTransientStatus, oneLine, parseRetryAfter, redactSecrets, rootCause } from './http-retry.js';
+import { TransientError, type ChatReply, type ChatRequest, type Llm } from './types.js';
+
+export interface LlmOptions {
+  /** Base URL, or the full `.../chat/completions` endpoint (the seed's form); query kept (Azure api-version). */
+  apiUrl: string;
+  /** Absent for local servers that need none. */
+  apiKey?: string | null;
+  /** Per request. */
+  timeoutMs: number;
+  /** A label for messages; "azure" also sends the key in the `api-key` header Azure expects. */
+  provider?: string;
+}
+
+// Local servers ignore the key, but the SDK refuses to build a client without one and would otherwise
+// fall back to OPENAI_API_KEY from the environment, which must not leak to an arbitrary base URL.
+const PLACEHOLDER_KEY = 'autodev-no-key';
+
+/**
+ * The SDK's base URL from a configured URL: drops a trailing `/chat/completions`, trailing slashes,
+ * the query and the fragment; a bare origin gets `/v1`, where OpenAI, Ollama, vLLM and llama.cpp serve.
+ */
+export function normalizeBaseUrl(apiUrl: string): string {
+  let url: URL;
+  try {
+    url = new URL(apiUrl.trim());
+  } catch {
+    throw new Error('LLM api_url is not a valid URL (expected e.g. https://api.openai.com/v1)');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new Error(`LLM api_url must be http or https, not ${url.protocol.replace(/:$/, '')}`);
+  }
+  let path = url.pathname.replace(/\/+$/, '');
+  path = path.replace(/\/chat\/completions$/, '').replace(/\/+$/, '');
+  if (path === '') path = '/v1';
+  return `${url.origin}${path}`;
+}
+
+function queryOf(apiUrl: string): Record<string, string> | undefined {
+  const params = new URL(apiUrl.trim()).searchParams;
+  const entries = [...params.entries()];
+  return entries.length > 0 ? Object.fromEntries(entries) : undefined;
+}
+
+function serverMessage(error: APIError): string {
+  const body = error.error as { message?: unknown; error?: unknown } | undefined;
+  if (body && typeof body.message === 'string') return body.message;
+  if (body && typeof body.error === 'string') return body.error;
+  return error.message;
+}
+
+function hintFor(status: number): string {
+  if (status === 401 || status === 403) return ' (check the LLM API key and its permissions)';
+  if (status === 404) return ' (check the LLM api_url and the model name)';
+  return '';
+}
+
+export function createLlm(options: LlmOptions): Llm {
+  const baseURL = normalizeBaseUrl(options.apiUrl);
+  const label = options.provider ?? new URL(baseURL).host;
+  const apiKey = options.apiKey || PLACEHOLDER_KEY;
+  const secrets = [options.apiKey];
+  const client = new OpenAI({
+    apiKey,
+    baseURL,
+    timeout: options.timeoutMs,
+    maxRetries: 0,
+    // Explicit nulls so OPENAI_ORG_ID / OPENAI_PROJECT_ID in the user's environment are not sent along.
+    organization: null,
+    project: null,
+    defaultQuery: queryOf(options.apiUrl),
+    // Azure reads keys from `api-key` and would take a Bearer header for an Entra token, so drop it.
+    defaultHeaders: options.provider === 'azure' ? { 'api-key': apiKey, Authorization: null } : undefined,
+    // Ports never print; failures come back as errors.
+    logLevel: 'off',
+  });
+
+  function translate(error: unknown, signal: AbortSignal | undefined, deadline: AbortSignal): Error {
+    if (signal?.aborted) return signal.reason instanceof Error ? signal.reason : (error as Error);
+    const clean = (text: string) => oneLine(redactSecrets(text, secrets));
+    if (error instanceof APIConnectionTimeoutError || deadline.aborted) {
+      return new TransientError(`LLM (${label}) did not answer within ${options.timeoutMs} ms`);
+    }
+    if (error instanceof APIUserAbortError) return error;
+    if (error instanceof APIConnectionError) {
+      return new TransientError(clean(`cannot reach the LLM at ${baseURL}: ${rootCause(error)}`));
+    }
+    if (error instanceof APIError && typeof error.status === 'number') {
+      const message = clean(`LLM (${label}) answered ${error.status}: ${serverMessage(error)}`);
+      if (isTransientStatus(error.status) || error.status === 409) {
+        return new TransientError(message, parseRetryAfter(error.headers));
+      }
+      return new Error(`${message}${hintFor(error.status)}`);
+    }
+    return new Error(clean(`LLM (${label}) request failed: ${rootCause(error)}`));
+  }
+
+  return {
+    async chat(request: ChatRequest): Promise<ChatReply> {
+      let completion: OpenAI.Chat.Completions.ChatCompletion;
+      // Our own deadline as well as the SDK's: the SDK only recognises a timeout when the fetch abort
+      // error is from its own realm, which is not the case under jest's vm modules.
+      const deadline = AbortSignal.timeout(options.timeoutMs);
+      const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
+      try {
+        completion = await client.chat.completions.create(
+          {
+            model: request.model,
+            messages: request.messages,
+            temperature: request.temperature,
+            max_tokens: request.maxTokens,
+          },
+          { signal },
+        );
+      } catch (error) {
+        throw translate(error, request.signal, deadline);
+      }
+      const choice = completion.choices?.[0];
+      if (!choice) throw new Error(`LLM (${label}) returned no choices for model ${request.model}`);
+      const content = choice.message?.content ?? '';
+      // Some local servers omit usage; a chars/4 estimate keeps token budgets meaningful.
+      const promptTokens = completion.usage?.prompt_tokens ?? estimateTokens(request.messages.map((m) => m.content).join('\n'));
+      const completionTokens = completion.usage?.completion_tokens ?? estimateTokens(content);
+      return { content, promptTokens, completionTokens };
+    },
+  };
+}
+
+function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4);
+}
