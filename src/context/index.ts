@@ -1,0 +1,129 @@
+// What the model is shown for a task: terms → search → ranking → token budget. The pipeline's search
+// step and `autodev context` call selectContext. Processes stay behind the Searcher and listFiles
+// given in; this module only reads the files it ranks.
+
+import { open } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Searcher } from '../ports/types.js';
+import { loadTokenCounter, selectWithinBudget, type BudgetOptions, type Candidate, type EncodingName, type SelectedFile } from './budget.js';
+import { rankFiles, type LineMark } from './rank.js';
+import { extractTerms, type Term } from './terms.js';
+
+export { encodingForModel, loadTokenCounter, mergeWindows, selectWithinBudget, GAP_MARKER } from './budget.js';
+export type { BudgetOptions, Candidate, EncodingName, SelectedFile, Selection, TokenCounter } from './budget.js';
+export { rankFiles, definedNames, definitionMatch, isTestFile, testStem } from './rank.js';
+export type { LineMark, RankedFile, RankInput } from './rank.js';
+export { extractTerms, isCodeIdentifier, splitIdentifier, stem } from './terms.js';
+export type { Term, TermKind } from './terms.js';
+
+export interface SelectContextOptions {
+  /** The repository checkout. */
+  dir: string;
+  title: string;
+  description?: string;
+  budgetTokens: number;
+  /** The model name; picks the tokenizer (see encodingForModel). */
+  model: string;
+  searcher: Searcher;
+  listFiles: (dir: string) => Promise<string[]>;
+  /** Files changed together, one array per commit, newest first (Git.history); empty on a shallow clone. */
+  history?: string[][];
+  signal?: AbortSignal;
+  /** How many of the best-ranked files are read and offered to the budget (default 60). */
+  maxCandidates?: number;
+  budget?: BudgetOptions;
+}
+
+export interface ContextSelection {
+  files: SelectedFile[];
+  tokens: number;
+  budgetTokens: number;
+  encoding: EncodingName;
+  terms: Term[];
+  /** The whole ranking, best first (also the files that did not fit), for explanations and benchmarks. */
+  ranking: { path: string; score: number; reasons: string[] }[];
+}
+
+/** The JSON that `autodev context --json` prints. */
+export interface ContextJson {
+  files: { path: string; score: number; tokens: number; ranges: [number, number][] | null }[];
+  tokens: number;
+}
+
+const MAX_FILE_BYTES = 512 * 1024;
+const MAX_HITS_PER_TERM = 300;
+
+export async function selectContext(options: SelectContextOptions): Promise<ContextSelection> {
+  const terms = extractTerms(options.title, options.description ?? '');
+  const [counter, files, hits] = await Promise.all([
+    loadTokenCounter(options.model),
+    options.listFiles(options.dir),
+    options.searcher.search(
+      options.dir,
+      terms.filter((t) => t.kind !== 'path').map((t) => t.text),
+      { maxHitsPerTerm: MAX_HITS_PER_TERM, signal: options.signal },
+    ),
+  ]);
+  options.signal?.throwIfAborted();
+  const ranked = rankFiles({ terms, hits, files, history: options.history });
+
+  const top = ranked.slice(0, options.maxCandidates ?? 60);
+  const contents = await Promise.all(top.map((r) => readText(join(options.dir, r.path))));
+  const candidates: Candidate[] = [];
+  top.forEach((r, i) => {
+    const content = contents[i];
+    if (content === null) return;
+    candidates.push({ path: r.path, score: r.score, content, marks: withStructuralMarks(r.path, content, r.marks) });
+  });
+
+  const selection = selectWithinBudget(candidates, options.budgetTokens, counter, options.budget);
+  return {
+    ...selection,
+    budgetTokens: options.budgetTokens,
+    encoding: counter.encoding,
+    terms,
+    ranking: ranked.map((r) => ({ path: r.path, score: r.score, reasons: r.reasons })),
+  };
+}
+
+export function toContextJson(selection: ContextSelection): ContextJson {
+  return {
+    files: selection.files.map((f) => ({ path: f.path, score: f.score, tokens: f.tokens, ranges: f.ranges })),
+    tokens: selection.tokens,
+  };
+}
+
+/**
+ * Besides the hits, an excerpt should show the file's head (imports, `use` lines) and, in a Rust file
+ * with inline tests, where `mod tests` starts, so the model sees where a new test goes. Both rank below
+ * every hit, so they are the first dropped when space is short.
+ */
+function withStructuralMarks(path: string, content: string, marks: LineMark[]): LineMark[] {
+  if (marks.length === 0) return marks;
+  const least = Math.min(...marks.map((m) => m.weight));
+  const extra: LineMark[] = [{ line: 1, weight: least * 0.5, definition: false }];
+  if (path.endsWith('.rs')) {
+    const lines = content.split('\n');
+    const i = lines.findIndex((l) => /^\s*(pub\s+)?mod\s+tests?\s*\{/.test(l));
+    if (i >= 0) extra.push({ line: i + 1, weight: least * 0.6, definition: false });
+  }
+  const seen = new Set(marks.map((m) => m.line));
+  return [...marks, ...extra.filter((m) => !seen.has(m.line)).sort((a, b) => b.weight - a.weight)];
+}
+
+/** The file as UTF-8 text, or null when it is missing, too big or binary. */
+async function readText(path: string): Promise<string | null> {
+  let handle;
+  try {
+    handle = await open(path, 'r');
+    const stat = await handle.stat();
+    if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return null;
+    const buffer = await handle.readFile();
+    if (buffer.subarray(0, 8000).includes(0)) return null;
+    return buffer.toString('utf8');
+  } catch {
+    return null;
+  } finally {
+    await handle?.close();
+  }
+}
