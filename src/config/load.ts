@@ -75,14 +75,16 @@ interface FoundFile {
 }
 
 async function findConfigFile(options: LoadOptions): Promise<FoundFile | null> {
-  const explorer = cosmiconfig('autodev', {
-    searchPlaces: ['autodev.config.toml', '.autodevrc.toml', 'package.json'],
-    loaders: { '.toml': (filepath: string, content: string) => parseTomlOrThrow(filepath, content) },
-    searchStrategy: 'global',
-    packageProp: 'autodev',
-    cache: false,
-  });
   try {
+    // Inside the try: cosmiconfig reads package.json (its "meta config") while being constructed,
+    // and a broken package.json is a config error, not a crash.
+    const explorer = cosmiconfig('autodev', {
+      searchPlaces: ['autodev.config.toml', '.autodevrc.toml', 'package.json'],
+      loaders: { '.toml': (filepath: string, content: string) => parseTomlOrThrow(filepath, content) },
+      searchStrategy: 'global',
+      packageProp: 'autodev',
+      cache: false,
+    });
     if (options.configFile) {
       const filepath = path.resolve(options.cwd, options.configFile);
       if (!existsSync(filepath)) throw new ConfigError(`${options.configFile}: config file not found`, 'check the --config flag');
@@ -97,7 +99,12 @@ async function findConfigFile(options: LoadOptions): Promise<FoundFile | null> {
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new ConfigError(`config: ${firstLine(message)}`);
+    // cosmiconfig's JSON errors put the file on the first line and the reason on the second.
+    const [head, reason] = message
+      .split('\n')
+      .map((l) => l.trim().replace(/ while parsing .*$/, ''))
+      .filter(Boolean);
+    throw new ConfigError(`config: ${head ?? message}${head?.endsWith(':') && reason ? ` ${reason}` : ''}`);
   }
 }
 

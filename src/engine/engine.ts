@@ -164,6 +164,11 @@ async function runStep<Ports, State>(
       }
     }
     if (signal.aborted) return cancelled();
+    // A tool whose process was killed by the step's timeout usually returns a failed result rather
+    // than throwing; the reason the user sees is still the timeout (and a timeout is not retried).
+    if (stepSignal.aborted && last.status === 'failed' && !last.summary.includes('timed out')) {
+      last = { ...last, summary: `${step.id} timed out after ${step.timeoutSecs}s`, transient: false };
+    }
     const finishedAt = new Date().toISOString();
     options.emit({
       type: 'step.finished',

@@ -40,7 +40,12 @@ export function checkGates(config: Config, repo: string, cwd: string): void {
   const matchers = config.allowlist_repos.map((p) => picomatch(p, { dot: true, nocase: true }));
   if (ids.some((id) => matchers.some((m) => m(id)))) return;
   throw new RefusedError(
-    `repository ${repo} is not in allowlist_repos (${config.allowlist_repos.join(', ')})`,
+    `repository ${withoutCredentials(repo)} is not in allowlist_repos (${config.allowlist_repos.join(', ')})`,
     'add a matching pattern to [autodev] allowlist_repos',
   );
+}
+
+/** A URL's user:password part (a token, often) never goes into a message. */
+function withoutCredentials(repo: string): string {
+  return repo.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
 }

@@ -1,0 +1,104 @@
+// `autodev doctor --json` as a process: on this machine's PATH, and on a PATH holding only node and
+// git, where every other program is missing and the fallbacks show.
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { execFileSync } from 'node:child_process';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { assertBuilt, makeSandbox, runCli, type Sandbox } from './helpers.js';
+
+const PROGRAMS = ['git', 'rg', 'gitleaks', 'cargo', 'cargo clippy', 'docker', 'podman', 'bwrap'];
+const SECRET = 'sk-test-secret-value';
+
+interface Program {
+  name: string;
+  found: boolean;
+  version: string | null;
+  insteadWhenMissing: string | null;
+}
+
+let box: Sandbox;
+beforeAll(() => assertBuilt());
+beforeEach(async () => {
+  box = await makeSandbox();
+});
+afterEach(async () => {
+  await box.cleanup();
+});
+
+async function doctor(env: Record<string, string>): Promise<{ report: Record<string, any>; stdout: string; stderr: string }> {
+  const result = await runCli(['doctor', '--json'], { cwd: box.cwd, env });
+  expect(result.code).toBe(0);
+  return { report: JSON.parse(result.stdout) as Record<string, any>, stdout: result.stdout, stderr: result.stderr };
+}
+
+function byName(report: Record<string, any>): Map<string, Program> {
+  return new Map((report.programs as Program[]).map((p) => [p.name, p]));
+}
+
+describe('autodev doctor --json', () => {
+  it('lists every program with found and version, and credentials without values', async () => {
+    const { report, stdout, stderr } = await doctor({ ...box.env, OPENAI_API_KEY: SECRET });
+    expect(stdout).not.toContain(SECRET);
+    expect(stderr).not.toContain(SECRET);
+    const programs = byName(report);
+    for (const name of PROGRAMS) {
+      const p = programs.get(name);
+      expect(p).toBeDefined();
+      expect(typeof p!.found).toBe('boolean');
+      if (p!.found) {
+        expect(p!.version).toEqual(expect.any(String));
+        expect(p!.insteadWhenMissing).toBeNull();
+      } else {
+        expect(p!.version).toBeNull();
+        expect(p!.insteadWhenMissing).toEqual(expect.any(String));
+      }
+    }
+    // this machine has these (see the project brief); their versions come from the programs
+    expect(programs.get('git')?.version).toMatch(/^git version \d/);
+    expect(programs.get('rg')?.version).toMatch(/^ripgrep \d/);
+    expect(programs.get('bwrap')?.version).toMatch(/^bubblewrap \d/);
+    expect(programs.get('cargo')?.version).toMatch(/^cargo \d/);
+    expect(programs.get('cargo clippy')?.version).toMatch(/^clippy \d/);
+    const gitleaks = programs.get('gitleaks')!;
+    if (!gitleaks.found) expect(gitleaks.insteadWhenMissing).toMatch(/built-in secrets scanner/);
+
+    expect(report.credentials).toEqual([
+      { key: 'llm.api_key_env', variable: 'OPENAI_API_KEY', set: true },
+      { key: 'git.github_token_env', variable: 'GITHUB_TOKEN', set: false },
+    ]);
+    expect(report.sandbox.configured).toBe('auto');
+    expect(report.sandbox.kinds.map((k: { kind: string }) => k.kind)).toEqual(['docker', 'podman', 'bwrap', 'none']);
+    expect(report.configFile).toBeNull();
+    expect(report.enabled).toBe(true);
+  });
+
+  it('shows the fallbacks when only node and git are on PATH', async () => {
+    const bin = path.join(box.root, 'bin');
+    await mkdir(bin);
+    await symlink(process.execPath, path.join(bin, 'node'));
+    await symlink(execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim(), path.join(bin, 'git'));
+
+    const { report } = await doctor({ ...box.env, PATH: bin });
+    const programs = byName(report);
+    expect(programs.get('git')).toMatchObject({ found: true });
+    expect(programs.get('gitleaks')).toMatchObject({ found: false, version: null, insteadWhenMissing: 'the built-in secrets scanner' });
+    expect(programs.get('rg')).toMatchObject({ found: false, insteadWhenMissing: 'git grep' });
+    expect(programs.get('cargo')).toMatchObject({ found: false });
+    expect(programs.get('cargo clippy')).toMatchObject({ found: false });
+    expect(programs.get('docker')?.insteadWhenMissing).toMatch(/podman, then bwrap/);
+    expect(programs.get('bwrap')?.insteadWhenMissing).toMatch(/sandbox = "none"/);
+    const kinds = new Map(report.sandbox.kinds.map((k: { kind: string; usable: boolean; problem: string | null }) => [k.kind, k]));
+    expect(kinds.get('bwrap')).toMatchObject({ usable: false });
+    expect(report.sandbox.used).toBeNull();
+    expect(report.credentials.every((c: { set: boolean }) => c.set === false)).toBe(true);
+  });
+
+  it('reports the config it read: a disabled tool and an allowlist', async () => {
+    await writeFile(path.join(box.cwd, 'autodev.config.toml'), '[autodev]\nenabled = false\nallowlist_repos = ["acme/*"]\nsandbox = "none"\n');
+    const { report } = await doctor(box.env);
+    expect(report.configFile).toBe(path.join(box.cwd, 'autodev.config.toml'));
+    expect(report.enabled).toBe(false);
+    expect(report.allowlist).toEqual(['acme/*']);
+    expect(report.sandbox).toMatchObject({ configured: 'none', used: 'none' });
+  });
+});

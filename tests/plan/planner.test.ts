@@ -1,0 +1,339 @@
+// The pure planner on repo facts written inline, and on facts read from real temp dirs.
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { autodevSchema, defaultConfig, type Config } from '../../src/config/schema.js';
+import type { TaskRequest } from '../../src/engine/types.js';
+import { readRepoFacts, type HostFacts, type RepoFacts } from '../../src/plan/facts.js';
+import { branchName, buildPlan, slugify, taskKey } from '../../src/plan/planner.js';
+import type { Plan } from '../../src/plan/types.js';
+
+const CARGO = '[package]\nname = "calc"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n';
+const CARGO_WITH_DEP = `${CARGO}serde = "1"\n`;
+const CARGO_LOCK = '# generated\nversion = 3\n\n[[package]]\nname = "calc"\nversion = "0.1.0"\n';
+const CARGO_LOCK_WITH_DEP = `${CARGO_LOCK}dependencies = ["serde"]\n\n[[package]]\nname = "serde"\nversion = "1.0.0"\nsource = "registry+https://github.com/rust-lang/crates.io-index"\n`;
+const RUST_TOOLS = ['clone', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'secrets', 'policy', 'pr'];
+
+function request(extra: Partial<TaskRequest> = {}): TaskRequest {
+  return { repo: 'https://github.com/acme/calc.git', title: 'Fix add', description: 'add subtracts', risk: 'medium', noPr: false, keepWorkspace: false, ...extra };
+}
+
+function host(extra: Partial<HostFacts> = {}): HostFacts {
+  return { programs: { git: true, rg: true, cargo: true, bwrap: true }, autoSandbox: 'bwrap', rustToolchains: ['stable-x86_64-unknown-linux-gnu'], ...extra };
+}
+
+function repo(manifests: Record<string, string>, extraFiles: string[] = ['src/', 'src/lib.rs']): RepoFacts {
+  return { files: [...Object.keys(manifests), ...extraFiles].sort(), manifests, branch: 'main' };
+}
+
+function config(overrides: Record<string, unknown> = {}): Config {
+  return autodevSchema.parse(overrides);
+}
+
+function plan(manifests: Record<string, string>, opts: { req?: Partial<TaskRequest>; cfg?: Record<string, unknown>; host?: Partial<HostFacts> } = {}): Plan {
+  return buildPlan({ request: request(opts.req), config: config(opts.cfg), repo: repo(manifests), host: host(opts.host) });
+}
+
+function step(p: Plan, id: string) {
+  const found = p.steps.find((s) => s.id === id);
+  if (!found) throw new Error(`no step ${id} in ${p.steps.map((s) => s.id).join(',')}`);
+  return found;
+}
+
+describe('a Rust crate', () => {
+  it('plans exactly clone, search, codegen, apply, build, test, lint, secrets, policy, pr', () => {
+    const p = plan({ 'Cargo.toml': CARGO });
+    expect(p.steps.map((s) => s.tool)).toEqual(RUST_TOOLS);
+    expect(p.steps.map((s) => s.id)).toEqual(RUST_TOOLS);
+    expect(p.toolchain).toBe('rust');
+    expect(p.toolchainReason).toContain('Cargo.toml');
+    expect(p.base).toBe('main');
+    expect(p.sandbox).toBe('bwrap');
+    expect(p.repair).toEqual({ from: 'codegen', budget: 2 });
+  });
+
+  it('runs cargo offline in the sandbox for build, test and lint, with the baseline and repair flags', () => {
+    const p = plan({ 'Cargo.toml': CARGO });
+    expect(step(p, 'build').command).toEqual(['cargo', 'build', '--offline', '--all-targets', '--message-format=json']);
+    expect(step(p, 'test').command).toEqual(['cargo', 'test', '--offline', '--no-fail-fast']);
+    expect(step(p, 'lint').command).toEqual(['cargo', 'clippy', '--offline', '--all-targets', '--message-format=json']);
+    for (const id of ['build', 'test', 'lint']) {
+      const s = step(p, id);
+      expect(s).toMatchObject({ sandbox: 'bwrap', network: false, baseline: true, repairable: true, timeoutSecs: 900 });
+      expect(s.inputs.toolchain).toBe('rust');
+    }
+    expect(step(p, 'build').inputs.format).toBe('cargo-json');
+    expect(step(p, 'test').inputs.format).toBe('cargo-test');
+    expect(step(p, 'apply').repairable).toBe(true);
+    for (const id of ['clone', 'search', 'codegen', 'apply', 'secrets', 'policy', 'pr']) {
+      expect(step(p, id).sandbox).toBeNull();
+      expect(step(p, id).command).toBeUndefined();
+      expect(step(p, id).baseline).toBeFalsy();
+    }
+  });
+
+  it('takes retries, timeouts and the repair budget from config', () => {
+    const p = plan({ 'Cargo.toml': CARGO }, { cfg: { max_step_retries: 5, runner_timeout_secs: 77, max_repair_attempts: 4, llm: { request_timeout_secs: 33 } } });
+    expect(step(p, 'clone').retries).toBe(5);
+    expect(step(p, 'codegen').retries).toBe(5);
+    expect(step(p, 'codegen').timeoutSecs).toBe(33);
+    expect(step(p, 'pr').retries).toBe(5);
+    expect(step(p, 'build').timeoutSecs).toBe(77);
+    expect(step(p, 'policy').retries).toBe(0);
+    expect(p.repair).toEqual({ from: 'codegen', budget: 4 });
+  });
+
+  it('drops the pr step with --no-pr and says so in a note', () => {
+    const p = plan({ 'Cargo.toml': CARGO }, { req: { noPr: true } });
+    expect(p.steps.map((s) => s.tool)).toEqual(RUST_TOOLS.filter((t) => t !== 'pr'));
+    expect(p.notes.join('\n')).toContain('--no-pr');
+  });
+
+  it('adds a networked deps step right after clone for a registry dependency, --locked with Cargo.lock', () => {
+    const unlocked = plan({ 'Cargo.toml': CARGO_WITH_DEP });
+    expect(unlocked.steps.map((s) => s.id).slice(0, 3)).toEqual(['clone', 'deps', 'search']);
+    const deps = step(unlocked, 'deps');
+    expect(deps).toMatchObject({ tool: 'deps', network: true, sandbox: 'bwrap', retries: 3 });
+    expect(deps.command).toEqual(['cargo', 'fetch']);
+    expect(deps.baseline).toBeFalsy();
+    expect(deps.repairable).toBeFalsy();
+
+    const locked = plan({ 'Cargo.toml': CARGO_WITH_DEP, 'Cargo.lock': CARGO_LOCK_WITH_DEP });
+    expect(step(locked, 'deps').command).toEqual(['cargo', 'fetch', '--locked']);
+    // only deps may reach the network
+    expect(locked.steps.filter((s) => s.network).map((s) => s.id)).toEqual(['deps']);
+  });
+
+  it('finds dependencies in dev-, build-, target- and workspace tables, and in Cargo.lock alone', () => {
+    const variants = [
+      `${CARGO}\n[dev-dependencies]\nproptest = "1"\n`,
+      `${CARGO}\n[build-dependencies]\ncc = { version = "1" }\n`,
+      `${CARGO}\n[target.'cfg(unix)'.dependencies]\nlibc = "0.2"\n`,
+      `${CARGO}\n[dependencies.rand]\ngit = "https://example.test/rand"\n`,
+    ];
+    for (const manifest of variants) {
+      expect(plan({ 'Cargo.toml': manifest }).steps.map((s) => s.id)).toContain('deps');
+    }
+    expect(plan({ 'Cargo.toml': CARGO, 'Cargo.lock': CARGO_LOCK_WITH_DEP }).steps.map((s) => s.id)).toContain('deps');
+    // a workspace member inheriting a registry dependency from [workspace.dependencies]
+    const workspace: RepoFacts = {
+      files: ['Cargo.toml', 'a/', 'a/Cargo.toml'],
+      manifests: {
+        'Cargo.toml': '[workspace]\nmembers = ["a"]\n\n[workspace.dependencies]\nanyhow = "1"\n',
+        'a/Cargo.toml': `${CARGO}anyhow = { workspace = true }\n`,
+      },
+      branch: 'main',
+      cargoMembers: ['a'],
+    };
+    const p = buildPlan({ request: request(), config: defaultConfig(), repo: workspace, host: host() });
+    expect(p.steps.map((s) => s.id)).toContain('deps');
+  });
+
+  it('needs no deps step for path-only dependencies', () => {
+    const p = plan({ 'Cargo.toml': `${CARGO}util = { path = "../util" }\n`, 'Cargo.lock': CARGO_LOCK });
+    expect(p.steps.map((s) => s.id)).not.toContain('deps');
+  });
+
+  it('uses a pinned rust-toolchain.toml when installed, and notes it when not', () => {
+    const pin = '[toolchain]\nchannel = "1.80.0"\ncomponents = ["clippy"]\n';
+    const installed = plan({ 'Cargo.toml': CARGO, 'rust-toolchain.toml': pin }, { host: { rustToolchains: ['stable-x86_64-unknown-linux-gnu', '1.80.0-x86_64-unknown-linux-gnu'] } });
+    expect(step(installed, 'build').command?.slice(0, 3)).toEqual(['cargo', '+1.80.0', 'build']);
+    expect(step(installed, 'test').command?.slice(0, 3)).toEqual(['cargo', '+1.80.0', 'test']);
+    expect(step(installed, 'lint').command?.slice(0, 3)).toEqual(['cargo', '+1.80.0', 'clippy']);
+    expect(installed.notes.join('\n')).toMatch(/1\.80\.0.*installed and used/);
+
+    const missing = plan({ 'Cargo.toml': CARGO, 'rust-toolchain.toml': pin });
+    expect(step(missing, 'build').command?.[1]).toBe('build');
+    const note = missing.notes.find((n) => n.includes('1.80.0'));
+    expect(note).toMatch(/not installed/);
+    expect(note).toContain('rustup toolchain install 1.80.0');
+  });
+
+  it('reads a legacy one-line rust-toolchain file', () => {
+    const p = plan({ 'Cargo.toml': CARGO, 'rust-toolchain': 'nightly-2024-01-01\n' }, { host: { rustToolchains: ['nightly-2024-01-01-x86_64-unknown-linux-gnu'] } });
+    expect(step(p, 'test').command?.[1]).toBe('+nightly-2024-01-01');
+  });
+
+  it('applies command overrides from config, keeping the output format', () => {
+    const p = plan(
+      { 'Cargo.toml': CARGO_WITH_DEP },
+      { cfg: { toolchains: { rust: { test: ['cargo', 'nextest', 'run'], deps: ['cargo', 'fetch', '--offline-mirror'] } } } },
+    );
+    expect(step(p, 'test').command).toEqual(['cargo', 'nextest', 'run']);
+    expect(step(p, 'test').inputs.format).toBe('cargo-test');
+    expect(step(p, 'deps').command).toEqual(['cargo', 'fetch', '--offline-mirror']);
+    expect(step(p, 'build').command?.[1]).toBe('build');
+  });
+
+  it('queries OPA when opa_url is set, with retries', () => {
+    const p = plan({ 'Cargo.toml': CARGO }, { cfg: { opa_url: 'http://127.0.0.1:8181', policy_package: 'acme.rules' } });
+    expect(step(p, 'policy').inputs).toEqual({ engine: 'opa', url: 'http://127.0.0.1:8181', package: 'acme.rules' });
+    expect(step(p, 'policy').retries).toBe(3);
+    expect(plan({ 'Cargo.toml': CARGO }, { req: { risk: 'high' } }).steps.find((s) => s.id === 'policy')?.inputs).toEqual({ engine: 'local', risk: 'high' });
+  });
+
+  it('picks the search and secrets engines from the host', () => {
+    const without = plan({ 'Cargo.toml': CARGO }, { host: { programs: { git: true } } });
+    expect(step(without, 'search').inputs.engine).toBe('git-grep');
+    expect(step(without, 'secrets').inputs.engine).toBe('builtin');
+    const withAll = plan({ 'Cargo.toml': CARGO }, { host: { programs: { git: true, rg: true, gitleaks: true } } });
+    expect(step(withAll, 'search').inputs.engine).toBe('rg');
+    expect(step(withAll, 'secrets').inputs.engine).toBe('gitleaks');
+  });
+});
+
+describe('a Node project', () => {
+  const pkg = (extra: Record<string, unknown>) => JSON.stringify({ name: 'app', version: '1.0.0', ...extra });
+
+  it('runs npm test, the build script and the lint script', () => {
+    const p = plan({ 'package.json': pkg({ scripts: { test: 'jest', build: 'tsc', lint: 'eslint .' } }) });
+    expect(p.toolchain).toBe('node');
+    expect(step(p, 'test').command).toEqual(['npm', 'test']);
+    expect(step(p, 'test').inputs.format).toBe('node-test');
+    expect(step(p, 'build').command).toEqual(['npm', 'run', 'build']);
+    expect(step(p, 'lint').command).toEqual(['npm', 'run', 'lint']);
+    expect(p.steps.map((s) => s.id)).not.toContain('deps');
+  });
+
+  it('lints with tsc when there is a tsconfig.json but no lint script, and skips what is missing', () => {
+    const tsc = plan({ 'package.json': pkg({ scripts: { test: 'node --test' } }), 'tsconfig.json': '{}' });
+    expect(step(tsc, 'lint').command).toEqual(['npx', '--no-install', 'tsc', '--noEmit']);
+    expect(step(tsc, 'lint').inputs.format).toBe('tsc');
+    expect(tsc.steps.map((s) => s.id)).not.toContain('build');
+
+    const bare = plan({ 'package.json': pkg({}) });
+    expect(bare.steps.map((s) => s.id)).toEqual(['clone', 'search', 'codegen', 'apply', 'test', 'secrets', 'policy', 'pr']);
+  });
+
+  it('installs dependencies with npm ci when locked, npm install when not, pnpm when its lockfile and pnpm exist', () => {
+    const deps = { dependencies: { lodash: '^4' } };
+    expect(step(plan({ 'package.json': pkg(deps), 'package-lock.json': '{}' }), 'deps').command).toEqual(['npm', 'ci']);
+    expect(step(plan({ 'package.json': pkg(deps) }), 'deps').command).toEqual(['npm', 'install']);
+    const pnpm = plan({ 'package.json': pkg({ ...deps, scripts: { build: 'x' } }), 'pnpm-lock.yaml': '' }, { host: { programs: { pnpm: true } } });
+    expect(step(pnpm, 'deps').command).toEqual(['pnpm', 'install', '--frozen-lockfile']);
+    expect(step(pnpm, 'test').command).toEqual(['pnpm', 'test']);
+    expect(step(pnpm, 'build').command).toEqual(['pnpm', 'run', 'build']);
+    // pnpm's lockfile without pnpm on the host falls back to npm
+    expect(step(plan({ 'package.json': pkg(deps), 'pnpm-lock.yaml': '' }), 'deps').command).toEqual(['npm', 'install']);
+  });
+
+  it('prefers Rust when both Cargo.toml and package.json are present', () => {
+    expect(plan({ 'Cargo.toml': CARGO, 'package.json': pkg({}) }).toolchain).toBe('rust');
+  });
+});
+
+describe('no known toolchain', () => {
+  it('plans no build, test or lint (apply alone is repairable) and says the change cannot be verified', () => {
+    const p = buildPlan({ request: request(), config: defaultConfig(), repo: { files: ['README.md'], manifests: {}, branch: null }, host: host() });
+    expect(p.toolchain).toBeNull();
+    expect(p.steps.map((s) => s.id)).toEqual(['clone', 'search', 'codegen', 'apply', 'secrets', 'policy', 'pr']);
+    expect(p.notes.join('\n')).toMatch(/cannot be verified/);
+    expect(p.repair).toEqual({ from: 'codegen', budget: 2 });
+    expect(p.base).toBeNull();
+    expect(p.steps[0].title).toContain('default branch');
+  });
+});
+
+describe('sandbox resolution', () => {
+  it('uses what auto resolved to on the host', () => {
+    expect(plan({ 'Cargo.toml': CARGO }, { host: { autoSandbox: 'podman' } }).sandbox).toBe('podman');
+    expect(step(plan({ 'Cargo.toml': CARGO }, { host: { autoSandbox: 'docker' } }), 'test').sandbox).toBe('docker');
+  });
+
+  it('falls back to bwrap with a note when auto finds nothing usable', () => {
+    const p = plan({ 'Cargo.toml': CARGO }, { host: { autoSandbox: null } });
+    expect(p.sandbox).toBe('bwrap');
+    expect(p.notes.join('\n')).toMatch(/No sandbox is usable/);
+  });
+
+  it('honours an explicit choice, and warns about none', () => {
+    expect(plan({ 'Cargo.toml': CARGO }, { cfg: { sandbox: 'docker' }, host: { autoSandbox: 'bwrap' } }).sandbox).toBe('docker');
+    const none = plan({ 'Cargo.toml': CARGO }, { cfg: { sandbox: 'none' } });
+    expect(none.sandbox).toBe('none');
+    expect(step(none, 'build').sandbox).toBe('none');
+    expect(none.notes.join('\n')).toMatch(/without isolation/);
+  });
+});
+
+describe('branch names and task keys', () => {
+  it('is stable for the same task and differs for another', () => {
+    const a = request();
+    expect(taskKey(a)).toMatch(/^[0-9a-f]{8}$/);
+    expect(taskKey(a)).toBe(taskKey({ ...a }));
+    expect(taskKey({ ...a, repo: 'https://github.com/acme/calc' })).toBe(taskKey(a));
+    expect(taskKey({ ...a, repo: 'https://github.com/acme/calc/' })).toBe(taskKey(a));
+    expect(taskKey({ ...a, title: ' Fix add  ', description: 'add subtracts\n' })).toBe(taskKey(a));
+    expect(taskKey({ ...a, title: 'Fix mul' })).not.toBe(taskKey(a));
+    expect(taskKey({ ...a, description: 'other' })).not.toBe(taskKey(a));
+    expect(taskKey({ ...a, repo: 'https://github.com/acme/other' })).not.toBe(taskKey(a));
+  });
+
+  it('builds <prefix><slug>-<key>', () => {
+    const r = request({ title: 'Fix: the flaky `add` test!' });
+    expect(branchName('autodev/', r)).toBe(`autodev/fix-the-flaky-add-test-${taskKey(r)}`);
+    expect(buildPlan({ request: r, config: config({ git: { branch_prefix: 'bot/' } }), repo: repo({ 'Cargo.toml': CARGO }), host: host() }).branch).toBe(
+      `bot/fix-the-flaky-add-test-${taskKey(r)}`,
+    );
+  });
+
+  it('slugifies accents, length and empty titles', () => {
+    expect(slugify('Crème brûlée façade')).toBe('creme-brulee-facade');
+    expect(slugify('!!!')).toBe('task');
+    const long = slugify('a'.repeat(30) + ' ' + 'b'.repeat(30));
+    expect(long.length).toBeLessThanOrEqual(40);
+    expect(long.endsWith('-')).toBe(false);
+  });
+});
+
+describe('readRepoFacts on real directories', () => {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await Promise.all(dirs.splice(0).map((d) => rm(d, { recursive: true, force: true })));
+  });
+  async function tree(files: Record<string, string>): Promise<string> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'facts-'));
+    dirs.push(dir);
+    for (const [rel, text] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+      await writeFile(path.join(dir, rel), text);
+    }
+    return dir;
+  }
+
+  it('lists the top two levels, skips .git, and reads the manifests', async () => {
+    const dir = await tree({
+      'Cargo.toml': CARGO_WITH_DEP,
+      'Cargo.lock': CARGO_LOCK_WITH_DEP,
+      'src/lib.rs': 'pub fn f() {}\n',
+      'src/deep/mod.rs': '',
+      '.git/HEAD': 'ref: refs/heads/main\n',
+      'crates/a/Cargo.toml': CARGO,
+      'web/package.json': '{}',
+    });
+    const facts = await readRepoFacts(dir, 'main');
+    expect(facts.branch).toBe('main');
+    expect(facts.files).toEqual(['Cargo.lock', 'Cargo.toml', 'crates/', 'crates/a/', 'src/', 'src/deep/', 'src/lib.rs', 'web/', 'web/package.json']);
+    expect(Object.keys(facts.manifests).sort()).toEqual(['Cargo.lock', 'Cargo.toml', 'web/package.json']);
+    expect(facts.manifests['Cargo.toml']).toBe(CARGO_WITH_DEP);
+
+    const p = buildPlan({ request: request(), config: defaultConfig(), repo: facts, host: host() });
+    expect(p.steps.map((s) => s.id)).toEqual(['clone', 'deps', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'secrets', 'policy', 'pr']);
+    expect(step(p, 'deps').command).toEqual(['cargo', 'fetch', '--locked']);
+  });
+
+  it('plans a zero-dependency crate read from disk with exactly the ten tools', async () => {
+    const dir = await tree({ 'Cargo.toml': CARGO, 'src/lib.rs': 'pub fn f() {}\n', 'rust-toolchain.toml': '[toolchain]\nchannel = "9.99.0"\n' });
+    const facts = await readRepoFacts(dir, null);
+    const p = buildPlan({ request: request(), config: defaultConfig(), repo: facts, host: host() });
+    expect(p.steps.map((s) => s.tool)).toEqual(RUST_TOOLS);
+    expect(p.notes.join('\n')).toMatch(/9\.99\.0, which is not installed/);
+  });
+
+  it('reads a Node project from disk', async () => {
+    const dir = await tree({ 'package.json': JSON.stringify({ scripts: { test: 'node --test', lint: 'eslint' } }), 'index.js': '' });
+    const p = buildPlan({ request: request(), config: defaultConfig(), repo: await readRepoFacts(dir, 'main'), host: host() });
+    expect(p.toolchain).toBe('node');
+    expect(step(p, 'lint').command).toEqual(['npm', 'run', 'lint']);
+  });
+});
