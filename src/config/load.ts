@@ -80,7 +80,11 @@ async function findConfigFile(options: LoadOptions): Promise<FoundFile | null> {
     // and a broken package.json is a config error, not a crash.
     const explorer = cosmiconfig('autodev', {
       searchPlaces: ['autodev.config.toml', '.autodevrc.toml', 'package.json'],
-      loaders: { '.toml': (filepath: string, content: string) => parseTomlOrThrow(filepath, content) },
+      loaders: {
+        '.toml': (filepath: string, content: string) => parseTomlOrThrow(filepath, content),
+        // cosmiconfig's global places include config.js and friends; a config file must never run code.
+        ...Object.fromEntries(['.js', '.mjs', '.cjs', '.ts'].map((ext) => [ext, refuseScript])),
+      },
       searchStrategy: 'global',
       packageProp: 'autodev',
       cache: false,
@@ -126,6 +130,10 @@ async function finish(filepath: string, value: unknown): Promise<FoundFile> {
 export function userConfigDir(env: Env): string {
   const base = env.XDG_CONFIG_HOME || path.join(env.HOME || os.homedir(), '.config');
   return path.join(base, 'autodev');
+}
+
+function refuseScript(filepath: string): never {
+  throw new ConfigError(`${displayPath(filepath)}: script config files are not read (autodev configuration is TOML)`, 'move the settings to config.toml');
 }
 
 function parseTomlOrThrow(filepath: string, content: string): unknown {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import type { Config } from '../config/schema.js';
 import { RefusedError } from '../util/errors.js';
+import { displayRepo } from '../util/display.js';
 
 /** The forms a repository can be named by, for matching allowlist patterns. */
 export function repoIdentities(repo: string, cwd: string): string[] {
@@ -40,12 +41,8 @@ export function checkGates(config: Config, repo: string, cwd: string): void {
   const matchers = config.allowlist_repos.map((p) => picomatch(p, { dot: true, nocase: true }));
   if (ids.some((id) => matchers.some((m) => m(id)))) return;
   throw new RefusedError(
-    `repository ${withoutCredentials(repo)} is not in allowlist_repos (${config.allowlist_repos.join(', ')})`,
+    `repository ${displayRepo(repo)} is not in allowlist_repos (${config.allowlist_repos.join(', ')})`,
     'add a matching pattern to [autodev] allowlist_repos',
   );
 }
 
-/** A URL's user:password part (a token, often) never goes into a message. */
-function withoutCredentials(repo: string): string {
-  return repo.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1***@');
-}

@@ -4,6 +4,7 @@ import type { Env } from '../config/load.js';
 import type { TaskRequest } from '../engine/types.js';
 import type { Git } from '../ports/types.js';
 import { ExternalError } from '../util/errors.js';
+import { displayRepo } from '../util/display.js';
 
 export async function cloneForTask(input: {
   git: Git;
@@ -25,6 +26,6 @@ export async function cloneForTask(input: {
     });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new ExternalError(`cannot clone ${input.request.repo}: ${message.split('\n')[0]}`, 'check --repo and --base, and your access to the repository');
+    throw new ExternalError(`cannot clone ${displayRepo(input.request.repo)}: ${message.split('\n')[0]}`, 'check --repo and --base, and your access to the repository');
   }
 }

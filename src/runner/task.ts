@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TaskRequest } from '../engine/types.js';
 import { taskKey } from '../plan/planner.js';
+import { displayRepo } from '../util/display.js';
 
 export interface TaskInfo {
   id: string;
@@ -25,7 +26,7 @@ export function taskInfo(id: string, request: TaskRequest, base: string | null):
   return {
     id,
     key: taskKey(request),
-    repo: request.repo,
+    repo: displayRepo(request.repo),
     title: request.title,
     description: request.description,
     base,
