@@ -1,6 +1,8 @@
 // codegen: ask the model for a patch. A malformed reply is asked again with the parse error; every
 // call counts against the task's token (and cost) budget, retries included.
 import type { StepResult } from '../engine/types.js';
+import { TransientError } from '../ports/types.js';
+import { AutodevError, ExternalError } from '../util/errors.js';
 import { buildMessages } from './codegen-prompt.js';
 import { parseReply, ReplyFormatError } from './codegen-reply.js';
 import type { Ctx, StepTool } from './types.js';
@@ -25,13 +27,21 @@ export const codegenTool: StepTool = {
         previousPatch,
         formatError,
       });
-      const reply = await llm.chat({
-        messages,
-        model: llmConfig.model,
-        temperature: llmConfig.temperature,
-        maxTokens: llmConfig.max_tokens,
-        signal: ctx.signal,
-      });
+      let reply: Awaited<ReturnType<typeof llm.chat>>;
+      try {
+        reply = await llm.chat({
+          messages,
+          model: llmConfig.model,
+          temperature: llmConfig.temperature,
+          maxTokens: llmConfig.max_tokens,
+          signal: ctx.signal,
+        });
+      } catch (error) {
+        // The port reports a refused request (bad key, unknown model, any 4xx) as a plain Error: that
+        // is the service failing the task (exit 1, recorded as failed), not a bug in autodev (exit 70).
+        if (error instanceof TransientError || error instanceof AutodevError || !(error instanceof Error) || ctx.signal.aborted) throw error;
+        throw new ExternalError(error.message);
+      }
       recordUsage(ctx, reply.promptTokens, reply.completionTokens);
       try {
         const generation = parseReply(reply.content);

@@ -20,6 +20,9 @@ export const secretsTool: StepTool = {
     for (const warning of result.warnings) ctx.emit({ type: 'log', level: 'warn', message: warning });
     const data = { engine: result.engine, findings: result.findings };
     if (result.findings.length) {
+      // Findings never hold the secret, so nothing downstream could redact it: the diff that holds it
+      // must not reach the task result (--json prints `change.diff`).
+      ctx.state.change = { ...change, diff: `(withheld: the change holds ${result.findings.length} possible secret(s))` };
       const where = result.findings.slice(0, 3).map((f) => `${f.rule} in ${f.file}:${f.line} (${f.redacted})`);
       return {
         status: 'denied',
