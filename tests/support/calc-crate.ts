@@ -65,8 +65,8 @@ function addPatch(newLine: string): string {
 /** Compiles nowhere: i64 where i32 is returned. */
 export const BROKEN_REPLY = reply('Fix add to return the sum', addPatch('    (a as i64) + (b as i64)'));
 export const FIXED_REPLY = reply('Fix add to return the sum', addPatch('    a + b'));
-/** Compiles, but the test still fails. */
-export const STILL_WRONG_REPLY = reply('Fix add', addPatch('    a * b'));
+/** Compiles, but the test `adds` still fails (2 + 2 + 1 != 4). */
+export const STILL_WRONG_REPLY = reply('Fix add', addPatch('    a + b + 1'));
 
 export function secretReply(secret: string): string {
   return reply(
@@ -76,7 +76,7 @@ export function secretReply(secret: string): string {
 @@ -1,6 +1,8 @@
  //! Small arithmetic helpers.
  
-+const API_TOKEN: &str = "${secret}";
++pub const API_TOKEN: &str = "${secret}";
 +
  /// Adds two numbers.
  pub fn add(a: i32, b: i32) -> i32 {
