@@ -184,7 +184,8 @@ async function runStep<Ports, State>(
       at: finishedAt,
     });
     if (last.status === 'failed' && last.transient && attempt < maxAttempts) {
-      const delayMs = Math.max(retryAfter ?? 0, backoff * 2 ** (attempt - 1));
+      // The server's Retry-After wins when it gave one (capped at a minute); else exponential backoff.
+      const delayMs = retryAfter !== null ? Math.min(retryAfter, 60_000) : backoff * 2 ** (attempt - 1);
       options.emit({ type: 'step.retry', taskId, stepId: step.id, attempt: attempt + 1, delayMs, reason: last.summary });
       try {
         await sleep(delayMs, signal);

@@ -2,6 +2,8 @@
 // to the pure planner as data.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
+import picomatch from 'picomatch';
+import { parse as parseToml } from 'smol-toml';
 
 export interface RepoFacts {
   /** Repository-relative paths of the files at the top level and one level down (enough to detect toolchains). */
@@ -10,6 +12,12 @@ export interface RepoFacts {
   manifests: Record<string, string>;
   /** The checked-out base branch, when known. */
   branch: string | null;
+  /**
+   * Cargo workspace members (directories relative to the root, `.` for a root package), expanded
+   * from `[workspace] members` globs minus `exclude`; their `<dir>/Cargo.toml` is in `manifests`.
+   * Absent or empty when the root Cargo.toml declares no workspace members.
+   */
+  cargoMembers?: string[];
 }
 
 export interface HostFacts {
@@ -53,5 +61,59 @@ export async function readRepoFacts(dir: string, branch: string | null): Promise
     const info = await stat(full).catch(() => null);
     if (info?.isFile() && info.size < 2_000_000) manifests[rel] = await readFile(full, 'utf8');
   }
-  return { files: files.sort(), manifests, branch };
+  const cargoMembers = await readCargoMembers(dir, manifests);
+  return { files: files.sort(), manifests, branch, ...(cargoMembers.length ? { cargoMembers } : {}) };
+}
+
+/** Expands `[workspace] members` (cargo's per-segment globs) and reads each member's Cargo.toml. */
+async function readCargoMembers(dir: string, manifests: Record<string, string>): Promise<string[]> {
+  const root = manifests['Cargo.toml'];
+  if (!root) return [];
+  let workspace: { members?: unknown; exclude?: unknown } | undefined;
+  let hasPackage = false;
+  try {
+    const doc = parseToml(root) as Record<string, any>;
+    workspace = doc.workspace;
+    hasPackage = !!doc.package;
+  } catch {
+    return [];
+  }
+  if (!workspace) return [];
+  const patterns = Array.isArray(workspace.members) ? workspace.members.filter((m): m is string => typeof m === 'string') : [];
+  const excludes = Array.isArray(workspace.exclude) ? workspace.exclude.filter((m): m is string => typeof m === 'string') : [];
+  const isExcluded = excludes.length ? picomatch(excludes.map(normalizeMember)) : () => false;
+  const members = new Set<string>();
+  for (const pattern of patterns) {
+    for (const rel of await expandSegments(dir, normalizeMember(pattern).split('/'))) {
+      if (rel === '.' || isExcluded(rel)) continue;
+      const manifest = path.join(dir, rel, 'Cargo.toml');
+      const info = await stat(manifest).catch(() => null);
+      if (!info?.isFile() || info.size >= 2_000_000) continue;
+      manifests[`${rel}/Cargo.toml`] = await readFile(manifest, 'utf8');
+      members.add(rel);
+    }
+  }
+  if (members.size === 0) return [];
+  return [...(hasPackage ? ['.'] : []), ...[...members].sort()];
+}
+
+function normalizeMember(pattern: string): string {
+  return path.posix.normalize(pattern.replace(/\\/g, '/')).replace(/^\.\//, '').replace(/\/+$/, '');
+}
+
+// Cargo matches members segment by segment (`crates/*`, `libs/*/core`); a path that leaves the
+// repository is not followed.
+async function expandSegments(dir: string, segments: string[], prefix = ''): Promise<string[]> {
+  if (segments.length === 0) return [prefix || '.'];
+  const [head, ...rest] = segments;
+  if (head === '..' || head === '') return [];
+  if (!picomatch.scan(head).isGlob) return expandSegments(dir, rest, prefix ? `${prefix}/${head}` : head);
+  const match = picomatch(head);
+  const entries = await readdir(path.join(dir, prefix), { withFileTypes: true }).catch(() => []);
+  const found: string[] = [];
+  for (const entry of entries) {
+    if (!entry.isDirectory() || entry.name === '.git' || !match(entry.name)) continue;
+    found.push(...(await expandSegments(dir, rest, prefix ? `${prefix}/${entry.name}` : entry.name)));
+  }
+  return found;
 }

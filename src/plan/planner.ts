@@ -32,7 +32,8 @@ export function buildPlan({ request, config, repo, host }: PlanInput): Plan {
       command: command.argv,
       sandbox,
       timeoutSecs: timeout,
-      inputs: { format: command.format, toolchain: toolchain?.id },
+      // A Cargo workspace's members travel with build/test/lint so verify can narrow `--workspace`.
+      inputs: { format: command.format, toolchain: toolchain?.id, ...(toolchain?.workspace && tool !== 'deps' ? { workspace: toolchain.workspace } : {}) },
       ...extra,
     });
   };
@@ -82,6 +83,12 @@ export function buildPlan({ request, config, repo, host }: PlanInput): Plan {
       inputs: { branch, base, provider: config.provider, risk: request.risk },
     });
   } else {
+    // No pull request, but the verified branch still reaches the repository given.
+    add('push', 'Push the branch (no pull request: --no-pr)', {
+      retries,
+      timeoutSecs: 120,
+      inputs: { branch, base },
+    });
     notes.push(`--no-pr: the branch ${branch} is pushed to the repository; no pull request is opened.`);
   }
 

@@ -1,5 +1,6 @@
 // The toolchain table: how to recognise a project and which commands build, test and lint it.
 // Adding a language is a new row here (and parsers in src/toolchains/), not new control flow.
+import path from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import type { Config } from '../config/schema.js';
 import type { ToolchainId } from './types.js';
@@ -21,6 +22,21 @@ export interface ToolchainPlan {
   test: ToolchainCommand;
   lint: ToolchainCommand | null;
   notes: string[];
+  /** A Cargo workspace: build/test/lint carry `--workspace`, which verify narrows to touched packages. */
+  workspace?: CargoWorkspace;
+}
+
+export interface CargoMember {
+  /** Package name as in its Cargo.toml (`-p <name>`). */
+  name: string;
+  /** Directory relative to the repository root; `.` for a root package. */
+  dir: string;
+  /** Names of the workspace members this one depends on through a path (or workspace path) dependency. */
+  dependsOn: string[];
+}
+
+export interface CargoWorkspace {
+  members: CargoMember[];
 }
 
 interface ToolchainRow {
@@ -50,15 +66,25 @@ const rust: ToolchainRow = {
       }
     }
     const needsFetch = rustHasDependencies(repo);
+    const workspace = cargoWorkspace(repo);
+    // The plan exists before the change does, so it names the whole workspace; verify narrows it.
+    const scope = workspace ? ['--workspace'] : [];
+    if (workspace) {
+      const names = workspace.members.map((m) => m.name);
+      notes.push(
+        `Cargo workspace with ${names.length} member(s) (${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''}): build, test and lint run with --workspace, narrowed to the touched packages at run time (-p <name>, plus the members that depend on them); the baseline covers the whole workspace.`,
+      );
+    }
     return {
       deps: needsFetch ? { argv: ['cargo', ...plus, 'fetch', ...(locked ? ['--locked'] : [])], format: 'plain' } : null,
-      build: { argv: ['cargo', ...plus, 'build', '--offline', '--all-targets', '--message-format=json'], format: 'cargo-json' },
-      test: { argv: ['cargo', ...plus, 'test', '--offline', '--no-fail-fast'], format: 'cargo-test' },
+      build: { argv: ['cargo', ...plus, 'build', '--offline', ...scope, '--all-targets', '--message-format=json'], format: 'cargo-json' },
+      test: { argv: ['cargo', ...plus, 'test', '--offline', ...scope, '--no-fail-fast'], format: 'cargo-test' },
       lint: {
-        argv: ['cargo', ...plus, 'clippy', '--offline', '--all-targets', '--message-format=json'],
+        argv: ['cargo', ...plus, 'clippy', '--offline', ...scope, '--all-targets', '--message-format=json'],
         format: 'cargo-json',
       },
       notes,
+      ...(workspace ? { workspace } : {}),
     };
   },
 };
@@ -113,6 +139,7 @@ export function resolveToolchain(repo: RepoFacts, host: HostFacts, config: Confi
       test: pick('test', base.test)!,
       lint: pick('lint', base.lint),
       notes: base.notes,
+      ...(base.workspace ? { workspace: base.workspace } : {}),
     };
   }
   return null;
@@ -132,24 +159,128 @@ function pinnedRustToolchain(repo: RepoFacts): string | null {
   return plain && !plain.includes('\n') ? plain : null;
 }
 
-/** True when the crate (or workspace) declares any dependency that must be fetched. */
+/** True when the crate (or any workspace member) declares a dependency that must be fetched. */
 function rustHasDependencies(repo: RepoFacts): boolean {
   const lock = repo.manifests['Cargo.lock'];
   if (lock && /source = "/.test(lock)) return true;
   const manifest = repo.manifests['Cargo.toml'];
   if (!manifest) return false;
+  let rootDoc: Record<string, any>;
   try {
-    const doc = parseToml(manifest) as Record<string, any>;
-    const tables = [doc.dependencies, doc['dev-dependencies'], doc['build-dependencies'], doc.workspace?.dependencies];
-    for (const target of Object.values((doc.target ?? {}) as Record<string, any>)) {
-      tables.push(target?.dependencies, target?.['dev-dependencies'], target?.['build-dependencies']);
-    }
-    return tables.some(
-      (t) => t && Object.values(t as Record<string, unknown>).some((spec) => !(spec && typeof spec === 'object' && 'path' in spec)),
-    );
+    rootDoc = parseToml(manifest) as Record<string, any>;
   } catch {
     return true;
   }
+  const workspaceDeps = (rootDoc.workspace?.dependencies ?? {}) as Record<string, unknown>;
+  // `{ workspace = true }` is as local as the workspace's own entry for that name.
+  const remote = (name: string, spec: unknown): boolean => {
+    if (!spec || typeof spec !== 'object') return true;
+    if ('path' in spec) return false;
+    if ((spec as { workspace?: unknown }).workspace === true) return remote(name, workspaceDeps[name]);
+    return true;
+  };
+  const members = (repo.cargoMembers ?? []).filter((dir) => dir !== '.');
+  const docs: Record<string, any>[] = [rootDoc];
+  for (const dir of members) {
+    try {
+      docs.push(parseToml(repo.manifests[`${dir}/Cargo.toml`] ?? '') as Record<string, any>);
+    } catch {
+      return true;
+    }
+  }
+  return docs.some((doc) => dependencyTables(doc).some((t) => Object.entries(t).some(([name, spec]) => remote(name, spec))));
+}
+
+function dependencyTables(doc: Record<string, any>): Record<string, unknown>[] {
+  const tables = [doc.dependencies, doc['dev-dependencies'], doc['build-dependencies']];
+  for (const target of Object.values((doc.target ?? {}) as Record<string, any>)) {
+    tables.push(target?.dependencies, target?.['dev-dependencies'], target?.['build-dependencies']);
+  }
+  return tables.filter((t): t is Record<string, unknown> => !!t && typeof t === 'object');
+}
+
+/** The workspace's members with their names and path dependencies on each other; null when not a workspace. */
+export function cargoWorkspace(repo: RepoFacts): CargoWorkspace | null {
+  const dirs = repo.cargoMembers ?? [];
+  if (dirs.length === 0) return null;
+  let workspaceDeps: Record<string, unknown> = {};
+  try {
+    workspaceDeps = ((parseToml(repo.manifests['Cargo.toml'] ?? '') as Record<string, any>).workspace?.dependencies ?? {}) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const parsed: { dir: string; name: string; paths: string[] }[] = [];
+  for (const dir of dirs) {
+    const text = repo.manifests[dir === '.' ? 'Cargo.toml' : `${dir}/Cargo.toml`];
+    let doc: Record<string, any>;
+    try {
+      doc = parseToml(text ?? '') as Record<string, any>;
+    } catch {
+      continue;
+    }
+    const name = doc.package?.name;
+    if (typeof name !== 'string') continue;
+    const paths: string[] = [];
+    for (const table of dependencyTables(doc)) {
+      for (const [dep, spec] of Object.entries(table)) {
+        const own = spec && typeof spec === 'object' ? (spec as { path?: unknown; workspace?: unknown }) : null;
+        const shared = own?.workspace === true ? (workspaceDeps[dep] as { path?: unknown } | undefined) : undefined;
+        // A member's own path is relative to its dir; a [workspace.dependencies] path to the root.
+        if (typeof own?.path === 'string') paths.push(path.posix.normalize(path.posix.join(dir, own.path)));
+        else if (shared && typeof shared === 'object' && typeof shared.path === 'string') paths.push(path.posix.normalize(shared.path));
+      }
+    }
+    parsed.push({ dir, name, paths });
+  }
+  if (parsed.length === 0) return null;
+  const byDir = new Map(parsed.map((m) => [m.dir, m.name]));
+  return {
+    members: parsed.map((m) => ({
+      name: m.name,
+      dir: m.dir,
+      dependsOn: [...new Set(m.paths.map((p) => byDir.get(p.replace(/\/+$/, '') || '.')).filter((n): n is string => !!n && n !== m.name))],
+    })),
+  };
+}
+
+/**
+ * The packages a change touches, plus every member that depends on one of them (a broken API
+ * shows in its users); null when a changed file belongs to no member (root manifest, lockfile,
+ * shared config), so the whole workspace must run.
+ */
+export function touchedCargoPackages(workspace: CargoWorkspace, changedFiles: string[]): string[] | null {
+  if (changedFiles.length === 0) return null;
+  const nested = workspace.members.filter((m) => m.dir !== '.').sort((a, b) => b.dir.length - a.dir.length);
+  const root = workspace.members.find((m) => m.dir === '.');
+  const touched = new Set<string>();
+  for (const file of changedFiles) {
+    const owner = nested.find((m) => file.startsWith(`${m.dir}/`));
+    if (owner) {
+      touched.add(owner.name);
+      continue;
+    }
+    // Outside every nested member: the root package owns it, unless it is workspace-wide.
+    if (!root || file === 'Cargo.toml' || file === 'Cargo.lock' || file.startsWith('.cargo/') || /^rust-toolchain/.test(file)) return null;
+    touched.add(root.name);
+  }
+  let grew = true;
+  while (grew) {
+    grew = false;
+    for (const member of workspace.members) {
+      if (!touched.has(member.name) && member.dependsOn.some((d) => touched.has(d))) {
+        touched.add(member.name);
+        grew = true;
+      }
+    }
+  }
+  return workspace.members.map((m) => m.name).filter((n) => touched.has(n));
+}
+
+/** `--workspace` replaced by `-p <name>` for each package; the argv unchanged when it has no `--workspace`. */
+export function narrowCargoArgv(argv: string[], packages: string[]): string[] {
+  const at = argv.indexOf('--workspace');
+  if (at < 0 || packages.length === 0) return argv;
+  return [...argv.slice(0, at), ...packages.flatMap((p) => ['-p', p]), ...argv.slice(at + 1)];
 }
 
 function nodePackageManager(repo: RepoFacts, host: HostFacts): 'npm' | 'pnpm' | 'yarn' {

@@ -12,7 +12,8 @@ export type ToolName =
   | 'deps-check'
   | 'secrets'
   | 'policy'
-  | 'pr';
+  | 'pr'
+  | 'push';
 
 export type SandboxKind = 'docker' | 'podman' | 'bwrap' | 'none';
 export type RiskTier = 'low' | 'medium' | 'high';

@@ -23,5 +23,7 @@ export function createRegistry(): Map<ToolName | string, StepTool> {
     ['secrets', secretsTool],
     ['policy', policyTool],
     ['pr', prTool],
+    // --no-pr: the same step stops after the push.
+    ['push', prTool],
   ]);
 }

@@ -1,15 +1,16 @@
 // build, test, lint: the planner's command in the sandbox, its output parsed, and judged against
 // the baseline (what already failed on the untouched base is never blamed on the change).
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import writeFileAtomic from 'write-file-atomic';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { StepResult } from '../engine/types.js';
-import type { OutputFormat } from '../plan/toolchains.js';
+import { narrowCargoArgv, touchedCargoPackages, type CargoWorkspace, type OutputFormat } from '../plan/toolchains.js';
 import type { ExecResult, Mount } from '../ports/types.js';
 import { scrubbedEnv } from '../ports/sandbox/index.js';
 import { diffDiagnostics, distillFailure, lineMapFromDiff, newFailures, parseCargoMessages, parseCargoTest, parseRustcText } from '../toolchains/rust.js';
 import { parseNodeTestOutput, parseTsc } from '../toolchains/node.js';
-import type { Diagnostic, TestReport } from '../toolchains/types.js';
+import type { Diagnostic, TestFailure, TestReport } from '../toolchains/types.js';
 import type { Ctx, StepTool, VerifyOutcome } from './types.js';
 
 type Kind = 'build' | 'test' | 'lint';
@@ -19,20 +20,127 @@ export const verifyTool: StepTool = {
   name: 'verify',
   async run(ctx): Promise<StepResult> {
     const kind = ctx.step.tool as Kind | 'deps';
-    const result = await runInSandbox(ctx);
+    const reuse = kind !== 'deps' && ctx.mode === 'baseline' ? await baselineCache(ctx) : null;
+    if (reuse?.outcome && kind !== 'deps') {
+      ctx.state.baseline[kind] = reuse.outcome;
+      const couldNot = reuse.outcome.couldNotRun ? ` (${reuse.outcome.couldNotRun})` : '';
+      const at = ctx.state.baseCommit?.slice(0, 8) ?? 'the base';
+      return { status: 'ok', summary: `base: ${reuse.outcome.summary}${couldNot} (reused from an earlier task on ${at})`, data: { ...outcomeData(reuse.outcome), reused: true } };
+    }
+    const scope = workspaceScope(ctx);
+    const result = await runInSandbox(ctx, scope?.argv ?? ctx.step.command ?? []);
     if (kind === 'deps') return judgeDeps(result);
     const outcome = interpret(kind, ctx.step.inputs.format as OutputFormat, result);
     if (ctx.mode === 'baseline') {
       ctx.state.baseline[kind] = outcome;
+      if (reuse && !result.timedOut && !result.spawnError && !ctx.signal.aborted) {
+        await writeFileAtomic(reuse.file, JSON.stringify(outcome)).catch(() => undefined);
+      }
       const couldNot = outcome.couldNotRun ? ` (${outcome.couldNotRun})` : '';
       return { status: 'ok', summary: `base: ${outcome.summary}${couldNot}`, data: outcomeData(outcome) };
     }
     ctx.state.verify[kind] = outcome;
-    return judge(kind, outcome, ctx);
+    const verdict = judge(kind, outcome, ctx, scope);
+    if (!scope) return verdict;
+    return { ...verdict, summary: `${verdict.summary} [-p ${scope.packages.join(' -p ')}]`, data: { ...verdict.data, packages: scope.packages } };
   },
 };
 
-async function runInSandbox(ctx: Ctx): Promise<ExecResult> {
+// The base's build/test/lint results depend only on the base commit, the command and the tool
+// versions, so a later task on the same commit reuses them instead of running the base's test
+// suite again (a cache hit also means the target dir is warm, so the change's run is incremental).
+async function baselineCache(ctx: Ctx): Promise<{ file: string; outcome: VerifyOutcome | null } | null> {
+  const command = ctx.step.command ?? [];
+  if (!ctx.state.baseCommit || command.length === 0) return null;
+  const version = await toolVersion(ctx, command);
+  if (!version) return null;
+  const key = createHash('sha256')
+    .update(JSON.stringify([ctx.request.repo, ctx.state.baseCommit, command, ctx.step.inputs.format, ctx.ports.sandbox.kind, ctx.ports.config.sandbox_image, version]))
+    .digest('hex')
+    .slice(0, 32);
+  const dir = path.join(ctx.ports.cacheDir, 'baseline');
+  await mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${key}.json`);
+  const text = await readFile(file, 'utf8').catch(() => null);
+  if (!text) return { file, outcome: null };
+  try {
+    return { file, outcome: JSON.parse(text) as VerifyOutcome };
+  } catch {
+    return { file, outcome: null };
+  }
+}
+
+// `cargo +pin --version` / `npm --version` as the sandbox sees it: a toolchain upgrade brings new
+// lints and must not be compared against an older clippy's baseline.
+async function toolVersion(ctx: Ctx, command: string[]): Promise<string | null> {
+  const pin = command[1]?.startsWith('+') ? [command[1]] : [];
+  const result = await ctx.ports.sandbox.run({
+    workspace: ctx.state.repoDir,
+    command: [command[0], ...pin, '--version'],
+    env: scrubbedEnv({}, { kind: ctx.ports.sandbox.kind }),
+    network: false,
+    timeoutMs: 30_000,
+    signal: ctx.signal,
+    maxOutputBytes: 4096,
+  });
+  const text = result.stdout.trim();
+  return result.exitCode === 0 && text ? text : null;
+}
+
+interface WorkspaceScope {
+  argv: string[];
+  packages: string[];
+  workspace: CargoWorkspace;
+}
+
+// The baseline runs before any change exists, so it covers the whole workspace; the change's run
+// covers only the packages its files belong to (and their dependents). Test names are compared
+// after scoping the baseline to those packages (see scopeBaselineFailures).
+function workspaceScope(ctx: Ctx): WorkspaceScope | null {
+  const workspace = ctx.step.inputs.workspace as CargoWorkspace | undefined;
+  const files = ctx.state.change?.files;
+  if (ctx.mode !== 'change' || !workspace || !files || !ctx.step.command?.includes('--workspace')) return null;
+  const packages = touchedCargoPackages(workspace, files);
+  if (!packages || packages.length === workspace.members.length) return null;
+  return { argv: narrowCargoArgv(ctx.step.command, packages), packages, workspace };
+}
+
+/**
+ * The base's failing tests as the narrowed run would name them: failures of packages outside the
+ * scope are dropped (they did not run, so they are neither fixed nor still failing), and because
+ * the test parser prefixes `lib`/`main` with the crate only when a run covers several packages,
+ * `alpha/lib::t` becomes `lib::t` when the change's run did not prefix. Doc tests carry their
+ * workspace-relative file, and other targets are named alike in both runs.
+ */
+export function scopeBaselineFailures(
+  failures: TestFailure[],
+  scope: { packages: string[]; workspace: CargoWorkspace },
+  changeNames: string[],
+): TestFailure[] {
+  const crate = (name: string) => name.replace(/-/g, '_');
+  const inScope = new Set(scope.packages.map(crate));
+  const prefixed = changeNames.some((n) => /^[A-Za-z0-9_]+\/(?:lib|main)(?:::|$)/.test(n));
+  const nested = scope.workspace.members.filter((m) => m.dir !== '.').sort((a, b) => b.dir.length - a.dir.length);
+  const root = scope.workspace.members.find((m) => m.dir === '.');
+  const scoped: TestFailure[] = [];
+  for (const failure of failures) {
+    const unit = /^([A-Za-z0-9_]+)\/((?:lib|main)(?:::.*)?)$/.exec(failure.name);
+    if (unit) {
+      if (inScope.has(unit[1])) scoped.push(prefixed ? failure : { ...failure, name: unit[2] });
+      continue;
+    }
+    const doc = /^(\S+\.rs) - /.exec(failure.name);
+    if (doc) {
+      const owner = nested.find((m) => doc[1].startsWith(`${m.dir}/`)) ?? root;
+      if (!owner || inScope.has(crate(owner.name))) scoped.push(failure);
+      continue;
+    }
+    scoped.push(failure);
+  }
+  return scoped;
+}
+
+async function runInSandbox(ctx: Ctx, command: string[]): Promise<ExecResult> {
   const { sandbox, cacheDir, config } = ctx.ports;
   const repoDir = ctx.state.repoDir;
   const toolchain = String(ctx.step.inputs.toolchain ?? 'unknown');
@@ -54,7 +162,7 @@ async function runInSandbox(ctx: Ctx): Promise<ExecResult> {
   let lastEmit = 0;
   return sandbox.run({
     workspace: repoDir,
-    command: ctx.step.command ?? [],
+    command,
     env,
     network: ctx.step.network,
     mounts,
@@ -117,7 +225,7 @@ function interpret(kind: Kind, format: OutputFormat, result: ExecResult): Verify
   return outcome;
 }
 
-function judge(kind: Kind, outcome: VerifyOutcome, ctx: Ctx): StepResult {
+function judge(kind: Kind, outcome: VerifyOutcome, ctx: Ctx, scope: WorkspaceScope | null): StepResult {
   const baseline = ctx.state.baseline[kind] ?? null;
   const data = outcomeData(outcome);
   if (kind === 'build') {
@@ -125,7 +233,9 @@ function judge(kind: Kind, outcome: VerifyOutcome, ctx: Ctx): StepResult {
     return failed(`build failed: ${outcome.summary}`, buildFeedback('build', outcome), data);
   }
   if (kind === 'test') {
-    const baseFailures = baseline?.tests?.failed ?? [];
+    const allBaseFailures = baseline?.tests?.failed ?? [];
+    const changeNames = [...(outcome.tests?.passed ?? []), ...(outcome.tests?.failed.map((f) => f.name) ?? [])];
+    const baseFailures = scope ? scopeBaselineFailures(allBaseFailures, scope, changeNames) : allBaseFailures;
     if (outcome.tests) {
       const fresh = newFailures(baseFailures, outcome.tests.failed);
       const compileErrors = outcome.diagnostics.filter((d) => d.level === 'error');
@@ -185,15 +295,28 @@ function buildFeedback(kind: Kind, outcome: VerifyOutcome): string {
 
 function judgeDeps(result: ExecResult): StepResult {
   if (result.exitCode === 0) return { status: 'ok', summary: `dependencies fetched in ${(result.durationMs / 1000).toFixed(1)}s` };
-  const text = `${result.stderr}\n${result.stdout}`;
+  if (result.timedOut) return { status: 'failed', summary: 'dependency fetch timed out', data: { exitCode: result.exitCode } };
+  const summary = depsFailureLine(`${result.stderr}\n${result.stdout}`, result.exitCode);
+  return { status: 'failed', summary, data: { exitCode: result.exitCode } };
+}
+
+/**
+ * One line for a failed fetch: the dependency cargo names, where it comes from, and the innermost
+ * `Caused by:` (the actual reason) rather than cargo's retry warnings or its outermost wrapper.
+ */
+export function depsFailureLine(text: string, exitCode: number | null): string {
   const named =
-    /failed to (?:get|load source for) [`']([^`']+)[`'] as a dependency/.exec(text)?.[1] ??
+    /failed to (?:get|load source for(?: dependency)?) [`']([^`']+)[`']/.exec(text)?.[1] ??
     /no matching package named [`']([^`']+)[`']/.exec(text)?.[1] ??
-    /failed to fetch into: .*|failed to clone into: .*/.exec(text)?.[0] ??
     null;
-  const first = text.split('\n').find((l) => /error/i.test(l))?.trim() ?? `exit ${result.exitCode}`;
-  const summary = named ? `cannot fetch dependency ${named}: ${first.replace(/^error:\s*/, '')}` : `dependencies could not be fetched: ${first}`;
-  return { status: 'failed', summary: result.timedOut ? 'dependency fetch timed out' : summary, data: { exitCode: result.exitCode } };
+  const source = /unable to update (\S+)/.exec(text)?.[1] ?? null;
+  const lines = text.split('\n').map((l) => l.trim());
+  const lastCause = lines.lastIndexOf('Caused by:');
+  const cause = (lastCause >= 0 ? lines.slice(lastCause + 1).find((l) => l !== '') : undefined)?.replace(/; class=\w+ \(\d+\)$/, '');
+  const error = lines.find((l) => l.startsWith('error:'))?.replace(/^error:\s*/, '') ?? lines.find((l) => /error/i.test(l) && !l.startsWith('warning:'));
+  const reason = cause ?? error ?? `exit ${exitCode}`;
+  if (!named) return `dependencies could not be fetched: ${reason}`;
+  return `cannot fetch dependency ${named}${source ? ` from ${source}` : ''}: ${reason}`;
 }
 
 function failed(summary: string, feedback: string, data: Record<string, unknown>): StepResult {

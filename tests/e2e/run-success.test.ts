@@ -256,9 +256,10 @@ describe('autodev run (succeeding)', () => {
       expect(json.status).toBe('verified');
       expect(json.pr).toBeNull();
       expect(json.task.pr).toBe(false);
-      // NOT asserted (planner bug, reported to the lead): with --no-pr the planner drops the pr step,
-      // so the branch is never pushed, although `--no-pr` promises "push the branch but open no pull
-      // request". Once fixed: json.pushed equals { remote: work, branch } and refs/heads/<branch> exists in `work`.
+      // The verified branch reaches the repository given, and nothing else of it changes.
+      expect(json.pushed).toEqual({ remote: work, branch: json.change!.branch });
+      expect(await git(work, ['rev-parse', `refs/heads/${json.change!.branch}`])).toBe(json.change!.commit);
+      expect(json.steps.map((s: { tool: string }) => s.tool)).toContain('push');
       expect(await snapshotTree(work)).toEqual(snapshot);
       expect(await git(work, ['status', '--porcelain'])).toBe('');
       expect(await refs(origin)).toEqual(originRefs);

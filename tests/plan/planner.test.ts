@@ -84,9 +84,9 @@ describe('a Rust crate', () => {
     expect(p.repair).toEqual({ from: 'codegen', budget: 4 });
   });
 
-  it('drops the pr step with --no-pr and says so in a note', () => {
+  it('replaces the pr step by a push step with --no-pr and says so in a note', () => {
     const p = plan({ 'Cargo.toml': CARGO }, { req: { noPr: true } });
-    expect(p.steps.map((s) => s.tool)).toEqual(RUST_TOOLS.filter((t) => t !== 'pr'));
+    expect(p.steps.map((s) => s.tool)).toEqual([...RUST_TOOLS.filter((t) => t !== 'pr'), 'push']);
     expect(p.notes.join('\n')).toContain('--no-pr');
   });
 

@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+// How much a second task on the same repository gains from the caches the first one left: the
+// cargo registry/git cache and the per-repository target dir under $XDG_CACHE_HOME/autodev.
+// A fixture crate depends (over file://, from a local bare repository) on a generated crate that
+// takes a while to compile; the full pipeline (`autodev run`, local OpenAI and GitHub servers,
+// bubblewrap) runs twice on it with two task titles, fresh workspaces and the same cache dir.
+// Prints both wall times, the ratio second/first (goal ≤ 0.3) and where each run spent its time.
+//
+// Build first: npm run build && npm run build:support ; then: node bench/second-run.mjs
+// BENCH_STRUCTS=<n> sizes the dependency (default 300 generated types); BENCH_KEEP=1 keeps the temp dirs.
+
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+for (const file of ['dist/cli/index.js', 'build/support/openai-server.js']) {
+  if (!existsSync(path.join(root, file))) {
+    console.error(`${file} is missing: run \`npm run build && npm run build:support\` first`);
+    process.exit(2);
+  }
+}
+const { startOpenAiServer } = await import(path.join(root, 'build/support/openai-server.js'));
+const { startGitHubServer } = await import(path.join(root, 'build/support/github-server.js'));
+const { reply } = await import(path.join(root, 'build/support/calc-crate.js'));
+
+const STRUCTS = Number(process.env.BENCH_STRUCTS ?? 300);
+const GOAL = 0.3;
+const gitEnv = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'Bench',
+  GIT_AUTHOR_EMAIL: 'bench@example.test',
+  GIT_COMMITTER_NAME: 'Bench',
+  GIT_COMMITTER_EMAIL: 'bench@example.test',
+};
+const git = (cwd, ...args) => execFileSync('git', args, { cwd, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+
+function writeTree(dir, files) {
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  }
+}
+
+function commitTree(dir, files, message) {
+  mkdirSync(dir, { recursive: true });
+  git(dir, 'init', '-q', '-b', 'main');
+  writeTree(dir, files);
+  git(dir, 'add', '-A');
+  git(dir, 'commit', '-q', '-m', message);
+}
+
+/** A dependency that is slow to compile: generated generic types with derives and trait impls. */
+function heavySource(count) {
+  let s = '//! Generated code that takes a while to compile.\nuse std::collections::BTreeMap;\n\n';
+  s += 'pub trait Shape {\n    fn area(&self) -> f64;\n    fn name(&self) -> String;\n}\n\n';
+  for (let i = 0; i < count; i++) {
+    s += `#[derive(Debug, Clone, PartialEq, PartialOrd, Default)]\npub struct S${i}<T: Clone + Default> {\n    pub a: T,\n    pub b: Vec<T>,\n    pub c: BTreeMap<String, f64>,\n    pub d: Option<Box<S${i}Inner>>,\n}\n\n`;
+    s += `#[derive(Debug, Clone, PartialEq, PartialOrd, Default)]\npub struct S${i}Inner {\n    pub x: f64,\n    pub y: String,\n}\n\n`;
+    s += `impl<T: Clone + Default + std::fmt::Debug> Shape for S${i}<T> {\n    fn area(&self) -> f64 {\n        self.c.values().sum::<f64>() * ${i}.0 + self.b.len() as f64\n    }\n    fn name(&self) -> String {\n        format!("S${i}{:?}{:?}", self.a, self.d)\n    }\n}\n\n`;
+    s += `pub fn make${i}(n: usize) -> S${i}<u64> {\n    let mut c = BTreeMap::new();\n    for k in 0..n {\n        c.insert(format!("k{k}"), k as f64);\n    }\n    S${i} { a: n as u64, b: (0..n as u64).collect(), c, d: Some(Box::new(S${i}Inner { x: 1.0, y: "y".into() })) }\n}\n\n`;
+  }
+  s += 'pub fn total() -> f64 {\n    let mut t = 0.0;\n';
+  for (let i = 0; i < count; i++) s += `    t += make${i}(3).area();\n`;
+  return `${s}    t\n}\n`;
+}
+
+const APP_BUGGY = `//! Uses the heavy dependency.
+
+/// The first shape's name, upper-cased.
+pub fn loud_name() -> String {
+    use heavy::Shape;
+    heavy::make0(1).name().to_lowercase()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn is_loud() {
+        assert_eq!(super::loud_name(), super::loud_name().to_uppercase());
+    }
+}
+`;
+const APP_FIXED = APP_BUGGY.replace('.name().to_lowercase()', '.name().to_uppercase()');
+
+function runAutodev(args, env, cwd) {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, [path.join(root, 'bin/autodev.js'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (t) => (stdout += t));
+    child.stderr.setEncoding('utf8').on('data', (t) => (stderr += t));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
+  });
+}
+
+function stepTimes(stderr) {
+  // Plain progress lines: `build [baseline, round 1, attempt 1]: ok in 12.3s: …`
+  const rows = [];
+  for (const line of stderr.split('\n')) {
+    const m = /^(\w[\w-]*) \[(baseline|change)[^\]]*\]: \w+ in ([\d.]+)(ms|s)/.exec(line);
+    if (m) rows.push(`${m[1]}/${m[2]} ${m[4] === 's' ? Number(m[3]).toFixed(1) : (Number(m[3]) / 1000).toFixed(1)}s`);
+  }
+  return rows.join(', ');
+}
+
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'autodev-bench-second-'));
+// The sandbox has a private /tmp: the file:// dependency must live where `cargo fetch` can read it.
+const depRoot = mkdtempSync(path.join('/var/tmp', 'autodev-bench-dep-'));
+const servers = [];
+let exitCode = 0;
+try {
+  const depWork = path.join(depRoot, 'work');
+  commitTree(depWork, { 'Cargo.toml': '[package]\nname = "heavy"\nversion = "0.1.0"\nedition = "2021"\n', 'src/lib.rs': heavySource(STRUCTS) }, 'heavy');
+  const depBare = path.join(depRoot, 'heavy.git');
+  git(depRoot, 'clone', '-q', '--bare', depWork, depBare);
+
+  const appFiles = {
+    'Cargo.toml': `[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nheavy = { git = "file://${depBare}" }\n`,
+    '.gitignore': '/target\n',
+    'src/lib.rs': APP_BUGGY,
+  };
+  const appWork = path.join(tmp, 'app');
+  commitTree(appWork, appFiles, 'app');
+  const appBare = path.join(tmp, 'app.git');
+  git(tmp, 'clone', '-q', '--bare', appWork, appBare);
+  writeFileSync(path.join(appWork, 'src/lib.rs'), APP_FIXED);
+  const patch = `${git(appWork, 'diff', '--no-color')}`;
+  const answer = reply('Make loud_name loud', patch, 'It lower-cased instead of upper-casing.');
+
+  const cache = path.join(tmp, 'cache');
+  mkdirSync(cache);
+  const llm = await startOpenAiServer({ onRequest: () => ({ content: answer }), apiKey: 'bench-openai-key' });
+  const github = await startGitHubServer({ token: 'bench-github-token' });
+  servers.push(llm, github);
+
+  const times = [];
+  for (const [index, title] of ['Make loud_name loud', 'Upper-case the loud name'].entries()) {
+    const runDir = path.join(tmp, `run-${index + 1}`);
+    for (const sub of ['tmp', 'state', 'config']) mkdirSync(path.join(runDir, sub), { recursive: true });
+    const env = {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME ?? '/root',
+      LANG: 'C.UTF-8',
+      NO_COLOR: '1',
+      CI: 'true',
+      TMPDIR: path.join(runDir, 'tmp'),
+      XDG_STATE_HOME: path.join(runDir, 'state'),
+      XDG_CONFIG_HOME: path.join(runDir, 'config'),
+      XDG_CACHE_HOME: cache,
+      GIT_CONFIG_NOSYSTEM: '1',
+      GIT_CONFIG_GLOBAL: '/dev/null',
+      OPENAI_API_KEY: 'bench-openai-key',
+      GITHUB_TOKEN: 'bench-github-token',
+      AUTODEV_SANDBOX: 'bwrap',
+      AUTODEV_LLM_API_URL: llm.baseUrl,
+      AUTODEV_LLM_MODEL: 'bench-model',
+      AUTODEV_GIT_GITHUB_API_URL: github.url,
+      AUTODEV_GIT_GITHUB_REPO: 'acme/app',
+    };
+    for (const name of ['RUSTUP_HOME', 'CARGO_HOME', 'RUSTUP_TOOLCHAIN']) if (process.env[name]) env[name] = process.env[name];
+    const args = ['run', '--json', '--repo', appBare, '--title', title, '--description', 'loud_name() must return the upper-cased name; the test is_loud fails.'];
+    const result = await runAutodev(args, env, runDir);
+    let json = null;
+    try {
+      json = JSON.parse(result.stdout);
+    } catch {
+      json = null;
+    }
+    const status = json?.status ?? 'no JSON';
+    console.log(`run ${index + 1} ("${title}"): ${(result.ms / 1000).toFixed(1)}s, exit ${result.code}, ${status}`);
+    console.log(`  steps: ${stepTimes(result.stderr)}`);
+    const test = json?.steps?.filter((st) => st.id === 'test').at(-1);
+    if (test) console.log(`  test: ${test.summary}`);
+    if (result.code !== 0) {
+      console.error(result.stderr.split('\n').slice(-30).join('\n'));
+      exitCode = 1;
+    }
+    times.push(result.ms);
+  }
+  const ratio = times[1] / times[0];
+  console.log(`dependency: ${STRUCTS} generated types; first ${(times[0] / 1000).toFixed(1)}s, second ${(times[1] / 1000).toFixed(1)}s`);
+  console.log(`ratio second/first: ${ratio.toFixed(2)} (goal ≤ ${GOAL}: ${ratio <= GOAL ? 'met' : 'NOT met'})`);
+} finally {
+  await Promise.all(servers.map((s) => s.close()));
+  if (process.env.BENCH_KEEP) console.log(`kept ${tmp} and ${depRoot}`);
+  else {
+    rmSync(tmp, { recursive: true, force: true });
+    rmSync(depRoot, { recursive: true, force: true });
+  }
+}
+process.exitCode = exitCode;

@@ -1,0 +1,79 @@
+// A base that already has a clippy warning and a failing doc test: neither is blamed on the change.
+// A change that adds a warning of its own is blamed: the lint step fails and the repair feedback
+// the model receives names the lint; the next round's clean change passes.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { cleanup } from '../support/fixture-repo.js';
+import { makeCacheDir, requireBuilt } from '../e2e/harness.js';
+import { DEBT_FILES, DEBT_FIX_CLEAN, DEBT_FIX_WITH_WARNING, DEBT_TASK, replyFor } from './fixtures.js';
+import { RUN_TIMEOUT, explain, promptsSent, realRun, step } from './helpers.js';
+
+let cache: string;
+
+beforeAll(async () => {
+  requireBuilt();
+  cache = await makeCacheDir();
+});
+
+afterAll(async () => {
+  await cleanup();
+});
+
+const DOC_TEST = 'src/lib.rs - half (line 15)';
+
+describe('lint debt and a failing doc test on the base', () => {
+  it(
+    'blames neither on a clean change (exit 0)',
+    async () => {
+      const run = await realRun({
+        files: DEBT_FILES,
+        task: DEBT_TASK,
+        replies: [await replyFor('Fix add', DEBT_FILES, DEBT_FIX_CLEAN)],
+        cache,
+        forgeRepo: 'acme/debt',
+      });
+      expect({ code: run.outcome.code, why: run.outcome.code ? explain(run) : '' }).toEqual({ code: 0, why: '' });
+      // The baseline saw both the doc test and the unit test failing, and clippy's warning.
+      expect([...run.json.baseline.failingTests].sort()).toEqual([DOC_TEST, 'lib::tests::adds'].sort());
+      expect(step(run.json, 'lint', { mode: 'baseline' })[0].summary).toMatch(/^base: 1 warning\(s\)/);
+      const test = step(run.json, 'test', { mode: 'change' }).at(-1)!;
+      expect(test.status).toBe('ok');
+      expect(test.summary).toMatch(/fixes 1 test\(s\) failing on the base: lib::tests::adds; 1 still failing as on the base, not blamed/);
+      const lint = step(run.json, 'lint', { mode: 'change' }).at(-1)!;
+      expect(lint).toMatchObject({ status: 'ok', round: 0 });
+      expect(lint.summary).toMatch(/lint clean for the change \(1 already on the base, not blamed\)/);
+      expect(run.llm.chatBodies()).toHaveLength(1);
+    },
+    RUN_TIMEOUT,
+  );
+
+  it(
+    'blames a warning the change adds, names the lint in the repair feedback, and passes once it is gone',
+    async () => {
+      const run = await realRun({
+        files: DEBT_FILES,
+        task: DEBT_TASK,
+        replies: [await replyFor('Fix add', DEBT_FILES, DEBT_FIX_WITH_WARNING), await replyFor('Fix add', DEBT_FILES, DEBT_FIX_CLEAN)],
+        cache,
+        forgeRepo: 'acme/debt',
+      });
+      const first = step(run.json, 'lint', { mode: 'change', round: 0 });
+      expect(first).toHaveLength(1);
+      expect(first[0].status).toBe('failed');
+      expect(first[0].summary).toMatch(/^lint: the change adds 1 diagnostic\(s\): clippy::needless_return/);
+      // Build and tests were fine in the first round: only the lint sent it back.
+      expect(step(run.json, 'test', { mode: 'change', round: 0 })[0].status).toBe('ok');
+      const prompts = promptsSent(run.llm);
+      expect(prompts).toHaveLength(2);
+      expect(prompts[0]).not.toMatch(/needless_return/);
+      expect(prompts[1]).toMatch(/needless_return/);
+      expect(prompts[1]).toMatch(/src\/lib\.rs/);
+      // The feedback points at the added `return` (line 5), not at the base's own one in `sub`.
+      const feedback = prompts[1].slice(prompts[1].indexOf('needless_return') - 200);
+      expect(feedback).toMatch(/src\/lib\.rs:5/);
+      expect(feedback).not.toMatch(/src\/lib\.rs:10/);
+      expect({ code: run.outcome.code, why: run.outcome.code ? explain(run) : '' }).toEqual({ code: 0, why: '' });
+      expect(step(run.json, 'lint', { mode: 'change', round: 1 })[0].status).toBe('ok');
+    },
+    RUN_TIMEOUT,
+  );
+});
