@@ -251,6 +251,16 @@ function judge(kind: Kind, outcome: VerifyOutcome, ctx: Ctx, scope: WorkspaceSco
         );
       }
       const stillFailing = new Set(outcome.tests.failed.map((f) => f.name));
+      // A test the task names (the one to fix) must pass: leaving it red is not "not blamed".
+      const targets = targetTests(baseFailures.map((f) => f.name), `${ctx.request.title}\n${ctx.request.description}`);
+      const missed = outcome.tests.failed.filter((f) => targets.includes(f.name));
+      if (missed.length) {
+        return failed(
+          `the task names ${missed.map((f) => f.name).join(', ')}, which still fail${missed.length === 1 ? 's' : ''}`,
+          `The task is about ${missed.map((f) => f.name).join(', ')}, which failed before your change and still fails:\n${distillFailure('test', { ...outcome.tests, failed: missed })}`,
+          { ...data, targetTests: targets },
+        );
+      }
       const fixed = baseFailures.filter((f) => !stillFailing.has(f.name)).map((f) => f.name);
       const unfixed = baseFailures.length - fixed.length;
       const known = [
@@ -284,6 +294,18 @@ function judge(kind: Kind, outcome: VerifyOutcome, ctx: Ctx, scope: WorkspaceSco
   }
   const preexisting = outcome.diagnostics.length ? ` (${outcome.diagnostics.length} already on the base, not blamed)` : '';
   return { status: 'ok', summary: `lint clean for the change${preexisting}${note}`, data: { ...data, added: [] } };
+}
+
+/**
+ * The base's failing tests that the task names (by their last path segment, e.g. `adds` for
+ * `lib::tests::adds`, as a whole word in the title or description): the tests the task is about.
+ */
+export function targetTests(baseFailures: string[], taskText: string): string[] {
+  const words = new Set(taskText.toLowerCase().match(/[a-z_][a-z0-9_]*/g) ?? []);
+  return baseFailures.filter((name) => {
+    const last = name.replace(/ \(line \d+\)$/, '').split(/::|\s>\s|\s-\s/).pop()?.trim().toLowerCase() ?? '';
+    return last.length >= 3 && words.has(last);
+  });
 }
 
 function buildFeedback(kind: Kind, outcome: VerifyOutcome): string {

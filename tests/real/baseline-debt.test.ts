@@ -77,3 +77,14 @@ describe('lint debt and a failing doc test on the base', () => {
     RUN_TIMEOUT,
   );
 });
+
+describe('targetTests', () => {
+  it('names the failing base tests the task mentions by their last segment', async () => {
+    const { targetTests } = await import('../../src/steps/verify.js');
+    const failing = ['lib::tests::adds', 'lib::tests::multiplies', 'src/lib.rs - add (line 3)', 'tests/it.rs::io'];
+    expect(targetTests(failing, 'Fix add\nThe test `adds` fails')).toEqual(['lib::tests::adds', 'src/lib.rs - add (line 3)']);
+    expect(targetTests(failing, 'Improve docs')).toEqual([]);
+    // Too short to tell from ordinary words.
+    expect(targetTests(failing, 'io errors are swallowed')).toEqual([]);
+  });
+});
