@@ -65,6 +65,8 @@ export function buildPlan({ request, config, repo, host }: PlanInput): Plan {
   if (toolchain?.build) sandboxed('build', 'Build', toolchain.build, { baseline: true, repairable: true });
   if (toolchain) sandboxed('test', 'Test', toolchain.test, { baseline: true, repairable: true });
   if (toolchain?.lint) sandboxed('lint', 'Lint', toolchain.lint, { baseline: true, repairable: true });
+  // Reads manifests and lockfiles only: no project code runs, so no sandbox and no network.
+  if (toolchain) add('deps-check', 'Compare dependencies (manifests, lockfiles) with the base', { timeoutSecs: 60, inputs: { toolchain: toolchain.id } });
   add('secrets', 'Scan the change for secrets', {
     timeoutSecs: 120,
     inputs: { engine: host.programs.gitleaks ? 'gitleaks' : 'builtin' },

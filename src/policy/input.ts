@@ -2,6 +2,7 @@
 // the local rules (./local.ts) and to OPA (`POST /v1/data/<package>` with `{ input }`), so a Rego
 // policy and the local table decide on the same facts.
 
+import type { PolicyDependencies } from '../depcheck/types.js';
 import type { RiskTier } from '../plan/types.js';
 import { summarizeDiff, type AddedLine } from '../secrets/added-lines.js';
 import type { Finding } from '../secrets/types.js';
@@ -41,11 +42,12 @@ export interface PolicyInput {
     /** What already failed on the untouched base: test names, or `build` / `test` / `lint`. */
     baselineFailures: string[];
   };
-  dependencies?: {
-    added: string[];
-    removed: string[];
-    changed: string[];
-  };
+  /**
+   * What the change does to the dependencies (deps-check): packages added and removed, changes in
+   * version, requirement, features and install/build-time code, and source switches. Absent when
+   * the dependencies were not compared.
+   */
+  dependencies?: PolicyDependencies;
 }
 
 const SQL_DIRS = new Set(['migrations', 'migration', 'migrate', 'schema_migrations']);

@@ -5,7 +5,16 @@ import type { RiskTier } from '../plan/types.js';
 import type { PolicyInput } from './input.js';
 import type { PolicyDecision, PolicyOutcome, PolicyReason } from './types.js';
 
-export type LocalReasonCode = 'build_failed' | 'tests_failed' | 'lint_warnings' | 'secrets_found' | 'high_risk_review' | 'sql_needs_dba';
+export type LocalReasonCode =
+  | 'build_failed'
+  | 'tests_failed'
+  | 'lint_warnings'
+  | 'secrets_found'
+  | 'high_risk_review'
+  | 'sql_needs_dba'
+  | 'new_dependency'
+  | 'dependency_source_changed'
+  | 'dependency_downgraded';
 
 export interface LocalPolicyConfig {
   /** Risk tiers that need human review: draft PR, review label, never merged by the tool. */
@@ -16,6 +25,8 @@ export interface LocalPolicyConfig {
   sqlNeedsDba: boolean;
   reviewLabel: string;
   dbaLabel: string;
+  /** A change may switch a dependency to another source (git, path, registry): `policy.allow_dependency_source_change`. */
+  allowDependencySourceChange: boolean;
   /** Codes of rules switched off for this repository. */
   disabled: string[];
 }
@@ -26,6 +37,7 @@ export const DEFAULT_LOCAL_POLICY: LocalPolicyConfig = {
   sqlNeedsDba: true,
   reviewLabel: 'needs-review',
   dbaLabel: 'needs-dba',
+  allowDependencySourceChange: false,
   disabled: [],
 };
 
@@ -122,6 +134,39 @@ export const LOCAL_RULES: PolicyRule[] = [
     label: (c) => c.dbaLabel,
     when: (i, c) => c.sqlNeedsDba && i.change.touchesSql,
     message: (i) => `SQL changes need DBA approval (${list(i.change.sqlFiles)}).`,
+  },
+  {
+    code: 'new_dependency',
+    effect: 'review',
+    draft: true,
+    label: (c) => c.reviewLabel,
+    when: (i) => (i.dependencies?.added.length ?? 0) > 0,
+    message: (i) => {
+      const added = i.dependencies!.added.map((d) => `${d.name}${d.version ?? d.requirement ? ` ${d.version ?? d.requirement}` : ''} (${d.direct ? d.kind ?? 'direct' : 'transitive'})`);
+      return `The change adds ${added.length} dependenc${added.length === 1 ? 'y' : 'ies'}: ${list(added)}; a human reviews what it pulls in.`;
+    },
+  },
+  {
+    code: 'dependency_source_changed',
+    effect: 'deny',
+    draft: false,
+    label: () => null,
+    when: (i, c) => !c.allowDependencySourceChange && (i.dependencies?.sources.length ?? 0) > 0,
+    message: (i) => {
+      const moved = i.dependencies!.sources.map((s) => `${s.name} (${s.from?.kind ?? '?'} → ${s.to?.kind ?? '?'}${s.to?.location ? ` ${s.to.location}` : ''})`);
+      return `The change fetches ${list(moved)} from another source; set policy.allow_dependency_source_change to allow it.`;
+    },
+  },
+  {
+    code: 'dependency_downgraded',
+    effect: 'review',
+    draft: true,
+    label: (c) => c.reviewLabel,
+    when: (i) => (i.dependencies?.changed ?? []).some((d) => d.change === 'downgraded'),
+    message: (i) => {
+      const down = i.dependencies!.changed.filter((d) => d.change === 'downgraded').map((d) => `${d.name} ${d.from} → ${d.to}`);
+      return `The change downgrades ${list(down)}.`;
+    },
   },
 ];
 

@@ -11,6 +11,7 @@ import { createExec } from '../ports/exec.js';
 import { createGit } from '../ports/git.js';
 import { createSandbox } from '../ports/sandbox/index.js';
 import { createSearcher } from '../ports/search.js';
+import { summarizeDependencies, type DependencyFinding } from '../depcheck/index.js';
 import { cacheDir } from '../observe/paths.js';
 import { createRegistry } from '../steps/registry.js';
 import { initialState, type StepPorts, type TaskState } from '../steps/types.js';
@@ -33,6 +34,8 @@ export interface TaskResult {
   pr: { url: string; number: number; draft: boolean; updated: boolean } | null;
   policy: { engine: string; decision: string; reasons: { code: string; message: string }[] } | null;
   secrets: { engine: string; findings: { rule: string; file: string; line: number; redacted: string }[] } | null;
+  /** deps-check: what the change does to the dependencies; null when they were not compared. */
+  dependencies: { summary: string; findings: DependencyFinding[]; warnings: string[] } | null;
   usage: Usage;
   baseline: { failingTests: string[]; build: string | null; test: string | null; lint: string | null };
   verification: Record<string, string>;
@@ -174,6 +177,9 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
     policy: state.policy ? { engine: state.policy.engine, decision: state.policy.decision, reasons: state.policy.reasons } : null,
     secrets: state.secrets
       ? { engine: state.secrets.engine, findings: state.secrets.findings.map((f) => ({ rule: f.rule, file: f.file, line: f.line, redacted: f.redacted })) }
+      : null,
+    dependencies: state.dependencies
+      ? { summary: summarizeDependencies(state.dependencies), findings: state.dependencies.findings, warnings: state.dependencies.warnings }
       : null,
     usage: state.usage,
     baseline: {

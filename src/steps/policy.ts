@@ -1,4 +1,5 @@
 // policy: the local rules, or OPA when opa_url is set, decide on one input document.
+import { policyDependencies } from '../depcheck/index.js';
 import { buildPolicyInput, evaluateLocalPolicy, fromOpaDecision, type PolicyOutcome } from '../policy/index.js';
 import type { StepTool, TaskState } from './types.js';
 
@@ -15,7 +16,7 @@ export const policyTool: StepTool = {
       const opa = await ctx.ports.opa();
       outcome = fromOpaDecision(await opa.evaluate(input, ctx.signal));
     } else {
-      outcome = evaluateLocalPolicy(input);
+      outcome = evaluateLocalPolicy(input, { allowDependencySourceChange: ctx.ports.config.policy.allow_dependency_source_change });
     }
     state.policy = { engine, ...outcome };
     const codes = outcome.reasons.map((r) => r.code);
@@ -44,5 +45,6 @@ export function policyInput(state: TaskState, title: string, risk: 'low' | 'medi
     lint: verify.lint ? { ran: true, passed: true, newWarnings: verify.lint.added ?? 0 } : undefined,
     secrets: state.secrets?.findings ?? [],
     baselineFailures,
+    ...(state.dependencies ? { dependencies: policyDependencies(state.dependencies) } : {}),
   });
 }

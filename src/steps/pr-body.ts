@@ -1,6 +1,7 @@
 // The pull request's body: the task, what was done and the evidence that it was verified.
 import type { Plan } from '../plan/types.js';
 import type { TaskRequest } from '../engine/types.js';
+import { summarizeDependencies } from '../depcheck/index.js';
 import type { TaskState } from './types.js';
 
 export function prBody(input: { taskId: string; request: TaskRequest; plan: Plan; state: TaskState }): string {
@@ -18,11 +19,16 @@ export function prBody(input: { taskId: string; request: TaskRequest; plan: Plan
     const outcome = state.verify[kind];
     if (outcome) row(kind, `${outcome.ok || kind === 'lint' ? '✅' : '⚠️'} ${outcome.summary}`);
   }
+  if (state.dependencies) {
+    const changed = state.dependencies.findings.length > 0;
+    row('dependencies', `${changed ? '👀' : '✅'} ${summarizeDependencies(state.dependencies)}`);
+  }
   if (state.secrets) row('secrets', `✅ no secrets found (${state.secrets.engine})`);
   if (state.policy) {
     const reasons = state.policy.reasons.map((r) => r.code).join(', ');
     row('policy', `${state.policy.decision === 'allow' ? '✅' : '👀'} ${state.policy.decision} (${state.policy.engine})${reasons ? `: ${reasons}` : ''}`);
   }
+  lines.push(...dependencyTable(state));
   const baselineFailures = state.baseline.test?.tests?.failed.map((f) => f.name) ?? [];
   if (baselineFailures.length) {
     lines.push('', '### Already failing on the base (not caused by this change)', '');
@@ -41,4 +47,22 @@ export function prBody(input: { taskId: string; request: TaskRequest; plan: Plan
     `<sub>Opened by autodev, task \`${input.taskId}\`. Every change was built, tested, linted, scanned for secrets and checked against policy in a sandbox before this PR was opened.</sub>`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+const MAX_DEPENDENCY_ROWS = 20;
+
+/** The dependency findings as a short table, so a reviewer sees what the change pulls in. */
+function dependencyTable(state: TaskState): string[] {
+  const findings = state.dependencies?.findings ?? [];
+  if (findings.length === 0) return [];
+  const cell = (text: string | null | undefined): string => (text ? text.replace(/\|/g, '\\|').replace(/\n/g, ' ') : '');
+  const lines = ['', '### Dependency changes', '', '| change | dependency | kind | where | from | to |', '| --- | --- | --- | --- | --- | --- |'];
+  for (const f of findings.slice(0, MAX_DEPENDENCY_ROWS)) {
+    const kind = f.kind ? `${f.kind}${f.target ? ` (${f.target})` : ''}` : f.direct ? 'direct' : 'transitive';
+    const declared = f.to ?? (f.type === 'added' && f.source ? `${f.source.kind} ${f.source.location}` : null);
+    const to = f.type === 'features_enabled' ? (f.features ?? []).join(', ') : f.locked?.to && f.locked.to !== f.to ? `${declared ?? ''} (locked ${f.locked.to})`.trim() : declared;
+    lines.push(`| ${f.type.replace(/_/g, ' ')} | \`${cell(f.name)}\` | ${kind} | ${cell(f.member ?? f.manifest)} | ${cell(f.from)} | ${cell(to)} |`);
+  }
+  if (findings.length > MAX_DEPENDENCY_ROWS) lines.push('', `…and ${findings.length - MAX_DEPENDENCY_ROWS} more (see the task result).`);
+  return lines;
 }

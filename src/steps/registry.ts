@@ -3,6 +3,7 @@ import type { ToolName } from '../plan/types.js';
 import { applyTool } from './apply.js';
 import { cloneTool } from './clone.js';
 import { codegenTool } from './codegen.js';
+import { depsCheckTool } from './deps-check.js';
 import { policyTool } from './policy.js';
 import { prTool } from './pr.js';
 import { searchTool } from './search.js';
@@ -20,6 +21,7 @@ export function createRegistry(): Map<ToolName | string, StepTool> {
     ['build', verifyTool],
     ['test', verifyTool],
     ['lint', verifyTool],
+    ['deps-check', depsCheckTool],
     ['secrets', secretsTool],
     ['policy', policyTool],
     ['pr', prTool],

@@ -4,6 +4,7 @@ import type { StepContext, Tool, Usage } from '../engine/types.js';
 import type { Exec, Forge, Git, Llm, Opa, PullRequestInfo, Sandbox, Searcher } from '../ports/types.js';
 import type { ContextSelection } from '../context/index.js';
 import type { PatchApplyResult } from '../patch/apply-dir.js';
+import type { DependencyReport } from '../depcheck/types.js';
 import type { Finding } from '../secrets/types.js';
 import type { Diagnostic, TestReport } from '../toolchains/types.js';
 
@@ -73,6 +74,8 @@ export interface TaskState {
   baseline: Partial<Record<'build' | 'test' | 'lint', VerifyOutcome>>;
   verify: Partial<Record<'build' | 'test' | 'lint', VerifyOutcome>>;
   secrets: { engine: 'gitleaks' | 'builtin'; findings: Finding[]; warnings: string[] } | null;
+  /** What the change does to the dependencies (deps-check); null when not compared. */
+  dependencies: DependencyReport | null;
   policy: PolicyOutcome | null;
   pushed: { remote: string; branch: string } | null;
   pr: PullRequestInfo | null;
@@ -96,6 +99,7 @@ export function initialState(repoDir: string): TaskState {
     baseline: {},
     verify: {},
     secrets: null,
+    dependencies: null,
     policy: null,
     pushed: null,
     pr: null,

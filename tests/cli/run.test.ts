@@ -7,7 +7,7 @@ import { CALC_FILES } from '../support/calc-crate.js';
 import { cleanup as cleanupRepos, git, makeRepo } from '../support/fixture-repo.js';
 import { assertBuilt, hashTree, lines, makeSandbox, runCli, type Sandbox } from './helpers.js';
 
-const RUST_TOOLS = ['clone', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'secrets', 'policy', 'pr'];
+const RUST_TOOLS = ['clone', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'deps-check', 'secrets', 'policy', 'pr'];
 
 let box: Sandbox;
 let crate: string;
@@ -62,7 +62,7 @@ describe('run --plan-only', () => {
     expect(pa.plan.branch).toBe(pb.plan.branch);
     expect(pa.task.id).not.toBe(pb.task.id);
     expect(pa.task).toMatchObject({ pr: false, risk: 'high' });
-    expect(pa.plan.steps.map((s: { tool: string }) => s.tool)).toEqual(RUST_TOOLS.filter((t) => t !== 'pr'));
+    expect(pa.plan.steps.map((s: { tool: string }) => s.tool)).toEqual([...RUST_TOOLS.filter((t) => t !== 'pr'), 'push']);
   });
 
   it('prints a readable plan without --json', async () => {

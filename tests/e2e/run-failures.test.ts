@@ -326,7 +326,7 @@ describe('autodev run (ending without a pull request)', () => {
 
     expect(outcome.code).toBe(0);
     const { plan, task } = JSON.parse(outcome.stdout) as { plan: { toolchain: string; sandbox: string; steps: { tool: string }[] }; task: { repo: string } };
-    expect(plan.steps.map((s) => s.tool)).toEqual(['clone', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'secrets', 'policy', 'pr']);
+    expect(plan.steps.map((s) => s.tool)).toEqual(['clone', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'deps-check', 'secrets', 'policy', 'pr']);
     expect(plan.toolchain).toBe('rust');
     expect(plan.sandbox).toBe('bwrap');
     expect(task.repo).toBe(work);

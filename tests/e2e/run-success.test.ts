@@ -84,6 +84,7 @@ describe('autodev run (succeeding)', () => {
         'change:build:ok',
         'change:test:ok',
         'change:lint:ok',
+        'change:deps-check:ok',
         'change:secrets:ok',
         'change:policy:ok',
         'change:pr:ok',

@@ -13,7 +13,7 @@ const CARGO = '[package]\nname = "calc"\nversion = "0.1.0"\nedition = "2021"\n\n
 const CARGO_WITH_DEP = `${CARGO}serde = "1"\n`;
 const CARGO_LOCK = '# generated\nversion = 3\n\n[[package]]\nname = "calc"\nversion = "0.1.0"\n';
 const CARGO_LOCK_WITH_DEP = `${CARGO_LOCK}dependencies = ["serde"]\n\n[[package]]\nname = "serde"\nversion = "1.0.0"\nsource = "registry+https://github.com/rust-lang/crates.io-index"\n`;
-const RUST_TOOLS = ['clone', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'secrets', 'policy', 'pr'];
+const RUST_TOOLS = ['clone', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'deps-check', 'secrets', 'policy', 'pr'];
 
 function request(extra: Partial<TaskRequest> = {}): TaskRequest {
   return { repo: 'https://github.com/acme/calc.git', title: 'Fix add', description: 'add subtracts', risk: 'medium', noPr: false, keepWorkspace: false, ...extra };
@@ -42,7 +42,7 @@ function step(p: Plan, id: string) {
 }
 
 describe('a Rust crate', () => {
-  it('plans exactly clone, search, codegen, apply, build, test, lint, secrets, policy, pr', () => {
+  it('plans exactly clone, search, codegen, apply, build, test, lint, deps-check, secrets, policy, pr', () => {
     const p = plan({ 'Cargo.toml': CARGO });
     expect(p.steps.map((s) => s.tool)).toEqual(RUST_TOOLS);
     expect(p.steps.map((s) => s.id)).toEqual(RUST_TOOLS);
@@ -203,7 +203,7 @@ describe('a Node project', () => {
     expect(tsc.steps.map((s) => s.id)).not.toContain('build');
 
     const bare = plan({ 'package.json': pkg({}) });
-    expect(bare.steps.map((s) => s.id)).toEqual(['clone', 'search', 'codegen', 'apply', 'test', 'secrets', 'policy', 'pr']);
+    expect(bare.steps.map((s) => s.id)).toEqual(['clone', 'search', 'codegen', 'apply', 'test', 'deps-check', 'secrets', 'policy', 'pr']);
   });
 
   it('installs dependencies with npm ci when locked, npm install when not, pnpm when its lockfile and pnpm exist', () => {
@@ -318,7 +318,7 @@ describe('readRepoFacts on real directories', () => {
     expect(facts.manifests['Cargo.toml']).toBe(CARGO_WITH_DEP);
 
     const p = buildPlan({ request: request(), config: defaultConfig(), repo: facts, host: host() });
-    expect(p.steps.map((s) => s.id)).toEqual(['clone', 'deps', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'secrets', 'policy', 'pr']);
+    expect(p.steps.map((s) => s.id)).toEqual(['clone', 'deps', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'deps-check', 'secrets', 'policy', 'pr']);
     expect(step(p, 'deps').command).toEqual(['cargo', 'fetch', '--locked']);
   });
 

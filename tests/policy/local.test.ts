@@ -157,6 +157,9 @@ describe('local policy rules', () => {
       'secrets_found:deny',
       'high_risk_review:review',
       'sql_needs_dba:review',
+      'new_dependency:review',
+      'dependency_source_changed:deny',
+      'dependency_downgraded:review',
     ]);
   });
 });

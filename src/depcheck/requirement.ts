@@ -1,0 +1,52 @@
+// Version requirements of both ecosystems as node-semver ranges, and what a change to one means.
+import semver from 'semver';
+
+/**
+ * A Cargo requirement as a node-semver range. Cargo reads a bare `1.2.3` as `^1.2.3` (npm as
+ * `=1.2.3`) and joins comparators with commas (npm with spaces).
+ */
+export function cargoRange(requirement: string): string | null {
+  const parts = requirement
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (parts.length === 0) return null;
+  const mapped = parts.map((p) => (/^\d/.test(p) ? `^${p}` : p.replace(/^=\s*/, '=')));
+  return semver.validRange(mapped.join(' '));
+}
+
+/** An npm registry spec (`^1.2`, `1.x`, a dist-tag) as a range; a tag allows whatever it points at. */
+export function npmRange(spec: string, isTag: boolean): string | null {
+  if (isTag) return '*';
+  return semver.validRange(spec);
+}
+
+export type RequirementChange = 'loosened' | 'upgraded' | 'downgraded' | null;
+
+/**
+ * How a requirement moved. Loosened: the new range admits every version the old one did and more
+ * (`=1.2.3` → `^1`, `*`). Otherwise the lowest admitted version tells up from down; a range that
+ * only narrows (`^1.2` → `~1.2`) is no finding.
+ */
+export function requirementChange(from: string | null, to: string | null): RequirementChange {
+  if (!from || !to || from === to) return null;
+  try {
+    const widened = semver.subset(from, to) && !semver.subset(to, from);
+    if (widened) return 'loosened';
+    const lowFrom = semver.minVersion(from);
+    const lowTo = semver.minVersion(to);
+    if (!lowFrom || !lowTo) return null;
+    const order = semver.compare(lowTo, lowFrom);
+    return order > 0 ? 'upgraded' : order < 0 ? 'downgraded' : null;
+  } catch {
+    return null;
+  }
+}
+
+/** -1, 0 or 1; versions that are not semver compare as text, so the answer is at least stable. */
+export function compareVersions(a: string, b: string): number {
+  const va = semver.valid(a, { loose: true });
+  const vb = semver.valid(b, { loose: true });
+  if (va && vb) return semver.compare(va, vb, { loose: true });
+  return a < b ? -1 : a > b ? 1 : 0;
+}
