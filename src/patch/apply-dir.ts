@@ -1,0 +1,222 @@
+// Applying a patch to a working tree: `git apply` first when the caller provides it (strict and
+// well-known), the text layers when it refuses. Writes are all-or-nothing: every new content is
+// computed and every path checked before the first byte is written, and a failing write rolls back.
+import { chmod, lstat, mkdir, readFile, readdir, rmdir, unlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { type FileChange, type HunkStrategy, type PatchFailure, applyPatchToFiles } from './apply.js';
+import { type ParsedPatch, PatchParseError, filePatchPath, parsePatch } from './parse.js';
+import { checkRepoPathReal } from './paths.js';
+
+export type PatchStrategy = 'git-apply' | HunkStrategy;
+
+export interface PatchHunkResult {
+  file: string;
+  status: 'applied' | 'failed';
+  strategy: PatchStrategy | null;
+  /** Lines between the stated and the actual place; null when unknown (git apply) or failed. */
+  offset: number | null;
+}
+
+/** Also the JSON of `autodev patch apply --json`. */
+export interface PatchApplyResult {
+  /** The patch applied (or, with `check`, would apply). */
+  applied: boolean;
+  /** Paths the patch touches (created, changed, deleted, renamed to and from). */
+  files: string[];
+  /** The layer that applied it: git apply, or the loosest text layer any hunk needed. */
+  strategy: PatchStrategy | null;
+  hunks: PatchHunkResult[];
+  /** What failed and where, with the real file's lines around the closest match; null on success. */
+  error: string | null;
+}
+
+export type GitApplyFn = (dir: string, patch: string, check: boolean) => Promise<{ ok: boolean; error: string }>;
+
+export interface ApplyDirOptions {
+  /** Compute and report only: nothing is written. */
+  check?: boolean;
+  /** Layer 1, e.g. `(d, p, c) => git.apply(d, p, { check: c })` through the git port. */
+  gitApply?: GitApplyFn;
+}
+
+export async function applyPatchToDir(dir: string, patchText: string, options: ApplyDirOptions = {}): Promise<PatchApplyResult> {
+  const check = options.check === true;
+  let parsed: ParsedPatch;
+  try {
+    parsed = parsePatch(patchText);
+  } catch (err) {
+    if (!(err instanceof PatchParseError)) throw err;
+    return { applied: false, files: [], strategy: null, hunks: [], error: `cannot parse the patch: ${err.message}` };
+  }
+  const touched = unique(parsed.files.flatMap((f) => [f.oldPath, f.newPath].filter((p): p is string => p !== null)));
+
+  // Path safety comes before any layer, git apply included.
+  for (const p of touched) {
+    const verdict = await checkRepoPathReal(dir, p);
+    if (!verdict.ok) {
+      return { applied: false, files: touched, strategy: null, hunks: [], error: `refused path ${JSON.stringify(p)}: ${verdict.reason}` };
+    }
+  }
+
+  let gitError: string | null = null;
+  // git apply strips one path component (-p1), takes \r as content and trusts hunk counts: on a
+  // patch without a/ b/ prefixes, with CRLF line ends or with counts that disagree with the body it
+  // can succeed and still be wrong (a new file in the wrong place, a hunk cut short), so such
+  // patches go straight to the text layers.
+  const gitReadsItRight =
+    !parsed.crlfTransport &&
+    parsed.files.every(
+      (f) => f.gitPrefixed && f.hunks.every((h) => h.oldStart !== null && h.statedOldCount === h.oldCount && h.statedNewCount === h.newCount),
+    );
+  if (options.gitApply && gitReadsItRight) {
+    const r = await options.gitApply(dir, patchText, check);
+    if (r.ok) {
+      const hunks = parsed.files.flatMap((f) =>
+        f.hunks.map((): PatchHunkResult => ({ file: filePatchPath(f), status: 'applied', strategy: 'git-apply', offset: null })),
+      );
+      return { applied: true, files: touched, strategy: 'git-apply', hunks, error: null };
+    }
+    gitError = r.error.trim() || 'git apply failed';
+  }
+
+  const contents = new Map<string, string | null>();
+  const reads: Promise<void>[] = touched.map(async (p) => {
+    contents.set(p, await readIfFile(path.join(dir, p)));
+  });
+  await Promise.all(reads);
+  const result = applyPatchToFiles(parsed, (p) => (contents.has(p) ? (contents.get(p) as string | null) : null));
+  const hunks = result.hunks.map((h): PatchHunkResult => ({ file: h.file, status: h.status, strategy: h.strategy, offset: h.offset }));
+  if (!result.ok) {
+    const error = describeFailure(result.failure!) + (gitError ? `\n(git apply also refused it: ${firstLine(gitError)})` : '');
+    return { applied: false, files: touched, strategy: null, hunks, error };
+  }
+  if (!check) {
+    // Changes may introduce paths the parse did not name (none today), so check again what is written.
+    for (const c of result.changes) {
+      const verdict = await checkRepoPathReal(dir, c.path);
+      if (!verdict.ok) return { applied: false, files: touched, strategy: null, hunks, error: `refused path ${JSON.stringify(c.path)}: ${verdict.reason}` };
+    }
+    await writeAll(dir, result.changes, contents);
+  }
+  return { applied: true, files: touched, strategy: result.strategy, hunks, error: null };
+}
+
+/**
+ * The message the repair loop sends back to the model: what failed, where, and what the file really
+ * has there, so the next patch can be written against the real text.
+ */
+export function formatPatchError(result: PatchApplyResult): string {
+  if (result.applied) return 'The patch applied.';
+  const applied = result.hunks.filter((h) => h.status === 'applied').length;
+  const failed = result.hunks.filter((h) => h.status === 'failed');
+  const lines = [
+    'Your patch was NOT applied (no file was changed).',
+    result.error ?? 'unknown error',
+  ];
+  if (result.hunks.length > 0) {
+    lines.push(
+      `${applied} of ${result.hunks.length} hunks matched; failed: ${failed.map((h) => h.file).filter((f, k, a) => a.indexOf(f) === k).join(', ') || 'none'}.`,
+    );
+  }
+  lines.push(
+    'Write a new unified diff against the file content shown above: copy context and removed lines exactly as the file has them, with 3 unchanged lines of context around each change.',
+  );
+  return lines.join('\n');
+}
+
+function describeFailure(f: PatchFailure): string {
+  const out = [f.message];
+  if (f.excerpt.length > 0) {
+    out.push(f.kind === 'ambiguous' ? 'The file has it in these places:' : `The file actually has there (${f.file}):`);
+    out.push(...f.excerpt.map((l) => `    ${l}`));
+  }
+  if (f.expected.length > 0 && f.kind !== 'ambiguous') {
+    out.push('The patch expected (context and removed lines):');
+    out.push(...f.expected.slice(0, 12).map((l) => `    ${l}`));
+    if (f.expected.length > 12) out.push(`    … (${f.expected.length - 12} more)`);
+  }
+  return out.join('\n');
+}
+
+async function readIfFile(p: string): Promise<string | null> {
+  try {
+    const st = await lstat(p);
+    if (!st.isFile() && !st.isSymbolicLink()) return null;
+    return await readFile(p, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+interface Undo {
+  path: string;
+  previous: string | null;
+}
+
+async function writeAll(dir: string, changes: FileChange[], originals: Map<string, string | null>): Promise<void> {
+  const undo: Undo[] = [];
+  const createdDirs: string[] = [];
+  try {
+    for (const c of changes) {
+      const abs = path.join(dir, c.path);
+      undo.push({ path: abs, previous: originals.has(c.path) ? (originals.get(c.path) as string | null) : await readIfFile(abs) });
+      if (c.content === null) {
+        await unlink(abs).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        });
+        continue;
+      }
+      createdDirs.push(...(await mkdirs(dir, path.dirname(c.path))));
+      await writeFile(abs, c.content, 'utf8');
+      if (c.mode === '100755') await chmod(abs, 0o755);
+      else if (c.mode === '100644' && !c.created) await chmod(abs, 0o644);
+    }
+  } catch (err) {
+    for (const u of undo.reverse()) {
+      if (u.previous === null) await unlink(u.path).catch(() => undefined);
+      else await writeFile(u.path, u.previous, 'utf8').catch(() => undefined);
+    }
+    for (const d of createdDirs.reverse()) await rmdir(d).catch(() => undefined);
+    throw err;
+  }
+  // Like git: a deletion that empties a directory removes it.
+  for (const c of changes) if (c.content === null) await pruneEmptyDirs(dir, path.dirname(c.path));
+}
+
+async function mkdirs(root: string, rel: string): Promise<string[]> {
+  const created: string[] = [];
+  if (rel === '.' || rel === '') return created;
+  let current = root;
+  for (const part of rel.split('/')) {
+    current = path.join(current, part);
+    try {
+      await mkdir(current);
+      created.push(current);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+  }
+  return created;
+}
+
+async function pruneEmptyDirs(root: string, rel: string): Promise<void> {
+  let current = rel;
+  while (current !== '.' && current !== '') {
+    const abs = path.join(root, current);
+    try {
+      if ((await readdir(abs)).length > 0) return;
+      await rmdir(abs);
+    } catch {
+      return;
+    }
+    current = path.dirname(current);
+  }
+}
+
+function unique(list: string[]): string[] {
+  return [...new Set(list)];
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0];
+}
