@@ -30,8 +30,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   program
     .command('run')
     .description('Plan and run a task on a repository: clone, search, generate, apply, build, test, lint, scan, check policy, open a PR.')
-    .requiredOption('--repo <url|path>', 'repository URL (https, ssh, file) or local path; a local path is cloned, never written to')
-    .requiredOption('--title <text>', 'what to do, in one line (e.g. "Fix flaky test")')
+    .option('--repo <url|path>', 'repository URL (https, ssh, file) or local path; a local path is cloned, never written to (required unless --issue)')
+    .option('--title <text>', 'what to do, in one line (e.g. "Fix flaky test"; default with --issue: the issue\'s title)')
+    .option('--issue <owner/repo#N|url>', 'take the task from a GitHub issue (title and body); the PR says "Fixes #N"')
     .option('--description <text>', 'more detail for the task')
     .option('--description-file <path>', 'read the description from a file (- for stdin)')
     .option('--base <branch>', "branch to start from and open the PR against (default: the remote's default branch)")
@@ -77,6 +78,94 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .action(async (opts) => {
       const { initCommand } = await import('./init.js');
       exitCode = await initCommand(opts, io);
+    });
+
+  const tasks = program.command('tasks').description('The task history: list, show, cancel and sync tasks of `run` and `serve`.');
+  tasks
+    .command('list')
+    .description('List tasks, newest first.')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--limit <n>', 'show at most n tasks')
+    .action(async (opts) => {
+      const { tasksListCommand } = await import('./tasks.js');
+      exitCode = await tasksListCommand(opts, io);
+    });
+  tasks
+    .command('show')
+    .description('Show one task: request, status, steps, PR and usage.')
+    .argument('<id>', 'the task id')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (id, opts) => {
+      const { tasksShowCommand } = await import('./tasks.js');
+      exitCode = await tasksShowCommand(id, opts, io);
+    });
+  tasks
+    .command('cancel')
+    .description('Cancel a running or queued task (exit 1 if it already finished, 2 if unknown).')
+    .argument('<id>', 'the task id')
+    .action(async (id, opts) => {
+      const { tasksCancelCommand } = await import('./tasks.js');
+      exitCode = await tasksCancelCommand(id, opts, io);
+    });
+
+  tasks
+    .command('sync')
+    .description("Ask GitHub what became of each task's pull request; record merged or closed (feeds autodev_merges_total).")
+    .option('--json', 'print one JSON document on stdout')
+    .option('--metrics-file <path>', 'add the merges and reverts seen to this Prometheus textfile')
+    .option('--config <file>', 'use this config file')
+    .action(async (opts) => {
+      const { tasksSyncCommand } = await import('./tasks.js');
+      exitCode = await tasksSyncCommand(opts, io);
+    });
+  tasks
+    .command('revert')
+    .description("Open a pull request that reverts a merged task's change (run `tasks sync` first).")
+    .argument('<id>', 'the task id')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--config <file>', 'use this config file')
+    .action(async (id, opts) => {
+      const { tasksRevertCommand } = await import('./tasks.js');
+      exitCode = await tasksRevertCommand(id, opts, io);
+    });
+
+  program
+    .command('serve')
+    .description('Serve the REST API: create, list, show and cancel tasks over HTTP; /metrics for Prometheus.')
+    .option('--port <n>', 'TCP port (0 picks a free one)', '8080')
+    .option('--host <address>', 'address to bind; anything but loopback needs a token (serve_token_env)', '127.0.0.1')
+    .option('--config <file>', 'use this config file')
+    .addOption(new Option('--sandbox <kind>', 'where project code runs').choices(['docker', 'podman', 'bwrap', 'none']))
+    .action(async (opts) => {
+      const { serveCommand } = await import('./serve.js');
+      exitCode = await serveCommand(opts, io);
+    });
+
+  const patch = program.command('patch').description('Work with unified diffs as LLMs write them.');
+  patch
+    .command('apply')
+    .description('Apply a unified diff to a working tree, leniently but never wrongly (exit 0 applied, 1 not applied).')
+    .argument('<file>', 'the patch file, or - for stdin')
+    .requiredOption('--repo <dir>', 'the working tree to apply it to')
+    .option('--check', 'only report whether it applies; change nothing')
+    .option('--json', 'print one JSON document on stdout')
+    .action(async (file, opts) => {
+      const { patchApplyCommand } = await import('./patch.js');
+      exitCode = await patchApplyCommand(file, opts, io);
+    });
+
+  program
+    .command('context')
+    .description('Show the files (and line ranges) the model would be shown for a task, best first, within the token budget.')
+    .requiredOption('--repo <dir>', 'the repository checkout')
+    .requiredOption('--title <text>', 'the task title')
+    .option('--description <text>', 'the task description')
+    .option('--budget <tokens>', 'token budget (default: llm.context_tokens, 8000)')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--config <file>', 'use this config file')
+    .action(async (opts) => {
+      const { contextCommand } = await import('./context.js');
+      exitCode = await contextCommand(opts, io);
     });
 
   try {

@@ -10,6 +10,8 @@ import { combineSubscribers, type Subscriber } from '../observe/types.js';
 import { createMetrics, pushToGateway, writeTextfile } from '../observe/metrics.js';
 import { runTask, type TaskResult } from '../runner/run-task.js';
 import { newTaskId } from '../runner/task.js';
+import { createTaskRecorder } from '../store/recorder.js';
+import { createTaskStore, newStoredTask } from '../store/task-store.js';
 import { redact } from '../util/redact.js';
 import type { CliIo } from './index.js';
 import type { RunFlags } from './run.js';
@@ -19,13 +21,16 @@ export async function runTaskCommand(input: { request: TaskRequest; loaded: Load
   const { config } = loaded;
   const taskId = newTaskId();
   const metrics = createMetrics();
-  const subscribers: Subscriber[] = [createAuditTrail({ stateDir: stateDir(io.env), redact }), metrics.subscriber];
+  const store = createTaskStore(stateDir(io.env));
+  const recorder = createTaskRecorder(store, taskId);
+  const subscribers: Subscriber[] = [createAuditTrail({ stateDir: stateDir(io.env), redact }), metrics.subscriber, recorder];
   if (flags.events === 'jsonl') subscribers.push(createJsonlStream({ stream: io.stderr, redact }));
   const plain = shouldUsePlain({ isTTY: io.stderr.isTTY, env: io.env });
   let progress: Subscriber | null = plain ? createPlainProgress({ stream: io.stderr, redact }) : null;
   // Events before the plan exists (pending, planning) wait for the TTY view to be built.
   const early: EngineEvent[] = [];
   const onPlan = async (plan: Plan): Promise<void> => {
+    recorder.plan(plan);
     if (progress) return;
     const { createListrProgress } = await import('../observe/progress-listr.js');
     progress = createListrProgress(plan, { stream: io.stderr, redact });
@@ -54,6 +59,10 @@ export async function runTaskCommand(input: { request: TaskRequest; loaded: Load
   process.on('SIGTERM', onSignal);
   let result: TaskResult;
   try {
+    // Recorded only once SIGINT is handled, so `tasks cancel` can never kill the run outright.
+    await store
+      .create(newStoredTask(taskId, request, { kind: 'run', pid: process.pid }))
+      .catch((error: Error) => io.stderr.write(`autodev: warning: task store: ${error.message}\n`));
     result = await runTask({
       request,
       config,
@@ -73,6 +82,8 @@ export async function runTaskCommand(input: { request: TaskRequest; loaded: Load
     await view?.close();
     await all.close();
   }
+  await recorder.finish(result);
+  for (const error of recorder.errors) io.stderr.write(`autodev: warning: task store: ${error}\n`);
   const metricsFile = flags.metricsFile ?? config.metrics.textfile;
   if (metricsFile) {
     await writeTextfile(metricsFile, metrics).catch((error: Error) => io.stderr.write(`autodev: warning: cannot write metrics to ${metricsFile}: ${error.message}\n`));

@@ -10,8 +10,9 @@ import { ExitCode, UsageError } from '../util/errors.js';
 import type { CliIo } from './index.js';
 
 export interface RunFlags {
-  repo: string;
-  title: string;
+  repo?: string;
+  title?: string;
+  issue?: string;
   description?: string;
   descriptionFile?: string;
   base?: string;
@@ -33,13 +34,26 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   if (flags.events !== undefined && flags.events !== 'jsonl') {
     throw new UsageError(`--events ${flags.events}: unknown format`, 'the only format is jsonl');
   }
-  const description = flags.descriptionFile !== undefined ? await readDescription(flags.descriptionFile, io) : (flags.description ?? '');
+  if (flags.issue === undefined && (flags.repo === undefined || flags.title === undefined)) {
+    throw new UsageError(`required option '${flags.repo === undefined ? '--repo <url|path>' : '--title <text>'}' not specified`, 'or take the task from an issue with --issue');
+  }
+  let description = flags.descriptionFile !== undefined ? await readDescription(flags.descriptionFile, io) : flags.description;
   const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config, flags: { sandbox: flags.sandbox } });
   for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
+  let { repo, title } = flags;
+  let issue: TaskRequest['issue'];
+  if (flags.issue !== undefined) {
+    const { intakeIssue } = await import('../runner/issue.js');
+    const intake = await intakeIssue(flags.issue, loaded.config, io.env, '--issue');
+    issue = intake.issue;
+    repo ??= intake.repo;
+    title ??= intake.title;
+    description ??= intake.description;
+  }
   const parsed = requestSchema.safeParse({
-    repo: flags.repo,
-    title: flags.title,
-    description,
+    repo,
+    title,
+    description: description ?? '',
     base: flags.base,
     risk: flags.risk,
     noPr: flags.pr === false,
@@ -49,7 +63,7 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
     const issue = parsed.error.issues[0];
     throw new UsageError(`--${String(issue.path[0] ?? 'repo').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue.message}`);
   }
-  const request: TaskRequest = { ...parsed.data, risk: parsed.data.risk ?? loaded.config.default_risk_tier };
+  const request: TaskRequest = { ...parsed.data, risk: parsed.data.risk ?? loaded.config.default_risk_tier, ...(issue ? { issue } : {}) };
   // Local paths are resolved against the caller's directory once, so the plan and the clone agree.
   if (isLocalPath(request.repo)) request.repo = path.resolve(io.cwd, request.repo);
   checkGates(loaded.config, request.repo, io.cwd);

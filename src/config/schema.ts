@@ -95,6 +95,12 @@ export const autodevSchema = z
     enabled: z.boolean().default(true).describe('false refuses every run (a global off switch).'),
     provider: z.enum(['github']).default('github').describe('Forge where pull requests are opened.'),
     max_parallel_tasks: z.int().positive().max(64).default(2).describe('Tasks `serve` runs at once; the rest wait.'),
+    serve_token_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+      .refine((name) => !name.toUpperCase().startsWith('AUTODEV_'), 'a name outside AUTODEV_* (those are config keys)')
+      .default('AUTODEVD_TOKEN')
+      .describe('Name of the environment variable holding the bearer token `serve` requires (when set; required off loopback).'),
     max_step_retries: z
       .int()
       .nonnegative()

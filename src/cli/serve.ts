@@ -1,0 +1,77 @@
+// `autodev serve`: loads the config once, guards the bind address, runs the REST server until
+// SIGINT/SIGTERM. SIGUSR2 (sent by `autodev tasks cancel`) makes it look for cancel requests.
+import { loadConfig } from '../config/load.js';
+import { stateDir } from '../observe/paths.js';
+import { createAutodevServer } from '../server/server.js';
+import { isLoopback } from '../server/http.js';
+import { createTaskStore } from '../store/task-store.js';
+import { ExitCode, UsageError } from '../util/errors.js';
+import { registerSecret } from '../util/redact.js';
+import type { CliIo } from './index.js';
+
+export interface ServeFlags {
+  port: string;
+  host: string;
+  config?: string;
+  sandbox?: 'docker' | 'podman' | 'bwrap' | 'none';
+}
+
+export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number> {
+  const port = Number(flags.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port ${flags.port}: a port number (0-65535)`);
+  const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config, flags: { sandbox: flags.sandbox } });
+  for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
+  const { config } = loaded;
+  const tokenVariable = config.serve_token_env;
+  const token = io.env[tokenVariable] || null;
+  registerSecret(token);
+  if (!isLoopback(flags.host) && token === null) {
+    throw new UsageError(
+      `refusing to serve on ${flags.host} without a token: anyone who reaches it could run code and open pull requests`,
+      `set ${tokenVariable}, or bind 127.0.0.1`,
+    );
+  }
+  if (token !== null && token.length < 16) throw new UsageError(`${tokenVariable} is too short: use at least 16 random characters`);
+  const state = stateDir(io.env);
+  const server = createAutodevServer({
+    config,
+    env: io.env,
+    cwd: io.cwd,
+    stateDir: state,
+    store: createTaskStore(state),
+    token,
+    log: (line) => io.stderr.write(`autodev serve: ${line}\n`),
+  });
+  // Installed before any task names this process as its owner: SIGUSR2's default action is to exit.
+  const onUsr2 = (): void => {
+    server.checkCancels().catch((error: Error) => io.stderr.write(`autodev serve: cancel check failed: ${error.message}\n`));
+  };
+  process.on('SIGUSR2', onUsr2);
+  let url: string;
+  try {
+    url = await server.listen(port, flags.host);
+  } catch (error) {
+    process.off('SIGUSR2', onUsr2);
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot listen on ${flags.host}:${port}: ${code ?? (error as Error).message}`, code === 'EADDRINUSE' ? 'choose another --port' : undefined);
+  }
+  io.stderr.write(
+    `autodev serve: listening on ${url} (API ${url}/api/v1/autodev/tasks, metrics ${url}/metrics; ${token ? `bearer token from ${tokenVariable}` : 'no token'}; up to ${config.max_parallel_tasks} task(s) at once)\n`,
+  );
+  await server.recover();
+
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  const signal = await stopped;
+  io.stderr.write(`autodev serve: ${signal}: stopping (running tasks go back to the queue for the next start)\n`);
+  await server.close();
+  process.off('SIGUSR2', onUsr2);
+  return ExitCode.ok;
+}

@@ -1,0 +1,158 @@
+// `autodev tasks list|show|cancel|sync`: the task history kept in the store.
+import { stateDir } from '../observe/paths.js';
+import { isStale, requestCancel, summary } from '../store/control.js';
+import { createTaskStore, isFinished, isTaskId, type StoredTask, type TaskStore } from '../store/task-store.js';
+import { ExitCode, UsageError } from '../util/errors.js';
+import type { CliIo } from './index.js';
+
+function storeFor(io: CliIo): TaskStore {
+  return createTaskStore(stateDir(io.env));
+}
+
+function shownStatus(task: StoredTask): string {
+  if (!isStale(task)) return task.status;
+  // A server's unfinished tasks are queued again by the next `serve` to start.
+  return task.owner.kind === 'serve' ? `${task.status} (server gone; re-queued on its next start)` : `${task.status} (owner gone)`;
+}
+
+async function mustGet(store: TaskStore, id: string): Promise<StoredTask> {
+  const task = isTaskId(id) ? await store.get(id) : null;
+  if (!task) throw new UsageError(`no task ${JSON.stringify(id)} in ${store.dir}`, 'see `autodev tasks list`');
+  return task;
+}
+
+export async function tasksListCommand(opts: { json?: boolean; limit?: string }, io: CliIo): Promise<number> {
+  const store = storeFor(io);
+  let tasks = await store.list();
+  if (opts.limit !== undefined) {
+    const limit = Number(opts.limit);
+    if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit ${opts.limit}: a positive whole number`);
+    tasks = tasks.slice(0, limit);
+  }
+  if (opts.json) {
+    io.stdout.write(`${JSON.stringify(tasks.map(summary), null, 2)}\n`);
+    return ExitCode.ok;
+  }
+  if (tasks.length === 0) {
+    io.stdout.write(`no tasks yet (the store is ${store.dir})\n`);
+    return ExitCode.ok;
+  }
+  const rows = tasks.map((t) => [t.id, shownStatus(t), t.createdAt.replace('T', ' ').slice(0, 19), t.request.repo, t.request.title, t.pr?.url ?? '']);
+  const header = ['ID', 'STATUS', 'CREATED (UTC)', 'REPO', 'TITLE', 'PR'];
+  const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i].length))));
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : (c.length > widths[i] ? `${c.slice(0, widths[i] - 1)}…` : c).padEnd(widths[i])))
+      .join('  ')
+      .trimEnd();
+  io.stdout.write(`${[line(header), ...rows.map(line)].join('\n')}\n`);
+  return ExitCode.ok;
+}
+
+export async function tasksShowCommand(id: string, opts: { json?: boolean }, io: CliIo): Promise<number> {
+  const task = await mustGet(storeFor(io), id);
+  if (opts.json) {
+    io.stdout.write(`${JSON.stringify({ ...task, stale: isStale(task) }, null, 2)}\n`);
+    return ExitCode.ok;
+  }
+  const lines = [
+    `task ${task.id}: ${shownStatus(task)}${task.reason ? ` (${task.reason})` : ''}`,
+    `  title:    ${task.request.title}`,
+    `  repo:     ${task.request.repo}${task.request.base ? ` (base ${task.request.base})` : ''}`,
+  ];
+  if (task.request.issue) lines.push(`  issue:    ${task.request.issue.owner}/${task.request.issue.repo}#${task.request.issue.number}`);
+  lines.push(`  created:  ${task.createdAt}${task.finishedAt ? `, finished ${task.finishedAt}` : ''}`);
+  lines.push(`  owner:    ${task.owner.kind}${task.owner.pid !== null ? ` (pid ${task.owner.pid})` : ''}`);
+  if (task.currentStep) lines.push(`  running:  ${task.currentStep}`);
+  if (task.pr) lines.push(`  PR:       ${task.pr.url}${task.pr.draft ? ' (draft)' : ''}${task.pr.state ? ` [${task.pr.state}]` : ''}`);
+  if (task.revert) lines.push(`  revert:   ${task.revert.url}`);
+  if (task.change) lines.push(`  branch:   ${task.change.branch} (${task.change.commit.slice(0, 8)}): ${task.change.files.join(', ')}`);
+  for (const step of task.steps) {
+    const round = step.round > 0 ? ` round ${step.round}` : '';
+    lines.push(`  ${step.mode === 'baseline' ? 'baseline ' : ''}${step.id}${round}: ${step.status}: ${step.summary}`);
+  }
+  const u = task.usage;
+  lines.push(`  usage:    ${u.calls} LLM call(s), ${u.totalTokens} tokens${u.costUsd !== null ? `, $${u.costUsd.toFixed(4)}` : ''}`);
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return ExitCode.ok;
+}
+
+export async function tasksCancelCommand(id: string, _opts: Record<string, unknown>, io: CliIo): Promise<number> {
+  const store = storeFor(io);
+  const task = await mustGet(store, id);
+  if (isFinished(task)) {
+    io.stderr.write(`autodev: task ${task.id} already finished (${task.status}); nothing to cancel\n`);
+    return ExitCode.failed;
+  }
+  const outcome = await requestCancel(store, task);
+  io.stdout.write(`${outcome.message}\n`);
+  return ExitCode.ok;
+}
+
+export async function tasksSyncCommand(opts: { json?: boolean; metricsFile?: string; config?: string }, io: CliIo): Promise<number> {
+  const { loadConfig } = await import('../config/load.js');
+  const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: opts.config });
+  for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
+  const { config } = loaded;
+  const [{ createForge }, { syncTasks }, { createMetrics, writeTextfile }, { createAuditTrail }, { combineSubscribers }, { redact, registerSecret }] = await Promise.all([
+    import('../ports/forge.js'),
+    import('../runner/task-sync.js'),
+    import('../observe/metrics.js'),
+    import('../observe/audit.js'),
+    import('../observe/types.js'),
+    import('../util/redact.js'),
+  ]);
+  const token = io.env[config.git.github_token_env] || null;
+  registerSecret(token);
+  const metrics = createMetrics();
+  const events = combineSubscribers([metrics.subscriber, createAuditTrail({ stateDir: stateDir(io.env), redact })]);
+  const synced = await syncTasks({
+    store: storeFor(io),
+    forge: createForge({ baseUrl: config.git.github_api_url, token }),
+    emit: events,
+    onRevertMerged: () => metrics.recordRevert(),
+  });
+  await events.close().catch((error: Error) => io.stderr.write(`autodev: warning: ${error.message}\n`));
+  const metricsFile = opts.metricsFile ?? config.metrics.textfile;
+  if (metricsFile) {
+    await writeTextfile(metricsFile, metrics).catch((error: Error) => io.stderr.write(`autodev: warning: cannot write metrics to ${metricsFile}: ${error.message}\n`));
+  }
+  if (opts.json) io.stdout.write(`${JSON.stringify(synced, null, 2)}\n`);
+  else if (synced.length === 0) io.stdout.write('no open pull requests to sync\n');
+  else {
+    for (const s of synced) {
+      const revert = s.revert ? `; revert ${s.revert}` : '';
+      io.stdout.write(`${s.id}: ${s.error ? `error: ${s.error}` : `${s.state}${s.changed ? ' (changed)' : ''}${revert}`}  ${s.pr}\n`);
+    }
+  }
+  return synced.some((s) => s.error) ? ExitCode.failed : ExitCode.ok;
+}
+
+export async function tasksRevertCommand(id: string, opts: { json?: boolean; config?: string }, io: CliIo): Promise<number> {
+  const store = storeFor(io);
+  const task = await mustGet(store, id);
+  const { loadConfig } = await import('../config/load.js');
+  const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: opts.config });
+  const { config } = loaded;
+  const [{ createForge }, { createGit }, { createExec }, { revertTask }, { registerSecret }] = await Promise.all([
+    import('../ports/forge.js'),
+    import('../ports/git.js'),
+    import('../ports/exec.js'),
+    import('../runner/task-sync.js'),
+    import('../util/redact.js'),
+  ]);
+  const token = io.env[config.git.github_token_env] || null;
+  registerSecret(token);
+  const revert = await revertTask({
+    task,
+    store,
+    config,
+    env: io.env,
+    git: createGit(),
+    exec: createExec(),
+    forge: createForge({ baseUrl: config.git.github_api_url, token }),
+  });
+  if (opts.json) io.stdout.write(`${JSON.stringify(revert, null, 2)}\n`);
+  else io.stdout.write(`revert pull request for task ${task.id}: ${revert.url} (branch ${revert.branch})\n`);
+  return ExitCode.ok;
+}

@@ -1,0 +1,371 @@
+// `autodev serve`: the REST API over the task store and the runner.
+//
+//   POST /api/v1/autodev/tasks              create (body: the fields of `run`, or `issue`) → 202
+//   GET  /api/v1/autodev/tasks              list (summaries, newest first)
+//   GET  /api/v1/autodev/tasks/{id}         one task, in full (404 unknown)
+//   POST /api/v1/autodev/tasks/{id}/cancel  cancel a queued or running task (409 when finished)
+//   GET  /metrics                           Prometheus text of the tasks this server ran
+//
+// Tasks run in this process through runTask, at most `max_parallel_tasks` at once; the rest wait in
+// a FIFO queue. The queue lives in the store too (status pending, owner this server's pid), so a
+// server that stops or dies loses nothing: the next one to start queues again every unfinished task
+// whose server is gone, from the start.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { z } from 'zod';
+import type { Env } from '../config/load.js';
+import { requestSchema } from '../config/request.js';
+import type { Config } from '../config/schema.js';
+import type { TaskRequest } from '../engine/types.js';
+import { createAuditTrail } from '../observe/audit.js';
+import { createMetrics, type Metrics } from '../observe/metrics.js';
+import { combineSubscribers } from '../observe/types.js';
+import { checkGates } from '../plan/gates.js';
+import { runTask } from '../runner/run-task.js';
+import { newTaskId } from '../runner/task.js';
+import { intakeIssue } from '../runner/issue.js';
+import { requestCancel, summary } from '../store/control.js';
+import { isAutodevProcess } from '../store/owner.js';
+import { createTaskRecorder } from '../store/recorder.js';
+import { isFinished, newStoredTask, type TaskStore } from '../store/task-store.js';
+import { AutodevError, ExitCode } from '../util/errors.js';
+import { redact } from '../util/redact.js';
+import { HttpError, hasBearer, readJson, sendError, sendJson } from './http.js';
+
+export interface ServerOptions {
+  config: Config;
+  env: Env;
+  /** Local repository paths in requests are resolved against this. */
+  cwd: string;
+  stateDir: string;
+  store: TaskStore;
+  /** When set, every request needs `Authorization: Bearer <token>`. */
+  token: string | null;
+  /** One line per notable thing (task queued, started, finished); stderr in the CLI. */
+  log?: (line: string) => void;
+}
+
+export interface AutodevServer {
+  /** Listens; resolves with the base URL (`http://host:port`). */
+  listen(port: number, host: string): Promise<string>;
+  /** Queues again the unfinished tasks of servers that are gone; returns their ids. */
+  recover(): Promise<string[]>;
+  /** Cancels the tasks someone marked `cancelRequested` in the store (`tasks cancel` sends SIGUSR2). */
+  checkCancels(): Promise<void>;
+  /** Stops listening, cancels running tasks (they go back to pending for the next server) and waits for them. */
+  close(): Promise<void>;
+  readonly metrics: Metrics;
+}
+
+const PREFIX = '/api/v1/autodev/tasks';
+
+// The `run` fields, plus `issue`; with an issue, repo and title default to the issue's.
+const createSchema = requestSchema.extend({
+  repo: z.string().trim().min(1, 'a repository URL or path').optional(),
+  title: z.string().trim().min(1, 'a non-empty title').max(200, 'at most 200 characters').optional(),
+  description: z.string().max(100_000).optional(),
+  issue: z.string().trim().min(1, 'owner/repo#N or an issue URL').optional(),
+});
+
+function fieldOf(issue: z.core.$ZodIssue): string {
+  if (issue.path.length > 0) return issue.path.map(String).join('.');
+  if (issue.code === 'unrecognized_keys') return issue.keys.join(',');
+  return '(body)';
+}
+
+function badRequest(error: z.ZodError): HttpError {
+  const issue = error.issues[0];
+  const field = fieldOf(issue);
+  return new HttpError(400, `${field}: ${issue.message}`, field);
+}
+
+function isLocalPath(repo: string): boolean {
+  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(repo) && !/^[\w.-]+@[\w.-]+:/.test(repo);
+}
+
+export function createAutodevServer(options: ServerOptions): AutodevServer {
+  const { config, env, store } = options;
+  const log = options.log ?? (() => {});
+  const metrics = createMetrics();
+  const queue: string[] = [];
+  const running = new Map<string, { controller: AbortController; done: Promise<void>; requeue: boolean }>();
+  let closing = false;
+  let server: Server | null = null;
+
+  function pump(): void {
+    while (!closing && running.size < config.max_parallel_tasks && queue.length > 0) {
+      const id = queue.shift()!;
+      const controller = new AbortController();
+      const entry = { controller, done: Promise.resolve(), requeue: false };
+      running.set(id, entry);
+      entry.done = execute(id, controller).finally(() => {
+        running.delete(id);
+        pump();
+      });
+    }
+  }
+
+  async function execute(id: string, controller: AbortController): Promise<void> {
+    const stored = await store.get(id);
+    if (!stored || stored.status !== 'pending') return;
+    if (stored.cancelRequested) {
+      await markCancelled(id, 'cancelled before it started');
+      return;
+    }
+    log(`task ${id}: started (${stored.request.title})`);
+    const recorder = createTaskRecorder(store, id);
+    const audit = createAuditTrail({ stateDir: options.stateDir, redact });
+    const all = combineSubscribers([audit, metrics.subscriber, recorder]);
+    try {
+      const result = await runTask({
+        request: stored.request,
+        config,
+        env,
+        emit: all,
+        signal: controller.signal,
+        taskId: id,
+        onPlan: (plan) => recorder.plan(plan),
+      });
+      await all.close().catch((error: Error) => log(`task ${id}: warning: ${error.message}`));
+      await recorder.finish(result);
+      log(`task ${id}: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);
+    } catch (error) {
+      await all.close().catch(() => {});
+      const message = `internal error: ${redact((error as Error).message ?? String(error)).split('\n')[0]}`;
+      log(`task ${id}: ${message}`);
+      await store.update(id, (t) => {
+        t.status = 'failed';
+        t.reason = message;
+        t.exitCode = ExitCode.internal;
+        t.finishedAt = new Date().toISOString();
+        t.currentStep = null;
+        t.history.push({ status: 'failed', at: t.finishedAt, reason: message });
+      });
+    }
+    if (running.get(id)?.requeue) await backToPending(id, 're-queued: the server stopped while it ran');
+  }
+
+  async function backToPending(id: string, note: string): Promise<void> {
+    await store.update(id, (t) => {
+      // Someone asked for this cancel: it stays cancelled.
+      if (t.cancelRequested) return;
+      const at = new Date().toISOString();
+      t.status = 'pending';
+      t.reason = null;
+      t.exitCode = null;
+      t.startedAt = null;
+      t.finishedAt = null;
+      t.currentStep = null;
+      t.steps = [];
+      t.notes = [...t.notes, note];
+      t.history.push({ status: 'pending', at, reason: note });
+    });
+  }
+
+  async function markCancelled(id: string, reason: string): Promise<void> {
+    await store.update(id, (t) => {
+      if (isFinished(t)) return;
+      const at = new Date().toISOString();
+      t.status = 'cancelled';
+      t.reason = reason;
+      t.exitCode = ExitCode.interrupted;
+      t.finishedAt = at;
+      t.currentStep = null;
+      t.history.push({ status: 'cancelled', at, reason });
+    });
+  }
+
+  /** Returns the status the caller should report. */
+  async function cancel(id: string): Promise<'cancelled' | 'cancelling'> {
+    const at = new Date().toISOString();
+    const queued = queue.indexOf(id);
+    if (queued >= 0) {
+      queue.splice(queued, 1);
+      await markCancelled(id, 'cancelled while queued');
+      log(`task ${id}: cancelled while queued`);
+      return 'cancelled';
+    }
+    const run = running.get(id);
+    if (run) {
+      await store.update(id, (t) => {
+        t.cancelRequested ??= at;
+      });
+      run.controller.abort(new Error('cancelled through the API'));
+      log(`task ${id}: cancelling`);
+      return 'cancelling';
+    }
+    const task = await store.get(id);
+    if (!task) throw new HttpError(404, `no task ${id}`);
+    const outcome = await requestCancel(store, task);
+    return outcome.signalled ? 'cancelling' : 'cancelled';
+  }
+
+  async function create(body: unknown): Promise<{ id: string }> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object', '(body)');
+    const parsed = createSchema.safeParse(body);
+    if (!parsed.success) throw badRequest(parsed.error);
+    const input = parsed.data;
+    let { repo, title, description } = input;
+    let issue: TaskRequest['issue'];
+    if (input.issue !== undefined) {
+      try {
+        const intake = await intakeIssue(input.issue, config, env, 'issue');
+        issue = intake.issue;
+        repo ??= intake.repo;
+        title ??= intake.title;
+        description ??= intake.description;
+      } catch (error) {
+        if (error instanceof AutodevError && error.exitCode === ExitCode.usage) throw new HttpError(400, error.message, 'issue');
+        throw new HttpError(502, (error as Error).message, 'issue');
+      }
+    }
+    const { issue: _text, ...fields } = input;
+    const checked = requestSchema.safeParse({ ...fields, repo, title, description: description ?? '' });
+    if (!checked.success) throw badRequest(checked.error);
+    const request: TaskRequest = {
+      ...checked.data,
+      risk: checked.data.risk ?? config.default_risk_tier,
+      ...(issue ? { issue } : {}),
+    };
+    if (isLocalPath(request.repo)) request.repo = path.resolve(options.cwd, request.repo);
+    try {
+      checkGates(config, request.repo, options.cwd);
+    } catch (error) {
+      if (error instanceof AutodevError) throw new HttpError(403, error.message, 'repo');
+      throw error;
+    }
+    const id = newTaskId();
+    await store.create(newStoredTask(id, request, { kind: 'serve', pid: process.pid }));
+    queue.push(id);
+    log(`task ${id}: queued (${request.title})`);
+    pump();
+    return { id };
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (options.token !== null && !hasBearer(req, options.token)) {
+      throw new HttpError(401, 'missing or wrong bearer token');
+    }
+    const method = req.method ?? 'GET';
+    if (url.pathname === '/metrics') {
+      if (method !== 'GET') throw new HttpError(405, 'use GET');
+      const text = await metrics.text();
+      res.writeHead(200, { 'content-type': metrics.registry.contentType });
+      res.end(text);
+      return;
+    }
+    if (url.pathname === PREFIX || url.pathname === `${PREFIX}/`) {
+      if (method === 'POST') {
+        const { id } = await create(await readJson(req));
+        const task = await store.get(id);
+        sendJson(res, 202, { id, status: task?.status ?? 'pending', url: `${PREFIX}/${id}` }, { location: `${PREFIX}/${id}` });
+        return;
+      }
+      if (method === 'GET') {
+        sendJson(res, 200, { tasks: (await store.list()).map(summary) });
+        return;
+      }
+      throw new HttpError(405, 'use GET or POST');
+    }
+    const match = /^\/api\/v1\/autodev\/tasks\/([^/]+)(\/cancel)?\/?$/.exec(url.pathname);
+    if (match) {
+      const id = decodeURIComponent(match[1]);
+      const task = await store.get(id);
+      if (!task) throw new HttpError(404, `no task ${id}`);
+      if (match[2]) {
+        if (method !== 'POST') throw new HttpError(405, 'use POST');
+        if (isFinished(task)) {
+          sendJson(res, 409, { error: `task ${id} already finished (${task.status})`, id, status: task.status });
+          return;
+        }
+        const status = await cancel(id);
+        sendJson(res, 202, { id, status });
+        return;
+      }
+      if (method !== 'GET') throw new HttpError(405, 'use GET');
+      sendJson(res, 200, { ...task, queued: queue.includes(id), running: running.has(id) });
+      return;
+    }
+    throw new HttpError(404, `no route ${method} ${url.pathname}`);
+  }
+
+  function handle(req: IncomingMessage, res: ServerResponse): void {
+    route(req, res).catch((error: unknown) => {
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (error instanceof HttpError) {
+        if (error.status === 401) res.setHeader('www-authenticate', 'Bearer');
+        sendError(res, error);
+        return;
+      }
+      log(`internal error: ${redact((error as Error).message ?? String(error))}`);
+      sendError(res, new HttpError(500, 'internal error (see the server log)'));
+    });
+  }
+
+  return {
+    metrics,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        const s = createServer(handle);
+        s.once('error', reject);
+        s.listen(port, host, () => {
+          s.off('error', reject);
+          server = s;
+          const address = s.address() as AddressInfo;
+          const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+          resolve(`http://${shown}:${address.port}`);
+        });
+      });
+    },
+    async recover() {
+      const orphans = (await store.list())
+        .filter((t) => t.owner.kind === 'serve' && !isFinished(t))
+        .filter((t) => t.owner.pid === null || (t.owner.pid !== process.pid && !isAutodevProcess(t.owner.pid)))
+        .reverse(); // oldest first, as they were queued
+      const ids: string[] = [];
+      for (const orphan of orphans) {
+        if (orphan.cancelRequested) {
+          await markCancelled(orphan.id, 'cancelled while its server was down');
+          continue;
+        }
+        const wasRunning = orphan.status !== 'pending';
+        await store.update(orphan.id, (t) => {
+          t.owner = { kind: 'serve', pid: process.pid };
+        });
+        if (wasRunning) await backToPending(orphan.id, 're-queued: its server stopped while it ran');
+        queue.push(orphan.id);
+        ids.push(orphan.id);
+      }
+      if (ids.length > 0) log(`re-queued ${ids.length} task(s) left by a previous server: ${ids.join(', ')}`);
+      pump();
+      return ids;
+    },
+    async checkCancels() {
+      for (const id of [...queue, ...running.keys()]) {
+        const task = await store.get(id);
+        if (task?.cancelRequested && !isFinished(task)) await cancel(id);
+      }
+    },
+    async close() {
+      closing = true;
+      const s = server;
+      server = null;
+      if (s) {
+        await new Promise<void>((resolve) => {
+          s.close(() => resolve());
+          s.closeAllConnections();
+        });
+      }
+      for (const entry of running.values()) {
+        entry.requeue = true;
+        entry.controller.abort(new Error('the server is stopping'));
+      }
+      await Promise.all([...running.values()].map((entry) => entry.done));
+    },
+  };
+}

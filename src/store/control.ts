@@ -1,0 +1,55 @@
+// What the CLI and the server both do with stored tasks: judge staleness, summarize, request a cancel.
+import { isAutodevProcess } from './owner.js';
+import { isFinished, type StoredTask, type TaskStore } from './task-store.js';
+
+/** A running status whose owner process is gone will never finish: say so instead of pretending. */
+export function isStale(task: StoredTask): boolean {
+  if (isFinished(task)) return false;
+  return task.owner.pid === null || !isAutodevProcess(task.owner.pid);
+}
+
+/** What `tasks list --json` and `GET /tasks` show of each task. */
+export function summary(task: StoredTask): Record<string, unknown> {
+  return {
+    id: task.id,
+    status: task.status,
+    stale: isStale(task),
+    reason: task.reason,
+    repo: task.request.repo,
+    title: task.request.title,
+    issue: task.request.issue ?? null,
+    createdAt: task.createdAt,
+    updatedAt: task.updatedAt,
+    finishedAt: task.finishedAt,
+    currentStep: task.currentStep,
+    pr: task.pr,
+    usage: task.usage,
+    owner: task.owner,
+  };
+}
+
+/**
+ * Asks a task's owner to cancel it: a `run` process gets SIGINT (its Ctrl-C path ends the task
+ * cancelled); a `serve` process gets SIGUSR2 and cancels the tasks marked `cancelRequested`. A task
+ * whose owner is gone is marked cancelled here, since nobody else ever will.
+ */
+export async function requestCancel(store: TaskStore, task: StoredTask): Promise<{ signalled: boolean; message: string }> {
+  const at = new Date().toISOString();
+  await store.update(task.id, (t) => {
+    t.cancelRequested ??= at;
+  });
+  const pid = task.owner.pid;
+  if (pid !== null && pid !== process.pid && isAutodevProcess(pid)) {
+    process.kill(pid, task.owner.kind === 'serve' ? 'SIGUSR2' : 'SIGINT');
+    return { signalled: true, message: `cancelling task ${task.id} (signalled its ${task.owner.kind} process ${pid})` };
+  }
+  await store.update(task.id, (t) => {
+    if (isFinished(t)) return;
+    t.status = 'cancelled';
+    t.reason = `cancelled; its ${t.owner.kind} process${t.owner.pid !== null ? ` ${t.owner.pid}` : ''} was gone`;
+    t.finishedAt = at;
+    t.currentStep = null;
+    t.history.push({ status: 'cancelled', at, reason: t.reason });
+  });
+  return { signalled: false, message: `task ${task.id} marked cancelled (its process was no longer running)` };
+}

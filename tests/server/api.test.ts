@@ -1,0 +1,235 @@
+// The REST API end to end: the built `autodev serve` on 127.0.0.1, real HTTP, real runs against the
+// local OpenAI and GitHub servers (run `npm run build` first).
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { StoredTask } from '../../src/store/task-store.js';
+import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
+import { cleanup, makeRepo, makeTempDir } from '../support/fixture-repo.js';
+import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
+import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
+import { envFor, GITHUB_TOKEN, makeBox, OPENAI_KEY, requireBuilt, run, start, until, type Box, type Running } from '../cli-tasks/helpers.js';
+
+const TOKEN = 'serve-test-token-0123456789abcdef';
+const TASKS = '/api/v1/autodev/tasks';
+const SLOW = 'SLOW-MODEL';
+
+let llm: OpenAiServer;
+let github: GitHubServer;
+let box: Box;
+let bare: string;
+let cache: string;
+
+beforeAll(async () => {
+  requireBuilt();
+  // Tasks whose title says SLOW get a model that takes a minute: they are reliably mid-run when cancelled.
+  llm = await startOpenAiServer({
+    apiKey: OPENAI_KEY,
+    onRequest: (body) => (JSON.stringify(body.messages).includes(SLOW) ? { content: FIXED_REPLY, delayMs: 60_000 } : { content: FIXED_REPLY }),
+  });
+  github = await startGitHubServer({ token: GITHUB_TOKEN });
+  box = await makeBox(await makeTempDir('autodev-serve-'));
+  bare = await makeRepo(CALC_FILES, { bare: true });
+  cache = await makeTempDir('autodev-serve-cache-');
+});
+
+afterAll(async () => {
+  await llm.close();
+  await github.close();
+  await cleanup();
+});
+
+function serveEnv(parallel: number): Record<string, string> {
+  return envFor(box, {
+    AUTODEV_LLM_API_URL: llm.baseUrl,
+    AUTODEV_GIT_GITHUB_API_URL: github.url,
+    AUTODEV_MAX_PARALLEL_TASKS: String(parallel),
+    AUTODEVD_TOKEN: TOKEN,
+    XDG_CACHE_HOME: cache,
+  });
+}
+
+async function startServe(parallel: number): Promise<{ server: Running; url: string }> {
+  const server = start(['serve', '--port', '0'], { cwd: box.dir, env: serveEnv(parallel) });
+  const match = await server.waitForStderr(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  return { server, url: match[1] };
+}
+
+async function stopServe(server: Running): Promise<number> {
+  server.child.kill('SIGINT');
+  return (await server.done).code;
+}
+
+async function call(url: string, method: string, body?: string, token: string | null = TOKEN): Promise<{ status: number; json: any; text: string; headers: Headers }> {
+  const res = await fetch(url, {
+    method,
+    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body,
+  });
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+async function waitFor(url: string, id: string, statuses: string[]): Promise<StoredTask> {
+  return until(`task ${id} to reach ${statuses.join('/')}`, async () => {
+    const { json } = await call(`${url}${TASKS}/${id}`, 'GET');
+    return statuses.includes(json.status) ? (json as StoredTask) : undefined;
+  });
+}
+
+describe('autodev serve', () => {
+  let server: Running;
+  let url: string;
+  beforeAll(async () => {
+    ({ server, url } = await startServe(1));
+  });
+  afterAll(async () => {
+    if (server) expect(await stopServe(server)).toBe(0);
+  });
+
+  it('runs a task posted over HTTP, lists it, shows it, and counts it in /metrics', async () => {
+    const created = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: CALC_TASK.title, description: CALC_TASK.description }));
+    expect(created.status).toBe(202);
+    const id = created.json.id as string;
+    expect(created.json.status).toBe('pending');
+    expect(created.headers.get('location')).toBe(`${TASKS}/${id}`);
+
+    const task = await waitFor(url, id, ['pr_created', 'failed', 'cancelled', 'denied']);
+    expect(task.status).toBe('pr_created');
+    expect(task.owner).toEqual({ kind: 'serve', pid: server.child.pid });
+    expect(task.pr?.number).toBe(github.pulls('acme', 'calc')[0].number);
+    expect(task.steps.map((s) => s.id)).toEqual(expect.arrayContaining(['clone', 'codegen', 'build', 'test', 'pr']));
+    expect(task.plan?.steps.length).toBeGreaterThan(3);
+
+    const list = await call(`${url}${TASKS}`, 'GET');
+    expect(list.status).toBe(200);
+    expect(list.json.tasks.map((t: { id: string; status: string }) => [t.id, t.status])).toEqual([[id, 'pr_created']]);
+
+    const metrics = await call(`${url}/metrics`, 'GET');
+    expect(metrics.status).toBe(200);
+    expect(metrics.headers.get('content-type')).toContain('text/plain');
+    expect(metrics.text).toMatch(/^autodev_tasks_total 1$/m);
+    expect(metrics.text).toMatch(/^autodev_tasks_success_total 1$/m);
+    expect(metrics.text).toMatch(/^autodev_prs_opened_total 1$/m);
+    expect(metrics.text).toMatch(/^autodev_step_duration_seconds_count\{tool="build"\} [1-9]/m);
+
+    // The CLI reads the same store.
+    const cli = await run(['tasks', 'list', '--json'], { cwd: box.dir, env: serveEnv(1) });
+    expect(JSON.parse(cli.stdout).map((t: { id: string }) => t.id)).toContain(id);
+  });
+
+  it('guards every route with the bearer token', async () => {
+    for (const [path, method] of [[TASKS, 'GET'], [`${TASKS}`, 'POST'], ['/metrics', 'GET']] as const) {
+      const none = await call(`${url}${path}`, method, method === 'POST' ? '{}' : undefined, null);
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toBe('Bearer');
+      const wrong = await call(`${url}${path}`, method, method === 'POST' ? '{}' : undefined, `${TOKEN}x`);
+      expect(wrong.status).toBe(401);
+      expect(wrong.text).not.toContain(TOKEN);
+    }
+  });
+
+  it('answers bad input with 400 naming the field, and unknown tasks with 404', async () => {
+    const badJson = await call(`${url}${TASKS}`, 'POST', '{"repo": ');
+    expect(badJson.status).toBe(400);
+    expect(badJson.json.error).toMatch(/^invalid JSON/);
+    const missing = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare }));
+    expect(missing.status).toBe(400);
+    expect(missing.json.field).toBe('title');
+    const emptyTitle = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: '  ' }));
+    expect(emptyTitle.json).toMatchObject({ field: 'title', error: expect.stringContaining('a non-empty title') });
+    const badRisk = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'x', risk: 'extreme' }));
+    expect(badRisk).toMatchObject({ status: 400, json: { field: 'risk' } });
+    const unknownField = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'x', colour: 'blue' }));
+    expect(unknownField).toMatchObject({ status: 400, json: { field: 'colour' } });
+    const notObject = await call(`${url}${TASKS}`, 'POST', '[1, 2]');
+    expect(notObject.status).toBe(400);
+    const badIssue = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ issue: 'not an issue' }));
+    expect(badIssue).toMatchObject({ status: 400, json: { field: 'issue' } });
+
+    expect((await call(`${url}${TASKS}/20990101000000-abcdef`, 'GET')).status).toBe(404);
+    expect((await call(`${url}${TASKS}/20990101000000-abcdef/cancel`, 'POST')).status).toBe(404);
+    expect((await call(`${url}${TASKS}/..%2F..%2Fetc`, 'GET')).status).toBe(404);
+    expect((await call(`${url}/api/v1/nothing`, 'GET')).status).toBe(404);
+    // Nothing was queued by any of these.
+    expect((await call(`${url}${TASKS}`, 'GET')).json.tasks).toHaveLength(1);
+  });
+
+  it('queues beyond max_parallel_tasks and cancels a queued and a running task', async () => {
+    const slow = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: `${SLOW} fix add`, description: CALC_TASK.description }));
+    expect(slow.status).toBe(202);
+    await until('the slow task to reach codegen', async () => (await call(`${url}${TASKS}/${slow.json.id}`, 'GET')).json.currentStep === 'codegen');
+    const queued = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'Waits in the queue' }));
+    const waiting = await call(`${url}${TASKS}/${queued.json.id}`, 'GET');
+    expect(waiting.json).toMatchObject({ status: 'pending', queued: true, running: false });
+
+    const cancelQueued = await call(`${url}${TASKS}/${queued.json.id}/cancel`, 'POST');
+    expect(cancelQueued).toMatchObject({ status: 202, json: { status: 'cancelled' } });
+    expect((await call(`${url}${TASKS}/${queued.json.id}`, 'GET')).json).toMatchObject({ status: 'cancelled', queued: false, startedAt: null });
+
+    const cancelRunning = await call(`${url}${TASKS}/${slow.json.id}/cancel`, 'POST');
+    expect(cancelRunning).toMatchObject({ status: 202, json: { status: 'cancelling' } });
+    const ended = await waitFor(url, slow.json.id, ['cancelled', 'failed', 'pr_created']);
+    expect(ended).toMatchObject({ status: 'cancelled', exitCode: 130 });
+    const again = await call(`${url}${TASKS}/${slow.json.id}/cancel`, 'POST');
+    expect(again).toMatchObject({ status: 409, json: { status: 'cancelled' } });
+    expect((await call(`${url}/metrics`, 'GET')).text).toMatch(/^autodev_tasks_cancelled_total 1$/m);
+  });
+
+  it('takes a task from a GitHub issue', async () => {
+    const number = github.addIssue('acme', 'calc', { title: 'add() is wrong', body: CALC_TASK.description });
+    const created = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ issue: `acme/calc#${number}`, repo: bare }));
+    expect(created.status).toBe(202);
+    const task = await waitFor(url, created.json.id, ['pr_created', 'failed', 'cancelled']);
+    expect(task.status).toBe('pr_created');
+    expect(task.request).toMatchObject({ title: 'add() is wrong', issue: { owner: 'acme', repo: 'calc', number } });
+    const pull = github.pulls('acme', 'calc').find((p) => p.number === task.pr?.number);
+    expect(pull?.body).toContain(`Fixes #${number}`);
+    const missing = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ issue: 'acme/calc#4242', repo: bare }));
+    expect(missing).toMatchObject({ status: 502, json: { field: 'issue' } });
+  });
+});
+
+describe('autodev serve across a restart', () => {
+  it('loses nothing: running and queued tasks run again on the next start; tasks cancel reaches the server', async () => {
+    const first = await startServe(1);
+    const slow = await call(`${first.url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: `${SLOW} restart`, description: CALC_TASK.description }));
+    await until('the slow task to run', async () => (await call(`${first.url}${TASKS}/${slow.json.id}`, 'GET')).json.currentStep === 'codegen');
+    const queued = await call(`${first.url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'Queued across a restart', description: CALC_TASK.description }));
+    expect(await stopServe(first.server)).toBe(0);
+    const env = serveEnv(2);
+    const listed = JSON.parse((await run(['tasks', 'list', '--json'], { cwd: box.dir, env })).stdout) as { id: string; status: string; stale: boolean }[];
+    expect(listed.filter((t) => [slow.json.id, queued.json.id].includes(t.id)).map((t) => [t.status, t.stale])).toEqual([
+      ['pending', true],
+      ['pending', true],
+    ]);
+
+    const second = await startServe(2);
+    try {
+      await second.server.waitForStderr(/re-queued 2 task\(s\)/);
+      const done = await waitFor(second.url, queued.json.id, ['pr_created', 'failed', 'cancelled']);
+      expect(done.status).toBe('pr_created');
+      expect(done.owner.pid).toBe(second.server.child.pid);
+      await until('the slow task to run again', async () => (await call(`${second.url}${TASKS}/${slow.json.id}`, 'GET')).json.currentStep === 'codegen');
+      // `tasks cancel` from another process: the server gets SIGUSR2 and cancels it.
+      const cancel = await run(['tasks', 'cancel', slow.json.id], { cwd: box.dir, env });
+      expect(cancel.stdout).toContain(`signalled its serve process ${second.server.child.pid}`);
+      const ended = await waitFor(second.url, slow.json.id, ['cancelled', 'failed', 'pr_created']);
+      expect(ended.status).toBe('cancelled');
+      expect(ended.notes).toContain('re-queued: the server stopped while it ran');
+    } finally {
+      expect(await stopServe(second.server)).toBe(0);
+    }
+  });
+
+  it('refuses to bind beyond loopback without a token', async () => {
+    const env = { ...serveEnv(1), AUTODEVD_TOKEN: '' };
+    const out = await run(['serve', '--host', '0.0.0.0', '--port', '0'], { cwd: box.dir, env });
+    expect(out.code).toBe(2);
+    expect(out.stderr).toContain('refusing to serve on 0.0.0.0 without a token');
+  });
+});
