@@ -4,6 +4,7 @@
 import type { Plan, PlanStep } from '../plan/types.js';
 import { TransientError } from '../ports/types.js';
 import { AutodevError } from '../util/errors.js';
+import { deadline } from '../util/deadline.js';
 import type { EngineEvent, RunMode, StepResult, StepStatus, TaskRequest, TaskStatus, Tool } from './types.js';
 
 export interface StepRecord {
@@ -133,7 +134,8 @@ async function runStep<Ports, State>(
     attempt += 1;
     if (signal.aborted) return cancelled();
     options.emit({ type: 'step.started', taskId, stepId: step.id, tool: step.tool, title: step.title, attempt, round, mode, at: new Date().toISOString() });
-    const stepSignal = AbortSignal.any([signal, AbortSignal.timeout(step.timeoutSecs * 1000)]);
+    const stepDeadline = deadline(signal, step.timeoutSecs * 1000);
+    const stepSignal = stepDeadline.signal;
     let retryAfter: number | null = null;
     try {
       last = await tool.run({
@@ -157,16 +159,18 @@ async function runStep<Ports, State>(
         retryAfter = error.retryAfterMs;
       } else if (error instanceof AutodevError) {
         last = { status: error.exitCode === 3 ? 'denied' : 'failed', summary: error.message, error };
-      } else if (stepSignal.aborted) {
+      } else if (stepDeadline.expired) {
         last = { status: 'failed', summary: `${step.id} timed out after ${step.timeoutSecs}s` };
       } else {
         throw error;
       }
+    } finally {
+      stepDeadline.dispose();
     }
     if (signal.aborted) return cancelled();
     // A tool whose process was killed by the step's timeout usually returns a failed result rather
     // than throwing; the reason the user sees is still the timeout (and a timeout is not retried).
-    if (stepSignal.aborted && last.status === 'failed' && !last.summary.includes('timed out')) {
+    if (stepDeadline.expired && last.status === 'failed' && !last.summary.includes('timed out')) {
       last = { ...last, summary: `${step.id} timed out after ${step.timeoutSecs}s`, transient: false };
     }
     const finishedAt = new Date().toISOString();
