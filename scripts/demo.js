@@ -59,6 +59,8 @@ if (pulls.length) {
   say(`PR URL: ${github.url}/acme/calc/pull/${pulls[0].number}`);
   say(`branches on the remote: ${git(remote, 'branch', '--format=%(refname:short)').trim().split('\n').join(', ')}`);
 }
+const stateDir = path.join(process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state'), 'autodev');
+say(`metrics: ${path.join(stateDir, 'metrics.prom')}; audit trail: ${path.join(stateDir, 'audit')}/; history: npx autodev tasks list`);
 await llm.close();
 await github.close();
 rmSync(dir, { recursive: true, force: true });

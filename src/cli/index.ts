@@ -30,7 +30,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   program
     .command('run')
     .description('Plan and run a task on a repository: clone, search, generate, apply, build, test, lint, scan, check policy, open a PR.')
-    .option('--repo <url|path>', 'repository URL (https, ssh, file) or local path; a local path is cloned, never written to (required unless --issue)')
+    .option('--repo <url|path>', 'repository URL (https, ssh, file) or local path; a local path is cloned, never written to (required unless --issue or --resume)')
     .option('--title <text>', 'what to do, in one line (e.g. "Fix flaky test"; default with --issue: the issue\'s title)')
     .option('--issue <owner/repo#N|url>', 'take the task from a GitHub issue (title and body); the PR says "Fixes #N"')
     .option('--description <text>', 'more detail for the task')
@@ -45,6 +45,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--keep-workspace', 'keep the task workspace and print its path')
     .option('--events <format>', 'also stream engine events on stderr (jsonl)')
     .option('--metrics-file <path>', 'write Prometheus metrics to this file (textfile format, accumulating)')
+    .option('--resume <id>', 'continue a task that was killed, or failed with --keep-workspace, from its last good step (same id, same workspace)')
     .action(async (opts) => {
       const { runCommand } = await import('./run.js');
       exitCode = await runCommand(opts, io);
@@ -106,6 +107,16 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .action(async (id, opts) => {
       const { tasksCancelCommand } = await import('./tasks.js');
       exitCode = await tasksCancelCommand(id, opts, io);
+    });
+
+  tasks
+    .command('watch')
+    .description('A live view of running and recent tasks (status, current step, elapsed time, PR); q or Ctrl-C quits. When stdout is not a terminal (or CI is set), prints the table once and exits 0.')
+    .option('--interval <ms>', 'refresh every this many milliseconds', '1000')
+    .option('--limit <n>', 'show at most n tasks (running ones always show)', '20')
+    .action(async (opts) => {
+      const { tasksWatchCommand } = await import('./tasks.js');
+      exitCode = await tasksWatchCommand(opts, io);
     });
 
   tasks

@@ -4,10 +4,11 @@ import type { LoadedConfig } from '../config/load.js';
 import type { EngineEvent, TaskRequest } from '../engine/types.js';
 import type { Plan } from '../plan/types.js';
 import { createAuditTrail, createJsonlStream } from '../observe/audit.js';
-import { stateDir } from '../observe/paths.js';
+import { metricsTextfile, stateDir } from '../observe/paths.js';
 import { createPlainProgress, shouldUsePlain } from '../observe/progress-plain.js';
 import { combineSubscribers, type Subscriber } from '../observe/types.js';
 import { createMetrics, pushToGateway, writeTextfile } from '../observe/metrics.js';
+import type { ResumeFrom } from '../runner/resume.js';
 import { runTask, type TaskResult } from '../runner/run-task.js';
 import { newTaskId } from '../runner/task.js';
 import { createTaskRecorder } from '../store/recorder.js';
@@ -16,10 +17,17 @@ import { redact } from '../util/redact.js';
 import type { CliIo } from './index.js';
 import type { RunFlags } from './run.js';
 
-export async function runTaskCommand(input: { request: TaskRequest; loaded: LoadedConfig; flags: RunFlags; io: CliIo }): Promise<number> {
-  const { request, loaded, flags, io } = input;
+export async function runTaskCommand(input: {
+  request: TaskRequest;
+  loaded: LoadedConfig;
+  flags: RunFlags;
+  io: CliIo;
+  /** `run --resume`: continue this stored task (same id) from its workspace. */
+  resume?: { taskId: string; from: ResumeFrom };
+}): Promise<number> {
+  const { request, loaded, flags, io, resume } = input;
   const { config } = loaded;
-  const taskId = newTaskId();
+  const taskId = resume?.taskId ?? newTaskId();
   const metrics = createMetrics();
   const store = createTaskStore(stateDir(io.env));
   const recorder = createTaskRecorder(store, taskId);
@@ -60,9 +68,19 @@ export async function runTaskCommand(input: { request: TaskRequest; loaded: Load
   let result: TaskResult;
   try {
     // Recorded only once SIGINT is handled, so `tasks cancel` can never kill the run outright.
-    await store
-      .create(newStoredTask(taskId, request, { kind: 'run', pid: process.pid }))
-      .catch((error: Error) => io.stderr.write(`autodev: warning: task store: ${error.message}\n`));
+    const recorded = resume
+      ? store.update(taskId, (task) => {
+          // The same task goes on under this process: it is no longer finished, nor stale.
+          task.owner = { kind: 'run', pid: process.pid };
+          task.exitCode = null;
+          task.finishedAt = null;
+          task.reason = null;
+          task.cancelRequested = null;
+          task.request = request;
+          task.notes.push(`resumed at step ${resume.from.startAt} (${new Date().toISOString()})`);
+        })
+      : store.create(newStoredTask(taskId, request, { kind: 'run', pid: process.pid }));
+    await recorded.catch((error: Error) => io.stderr.write(`autodev: warning: task store: ${error.message}\n`));
     result = await runTask({
       request,
       config,
@@ -73,6 +91,8 @@ export async function runTaskCommand(input: { request: TaskRequest; loaded: Load
       onPlan: (plan) => {
         pendingView = onPlan(plan);
       },
+      onWorkspace: (dir) => recorder.workspace(dir),
+      ...(resume ? { resume: resume.from } : {}),
     });
   } finally {
     process.off('SIGINT', onSignal);
@@ -84,7 +104,7 @@ export async function runTaskCommand(input: { request: TaskRequest; loaded: Load
   }
   await recorder.finish(result);
   for (const error of recorder.errors) io.stderr.write(`autodev: warning: task store: ${error}\n`);
-  const metricsFile = flags.metricsFile ?? config.metrics.textfile;
+  const metricsFile = metricsTextfile(flags.metricsFile, config.metrics.textfile, io.env);
   if (metricsFile) {
     await writeTextfile(metricsFile, metrics).catch((error: Error) => io.stderr.write(`autodev: warning: cannot write metrics to ${metricsFile}: ${error.message}\n`));
   }

@@ -25,6 +25,7 @@ export interface RunFlags {
   keepWorkspace?: boolean;
   events?: string;
   metricsFile?: string;
+  resume?: string;
 }
 
 export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
@@ -34,6 +35,7 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   if (flags.events !== undefined && flags.events !== 'jsonl') {
     throw new UsageError(`--events ${flags.events}: unknown format`, 'the only format is jsonl');
   }
+  if (flags.resume !== undefined) return resumeCommand(flags.resume, flags, io);
   if (flags.issue === undefined && (flags.repo === undefined || flags.title === undefined)) {
     throw new UsageError(`required option '${flags.repo === undefined ? '--repo <url|path>' : '--title <text>'}' not specified`, 'or take the task from an issue with --issue');
   }
@@ -80,6 +82,38 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   }
   const { runTaskCommand } = await import('./run-task.js');
   return runTaskCommand({ request, loaded, flags, io });
+}
+
+// The task, its plan and its workspace are the stored ones: flags that would change them are refused.
+const RESUME_CONFLICTS: [keyof RunFlags, string][] = [
+  ['repo', '--repo'],
+  ['title', '--title'],
+  ['issue', '--issue'],
+  ['description', '--description'],
+  ['descriptionFile', '--description-file'],
+  ['base', '--base'],
+  ['risk', '--risk'],
+  ['planOnly', '--plan-only'],
+  ['sandbox', '--sandbox'],
+];
+
+async function resumeCommand(id: string, flags: RunFlags, io: CliIo): Promise<number> {
+  const conflict = RESUME_CONFLICTS.find(([key]) => flags[key] !== undefined) ?? (flags.pr === false ? (['pr', '--no-pr'] as const) : undefined);
+  if (conflict) throw new UsageError(`--resume cannot be combined with ${conflict[1]}`, 'a resumed task keeps its request and plan');
+  const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config });
+  for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
+  const [{ prepareResume }, { createTaskStore }, { stateDir }, { createExec }] = await Promise.all([
+    import('../runner/resume.js'),
+    import('../store/task-store.js'),
+    import('../observe/paths.js'),
+    import('../ports/exec.js'),
+  ]);
+  const { task, resume } = await prepareResume({ store: createTaskStore(stateDir(io.env)), id, exec: createExec(), env: io.env });
+  // The gates hold for a resumed task too: the tool may have been switched off or the repo disallowed since.
+  checkGates(loaded.config, task.request.repo, io.cwd);
+  const request: TaskRequest = { ...task.request, keepWorkspace: Boolean(flags.keepWorkspace) };
+  const { runTaskCommand } = await import('./run-task.js');
+  return runTaskCommand({ request, loaded, flags, io, resume: { taskId: task.id, from: resume } });
 }
 
 export function isLocalPath(repo: string): boolean {

@@ -47,6 +47,16 @@ export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number
     server.checkCancels().catch((error: Error) => io.stderr.write(`autodev serve: cancel check failed: ${error.message}\n`));
   };
   process.on('SIGUSR2', onUsr2);
+  // Ctrl-C is a clean stop from the moment the server exists, including while it listens and recovers.
+  const stopped = new Promise<NodeJS.Signals>((resolve) => {
+    const stop = (signal: NodeJS.Signals): void => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
   let url: string;
   try {
     url = await server.listen(port, flags.host);
@@ -60,15 +70,6 @@ export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number
   );
   await server.recover();
 
-  const stopped = new Promise<NodeJS.Signals>((resolve) => {
-    const stop = (signal: NodeJS.Signals): void => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
   const signal = await stopped;
   io.stderr.write(`autodev serve: ${signal}: stopping (running tasks go back to the queue for the next start)\n`);
   await server.close();

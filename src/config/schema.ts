@@ -85,7 +85,7 @@ export const policySchema = z
 
 export const metricsSchema = z
   .strictObject({
-    textfile: z.string().default('').describe('Write metrics to this file (node_exporter textfile format) after each run.'),
+    textfile: z.string().default('').describe('Metrics file (node_exporter textfile format) written after each run; empty: <state dir>/metrics.prom; "off": none.'),
     pushgateway_url: z.string().default('').describe('Push metrics to this Prometheus Pushgateway after each run.'),
   })
   .describe('Prometheus metrics.');

@@ -37,3 +37,13 @@ function safeFileName(id: string): string {
   const cleaned = id.replace(/[^A-Za-z0-9._-]/g, '_');
   return cleaned === '' || cleaned === '.' || cleaned === '..' ? `_${cleaned}` : cleaned;
 }
+
+/**
+ * Where a run's Prometheus textfile goes: the flag, else `metrics.textfile`, else
+ * `<stateDir>/metrics.prom` (every run leaves metrics); "off" or "none" writes none.
+ */
+export function metricsTextfile(flag: string | undefined, configured: string, env: Env): string | null {
+  const chosen = flag ?? configured;
+  if (/^(off|none)$/i.test(chosen)) return null;
+  return chosen || join(stateDir(env), 'metrics.prom');
+}

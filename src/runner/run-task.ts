@@ -19,6 +19,7 @@ import { AutodevError, ExitCode, ExternalError } from '../util/errors.js';
 import { redactDeep, registerSecret } from '../util/redact.js';
 import { cloneForTask } from './clone.js';
 import { gatherHostFacts } from './host.js';
+import { createSnapshotWriter, type ResumeFrom } from './resume.js';
 import { newTaskId, taskInfo, type TaskInfo } from './task.js';
 import { createWorkspace } from './workspace.js';
 
@@ -52,6 +53,10 @@ export interface RunTaskInput {
   taskId?: string;
   /** Called once the plan exists (the progress view needs it). */
   onPlan?: (plan: Plan, task: TaskInfo) => void;
+  /** Called once the workspace exists (the store records it, so the task can be resumed). */
+  onWorkspace?: (dir: string) => void;
+  /** Continue an earlier run of `taskId` in its workspace (`run --resume`) instead of starting afresh. */
+  resume?: ResumeFrom;
 }
 
 export async function runTask(input: RunTaskInput): Promise<TaskResult> {
@@ -66,24 +71,47 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
   const status = (s: TaskStatus, reason?: string): void =>
     input.emit({ type: 'task.status', taskId, status: s, at: new Date().toISOString(), ...(reason ? { reason } : {}) });
 
-  status('pending');
+  const { resume } = input;
+  if (!resume) status('pending');
   const exec = createExec();
   const git = createGit();
-  const workspace = await createWorkspace(taskId);
-  const state: TaskState = initialState(workspace.repoDir);
+  const workspace = resume ? resume.workspace : await createWorkspace(taskId);
+  input.onWorkspace?.(workspace.dir);
+  const state: TaskState = resume ? resume.state : initialState(workspace.repoDir);
   let task = taskInfo(taskId, request, request.base ?? null);
   let plan: Plan | null = null;
   let outcome: EngineOutcome | null = null;
+  // After every finished step: the plan and the blackboard, so `run --resume` can continue from there.
+  const snapshot = createSnapshotWriter({
+    workspaceDir: workspace.dir,
+    taskId,
+    state,
+    plan: () => plan,
+    finished: resume?.finished,
+    warn: (message) => input.emit({ type: 'log', taskId, level: 'warn', message }),
+  });
+  const emit = (event: EngineEvent): void => {
+    snapshot.onEvent(event);
+    input.emit(event);
+  };
   try {
-    status('planning');
-    const [cloned, host] = await Promise.all([
-      cloneForTask({ git, request, config, env: credentials.githubToken ? { [config.git.github_token_env]: credentials.githubToken } : {}, dest: workspace.repoDir, signal: input.signal }),
-      gatherHostFacts(exec, { image: config.sandbox_image, sandbox: config.sandbox }),
-    ]);
-    state.baseBranch = cloned.branch;
-    state.baseCommit = cloned.commit;
-    const facts = await readRepoFacts(workspace.repoDir, cloned.branch);
-    plan = buildPlan({ request, config, repo: facts, host });
+    let host: Awaited<ReturnType<typeof gatherHostFacts>>;
+    if (resume) {
+      plan = resume.plan;
+      host = await gatherHostFacts(exec, { image: config.sandbox_image, sandbox: config.sandbox });
+      emit({ type: 'log', taskId, level: 'info', message: `resuming task ${taskId} at step ${resume.startAt} in ${workspace.dir}` });
+    } else {
+      status('planning');
+      const [cloned, gathered] = await Promise.all([
+        cloneForTask({ git, request, config, env: credentials.githubToken ? { [config.git.github_token_env]: credentials.githubToken } : {}, dest: workspace.repoDir, signal: input.signal }),
+        gatherHostFacts(exec, { image: config.sandbox_image, sandbox: config.sandbox }),
+      ]);
+      host = gathered;
+      state.baseBranch = cloned.branch;
+      state.baseCommit = cloned.commit;
+      const facts = await readRepoFacts(workspace.repoDir, cloned.branch);
+      plan = buildPlan({ request, config, repo: facts, host });
+    }
     task = taskInfo(taskId, request, plan.base);
     input.onPlan?.(plan, task);
     if (!plan.toolchain) {
@@ -93,7 +121,7 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
     const problem = await sandbox.check();
     if (problem) throw new ExternalError(`sandbox ${plan.sandbox} is not usable: ${problem}`, 'run `autodev doctor`, or choose another with --sandbox');
     if (plan.sandbox === 'none') {
-      input.emit({ type: 'log', taskId, level: 'warn', message: 'sandbox "none": generated code runs on this machine without isolation' });
+      emit({ type: 'log', taskId, level: 'warn', message: 'sandbox "none": generated code runs on this machine without isolation' });
     }
     const ports: StepPorts = {
       config,
@@ -122,12 +150,13 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
     outcome = await runPlan({
       taskId,
       request,
-      plan,
+      plan: resume ? resume.enginePlan : plan,
       tools: createRegistry(),
       ports,
       state,
       signal: input.signal,
-      emit: input.emit,
+      emit,
+      ...(resume ? { startAt: resume.startAt } : {}),
     });
   } catch (error) {
     if (input.signal.aborted) {

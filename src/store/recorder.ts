@@ -10,6 +10,8 @@ import { FINISHED, type StoredTask, type TaskStore } from './task-store.js';
 
 export interface TaskRecorder extends Subscriber {
   plan(plan: Plan): void;
+  /** Where the task's workspace is while it runs (`run --resume` finds it there). */
+  workspace(dir: string): void;
   /** Records the final result; resolves once every write (this one included) is on disk. */
   finish(result: TaskResult): Promise<void>;
   /** Errors of failed writes so far (a full disk must not fail the task; the CLI warns). */
@@ -95,6 +97,11 @@ export function createTaskRecorder(store: TaskStore, taskId: string): TaskRecord
       const clean = redactDeep(plan);
       void enqueue((task) => {
         task.plan = clean;
+      });
+    },
+    workspace(dir: string) {
+      void enqueue((task) => {
+        task.workspace = dir;
       });
     },
     finish(result: TaskResult) {
