@@ -1,5 +1,6 @@
 // `autodev run`: flags → request → config → gates → plan (→ run). Prints results; sets no exit code
 // itself (returns it to main).
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
@@ -67,7 +68,7 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   }
   const request: TaskRequest = { ...parsed.data, risk: parsed.data.risk ?? loaded.config.default_risk_tier, ...(issue ? { issue } : {}) };
   // Local paths are resolved against the caller's directory once, so the plan and the clone agree.
-  if (isLocalPath(request.repo)) request.repo = path.resolve(io.cwd, request.repo);
+  request.repo = resolveRepo(request.repo, io.cwd, loaded.config.git.github_api_url);
   checkGates(loaded.config, request.repo, io.cwd);
 
   if (flags.planOnly) {
@@ -114,6 +115,21 @@ async function resumeCommand(id: string, flags: RunFlags, io: CliIo): Promise<nu
   const request: TaskRequest = { ...task.request, keepWorkspace: Boolean(flags.keepWorkspace) };
   const { runTaskCommand } = await import('./run-task.js');
   return runTaskCommand({ request, loaded, flags, io, resume: { taskId: task.id, from: resume } });
+}
+
+/**
+ * A local path becomes absolute; `owner/name` that is no directory here means the GitHub repository
+ * (on the configured GitHub host); a path that does not exist is a usage error, named.
+ */
+export function resolveRepo(repo: string, cwd: string, githubApiUrl: string): string {
+  if (!isLocalPath(repo)) return repo;
+  const local = path.resolve(cwd, repo);
+  if (existsSync(local)) return local;
+  if (/^[\w.-]+\/[\w.-]+$/.test(repo) && !repo.startsWith('.')) {
+    const host = new URL(githubApiUrl).host.replace(/^api\./, '');
+    return `https://${host === 'api.github.com' ? 'github.com' : host}/${repo.replace(/\.git$/, '')}.git`;
+  }
+  throw new UsageError(`--repo ${repo}: no such directory`, 'give a local path, a URL, or owner/name for a GitHub repository');
 }
 
 export function isLocalPath(repo: string): boolean {

@@ -1,7 +1,7 @@
 // `autodev run --plan-only` on a real Rust crate in a real git repo, and the gates that refuse a run
 // before anything is cloned.
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CALC_FILES } from '../support/calc-crate.js';
 import { cleanup as cleanupRepos, git, makeRepo } from '../support/fixture-repo.js';
@@ -93,8 +93,18 @@ describe('run --plan-only', () => {
     expect(JSON.parse(result.stdout).task.repo).toBe(crate);
   });
 
-  it('fails with exit 1 and one line when the repository cannot be cloned', async () => {
+  it('names a --repo path that does not exist with exit 2', async () => {
     const result = await cli(['run', '--repo', path.join(box.root, 'no-such-repo'), '--title', 't', '--plan-only', '--json']);
+    expect(result.code).toBe(2);
+    expect(lines(result.stderr)).toHaveLength(1);
+    expect(result.stderr).toMatch(/--repo .*no-such-repo: no such directory/);
+    expect(await autodevTempDirs()).toEqual([]);
+  });
+
+  it('fails with exit 1 and one line when the repository cannot be cloned', async () => {
+    const notARepo = path.join(box.root, 'not-a-repo');
+    await mkdir(notARepo, { recursive: true });
+    const result = await cli(['run', '--repo', notARepo, '--title', 't', '--plan-only', '--json']);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(lines(result.stderr)).toHaveLength(1);
@@ -136,5 +146,25 @@ describe('gates', () => {
     expect(fromEnv.code).toBe(3);
     expect(fromEnv.stderr).toMatch(/disabled/);
     expect(await readdir(box.tmp)).toEqual([]);
+  });
+});
+
+describe('resolveRepo', () => {
+  it('makes local paths absolute, reads owner/name as GitHub, and names a missing directory', async () => {
+    const { resolveRepo } = await import('../../src/cli/run.js');
+    const { mkdtemp, rm, mkdir } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const pathMod = await import('node:path');
+    const cwd = await mkdtemp(pathMod.join(os.tmpdir(), 'resolve-'));
+    try {
+      await mkdir(pathMod.join(cwd, 'acme', 'calc'), { recursive: true });
+      expect(resolveRepo('acme/calc', cwd, 'https://api.github.com')).toBe(pathMod.join(cwd, 'acme', 'calc'));
+      expect(resolveRepo('acme/other', cwd, 'https://api.github.com')).toBe('https://github.com/acme/other.git');
+      expect(resolveRepo('acme/other', cwd, 'https://ghe.example.com/api/v3')).toBe('https://ghe.example.com/acme/other.git');
+      expect(resolveRepo('https://example.com/x/y.git', cwd, 'https://api.github.com')).toBe('https://example.com/x/y.git');
+      expect(() => resolveRepo('./nope/deeper', cwd, 'https://api.github.com')).toThrow(/--repo \.\/nope\/deeper: no such directory/);
+    } finally {
+      await rm(cwd, { recursive: true, force: true });
+    }
   });
 });
