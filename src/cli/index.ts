@@ -1,7 +1,10 @@
 // The thin entry: commander parses, each command's module is imported only when it runs (so
 // `--help` loads none of openai, octokit, ink or listr2), and this is the one place that turns
 // errors into the documented exit codes.
-import { Command, CommanderError, Option } from 'commander';
+import { createRequire } from 'node:module';
+import type * as Commander from 'commander';
+// commander is CommonJS: requiring it directly skips the ESM wrapper's CJS lexing at start-up.
+const { Command, CommanderError, Option } = createRequire(import.meta.url)('commander') as typeof Commander;
 import { AutodevError, ExitCode } from '../util/errors.js';
 import { version } from './version.js';
 
