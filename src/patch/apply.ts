@@ -289,16 +289,19 @@ function locateHunks(name: string, hunks: Hunk[], file: FileText): Placement[] {
   // Ambiguous hunks: a place that the resolved hunks' own offset predicts, the only candidate not
   // taken by another hunk, or the only one left between its resolved neighbours settles it.
   // Anything else stays ambiguous and fails. Each settled hunk may settle others: loop to a fixpoint.
-  for (let progress = true; progress; ) {
-    progress = false;
-    for (const loc of located) {
-      if (loc.placement || failedHunks.has(loc.hunk)) continue;
-      const pick = settle(loc, located, file.texts.length);
-      if (pick === null) continue;
-      const offset = loc.stated === null ? 0 : pick - loc.stated;
-      const strategy = loc.candidateStrategy === 'exact' && offset !== 0 ? 'offset' : loc.candidateStrategy!;
-      loc.placement = { hunk: loc.hunk, pos: pick, strategy, offset };
-      progress = true;
+  // Two rounds: the stated line is the weakest evidence, used only once nothing else is left.
+  for (const trustStated of [false, true]) {
+    for (let progress = true; progress; ) {
+      progress = false;
+      for (const loc of located) {
+        if (loc.placement || failedHunks.has(loc.hunk)) continue;
+        const pick = settle(loc, located, file.texts.length, trustStated);
+        if (pick === null) continue;
+        const offset = loc.stated === null ? 0 : pick - loc.stated;
+        const strategy = loc.candidateStrategy === 'exact' && offset !== 0 ? 'offset' : loc.candidateStrategy!;
+        loc.placement = { hunk: loc.hunk, pos: pick, strategy, offset };
+        progress = true;
+      }
     }
   }
   for (const loc of located) {
@@ -356,7 +359,7 @@ function locateHunks(name: string, hunks: Hunk[], file: FileText): Placement[] {
   return placements;
 }
 
-function settle(loc: Located, all: Located[], fileLength: number): number | null {
+function settle(loc: Located, all: Located[], fileLength: number, trustStated: boolean): number | null {
   const resolved = all.filter((l) => l.placement);
   const free = loc.candidates.filter((c) => !resolved.some((r) => overlaps(c, loc.old.length, r.placement!.pos, r.old.length)));
   if (free.length === 1) return free[0];
@@ -378,7 +381,9 @@ function settle(loc: Located, all: Located[], fileLength: number): number | null
       if (free.includes(predicted)) return predicted;
     }
   }
-  return pickBetweenNeighbours(loc, all, free);
+  const between = pickBetweenNeighbours(loc, all, free);
+  if (between !== null) return between;
+  return trustStated && loc.stated !== null && loc.candidateStrategy !== 'fuzzy' && free.includes(loc.stated) ? loc.stated : null;
 }
 
 /**
@@ -429,14 +434,14 @@ function locateOne(name: string, h: Hunk, file: FileText, index: LineIndex): Loc
 
   // Layer: exact.
   const exact = positionsWhere(n, N, index.positionsOf(normalizeWs(old[0])), (p) => old.every((t, k) => file.texts[p + k] === t));
-  if (stated !== null && exact.includes(stated)) return place(stated, 'exact');
+  // Several exact places: the stated line alone does not settle it (LLM line numbers are often off
+  // and may land on a look-alike); the other hunks and the file's ends are asked first (settle()).
   if (exact.length === 1) return place(exact[0], stated === null || exact[0] === stated ? 'exact' : 'offset');
   if (exact.length > 1) return { ...base, candidates: byDistance(exact, stated), candidateStrategy: 'exact' };
 
   // Layer: whitespace (indentation, trailing blanks, tabs vs spaces).
   const oldNorm = old.map(normalizeWs);
   const ws = positionsWhere(n, N, index.positionsOf(oldNorm[0]), (p) => oldNorm.every((t, k) => index.norm[p + k] === t));
-  if (stated !== null && ws.includes(stated)) return place(stated, 'whitespace');
   if (ws.length === 1) return place(ws[0], 'whitespace');
   if (ws.length > 1) return { ...base, candidates: byDistance(ws, stated), candidateStrategy: 'whitespace' };
 
@@ -598,7 +603,7 @@ function renderFile(file: FileText, placements: Placement[], fp: FilePatch): str
     const h = pl.hunk;
     const adjust = pl.strategy === 'whitespace' || pl.strategy === 'fuzzy' ? indentMapper(h, file, pl.pos) : null;
     let k = pl.pos;
-    for (const l of h.lines) {
+    for (const [at, l] of h.lines.entries()) {
       if (l.kind === ' ') {
         outTexts.push(file.texts[k]);
         outEols.push(file.eols[k]);
@@ -606,7 +611,7 @@ function renderFile(file: FileText, placements: Placement[], fp: FilePatch): str
       } else if (l.kind === '-') {
         k++;
       } else {
-        outTexts.push(adjust ? adjust(l.text) : l.text);
+        outTexts.push(adjust ? adjust(l.text, at) : l.text);
         outEols.push(perLine ? (l.cr ? '\r\n' : '\n') : dominant);
       }
     }
@@ -635,27 +640,30 @@ function renderFile(file: FileText, placements: Placement[], fp: FilePatch): str
  * The whitespace and fuzzy layers matched lines whose indentation differs from the patch's; the
  * added lines are re-indented the same way so they sit where the file's own code sits.
  */
-function indentMapper(h: Hunk, file: FileText, pos: number): (line: string) => string {
-  const pairs: Array<[string, string]> = [];
+function indentMapper(h: Hunk, file: FileText, pos: number): (line: string, at: number) => string {
+  const pairs: Array<{ p: string; f: string; at: number }> = [];
   let k = pos;
-  for (const l of h.lines) {
-    if (l.kind === '+') continue;
+  h.lines.forEach((l, at) => {
+    if (l.kind === '+') return;
     const f = file.texts[k++];
-    if (l.text.trim() === '' || normalizeWs(l.text) !== normalizeWs(f)) continue;
-    pairs.push([indentOf(l.text), indentOf(f)]);
-  }
-  const direct = new Map<string, string>();
-  for (const [p, f] of pairs) if (!direct.has(p)) direct.set(p, f);
-  const usesTabs = pairs.some(([, f]) => f.includes('\t'));
-  const deltas = new Set(pairs.map(([p, f]) => width(f) - width(p)));
-  const ratios = new Set(pairs.filter(([p]) => width(p) > 0).map(([p, f]) => width(f) / width(p)));
-  const zeroOk = pairs.every(([p, f]) => width(p) > 0 || width(f) === 0);
-  return (line: string): string => {
+    if (l.text.trim() === '' || normalizeWs(l.text) !== normalizeWs(f)) return;
+    pairs.push({ p: indentOf(l.text), f: indentOf(f), at });
+  });
+  const usesTabs = pairs.some(({ f }) => f.includes('\t'));
+  const deltas = new Set(pairs.map(({ p, f }) => width(f) - width(p)));
+  const ratios = new Set(pairs.filter(({ p }) => width(p) > 0).map(({ p, f }) => width(f) / width(p)));
+  const zeroOk = pairs.every(({ p, f }) => width(p) > 0 || width(f) === 0);
+  return (line: string, at: number): string => {
     if (line.trim() === '' || pairs.length === 0) return line;
     const pl = indentOf(line);
     const rest = line.slice(pl.length);
-    const hit = direct.get(pl);
-    if (hit !== undefined) return hit + rest;
+    // The same patch indentation as a nearby matched line: that line's file indentation. Nearest
+    // wins, since a lossy re-indent can map one patch indent to several file indents.
+    // A comment continuation (` * `) follows comment lines, code follows code: same first character first.
+    const sameIndent = pairs.filter((x) => x.p === pl);
+    const sameLead = sameIndent.filter((x) => h.lines[x.at].text.trimStart()[0] === rest[0]);
+    const same = sameLead.length > 0 ? sameLead : sameIndent;
+    if (same.length > 0) return same.reduce((a, b) => (Math.abs(b.at - at) < Math.abs(a.at - at) ? b : a)).f + rest;
     let target: number | null = null;
     if (deltas.size === 1) target = width(pl) + [...deltas][0];
     else if (ratios.size === 1 && zeroOk) target = width(pl) * [...ratios][0];

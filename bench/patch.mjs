@@ -1,0 +1,406 @@
+#!/usr/bin/env node
+// Patch applier benchmark: real commits, perturbed the way LLM diffs go wrong, applied by autodev,
+// `git apply` and GNU `patch` side by side, each on a fresh copy of the pre-commit tree.
+//
+//   node bench/patch.mjs [repo-path ...]      (default: a generated fixture repo, plus /work/main's
+//                                               own history when it has commits)
+// Needs the build: npx tsc -p tsconfig.build.json (run here when dist/patch is missing).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { makeFixtureRepo, makeLargeTree, rng } from './lib/patch-fixture.mjs';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const DIST = path.join(ROOT, 'dist', 'patch', 'apply-dir.js');
+if (!existsSync(DIST)) {
+  // Other modules' type errors must not stop the emit of ours.
+  spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--noEmitOnError', 'false'], { cwd: ROOT, stdio: 'ignore' });
+}
+const { applyPatchToDir } = await import(DIST);
+
+const MAX_CASES_PER_REPO = 60;
+let dumped = 0;
+const work = mkdtempSync(path.join(tmpdir(), 'patch-bench-'));
+
+function git(dir, args, input) {
+  return execFileSync('git', args, { cwd: dir, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
+}
+
+async function realGitApply(dir, patch, check) {
+  const r = spawnSync('git', ['apply', ...(check ? ['--check'] : []), '-'], { cwd: dir, input: patch, encoding: 'utf8' });
+  return { ok: r.status === 0, error: r.stderr ?? '' };
+}
+
+// ---------- trees ----------
+function treeAt(repo, rev, paths) {
+  const out = new Map();
+  for (const p of paths) {
+    const r = spawnSync('git', ['show', `${rev}:${p}`], { cwd: repo, maxBuffer: 64 * 1024 * 1024 });
+    if (r.status === 0) out.set(p, r.stdout);
+  }
+  return out;
+}
+
+function materialize(tree) {
+  const dir = mkdtempSync(path.join(work, 't-'));
+  for (const [p, buf] of tree) {
+    mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
+    writeFileSync(path.join(dir, p), buf);
+  }
+  return dir;
+}
+
+function readTree(dir) {
+  const out = new Map();
+  const walk = (rel) => {
+    for (const e of readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(r);
+      else out.set(r, readFileSync(path.join(dir, r)));
+    }
+  };
+  walk('');
+  return out;
+}
+
+function sameTree(a, b) {
+  if (a.size !== b.size) return false;
+  for (const [p, buf] of a) if (!b.has(p) || !b.get(p).equals(buf)) return false;
+  return true;
+}
+
+// ---------- perturbations (each labelled; null = not applicable to this commit) ----------
+function splitSections(patch) {
+  // [preamble, ...file sections], each file section starting at `diff --git`
+  return patch.split(/(?=^diff --git )/m);
+}
+function splitHunks(section) {
+  const k = section.search(/^@@/m);
+  if (k < 0) return { head: section, hunks: [] };
+  return { head: section.slice(0, k), hunks: section.slice(k).split(/(?=^@@)/m) };
+}
+function mapHunks(patch, f) {
+  return splitSections(patch)
+    .map((s) => {
+      const { head, hunks } = splitHunks(s);
+      return head + f(hunks, head).join('');
+    })
+    .join('');
+}
+
+const PERTURB = {
+  exact: (c) => c.diff,
+  'wrong-line-numbers': (c, r) =>
+    c.diff.replace(/^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/gm, (_m, a, b, cc, d) => {
+      const shift = r.pick([-1, 1]) * r.int(3, 60);
+      const A = Math.max(1, Number(a) + shift);
+      const C = Math.max(1, Number(cc) + shift + r.int(-3, 3));
+      return `@@ -${A},${Math.max(0, Number(b ?? 1) + r.int(-2, 2))} +${C},${Math.max(0, Number(d ?? 1) + r.int(-2, 2))} @@`;
+    }),
+  'missing-numbers': (c, r) => c.diff.replace(/^@@ .*$/gm, () => r.pick(['@@ @@', '@@', '@@ ... @@', `@@ -${r.int(1, 9)} +${r.int(1, 9)} @@`])),
+  'whitespace-drift': (c, r) => {
+    // The model re-indented: 2-space steps for 4, tabs for spaces, or trailing blanks on context.
+    let touched = false;
+    const out = mapHunks(c.diff, (hunks) => {
+      // Halving is only a faithful re-indent when every indent is even (else 1 and 2 both become 1
+      // and no tool could know which the file had).
+      const evenOnly = hunks.every((h) => h.split('\n').every((l) => /^[ +-]?( *)/.exec(l)[1].length % 2 === 0));
+      const mode = r.pick(evenOnly ? ['halve', 'tabs', 'trailing'] : ['tabs', 'trailing']);
+      // Only hunks whose context or removed lines drift: re-indented added lines under intact
+      // context are a different change, not a drifted patch.
+      return hunks.map((h) => {
+        const drifted = h.replace(/^([ +-])(.*)$/gm, (_m, sign, body) => {
+          const ind = /^ */.exec(body)[0];
+          const rest = body.slice(ind.length);
+          let b = body;
+          if (mode === 'halve' && ind.length >= 2) b = ' '.repeat(Math.floor(ind.length / 2)) + rest;
+          if (mode === 'tabs' && ind.length >= 2) b = '\t'.repeat(Math.floor(ind.length / 4)) + ' '.repeat(ind.length % 4) + rest;
+          if (mode === 'trailing' && sign === ' ' && rest.length > 0) b = body + '  ';
+          return sign + b;
+        });
+        const oldSide = (t) => t.split('\n').filter((l) => /^[ -]/.test(l)).join('\n');
+        if (oldSide(drifted) === oldSide(h)) return h;
+        touched = true;
+        return drifted;
+      });
+    });
+    return touched ? out : null;
+  },
+  'trimmed-context': (c) => c.diffU1,
+  'stale-context': (c, r) => {
+    // One context line per hunk no longer matches the file (the model saw an older version).
+    let touched = false;
+    const out = mapHunks(c.diff, (hunks) =>
+      hunks.map((h) => {
+        const lines = h.split('\n');
+        const cands = lines.map((l, k) => (k > 0 && /^ \s*\S.{3,}/.test(l) ? k : -1)).filter((k) => k >= 0);
+        if (cands.length < 3) return h;
+        const k = r.pick(cands);
+        lines[k] = /\d/.test(lines[k]) ? lines[k].replace(/\d+/, (d) => String(Number(d) + 1)) : lines[k].replace(/(\w+)(\W*)$/, '$1_old$2');
+        touched = true;
+        return lines.join('\n');
+      }),
+    );
+    return touched ? out : null;
+  },
+  'no-prefix': (c) => c.diffNoPrefix,
+  'out-of-order': (c) => {
+    let touched = false;
+    const sections = splitSections(c.diff);
+    const pre = sections[0].startsWith('diff --git') ? [] : [sections.shift()];
+    const reordered = sections.map((s) => {
+      const { head, hunks } = splitHunks(s);
+      if (hunks.length > 1) touched = true;
+      return head + [...hunks].reverse().map((h) => (h.endsWith('\n') ? h : h + '\n')).join('');
+    });
+    if (!touched) return null;
+    return [...pre, ...reordered.reverse()].join('');
+  },
+  'new-file': (c) => c.diffAdded || null,
+  'deleted-file': (c) => c.diffDeleted || null,
+  crlf: (c) => c.diff.replace(/\n/g, '\r\n'),
+  'NEG context nowhere': (c, r) => {
+    // One hunk's context and removed lines replaced by code the file does not have.
+    const sections = splitSections(c.diff);
+    const eligible = sections.map((s, k) => (splitHunks(s).hunks.some((h) => /^[ -]/m.test(h.split('\n').slice(1).join('\n'))) ? k : -1)).filter((k) => k >= 0);
+    if (!eligible.length) return null;
+    const k = r.pick(eligible);
+    const { head, hunks } = splitHunks(sections[k]);
+    const hk = hunks.findIndex((h) => /^[ -]/m.test(h.split('\n').slice(1).join('\n')));
+    hunks[hk] = hunks[hk]
+      .split('\n')
+      .map((l, i) => (i > 0 && /^[ -]/.test(l) ? `${l[0]}    let phantom_${r.int(1000, 9999)} = compute_${r.int(1000, 9999)}(${r.int(1, 99)});` : l))
+      .join('\n');
+    sections[k] = head + hunks.join('');
+    return sections.join('');
+  },
+};
+const KINDS = Object.keys(PERTURB);
+
+// ---------- tools ----------
+const TOOLS = {
+  autodev: async (dir, patch) => {
+    const r = await applyPatchToDir(dir, patch, { gitApply: realGitApply });
+    return r.applied;
+  },
+  'autodev (text layers only)': async (dir, patch) => (await applyPatchToDir(dir, patch, {})).applied,
+  'git apply': async (dir, patch) => spawnSync('git', ['apply', '-'], { cwd: dir, input: patch }).status === 0,
+  'GNU patch': async (dir, patch) =>
+    spawnSync('patch', ['-p1', '--batch', '--silent', '--no-backup-if-mismatch', '-r', '-'], { cwd: dir, input: patch, timeout: 20000 }).status === 0,
+};
+const TOOL_NAMES = Object.keys(TOOLS);
+
+// ---------- cases from history ----------
+function casesFrom(repo, label) {
+  const revs = git(repo, ['rev-list', '--no-merges', '--first-parent', 'HEAD']).trim().split('\n').filter(Boolean);
+  const cases = [];
+  for (const rev of revs) {
+    if (cases.length >= MAX_CASES_PER_REPO) break;
+    const parents = git(repo, ['rev-list', '--parents', '-n', '1', rev]).trim().split(' ').slice(1);
+    if (parents.length !== 1) continue;
+    const parent = parents[0];
+    const base = ['diff', '--no-renames', '--no-color', '--no-ext-diff', parent, rev];
+    const diff = git(repo, base);
+    if (!diff.trim() || /^(Binary files|GIT binary patch)/m.test(diff) || diff.length > 200_000) continue;
+    const paths = git(repo, ['diff', '--no-renames', '--name-only', parent, rev]).trim().split('\n').filter(Boolean);
+    const all = git(repo, ['ls-tree', '-r', '--name-only', parent]).trim().split('\n').filter(Boolean);
+    // Small repos: the whole pre-commit tree; big ones: the touched files (plus their whole dirs).
+    const treePaths = all.length <= 400 ? all : all.filter((p) => paths.some((q) => path.dirname(q) === path.dirname(p)));
+    cases.push({
+      label,
+      repo,
+      rev,
+      parent,
+      diff,
+      diffU1: git(repo, [...base.slice(0, 1), '-U1', ...base.slice(1)]),
+      diffNoPrefix: git(repo, [...base.slice(0, 1), '--no-prefix', ...base.slice(1)]),
+      diffAdded: git(repo, [...base.slice(0, 1), '--diff-filter=A', ...base.slice(1)]),
+      diffDeleted: git(repo, [...base.slice(0, 1), '--diff-filter=D', ...base.slice(1)]),
+      paths,
+      treePaths,
+    });
+  }
+  return cases;
+}
+
+function expectedTree(c, kind) {
+  const before = treeAt(c.repo, c.parent, c.treePaths);
+  if (kind.startsWith('NEG')) return before;
+  const after = treeAt(c.repo, c.rev, c.paths);
+  const touchedPaths =
+    kind === 'new-file'
+      ? git(c.repo, ['diff', '--no-renames', '--name-only', '--diff-filter=A', c.parent, c.rev]).trim().split('\n')
+      : kind === 'deleted-file'
+        ? git(c.repo, ['diff', '--no-renames', '--name-only', '--diff-filter=D', c.parent, c.rev]).trim().split('\n')
+        : c.paths;
+  const out = new Map(before);
+  for (const p of touchedPaths) {
+    if (after.has(p)) out.set(p, after.get(p));
+    else out.delete(p);
+  }
+  return { before, expected: out };
+}
+
+// ---------- run ----------
+const repos = [];
+const args = process.argv.slice(2);
+if (args.length > 0) for (const a of args) repos.push({ dir: path.resolve(a), label: path.basename(path.resolve(a)) });
+else {
+  const fixture = path.join(work, 'fixture-repo');
+  makeFixtureRepo(fixture, { seed: Number(process.env.PATCH_BENCH_SEED ?? 7), commits: 45 });
+  repos.push({ dir: fixture, label: 'fixture (Rust/TS, generated)' });
+  const own = spawnSync('git', ['rev-list', '--count', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
+  if (own.status === 0 && Number(own.stdout.trim()) > 1) repos.push({ dir: ROOT, label: 'autodev (/work/main)' });
+}
+
+const stats = {}; // kind -> tool -> {correct, refused, wrong, dirty}
+const examples = []; // silent-wrong and failed-positive examples, for the report
+for (const k of KINDS) {
+  stats[k] = {};
+  for (const t of TOOL_NAMES) stats[k][t] = { correct: 0, refused: 0, wrong: 0, dirty: 0, n: 0 };
+}
+
+let caseCount = 0;
+for (const { dir, label } of repos) {
+  const cases = casesFrom(dir, label);
+  console.error(`${label}: ${cases.length} commits`);
+  for (const c of cases) {
+    for (const kind of KINDS) {
+      const r = rng(hash(`${c.rev}:${kind}`));
+      const patch = PERTURB[kind](c, r);
+      if (patch === null || patch === undefined) continue;
+      caseCount++;
+      const { before, expected } = kind.startsWith('NEG') ? { before: expectedTree(c, kind), expected: expectedTree(c, kind) } : expectedTree(c, kind);
+      for (const tool of TOOL_NAMES) {
+        const tdir = materialize(before);
+        let ok;
+        try {
+          ok = await TOOLS[tool](tdir, patch);
+        } catch (err) {
+          ok = false;
+          examples.push({ tool, kind, rev: c.rev, note: `threw: ${err.message}` });
+        }
+        const after = readTree(tdir);
+        rmSync(tdir, { recursive: true, force: true });
+        if (process.env.PATCH_BENCH_DEBUG && tool === 'autodev (text layers only)' && (kind.startsWith('NEG') ? ok : !ok || !sameTree(after, expected))) {
+          dumpCase(process.env.PATCH_BENCH_DEBUG, { kind, rev: c.rev, patch, before, expected, after });
+        }
+        const s = stats[kind][tool];
+        s.n++;
+        if (kind.startsWith('NEG')) {
+          if (ok) s.wrong++;
+          else {
+            s.refused++;
+            if (!sameTree(after, before)) s.dirty++;
+          }
+        } else if (!ok) {
+          s.refused++;
+          if (!sameTree(after, before)) s.dirty++;
+          if (tool.startsWith('autodev')) examples.push({ tool, kind, rev: c.rev.slice(0, 8), repo: label, note: 'refused' });
+        } else if (sameTree(after, expected)) s.correct++;
+        else {
+          s.wrong++;
+          if (tool.startsWith('autodev')) examples.push({ tool, kind, rev: c.rev.slice(0, 8), repo: label, note: 'SILENTLY WRONG' });
+        }
+      }
+    }
+  }
+}
+
+
+function dumpCase(root, { kind, rev, patch, before, expected, after }) {
+  const d = path.join(root, `${String(++dumped).padStart(3, '0')}-${kind.replace(/\W+/g, '_')}-${rev.slice(0, 8)}`);
+  mkdirSync(d, { recursive: true });
+  writeFileSync(path.join(d, 'patch.diff'), patch);
+  for (const [name, tree] of [['before', before], ['expected', expected], ['after', after]]) {
+    for (const [p, buf] of tree) {
+      const changed = name === 'before' ? expected.get(p)?.equals(buf) === false || !expected.has(p) : before.get(p)?.equals(buf) !== true || after.get(p)?.equals(expected.get(p) ?? Buffer.alloc(0)) === false;
+      if (!changed) continue;
+      mkdirSync(path.dirname(path.join(d, name, p)), { recursive: true });
+      writeFileSync(path.join(d, name, p), buf);
+    }
+  }
+}
+
+function hash(s) {
+  let h = 2166136261;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+// ---------- report ----------
+const pct = (a, b) => (b === 0 ? '  -  ' : `${((100 * a) / b).toFixed(1)}%`);
+const cell = (s, neg) => (neg ? `${s.refused}/${s.n} refused, ${s.wrong} wrong` : `${s.correct}/${s.n} ok ${pct(s.correct, s.n)}, ${s.refused} ref, ${s.wrong} wrong`);
+console.log(`\nPatch application on real commits (${repos.map((r) => r.label).join(' + ')}): ${caseCount} cases`);
+console.log('cell = applied correctly / refused / silently wrong (tree differs from the commit, or a negative applied)\n');
+const w0 = Math.max(...KINDS.map((k) => k.length)) + 2;
+const widths = TOOL_NAMES.map((t) => Math.max(t.length, 34) + 2);
+console.log('kind'.padEnd(w0) + TOOL_NAMES.map((t, i) => t.padEnd(widths[i])).join(''));
+for (const k of KINDS) {
+  console.log(k.padEnd(w0) + TOOL_NAMES.map((t, i) => cell(stats[k][t], k.startsWith('NEG')).padEnd(widths[i])).join(''));
+}
+const totals = {};
+for (const t of TOOL_NAMES) {
+  const pos = KINDS.filter((k) => !k.startsWith('NEG')).map((k) => stats[k][t]);
+  const neg = KINDS.filter((k) => k.startsWith('NEG')).map((k) => stats[k][t]);
+  totals[t] = {
+    correct: pos.reduce((a, s) => a + s.correct, 0),
+    n: pos.reduce((a, s) => a + s.n, 0),
+    wrong: [...pos, ...neg].reduce((a, s) => a + s.wrong, 0),
+    negRefused: neg.reduce((a, s) => a + s.refused, 0),
+    negN: neg.reduce((a, s) => a + s.n, 0),
+    dirty: [...pos, ...neg].reduce((a, s) => a + s.dirty, 0),
+  };
+}
+console.log('-'.repeat(w0 + widths.reduce((a, b) => a + b, 0)));
+console.log(
+  'ALL positive'.padEnd(w0) +
+    TOOL_NAMES.map((t, i) => `${totals[t].correct}/${totals[t].n} ok ${pct(totals[t].correct, totals[t].n)}, ${totals[t].wrong} wrong`.padEnd(widths[i])).join(''),
+);
+console.log('refusals that left the tree changed: ' + TOOL_NAMES.map((t) => `${t} ${totals[t].dirty}`).join(', '));
+
+// ---------- timing on a ~2,000-file tree ----------
+const big = path.join(work, 'big');
+const bigPaths = makeLargeTree(big, 2000);
+const targets = [bigPaths[137], bigPaths[1001], bigPaths[1999]];
+const bigPatch = targets
+  .map((p) => {
+    const lines = readFileSync(path.join(big, p), 'utf8').split('\n');
+    const k = lines.findIndex((l, i) => i > 12 && /acc/.test(l));
+    const ctxA = lines.slice(k - 3, k);
+    const ctxB = lines.slice(k + 1, k + 4);
+    // Wrong line numbers on purpose: the text layers have to search.
+    return [`--- a/${p}`, `+++ b/${p}`, `@@ -${k + 40},7 +${k + 40},7 @@`, ...ctxA.map((l) => ` ${l}`), `-${lines[k]}`, `+${lines[k]} // changed`, ...ctxB.map((l) => ` ${l}`)].join('\n');
+  })
+  .join('\n');
+const t0 = performance.now();
+const timed = await applyPatchToDir(big, bigPatch, {});
+const ms = performance.now() - t0;
+makeLargeTree(big, 2000);
+const t1 = performance.now();
+const timedGit = await applyPatchToDir(big, bigPatch, { gitApply: realGitApply });
+const msGit = performance.now() - t1;
+console.log(
+  `\nanswers in ${ms.toFixed(1)} ms on ${bigPaths.length} files (3-file patch, wrong line numbers, text layers: applied=${timed.applied}, strategy=${timed.strategy}); ` +
+    `with git apply tried first: ${msGit.toFixed(1)} ms (strategy=${timedGit.strategy ?? timedGit.error?.split('\n')[0]})`,
+);
+
+// ---------- goals ----------
+const a = totals.autodev;
+const ahead = KINDS.filter((k) => !k.startsWith('NEG')).every(
+  (k) => stats[k].autodev.correct >= stats[k]['git apply'].correct && stats[k].autodev.correct >= stats[k]['GNU patch'].correct,
+);
+console.log(
+  `\ngoals: >=98% correct: ${pct(a.correct, a.n)} ${a.correct / Math.max(1, a.n) >= 0.98 ? 'MET' : 'NOT MET'}; ` +
+    `0 silently wrong: ${a.wrong} ${a.wrong === 0 ? 'MET' : 'NOT MET'}; ` +
+    `every negative refused: ${a.negRefused}/${a.negN} ${a.negRefused === a.negN ? 'MET' : 'NOT MET'}; ` +
+    `ahead of git apply and patch on every kind: ${ahead ? 'MET' : 'NOT MET'}`,
+);
+if (examples.length > 0) {
+  console.log('\nautodev misses:');
+  for (const e of examples.slice(0, 30)) console.log(`  ${e.tool} | ${e.kind} | ${e.repo ?? ''} ${e.rev} | ${e.note}`);
+}
+rmSync(work, { recursive: true, force: true });
