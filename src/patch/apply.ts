@@ -536,7 +536,10 @@ function fuzzyLocate(h: Hunk, oldNorm: string[], index: LineIndex, N: number, st
     }
     const score = sum / n;
     if (!closest || score > closest.similarity) closest = { line: p + 1, similarity: score };
-    if (removedOk && stale <= maxStale) plausible.push({ pos: p, score, equal: n - stale });
+    // A stale line is only forgiven when enough substantial lines match exactly around it: with
+    // just `}` and `a * b` as anchors, `fn divide` "slightly stale" for `fn mul` is another function.
+    const anchored = stale === 0 || substantialExact(oldNorm, index, p) >= MIN_FUZZY_ANCHORS;
+    if (removedOk && stale <= maxStale && anchored) plausible.push({ pos: p, score, equal: n - stale });
   }
   plausible.sort((a, b) => b.score - a.score || b.equal - a.equal || a.pos - b.pos);
   const [best, second] = plausible;
@@ -559,6 +562,17 @@ function fuzzyLocate(h: Hunk, oldNorm: string[], index: LineIndex, N: number, st
     closest: { line: best.pos + 1, similarity: best.score },
     reason: `it fits lines ${best.pos + 1} (${Math.round(best.score * 100)}%) and ${second.pos + 1} (${Math.round(second.score * 100)}%) about equally`,
   };
+}
+
+/** Exactly matching lines with enough substance to anchor a fuzzy match (not `}` or `a * b`). */
+const MIN_FUZZY_ANCHORS = 2;
+
+function substantialExact(oldNorm: string[], index: LineIndex, p: number): number {
+  let count = 0;
+  for (let k = 0; k < oldNorm.length; k++) {
+    if (index.norm[p + k] === oldNorm[k] && (oldNorm[k].match(/\w/g)?.length ?? 0) >= 4) count++;
+  }
+  return count;
 }
 
 /** The most similar same-length window anywhere, for the error message only. */

@@ -98,9 +98,17 @@ describe('applyPatchToFiles', () => {
     const r = applyPatchToFiles(patch, files({ x: file }));
     expect(r.strategy).toBe('fuzzy');
     expect(content(r, 'x')).toBe(file.replace('let d = 4;', 'let d = 40;'));
-    const twice = 'x = 1\ny = 2\nz = 3\n\nx = 1\ny = 2\nz = 3\n';
-    const amb = applyPatchToFiles(['--- a/q', '+++ b/q', '@@', ' x = 1', '-y = 2', '+y = 20', ' z = 33'].join('\n'), files({ q: twice }));
+    const twice = 'let xx = 1;\nlet yy = 2;\nlet zz = 3;\n\nlet xx = 1;\nlet yy = 2;\nlet zz = 3;\n';
+    const amb = applyPatchToFiles(['--- a/q', '+++ b/q', '@@', ' let xx = 1;', '-let yy = 2;', '+let yy = 20;', ' let zz = 33;'].join('\n'), files({ q: twice }));
     expect(amb.ok).toBe(false);
     expect(amb.failure?.message).toMatch(/about equally|matches 2 places/);
+  });
+
+  it('fuzzy: refuses a stale line that only trivial lines anchor (another function of the same shape)', () => {
+    const file = 'pub fn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n\npub fn mul(a: i32, b: i32) -> i32 {\n    a * b\n}\n';
+    const patch = ['--- a/lib.rs', '+++ b/lib.rs', '@@ -1,3 +1,3 @@', ' pub fn divide(a: i32, b: i32) -> i32 {', '-    a * b', '+    a / b', ' }'].join('\n');
+    const r = applyPatchToFiles(patch, files({ 'lib.rs': file }));
+    expect(r.ok).toBe(false);
+    expect(r.changes).toEqual([]);
   });
 });
