@@ -1,3 +1,4 @@
+import { unquoteGitPath } from '../util/git-path.js';
 // Unified diffs as LLMs write them: wrong or missing hunk numbers, no a/ b/ prefixes, no `diff --git`
 // line, blank context lines whose leading space was trimmed, CRLF from a chat transport, markdown
 // fences around it all. The body of a hunk is the truth; its stated numbers are only a hint.
@@ -349,26 +350,7 @@ function headerPath(rest: string): string | null {
 
 function unquote(s: string): string | null {
   const t = s.trim();
-  if (t === '/dev/null') return null;
-  if (!(t.startsWith('"') && t.endsWith('"'))) return t;
-  const body = t.slice(1, -1);
-  const bytes: number[] = [];
-  for (let k = 0; k < body.length; k++) {
-    const c = body[k];
-    if (c !== '\\') {
-      bytes.push(...Buffer.from(c, 'utf8'));
-      continue;
-    }
-    const n = body[++k];
-    const simple: Record<string, number> = { n: 10, t: 9, '"': 34, '\\': 92, a: 7, b: 8, f: 12, r: 13, v: 11 };
-    if (n in simple) bytes.push(simple[n]);
-    else if (/[0-7]/.test(n)) {
-      const oct = body.slice(k, k + 3);
-      bytes.push(parseInt(oct, 8));
-      k += 2;
-    } else bytes.push(n.charCodeAt(0));
-  }
-  return Buffer.from(bytes).toString('utf8');
+  return t === '/dev/null' ? null : unquoteGitPath(t);
 }
 
 /**

@@ -1,6 +1,7 @@
 // A small reader of unified diffs for the scanners and the policy input: which lines a patch adds,
 // at which line of the new file, and how many it removes. Only what a scan needs; the layered
 // patch applier lives in src/patch/.
+import { unquoteGitPath } from '../util/git-path.js';
 
 export interface AddedLine {
   /** Path in the new tree, without the `b/` prefix. */
@@ -20,33 +21,9 @@ export interface DiffSummary {
   deletions: number;
 }
 
-/** Git quotes paths with unusual bytes as a C string: "b/caf\303\251.txt". */
-function unquote(path: string): string {
-  if (!path.startsWith('"') || !path.endsWith('"')) return path;
-  const body = path.slice(1, -1);
-  const bytes: number[] = [];
-  for (let i = 0; i < body.length; i++) {
-    const ch = body[i];
-    if (ch !== '\\') {
-      bytes.push(...Buffer.from(ch, 'utf8'));
-      continue;
-    }
-    const next = body[++i];
-    if (next !== undefined && /[0-7]/.test(next)) {
-      const oct = body.slice(i, i + 3);
-      bytes.push(parseInt(oct, 8));
-      i += 2;
-    } else {
-      const map: Record<string, number> = { n: 10, t: 9, r: 13, '"': 34, '\\': 92, a: 7, b: 8, f: 12, v: 11 };
-      bytes.push(map[next ?? ''] ?? (next ?? '').charCodeAt(0));
-    }
-  }
-  return Buffer.from(bytes).toString('utf8');
-}
-
 function headerPath(rest: string): string | null {
   // `+++ b/path\tdate` (the timestamp only appears in non-git diffs)
-  const raw = unquote(rest.split('\t')[0].trimEnd());
+  const raw = unquoteGitPath(rest.split('\t')[0].trimEnd());
   if (raw === '/dev/null') return null;
   return raw.replace(/^[ab]\//, '');
 }
@@ -125,7 +102,7 @@ export function summarizeDiff(diffText: string): DiffSummary {
     }
     // A rename or mode change without content: `rename to <path>`.
     const rename = /^rename to (.+)$/.exec(line);
-    if (rename) addFile(unquote(rename[1]));
+    if (rename) addFile(unquoteGitPath(rename[1]));
   }
   return { files, deletedFiles, added, additions, deletions };
 }
