@@ -315,8 +315,12 @@ export function createGit(options: CreateGitOptions = {}): Git {
 
     remoteUrl,
 
-    async listFiles(dir) {
-      return splitZ(await run(['ls-tree', '-r', '-z', '--name-only', '--full-tree', 'HEAD'], { cwd: dir }));
+    async listFiles(dir, rev = 'HEAD') {
+      return splitZ(await run(['ls-tree', '-r', '-z', '--name-only', '--full-tree', rev, '--'], { cwd: dir }));
+    },
+
+    async showFile(dir, rev, file) {
+      return run(['show', '--no-textconv', `${rev}:${file}`, '--'], { cwd: dir });
     },
 
     async history(dir, maxCommits) {

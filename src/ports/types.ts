@@ -109,8 +109,10 @@ export interface Git {
   /** Push `branch` to the clone's origin (force-with-lease on the same name for re-runs). */
   push(dir: string, branch: string, options?: { token?: string | null; force?: boolean; signal?: AbortSignal }): Promise<void>;
   remoteUrl(dir: string): Promise<string | null>;
-  /** File paths tracked at HEAD. */
-  listFiles(dir: string): Promise<string[]>;
+  /** File paths tracked at HEAD (or at `rev`). */
+  listFiles(dir: string, rev?: string): Promise<string[]>;
+  /** A file's content at a revision (`git show <rev>:<path>`). */
+  showFile(dir: string, rev: string, file: string): Promise<string>;
   /** Recent commits' changed files, for co-change ranking (empty on a shallow clone). */
   history(dir: string, maxCommits: number): Promise<string[][]>;
 }

@@ -20,7 +20,6 @@ import {
   type DependencyReport,
   type ManifestSnapshot,
 } from '../depcheck/index.js';
-import type { Exec } from '../ports/types.js';
 import type { Ctx, StepTool } from './types.js';
 
 const MAX_MANIFEST_BYTES = 5_000_000;
@@ -49,9 +48,9 @@ export const depsCheckTool: StepTool = {
 
 async function checkDependencies(ctx: Ctx, baseCommit: string): Promise<DependencyReport> {
   const dir = ctx.state.repoDir;
-  const git = gitRunner(ctx.ports.exec, dir, ctx.signal, ctx.step.timeoutSecs * 1000);
-  const baseFiles = splitZ(await git(['ls-tree', '-r', '--name-only', '-z', baseCommit]));
-  const baseText = (file: string): Promise<string> => git(['show', `${baseCommit}:${file}`]);
+  const { git } = ctx.ports;
+  const baseFiles = await git.listFiles(dir, baseCommit);
+  const baseText = (file: string): Promise<string> => git.showFile(dir, baseCommit, file);
   const baseRoots = {
     cargoToml: baseFiles.includes('Cargo.toml') ? await baseText('Cargo.toml') : null,
     packageJson: baseFiles.includes('package.json') ? await baseText('package.json') : null,
@@ -60,7 +59,7 @@ async function checkDependencies(ctx: Ctx, baseCommit: string): Promise<Dependen
   for (const file of manifestPaths(baseFiles, baseRoots)) base.files[file] = await baseText(file);
 
   // The change's tracked files, plus a lockfile the base tracks that the build rewrote in place.
-  const tracked = splitZ(await git(['ls-files', '-z']));
+  const tracked = await git.listFiles(dir);
   const changeFiles = [...new Set([...tracked, ...[CARGO_LOCK, NPM_LOCK].filter((f) => f in base.files)])];
   const readWorking = async (file: string): Promise<string | null> => {
     const full = path.join(dir, file);
@@ -79,28 +78,6 @@ async function checkDependencies(ctx: Ctx, baseCommit: string): Promise<Dependen
     traits.set(finding, await findCrateTraits(finding, dir, path.join(ctx.ports.cacheDir, 'cargo-home')));
   }
   return withCrateTraits(report, traits);
-}
-
-function gitRunner(exec: Exec, dir: string, signal: AbortSignal, timeoutMs: number) {
-  // Only what git needs: no ambient GIT_* (a GIT_DIR would point elsewhere), no user config.
-  const env = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', LC_ALL: 'C' };
-  return async (args: string[]): Promise<string> => {
-    const result = await exec.run(['git', '-c', 'core.hooksPath=/dev/null', ...args], {
-      cwd: dir,
-      env,
-      signal,
-      timeoutMs,
-      maxOutputBytes: MAX_MANIFEST_BYTES,
-    });
-    if (result.exitCode !== 0 || result.truncated) {
-      throw new Error(`git ${args[0]} failed: ${(result.spawnError ?? result.stderr.trim()) || (result.truncated ? 'output too large' : `exit ${result.exitCode}`)}`);
-    }
-    return result.stdout;
-  };
-}
-
-function splitZ(text: string): string[] {
-  return text.split('\0').filter(Boolean);
 }
 
 /**

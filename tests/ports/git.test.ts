@@ -399,3 +399,16 @@ describe('push', () => {
     expect(await git(bare, ['rev-parse', 'refs/heads/autodev/task'])).toBe(amended);
   });
 });
+
+describe('reading a revision', () => {
+  it('lists the files and shows a file as they were at an older commit', async () => {
+    const repo = await makeRepo({ 'Cargo.toml': 'v1\n', 'src/lib.rs': 'old\n' }, { commits: [{ message: 'change', files: { 'Cargo.toml': 'v2\n', 'src/new.rs': 'n\n' } }] });
+    const port = createGit();
+    const first = (await git(repo, ['rev-list', '--max-parents=0', 'HEAD'])).trim();
+    expect(await port.listFiles(repo, first)).toEqual(['Cargo.toml', 'src/lib.rs']);
+    expect(await port.listFiles(repo)).toEqual(['Cargo.toml', 'src/lib.rs', 'src/new.rs']);
+    expect(await port.showFile(repo, first, 'Cargo.toml')).toBe('v1\n');
+    expect(await port.showFile(repo, 'HEAD', 'Cargo.toml')).toBe('v2\n');
+    await expect(port.showFile(repo, first, 'src/new.rs')).rejects.toThrow(/git show failed/);
+  });
+});
