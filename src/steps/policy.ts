@@ -38,7 +38,7 @@ export function policyInput(state: TaskState, title: string, risk: 'low' | 'medi
   return buildPolicyInput({
     task: { title, risk },
     diff: state.change?.diff ?? '',
-    build: verify.build ? { ran: true, passed: verify.build.ok } : undefined,
+    build: verify.build ? { ran: true, passed: verify.build.ok || Boolean(verify.build.failsOnBaseToo) } : undefined,
     test: verify.test
       ? { ran: true, passed: verify.test.ok, failures: verify.test.tests?.failed.map((f) => f.name) ?? [] }
       : undefined,

@@ -40,6 +40,8 @@ export interface VerifyOutcome {
   tests: TestReport | null;
   /** Set when the tool itself could not run (e.g. clippy denied on the base). */
   couldNotRun?: string;
+  /** Build only: it fails, but exactly as on the base (the change added no error). */
+  failsOnBaseToo?: boolean;
   /** Lint only: diagnostics the change adds over the baseline. */
   added?: number;
   /** The end of the output when nothing could be parsed from it. */

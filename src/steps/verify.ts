@@ -230,6 +230,18 @@ function judge(kind: Kind, outcome: VerifyOutcome, ctx: Ctx, scope: WorkspaceSco
   const data = outcomeData(outcome);
   if (kind === 'build') {
     if (outcome.ok) return { status: 'ok', summary: `build ${outcome.summary}`, data };
+    // A base that does not build either (say, a bench needing nightly under --all-targets): only
+    // errors the change adds are its fault.
+    if (baseline && !baseline.ok && !baseline.couldNotRun) {
+      const baseErrors = baseline.diagnostics.filter((d) => d.level === 'error');
+      const changeErrors = outcome.diagnostics.filter((d) => d.level === 'error');
+      const added = diffDiagnostics(baseErrors, changeErrors, lineMapFromDiff(ctx.state.change?.diff ?? ''));
+      if (added.length === 0 && (changeErrors.length > 0 || baseErrors.length === 0)) {
+        outcome.failsOnBaseToo = true;
+        return { status: 'ok', summary: `build fails on the base too (${baseline.summary}); the change adds no error`, data: { ...data, baseFails: true } };
+      }
+      if (added.length) return failed(`build failed: the change adds ${added.length} error(s)`, distillFailure('build', added), data);
+    }
     return failed(`build failed: ${outcome.summary}`, buildFeedback('build', outcome), data);
   }
   if (kind === 'test') {
@@ -278,10 +290,12 @@ function judge(kind: Kind, outcome: VerifyOutcome, ctx: Ctx, scope: WorkspaceSco
   }
   // lint: only what the change adds counts.
   const diff = ctx.state.change?.diff ?? '';
-  const baseDiagnostics = baseline && !baseline.couldNotRun ? baseline.diagnostics : [];
+  // Even when clippy could not finish on the base, what it did report there (the compile error that
+  // stopped it, say) is not the change's doing.
+  const baseDiagnostics = baseline ? baseline.diagnostics : [];
   const added = diffDiagnostics(baseDiagnostics, outcome.diagnostics, lineMapFromDiff(diff));
   outcome.added = added.length;
-  const note = baseline?.couldNotRun ? ` (on the base: ${baseline.couldNotRun}; judged on the change's own diagnostics)` : '';
+  const note = baseline?.couldNotRun ? ` (on the base: ${baseline.couldNotRun}; only what the change adds counts)` : '';
   if (added.length) {
     return failed(
       `lint: the change adds ${added.length} diagnostic(s): ${[...new Set(added.map((d) => d.code ?? d.message))].slice(0, 3).join(', ')}${note}`,

@@ -88,3 +88,40 @@ describe('targetTests', () => {
     expect(targetTests(failing, 'io errors are swallowed')).toEqual([]);
   });
 });
+
+describe('a base that does not build under --all-targets (a nightly-only bench)', () => {
+  // `#![feature(test)]` is refused by stable rustc: `cargo build --all-targets` fails on the base
+  // itself. The change must not be blamed for it, but an error of its own still is.
+  const BENCH_FILES = {
+    'Cargo.toml': '[package]\nname = "nightly_bench"\nversion = "0.1.0"\nedition = "2021"\n',
+    '.gitignore': '/target\n',
+    'src/lib.rs': 'pub fn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() {\n        assert_eq!(super::add(2, 2), 4);\n    }\n}\n',
+    'benches/speed.rs': '#![feature(test)]\nextern crate test;\n\n#[bench]\nfn bench_add(b: &mut test::Bencher) {\n    b.iter(|| nightly_bench::add(1, 2));\n}\n',
+  };
+  const TASK = { title: 'Fix add', description: 'add subtracts; the test `adds` fails' };
+  const FIXED = { 'src/lib.rs': BENCH_FILES['src/lib.rs'].replace('    a - b\n', '    a + b\n') };
+  const BROKEN = { 'src/lib.rs': BENCH_FILES['src/lib.rs'].replace('    a - b\n', '    a + b as i64\n') };
+
+  it(
+    'does not blame the base\'s build failure, and still blames an error the change adds',
+    async () => {
+      const run = await realRun({
+        files: BENCH_FILES,
+        task: TASK,
+        replies: [await replyFor('Fix add', BENCH_FILES, BROKEN), await replyFor('Fix add', BENCH_FILES, FIXED)],
+        cache,
+        forgeRepo: 'acme/bench',
+      });
+      expect(step(run.json, 'build', { mode: 'baseline' })[0].summary).toMatch(/^base: failed/);
+      const first = step(run.json, 'build', { mode: 'change', round: 0 })[0];
+      expect(first.status).toBe('failed');
+      expect(first.summary).toMatch(/the change adds \d+ error\(s\)/);
+      expect(promptsSent(run.llm)[1]).toMatch(/E0308|mismatched types/);
+      const second = step(run.json, 'build', { mode: 'change', round: 1 })[0];
+      expect(second).toMatchObject({ status: 'ok' });
+      expect(second.summary).toMatch(/build fails on the base too/);
+      expect({ code: run.outcome.code, why: run.outcome.code ? explain(run) : '' }).toEqual({ code: 0, why: '' });
+    },
+    RUN_TIMEOUT,
+  );
+});
