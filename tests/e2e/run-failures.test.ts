@@ -5,7 +5,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { CALC_TASK, FIXED_REPLY, escapeReply, reply } from '../support/calc-crate.js';
+import { CALC_TASK, FIXED_REPLY, escapeReply, reply, secretReply } from '../support/calc-crate.js';
 import { cleanup } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../support/openai-server.js';
@@ -106,27 +106,6 @@ const STILL_WRONG = reply(
  }
 `,
 );
-
-// calc-crate's secretReply declares a private const nobody uses, which lint rejects (dead_code)
-// before the secrets step runs; a `pub` const is used code, so this change reaches the scan.
-function secretReply(secret: string): string {
-  return reply(
-    'Fix add and configure the client',
-    `--- a/src/lib.rs
-+++ b/src/lib.rs
-@@ -1,6 +1,8 @@
- //! Small arithmetic helpers.
- 
-+pub const API_TOKEN: &str = "${secret}";
-+
- /// Adds two numbers.
- pub fn add(a: i32, b: i32) -> i32 {
--    a - b
-+    a + b
- }
-`,
-  );
-}
 
 describe('autodev run (ending without a pull request)', () => {
   it(
