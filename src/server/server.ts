@@ -126,6 +126,8 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
         signal: controller.signal,
         taskId: id,
         onPlan: (plan) => recorder.plan(plan),
+        // Recorded so a task the server was killed in can be resumed with `autodev run --resume`.
+        onWorkspace: (dir) => recorder.workspace(dir),
       });
       await all.close().catch((error: Error) => log(`task ${id}: warning: ${error.message}`));
       await recorder.finish(result);
