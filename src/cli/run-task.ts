@@ -138,7 +138,7 @@ export function formatResult(result: TaskResult): string {
   if (result.policy?.reasons.length) {
     for (const r of result.policy.reasons) lines.push(`  policy:  ${r.code}: ${r.message}`);
   }
-  if (result.baseline.failingTests.length) lines.push(`  already failing on the base: ${result.baseline.failingTests.join(', ')}`);
+  if (result.baseline.failingTests.length) lines.push(`  base:    failing before the change: ${result.baseline.failingTests.join(', ')}`);
   const u = result.usage;
   lines.push(`  usage:   ${u.calls} LLM call(s), ${u.totalTokens} tokens${u.costUsd !== null ? `, $${u.costUsd.toFixed(4)}` : ''}`);
   if (result.workspace) lines.push(`  workspace kept: ${result.workspace}`);
