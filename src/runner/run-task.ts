@@ -102,6 +102,8 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
       emit({ type: 'log', taskId, level: 'info', message: `resuming task ${taskId} at step ${resume.startAt} in ${workspace.dir}` });
     } else {
       status('planning');
+    // The tokenizer takes a while to load; warm it while the clone runs (search needs it next).
+    void import('../context/budget.js').then((m) => m.loadTokenCounter(config.llm.model)).catch(() => undefined);
       const [cloned, gathered] = await Promise.all([
         cloneForTask({ git, request, config, env: credentials.githubToken ? { [config.git.github_token_env]: credentials.githubToken } : {}, dest: workspace.repoDir, signal: input.signal }),
         gatherHostFacts(exec, { image: config.sandbox_image, sandbox: config.sandbox }),

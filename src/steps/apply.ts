@@ -2,6 +2,7 @@
 // previous attempt), on the task's branch, committed with the bot identity.
 import picomatch from 'picomatch';
 import { applyPatchToDir, formatPatchError } from '../patch/apply-dir.js';
+import { summarizeDiff } from '../secrets/added-lines.js';
 import type { StepTool } from './types.js';
 
 export const applyTool: StepTool = {
@@ -40,8 +41,10 @@ export const applyTool: StepTool = {
       name: config.git.git_author_name,
       email: config.git.git_author_email,
     });
-    const diff = await git.diff(dir, { base: ctx.state.baseCommit ?? undefined });
-    const files = await git.changedFiles(dir, ctx.state.baseCommit ?? undefined);
+    // Everything is committed, so the index is the change: one `diff --cached` against the base.
+    const diff = await git.diff(dir, { cached: true, base: ctx.state.baseCommit ?? undefined });
+    // The diff already names every file (renames come as delete + add): no second pass over git.
+    const files = summarizeDiff(diff).files;
     ctx.state.change = { branch, commit, diff, files };
     return {
       status: 'ok',
