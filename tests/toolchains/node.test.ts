@@ -103,7 +103,7 @@ const JEST_OUTPUT = `FAIL ./sum.test.js
       2 |   it('adds', () => { expect(1 + 2).toBe(3); });
     > 3 |   it('adds wrong', () => { expect(2 + 2).toBe(5); });
         |                                          ^
-      4 |   it.skip('skipped one', () => {});
+      4 |   it.todo('skipped one');
 
       at Object.toBe (sum.test.js:3:42)
 
