@@ -124,30 +124,12 @@ export function createBwrapSandbox(options: BwrapSandboxOptions): Sandbox {
       if (!(await exec.which('bwrap'))) {
         return 'bwrap is not on PATH: install bubblewrap (e.g. `sudo apt-get install bubblewrap`) or choose another sandbox';
       }
-      const trial = await exec.run(
-        [
-          'bwrap',
-          '--die-with-parent',
-          '--unshare-pid',
-          '--unshare-net',
-          '--cap-drop',
-          'ALL',
-          '--ro-bind',
-          '/',
-          '/',
-          '--dev',
-          '/dev',
-          '--proc',
-          '/proc',
-          '--clearenv',
-          '--setenv',
-          'PATH',
-          SYSTEM_PATH,
-          '--',
-          'true',
-        ],
-        { env: { PATH: process.env.PATH ?? SYSTEM_PATH }, timeoutMs: CHECK_TIMEOUT_MS },
-      );
+      // The trial is a real sandbox of the same shape as every run, doing nothing.
+      const trialSpec: SandboxSpec = { workspace: os.tmpdir(), command: ['true'], env: { PATH: SYSTEM_PATH }, network: false, timeoutMs: CHECK_TIMEOUT_MS };
+      const trial = await exec.run(bwrapArgv(trialSpec, hide, hideFiles), {
+        env: { PATH: process.env.PATH ?? SYSTEM_PATH },
+        timeoutMs: CHECK_TIMEOUT_MS,
+      });
       if (trial.exitCode === 0) return null;
       const why = firstLine(trial.spawnError ?? trial.stderr) || (trial.timedOut ? 'timed out' : `exit ${trial.exitCode}`);
       if (/namespace|not permitted|permission denied|uid map|setting up/i.test(why)) {
