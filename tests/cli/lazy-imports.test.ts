@@ -1,0 +1,58 @@
+// --help, config and run --plan-only must not load the heavy libraries (openai, octokit, ink,
+// listr2): a module-resolution hook records every package the CLI process loads.
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { cleanup, makeRepo } from '../support/fixture-repo.js';
+import { assertBuilt, BIN, makeSandbox, type Sandbox } from './helpers.js';
+
+const HEAVY = /node_modules\/(openai|@octokit|ink|listr2|react)\//;
+let box: Sandbox;
+let crate: string;
+let log: string;
+let register: string;
+
+beforeAll(async () => {
+  assertBuilt();
+  box = await makeSandbox();
+  crate = await makeRepo({ 'Cargo.toml': '[package]\nname = "c"\nversion = "0.1.0"\nedition = "2021"\n', 'src/lib.rs': 'pub fn f() {}\n' });
+  log = path.join(box.root, 'loaded.log');
+  const hooks = path.join(box.root, 'hooks.mjs');
+  writeFileSync(
+    hooks,
+    `import { appendFileSync } from 'node:fs';\n` +
+      `export async function resolve(specifier, context, next) {\n` +
+      `  const result = await next(specifier, context);\n` +
+      `  appendFileSync(${JSON.stringify(log)}, result.url + '\\n');\n` +
+      `  return result;\n}\n`,
+  );
+  register = path.join(box.root, 'register.mjs');
+  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${hooks}`).href)});\n`);
+});
+
+afterAll(async () => {
+  await box.cleanup();
+  await cleanup();
+});
+
+function loadedBy(args: string[]): string[] {
+  writeFileSync(log, '');
+  const result = spawnSync(process.execPath, ['--import', register, BIN, ...args], { cwd: box.cwd, env: box.env, encoding: 'utf8' });
+  expect(result.status).toBe(0);
+  return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+}
+
+describe('start-up loads only what the command needs', () => {
+  it.each([[['--help']], [['config', '--json']], [['run', '--repo', '<crate>', '--title', 't', '--plan-only', '--json']]])('%j', (args) => {
+    const loaded = loadedBy(args.map((a) => (a === '<crate>' ? crate : a)));
+    expect(loaded.some((url) => url.includes('/dist/cli/index.js'))).toBe(true);
+    expect(loaded.filter((url) => HEAVY.test(url))).toEqual([]);
+  });
+
+  it('sees the packages a command does load (the control: zod and cosmiconfig for config)', () => {
+    const loaded = loadedBy(['config', '--json']);
+    expect(loaded.some((url) => url.includes('node_modules/zod/'))).toBe(true);
+    expect(loaded.some((url) => url.includes('node_modules/cosmiconfig/'))).toBe(true);
+  });
+});
