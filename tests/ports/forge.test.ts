@@ -3,6 +3,7 @@ import { createForge, parseGitHubRemote } from '../../src/ports/forge.js';
 import { TransientError, type PullRequestSpec } from '../../src/ports/types.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { listen } from '../support/http-util.js';
+import { caught } from '../support/caught.js';
 
 const TOKEN = 'ghp_testTOKEN0123456789abcdefABCDEF0123';
 
@@ -27,15 +28,6 @@ async function github(options: Parameters<typeof startGitHubServer>[0] = { token
   const started = await startGitHubServer(options);
   servers.push(started);
   return started;
-}
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('parseGitHubRemote', () => {

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { createLlm, normalizeBaseUrl } from '../../src/ports/llm.js';
 import { TransientError, type ChatRequest } from '../../src/ports/types.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
+import { caught } from '../support/caught.js';
 
 const KEY = 'sk-test-SECRET-0123456789abcdef';
 
@@ -26,15 +27,6 @@ async function server(options: Parameters<typeof startOpenAiServer>[0] = {}): Pr
   const started = await startOpenAiServer(options);
   servers.push(started);
   return started;
-}
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('normalizeBaseUrl', () => {

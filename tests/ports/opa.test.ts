@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { createOpa, interpretOpaResult, opaDataPath } from '../../src/ports/opa.js';
 import { TransientError } from '../../src/ports/types.js';
 import { startOpaServer, type OpaServer, type OpaServerOptions } from '../support/opa-server.js';
+import { caught } from '../support/caught.js';
 
 let servers: OpaServer[] = [];
 afterEach(async () => {
@@ -13,15 +14,6 @@ async function opa(options: OpaServerOptions): Promise<OpaServer> {
   const started = await startOpaServer(options);
   servers.push(started);
   return started;
-}
-
-async function caught(promise: Promise<unknown>): Promise<Error> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as Error;
-  }
-  throw new Error('expected the call to fail');
 }
 
 const input = { risk: 'high', tests: { passed: true }, changedFiles: ['src/lib.rs', 'migrations/001.sql'] };
