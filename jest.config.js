@@ -18,4 +18,5 @@ export default {
   reporters: ['default', '<rootDir>/tests/support/summary-reporter.js'],
   testTimeout: 60000,
   maxWorkers: 2,
+  testSequencer: '<rootDir>/tests/support/cheap-first-sequencer.js',
 };
