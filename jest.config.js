@@ -16,7 +16,8 @@ export default {
     ],
   },
   reporters: ['default', '<rootDir>/tests/support/summary-reporter.js'],
-  testTimeout: 60000,
+  // Generous: end-to-end tests build real crates, and a loaded 2-core machine can be 4× slower than an idle one.
+  testTimeout: 180000,
   maxWorkers: 2,
   testSequencer: '<rootDir>/tests/support/cheap-first-sequencer.js',
 };

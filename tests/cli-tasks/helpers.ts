@@ -85,7 +85,7 @@ export function start(args: string[], options: { cwd: string; env: Record<string
     child,
     done,
     stderr: () => stderr,
-    async waitForStderr(pattern, timeoutMs = 30_000) {
+    async waitForStderr(pattern, timeoutMs = 120_000) {
       const deadline = Date.now() + timeoutMs;
       for (;;) {
         const match = pattern.exec(stderr);
@@ -106,7 +106,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** Polls until `check` returns a value (not undefined/false), or fails after `timeoutMs` with `what`. */
-export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 40_000): Promise<T> {
+export async function until<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

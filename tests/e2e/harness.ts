@@ -145,7 +145,7 @@ export function startAutodev(args: string[], options: { cwd: string; env: Record
   return {
     child,
     done,
-    waitForStderr(pattern, timeoutMs = 60_000) {
+    waitForStderr(pattern, timeoutMs = 150_000) {
       if (pattern.test(stderr)) return Promise.resolve();
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`stderr never matched ${pattern}:\n${stderr}`)), timeoutMs);
