@@ -221,6 +221,8 @@ export function sameFailure(a: string, b: string): boolean {
 function normalizeFailure(text: string): string {
   return text
     .replace(/(\.[A-Za-z]{1,4}):\d+(?::\d+)?/g, '$1')
+    // Code frames of jest and vitest number their lines (`> 9 |     expect(…)`).
+    .replace(/^\s*>?\s*\d+\s*\|/gm, '|')
     .replace(/\(line \d+\)/g, '(line)')
     .replace(/\b0x[0-9a-f]+\b/gi, '0x')
     .replace(/\b\d+(?:\.\d+)?\s?(?:ms|s)\b/g, '')

@@ -156,6 +156,7 @@ describe('compareTestRuns', () => {
 
   it('sameFailure ignores what moves or varies run to run, not the values', () => {
     expect(sameFailure('at a.js:10:5 took 12ms at 0x7ffd12', 'at a.js:11:7 took 3.5 s at 0x1')).toBe(true);
+    expect(sameFailure('  > 9 |     expect(sum(1)).toBe(2);\n    |     ^', '  > 12 |     expect(sum(1)).toBe(2);\n    |     ^')).toBe(true);
     expect(sameFailure('left: 0', 'left: 5')).toBe(false);
   });
 });
