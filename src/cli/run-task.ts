@@ -124,6 +124,7 @@ export function formatResult(result: TaskResult): string {
     pr_created: 'pull request ready',
     verified: 'change verified',
     failed: 'task failed',
+    unproven: 'unproven (no test shows the change does the task; no pull request)',
     denied: 'denied',
     cancelled: 'cancelled',
   };

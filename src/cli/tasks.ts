@@ -182,6 +182,7 @@ const LOOK: Record<TaskStatus, { symbol: string; colour: WatchRow['colour'] }> =
   pr_created: { symbol: '✔', colour: 'green' },
   merged: { symbol: '◆', colour: 'magenta' },
   failed: { symbol: '✖', colour: 'red' },
+  unproven: { symbol: '△', colour: 'yellow' },
   cancelled: { symbol: '⊘', colour: 'gray' },
   denied: { symbol: '⊗', colour: 'red' },
 };

@@ -96,7 +96,7 @@ export async function runPlan<Ports, State>(options: EngineOptions<Ports, State>
       }
       const exhausted = step.repairable && plan.repair && round >= plan.repair.budget && plan.repair.budget > 0;
       const reason = exhausted ? `${record.summary} (after ${round} repair round${round === 1 ? '' : 's'})` : record.summary;
-      return end('failed', reason, step.id, result.error ?? null, round);
+      return end(result.endsAs ?? 'failed', reason, step.id, result.error ?? null, round);
     }
     if (result.advance && result.advance !== status) setStatus(result.advance);
     index += 1;

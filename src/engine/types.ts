@@ -8,6 +8,8 @@ export type TaskStatus =
   | 'pr_created'
   | 'merged'
   | 'failed'
+  /** The change passed every check, but no test showed that it does the task (see README). */
+  | 'unproven'
   | 'cancelled'
   | 'denied';
 
@@ -26,6 +28,11 @@ export interface StepResult {
   data?: Record<string, unknown>;
   /** The task's lifecycle moves on after this step (policy passed → verified, PR opened → pr_created). */
   advance?: TaskStatus;
+  /**
+   * For a failure: the status the task ends with when this failure ends it (the repair budget is
+   * spent), instead of `failed`; e.g. `unproven` when nothing shows the change does the task.
+   */
+  endsAs?: TaskStatus;
 }
 
 export interface TaskRequest {

@@ -14,7 +14,7 @@ import { makeSubscriber, type Subscriber } from './types.js';
  *  - a task is counted in autodev_tasks_total on its first `task.status` of pending, planning or executing;
  *  - its outcome comes from `task.status`: pr_created = success; verified = success unless a later status
  *    of the same task says otherwise (it is settled when the metrics are read or closed: with --no-pr,
- *    verified is the last status); failed, cancelled and denied are outcomes of their own. Each task's
+ *    verified is the last status); failed, unproven, cancelled and denied are outcomes of their own. Each task's
  *    outcome is counted once, and its duration is measured from its first status to the deciding one;
  *  - a policy denial is a `task.status` with status 'denied' whose `reason` holds the denial codes,
  *    comma-separated (e.g. "high_risk_needs_review,secrets_found"); each code counts once in
@@ -33,7 +33,7 @@ export interface Metrics {
   recordRevert(): void;
 }
 
-type Outcome = 'success' | 'failed' | 'cancelled' | 'denied';
+type Outcome = 'success' | 'failed' | 'unproven' | 'cancelled' | 'denied';
 
 interface TaskState {
   startedAt: number | null;
@@ -54,6 +54,7 @@ export function createMetrics(): Metrics {
   const outcomes: Record<Outcome, Counter> = {
     success: new Counter({ name: 'autodev_tasks_success_total', help: 'Tasks that ended verified or with a PR opened.', registers }),
     failed: new Counter({ name: 'autodev_tasks_failed_total', help: 'Tasks that failed.', registers }),
+    unproven: new Counter({ name: 'autodev_tasks_unproven_total', help: 'Tasks whose change no test showed to do the task (no PR).', registers }),
     cancelled: new Counter({ name: 'autodev_tasks_cancelled_total', help: 'Tasks cancelled (Ctrl-C, timeout).', registers }),
     denied: new Counter({ name: 'autodev_tasks_denied_total', help: 'Tasks denied by policy.', registers }),
   };
@@ -136,6 +137,7 @@ export function createMetrics(): Metrics {
         merges.inc();
         break;
       case 'failed':
+      case 'unproven':
       case 'cancelled':
         record(state, event.status, at);
         break;

@@ -47,7 +47,7 @@ interface ListrTaskHandle {
   output$: string;
 }
 
-const ENDING: ReadonlySet<TaskStatus> = new Set(['failed', 'cancelled', 'denied', 'pr_created', 'merged']);
+const ENDING: ReadonlySet<TaskStatus> = new Set(['failed', 'unproven', 'cancelled', 'denied', 'pr_created', 'merged']);
 
 /**
  * The engine drives progress by events; listr2 drives its view by awaiting task functions. The bridge: one

@@ -39,6 +39,12 @@ export interface TaskResult {
   dependencies: { summary: string; findings: DependencyFinding[]; warnings: string[] } | null;
   usage: Usage;
   baseline: { failingTests: string[]; build: string | null; test: string | null; lint: string | null };
+  /**
+   * What the last test run showed: tests failing on the base that pass with the change, tests the
+   * change adds or modifies that fail on the base and pass with it, and tests that stopped running.
+   * Null when the change's tests were not judged.
+   */
+  evidence: { fixed: string[]; failOnBase: string[]; gone: string[] } | null;
   verification: Record<string, string>;
   workspace: string | null;
   notes: string[];
@@ -185,6 +191,8 @@ export function exitCodeFor(outcome: Pick<EngineOutcome, 'status' | 'error'>): n
       return ExitCode.ok;
     case 'denied':
       return ExitCode.refused;
+    case 'unproven':
+      return ExitCode.failed;
     case 'cancelled':
       return ExitCode.interrupted;
     default:
@@ -219,6 +227,7 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
       test: state.baseline.test?.summary ?? null,
       lint: state.baseline.lint ? `${state.baseline.lint.summary}${state.baseline.lint.couldNotRun ? ` (${state.baseline.lint.couldNotRun})` : ''}` : null,
     },
+    evidence: state.verify.test?.evidence ?? null,
     verification,
     workspace,
     notes: [...(plan?.notes ?? []), ...state.notes],

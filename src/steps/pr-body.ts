@@ -29,7 +29,15 @@ export function prBody(input: { taskId: string; request: TaskRequest; plan: Plan
     row('policy', `${state.policy.decision === 'allow' ? '✅' : '👀'} ${state.policy.decision} (${state.policy.engine})${reasons ? `: ${reasons}` : ''}`);
   }
   lines.push(...dependencyTable(state));
-  const baselineFailures = state.baseline.test?.tests?.failed.map((f) => f.name) ?? [];
+  const evidence = state.verify.test?.evidence;
+  if (evidence) {
+    lines.push('', '### Evidence', '');
+    for (const name of evidence.fixed.slice(0, 20)) lines.push(`- \`${name}\` failed on the base and passes with this change`);
+    for (const name of evidence.failOnBase.slice(0, 20)) lines.push(`- \`${name}\` (added or changed here) fails on the base and passes with this change`);
+    for (const name of evidence.gone.slice(0, 20)) lines.push(`- \`${name}\` ran on the base and no longer runs (not evidence)`);
+  }
+  const fixed = new Set(evidence?.fixed ?? []);
+  const baselineFailures = (state.baseline.test?.tests?.failed.map((f) => f.name) ?? []).filter((name) => !fixed.has(name));
   if (baselineFailures.length) {
     lines.push('', '### Already failing on the base (not caused by this change)', '');
     for (const name of baselineFailures.slice(0, 20)) lines.push(`- \`${name}\``);

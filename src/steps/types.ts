@@ -46,7 +46,18 @@ export interface VerifyOutcome {
   added?: number;
   /** The end of the output when nothing could be parsed from it. */
   rawTail?: string;
+  /** Test only: what shows the change does the task, and the tests that stopped running. */
+  evidence?: TestEvidence;
   durationMs: number;
+}
+
+export interface TestEvidence {
+  /** Failed on the base, ran and passed with the change. */
+  fixed: string[];
+  /** Tests the change adds or modifies: they fail on the base (with the change's test code) and pass with the change. */
+  failOnBase: string[];
+  /** Ran on the base and no longer run with the change (deleted, renamed away, ignored, skipped). */
+  gone: string[];
 }
 
 export interface Generation {

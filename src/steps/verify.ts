@@ -1,6 +1,7 @@
 // build, test, lint: the planner's command in the sandbox, its output parsed, and judged against
-// the baseline (what already failed on the untouched base is never blamed on the change).
-import { mkdir, readFile } from 'node:fs/promises';
+// the baseline (what already failed on the untouched base is never blamed on the change). The test
+// run must also show that the change does the task (see judgeTests): passing is not enough.
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
@@ -8,10 +9,11 @@ import type { StepResult } from '../engine/types.js';
 import { narrowCargoArgv, touchedCargoPackages, type CargoWorkspace, type OutputFormat } from '../plan/toolchains.js';
 import type { ExecResult, Mount } from '../ports/types.js';
 import { scrubbedEnv } from '../ports/sandbox/index.js';
-import { diffDiagnostics, distillFailure, lineMapFromDiff, newFailures, parseCargoMessages, parseCargoTest, parseRustcText } from '../toolchains/rust.js';
-import { parseNodeTestOutput, parseTsc } from '../toolchains/node.js';
+import { diffDiagnostics, distillFailure, isRustTestFile, lineMapFromDiff, newFailures, parseCargoMessages, parseCargoTest, parseRustcText, stableTestName, withChangeTestModules } from '../toolchains/rust.js';
+import { compareTestRuns, type TestComparison } from '../toolchains/compare.js';
+import { isNodeTestFile, parseNodeTestOutput, parseTsc } from '../toolchains/node.js';
 import type { Diagnostic, TestFailure, TestReport } from '../toolchains/types.js';
-import type { Ctx, StepTool, VerifyOutcome } from './types.js';
+import type { Ctx, StepTool, TestEvidence, VerifyOutcome } from './types.js';
 
 type Kind = 'build' | 'test' | 'lint';
 const MAX_OUTPUT_BYTES = 8 * 1024 * 1024;
@@ -40,7 +42,7 @@ export const verifyTool: StepTool = {
       return { status: 'ok', summary: `base: ${outcome.summary}${couldNot}`, data: outcomeData(outcome) };
     }
     ctx.state.verify[kind] = outcome;
-    const verdict = judge(kind, outcome, ctx, scope);
+    const verdict = await judge(kind, outcome, ctx, scope);
     if (!scope) return verdict;
     return { ...verdict, summary: `${verdict.summary} [-p ${scope.packages.join(' -p ')}]`, data: { ...verdict.data, packages: scope.packages } };
   },
@@ -225,7 +227,7 @@ function interpret(kind: Kind, format: OutputFormat, result: ExecResult): Verify
   return outcome;
 }
 
-function judge(kind: Kind, outcome: VerifyOutcome, ctx: Ctx, scope: WorkspaceScope | null): StepResult {
+async function judge(kind: Kind, outcome: VerifyOutcome, ctx: Ctx, scope: WorkspaceScope | null): Promise<StepResult> {
   const baseline = ctx.state.baseline[kind] ?? null;
   const data = outcomeData(outcome);
   if (kind === 'build') {
@@ -244,50 +246,7 @@ function judge(kind: Kind, outcome: VerifyOutcome, ctx: Ctx, scope: WorkspaceSco
     }
     return failed(`build failed: ${outcome.summary}`, buildFeedback('build', outcome), data);
   }
-  if (kind === 'test') {
-    const allBaseFailures = baseline?.tests?.failed ?? [];
-    const changeNames = [...(outcome.tests?.passed ?? []), ...(outcome.tests?.failed.map((f) => f.name) ?? [])];
-    const baseFailures = scope ? scopeBaselineFailures(allBaseFailures, scope, changeNames) : allBaseFailures;
-    if (outcome.tests) {
-      const fresh = newFailures(baseFailures, outcome.tests.failed);
-      const compileErrors = outcome.diagnostics.filter((d) => d.level === 'error');
-      if (compileErrors.length && !(baseline && baseline.diagnostics.some((d) => d.level === 'error'))) {
-        return failed(`tests did not compile: ${compileErrors.length} error(s)`, distillFailure('build', compileErrors), data);
-      }
-      if (fresh.length) {
-        const names = fresh.map((f) => f.name);
-        return failed(
-          `${fresh.length} test(s) fail that passed on the base: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}`,
-          distillFailure('test', { ...outcome.tests, failed: fresh }),
-          { ...data, newFailures: names },
-        );
-      }
-      const stillFailing = new Set(outcome.tests.failed.map((f) => f.name));
-      // A test the task names (the one to fix) must pass: leaving it red is not "not blamed".
-      const targets = targetTests(baseFailures.map((f) => f.name), `${ctx.request.title}\n${ctx.request.description}`);
-      const missed = outcome.tests.failed.filter((f) => targets.includes(f.name));
-      if (missed.length) {
-        return failed(
-          `the task names ${missed.map((f) => f.name).join(', ')}, which still fail${missed.length === 1 ? 's' : ''}`,
-          `The task is about ${missed.map((f) => f.name).join(', ')}, which failed before your change and still fails:\n${distillFailure('test', { ...outcome.tests, failed: missed })}`,
-          { ...data, targetTests: targets },
-        );
-      }
-      const fixed = baseFailures.filter((f) => !stillFailing.has(f.name)).map((f) => f.name);
-      const unfixed = baseFailures.length - fixed.length;
-      const known = [
-        fixed.length ? `fixes ${fixed.length} test(s) failing on the base: ${fixed.slice(0, 3).join(', ')}` : '',
-        unfixed ? `${unfixed} still failing as on the base, not blamed` : '',
-      ].filter(Boolean);
-      const knownText = known.length ? ` (${known.join('; ')})` : '';
-      if (outcome.ok || outcome.tests.failed.length) return { status: 'ok', summary: `${outcome.summary}${knownText}`, data: { ...data, fixedTests: fixed } };
-    }
-    if (outcome.ok) return { status: 'ok', summary: outcome.summary, data };
-    if (baseline && !baseline.ok && !baseline.tests?.failed.length) {
-      return { status: 'ok', summary: `${outcome.summary}; the test command fails on the base too (not blamed)`, data };
-    }
-    return failed(`tests failed: ${outcome.summary}`, buildFeedback('test', outcome), data);
-  }
+  if (kind === 'test') return judgeTests(outcome, ctx, scope, data);
   // lint: only what the change adds counts.
   const diff = ctx.state.change?.diff ?? '';
   // Even when clippy could not finish on the base, what it did report there (the compile error that
@@ -320,6 +279,190 @@ export function targetTests(baseFailures: string[], taskText: string): string[] 
     const last = name.replace(/ \(line \d+\)$/, '').split(/::|\s>\s|\s-\s/).pop()?.trim().toLowerCase() ?? '';
     return last.length >= 3 && words.has(last);
   });
+}
+
+/**
+ * The tests of the change, judged against the base. Besides "no test breaks", the change must be
+ * shown to do the task: some test passes with it that fails on the base with the change's own test
+ * code (a test that failed on the base and passes now, or one the change adds or modifies that fails
+ * on the base). A test that stopped running (deleted, renamed, ignored, skipped) is gone, never
+ * fixed. A base failure that still fails but reads differently is sent back for a repair round.
+ * Without evidence the step fails with `endsAs: 'unproven'`, so a spent repair budget ends the task
+ * as unproven rather than verified.
+ */
+async function judgeTests(outcome: VerifyOutcome, ctx: Ctx, scope: WorkspaceScope | null, data: Record<string, unknown>): Promise<StepResult> {
+  const baseline = ctx.state.baseline.test ?? null;
+  const tests = outcome.tests;
+  if (!tests) {
+    if (!outcome.ok && !(baseline && !baseline.ok && !baseline.tests?.failed.length)) {
+      return failed(`tests failed: ${outcome.summary}`, buildFeedback('test', outcome), data);
+    }
+    const why = outcome.ok ? 'the test run names no test' : 'the test command fails on the base too';
+    return unproven(`${outcome.summary}; ${why}`, 'The test run named no test that passes with your change, so nothing shows that it does the task.', { ...data, gone: [] });
+  }
+  const changeNames = [...tests.passed, ...tests.failed.map((f) => f.name)];
+  const scoped = (list: TestFailure[]) => (scope ? scopeBaselineFailures(list, scope, changeNames) : list);
+  const baseFailures = scoped(baseline?.tests?.failed ?? []);
+  const basePassed = scoped((baseline?.tests?.passed ?? []).map((name) => ({ name, output: '' }))).map((f) => f.name);
+
+  const fresh = newFailures(baseFailures, tests.failed);
+  const compileErrors = outcome.diagnostics.filter((d) => d.level === 'error');
+  if (compileErrors.length && !(baseline && baseline.diagnostics.some((d) => d.level === 'error'))) {
+    return failed(`tests did not compile: ${compileErrors.length} error(s)`, distillFailure('build', compileErrors), data);
+  }
+  if (fresh.length) {
+    const names = fresh.map((f) => f.name);
+    return failed(
+      `${fresh.length} test(s) fail that passed on the base: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}`,
+      distillFailure('test', { ...tests, failed: fresh }),
+      { ...data, newFailures: names },
+    );
+  }
+  // A test the task names (the one to fix) must pass: leaving it red is not "not blamed".
+  const targets = targetTests(baseFailures.map((f) => f.name), `${ctx.request.title}\n${ctx.request.description}`);
+  const missed = tests.failed.filter((f) => targets.includes(f.name));
+  if (missed.length) {
+    return failed(
+      `the task names ${missed.map((f) => f.name).join(', ')}, which still fail${missed.length === 1 ? 's' : ''}`,
+      `The task is about ${missed.map((f) => f.name).join(', ')}, which failed before your change and still fails:\n${distillFailure('test', { ...tests, failed: missed })}`,
+      { ...data, targetTests: targets },
+    );
+  }
+  if (!outcome.ok && tests.failed.length === 0) {
+    if (baseline && !baseline.ok && !baseline.tests?.failed.length) {
+      return unproven(`${outcome.summary}; the test command fails on the base too`, `The test command fails on the base too, so no test can show that your change does the task:\n${buildFeedback('test', outcome)}`, data);
+    }
+    return failed(`tests failed: ${outcome.summary}`, buildFeedback('test', outcome), data);
+  }
+
+  const vsBase = compareTestRuns({ passed: basePassed, failed: baseFailures }, tests);
+  const evidence = await findEvidence(ctx, scope, outcome, vsBase, { passed: basePassed, failed: baseFailures });
+  outcome.evidence = evidence;
+  const proven = evidence.fixed.length + evidence.failOnBase.length > 0;
+  const evidenceData = { ...data, fixedTests: evidence.fixed, failOnBase: evidence.failOnBase, gone: evidence.gone };
+  const goneText = evidence.gone.length ? `gone (ran on the base, not with the change): ${list(evidence.gone)}` : '';
+
+  if (vsBase.changedFailures.length) {
+    const names = vsBase.changedFailures.map((c) => c.name);
+    const changed = tests.failed.filter((f) => names.includes(f.name));
+    const result = failed(
+      `${names.length} test(s) failing on the base still fail, with a different failure now: ${list(names)}`,
+      `These tests failed before your change and still fail; your change altered how they fail, so it touches what they test but does not fix it:\n${distillFailure('test', { ...tests, failed: changed })}`,
+      { ...evidenceData, changedFailures: names },
+    );
+    return proven ? result : { ...result, endsAs: 'unproven' };
+  }
+  const unfixed = vsBase.stillFailing.length;
+  if (!proven) {
+    const failingGone = vsBase.gone.filter((name) => baseFailures.some((f) => f.name === name));
+    const reasons = [
+      baseFailures.length ? `none of the ${baseFailures.length} test(s) failing on the base passes with it` : 'no test fails on the base',
+      'no test it adds or changes fails on the base',
+      goneText,
+    ].filter(Boolean);
+    const feedback = [
+      'Your change builds and breaks no test, but no test shows that it does the task.',
+      failingGone.length
+        ? `These tests failed before your change and do not run with it (deleted, renamed, ignored or skipped): ${failingGone.join(', ')}. Removing or skipping a failing test does not fix it: keep the test and fix the code it tests.`
+        : '',
+      unfixed ? `Still failing as before your change:\n${distillFailure('test', { ...tests, failed: tests.failed.filter((f) => vsBase.stillFailing.includes(f.name)) })}` : '',
+      'Make a test that fails on the base pass, or add a test that fails without your change and passes with it.',
+    ].filter(Boolean);
+    return unproven(`no evidence the change does the task: ${reasons.join('; ')}`, feedback.join('\n\n'), evidenceData);
+  }
+  const known = [
+    evidence.fixed.length ? `fixes ${evidence.fixed.length} test(s) failing on the base: ${list(evidence.fixed)}` : '',
+    evidence.failOnBase.length ? `${evidence.failOnBase.length} test(s) the change adds or changes fail on the base and pass with it: ${list(evidence.failOnBase)}` : '',
+    goneText,
+    unfixed ? `${unfixed} still failing as on the base, not blamed` : '',
+  ].filter(Boolean);
+  return { status: 'ok', summary: `${outcome.summary} (${known.join('; ')})`, data: evidenceData };
+}
+
+function list(names: string[]): string {
+  return `${names.slice(0, 3).join(', ')}${names.length > 3 ? `, … (${names.length})` : ''}`;
+}
+
+function unproven(summary: string, feedback: string, data: Record<string, unknown>): StepResult {
+  return { status: 'failed', summary, feedback, data, endsAs: 'unproven' };
+}
+
+/**
+ * The evidence of one test run. When the change touches no test code, the base's own run is the
+ * reference: a base failure that passes now is evidence. When it does, the change's test code is
+ * run against the base's other code (runChangeTestsOnBase), and only a test that fails there and
+ * passes with the change is evidence: so a failing test "fixed" by editing its assertion is not, and
+ * a test the change adds counts when the code it tests is what the change fixed.
+ */
+async function findEvidence(
+  ctx: Ctx,
+  scope: WorkspaceScope | null,
+  outcome: VerifyOutcome,
+  vsBase: TestComparison,
+  base: { passed: string[]; failed: TestFailure[] },
+): Promise<TestEvidence> {
+  const tests = outcome.tests!;
+  if (tests.passed.length === 0) return { fixed: [], failOnBase: [], gone: vsBase.gone };
+  const onBase = await runChangeTestsOnBase(ctx, scope?.argv ?? ctx.step.command ?? []);
+  if (!onBase) return { fixed: vsBase.fixed, failOnBase: [], gone: vsBase.gone };
+  const report = onBase.tests ?? { passed: [], failed: [], ignored: 0, summary: '' };
+  const vsOverlay = compareTestRuns(report, tests);
+  const failedOnBase = new Set(base.failed.map((f) => stableTestName(f.name)));
+  const fixed = vsOverlay.fixed.filter((name) => failedOnBase.has(stableTestName(name)));
+  const failOnBase = vsOverlay.fixed.filter((name) => !failedOnBase.has(stableTestName(name)));
+  // A new test that does not even compile against the base's code fails there (it needs what the
+  // change adds); it counts only when the base's own tests compiled, so the error is the test's.
+  const baseCompiled = !ctx.state.baseline.test?.diagnostics.some((d) => d.level === 'error');
+  if (baseCompiled && onBase.diagnostics.some((d) => d.level === 'error')) {
+    const seen = new Set([...base.passed, ...base.failed.map((f) => f.name), ...report.passed, ...report.failed.map((f) => f.name)].map(stableTestName));
+    failOnBase.push(...tests.passed.filter((name) => !seen.has(stableTestName(name))));
+  }
+  return { fixed, failOnBase, gone: vsBase.gone };
+}
+
+/**
+ * Runs the test command on the base's code with the change's test code: the work tree goes back to
+ * the base commit, the change's test files (and, for Rust, its inline `#[cfg(test)]` modules) are
+ * written over it, and afterwards the tree returns to the change's commit. Returns null when the
+ * change touches no test code (the base's own run is then the reference). Done in the task's clone
+ * itself, so installed dependencies (node_modules) and the warm build directory are reused.
+ */
+async function runChangeTestsOnBase(ctx: Ctx, argv: string[]): Promise<VerifyOutcome | null> {
+  const { git } = ctx.ports;
+  const dir = ctx.state.repoDir;
+  const base = ctx.state.baseCommit;
+  const change = ctx.state.change;
+  const toolchain = String(ctx.step.inputs.toolchain ?? '');
+  if (!base || !change) return null;
+  const writes: { file: string; text: string | null }[] = [];
+  for (const file of await git.changedFiles(dir, base)) {
+    const changeText = await git.showFile(dir, change.commit, file).catch(() => null);
+    if (toolchain === 'rust' ? isRustTestFile(file) : toolchain === 'node' ? isNodeTestFile(file) : false) {
+      writes.push({ file, text: changeText });
+      continue;
+    }
+    if (toolchain !== 'rust' || !file.endsWith('.rs') || changeText === null) continue;
+    const baseText = await git.showFile(dir, base, file).catch(() => null);
+    const merged = baseText === null ? null : withChangeTestModules(baseText, changeText);
+    if (merged !== null) writes.push({ file, text: merged });
+  }
+  if (writes.length === 0) return null;
+  try {
+    await git.resetHard(dir, base);
+    for (const { file, text } of writes) {
+      const target = path.join(dir, file);
+      if (text === null) await rm(target, { force: true });
+      else {
+        await mkdir(path.dirname(target), { recursive: true });
+        await writeFile(target, text);
+      }
+    }
+    ctx.emit({ type: 'log', level: 'info', message: `test: running the change's test code (${writes.map((w) => w.file).join(', ')}) against the base` });
+    const result = await runInSandbox(ctx, argv);
+    return interpret('test', ctx.step.inputs.format as OutputFormat, result);
+  } finally {
+    await git.resetHard(dir, change.commit);
+  }
 }
 
 function buildFeedback(kind: Kind, outcome: VerifyOutcome): string {

@@ -16,7 +16,7 @@ import type { StepStatus, TaskRequest, TaskStatus, Usage } from '../engine/types
 import type { Plan } from '../plan/types.js';
 
 /** Statuses after which nothing more happens to a task on its own (merged comes from `tasks sync`). */
-export const FINISHED: ReadonlySet<TaskStatus> = new Set(['pr_created', 'merged', 'failed', 'cancelled', 'denied']);
+export const FINISHED: ReadonlySet<TaskStatus> = new Set(['pr_created', 'merged', 'failed', 'unproven', 'cancelled', 'denied']);
 
 /** Verified is the end only of a --no-pr run; the recorded result (exit code) says so either way. */
 export function isFinished(task: Pick<StoredTask, 'status' | 'exitCode'>): boolean {

@@ -167,3 +167,65 @@ function diffPath(raw: string): string {
   if (p.startsWith('"') && p.endsWith('"')) p = p.slice(1, -1);
   return p;
 }
+
+/** How the tests of the change's run relate to those of a reference run (the base's). */
+export interface TestComparison {
+  /** Failed on the reference, ran and passed on the change. */
+  fixed: string[];
+  /**
+   * Ran on the reference (passed or failed) and did not run on the change: deleted, renamed away,
+   * ignored or skipped. A gone test is never evidence that the change fixed anything.
+   */
+  gone: string[];
+  /** Failed on both with the same failure. */
+  stillFailing: string[];
+  /** Failed on both, but the failure reads differently under the change: the change did something to it. */
+  changedFailures: { name: string; base: string; change: string }[];
+}
+
+/**
+ * Compares two runs test by test (doc tests without their moving `(line N)`). A test counts as run
+ * only when it passed or failed; one the change's run lists as ignored or skipped has not run.
+ */
+export function compareTestRuns(
+  reference: Pick<TestReport, 'passed' | 'failed'>,
+  change: Pick<TestReport, 'passed' | 'failed'>,
+): TestComparison {
+  const changePassed = new Set(change.passed.map(stableTestName));
+  const changeFailed = new Map(change.failed.map((f) => [stableTestName(f.name), f] as const));
+  const comparison: TestComparison = { fixed: [], gone: [], stillFailing: [], changedFailures: [] };
+  for (const f of reference.failed) {
+    const key = stableTestName(f.name);
+    const now = changeFailed.get(key);
+    if (now) {
+      if (sameFailure(f.output, now.output)) comparison.stillFailing.push(f.name);
+      else comparison.changedFailures.push({ name: now.name, base: f.output, change: now.output });
+    } else if (changePassed.has(key)) comparison.fixed.push(f.name);
+    else comparison.gone.push(f.name);
+  }
+  for (const name of reference.passed) {
+    const key = stableTestName(name);
+    if (!changePassed.has(key) && !changeFailed.has(key)) comparison.gone.push(name);
+  }
+  return comparison;
+}
+
+/**
+ * Whether two failure outputs tell the same story: compared without what moves when code moves or
+ * varies run to run (source locations, line numbers, addresses, durations).
+ */
+export function sameFailure(a: string, b: string): boolean {
+  return normalizeFailure(a) === normalizeFailure(b);
+}
+
+function normalizeFailure(text: string): string {
+  return text
+    .replace(/(\.[A-Za-z]{1,4}):\d+(?::\d+)?/g, '$1')
+    // Code frames of jest and vitest number their lines (`> 9 |     expect(…)`).
+    .replace(/^\s*>?\s*\d+\s*\|/gm, '|')
+    .replace(/\(line \d+\)/g, '(line)')
+    .replace(/\b0x[0-9a-f]+\b/gi, '0x')
+    .replace(/\b\d+(?:\.\d+)?\s?(?:ms|s)\b/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}

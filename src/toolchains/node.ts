@@ -53,9 +53,21 @@ function withoutInternalFrames(lines: string[]): string[] {
   return lines.filter((l) => !isInternalFrame(l));
 }
 
-function report(passed: string[], failed: TestFailure[], ignored: number, counts?: { passed: number; failed: number; ignored: number }): TestReport {
+function report(
+  passed: string[],
+  failed: TestFailure[],
+  ignoredTests: string[],
+  counts?: { passed: number; failed: number; ignored: number },
+): TestReport {
+  const ignored = ignoredTests.length;
   const c = counts ?? { passed: passed.length, failed: failed.length, ignored };
-  return { passed, failed, ignored: counts ? counts.ignored : ignored, summary: testSummary(c.passed, Math.max(c.failed, failed.length), c.ignored) };
+  return {
+    passed,
+    failed,
+    ignored: counts ? counts.ignored : ignored,
+    ignoredTests,
+    summary: testSummary(c.passed, Math.max(c.failed, failed.length), c.ignored),
+  };
 }
 
 function addFailure(failed: TestFailure[], name: string, output: string): void {
@@ -78,7 +90,7 @@ export function parseJest(text: string): TestReport {
   const lines = cleanLines(text);
   const passed: string[] = [];
   const failed: TestFailure[] = [];
-  let ignored = 0;
+  const ignored: string[] = [];
   let file = '';
   let inTree = false;
   let describe: { indent: number; name: string }[] = [];
@@ -118,11 +130,13 @@ export function parseJest(text: string): TestReport {
     if (test) {
       const path = describe.filter((d) => d.indent < indent).map((d) => d.name);
       const mark = test[2];
+      // `○ skipped adds`, `✎ todo adds`: the title follows the word.
+      const title = mark === '○' || mark === '✎' ? test[3].replace(/^(skipped|todo) /, '') : test[3];
+      const name = [file, ...path, title].filter(Boolean).join(' > ');
       if (mark === '○' || mark === '✎') {
-        ignored++;
+        ignored.push(name);
         continue;
       }
-      const name = [file, ...path, test[3]].filter(Boolean).join(' > ');
       if (mark === '✓' || mark === '√') passed.push(name);
       else addFailure(failed, name, '');
     } else if (indent >= 2 && !/^\s+(console\.\w+|at )/.test(line)) {
@@ -149,7 +163,7 @@ export function parseVitest(text: string): TestReport {
   const passed: string[] = [];
   const failed: TestFailure[] = [];
   const treeFailures: string[] = [];
-  let ignored = 0;
+  const ignored: string[] = [];
   let file = '';
   let suites: { indent: number; name: string }[] = [];
   let counts: { passed: number; failed: number; ignored: number } | undefined;
@@ -198,7 +212,7 @@ export function parseVitest(text: string): TestReport {
     const name = flat ? title.replace(/^\|[^|]+\|\s*/, '') : [file, ...path, title].filter(Boolean).join(' > ');
     if (mark === '✓' || mark === '√') passed.push(name);
     else if (mark === '×' || mark === '✗') treeFailures.push(name);
-    else if (mark === '↓') ignored++;
+    else if (mark === '↓') ignored.push(name.replace(/ \[skipped\]$/, ''));
   }
   // The tree's names may lack the suite (vitest 4 prints the bare test); the FAIL blocks do not.
   if (failed.length === 0) for (const name of treeFailures) addFailure(failed, name, '');
@@ -222,7 +236,7 @@ export function parseNodeTap(text: string): TestReport {
   const lines = cleanLines(text);
   const passed: string[] = [];
   const failed: TestFailure[] = [];
-  let ignored = 0;
+  const ignored: string[] = [];
   const path: string[] = [];
   const childSeen: boolean[] = [];
 
@@ -257,7 +271,7 @@ export function parseNodeTap(text: string): TestReport {
     path.length = depth;
 
     if (directive) {
-      ignored++;
+      ignored.push(name);
       continue;
     }
     const failureType = /^\s*failureType: '?(\w+)'?/m.exec(yaml.join('\n'))?.[1];
@@ -297,7 +311,7 @@ export function parseNodeSpec(text: string): TestReport {
   const lines = cut < 0 ? all : all.slice(0, cut);
   const passed: string[] = [];
   const failed: TestFailure[] = [];
-  let ignored = 0;
+  const ignored: string[] = [];
   let open: { indent: number; name: string }[] = [];
 
   for (let i = 0; i < lines.length; i++) {
@@ -319,7 +333,7 @@ export function parseNodeSpec(text: string): TestReport {
     }
     const name = [...open.filter((s) => s.indent < indent).map((s) => s.name), title].join(' > ');
     if (done?.[2] || mark === '﹣') {
-      ignored++;
+      ignored.push(name);
       continue;
     }
     if (mark === '✔') {
@@ -370,4 +384,14 @@ export function parseTsc(text: string): Diagnostic[] {
     });
   }
   return out;
+}
+
+// ---------------------------------------------------------------- test code
+
+/** Test files by the runners' conventions: `*.test.*`, `*.spec.*`, and anything under `test/`, `tests/`, `__tests__/`. */
+export function isNodeTestFile(file: string): boolean {
+  const parts = file.split('/');
+  const name = parts[parts.length - 1];
+  if (!/\.[cm]?[jt]sx?$/.test(name)) return false;
+  return /\.(test|spec)\.[cm]?[jt]sx?$/.test(name) || parts.slice(0, -1).some((p) => p === 'test' || p === 'tests' || p === '__tests__');
 }

@@ -176,7 +176,7 @@ function targetFromHeader(line: string): Target | null {
  * - doc tests keep rustdoc's name, which already holds the file: `src/lib.rs - add (line 3)`;
  * - in a workspace run covering several packages, `lib`/`main` become `<crate>/lib`, `<crate>/main`;
  * - a test binary that died before reporting (abort, signal) fails as the bare target, e.g. `lib`.
- * Suffixes such as ` - should panic` and ` - compile fail` are dropped from names.
+ * Suffixes such as ` - should panic`, ` - compile fail` and ` - compile` (`no_run`) are dropped from names.
  */
 export function parseCargoTest(stdout: string, stderr: string): CargoTestReport {
   const out = cleanLines(stdout);
@@ -207,6 +207,7 @@ export function parseCargoTest(stdout: string, stderr: string): CargoTestReport 
 
   const passed: string[] = [];
   const failed: TestFailure[] = [];
+  const ignoredTests: string[] = [];
   let ignored = 0;
   let binaries = 0;
   let nextTarget = 0;
@@ -231,6 +232,7 @@ export function parseCargoTest(stdout: string, stderr: string): CargoTestReport 
 
     const qualify = (name: string) => (target && target.kind === 'unit' && target.label ? `${target.label}::${name}` : name);
     passed.push(...section.passed.map(qualify));
+    ignoredTests.push(...section.ignoredNames.map(qualify));
     ignored += section.ignored;
     for (const f of section.failed) failed.push({ name: qualify(f.name), output: f.output });
     if (!section.finished) {
@@ -246,7 +248,7 @@ export function parseCargoTest(stdout: string, stderr: string): CargoTestReport 
     binaries === 0 && compileErrors.length > 0
       ? `did not compile: ${plural(compileErrors.length, 'error')}`
       : testSummary(passed.length, failed.length, ignored, `(${binaries} test ${binaries === 1 ? 'binary' : 'binaries'})`);
-  return { passed, failed, ignored, binaries, compileErrors, summary };
+  return { passed, failed, ignored, ignoredTests, binaries, compileErrors, summary };
 }
 
 function labelTargets(targets: Target[]): void {
@@ -278,6 +280,7 @@ interface Section {
   passed: string[];
   failed: TestFailure[];
   ignored: number;
+  ignoredNames: string[];
   finished: boolean;
 }
 
@@ -289,6 +292,7 @@ function parseSection(lines: string[]): Section {
   const passed: string[] = [];
   const failedNames: string[] = [];
   const outputs = new Map<string, string>();
+  const ignoredNames: string[] = [];
   let ignored = 0;
   let reportedIgnored: number | null = null;
   let finished = false;
@@ -300,7 +304,10 @@ function parseSection(lines: string[]): Section {
       const name = stripSuffix(result[1]);
       if (result[2] === 'ok') passed.push(name);
       else if (result[2] === 'FAILED') addOnce(failedNames, name);
-      else ignored++;
+      else {
+        ignored++;
+        ignoredNames.push(name);
+      }
       continue;
     }
     const block = BLOCK.exec(line);
@@ -328,6 +335,7 @@ function parseSection(lines: string[]): Section {
     passed,
     failed: failedNames.map((name) => ({ name, output: outputs.get(name) ?? '' })),
     ignored: reportedIgnored ?? ignored,
+    ignoredNames,
     finished,
   };
 }
@@ -336,8 +344,10 @@ function addOnce(list: string[], name: string): void {
   if (!list.includes(name)) list.push(name);
 }
 
+// rustdoc names a `no_run` doc test `src/lib.rs - add (line 3) - compile` on its result line but
+// without the suffix in its failure block and list: both must give one name, or it counts twice.
 function stripSuffix(name: string): string {
-  return name.replace(/ - (?:should panic(?: with .*)?|compile fail|no_run)$/, '').trim();
+  return name.replace(/ - (?:should panic(?: with .*)?|compile fail|compile|no_run)$/, '').trim();
 }
 
 /** The panic message and assertion output, without backtraces or thread ids (they vary run to run). */
@@ -353,4 +363,120 @@ function cleanPanicOutput(lines: string[]): string {
     kept.push(line.replace(/^(thread '[^']*') \(\d+\) panicked/, '$1 panicked'));
   }
   return dedent(kept).replace(/\n{3,}/g, '\n\n');
+}
+
+// ---------------------------------------------------------------- test code
+
+/** Files that hold only test code: integration tests (`tests/…`) and `tests.rs` modules. */
+export function isRustTestFile(file: string): boolean {
+  if (!file.endsWith('.rs')) return false;
+  const parts = file.split('/');
+  return parts.slice(0, -1).includes('tests') || parts[parts.length - 1] === 'tests.rs';
+}
+
+export interface TestModule {
+  name: string;
+  /** Offsets in the file: from `#[cfg(test)]` to after the module's closing brace. */
+  start: number;
+  end: number;
+  text: string;
+}
+
+/** The inline `#[cfg(test)] mod name { … }` modules of a Rust file, found outside comments and strings. */
+export function rustTestModules(source: string): TestModule[] {
+  const code = maskRust(source);
+  const found: TestModule[] = [];
+  const head = /#\[cfg\(test\)\]\s*(?:#\[[^\]]*\]\s*)*(?:pub(?:\([^)]*\))?\s+)?mod\s+([A-Za-z_][A-Za-z0-9_]*)\s*\{/g;
+  for (let m = head.exec(code); m; m = head.exec(code)) {
+    let depth = 1;
+    let i = m.index + m[0].length;
+    for (; i < code.length && depth > 0; i++) {
+      if (code[i] === '{') depth++;
+      else if (code[i] === '}') depth--;
+    }
+    if (depth !== 0) break;
+    found.push({ name: m[1], start: m.index, end: i, text: source.slice(m.index, i) });
+    head.lastIndex = i;
+  }
+  return found;
+}
+
+/**
+ * The base's file with the change's test code: each inline test module of `change` replaces the
+ * base's module of the same name, or is appended. Returns null when the change's test modules
+ * are the base's (the change touched no test code in this file).
+ */
+export function withChangeTestModules(base: string, change: string): string | null {
+  const wanted = rustTestModules(change);
+  const existing = rustTestModules(base);
+  const same = wanted.length === existing.length && wanted.every((m, i) => m.name === existing[i].name && m.text === existing[i].text);
+  if (same || wanted.length === 0) return null;
+  let text = base;
+  const appended: string[] = [];
+  const replacements = wanted
+    .map((m) => ({ module: m, at: existing.find((e) => e.name === m.name) }))
+    .filter((r) => {
+      if (!r.at) appended.push(r.module.text);
+      return r.at !== undefined;
+    })
+    .sort((a, b) => b.at!.start - a.at!.start);
+  for (const { module, at } of replacements) text = text.slice(0, at!.start) + module.text + text.slice(at!.end);
+  if (appended.length) text = `${text.replace(/\n*$/, '\n')}\n${appended.join('\n\n')}\n`;
+  return text;
+}
+
+/** The source with comments, strings and char literals blanked (same length), so braces can be counted. */
+function maskRust(source: string): string {
+  const out = source.split('');
+  const blank = (from: number, to: number) => {
+    for (let k = from; k < to && k < out.length; k++) if (out[k] !== '\n') out[k] = ' ';
+  };
+  let i = 0;
+  while (i < source.length) {
+    const c = source[i];
+    const next = source[i + 1];
+    if (c === '/' && next === '/') {
+      const end = source.indexOf('\n', i);
+      const stop = end < 0 ? source.length : end;
+      blank(i, stop);
+      i = stop;
+    } else if (c === '/' && next === '*') {
+      let depth = 1;
+      let j = i + 2;
+      while (j < source.length && depth > 0) {
+        if (source[j] === '/' && source[j + 1] === '*') (depth++, (j += 2));
+        else if (source[j] === '*' && source[j + 1] === '/') (depth--, (j += 2));
+        else j++;
+      }
+      blank(i, j);
+      i = j;
+    } else if ((c === 'r' || (c === 'b' && next === 'r')) && /^b?r#*"/.test(source.slice(i, i + 260)) && !/[A-Za-z0-9_]/.test(source[i - 1] ?? '')) {
+      const open = /^b?r(#*)"/.exec(source.slice(i))!;
+      const close = `"${open[1]}`;
+      const end = source.indexOf(close, i + open[0].length);
+      const stop = end < 0 ? source.length : end + close.length;
+      blank(i, stop);
+      i = stop;
+    } else if (c === '"') {
+      let j = i + 1;
+      while (j < source.length && source[j] !== '"') j += source[j] === '\\' ? 2 : 1;
+      blank(i, j + 1);
+      i = j + 1;
+    } else if (c === "'") {
+      // A char literal ('x', '\n', '\u{1F600}', '{') or a lifetime ('a), which is left alone.
+      if (next === '\\') {
+        const end = source.indexOf("'", i + 2);
+        const stop = end < 0 ? source.length : end + 1;
+        blank(i, stop);
+        i = stop;
+      } else {
+        const width = (source.codePointAt(i + 1) ?? 0) > 0xffff ? 2 : 1;
+        if (source[i + 1 + width] === "'") {
+          blank(i, i + 2 + width);
+          i += 2 + width;
+        } else i++;
+      }
+    } else i++;
+  }
+  return out.join('');
 }

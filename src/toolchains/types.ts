@@ -27,6 +27,12 @@ export interface TestReport {
   failed: TestFailure[];
   /** Ignored / skipped / todo tests. */
   ignored: number;
+  /**
+   * The ignored / skipped tests by name, where the runner names them (cargo's `test x ... ignored`,
+   * a skipped jest/vitest/node:test test): a test that ran on the base and is skipped on the change
+   * is gone, not fixed. Absent in results cached by older versions.
+   */
+  ignoredTests?: string[];
   /** One line for the progress view, e.g. `12 passed, 2 failed, 1 ignored`. */
   summary: string;
 }

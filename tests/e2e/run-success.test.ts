@@ -105,8 +105,9 @@ describe('autodev run (succeeding)', () => {
       const body = pull.body ?? '';
       for (const row of ['build', 'test', 'lint', 'secrets', 'policy']) expect(body).toMatch(new RegExp(`^\\| ${row} \\| ✅ `, 'm'));
       expect(body).toMatch(/\| test \| .*2 passed, 0 failed/);
-      expect(body).toMatch(/already failing on the base/i);
-      expect(body).toContain('lib::tests::adds');
+      // The evidence: the base's failing test passes with the change (so it is not listed as "already failing").
+      expect(body).toMatch(/^- `lib::tests::adds` failed on the base and passes with this change$/m);
+      expect(body).not.toMatch(/already failing on the base/i);
       expect(body).toContain(`${json.usage.promptTokens} prompt + ${json.usage.completionTokens} completion tokens`);
       // Every request to the forge carried the token (and nothing else authenticated it).
       expect(github.requests.length).toBeGreaterThan(0);

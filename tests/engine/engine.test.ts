@@ -252,6 +252,23 @@ describe('repair loop', () => {
     expect(outcome.reason).toBe('clippy: 1 warning (after 1 repair round)');
   });
 
+  it('ends with the status the last failure names (unproven), after the repair rounds, and only then', async () => {
+    const noEvidence: StepResult = { status: 'failed', summary: 'no evidence the change does the task', feedback: 'add a test', endsAs: 'unproven' };
+    const { outcome, calls, events } = await run(fullPlan(1), { test: (ctx) => (ctx.mode === 'change' ? noEvidence : OK) });
+    expect(outcome).toMatchObject({ status: 'unproven', reason: 'no evidence the change does the task (after 1 repair round)', failedStep: 'test', rounds: 1 });
+    expect(calls.filter((c) => c.tool === 'codegen').map((c) => c.feedback)).toEqual([null, 'add a test']);
+    expect(calls.map((c) => c.tool)).not.toContain('pr');
+    expect(statuses(events)).toEqual(['executing', 'unproven']);
+    // A later round that fails for another reason ends failed: the last failure decides.
+    const mixed = await run(fullPlan(1), {
+      test: (ctx) => (ctx.mode === 'change' && ctx.round === 0 ? noEvidence : OK),
+      build: (ctx) => (ctx.mode === 'change' && ctx.round === 1 ? { status: 'failed', summary: 'build failed' } : OK),
+    });
+    expect(mixed.outcome.status).toBe('failed');
+    // With no repair budget at all, the first such failure ends the task unproven.
+    expect((await run(fullPlan(0), { test: (ctx) => (ctx.mode === 'change' ? noEvidence : OK) })).outcome.status).toBe('unproven');
+  });
+
   it('fails at once with a zero budget, and for a failure outside the loop', async () => {
     const zero = await run(fullPlan(0), { test: (ctx) => (ctx.mode === 'change' ? { status: 'failed', summary: 'tests failed' } : OK) });
     expect(zero.outcome).toMatchObject({ status: 'failed', reason: 'tests failed', rounds: 0, failedStep: 'test' });

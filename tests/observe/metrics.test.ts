@@ -101,6 +101,17 @@ describe('createMetrics', () => {
     expect(s.get('autodev_tasks_failed_total')).toBe(1);
   });
 
+  it('counts an unproven task as an outcome of its own, neither success nor failure', async () => {
+    const metrics = createMetrics();
+    const t = scripter('u');
+    metrics.subscriber(t.status('planning'));
+    metrics.subscriber(t.status('unproven', 'no evidence the change does the task'));
+    const s = samples(await metrics.text());
+    expect(s.get('autodev_tasks_unproven_total')).toBe(1);
+    expect(s.get('autodev_tasks_success_total')).toBe(0);
+    expect(s.get('autodev_tasks_failed_total')).toBe(0);
+  });
+
   it('uses a private registry: two instances do not share counts', async () => {
     const one = createMetrics();
     const two = createMetrics();

@@ -112,6 +112,8 @@ describe('the recorder (a subscriber)', () => {
       expect(task.pr).toMatchObject({ number: 1, state: 'open' });
       expect(task.change?.diff).toBe('+***');
       expect(isFinished(task)).toBe(true);
+      // An unproven task is finished as soon as its status arrives, like a failed one.
+      expect(isFinished({ status: 'unproven', exitCode: null })).toBe(true);
       expect(recorder.errors).toEqual([]);
       expect(JSON.stringify(await store.list())).not.toContain(secret);
     } finally {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { diffDiagnostics, lineMapFromDiff, newFailures, stableTestName } from '../../src/toolchains/compare.js';
+import { compareTestRuns, diffDiagnostics, lineMapFromDiff, newFailures, sameFailure, stableTestName } from '../../src/toolchains/compare.js';
 import { distillFailure } from '../../src/toolchains/distill.js';
 import type { Diagnostic } from '../../src/toolchains/types.js';
 
@@ -124,5 +124,39 @@ describe('distillFailure', () => {
 
   it('says so when a test command failed without a recognizable failure', () => {
     expect(distillFailure('test', { passed: [], failed: [], ignored: 0, summary: '0 passed, 0 failed' })).toContain('no failing test was identified');
+  });
+});
+
+describe('compareTestRuns', () => {
+  const base = {
+    passed: ['lib::tests::multiplies', 'src/lib.rs - add (line 3)'],
+    failed: [
+      { name: 'lib::tests::adds', output: "thread 'tests::adds' panicked at src/lib.rs:20:9:\nassertion `left == right` failed\n  left: 0\n right: 4" },
+      { name: 'lib::tests::old', output: 'panicked at src/lib.rs:30:9:\nold failure' },
+      { name: 'lib::tests::removed', output: 'x' },
+    ],
+  };
+
+  it('a base failure that passes is fixed; one that no longer runs is gone, as is a passing test that stopped running', () => {
+    const result = compareTestRuns(base, { passed: ['lib::tests::adds', 'src/lib.rs - add (line 5)'], failed: [{ name: 'lib::tests::old', output: 'panicked at src/lib.rs:31:9:\nold failure' }] });
+    expect(result.fixed).toEqual(['lib::tests::adds']);
+    expect(result.gone).toEqual(['lib::tests::removed', 'lib::tests::multiplies']);
+    // Only the location moved: the same failure.
+    expect(result.stillFailing).toEqual(['lib::tests::old']);
+    expect(result.changedFailures).toEqual([]);
+  });
+
+  it('a base failure that fails differently is a changed failure', () => {
+    const output = "thread 'tests::adds' panicked at src/lib.rs:20:9:\nassertion `left == right` failed\n  left: 5\n right: 4";
+    const result = compareTestRuns(base, { passed: [...base.passed], failed: [{ name: 'lib::tests::adds', output }, ...base.failed.slice(1)] });
+    expect(result.changedFailures).toEqual([{ name: 'lib::tests::adds', base: base.failed[0].output, change: output }]);
+    expect(result.fixed).toEqual([]);
+    expect(result.gone).toEqual([]);
+  });
+
+  it('sameFailure ignores what moves or varies run to run, not the values', () => {
+    expect(sameFailure('at a.js:10:5 took 12ms at 0x7ffd12', 'at a.js:11:7 took 3.5 s at 0x1')).toBe(true);
+    expect(sameFailure('  > 9 |     expect(sum(1)).toBe(2);\n    |     ^', '  > 12 |     expect(sum(1)).toBe(2);\n    |     ^')).toBe(true);
+    expect(sameFailure('left: 0', 'left: 5')).toBe(false);
   });
 });

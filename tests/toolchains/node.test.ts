@@ -64,6 +64,8 @@ describe('node --test', () => {
       expect(report.passed.sort()).toEqual(['adds', 'suite > nested > deep pass']);
       expect(report.failed.map((f) => f.name)).toEqual(['suite > fails', 'suite > nested > deep fail', 'throws']);
       expect(report.ignored).toBe(2);
+      // Skipped tests by name: one that ran on the base and is skipped on a change is gone, not fixed.
+      expect(report.ignoredTests).toEqual(['suite > skipped', 'suite > todo']);
       expect(report.summary).toBe('2 passed, 3 failed, 2 ignored');
 
       const output = new Map(report.failed.map((f) => [f.name, f.output]));
@@ -197,6 +199,7 @@ describe('jest and vitest output', () => {
     expect(report.passed).toEqual(['sum.test.js > top level', 'sum.test.js > sum > adds']);
     // A suite that failed to run counts as a failure, although jest's `Tests:` line leaves it out.
     expect(report.summary).toBe('4 passed, 3 failed, 1 ignored');
+    expect(report.ignoredTests).toEqual(['sum.test.js > sum > skipped one']);
     const wrong = report.failed[0].output;
     expect(wrong).toMatch(/^expect\(received\)\.toBe\(expected\)/);
     expect(wrong).toContain('Expected: 5\nReceived: 4');
@@ -214,6 +217,7 @@ describe('jest and vitest output', () => {
     expect(report.failed[0].output).not.toContain('[1/2]');
     expect(report.passed).toEqual(['src/math.test.ts > math > adds']);
     expect(report.ignored).toBe(1);
+    expect(report.ignoredTests).toEqual(['src/math.test.ts > math > multiplies']);
     expect(report.summary).toBe('3 passed, 2 failed, 1 ignored');
   });
 

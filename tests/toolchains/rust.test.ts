@@ -9,11 +9,14 @@ import { dirname, join } from 'node:path';
 import {
   diffDiagnostics,
   distillFailure,
+  isRustTestFile,
   lineMapFromDiff,
   newFailures,
   parseCargoMessages,
   parseCargoTest,
   parseRustcText,
+  rustTestModules,
+  withChangeTestModules,
 } from '../../src/toolchains/rust.js';
 
 let root: string;
@@ -172,6 +175,7 @@ describe('cargo test across unit, integration and doc tests', () => {
     expect(base.failed.map((f) => f.name)).toEqual(['lib::tests::doubles']);
     expect(base.passed.sort()).toEqual(['lib::tests::adds', 'src/lib.rs - add (line 3)', 'tests/it.rs::bar', 'tests/it.rs::foo']);
     expect(base.ignored).toBe(1);
+    expect(base.ignoredTests).toEqual(['lib::tests::slow']);
     expect(base.summary).toBe('4 passed, 1 failed, 1 ignored (3 test binaries)');
   });
 
@@ -214,6 +218,91 @@ describe('cargo test across unit, integration and doc tests', () => {
     const small = distillFailure('test', report, { limitChars: 420 });
     expect(small.length).toBeLessThanOrEqual(420);
     expect(small).toMatch(/\[\d failing tests? not shown to stay within the limit: .*\]$/);
+  });
+});
+
+describe('a failing no_run doc test', () => {
+  it('counts once: rustdoc\'s ` - compile` suffix is dropped from the name', () => {
+    const dir = crate('norun', {
+      'src/lib.rs': [
+        '/// Adds.',
+        '///',
+        '/// ```no_run',
+        '/// let x: i32 = norun::add(1, 2) + "a";',
+        '/// ```',
+        'pub fn add(a: i32, b: i32) -> i32 {',
+        '    a + b',
+        '}',
+        '',
+        '/// Multiplies.',
+        '///',
+        '/// ```no_run',
+        '/// let _ = norun::mul(2, 3);',
+        '/// ```',
+        'pub fn mul(a: i32, b: i32) -> i32 {',
+        '    a * b',
+        '}',
+        '',
+      ].join('\n'),
+    });
+    const result = cargo(dir, 'test', '--no-fail-fast');
+    expect(result.status).not.toBe(0);
+    // What rustdoc prints: the suffix on the result line, not in the failure block.
+    expect(result.stdout).toContain('test src/lib.rs - add (line 3) - compile ... FAILED');
+    expect(result.stdout).toContain('---- src/lib.rs - add (line 3) stdout ----');
+    const report = parseCargoTest(result.stdout, result.stderr);
+    expect(report.failed.map((f) => f.name)).toEqual(['src/lib.rs - add (line 3)']);
+    expect(report.failed[0].output).toContain('cannot add `&str` to `i32`');
+    expect(report.passed).toEqual(['src/lib.rs - mul (line 12)']);
+    expect(report.summary).toBe('1 passed, 1 failed (2 test binaries)');
+  });
+});
+
+describe('test code of a change', () => {
+  const lib = [
+    '/// Braces in docs: { and in strings do not count.',
+    'pub fn f() -> &\'static str {',
+    '    let _c = \'{\';',
+    '    "}"',
+    '}',
+    '',
+    '#[cfg(test)]',
+    'mod tests {',
+    '    use super::*;',
+    '    // a stray } in a comment',
+    '    #[test]',
+    '    fn t() {',
+    '        assert_eq!(f(), r#"}"#);',
+    '    }',
+    '}',
+    '',
+  ].join('\n');
+
+  it('finds inline #[cfg(test)] modules outside comments and strings', () => {
+    const modules = rustTestModules(lib);
+    expect(modules.map((m) => m.name)).toEqual(['tests']);
+    expect(modules[0].text.startsWith('#[cfg(test)]\nmod tests {')).toBe(true);
+    expect(modules[0].text.endsWith('    }\n}')).toBe(true);
+    expect(rustTestModules('fn main() {}\n')).toEqual([]);
+  });
+
+  it('puts the change\'s test modules into the base\'s file and leaves its other code alone', () => {
+    const base = lib;
+    const change = lib.replace('    "}"', '    "fixed"').replace('fn t() {', 'fn t2() {}\n    #[test]\n    fn t() {');
+    const merged = withChangeTestModules(base, change)!;
+    expect(merged).toContain('    "}"\n');
+    expect(merged).not.toContain('"fixed"');
+    expect(merged).toContain('fn t2() {}');
+    // The change touched no test code: nothing to do.
+    expect(withChangeTestModules(base, lib.replace('    "}"', '    "fixed"'))).toBeNull();
+    // A test module the base lacks is appended.
+    const withoutTests = lib.slice(0, lib.indexOf('#[cfg(test)]'));
+    expect(withChangeTestModules(withoutTests, lib)).toBe(`${withoutTests.trimEnd()}\n\n${rustTestModules(lib)[0].text}\n`);
+  });
+
+  it('tells test files from other sources', () => {
+    expect(['tests/it.rs', 'crates/a/tests/x.rs', 'src/tests.rs'].every(isRustTestFile)).toBe(true);
+    expect(['src/lib.rs', 'benches/b.rs', 'src/testsuite.rs', 'tests/data.json'].some(isRustTestFile)).toBe(false);
   });
 });
 
