@@ -1,12 +1,17 @@
 // The git port: the only module that imports simple-git. Every command goes through `run`, which
 // builds the child's environment (no ambient GIT_* variables, no prompts, no hooks) and scrubs
 // secrets from errors. A token reaches git only through GIT_CONFIG_* environment variables
-// (git >= 2.31) as an http.extraHeader, so it is never in argv, in .git/config or in a message.
+// (git >= 2.31) as an http.extraHeader, so it is never in argv, in .git/config or in a message,
+// and only to the configured GitHub host: a token sent to any http(s) remote is a token given away.
 
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import lockfile from 'proper-lockfile';
 import { simpleGit } from 'simple-git';
 import type { ApplyCheck, CloneOptions, Git, GitIdentity } from './types.js';
 
@@ -15,17 +20,49 @@ export interface CreateGitOptions {
   timeoutMs?: number;
   /** Called with the argv of every git command before it runs (never holds a secret). */
   onCommand?: (argv: string[]) => void;
+  /**
+   * The GitHub API the token belongs to (`git.github_api_url`; default https://api.github.com): the
+   * token is sent only to the git host of that API (github.com, or the GitHub Enterprise host).
+   */
+  githubApiUrl?: string;
+  /**
+   * Where pushes take a per-remote lock (a directory shared by every autodev process of this user),
+   * so two runs pushing to one repository do so one after the other. Unset: no lock.
+   */
+  lockDir?: string;
 }
 
 /** A git command that failed; the message is scrubbed of the token and URL credentials. */
 export class GitCommandError extends Error {
+  /** The line of git's output that says why (its `fatal:` line, without the prefix). */
+  readonly reason: string;
+
   constructor(
     message: string,
     readonly command: string[],
   ) {
     super(message);
     this.name = 'GitCommandError';
+    this.reason = gitFailureReason(message);
   }
+}
+
+/**
+ * The line of a failed git command's output that says why: git prints progress ("Cloning into …")
+ * and warnings first and its `fatal:` (or `error:`) line after, so the first line says nothing.
+ */
+export function gitFailureReason(output: string): string {
+  const lines = output
+    .split('\n')
+    .map((line) => line.replace(/^git \S+ failed: /, '').trim())
+    .filter((line) => line !== '');
+  const line =
+    lines.find((l) => l.startsWith('fatal: ')) ??
+    lines.find((l) => l.startsWith('error: ')) ??
+    lines.find((l) => !/^(Cloning into |remote: |warning: |hint: )/.test(l)) ??
+    lines[0] ??
+    '';
+  return line.replace(/^(fatal|error): /, '');
 }
 
 interface RunOptions {
@@ -89,7 +126,8 @@ export function scrubSecrets(text: string, token?: string | null): string {
     const encoded = header.slice('Authorization: Basic '.length);
     for (const secret of [header, encoded, token]) out = out.split(secret).join('***');
   }
-  return out.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
+  // Up to the last `@` before the path: a password may hold an `@` of its own.
+  return out.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/?#\s]+@/gi, '$1***@');
 }
 
 function isUrl(source: string): boolean {
@@ -98,6 +136,32 @@ function isUrl(source: string): boolean {
 
 function isHttp(url: string): boolean {
   return /^https?:\/\//i.test(url);
+}
+
+/**
+ * Where GitHub's git is served for an API URL: api.github.com → https://github.com, a GitHub.com
+ * data-residency api.X.ghe.com → https://X.ghe.com, GitHub Enterprise Server https://HOST/api/v3 →
+ * https://HOST (the same rule as the repository URLs made from issues).
+ */
+export function githubGitOrigin(apiUrl: string): string | null {
+  let api: URL;
+  try {
+    api = new URL(apiUrl);
+  } catch {
+    return null;
+  }
+  if (api.hostname === 'api.github.com') return 'https://github.com';
+  if (api.hostname.startsWith('api.') && api.hostname.endsWith('.ghe.com')) return `https://${api.hostname.slice(4)}`;
+  return api.origin;
+}
+
+function originOf(url: string): string | null {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}`.toLowerCase();
+  } catch {
+    return null;
+  }
 }
 
 // scp-like ssh addresses (git@host:owner/repo) are not local paths.
@@ -121,7 +185,61 @@ function splitZ(text: string): string[] {
   return text.split('\0').filter((part) => part !== '');
 }
 
+/** One name per remote for the push lock: credentials dropped, a local repository by its real path. */
+function remoteKey(url: string): string {
+  const local = localPath(url);
+  if (local !== null) {
+    try {
+      return realpathSync(local);
+    } catch {
+      return local;
+    }
+  }
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1').replace(/\/+$/, '').replace(/\.git$/, '').toLowerCase();
+}
+
 export function createGit(options: CreateGitOptions = {}): Git {
+  const tokenOrigin = githubGitOrigin(options.githubApiUrl ?? 'https://api.github.com');
+
+  /** The token for a command talking to `url`: only the GitHub host gets it, never another remote. */
+  function tokenFor(url: string, token: string | null | undefined): string | null {
+    if (!token || !isHttp(url) || tokenOrigin === null) return null;
+    return originOf(url) === tokenOrigin.toLowerCase() ? token : null;
+  }
+
+  /**
+   * Runs `fn` holding the lock of one remote. Two runs of the same task push the same branch: one
+   * after the other, each one's lease sees what the other pushed (instead of git's "cannot lock ref"
+   * or a stale lease). Waiting polls with a growing pause and gives up when `signal` aborts.
+   */
+  async function withRemoteLock<T>(url: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    if (!options.lockDir) return fn();
+    await mkdir(options.lockDir, { recursive: true, mode: 0o700 });
+    const file = join(options.lockDir, `push-${createHash('sha256').update(remoteKey(url)).digest('hex').slice(0, 16)}`);
+    let pause = 20;
+    let release: (() => Promise<void>) | null = null;
+    while (release === null) {
+      signal?.throwIfAborted();
+      release = await lockfile
+        // A crashed holder's lock goes stale (it is refreshed while held); the default onCompromised
+        // throws from a timer, which would crash the run for a lock that at worst lets two pushes meet.
+        .lock(file, { realpath: false, stale: 30_000, onCompromised: () => {} })
+        .catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ELOCKED') return null;
+          throw error;
+        });
+      if (release === null) {
+        await sleep(pause, undefined, signal ? { signal } : undefined);
+        pause = Math.min(pause * 2, 1000);
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+
   async function run(args: string[], opts: RunOptions): Promise<string> {
     const config = [...ALWAYS_CONFIG, ...(opts.config ?? [])];
     options.onCommand?.(['git', ...config.flatMap((entry) => ['-c', entry]), ...args]);
@@ -167,7 +285,7 @@ export function createGit(options: CreateGitOptions = {}): Git {
     return url === '' ? null : url;
   }
 
-  /** `remote` is a URL or `origin`; the token is sent only when `url` (where it points) is http(s). */
+  /** `remote` is a URL or `origin`; the token is sent only when `url` (where it points) is the GitHub host. */
   async function lsRemote(
     dir: string,
     remote: { name: string; url: string },
@@ -178,7 +296,7 @@ export function createGit(options: CreateGitOptions = {}): Git {
     const [flags, patterns] = [args.filter((a) => a.startsWith('-')), args.filter((a) => !a.startsWith('-'))];
     return run(['ls-remote', ...flags, '--', remote.name, ...patterns], {
       cwd: dir,
-      token: isHttp(remote.url) ? token : null,
+      token: tokenFor(remote.url, token),
       signal,
     });
   }
@@ -219,7 +337,7 @@ export function createGit(options: CreateGitOptions = {}): Git {
       if (depth > 0) args.push('--depth', String(depth));
       if (branch) args.push('--branch', branch);
       args.push('--', url, target);
-      await run(args, { cwd: tmpdir(), token: isHttp(url) ? token : null, signal });
+      await run(args, { cwd: tmpdir(), token: tokenFor(url, token), signal });
       const commit = await runTrim(['rev-parse', 'HEAD'], { cwd: target });
       // `symbolic-ref -q` exits 1 silently on a detached HEAD (a tag given as branch).
       const checkedOut = await runTrim(['symbolic-ref', '--short', '-q', 'HEAD'], { cwd: target }).catch(() => '');
@@ -297,20 +415,22 @@ export function createGit(options: CreateGitOptions = {}): Git {
         throw new GitCommandError(`git push refused: branch ${branch} is checked out in ${local}`, ['push']);
       }
       const ref = `refs/heads/${branch}`;
-      const args = ['push', '--no-verify', '--quiet'];
-      if (force) {
-        // An explicit lease: overwrite only the value seen just now (or create it if absent),
-        // because a fresh shallow clone has no remote-tracking ref for the lease to use.
-        const seen = await lsRemote(dir, { name: 'origin', url }, ['--heads', ref], token, signal).then((out) =>
-          out
-            .split('\n')
-            .map((line) => line.split('\t'))
-            .find(([, name]) => name === ref),
-        );
-        args.push(`--force-with-lease=${ref}:${seen?.[0] ?? ''}`);
-      }
-      args.push('origin', `HEAD:${ref}`);
-      await run(args, { cwd: dir, token: isHttp(url) ? token : null, signal });
+      await withRemoteLock(url, signal, async () => {
+        const args = ['push', '--no-verify', '--quiet'];
+        if (force) {
+          // An explicit lease: overwrite only the value seen just now (or create it if absent),
+          // because a fresh shallow clone has no remote-tracking ref for the lease to use.
+          const seen = await lsRemote(dir, { name: 'origin', url }, ['--heads', ref], token, signal).then((out) =>
+            out
+              .split('\n')
+              .map((line) => line.split('\t'))
+              .find(([, name]) => name === ref),
+          );
+          args.push(`--force-with-lease=${ref}:${seen?.[0] ?? ''}`);
+        }
+        args.push('origin', `HEAD:${ref}`);
+        await run(args, { cwd: dir, token: tokenFor(url, token), signal });
+      });
     },
 
     remoteUrl,
