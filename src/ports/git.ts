@@ -65,9 +65,15 @@ export function gitFailureReason(output: string): string {
   return line.replace(/^(fatal|error): /, '');
 }
 
+/** What authenticates a command: the header git sends, and what must be scrubbed from its messages. */
+interface Auth {
+  header: string;
+  secrets: string[];
+}
+
 interface RunOptions {
   cwd: string;
-  token?: string | null;
+  auth?: Auth | null;
   signal?: AbortSignal;
   /** Extra GIT_* variables (e.g. GIT_INDEX_FILE). */
   env?: Record<string, string>;
@@ -94,8 +100,34 @@ const ALLOWED_ENV = [
 // Hooks would run repository (and so possibly generated) code outside the sandbox.
 const ALWAYS_CONFIG = ['core.hooksPath=/dev/null'];
 
-function authHeader(token: string): string {
-  return `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
+function basicAuth(user: string, password: string): Auth {
+  const encoded = Buffer.from(`${user}:${password}`).toString('base64');
+  const header = `Authorization: Basic ${encoded}`;
+  return { header, secrets: [header, encoded, password].filter((secret) => secret.length > 0) };
+}
+
+function tokenAuth(token: string): Auth {
+  return basicAuth('x-access-token', token);
+}
+
+function decodePart(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * An http(s) URL's `user:password@` as an auth header, and the URL without it: git then gets the
+ * credentials the user gave through the environment, as it gets the token, so they are neither in
+ * its argv nor in the clone's .git/config (which the sandboxed build can read).
+ */
+function splitLogin(url: string): { url: string; login: Auth | null } {
+  const match = /^(https?:\/\/)([^/?#\s]*)@/i.exec(url);
+  if (!match) return { url, login: null };
+  const [user, ...password] = match[2].split(':');
+  return { url: `${match[1]}${url.slice(match[0].length)}`, login: basicAuth(decodePart(user), decodePart(password.join(':'))) };
 }
 
 function childEnv(options: RunOptions): Record<string, string> {
@@ -110,22 +142,22 @@ function childEnv(options: RunOptions): Record<string, string> {
   env.GCM_INTERACTIVE = 'never';
   env.GIT_HTTP_LOW_SPEED_LIMIT = '1000';
   env.GIT_HTTP_LOW_SPEED_TIME = '60';
-  if (options.token) {
+  if (options.auth) {
     env.GIT_CONFIG_COUNT = '1';
     env.GIT_CONFIG_KEY_0 = 'http.extraHeader';
-    env.GIT_CONFIG_VALUE_0 = authHeader(options.token);
+    env.GIT_CONFIG_VALUE_0 = options.auth.header;
   }
   return { ...env, ...options.env };
 }
 
 /** Removes the token (raw and encoded) and any `user:password@` part of a URL from `text`. */
 export function scrubSecrets(text: string, token?: string | null): string {
+  return scrub(text, token ? tokenAuth(token) : null);
+}
+
+function scrub(text: string, auth: Auth | null | undefined): string {
   let out = text;
-  if (token) {
-    const header = authHeader(token);
-    const encoded = header.slice('Authorization: Basic '.length);
-    for (const secret of [header, encoded, token]) out = out.split(secret).join('***');
-  }
+  for (const secret of auth?.secrets ?? []) out = out.split(secret).join('***');
   // Up to the last `@` before the path: a password may hold an `@` of its own.
   return out.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/?#\s]+@/gi, '$1***@');
 }
@@ -202,10 +234,14 @@ export function createGit(options: CreateGitOptions = {}): Git {
   const tokenOrigin = githubGitOrigin(options.githubApiUrl ?? 'https://api.github.com');
 
   /** The token for a command talking to `url`: only the GitHub host gets it, never another remote. */
-  function tokenFor(url: string, token: string | null | undefined): string | null {
+  function tokenFor(url: string, token: string | null | undefined): Auth | null {
     if (!token || !isHttp(url) || tokenOrigin === null) return null;
-    return originOf(url) === tokenOrigin.toLowerCase() ? token : null;
+    return originOf(url) === tokenOrigin.toLowerCase() ? tokenAuth(token) : null;
   }
+
+  // The credentials a clone's URL held, by clone directory: its pushes go to the same remote as the
+  // same user, and the credentials never touch the disk.
+  const cloneLogins = new Map<string, Auth>();
 
   /**
    * Runs `fn` holding the lock of one remote. Two runs of the same task push the same branch: one
@@ -258,7 +294,7 @@ export function createGit(options: CreateGitOptions = {}): Git {
     try {
       return await git.raw(args);
     } catch (error) {
-      const message = scrubSecrets(error instanceof Error ? error.message : String(error), opts.token).trim();
+      const message = scrub(error instanceof Error ? error.message : String(error), opts.auth).trim();
       const failure = new GitCommandError(`git ${args[0]} failed: ${message}`, args);
       if (opts.signal?.aborted) failure.name = 'AbortError';
       throw failure;
@@ -290,15 +326,11 @@ export function createGit(options: CreateGitOptions = {}): Git {
     dir: string,
     remote: { name: string; url: string },
     args: string[],
-    token: string | null | undefined,
+    auth: Auth | null,
     signal?: AbortSignal,
   ): Promise<string> {
     const [flags, patterns] = [args.filter((a) => a.startsWith('-')), args.filter((a) => !a.startsWith('-'))];
-    return run(['ls-remote', ...flags, '--', remote.name, ...patterns], {
-      cwd: dir,
-      token: tokenFor(remote.url, token),
-      signal,
-    });
+    return run(['ls-remote', ...flags, '--', remote.name, ...patterns], { cwd: dir, auth, signal });
   }
 
   /** Everything in the work tree (untracked files included) as if staged, without touching the index. */
@@ -331,13 +363,15 @@ export function createGit(options: CreateGitOptions = {}): Git {
 
   return {
     async clone({ source, dest, branch, depth = 1, token, signal }: CloneOptions) {
-      const url = toGitUrl(source);
+      const { url, login } = splitLogin(toGitUrl(source));
       const target = resolve(dest);
       const args = ['clone', '--no-tags', '--single-branch'];
       if (depth > 0) args.push('--depth', String(depth));
       if (branch) args.push('--branch', branch);
       args.push('--', url, target);
-      await run(args, { cwd: tmpdir(), token: tokenFor(url, token), signal });
+      // Credentials the user put in the URL are theirs to use; otherwise the token, if this is GitHub.
+      await run(args, { cwd: tmpdir(), auth: login ?? tokenFor(url, token), signal });
+      if (login) cloneLogins.set(target, login);
       const commit = await runTrim(['rev-parse', 'HEAD'], { cwd: target });
       // `symbolic-ref -q` exits 1 silently on a detached HEAD (a tag given as branch).
       const checkedOut = await runTrim(['symbolic-ref', '--short', '-q', 'HEAD'], { cwd: target }).catch(() => '');
@@ -345,8 +379,8 @@ export function createGit(options: CreateGitOptions = {}): Git {
     },
 
     async defaultBranch(source, token) {
-      const url = toGitUrl(source);
-      const out = await lsRemote(tmpdir(), { name: url, url }, ['--symref', 'HEAD'], token);
+      const { url, login } = splitLogin(toGitUrl(source));
+      const out = await lsRemote(tmpdir(), { name: url, url }, ['--symref', 'HEAD'], login ?? tokenFor(url, token));
       const match = /^ref: refs\/heads\/(\S+)\s+HEAD$/m.exec(out);
       if (!match) throw new GitCommandError(`git ls-remote: ${scrubSecrets(url)} has no HEAD branch`, ['ls-remote']);
       return match[1];
@@ -415,12 +449,13 @@ export function createGit(options: CreateGitOptions = {}): Git {
         throw new GitCommandError(`git push refused: branch ${branch} is checked out in ${local}`, ['push']);
       }
       const ref = `refs/heads/${branch}`;
+      const auth = cloneLogins.get(resolve(dir)) ?? tokenFor(url, token);
       await withRemoteLock(url, signal, async () => {
         const args = ['push', '--no-verify', '--quiet'];
         if (force) {
           // An explicit lease: overwrite only the value seen just now (or create it if absent),
           // because a fresh shallow clone has no remote-tracking ref for the lease to use.
-          const seen = await lsRemote(dir, { name: 'origin', url }, ['--heads', ref], token, signal).then((out) =>
+          const seen = await lsRemote(dir, { name: 'origin', url }, ['--heads', ref], auth, signal).then((out) =>
             out
               .split('\n')
               .map((line) => line.split('\t'))
@@ -429,7 +464,7 @@ export function createGit(options: CreateGitOptions = {}): Git {
           args.push(`--force-with-lease=${ref}:${seen?.[0] ?? ''}`);
         }
         args.push('origin', `HEAD:${ref}`);
-        await run(args, { cwd: dir, token: tokenFor(url, token), signal });
+        await run(args, { cwd: dir, auth, signal });
       });
     },
 

@@ -224,6 +224,44 @@ describe('the token goes to the GitHub host only', () => {
   });
 });
 
+describe('credentials in an http(s) URL', () => {
+  it('authenticate the clone and its pushes through the environment: never in argv, .git/config or a message', async () => {
+    const work = await threeCommitRepo();
+    const bare = await makeBareRemote(work);
+    const password = 'p@ss:w0rd/secret';
+    const server = await startGitHttpServer(join(bare, '..'), { login: { user: 'someone', password }, watch: [password, encodeURIComponent(password)] });
+    try {
+      const argvs: string[][] = [];
+      const port = createGit({ onCommand: (argv) => argvs.push(argv) });
+      const bareUrl = `${server.url}/remote.git`;
+      const url = bareUrl.replace('http://', `http://someone:${encodeURIComponent(password)}@`);
+      const target = await dest();
+
+      expect(await port.defaultBranch(url)).toBe('main');
+      await port.clone({ source: url, dest: target, token: TOKEN });
+      await port.createBranch(target, 'autodev/login');
+      await writeFile(join(target, 'new.txt'), 'new\n');
+      const sha = await port.commitAll(target, 'add new.txt', BOT);
+      await port.push(target, 'autodev/login', { token: TOKEN, force: true });
+
+      expect(await git(bare, ['rev-parse', 'refs/heads/autodev/login'])).toBe(sha);
+      expect(await port.remoteUrl(target)).toBe(bareUrl);
+      expect(await readFile(join(target, '.git', 'config'), 'utf8')).not.toContain('someone');
+      expect(server.gitProcesses.length).toBeGreaterThan(0);
+      expect(server.secretsInArgv).toEqual([]);
+      expect(JSON.stringify(argvs)).not.toContain(encodeURIComponent(password));
+      // The user's credentials, not the token, went to their host.
+      expect(server.authorizations.filter((a) => a !== undefined && a !== `Basic ${Buffer.from(`someone:${password}`).toString('base64')}`)).toEqual([]);
+
+      const wrong = await caught(port.clone({ source: url.replace(encodeURIComponent(password), 'wrong-password'), dest: await dest() }));
+      expect(wrong.message).toMatch(/git clone failed/);
+      expect(wrong.message).not.toContain('wrong-password');
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('stalled remotes', () => {
   it('gives up on a silent server after timeoutMs, and when the signal aborts', async () => {
     const sockets: Socket[] = [];

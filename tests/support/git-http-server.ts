@@ -1,7 +1,7 @@
 // A real smart-HTTP git remote on 127.0.0.1: `git http-backend` behind node:http as a tiny CGI
 // bridge. Every request's headers are recorded, so a test can tell exactly what git sent to this
 // host (an Authorization header, a token). With `token` set it demands `x-access-token:<token>` as
-// Basic auth, the way GitHub takes a token; without, it serves anyone (a foreign host).
+// Basic auth, the way GitHub takes a token (`login`: a user and password); without, it serves anyone.
 
 import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
@@ -26,6 +26,8 @@ export interface GitHttpServer {
 export interface GitHttpServerOptions {
   /** Demand this token as `Basic base64(x-access-token:<token>)`; 401 otherwise. */
   token?: string;
+  /** Demand this user and password (what a `https://user:password@host/…` URL gives git); 401 otherwise. */
+  login?: { user: string; password: string };
   /** Strings to look for in every process command line while a request is served. */
   watch?: string[];
 }
@@ -41,8 +43,12 @@ export async function cmdlinesContaining(needle: string): Promise<string[]> {
   return hits;
 }
 
+export function basicAuth(user: string, password: string): string {
+  return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+}
+
 export function basicToken(token: string): string {
-  return `Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
+  return basicAuth('x-access-token', token);
 }
 
 export async function startGitHttpServer(projectRoot: string, options: GitHttpServerOptions = {}): Promise<GitHttpServer> {
@@ -58,7 +64,8 @@ export async function startGitHttpServer(projectRoot: string, options: GitHttpSe
     state.authorizations.push(req.headers.authorization);
     for (const needle of options.watch ?? []) state.secretsInArgv.push(...(await cmdlinesContaining(needle)));
     state.gitProcesses.push(...(await cmdlinesContaining(origin)));
-    if (options.token !== undefined && req.headers.authorization !== basicToken(options.token)) {
+    const demanded = options.token !== undefined ? basicToken(options.token) : options.login ? basicAuth(options.login.user, options.login.password) : null;
+    if (demanded !== null && req.headers.authorization !== demanded) {
       req.resume();
       return { status: 401, headers: { 'www-authenticate': 'Basic realm="test"' }, body: Buffer.from('') };
     }
