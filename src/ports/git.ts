@@ -103,7 +103,8 @@ const ALWAYS_CONFIG = ['core.hooksPath=/dev/null'];
 function basicAuth(user: string, password: string): Auth {
   const encoded = Buffer.from(`${user}:${password}`).toString('base64');
   const header = `Authorization: Basic ${encoded}`;
-  return { header, secrets: [header, encoded, password].filter((secret) => secret.length > 0) };
+  // A very short password would mask ordinary words in every message; git does not echo it anyway.
+  return { header, secrets: [header, encoded, ...(password.length >= 4 ? [password] : [])] };
 }
 
 function tokenAuth(token: string): Auth {
