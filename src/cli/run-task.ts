@@ -24,6 +24,8 @@ export async function runTaskCommand(input: {
   io: CliIo;
   /** `run --resume`: continue this stored task (same id) from its workspace. */
   resume?: { taskId: string; from: ResumeFrom };
+  /** The URL to clone when it holds credentials the request (which is stored) does not. */
+  cloneUrl?: string;
 }): Promise<number> {
   const { request, loaded, flags, io, resume } = input;
   const { config } = loaded;
@@ -92,6 +94,7 @@ export async function runTaskCommand(input: {
         pendingView = onPlan(plan);
       },
       onWorkspace: (dir) => recorder.workspace(dir),
+      cloneUrl: input.cloneUrl,
       ...(resume ? { resume: resume.from } : {}),
     });
   } finally {

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { requestSchema } from '../config/request.js';
-import { checkGates } from '../plan/gates.js';
+import { canonicalRepo, checkGates } from '../plan/gates.js';
 import type { TaskRequest } from '../engine/types.js';
 import { ExitCode, UsageError } from '../util/errors.js';
 import type { CliIo } from './index.js';
@@ -67,13 +67,16 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
     throw new UsageError(`--${String(issue.path[0] ?? 'repo').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue.message}`);
   }
   const request: TaskRequest = { ...parsed.data, risk: parsed.data.risk ?? loaded.config.default_risk_tier, ...(issue ? { issue } : {}) };
+  // The request holds the URL without credentials; only the clone gets the one given.
+  const cloneUrl = repo !== undefined && repo.trim() !== parsed.data.repo ? repo.trim() : undefined;
   // Local paths are resolved against the caller's directory once, so the plan and the clone agree.
-  request.repo = resolveRepo(request.repo, io.cwd, loaded.config.git.github_api_url);
+  // A local one by its real path: the allowlist checks, and the clone and push use, where it really is.
+  request.repo = canonicalRepo(resolveRepo(request.repo, io.cwd, loaded.config.git.github_api_url), io.cwd);
   checkGates(loaded.config, request.repo, io.cwd);
 
   if (flags.planOnly) {
     const { planOnly } = await import('../runner/plan-only.js');
-    const { task, plan } = await planOnly({ request, config: loaded.config, env: io.env });
+    const { task, plan } = await planOnly({ request, config: loaded.config, env: io.env, cloneUrl });
     if (flags.json) io.stdout.write(`${JSON.stringify({ task, plan }, null, 2)}\n`);
     else {
       const { formatPlan } = await import('./format-plan.js');
@@ -82,7 +85,7 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
     return ExitCode.ok;
   }
   const { runTaskCommand } = await import('./run-task.js');
-  return runTaskCommand({ request, loaded, flags, io });
+  return runTaskCommand({ request, loaded, flags, io, cloneUrl });
 }
 
 // The task, its plan and its workspace are the stored ones: flags that would change them are refused.

@@ -150,7 +150,7 @@ export async function tasksRevertCommand(id: string, opts: { json?: boolean; con
     store,
     config,
     env: io.env,
-    git: createGit(),
+    git: createGit({ githubApiUrl: config.git.github_api_url }),
     exec: createExec(),
     forge: createForge({ baseUrl: config.git.github_api_url, token }),
   });

@@ -1,12 +1,17 @@
 // The git port: the only module that imports simple-git. Every command goes through `run`, which
 // builds the child's environment (no ambient GIT_* variables, no prompts, no hooks) and scrubs
 // secrets from errors. A token reaches git only through GIT_CONFIG_* environment variables
-// (git >= 2.31) as an http.extraHeader, so it is never in argv, in .git/config or in a message.
+// (git >= 2.31) as an http.extraHeader, so it is never in argv, in .git/config or in a message,
+// and only to the configured GitHub host: a token sent to any http(s) remote is a token given away.
 
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import lockfile from 'proper-lockfile';
 import { simpleGit } from 'simple-git';
 import type { ApplyCheck, CloneOptions, Git, GitIdentity } from './types.js';
 
@@ -15,22 +20,60 @@ export interface CreateGitOptions {
   timeoutMs?: number;
   /** Called with the argv of every git command before it runs (never holds a secret). */
   onCommand?: (argv: string[]) => void;
+  /**
+   * The GitHub API the token belongs to (`git.github_api_url`; default https://api.github.com): the
+   * token is sent only to the git host of that API (github.com, or the GitHub Enterprise host).
+   */
+  githubApiUrl?: string;
+  /**
+   * Where pushes take a per-remote lock (a directory shared by every autodev process of this user),
+   * so two runs pushing to one repository do so one after the other. Unset: no lock.
+   */
+  lockDir?: string;
 }
 
 /** A git command that failed; the message is scrubbed of the token and URL credentials. */
 export class GitCommandError extends Error {
+  /** The line of git's output that says why (its `fatal:` line, without the prefix). */
+  readonly reason: string;
+
   constructor(
     message: string,
     readonly command: string[],
   ) {
     super(message);
     this.name = 'GitCommandError';
+    this.reason = gitFailureReason(message);
   }
+}
+
+/**
+ * The line of a failed git command's output that says why: git prints progress ("Cloning into …")
+ * and warnings first and its `fatal:` (or `error:`) line after, so the first line says nothing.
+ */
+export function gitFailureReason(output: string): string {
+  const lines = output
+    .split('\n')
+    .map((line) => line.replace(/^git \S+ failed: /, '').trim())
+    .filter((line) => line !== '');
+  const line =
+    lines.find((l) => l.startsWith('fatal: ')) ??
+    lines.find((l) => l.startsWith('error: ')) ??
+    lines.find((l) => !/^(Cloning into |remote: |warning: |hint: )/.test(l)) ??
+    lines[0] ??
+    '';
+  return line.replace(/^(fatal|error): /, '');
+}
+
+/** What authenticates a command: the header git sends, and what must be scrubbed from its messages. */
+interface Auth {
+  header: string;
+  secrets: string[];
 }
 
 interface RunOptions {
   cwd: string;
-  token?: string | null;
+  auth?: Auth | null;
   signal?: AbortSignal;
   /** Extra GIT_* variables (e.g. GIT_INDEX_FILE). */
   env?: Record<string, string>;
@@ -57,8 +100,35 @@ const ALLOWED_ENV = [
 // Hooks would run repository (and so possibly generated) code outside the sandbox.
 const ALWAYS_CONFIG = ['core.hooksPath=/dev/null'];
 
-function authHeader(token: string): string {
-  return `Authorization: Basic ${Buffer.from(`x-access-token:${token}`).toString('base64')}`;
+function basicAuth(user: string, password: string): Auth {
+  const encoded = Buffer.from(`${user}:${password}`).toString('base64');
+  const header = `Authorization: Basic ${encoded}`;
+  // A very short password would mask ordinary words in every message; git does not echo it anyway.
+  return { header, secrets: [header, encoded, ...(password.length >= 4 ? [password] : [])] };
+}
+
+function tokenAuth(token: string): Auth {
+  return basicAuth('x-access-token', token);
+}
+
+function decodePart(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * An http(s) URL's `user:password@` as an auth header, and the URL without it: git then gets the
+ * credentials the user gave through the environment, as it gets the token, so they are neither in
+ * its argv nor in the clone's .git/config (which the sandboxed build can read).
+ */
+function splitLogin(url: string): { url: string; login: Auth | null } {
+  const match = /^(https?:\/\/)([^/?#\s]*)@/i.exec(url);
+  if (!match) return { url, login: null };
+  const [user, ...password] = match[2].split(':');
+  return { url: `${match[1]}${url.slice(match[0].length)}`, login: basicAuth(decodePart(user), decodePart(password.join(':'))) };
 }
 
 function childEnv(options: RunOptions): Record<string, string> {
@@ -73,23 +143,24 @@ function childEnv(options: RunOptions): Record<string, string> {
   env.GCM_INTERACTIVE = 'never';
   env.GIT_HTTP_LOW_SPEED_LIMIT = '1000';
   env.GIT_HTTP_LOW_SPEED_TIME = '60';
-  if (options.token) {
+  if (options.auth) {
     env.GIT_CONFIG_COUNT = '1';
     env.GIT_CONFIG_KEY_0 = 'http.extraHeader';
-    env.GIT_CONFIG_VALUE_0 = authHeader(options.token);
+    env.GIT_CONFIG_VALUE_0 = options.auth.header;
   }
   return { ...env, ...options.env };
 }
 
 /** Removes the token (raw and encoded) and any `user:password@` part of a URL from `text`. */
 export function scrubSecrets(text: string, token?: string | null): string {
+  return scrub(text, token ? tokenAuth(token) : null);
+}
+
+function scrub(text: string, auth: Auth | null | undefined): string {
   let out = text;
-  if (token) {
-    const header = authHeader(token);
-    const encoded = header.slice('Authorization: Basic '.length);
-    for (const secret of [header, encoded, token]) out = out.split(secret).join('***');
-  }
-  return out.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s]+@/gi, '$1***@');
+  for (const secret of auth?.secrets ?? []) out = out.split(secret).join('***');
+  // Up to the last `@` before the path: a password may hold an `@` of its own.
+  return out.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/?#\s]+@/gi, '$1***@');
 }
 
 function isUrl(source: string): boolean {
@@ -98,6 +169,32 @@ function isUrl(source: string): boolean {
 
 function isHttp(url: string): boolean {
   return /^https?:\/\//i.test(url);
+}
+
+/**
+ * Where GitHub's git is served for an API URL: api.github.com → https://github.com, a GitHub.com
+ * data-residency api.X.ghe.com → https://X.ghe.com, GitHub Enterprise Server https://HOST/api/v3 →
+ * https://HOST (the same rule as the repository URLs made from issues).
+ */
+export function githubGitOrigin(apiUrl: string): string | null {
+  let api: URL;
+  try {
+    api = new URL(apiUrl);
+  } catch {
+    return null;
+  }
+  if (api.hostname === 'api.github.com') return 'https://github.com';
+  if (api.hostname.startsWith('api.') && api.hostname.endsWith('.ghe.com')) return `https://${api.hostname.slice(4)}`;
+  return api.origin;
+}
+
+function originOf(url: string): string | null {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.protocol}//${parsed.host}`.toLowerCase();
+  } catch {
+    return null;
+  }
 }
 
 // scp-like ssh addresses (git@host:owner/repo) are not local paths.
@@ -121,7 +218,65 @@ function splitZ(text: string): string[] {
   return text.split('\0').filter((part) => part !== '');
 }
 
+/** One name per remote for the push lock: credentials dropped, a local repository by its real path. */
+function remoteKey(url: string): string {
+  const local = localPath(url);
+  if (local !== null) {
+    try {
+      return realpathSync(local);
+    } catch {
+      return local;
+    }
+  }
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1').replace(/\/+$/, '').replace(/\.git$/, '').toLowerCase();
+}
+
 export function createGit(options: CreateGitOptions = {}): Git {
+  const tokenOrigin = githubGitOrigin(options.githubApiUrl ?? 'https://api.github.com');
+
+  /** The token for a command talking to `url`: only the GitHub host gets it, never another remote. */
+  function tokenFor(url: string, token: string | null | undefined): Auth | null {
+    if (!token || !isHttp(url) || tokenOrigin === null) return null;
+    return originOf(url) === tokenOrigin.toLowerCase() ? tokenAuth(token) : null;
+  }
+
+  // The credentials a clone's URL held, by clone directory: its pushes go to the same remote as the
+  // same user, and the credentials never touch the disk.
+  const cloneLogins = new Map<string, Auth>();
+
+  /**
+   * Runs `fn` holding the lock of one remote. Two runs of the same task push the same branch: one
+   * after the other, each one's lease sees what the other pushed (instead of git's "cannot lock ref"
+   * or a stale lease). Waiting polls with a growing pause and gives up when `signal` aborts.
+   */
+  async function withRemoteLock<T>(url: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
+    if (!options.lockDir) return fn();
+    await mkdir(options.lockDir, { recursive: true, mode: 0o700 });
+    const file = join(options.lockDir, `push-${createHash('sha256').update(remoteKey(url)).digest('hex').slice(0, 16)}`);
+    let pause = 20;
+    let release: (() => Promise<void>) | null = null;
+    while (release === null) {
+      signal?.throwIfAborted();
+      release = await lockfile
+        // A crashed holder's lock goes stale (it is refreshed while held); the default onCompromised
+        // throws from a timer, which would crash the run for a lock that at worst lets two pushes meet.
+        .lock(file, { realpath: false, stale: 30_000, onCompromised: () => {} })
+        .catch((error: NodeJS.ErrnoException) => {
+          if (error.code === 'ELOCKED') return null;
+          throw error;
+        });
+      if (release === null) {
+        await sleep(pause, undefined, signal ? { signal } : undefined);
+        pause = Math.min(pause * 2, 1000);
+      }
+    }
+    try {
+      return await fn();
+    } finally {
+      await release().catch(() => undefined);
+    }
+  }
+
   async function run(args: string[], opts: RunOptions): Promise<string> {
     const config = [...ALWAYS_CONFIG, ...(opts.config ?? [])];
     options.onCommand?.(['git', ...config.flatMap((entry) => ['-c', entry]), ...args]);
@@ -140,7 +295,7 @@ export function createGit(options: CreateGitOptions = {}): Git {
     try {
       return await git.raw(args);
     } catch (error) {
-      const message = scrubSecrets(error instanceof Error ? error.message : String(error), opts.token).trim();
+      const message = scrub(error instanceof Error ? error.message : String(error), opts.auth).trim();
       const failure = new GitCommandError(`git ${args[0]} failed: ${message}`, args);
       if (opts.signal?.aborted) failure.name = 'AbortError';
       throw failure;
@@ -167,20 +322,16 @@ export function createGit(options: CreateGitOptions = {}): Git {
     return url === '' ? null : url;
   }
 
-  /** `remote` is a URL or `origin`; the token is sent only when `url` (where it points) is http(s). */
+  /** `remote` is a URL or `origin`; the token is sent only when `url` (where it points) is the GitHub host. */
   async function lsRemote(
     dir: string,
     remote: { name: string; url: string },
     args: string[],
-    token: string | null | undefined,
+    auth: Auth | null,
     signal?: AbortSignal,
   ): Promise<string> {
     const [flags, patterns] = [args.filter((a) => a.startsWith('-')), args.filter((a) => !a.startsWith('-'))];
-    return run(['ls-remote', ...flags, '--', remote.name, ...patterns], {
-      cwd: dir,
-      token: isHttp(remote.url) ? token : null,
-      signal,
-    });
+    return run(['ls-remote', ...flags, '--', remote.name, ...patterns], { cwd: dir, auth, signal });
   }
 
   /** Everything in the work tree (untracked files included) as if staged, without touching the index. */
@@ -213,13 +364,15 @@ export function createGit(options: CreateGitOptions = {}): Git {
 
   return {
     async clone({ source, dest, branch, depth = 1, token, signal }: CloneOptions) {
-      const url = toGitUrl(source);
+      const { url, login } = splitLogin(toGitUrl(source));
       const target = resolve(dest);
       const args = ['clone', '--no-tags', '--single-branch'];
       if (depth > 0) args.push('--depth', String(depth));
       if (branch) args.push('--branch', branch);
       args.push('--', url, target);
-      await run(args, { cwd: tmpdir(), token: isHttp(url) ? token : null, signal });
+      // Credentials the user put in the URL are theirs to use; otherwise the token, if this is GitHub.
+      await run(args, { cwd: tmpdir(), auth: login ?? tokenFor(url, token), signal });
+      if (login) cloneLogins.set(target, login);
       const commit = await runTrim(['rev-parse', 'HEAD'], { cwd: target });
       // `symbolic-ref -q` exits 1 silently on a detached HEAD (a tag given as branch).
       const checkedOut = await runTrim(['symbolic-ref', '--short', '-q', 'HEAD'], { cwd: target }).catch(() => '');
@@ -227,8 +380,8 @@ export function createGit(options: CreateGitOptions = {}): Git {
     },
 
     async defaultBranch(source, token) {
-      const url = toGitUrl(source);
-      const out = await lsRemote(tmpdir(), { name: url, url }, ['--symref', 'HEAD'], token);
+      const { url, login } = splitLogin(toGitUrl(source));
+      const out = await lsRemote(tmpdir(), { name: url, url }, ['--symref', 'HEAD'], login ?? tokenFor(url, token));
       const match = /^ref: refs\/heads\/(\S+)\s+HEAD$/m.exec(out);
       if (!match) throw new GitCommandError(`git ls-remote: ${scrubSecrets(url)} has no HEAD branch`, ['ls-remote']);
       return match[1];
@@ -297,20 +450,23 @@ export function createGit(options: CreateGitOptions = {}): Git {
         throw new GitCommandError(`git push refused: branch ${branch} is checked out in ${local}`, ['push']);
       }
       const ref = `refs/heads/${branch}`;
-      const args = ['push', '--no-verify', '--quiet'];
-      if (force) {
-        // An explicit lease: overwrite only the value seen just now (or create it if absent),
-        // because a fresh shallow clone has no remote-tracking ref for the lease to use.
-        const seen = await lsRemote(dir, { name: 'origin', url }, ['--heads', ref], token, signal).then((out) =>
-          out
-            .split('\n')
-            .map((line) => line.split('\t'))
-            .find(([, name]) => name === ref),
-        );
-        args.push(`--force-with-lease=${ref}:${seen?.[0] ?? ''}`);
-      }
-      args.push('origin', `HEAD:${ref}`);
-      await run(args, { cwd: dir, token: isHttp(url) ? token : null, signal });
+      const auth = cloneLogins.get(resolve(dir)) ?? tokenFor(url, token);
+      await withRemoteLock(url, signal, async () => {
+        const args = ['push', '--no-verify', '--quiet'];
+        if (force) {
+          // An explicit lease: overwrite only the value seen just now (or create it if absent),
+          // because a fresh shallow clone has no remote-tracking ref for the lease to use.
+          const seen = await lsRemote(dir, { name: 'origin', url }, ['--heads', ref], auth, signal).then((out) =>
+            out
+              .split('\n')
+              .map((line) => line.split('\t'))
+              .find(([, name]) => name === ref),
+          );
+          args.push(`--force-with-lease=${ref}:${seen?.[0] ?? ''}`);
+        }
+        args.push('origin', `HEAD:${ref}`);
+        await run(args, { cwd: dir, auth, signal });
+      });
     },
 
     remoteUrl,

@@ -13,14 +13,14 @@ import { newTaskId, taskInfo, type TaskInfo } from './task.js';
 import { createWorkspace } from './workspace.js';
 import { cloneForTask } from './clone.js';
 
-export async function planOnly(input: { request: TaskRequest; config: Config; env: Env }): Promise<{ task: TaskInfo; plan: Plan }> {
+export async function planOnly(input: { request: TaskRequest; config: Config; env: Env; cloneUrl?: string }): Promise<{ task: TaskInfo; plan: Plan }> {
   const id = newTaskId();
   const exec = createExec();
-  const git = createGit();
+  const git = createGit({ githubApiUrl: input.config.git.github_api_url });
   const workspace = await createWorkspace(id);
   try {
     const [clone, host] = await Promise.all([
-      cloneForTask({ git, request: input.request, config: input.config, env: input.env, dest: workspace.repoDir }),
+      cloneForTask({ git, request: input.request, config: input.config, env: input.env, dest: workspace.repoDir, source: input.cloneUrl }),
       gatherHostFacts(exec, { image: input.config.sandbox_image, sandbox: input.config.sandbox }),
     ]);
     const repo = await readRepoFacts(workspace.repoDir, clone.branch);

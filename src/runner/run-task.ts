@@ -1,5 +1,6 @@
 // One task from request to result: workspace, clone, plan, engine, observers, cleanup. Used by
 // `autodev run` (and the REST server); it prints nothing and never exits the process.
+import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Env } from '../config/load.js';
 import { runPlan, type EngineOutcome, type StepRecord } from '../engine/engine.js';
@@ -63,6 +64,8 @@ export interface RunTaskInput {
   onWorkspace?: (dir: string) => void;
   /** Continue an earlier run of `taskId` in its workspace (`run --resume`) instead of starting afresh. */
   resume?: ResumeFrom;
+  /** What to clone when it differs from `request.repo`: the URL with the credentials the user gave (never stored). */
+  cloneUrl?: string;
 }
 
 export async function runTask(input: RunTaskInput): Promise<TaskResult> {
@@ -74,13 +77,15 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
   };
   registerSecret(credentials.llmApiKey);
   registerSecret(credentials.githubToken);
+  registerSecret(urlPassword(input.cloneUrl));
   const status = (s: TaskStatus, reason?: string): void =>
     input.emit({ type: 'task.status', taskId, status: s, at: new Date().toISOString(), ...(reason ? { reason } : {}) });
 
   const { resume } = input;
   if (!resume) status('pending');
   const exec = createExec();
-  const git = createGit();
+  // Pushes to one repository take a lock beside the caches the runs share (cargo targets, baselines).
+  const git = createGit({ githubApiUrl: config.git.github_api_url, lockDir: path.join(cacheDir(env), 'locks') });
   const workspace = resume ? resume.workspace : await createWorkspace(taskId);
   input.onWorkspace?.(workspace.dir);
   const state: TaskState = resume ? resume.state : initialState(workspace.repoDir);
@@ -111,7 +116,7 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
     // The tokenizer takes a while to load; warm it while the clone runs (search needs it next).
     void import('../context/budget.js').then((m) => m.loadTokenCounter(config.llm.model)).catch(() => undefined);
       const [cloned, gathered] = await Promise.all([
-        cloneForTask({ git, request, config, env: credentials.githubToken ? { [config.git.github_token_env]: credentials.githubToken } : {}, dest: workspace.repoDir, signal: input.signal }),
+        cloneForTask({ git, request, config, env: credentials.githubToken ? { [config.git.github_token_env]: credentials.githubToken } : {}, dest: workspace.repoDir, source: input.cloneUrl, signal: input.signal }),
         gatherHostFacts(exec, { image: config.sandbox_image, sandbox: config.sandbox }),
       ]);
       host = gathered;
@@ -180,6 +185,21 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
     if (!request.keepWorkspace) await workspace.remove();
   }
   return redactDeep(buildResult(task, plan, outcome!, state, request.keepWorkspace ? workspace.dir : null));
+}
+
+/** The password (or token) of a URL's userinfo: a secret to mask wherever git might echo it. */
+function urlPassword(url: string | undefined): string | null {
+  const match = url ? /^([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]*)@/i.exec(url) : null;
+  if (!match) return null;
+  const [, scheme, userinfo] = match;
+  // A lone user name is a token over http(s) (https://TOKEN@host), and only a login name elsewhere.
+  if (!userinfo.includes(':') && !/^https?:/i.test(scheme)) return null;
+  const secret = userinfo.includes(':') ? userinfo.slice(userinfo.indexOf(':') + 1) : userinfo;
+  try {
+    return decodeURIComponent(secret);
+  } catch {
+    return secret;
+  }
 }
 
 export function exitCodeFor(outcome: Pick<EngineOutcome, 'status' | 'error'>): number {

@@ -12,16 +12,15 @@
 // whose server is gone, from the start.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import path from 'node:path';
 import { z } from 'zod';
 import type { Env } from '../config/load.js';
-import { requestSchema } from '../config/request.js';
+import { requestSchema, withoutCredentials } from '../config/request.js';
 import type { Config } from '../config/schema.js';
 import type { TaskRequest } from '../engine/types.js';
 import { createAuditTrail } from '../observe/audit.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
 import { combineSubscribers } from '../observe/types.js';
-import { checkGates } from '../plan/gates.js';
+import { canonicalRepo, checkGates } from '../plan/gates.js';
 import { runTask } from '../runner/run-task.js';
 import { newTaskId } from '../runner/task.js';
 import { intakeIssue } from '../runner/issue.js';
@@ -80,16 +79,13 @@ function badRequest(error: z.ZodError): HttpError {
   return new HttpError(400, `${field}: ${issue.message}`, field);
 }
 
-function isLocalPath(repo: string): boolean {
-  return !/^[a-z][a-z0-9+.-]*:\/\//i.test(repo) && !/^[\w.-]+@[\w.-]+:/.test(repo);
-}
-
 export function createAutodevServer(options: ServerOptions): AutodevServer {
   const { config, env, store } = options;
   const log = options.log ?? (() => {});
   const metrics = createMetrics();
   const queue: string[] = [];
   const running = new Map<string, { controller: AbortController; done: Promise<void>; requeue: boolean }>();
+  const cloneUrls = new Map<string, string>();
   let closing = false;
   let server: Server | null = null;
 
@@ -128,6 +124,7 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
         onPlan: (plan) => recorder.plan(plan),
         // Recorded so a task the server was killed in can be resumed with `autodev run --resume`.
         onWorkspace: (dir) => recorder.workspace(dir),
+        cloneUrl: cloneUrls.get(id),
       });
       await all.close().catch((error: Error) => log(`task ${id}: warning: ${error.message}`));
       await recorder.finish(result);
@@ -146,6 +143,7 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
       });
     }
     if (running.get(id)?.requeue) await backToPending(id, 're-queued: the server stopped while it ran');
+    else cloneUrls.delete(id);
   }
 
   async function backToPending(id: string, note: string): Promise<void> {
@@ -230,15 +228,17 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
       risk: checked.data.risk ?? config.default_risk_tier,
       ...(issue ? { issue } : {}),
     };
-    if (isLocalPath(request.repo)) request.repo = path.resolve(options.cwd, request.repo);
+    request.repo = canonicalRepo(request.repo, options.cwd);
     try {
-      checkGates(config, request.repo, options.cwd);
+      checkGates(config, request.repo, options.cwd, { localNeedsAllowlist: options.token === null });
     } catch (error) {
       if (error instanceof AutodevError) throw new HttpError(403, error.message, 'repo');
       throw error;
     }
     const id = newTaskId();
     await store.create(newStoredTask(id, request, { kind: 'serve', pid: process.pid }));
+    // The request (stored) has no URL credentials; the clone may use the ones given, held in memory only.
+    if (repo !== undefined && repo.trim() !== request.repo && withoutCredentials(repo.trim()) !== repo.trim()) cloneUrls.set(id, repo.trim());
     queue.push(id);
     log(`task ${id}: queued (${request.title})`);
     pump();

@@ -1,12 +1,13 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
-import { chmod, readdir, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { createGit } from '../../src/ports/git.js';
-import { cleanup, fixtureGitEnv, git, makeBareRemote, makeRepo, makeTempDir, snapshotTree } from '../support/fixture-repo.js';
+import { GitCommandError, createGit, githubGitOrigin } from '../../src/ports/git.js';
+import { caught } from '../support/caught.js';
+import { cleanup, git, makeBareRemote, makeRepo, makeTempDir, snapshotTree } from '../support/fixture-repo.js';
+import { startGitHttpServer } from '../support/git-http-server.js';
 
 const TOKEN = 'ghp_FAKEtoken0123456789abcdefABCDEF0123';
 const ENCODED = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');
@@ -28,94 +29,6 @@ async function threeCommitRepo(): Promise<string> {
 
 async function dest(): Promise<string> {
   return join(await makeTempDir('autodev-clone-'), 'checkout');
-}
-
-/** Every process command line on the machine holding `needle` (what `ps` would show). */
-async function cmdlinesContaining(needle: string): Promise<string[]> {
-  const hits: string[] = [];
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    if (cmdline.includes(needle)) hits.push(cmdline.split('\0').join(' '));
-  }
-  return hits;
-}
-
-interface GitHttpServer {
-  url: string;
-  authorizations: (string | undefined)[];
-  /** Command lines of live processes that held the token while git was talking to the server. */
-  tokenInArgv: string[];
-  /** Command lines of live git processes naming this server (proves the scan saw git running). */
-  gitProcesses: string[];
-  close(): Promise<void>;
-}
-
-/** Smart-HTTP git server (git http-backend behind node:http) that demands the token as Basic auth. */
-async function startGitHttpServer(projectRoot: string): Promise<GitHttpServer> {
-  const state = { authorizations: [] as (string | undefined)[], tokenInArgv: [] as string[], gitProcesses: [] as string[] };
-  let origin = '';
-  async function handle(req: IncomingMessage): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
-    state.authorizations.push(req.headers.authorization);
-    state.tokenInArgv.push(...(await cmdlinesContaining(TOKEN)), ...(await cmdlinesContaining(ENCODED)));
-    state.gitProcesses.push(...(await cmdlinesContaining(origin)));
-    if (req.headers.authorization !== `Basic ${ENCODED}`) {
-      req.resume();
-      return { status: 401, headers: { 'www-authenticate': 'Basic realm="test"' }, body: Buffer.from('') };
-    }
-    const url = new URL(req.url ?? '/', origin);
-    const child = spawn('git', ['http-backend'], {
-      env: {
-        ...fixtureGitEnv(),
-        GIT_PROJECT_ROOT: projectRoot,
-        GIT_HTTP_EXPORT_ALL: '1',
-        PATH_INFO: url.pathname,
-        QUERY_STRING: url.search.slice(1),
-        REQUEST_METHOD: req.method ?? 'GET',
-        CONTENT_TYPE: req.headers['content-type'] ?? '',
-        HTTP_CONTENT_ENCODING: req.headers['content-encoding'] ?? '',
-        REMOTE_USER: 'x-access-token',
-        REMOTE_ADDR: '127.0.0.1',
-      },
-    });
-    req.pipe(child.stdin);
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
-    await new Promise((done) => child.on('close', done));
-    const out = Buffer.concat(chunks);
-    const split = out.indexOf('\r\n\r\n');
-    const headers: Record<string, string> = {};
-    let status = 200;
-    for (const line of out.subarray(0, split).toString('latin1').split('\r\n')) {
-      const [name, ...rest] = line.split(':');
-      if (name.toLowerCase() === 'status') status = Number.parseInt(rest.join(':').trim(), 10);
-      else headers[name.toLowerCase()] = rest.join(':').trim();
-    }
-    return { status, headers, body: out.subarray(split + 4) };
-  }
-  const server: Server = createServer((req, res) => {
-    handle(req).then(
-      ({ status, headers, body }) => {
-        res.writeHead(status, headers);
-        res.end(body);
-      },
-      (error: Error) => {
-        res.writeHead(500);
-        res.end(error.message);
-      },
-    );
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return {
-    url: origin,
-    ...state,
-    close: () =>
-      new Promise<void>((done) => {
-        server.closeAllConnections();
-        server.close(() => done());
-      }),
-  };
 }
 
 async function closedPort(): Promise<number> {
@@ -164,6 +77,27 @@ describe('clone', () => {
     const source = await threeCommitRepo();
     await expect(createGit().clone({ source, dest: await dest(), branch: 'nope' })).rejects.toThrow(/git clone failed: .*nope/s);
   });
+
+  it("says why a clone failed with git's fatal line, never its \"Cloning into\" line", async () => {
+    const source = await threeCommitRepo();
+    const scratch = await makeTempDir('autodev-notrepo-');
+    const plain = join(scratch, 'plain');
+    await mkdir(plain);
+    const file = join(scratch, 'file.txt');
+    await writeFile(file, 'not a repository\n');
+    const cases: [Parameters<ReturnType<typeof createGit>['clone']>[0]['source'], string | null, RegExp][] = [
+      [source, 'nope', /^Remote branch nope not found in upstream origin$/],
+      [plain, null, new RegExp(`^'${plain}' does not appear to be a git repository$`)],
+      [file, null, /^(invalid gitfile format|.*does not appear to be a git repository)/],
+      ['file:///etc', null, /^'\/etc' does not appear to be a git repository$/],
+      [`http://127.0.0.1:${await closedPort()}/o/r.git`, null, /^unable to access 'http:\/\/127\.0\.0\.1:\d+\/o\/r\.git\/': .*(connect|Connection refused)/i],
+    ];
+    for (const [from, branch, reason] of cases) {
+      const error = await caught(createGit().clone({ source: from, dest: await dest(), branch }));
+      expect(error).toBeInstanceOf(GitCommandError);
+      expect((error as GitCommandError).reason).toMatch(reason);
+    }
+  });
 });
 
 describe('defaultBranch', () => {
@@ -179,10 +113,11 @@ describe('token handling over http', () => {
   it('authenticates clone, defaultBranch and push with the token but keeps it out of argv, config and messages', async () => {
     const work = await threeCommitRepo();
     const bare = await makeBareRemote(work);
-    const server = await startGitHttpServer(join(bare, '..'));
+    const server = await startGitHttpServer(join(bare, '..'), { token: TOKEN, watch: [TOKEN, ENCODED] });
     try {
       const argvs: string[][] = [];
-      const port = createGit({ onCommand: (argv) => argvs.push(argv) });
+      // This server is the GitHub (Enterprise) host: the token is for it.
+      const port = createGit({ onCommand: (argv) => argvs.push(argv), githubApiUrl: `${server.url}/api/v3` });
       const url = `${server.url}/remote.git`;
       const target = await dest();
 
@@ -200,7 +135,7 @@ describe('token handling over http', () => {
       expect(new Set(server.authorizations)).toEqual(new Set([`Basic ${ENCODED}`]));
       // ps-visible argv: scanned while git was connected to the server.
       expect(server.gitProcesses.length).toBeGreaterThan(0);
-      expect(server.tokenInArgv).toEqual([]);
+      expect(server.secretsInArgv).toEqual([]);
       expect(argvs.length).toBeGreaterThan(5);
       expect(JSON.stringify(argvs)).not.toContain(TOKEN);
       expect(JSON.stringify(argvs)).not.toContain(ENCODED);
@@ -216,9 +151,9 @@ describe('token handling over http', () => {
   it('fails without prompting when the server rejects the credentials', async () => {
     const work = await threeCommitRepo();
     const bare = await makeBareRemote(work);
-    const server = await startGitHttpServer(join(bare, '..'));
+    const server = await startGitHttpServer(join(bare, '..'), { token: TOKEN });
     try {
-      const failure = createGit().clone({ source: `${server.url}/remote.git`, dest: await dest(), token: 'wrong-token-value' });
+      const failure = createGit({ githubApiUrl: `${server.url}/api/v3` }).clone({ source: `${server.url}/remote.git`, dest: await dest(), token: 'wrong-token-value' });
       await expect(failure).rejects.toThrow(/git clone failed/);
       await expect(failure).rejects.not.toThrow(/wrong-token-value/);
     } finally {
@@ -241,6 +176,89 @@ describe('token handling over http', () => {
     );
     expect(userInfoMessage).toMatch(/git clone failed/);
     expect(userInfoMessage).not.toContain('hunter2secret');
+  });
+});
+
+describe('the token goes to the GitHub host only', () => {
+  it('knows the git host of each GitHub API', () => {
+    expect(githubGitOrigin('https://api.github.com')).toBe('https://github.com');
+    expect(githubGitOrigin('https://api.github.com/')).toBe('https://github.com');
+    expect(githubGitOrigin('https://ghe.corp.example/api/v3')).toBe('https://ghe.corp.example');
+    expect(githubGitOrigin('http://127.0.0.1:8080/api/v3')).toBe('http://127.0.0.1:8080');
+    expect(githubGitOrigin('https://api.acme.ghe.com')).toBe('https://acme.ghe.com');
+    expect(githubGitOrigin('not a url')).toBeNull();
+  });
+
+  it('never sends it to another http(s) host, by default or with another GitHub host configured, and sends it to the configured one', async () => {
+    const work = await threeCommitRepo();
+    const bare = await makeBareRemote(work);
+    const server = await startGitHttpServer(join(bare, '..'), { watch: [TOKEN, ENCODED] });
+    try {
+      const url = `${server.url}/remote.git`;
+      const port = server.url.split(':').pop();
+      const elsewhere = [undefined, 'https://api.github.com', 'https://ghe.corp.example/api/v3', `http://localhost:${port}/api/v3`, `https://127.0.0.1:${port}/api/v3`];
+      for (const githubApiUrl of elsewhere) {
+        const gitPort = createGit(githubApiUrl === undefined ? {} : { githubApiUrl });
+        expect(await gitPort.defaultBranch(url, TOKEN)).toBe('main');
+        const target = await dest();
+        await gitPort.clone({ source: url, dest: target, token: TOKEN });
+        await gitPort.createBranch(target, 'autodev/foreign');
+        await writeFile(join(target, 'new.txt'), `${githubApiUrl}\n`);
+        await gitPort.commitAll(target, 'add new.txt', BOT);
+        await gitPort.push(target, 'autodev/foreign', { token: TOKEN, force: true });
+      }
+      // Clone, ls-remote and push all reached the server, and not one request carried the token.
+      expect(server.requests.filter((r) => r.method === 'POST').length).toBeGreaterThanOrEqual(elsewhere.length * 2);
+      expect(server.authorizations.filter((a) => a !== undefined)).toEqual([]);
+      const sent = JSON.stringify(server.requests.map((r) => r.headers));
+      expect(sent).not.toContain(TOKEN);
+      expect(sent).not.toContain(ENCODED);
+
+      const seen = server.requests.length;
+      await createGit({ githubApiUrl: `${server.url}/api/v3` }).clone({ source: url, dest: await dest(), token: TOKEN });
+      expect(server.authorizations.slice(seen)).toContain(`Basic ${ENCODED}`);
+      expect(server.secretsInArgv).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe('credentials in an http(s) URL', () => {
+  it('authenticate the clone and its pushes through the environment: never in argv, .git/config or a message', async () => {
+    const work = await threeCommitRepo();
+    const bare = await makeBareRemote(work);
+    const password = 'p@ss:w0rd/secret';
+    const server = await startGitHttpServer(join(bare, '..'), { login: { user: 'someone', password }, watch: [password, encodeURIComponent(password)] });
+    try {
+      const argvs: string[][] = [];
+      const port = createGit({ onCommand: (argv) => argvs.push(argv) });
+      const bareUrl = `${server.url}/remote.git`;
+      const url = bareUrl.replace('http://', `http://someone:${encodeURIComponent(password)}@`);
+      const target = await dest();
+
+      expect(await port.defaultBranch(url)).toBe('main');
+      await port.clone({ source: url, dest: target, token: TOKEN });
+      await port.createBranch(target, 'autodev/login');
+      await writeFile(join(target, 'new.txt'), 'new\n');
+      const sha = await port.commitAll(target, 'add new.txt', BOT);
+      await port.push(target, 'autodev/login', { token: TOKEN, force: true });
+
+      expect(await git(bare, ['rev-parse', 'refs/heads/autodev/login'])).toBe(sha);
+      expect(await port.remoteUrl(target)).toBe(bareUrl);
+      expect(await readFile(join(target, '.git', 'config'), 'utf8')).not.toContain('someone');
+      expect(server.gitProcesses.length).toBeGreaterThan(0);
+      expect(server.secretsInArgv).toEqual([]);
+      expect(JSON.stringify(argvs)).not.toContain(encodeURIComponent(password));
+      // The user's credentials, not the token, went to their host.
+      expect(server.authorizations.filter((a) => a !== undefined && a !== `Basic ${Buffer.from(`someone:${password}`).toString('base64')}`)).toEqual([]);
+
+      const wrong = await caught(port.clone({ source: url.replace(encodeURIComponent(password), 'wrong-password'), dest: await dest() }));
+      expect(wrong.message).toMatch(/git clone failed/);
+      expect(wrong.message).not.toContain('wrong-password');
+    } finally {
+      await server.close();
+    }
   });
 });
 
@@ -378,6 +396,22 @@ describe('push', () => {
     const { target } = await commitInClone(user, 'one');
     await expect(createGit().push(target, 'main', { force: true })).rejects.toThrow(/refused: branch main is checked out/);
     expect(await snapshotTree(user)).toEqual(before);
+  });
+
+  it('pushes one branch from many runs at once one after the other (a lock per remote, whatever path names it)', async () => {
+    const work = await threeCommitRepo();
+    const bare = await makeBareRemote(work);
+    const alias = join(await makeTempDir('autodev-alias-'), 'link.git');
+    await symlink(bare, alias);
+    const lockDir = join(await makeTempDir('autodev-locks-'), 'locks');
+    const port = createGit({ lockDir });
+    // Half of them reach the remote through a symlink: still the same remote, so the same lock.
+    const clones = await Promise.all([0, 1, 2, 3, 4, 5].map((i) => commitInClone(i % 2 === 0 ? bare : alias, `run ${i}`)));
+
+    const results = await Promise.allSettled(clones.map((c) => port.push(c.target, 'autodev/task', { force: true })));
+
+    expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+    expect(clones.map((c) => c.sha)).toContain(await git(bare, ['rev-parse', 'refs/heads/autodev/task']));
   });
 
   it('updates the branch with force on a re-run or after an amend, and refuses without force', async () => {
