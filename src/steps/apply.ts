@@ -17,7 +17,10 @@ export const applyTool: StepTool = {
     if (ctx.state.baseCommit && (await git.headCommit(dir)) !== ctx.state.baseCommit) {
       throw new Error('the workspace is not at the base commit after reset');
     }
-    const result = await applyPatchToDir(dir, generation.patch, { gitApply: (d, p, check) => git.apply(d, p, { check }) });
+    const result = await applyPatchToDir(dir, generation.patch, {
+      gitApply: (d, p, check) => git.apply(d, p, { check }),
+      allowSymlinks: config.policy.allow_symlinks,
+    });
     ctx.state.apply = result;
     if (!result.applied) {
       const error = result.error ?? 'the patch did not apply';
