@@ -6,7 +6,7 @@
 // step. It runs on hot paths (every log line), so it is a plain regex table, not secretlint's engine:
 // the table of ./rules.ts plus the token formats the secrets step leaves to secretlint.
 
-import { isPlaceholder, SUPPLEMENTARY_RULES, type SecretRule } from './rules.js';
+import { isPlaceholder, shannonEntropy, SUPPLEMENTARY_RULES, type SecretRule } from './rules.js';
 
 const PLACEHOLDER_PREFIX = '[REDACTED:';
 
@@ -84,13 +84,22 @@ const TOKEN_RULES: SecretRule[] = [
     group: 1,
     accept: (s) => !isPlaceholder(s) && !s.startsWith(PLACEHOLDER_PREFIX),
   },
+  {
+    // `.env` and shell files: `API_TOKEN=value`, unquoted, which the generic rule (quoted literals) misses.
+    id: 'env-credential',
+    description: 'Credential assigned in an env or shell file',
+    pattern: /^[ \t]*(?:export[ \t]+)?[A-Za-z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)[A-Za-z0-9_]*[ \t]*=[ \t]*([^\s"'`#]{8,200})[ \t]*$/gim,
+    group: 1,
+    accept: (s) =>
+      !isPlaceholder(s) && !s.startsWith(PLACEHOLDER_PREFIX) && !s.includes('$') && /[0-9]/.test(s) && /[A-Za-z]/.test(s) && shannonEntropy(s) >= 3,
+  },
 ];
 
 // secretlint reports these for the secrets step; a header alone is shown as is (a constant naming a
 // PEM header is common and harmless), only a block with a body is a key.
 const LINE_RULES = SUPPLEMENTARY_RULES.filter((rule) => rule.id !== 'private-key');
 /** Rules whose name-driven pattern can backtrack on long runs of word characters: per line, like the scanner. */
-const PER_LINE = new Set(['generic-credential']);
+const PER_LINE = new Set(['generic-credential', 'env-credential']);
 const MAX_LINE = 4000;
 
 export const REDACTION_RULES: readonly SecretRule[] = [...TOKEN_RULES, ...LINE_RULES];

@@ -64,17 +64,6 @@ async function expectWrittenNowhere(dir: string, secret: string): Promise<void> 
   }
 }
 
-const FIX = `--- a/src/lib.rs
-+++ b/src/lib.rs
-@@ -3,5 +3,5 @@
- /// Adds two numbers.
- pub fn add(a: i32, b: i32) -> i32 {
--    a - b
-+    a + b
- }
- 
-`;
-
 describe('autodev run: secrets nobody registered', () => {
   it(
     'shows the model a repository secret only as a placeholder, and keeps the one its rationale quotes out of the PR',
@@ -82,11 +71,27 @@ describe('autodev run: secrets nobody registered', () => {
       const secret = fakeGitHubToken();
       const files = {
         ...CALC_FILES,
-        'src/lib.rs': `${CALC_FILES['src/lib.rs']}\n/// The demo bot's token (a leak this task is not about).\npub const BOT_TOKEN: &str = "${secret}";\n`,
+        'src/lib.rs': CALC_FILES['src/lib.rs'].replace(
+          '/// Adds two numbers.',
+          `/// The demo bot's token (a leak this task is not about).\npub const BOT_TOKEN: &str = "${secret}";\n\n/// Adds two numbers.`,
+        ),
       };
       const bare = await makeBareRepo(files);
       const rationale = `The function used the wrong operator. Unrelated: src/lib.rs also holds the token ${secret}; rotate it.`;
-      const { llm, github } = await startServers({ replies: [{ content: reply('Fix add to return the sum', FIX, rationale) }] });
+      // The model quotes the line as it was shown, placeholder and all, in its context.
+      const fix = `--- a/src/lib.rs
++++ b/src/lib.rs
+@@ -3,7 +3,7 @@
+ /// The demo bot's token (a leak this task is not about).
+ pub const BOT_TOKEN: &str = "[REDACTED:github-token]";
+ 
+ /// Adds two numbers.
+ pub fn add(a: i32, b: i32) -> i32 {
+-    a - b
++    a + b
+ }
+`;
+      const { llm, github } = await startServers({ replies: [{ content: reply('Fix add to return the sum', fix, rationale) }] });
       const runDir = await makeRunDir();
 
       const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
@@ -106,8 +111,12 @@ describe('autodev run: secrets nobody registered', () => {
       expect(JSON.stringify(github.requests)).not.toContain(secret);
       expect(outcome.stdout + outcome.stderr).not.toContain(secret);
       await expectWrittenNowhere(runDir.dir, secret);
-      // Redaction is for what leaves the tool: the repository's own file is unchanged on the branch.
-      expect(await git(bare, ['show', `${json.change!.branch}:src/lib.rs`])).toContain(`pub const BOT_TOKEN: &str = "${secret}";`);
+      // Redaction is for what leaves the tool: the real value went back into the patch before it was
+      // matched (so git apply took it as is), and the file on the branch keeps it.
+      expect(json.steps.find((s) => s.id === 'apply')?.summary).toMatch(/^applied \(git-apply\)/);
+      const onBranch = await git(bare, ['show', `${json.change!.branch}:src/lib.rs`]);
+      expect(onBranch).toContain(`pub const BOT_TOKEN: &str = "${secret}";`);
+      expect(onBranch).toContain('    a + b\n');
     },
     RUN_TIMEOUT,
   );

@@ -40,6 +40,14 @@ db = "postgres://app@localhost/app"
     expect(redactSecretsInText(code)).toBe(code);
   });
 
+  it('replaces unquoted credentials of .env files, not their placeholders or plain settings', () => {
+    const value = ['Zk4', 'rT9qW2', 'mX7vB1'].join('');
+    const env = `# app settings\nDB_PASSWORD=${value}\nexport API_TOKEN=${value}\nTOKEN_TTL=3600\nSECRET_KEY=changeme\nAPI_KEY=\${API_KEY}\nLOG_LEVEL=debug\n`;
+    expect(redactSecretsInText(env)).toBe(
+      '# app settings\nDB_PASSWORD=[REDACTED:env-credential]\nexport API_TOKEN=[REDACTED:env-credential]\nTOKEN_TTL=3600\nSECRET_KEY=changeme\nAPI_KEY=${API_KEY}\nLOG_LEVEL=debug\n',
+    );
+  });
+
   it('is idempotent: redacted text has nothing left to find', () => {
     const once = redactSecretsInText(PLANTED.map((p) => p.line).join('\n'));
     expect(redactSecretsInText(once)).toBe(once);
