@@ -139,7 +139,9 @@ async function symlinkChanges(dir: string, parsed: ParsedPatch): Promise<Map<str
   for (const fp of parsed.files) {
     if (fp.isDeleted || fp.newPath === null) continue;
     const existing = fp.oldPath !== null ? await readlink(path.join(dir, fp.oldPath)).catch(() => null) : null;
-    if (!fp.symlink && existing === null) continue;
+    // A new file (or a rename) onto a path that is a link would be written through it too.
+    const atNewPath = fp.newPath === fp.oldPath ? existing : await readlink(path.join(dir, fp.newPath)).catch(() => null);
+    if (!fp.symlink && existing === null && atNewPath === null) continue;
     links.set(fp.newPath, linkTarget(fp, existing));
   }
   return links;

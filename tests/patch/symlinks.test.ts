@@ -150,6 +150,20 @@ describe('symbolic links in patches', () => {
     expect(git(dir, ['status', '--porcelain'])).toBe('');
   });
 
+  it('refuses a new file whose path is an existing symlink (it would be written through the link)', async () => {
+    const dir = repo({ ...BASE, 'docs/empty.md': '' });
+    symlinkSync('docs/empty.md', path.join(dir, 'notes'));
+    git(dir, ['add', '-A']);
+    git(dir, ['commit', '-q', '-m', 'link']);
+    const patch = '--- /dev/null\n+++ b/notes\n@@ -0,0 +1 @@\n+pwned\n';
+    for (const gitApply of [realGitApply, undefined]) {
+      const result = await applyPatchToDir(dir, patch, { gitApply });
+      expect(result.applied).toBe(false);
+      expect(result.error).toMatch(/^refused symlink "notes"/);
+    }
+    expect(git(dir, ['status', '--porcelain'])).toBe('');
+  });
+
   it('turns a file-system refusal (a file under a file) into "not applied", not a crash', async () => {
     const dir = repo(BASE);
     const before = snapshot(dir);
