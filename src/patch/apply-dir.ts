@@ -142,9 +142,15 @@ async function symlinkChanges(dir: string, parsed: ParsedPatch): Promise<Map<str
     // A new file (or a rename) onto a path that is a link would be written through it too.
     const atNewPath = fp.newPath === fp.oldPath ? existing : await readlink(path.join(dir, fp.newPath)).catch(() => null);
     if (!fp.symlink && existing === null && atNewPath === null) continue;
-    links.set(fp.newPath, linkTarget(fp, existing));
+    links.set(normalized(fp.newPath), linkTarget(fp, existing));
   }
   return links;
+}
+
+/** The path as the file system will see it (`./a//b` is `a/b`); paths were checked before this. */
+function normalized(p: string): string {
+  const verdict = checkRepoPath(p);
+  return verdict.ok ? verdict.path : p;
 }
 
 /** A link's new target: its blob is one line, the new side of the hunk; null when the patch holds no such line. */
@@ -163,7 +169,7 @@ async function checkSymlinks(
   const refuse = (p: string, why: string): string => `refused symlink ${JSON.stringify(p)}: ${why}`;
   // Never through a link of the same patch: `out -> /elsewhere` then `out/x` would write outside.
   for (const p of touched) {
-    const parts = p.split('/');
+    const parts = normalized(p).split('/');
     for (let k = 1; k < parts.length; k++) {
       const parent = parts.slice(0, k).join('/');
       if (links.has(parent)) return refuse(parent, `the patch writes ${JSON.stringify(p)} through a symbolic link it creates`);

@@ -90,6 +90,13 @@ describe('symbolic links in patches', () => {
       '',
     ].join('\n');
     const before = snapshot(dir);
+    // The same through a path spelled differently: `./out/x.txt` is under `out` all the same.
+    const respelled = patch.replace(/out\/x\.txt/g, './out/x.txt');
+    expect(respelled).toContain('+++ b/./out/x.txt');
+    for (const allowSymlinks of [false, true]) {
+      const result = await applyPatchToDir(dir, respelled, { allowSymlinks });
+      expect(result.error).toMatch(/^refused symlink "out": the patch writes "\.\/out\/x.txt" through a symbolic link it creates/);
+    }
     for (const allowSymlinks of [false, true]) {
       for (const gitApply of [realGitApply, undefined]) {
         const result = await applyPatchToDir(dir, patch, { gitApply, allowSymlinks });
