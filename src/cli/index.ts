@@ -162,6 +162,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .argument('<file>', 'the patch file, or - for stdin')
     .requiredOption('--repo <dir>', 'the working tree to apply it to')
     .option('--check', 'only report whether it applies; change nothing')
+    .option('--allow-symlinks', 'let the patch create symbolic links that stay inside the repository (refused by default)')
     .option('--json', 'print one JSON document on stdout')
     .action(async (file, opts) => {
       const { patchApplyCommand } = await import('./patch.js');

@@ -6,7 +6,7 @@ import { createGit } from '../ports/git.js';
 import { ExitCode, UsageError } from '../util/errors.js';
 import type { CliIo } from './index.js';
 
-export async function patchApplyCommand(file: string, flags: { repo: string; json?: boolean; check?: boolean }, io: CliIo): Promise<number> {
+export async function patchApplyCommand(file: string, flags: { repo: string; json?: boolean; check?: boolean; allowSymlinks?: boolean }, io: CliIo): Promise<number> {
   const dir = path.resolve(io.cwd, flags.repo);
   const info = await stat(dir).catch(() => null);
   if (!info?.isDirectory()) throw new UsageError(`--repo ${flags.repo}: not a directory`);
@@ -16,6 +16,7 @@ export async function patchApplyCommand(file: string, flags: { repo: string; jso
   const result = await applyPatchToDir(dir, text, {
     check: Boolean(flags.check),
     gitApply: isGit ? (d, p, check) => git.apply(d, p, { check }) : undefined,
+    allowSymlinks: flags.allowSymlinks === true,
   });
   if (flags.json) {
     io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -80,6 +80,10 @@ export const policySchema = z
       .array(z.string())
       .default(['.github/workflows/**'])
       .describe('Glob patterns of paths a patch may not touch.'),
+    allow_symlinks: z
+      .boolean()
+      .default(false)
+      .describe('Let a patch create or change symbolic links (targets must stay inside the repository).'),
   })
   .describe('Local policy rules.');
 

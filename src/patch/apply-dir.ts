@@ -1,11 +1,11 @@
 // Applying a patch to a working tree: `git apply` first when the caller provides it (strict and
 // well-known), the text layers when it refuses. Writes are all-or-nothing: every new content is
 // computed and every path checked before the first byte is written, and a failing write rolls back.
-import { chmod, lstat, mkdir, readFile, readdir, rmdir, unlink, writeFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, readdir, readlink, realpath, rmdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type FileChange, type HunkStrategy, type PatchFailure, applyPatchToFiles } from './apply.js';
-import { type ParsedPatch, PatchParseError, filePatchPath, parsePatch } from './parse.js';
-import { checkRepoPathReal } from './paths.js';
+import { type FilePatch, type ParsedPatch, PatchParseError, filePatchPath, parsePatch } from './parse.js';
+import { checkRepoPath, checkRepoPathReal } from './paths.js';
 
 export type PatchStrategy = 'git-apply' | HunkStrategy;
 
@@ -37,6 +37,11 @@ export interface ApplyDirOptions {
   check?: boolean;
   /** Layer 1, e.g. `(d, p, c) => git.apply(d, p, { check: c })` through the git port. */
   gitApply?: GitApplyFn;
+  /**
+   * Let the patch create or change symbolic links whose target stays inside the repository
+   * (`policy.allow_symlinks`). Off by default: every new or changed symlink is refused.
+   */
+  allowSymlinks?: boolean;
 }
 
 export async function applyPatchToDir(dir: string, patchText: string, options: ApplyDirOptions = {}): Promise<PatchApplyResult> {
@@ -57,6 +62,12 @@ export async function applyPatchToDir(dir: string, patchText: string, options: A
       return { applied: false, files: touched, strategy: null, hunks: [], error: `refused path ${JSON.stringify(p)}: ${verdict.reason}` };
     }
   }
+
+  // Symlinks next: one can point a later build, scan or commit at a file outside the repository, or
+  // carry a write out of it.
+  const links = await symlinkChanges(dir, parsed);
+  const linkRefusal = await checkSymlinks(dir, links, touched, options.allowSymlinks === true);
+  if (linkRefusal) return { applied: false, files: touched, strategy: null, hunks: [], error: linkRefusal };
 
   let gitError: string | null = null;
   // git apply strips one path component (-p1), takes \r as content and trusts hunk counts: on a
@@ -79,6 +90,13 @@ export async function applyPatchToDir(dir: string, patchText: string, options: A
     gitError = r.error.trim() || 'git apply failed';
   }
 
+  if (links.size > 0) {
+    // The text layers write regular files only: a symlink written as one would be a file holding a path.
+    const first = [...links.keys()][0];
+    const why = gitError ? `git apply refused the patch: ${firstLine(gitError)}` : 'git apply could not be used for this patch';
+    return { applied: false, files: touched, strategy: null, hunks: [], error: `refused symlink ${JSON.stringify(first)}: only git apply creates symbolic links, and ${why}` };
+  }
+
   const contents = new Map<string, string | null>();
   const reads: Promise<void>[] = touched.map(async (p) => {
     contents.set(p, await readIfFile(path.join(dir, p)));
@@ -96,9 +114,114 @@ export async function applyPatchToDir(dir: string, patchText: string, options: A
       const verdict = await checkRepoPathReal(dir, c.path);
       if (!verdict.ok) return { applied: false, files: touched, strategy: null, hunks, error: `refused path ${JSON.stringify(c.path)}: ${verdict.reason}` };
     }
-    await writeAll(dir, result.changes, contents);
+    try {
+      await writeAll(dir, result.changes, contents);
+    } catch (err) {
+      // A path the file system cannot hold (a file under a file, a directory where a file goes) is the
+      // patch's fault, not ours: everything was rolled back, so it is a patch that did not apply.
+      const code = (err as NodeJS.ErrnoException).code;
+      if (!code || !WRITE_REFUSALS.has(code)) throw err;
+      return { applied: false, files: touched, strategy: null, hunks, error: `cannot write the patch's files: ${code} (${(err as Error).message.replace(`${dir}/`, '')})` };
+    }
   }
   return { applied: true, files: touched, strategy: result.strategy, hunks, error: null };
+}
+
+const WRITE_REFUSALS = new Set(['ENOTDIR', 'EISDIR', 'EEXIST', 'ENAMETOOLONG', 'ELOOP']);
+
+/**
+ * Every path the patch makes (or keeps) a symbolic link, with the link's new target: new links
+ * (mode 120000), links whose target changes, renamed links, and any edit of a path that already is
+ * a link (editing it as text would write through it). Deleting a link is not a change to one.
+ */
+async function symlinkChanges(dir: string, parsed: ParsedPatch): Promise<Map<string, string | null>> {
+  const links = new Map<string, string | null>();
+  for (const fp of parsed.files) {
+    if (fp.isDeleted || fp.newPath === null) continue;
+    const existing = fp.oldPath !== null ? await readlink(path.join(dir, fp.oldPath)).catch(() => null) : null;
+    // A new file (or a rename) onto a path that is a link would be written through it too.
+    const atNewPath = fp.newPath === fp.oldPath ? existing : await readlink(path.join(dir, fp.newPath)).catch(() => null);
+    if (!fp.symlink && existing === null && atNewPath === null) continue;
+    links.set(normalized(fp.newPath), linkTarget(fp, existing));
+  }
+  return links;
+}
+
+/** The path as the file system will see it (`./a//b` is `a/b`); paths were checked before this. */
+function normalized(p: string): string {
+  const verdict = checkRepoPath(p);
+  return verdict.ok ? verdict.path : p;
+}
+
+/** A link's new target: its blob is one line, the new side of the hunk; null when the patch holds no such line. */
+function linkTarget(fp: FilePatch, existing: string | null): string | null {
+  if (fp.hunks.length === 0) return existing;
+  const newSide = fp.hunks.flatMap((h) => h.lines.filter((l) => l.kind !== '-'));
+  return newSide.length === 1 ? newSide[0].text : null;
+}
+
+async function checkSymlinks(
+  dir: string,
+  links: Map<string, string | null>,
+  touched: string[],
+  allow: boolean,
+): Promise<string | null> {
+  const refuse = (p: string, why: string): string => `refused symlink ${JSON.stringify(p)}: ${why}`;
+  // Never through a link of the same patch: `out -> /elsewhere` then `out/x` would write outside.
+  for (const p of touched) {
+    const parts = normalized(p).split('/');
+    for (let k = 1; k < parts.length; k++) {
+      const parent = parts.slice(0, k).join('/');
+      if (links.has(parent)) return refuse(parent, `the patch writes ${JSON.stringify(p)} through a symbolic link it creates`);
+    }
+  }
+  for (const [link, target] of links) {
+    const shown = target === null ? '' : ` (-> ${JSON.stringify(target)})`;
+    if (!allow) {
+      return refuse(link, `the patch creates or changes a symbolic link${shown}; symbolic links are not allowed (policy.allow_symlinks = false). Change regular files only.`);
+    }
+    if (target === null) return refuse(link, 'a symbolic link target must be exactly one line');
+    const why = await targetEscapes(dir, link, target, links);
+    if (why) return refuse(link, `its target ${JSON.stringify(target)} ${why}`);
+  }
+  return null;
+}
+
+/**
+ * Why a link at `link` pointing to `target` would leave the repository (null when it stays inside).
+ * Resolved the way the kernel will: component by component from the link's directory, following
+ * links that already exist (so `x/..` goes where `x` really points), never a link of this patch.
+ */
+async function targetEscapes(dir: string, link: string, target: string, links: Map<string, string | null>): Promise<string | null> {
+  if (target === '' || target.includes('\0')) return 'is empty or holds a NUL byte';
+  if (target.startsWith('/') || /^[A-Za-z]:/.test(target)) return 'is an absolute path';
+  const root = await realpath(dir);
+  let current: string[] = path.posix.dirname(link) === '.' ? [] : path.posix.dirname(link).split('/');
+  for (const part of target.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      if (current.length === 0) return 'leaves the repository';
+      current.pop();
+      continue;
+    }
+    const next = [...current, part];
+    const rel = next.join('/');
+    if (links.has(rel)) return `goes through ${JSON.stringify(rel)}, another symbolic link of the same patch`;
+    const abs = path.join(root, rel);
+    const st = await lstat(abs).catch(() => null);
+    if (st?.isSymbolicLink()) {
+      const real = await realpath(abs).catch(() => null);
+      if (real === null) return `goes through ${JSON.stringify(rel)}, a dangling symbolic link`;
+      const inside = path.relative(root, real);
+      if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) return `goes through ${JSON.stringify(rel)}, which leaves the repository`;
+      current = inside === '' ? [] : inside.split(path.sep);
+    } else {
+      current = next;
+    }
+  }
+  if (current.some((part) => /^\.git[. ]*$/i.test(part))) return 'points into .git';
+  if (current.length > 0 && !checkRepoPath(current.join('/')).ok) return 'is not a path inside the repository';
+  return null;
 }
 
 /**

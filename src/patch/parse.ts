@@ -44,6 +44,8 @@ export interface FilePatch {
   gitPrefixed: boolean;
   /** Octal mode from `new file mode` / `new mode`, e.g. '100755'. */
   newMode: string | null;
+  /** The new side is a symbolic link (mode 120000 in `new file mode`, `new mode` or the `index` line). */
+  symlink: boolean;
   hunks: Hunk[];
 }
 
@@ -99,6 +101,7 @@ export function parsePatch(text: string): ParsedPatch {
       isBinary: false,
       gitPrefixed: true,
       newMode: null,
+      symlink: false,
       hunks: [],
     };
     files.push(f);
@@ -273,10 +276,13 @@ function isHeaderPair(lines: string[], k: number): boolean {
   return k + 1 < lines.length && lines[k].startsWith('--- ') && lines[k + 1].startsWith('+++ ');
 }
 
+const SYMLINK_MODE = '120000';
+
 function parseExtendedHeader(line: string, file: FilePatch): boolean {
   if (line.startsWith('new file mode ')) {
     file.isNew = true;
     file.newMode = line.slice('new file mode '.length).trim();
+    file.symlink = file.newMode === SYMLINK_MODE;
     file.oldPath = null;
     return true;
   }
@@ -287,6 +293,13 @@ function parseExtendedHeader(line: string, file: FilePatch): boolean {
   }
   if (line.startsWith('new mode ')) {
     file.newMode = line.slice('new mode '.length).trim();
+    file.symlink = file.newMode === SYMLINK_MODE;
+    return true;
+  }
+  // A changed symlink says so only here: `index <old>..<new> 120000`.
+  const index = /^index [0-9a-f]+\.\.[0-9a-f]+ (\d{6})\s*$/.exec(line);
+  if (index) {
+    if (index[1] === SYMLINK_MODE) file.symlink = true;
     return true;
   }
   if (line.startsWith('rename from ') || line.startsWith('copy from ')) {

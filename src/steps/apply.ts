@@ -1,8 +1,13 @@
 // apply: the patch goes onto the clean base (every round starts from the base, not from the
 // previous attempt), on the task's branch, committed with the bot identity.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import picomatch from 'picomatch';
 import { applyPatchToDir, formatPatchError } from '../patch/apply-dir.js';
+import { parsePatch } from '../patch/parse.js';
+import { checkRepoPathReal } from '../patch/paths.js';
 import { summarizeDiff } from '../secrets/added-lines.js';
+import { hasRedactions, restoreRedactions } from '../secrets/redact-content.js';
 import type { StepTool } from './types.js';
 
 export const applyTool: StepTool = {
@@ -17,7 +22,11 @@ export const applyTool: StepTool = {
     if (ctx.state.baseCommit && (await git.headCommit(dir)) !== ctx.state.baseCommit) {
       throw new Error('the workspace is not at the base commit after reset');
     }
-    const result = await applyPatchToDir(dir, generation.patch, { gitApply: (d, p, check) => git.apply(d, p, { check }) });
+    const patch = await withSecretsRestored(dir, generation.patch);
+    const result = await applyPatchToDir(dir, patch, {
+      gitApply: (d, p, check) => git.apply(d, p, { check }),
+      allowSymlinks: config.policy.allow_symlinks,
+    });
     ctx.state.apply = result;
     if (!result.applied) {
       const error = result.error ?? 'the patch did not apply';
@@ -53,3 +62,25 @@ export const applyTool: StepTool = {
     };
   },
 };
+
+/**
+ * The model was shown the files with their secrets as `[REDACTED:<kind>]` (codegen-prompt), so its
+ * context lines quote the placeholders: the real values go back in before the patch is matched
+ * against the files. The patch kept in the task state stays redacted.
+ */
+async function withSecretsRestored(dir: string, patch: string): Promise<string> {
+  if (!hasRedactions(patch)) return patch;
+  let paths: string[];
+  try {
+    paths = parsePatch(patch).files.flatMap((f) => [f.oldPath, f.newPath].filter((p): p is string => p !== null));
+  } catch {
+    return patch; // the applier reports the parse error
+  }
+  const originals: string[] = [];
+  for (const p of new Set(paths)) {
+    if (!(await checkRepoPathReal(dir, p)).ok) continue;
+    const text = await readFile(path.join(dir, p), 'utf8').catch(() => null);
+    if (text !== null) originals.push(text);
+  }
+  return restoreRedactions(patch, originals);
+}

@@ -1,6 +1,9 @@
 // One process-wide registry of secret values (tokens from config and env), scrubbed from everything
 // the tool writes: logs, PR bodies, JSON output, the audit trail. Secrets are registered once, at the
-// boundary where they enter, so no writer has to know which values are sensitive.
+// boundary where they enter, so no writer has to know which values are sensitive. What nobody
+// registered but looks like a credential (a key in the repository, one the model wrote) is replaced
+// by content, with the secrets step's own rule table (../secrets/redact-content.ts).
+import { redactSecretsInText } from '../secrets/redact-content.js';
 
 const MASK = '***';
 /** Shorter values would mask ordinary words and numbers all over the output. */
@@ -56,10 +59,13 @@ export function clearSecrets(): void {
   pattern = null;
 }
 
-/** Replace every registered secret, in any of its common encodings, with `***`. */
+/**
+ * Replace every registered secret, in any of its common encodings, with `***`, and every value that
+ * looks like a credential with `[REDACTED:<rule>]`.
+ */
 export function redact(text: string): string {
-  if (pattern === null || text.length === 0) return text;
-  return text.replace(pattern, MASK);
+  if (text.length === 0) return text;
+  return redactSecretsInText(pattern === null ? text : text.replace(pattern, MASK));
 }
 
 /**

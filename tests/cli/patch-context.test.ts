@@ -1,6 +1,6 @@
 // `autodev patch apply` and `autodev context` through the built CLI, on real repositories.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cleanup, makeRepo } from '../support/fixture-repo.js';
 import { assertBuilt, hashTree, makeSandbox, runCli, type Sandbox } from './helpers.js';
@@ -100,6 +100,25 @@ describe('autodev patch apply', () => {
       expect(JSON.parse(result.stdout).error).toMatch(/refused path/);
     }
     expect(await hashTree(repo)).toEqual(before);
+  });
+
+  it('refuses symlinks (exit 1, not 70): one beside a fix, one to a directory outside written through', async () => {
+    const before = await hashTree(repo);
+    const outside = path.join(box.root, 'outside');
+    await mkdir(outside);
+    const fix = SLOPPY.replace('--- src/lib.rs\n+++ src/lib.rs', 'diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs');
+    const shadow = `diff --git a/shadow b/shadow\nnew file mode 120000\n--- /dev/null\n+++ b/shadow\n@@ -0,0 +1 @@\n+/etc/shadow\n\\ No newline at end of file\n${fix}`;
+    const through =
+      `diff --git a/out b/out\nnew file mode 120000\n--- /dev/null\n+++ b/out\n@@ -0,0 +1 @@\n+${outside}\n\\ No newline at end of file\n` +
+      'diff --git a/out/x.txt b/out/x.txt\nnew file mode 100644\n--- /dev/null\n+++ b/out/x.txt\n@@ -0,0 +1 @@\n+pwned\n';
+    for (const [patch, extra] of [[shadow, []], [through, []], [through, ['--allow-symlinks']]] as const) {
+      const result = await runCli(['patch', 'apply', '--repo', repo, ...extra, '-'], { cwd: box.cwd, env: box.env, input: patch });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/^not applied; nothing was changed\.\nrefused symlink "(shadow|out)"/);
+      expect(result.stderr).not.toMatch(/internal error/);
+    }
+    expect(await hashTree(repo)).toEqual(before);
+    expect(await readdir(outside)).toEqual([]);
   });
 
   it('names a missing --repo and an unreadable patch file with exit 2', async () => {

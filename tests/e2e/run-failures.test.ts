@@ -272,6 +272,52 @@ describe('autodev run (ending without a pull request)', () => {
     RUN_TIMEOUT,
   );
 
+  it(
+    'does not apply a symlink to /etc/shadow beside a real fix: a repair round is asked for, exit 1, nothing pushed',
+    async () => {
+      const bare = await makeBareRepo();
+      const hashBefore = await hashDir(bare);
+      const patch = `diff --git a/shadow b/shadow
+new file mode 120000
+--- /dev/null
++++ b/shadow
+@@ -0,0 +1 @@
++/etc/shadow
+\\ No newline at end of file
+diff --git a/src/lib.rs b/src/lib.rs
+--- a/src/lib.rs
++++ b/src/lib.rs
+@@ -3,5 +3,5 @@
+ /// Adds two numbers.
+ pub fn add(a: i32, b: i32) -> i32 {
+-    a - b
++    a + b
+ }
+ 
+`;
+      const { llm, github } = await startServers({ always: reply('Fix add', patch) });
+      const runDir = await makeRunDir();
+
+      const outcome = await runAutodev(runArgs(bare, CALC_TASK), {
+        cwd: runDir.dir,
+        env: e2eEnv({ run: runDir, cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
+      });
+      const json = parseJson(outcome);
+
+      expect(outcome.code).toBe(1);
+      expect(outcome.stderr).not.toMatch(/internal error/);
+      expect(json.status).toBe('failed');
+      expect(json.reason).toMatch(/patch did not apply: refused symlink "shadow"/);
+      expect(json.change).toBeNull();
+      // Repairable, and the model is told why.
+      expect(llm.chatBodies()).toHaveLength(2);
+      expect(prompt(llm, 1)).toContain('refused symlink "shadow"');
+      expect(json.steps.filter((s) => s.id === 'apply').map((s) => `${s.round}:${s.status}`)).toEqual(['0:failed', '1:failed']);
+      await expectNothingReachedTheRemote(bare, hashBefore, github);
+    },
+    RUN_TIMEOUT,
+  );
+
   it('refuses a repository outside the allowlist (exit 3) before cloning or calling anything', async () => {
     const bare = await makeBareRepo();
     const hashBefore = await hashDir(bare);

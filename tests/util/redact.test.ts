@@ -49,8 +49,21 @@ describe('redact', () => {
     expect(redact('a.b*c+d(e) aXbbcdde')).toBe('*** aXbbcdde');
   });
 
-  it('leaves text alone when nothing is registered', () => {
-    expect(redact(`nothing ${TOKEN}`)).toBe(`nothing ${TOKEN}`);
+  it('leaves ordinary text alone when nothing is registered', () => {
+    const text = 'nothing here: commit 3f2a9c1d0b7e4a6f8c5d2e1b0a9f8e7d6c5b4a39, task 202612031308-ab12cd, src/lib.rs:12';
+    expect(redact(text)).toBe(text);
+  });
+
+  it('replaces, by content, a credential nobody registered (a key in a repository, one a model wrote)', () => {
+    const awsKey = ['AKIA', 'Z3Q7XK2M', 'PL4RT9WE'].join('');
+    expect(redact(`nothing ${TOKEN}`)).toBe('nothing [REDACTED:github-token]');
+    expect(redact(`const KEY: &str = "${awsKey}";`)).toBe('const KEY: &str = "[REDACTED:aws-access-key-id]";');
+    // Redacting twice changes nothing more.
+    expect(redact(redact(`nothing ${TOKEN}`))).toBe('nothing [REDACTED:github-token]');
+    // Registered values are masked as before, content-found ones by rule.
+    registerSecret(TOKEN);
+    expect(redact(`${TOKEN} ${awsKey}`)).toBe('*** [REDACTED:aws-access-key-id]');
+    expect(JSON.stringify(redactDeep({ diff: `+pub const K: &str = "${awsKey}";` }))).not.toContain(awsKey);
   });
 });
 
@@ -95,6 +108,8 @@ describe('redactFindingText', () => {
   });
 
   it('redactTokenLike masks long token-like words in tool output it does not trust', () => {
-    expect(redactTokenLike(`error near ${TOKEN} in config.toml`)).toBe('error near ghp_**** in config.toml');
+    const unknownShape = ['Qm8', 'vT2rX9pL4kW7zN3bH6dJ1'].join('');
+    expect(redactTokenLike(`error near ${unknownShape} in config.toml`)).toBe('error near Qm8**** in config.toml');
+    expect(redactTokenLike(`error near ${TOKEN} in config.toml`)).toBe('error near [REDACTED:github-token] in config.toml');
   });
 });
