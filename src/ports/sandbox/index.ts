@@ -25,6 +25,7 @@ export { CONTAINER_WORKSPACE, containerArgv } from './container.js';
 export { createDockerSandbox } from './docker.js';
 export { createNoneSandbox } from './none.js';
 export { createPodmanSandbox } from './podman.js';
+export { privateCopy, type PrivateCopy } from './task-cache.js';
 export { isSecretName, SANDBOX_HOME, scrubbedEnv, type ScrubbedEnvOptions } from './scrubbed-env.js';
 
 export interface SandboxFactoryOptions {
