@@ -131,12 +131,14 @@ describe('bwrap sandbox (real)', () => {
     for (const entry of visible) expect(['.cargo', '.rustup']).toContain(entry);
   });
 
-  it('reaches no unix socket of the host: listeners under /var/tmp, /run, /tmp and /dev/shm are absent inside', async () => {
+  it('reaches no unix socket of the host: listeners under /var/tmp, /run, /tmp and /dev/shm are absent inside, abstract ones refused', async () => {
     const workspace = tempDir('autodev-bwrap-ws-');
     const varTmp = realpathSync(mkdtempSync('/var/tmp/autodev-sock-'));
     cleanups.push(() => rmSync(varTmp, { recursive: true, force: true }));
     const tag = `${process.pid}-${Date.now()}`;
-    const sockets = [path.join(varTmp, 'agent.sock'), `/run/autodev-test-${tag}.sock`, path.join(tempDir('autodev-sock-'), 'x.sock'), `/dev/shm/autodev-test-${tag}.sock`];
+    const files = [path.join(varTmp, 'agent.sock'), `/run/autodev-test-${tag}.sock`, path.join(tempDir('autodev-sock-'), 'x.sock'), `/dev/shm/autodev-test-${tag}.sock`];
+    // An abstract socket has no path; it belongs to the network namespace, which the sandbox does not share.
+    const sockets = [...files, `\0autodev-test-${tag}`];
     for (const socket of sockets) {
       const server = net.createServer((connection) => {
         connection.on('error', () => undefined); // the probe hangs up as soon as it is connected
@@ -156,7 +158,7 @@ describe('bwrap sandbox (real)', () => {
     const host = await exec.run(probe, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeoutMs: 30_000 });
     expect(host.stdout).toBe('CONNECTED\n'.repeat(sockets.length));
     const inside = await sandbox.run(spec(workspace, probe));
-    expect(inside.stdout).toBe('FAILED ENOENT\n'.repeat(sockets.length));
+    expect(inside.stdout).toBe(`${'FAILED ENOENT\n'.repeat(files.length)}FAILED ECONNREFUSED\n`);
     // And nothing of those directories' contents is there to find.
     const listing = await sandbox.run(spec(workspace, ['sh', '-c', 'ls -A /run /var/run/ /var/tmp /dev/shm']));
     expect(listing.exitCode).toBe(0);
