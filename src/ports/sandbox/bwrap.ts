@@ -6,8 +6,9 @@
 // paths, with no mapping back), the caches the caller mounts, and private, empty tmpfs over /tmp,
 // /var/tmp and /run (where hosts keep unix sockets and shared scratch files), /dev and /proc of
 // the sandbox's own. Everything else (/root, /home, /etc/shadow, /var, /srv, other projects on the
-// machine) does not exist inside. No network unless asked, no capabilities (when autodev runs as
-// root, a sandboxed root could otherwise remount), and the sandbox's own root is read-only.
+// machine) does not exist inside. No network unless asked (which also keeps the host's abstract
+// unix sockets out of reach), no capabilities (when autodev runs as root, a sandboxed root could
+// otherwise remount), and the sandbox's own root is read-only.
 //
 // Toolchains are found from the spec's PATH: for each program of TOOLCHAIN_PROGRAMS found there,
 // the PATH directory holding it and the installation it resolves to (`realpath`, the parent of its
