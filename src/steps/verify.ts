@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { StepResult } from '../engine/types.js';
 import { narrowCargoArgv, touchedCargoPackages, type CargoWorkspace, type OutputFormat } from '../plan/toolchains.js';
 import type { ExecResult, Mount } from '../ports/types.js';
-import { scrubbedEnv } from '../ports/sandbox/index.js';
+import { privateCopy, scrubbedEnv } from '../ports/sandbox/index.js';
 import { diffDiagnostics, distillFailure, isRustTestFile, lineMapFromDiff, newFailures, parseCargoMessages, parseCargoTest, parseRustcText, stableTestName, withChangeTestModules } from '../toolchains/rust.js';
 import { compareTestRuns, type TestComparison } from '../toolchains/compare.js';
 import { isNodeTestFile, parseNodeTestOutput, parseTsc } from '../toolchains/node.js';
@@ -146,15 +146,30 @@ async function runInSandbox(ctx: Ctx, command: string[]): Promise<ExecResult> {
   const { sandbox, cacheDir, config } = ctx.ports;
   const repoDir = ctx.state.repoDir;
   const toolchain = String(ctx.step.inputs.toolchain ?? 'unknown');
-  // Caches shared across tasks: the cargo registry (written only by deps) and build output kept
-  // per repository and toolchain, so a second task on the same repository reuses the first's work.
+  // Caches shared across tasks: the cargo registry and build output kept per repository and
+  // toolchain, so a second task on the same repository reuses the first's work. Only code the
+  // model did not write may write them: the dependency fetch the cargo home, the untouched base
+  // the target dir. The change builds in the task's own copy of the target dir and sees the cargo
+  // home read-only, so nothing its build.rs or tests plant reaches another task.
   const repoKey = createHash('sha256').update(ctx.request.repo).digest('hex').slice(0, 12);
   const cargoHome = path.join(cacheDir, 'cargo-home');
-  const targetDir = path.join(cacheDir, 'target', `${repoKey}-${toolchain}`);
+  const sharedTarget = path.join(cacheDir, 'target', `${repoKey}-${toolchain}`);
   await mkdir(cargoHome, { recursive: true });
-  await mkdir(targetDir, { recursive: true });
+  await mkdir(sharedTarget, { recursive: true });
+  const isDeps = ctx.step.tool === 'deps';
+  let targetDir = sharedTarget;
+  if (!isDeps && ctx.mode !== 'baseline') {
+    const copy = await privateCopy(ctx.ports.exec, sharedTarget, path.join(ctx.ports.workspaceDir, 'cargo-target'));
+    targetDir = copy.dir;
+    if (copy.how === 'copied' || copy.problem) {
+      const line = copy.problem
+        ? `could not copy the shared target dir (${copy.problem}); building from scratch`
+        : `building in the task's own copy of the shared target dir (copied in ${(copy.durationMs / 1000).toFixed(1)}s)`;
+      ctx.emit({ type: 'step.output', stepId: ctx.step.id, stream: 'stderr', line });
+    }
+  }
   const mounts: Mount[] = [
-    { host: cargoHome, target: cargoHome, writable: ctx.step.network },
+    { host: cargoHome, target: cargoHome, writable: isDeps },
     { host: targetDir, target: targetDir, writable: true },
   ];
   const env = scrubbedEnv(

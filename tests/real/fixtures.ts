@@ -3,9 +3,11 @@
 // dependency that cannot be fetched, and a Node project. Patches are computed by git from the
 // before/after trees, so a scripted reply always applies to its fixture.
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { reply } from '../support/calc-crate.js';
 import { git, makeRepo } from '../support/fixture-repo.js';
+import { startGitHttpServer, type GitHttpServer } from '../support/git-http-server.js';
 
 export type Tree = Record<string, string>;
 
@@ -27,33 +29,40 @@ export async function replyFor(subject: string, before: Tree, after: Tree, ratio
 
 // ---------- a crate with a git dependency ----------
 
-// The sandbox has a private /tmp, as it should, so a `file://` dependency must live elsewhere to be
-// reachable from `cargo fetch` inside it (a real one would be on https).
+// The sandbox shows none of the host's own directories (/tmp, /var/tmp are private inside), so a
+// git dependency is served over HTTP on 127.0.0.1, which the `deps` step reaches with its network,
+// as a real one would be on https.
 const VISIBLE_ROOT = '/var/tmp';
-const visibleDirs: string[] = [];
+let served: { root: string; server: GitHttpServer; count: number } | null = null;
 
-/** A bare repository holding `files`, outside /tmp; `removeVisibleRepos()` deletes it. */
+/** A bare repository holding `files`, served over HTTP; returns its URL. `removeVisibleRepos()` stops serving it. */
 export async function makeVisibleBareRepo(files: Tree): Promise<string> {
+  if (!served) {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'autodev-dep-'));
+    served = { root, server: await startGitHttpServer(root), count: 0 };
+  }
   const source = await makeRepo(files);
-  const dir = await mkdtemp(path.join(VISIBLE_ROOT, 'autodev-dep-'));
-  visibleDirs.push(dir);
-  const bare = path.join(dir, 'repo.git');
-  await git(dir, ['clone', '-q', '--bare', source, bare]);
-  return bare;
+  const name = `repo-${++served.count}.git`;
+  await git(served.root, ['clone', '-q', '--bare', source, path.join(served.root, name)]);
+  return `${served.server.url}/${name}`;
 }
 
 export async function removeVisibleRepos(): Promise<void> {
-  await Promise.all(visibleDirs.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  const current = served;
+  served = null;
+  if (!current) return;
+  await current.server.close();
+  await rm(current.root, { recursive: true, force: true });
 }
 
-/** The dependency: a tiny crate committed in a bare repository; returns its `file://` URL. */
+/** The dependency: a tiny crate committed in a bare repository; returns its URL. */
 export async function makeShoutDependency(): Promise<string> {
   const bare = await makeVisibleBareRepo(
     {
       'Cargo.toml': '[package]\nname = "shout"\nversion = "0.1.0"\nedition = "2021"\n',
       'src/lib.rs': '/// Upper-cases and adds an exclamation mark.\npub fn shout(text: &str) -> String {\n    format!("{}!", text.to_uppercase())\n}\n',
     });
-  return `file://${bare}`;
+  return bare;
 }
 
 const GREET_BUGGY = `//! Greetings, loudly.

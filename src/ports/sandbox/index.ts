@@ -9,11 +9,23 @@ import { createDockerSandbox } from './docker.js';
 import { createNoneSandbox } from './none.js';
 import { createPodmanSandbox } from './podman.js';
 
-export { bwrapArgv, createBwrapSandbox, defaultHiddenDirs, defaultHiddenFiles } from './bwrap.js';
+export {
+  bwrapArgv,
+  createBwrapSandbox,
+  defaultHiddenDirs,
+  defaultHiddenFiles,
+  etcEntries,
+  systemEntries,
+  TOOLCHAIN_PROGRAMS,
+  toolchainDirs,
+  type BwrapLayout,
+  type SystemEntry,
+} from './bwrap.js';
 export { CONTAINER_WORKSPACE, containerArgv } from './container.js';
 export { createDockerSandbox } from './docker.js';
 export { createNoneSandbox } from './none.js';
 export { createPodmanSandbox } from './podman.js';
+export { privateCopy, type PrivateCopy } from './task-cache.js';
 export { isSecretName, SANDBOX_HOME, scrubbedEnv, type ScrubbedEnvOptions } from './scrubbed-env.js';
 
 export interface SandboxFactoryOptions {

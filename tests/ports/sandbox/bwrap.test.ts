@@ -1,12 +1,12 @@
 // bubblewrap for real: every isolation property is checked by running a command inside it.
 
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createExec } from '../../../src/ports/exec.js';
-import { bwrapArgv, createBwrapSandbox, scrubbedEnv } from '../../../src/ports/sandbox/index.js';
+import { bwrapArgv, createBwrapSandbox, scrubbedEnv, toolchainDirs, type BwrapLayout } from '../../../src/ports/sandbox/index.js';
 import type { SandboxSpec } from '../../../src/ports/types.js';
 import { uniqueSleepSeconds, waitUntilGone } from './process-helpers.js';
 
@@ -131,6 +131,68 @@ describe('bwrap sandbox (real)', () => {
     for (const entry of visible) expect(['.cargo', '.rustup']).toContain(entry);
   });
 
+  it('reaches no unix socket of the host: listeners under /var/tmp, /run, /tmp and /dev/shm are absent inside, abstract ones refused', async () => {
+    const workspace = tempDir('autodev-bwrap-ws-');
+    const varTmp = realpathSync(mkdtempSync('/var/tmp/autodev-sock-'));
+    cleanups.push(() => rmSync(varTmp, { recursive: true, force: true }));
+    const tag = `${process.pid}-${Date.now()}`;
+    const files = [path.join(varTmp, 'agent.sock'), `/run/autodev-test-${tag}.sock`, path.join(tempDir('autodev-sock-'), 'x.sock'), `/dev/shm/autodev-test-${tag}.sock`];
+    // An abstract socket has no path; it belongs to the network namespace, which the sandbox does not share.
+    const sockets = [...files, `\0autodev-test-${tag}`];
+    for (const socket of sockets) {
+      const server = net.createServer((connection) => {
+        connection.on('error', () => undefined); // the probe hangs up as soon as it is connected
+        connection.end();
+      });
+      await new Promise<void>((resolve) => server.listen(socket, resolve));
+      cleanups.push(() => server.close());
+    }
+    const probe = [
+      'node',
+      '-e',
+      `const paths = ${JSON.stringify(sockets)};` +
+        `(async () => { for (const p of paths) console.log(await new Promise((done) => require('net').connect(p)` +
+        `.on('connect', function () { this.destroy(); done('CONNECTED'); }).on('error', (e) => done('FAILED ' + e.code)))); })();`,
+    ];
+    // The probe reaches every listener from the host, so a failure inside is the sandbox's doing.
+    const host = await exec.run(probe, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeoutMs: 30_000 });
+    expect(host.stdout).toBe('CONNECTED\n'.repeat(sockets.length));
+    const inside = await sandbox.run(spec(workspace, probe));
+    expect(inside.stdout).toBe(`${'FAILED ENOENT\n'.repeat(files.length)}FAILED ECONNREFUSED\n`);
+    // And nothing of those directories' contents is there to find.
+    const listing = await sandbox.run(spec(workspace, ['sh', '-c', 'ls -A /run /var/run/ /var/tmp /dev/shm']));
+    expect(listing.exitCode).toBe(0);
+    expect(listing.stdout.split('\n').filter((line) => line && !line.endsWith(':'))).toEqual([]);
+  });
+
+  it('shows none of the host beyond the system, a minimal /etc and the toolchains: no /etc/shadow, no other directory', async () => {
+    const workspace = tempDir('autodev-bwrap-ws-');
+    // A sibling project outside /tmp (which was always private), and this repository's own checkout.
+    const sibling = realpathSync(mkdtempSync('/var/tmp/autodev-sibling-'));
+    cleanups.push(() => rmSync(sibling, { recursive: true, force: true }));
+    writeFileSync(path.join(sibling, 'secret.txt'), 'sibling secret\n');
+    const project = path.join(process.cwd(), 'package.json');
+    expect(readFileSync('/etc/shadow', 'utf8').length).toBeGreaterThan(0); // we run as root: the host file is readable
+    const result = await sandbox.run(
+      spec(workspace, [
+        'sh',
+        '-c',
+        `cat /etc/shadow 2>/dev/null && echo SHADOW; cat ${sibling}/secret.txt 2>/dev/null; test -e ${project} && echo PROJECT; ` +
+          'ls /; ls /etc | grep -c . ; test -e /etc/gitconfig && echo GITCONFIG; test -e /etc/ssl/private && echo SSL-PRIVATE; ' +
+          'touch /newfile 2>/dev/null && echo ROOT-WRITABLE; touch /etc/newfile 2>/dev/null && echo ETC-WRITABLE; exit 0',
+      ]),
+    );
+    expect(result.stderr).toBe('');
+    const lines = result.stdout.trim().split('\n');
+    const top = lines.slice(0, -1);
+    // Only what builds need at the top level; the nonexistent /lib32 and friends are skipped.
+    for (const entry of top) expect(['bin', 'dev', 'etc', 'lib', 'lib32', 'lib64', 'libx32', 'nix', 'proc', 'root', 'run', 'sbin', 'tmp', 'usr', 'var']).toContain(entry);
+    for (const absent of ['home', 'srv', 'opt', 'mnt', 'work', 'boot', 'media']) expect(top).not.toContain(absent);
+    // /root is there only as the parent of the bound toolchain directories.
+    expect(Number(lines.at(-1))).toBeLessThan(40);
+    expect(result.stdout).not.toMatch(/SHADOW|sibling secret|PROJECT|GITCONFIG|SSL-PRIVATE|WRITABLE/);
+  });
+
   it('hides engine sockets behind /dev/null', async () => {
     const workspace = tempDir('autodev-bwrap-ws-');
     const socket = path.join(workspace, 'engine.sock');
@@ -211,9 +273,22 @@ describe('bwrapArgv (data)', () => {
       { host: '/data/ref', target: '/ref', writable: false },
     ],
   };
+  const layout: BwrapLayout = {
+    system: [
+      { path: '/usr', link: null },
+      { path: '/bin', link: 'usr/bin' },
+      { path: '/lib64', link: null },
+    ],
+    etc: ['/etc/passwd', '/etc/ssl/certs'],
+    // Inside /usr (bound already) and inside the workspace: not bound again.
+    toolchains: ['/home/dev/.cargo/bin', '/home/dev/.rustup/toolchains', '/usr/lib/jvm/jdk', '/work/ws/tools'],
+    hide: ['/home', '/home/dev', '/root'],
+    // Only an engine socket inside something bound needs covering; /run is an empty tmpfs anyway.
+    hideFiles: ['/run/docker.sock', '/work/ws/engine.sock'],
+  };
 
-  it('builds the isolation flags, hides, toolchain binds, workspace, mounts, env and cwd in order', () => {
-    expect(bwrapArgv(base, ['/home', '/home/dev', '/root'], ['/run/docker.sock'])).toEqual([
+  it('binds the system, a minimal /etc, toolchains, workspace and mounts; masks /tmp, /var/tmp, /run; never binds /', () => {
+    expect(bwrapArgv(base, layout)).toEqual([
       'bwrap',
       '--die-with-parent',
       '--new-session',
@@ -223,18 +298,24 @@ describe('bwrapArgv (data)', () => {
       '--unshare-net',
       '--cap-drop',
       'ALL',
-      '--ro-bind', '/', '/',
+      '--ro-bind', '/usr', '/usr',
+      '--symlink', 'usr/bin', '/bin',
+      '--ro-bind', '/lib64', '/lib64',
       '--dev', '/dev',
       '--proc', '/proc',
       '--tmpfs', '/tmp',
-      '--tmpfs', '/home',
-      '--tmpfs', '/root',
+      '--tmpfs', '/var/tmp',
+      '--tmpfs', '/run',
+      '--symlink', '../run', '/var/run',
+      '--ro-bind-try', '/etc/passwd', '/etc/passwd',
+      '--ro-bind-try', '/etc/ssl/certs', '/etc/ssl/certs',
       '--ro-bind-try', '/home/dev/.cargo/bin', '/home/dev/.cargo/bin',
-      '--ro-bind-try', '/home/dev/.rustup', '/home/dev/.rustup',
+      '--ro-bind-try', '/home/dev/.rustup/toolchains', '/home/dev/.rustup/toolchains',
       '--bind', '/work/ws', '/work/ws',
       '--bind', '/cache/cargo', '/cache/cargo',
       '--ro-bind', '/data/ref', '/ref',
-      '--ro-bind', '/dev/null', '/run/docker.sock',
+      '--ro-bind', '/dev/null', '/work/ws/engine.sock',
+      '--remount-ro', '/',
       '--clearenv',
       '--setenv', 'PATH', env.PATH,
       '--setenv', 'RUSTUP_HOME', '/home/dev/.rustup',
@@ -246,15 +327,53 @@ describe('bwrapArgv (data)', () => {
   });
 
   it('shares the network only when asked, and honours cwd', () => {
-    const argv = bwrapArgv({ ...base, network: true, cwd: '/work/ws/sub' }, [], []);
+    const argv = bwrapArgv({ ...base, network: true, cwd: '/work/ws/sub' }, { ...layout, hide: [], hideFiles: [] });
     expect(argv).not.toContain('--unshare-net');
     expect(argv).toContain('--unshare-pid');
     expect(argv.slice(argv.indexOf('--chdir'), argv.indexOf('--chdir') + 2)).toEqual(['--chdir', '/work/ws/sub']);
   });
 
   it('hides a home that lies inside the workspace after binding the workspace', () => {
-    const argv = bwrapArgv({ ...base, workspace: '/home', mounts: [] }, ['/home/dev'], []);
+    const argv = bwrapArgv({ ...base, workspace: '/home', mounts: [] }, { ...layout, toolchains: [], hide: ['/home/dev'], hideFiles: [] });
     const bind = argv.indexOf('--bind');
     expect(argv.slice(bind, bind + 5)).toEqual(['--bind', '/home', '/home', '--tmpfs', '/home/dev']);
+  });
+});
+
+describe('toolchainDirs (real files)', () => {
+  it('binds the PATH directory and the installation a program resolves to, rustup\'s parts, never a home', () => {
+    const root = tempDir('autodev-toolchains-');
+    const home = path.join(root, 'home', 'dev');
+    // rustup's layout: proxies in ~/.cargo/bin link to rustup; ~/.cargo also holds credentials.
+    mkdirSync(path.join(home, '.cargo', 'bin'), { recursive: true });
+    writeFileSync(path.join(home, '.cargo', 'bin', 'rustup'), '#!/bin/sh\n', { mode: 0o755 });
+    symlinkSync('rustup', path.join(home, '.cargo', 'bin', 'cargo'));
+    writeFileSync(path.join(home, '.cargo', 'credentials.toml'), 'token = "x"\n');
+    for (const dir of ['toolchains', 'update-hashes', 'downloads']) mkdirSync(path.join(home, '.rustup', dir), { recursive: true });
+    writeFileSync(path.join(home, '.rustup', 'settings.toml'), '');
+    // A node installation under /opt-like prefix, reached through a symlink in a PATH directory.
+    const prefix = path.join(root, 'opt', 'node-v20');
+    mkdirSync(path.join(prefix, 'bin'), { recursive: true });
+    writeFileSync(path.join(prefix, 'bin', 'node'), '#!/bin/sh\n', { mode: 0o755 });
+    mkdirSync(path.join(root, 'bin'));
+    symlinkSync(path.join(prefix, 'bin', 'node'), path.join(root, 'bin', 'node'));
+    // A program straight in the home's bin: its installation root would be the home itself.
+    mkdirSync(path.join(home, 'bin'));
+    writeFileSync(path.join(home, 'bin', 'go'), '#!/bin/sh\n', { mode: 0o755 });
+    // Not executable: not a program.
+    writeFileSync(path.join(root, 'bin', 'git'), '');
+
+    const env = { PATH: [path.join(home, '.cargo', 'bin'), path.join(root, 'bin'), path.join(home, 'bin'), 'relative/bin'].join(':'), RUSTUP_HOME: path.join(home, '.rustup') };
+    expect(toolchainDirs(env, [path.join(root, 'home'), home]).sort()).toEqual(
+      [
+        path.join(home, '.cargo', 'bin'),
+        path.join(home, '.rustup', 'toolchains'),
+        path.join(home, '.rustup', 'settings.toml'),
+        path.join(home, '.rustup', 'update-hashes'),
+        path.join(root, 'bin'),
+        prefix,
+        path.join(home, 'bin'),
+      ].sort(),
+    );
   });
 });
