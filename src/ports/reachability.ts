@@ -26,6 +26,7 @@ export function probeUrl(url: string, options: { timeoutMs: number; signal?: Abo
   } catch {
     return Promise.resolve({ reachable: false, reason: 'not a valid URL' });
   }
+  if (options.signal?.aborted) return Promise.resolve({ reachable: null, reason: 'cancelled' });
   const host = target.hostname.replace(/^\[|\]$/g, '');
   const port = Number(target.port || (target.protocol === 'https:' ? 443 : 80));
   return new Promise((resolve) => {
