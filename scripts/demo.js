@@ -3,6 +3,10 @@
 // server on 127.0.0.1 with scripted replies, makes a Rust crate with a bug (and a bare repository as
 // its remote), then runs the real `autodev run` against them. The first scripted patch does not
 // compile, so the repair loop shows; the run ends with a pull request on the local server.
+//
+// Everything it writes (the task record, audit trail, metrics, caches) goes to a temporary directory that
+// is removed afterwards, never to your own XDG state, cache or config directories; `npm run demo -- --keep`
+// keeps it to look at.
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
@@ -13,8 +17,13 @@ import { startGitHubServer } from '../build/support/github-server.js';
 import { CALC_FILES, CALC_TASK, BROKEN_REPLY, FIXED_REPLY } from '../build/support/calc-crate.js';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const keep = process.argv.includes('--keep');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'autodev-demo-'));
+const xdg = { state: path.join(dir, 'state'), cache: path.join(dir, 'cache'), config: path.join(dir, 'config') };
+for (const d of Object.values(xdg)) mkdirSync(d);
 const say = (text) => process.stderr.write(`\n[demo] ${text}\n`);
+// Ctrl-C reaches autodev too (same process group): it cancels and exits, then this script cleans up.
+process.on('SIGINT', () => undefined);
 
 function git(cwd, ...args) {
   return execFileSync('git', args, {
@@ -40,8 +49,13 @@ const llm = await startOpenAiServer({ replies: [{ content: BROKEN_REPLY }, { con
 const github = await startGitHubServer({ token: 'demo-github-token' });
 say(`OpenAI-compatible server at ${llm.baseUrl}; GitHub API at ${github.url}`);
 
+// Your own AUTODEV_* settings and config file would change what the demo shows; neither reaches it.
+const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('AUTODEV_')));
 const env = {
-  ...process.env,
+  ...inherited,
+  XDG_STATE_HOME: xdg.state,
+  XDG_CACHE_HOME: xdg.cache,
+  XDG_CONFIG_HOME: xdg.config,
   OPENAI_API_KEY: 'demo-openai-key',
   GITHUB_TOKEN: 'demo-github-token',
   AUTODEV_LLM_API_URL: llm.baseUrl,
@@ -55,13 +69,18 @@ const child = spawn(process.execPath, args, { cwd: dir, env, stdio: 'inherit' })
 const code = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 130 : 1))));
 const pulls = github.pulls('acme', 'calc');
 if (pulls.length) {
-  say(`the local GitHub server holds pull request #${pulls[0].number} "${pulls[0].title}" (head ${pulls[0].head}, labels ${pulls[0].labels.join(', ')})`);
-  say(`PR URL: ${github.url}/acme/calc/pull/${pulls[0].number}`);
+  const pull = pulls[0];
+  say(`the local GitHub server holds pull request #${pull.number} "${pull.title}" (branch ${pull.head}, labels ${pull.labels.join(', ')}): ${github.url}/acme/calc/pull/${pull.number}`);
   say(`branches on the remote: ${git(remote, 'branch', '--format=%(refname:short)').trim().split('\n').join(', ')}`);
 }
-const stateDir = path.join(process.env.XDG_STATE_HOME || path.join(os.homedir(), '.local', 'state'), 'autodev');
-say(`metrics: ${path.join(stateDir, 'metrics.prom')}; audit trail: ${path.join(stateDir, 'audit')}/; history: npx autodev tasks list`);
 await llm.close();
 await github.close();
-rmSync(dir, { recursive: true, force: true });
+const stateDir = path.join(xdg.state, 'autodev');
+if (keep) {
+  say(`kept in ${dir}: the task record, audit trail (${path.join(stateDir, 'audit')}/) and metrics (${path.join(stateDir, 'metrics.prom')})`);
+  say(`the demo's task history: XDG_STATE_HOME=${xdg.state} npx autodev tasks list`);
+} else {
+  rmSync(dir, { recursive: true, force: true });
+  say('the task record, audit trail and metrics went to a temporary directory, now removed (npm run demo -- --keep keeps it)');
+}
 process.exitCode = code;

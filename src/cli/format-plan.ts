@@ -1,8 +1,9 @@
 // The plan, readable by a person, for `run --plan-only`.
 import type { Plan } from '../plan/types.js';
+import type { Missing } from '../runner/preflight.js';
 import type { TaskInfo } from '../runner/task.js';
 
-export function formatPlan(task: TaskInfo, plan: Plan): string {
+export function formatPlan(task: TaskInfo, plan: Plan, missing: Missing[] = []): string {
   const lines: string[] = [];
   lines.push(`Task ${task.id}: ${task.title}`);
   lines.push(`  repo:      ${task.repo}`);
@@ -30,6 +31,14 @@ export function formatPlan(task: TaskInfo, plan: Plan): string {
     lines.push('');
     lines.push('Notes:');
     for (const note of plan.notes) lines.push(`  - ${note}`);
+  }
+  lines.push('');
+  const blocking = missing.filter((m) => m.kind !== 'note');
+  if (missing.length) {
+    lines.push(blocking.length ? 'Missing (`autodev run` stops on this before building anything):' : 'Missing:');
+    for (const m of [...blocking, ...missing.filter((m) => m.kind === 'note')]) lines.push(`  - ${m.message}`);
+  } else {
+    lines.push('Nothing missing: the credentials this plan needs are set, and something answers at llm.api_url.');
   }
   lines.push('');
   lines.push('Dry run: nothing was built, generated or pushed.');

@@ -132,19 +132,47 @@ export function formatResult(result: TaskResult): string {
     cancelled: 'cancelled',
   };
   lines.push(`${verdict[result.status] ?? result.status}: ${result.task.title}`);
-  if (result.reason) lines.push(`  reason:  ${result.reason}`);
-  if (result.pr) lines.push(`  PR:      ${result.pr.url}${result.pr.draft ? ' (draft)' : ''}${result.pr.updated ? ' (updated)' : ''}`);
-  if (result.change) lines.push(`  branch:  ${result.change.branch} (${result.change.commit.slice(0, 8)}), ${result.change.files.length} file(s): ${result.change.files.join(', ')}`);
-  if (result.pushed && !result.pr) lines.push(`  pushed:  ${result.pushed.branch} to ${result.pushed.remote}`);
+  // One column for every label; "pull request" is the longest, and the one name the output uses for it.
+  const row = (label: string, text: string): void => {
+    lines.push(`  ${label.padEnd(13)} ${text}`);
+  };
+  if (result.reason) row('reason:', result.reason);
+  if (result.pr) row('pull request:', `${result.pr.url}${result.pr.draft ? ' (draft)' : ''}${result.pr.updated ? ' (updated)' : ''}`);
+  else if (result.pushed) row('pull request:', `none opened (${noPullRequestReason(result)})`);
+  if (result.change) row('branch:', `${result.change.branch} (${result.change.commit.slice(0, 8)}), ${result.change.files.length} file(s): ${result.change.files.join(', ')}`);
+  if (result.pushed && !result.pr) row('pushed:', `${result.pushed.branch} to ${result.pushed.remote}`);
+  const sandbox = sandboxUsed(result);
+  if (sandbox) row('sandbox:', sandbox);
+  const failing = result.baseline.failingTests;
+  if (failing.length) row('base:', `${failing.length} test${failing.length === 1 ? '' : 's'} failing before the change: ${failing.join(', ')}`);
   for (const [step, summary] of Object.entries(result.verification)) {
-    if (['build', 'test', 'lint', 'secrets', 'policy'].includes(step)) lines.push(`  ${step.padEnd(8)} ${summary}`);
+    if (['build', 'test', 'lint', 'secrets', 'policy'].includes(step)) row(step, summary);
   }
   if (result.policy?.reasons.length) {
-    for (const r of result.policy.reasons) lines.push(`  policy:  ${r.code}: ${r.message}`);
+    for (const r of result.policy.reasons) row('policy:', `${r.code}: ${r.message}`);
   }
-  if (result.baseline.failingTests.length) lines.push(`  base:    failing before the change: ${result.baseline.failingTests.join(', ')}`);
   const u = result.usage;
-  lines.push(`  usage:   ${u.calls} LLM call(s), ${u.totalTokens} tokens${u.costUsd !== null ? `, $${u.costUsd.toFixed(4)}` : ''}`);
-  if (result.workspace) lines.push(`  workspace kept: ${result.workspace}`);
+  row('usage:', `${u.calls} LLM call(s), ${u.totalTokens} tokens${u.costUsd !== null ? `, $${u.costUsd.toFixed(4)}` : ''}`);
+  if (result.workspace) row('workspace:', `${result.workspace} (kept)`);
   return `${lines.join('\n')}\n`;
+}
+
+/** Why a pushed change got no pull request: --no-pr, or no GitHub repository to open it on. */
+function noPullRequestReason(result: TaskResult): string {
+  const push = result.plan?.steps.find((s) => s.tool === 'push');
+  const why = push?.inputs.noPullRequest;
+  return typeof why === 'string' ? why : 'the branch was pushed only';
+}
+
+/** The sandbox project code ran in, when any did (a run that stopped before building used none). */
+function sandboxUsed(result: TaskResult): string | null {
+  const plan = result.plan;
+  if (!plan) return null;
+  const sandboxed = new Set(plan.steps.filter((s) => s.sandbox).map((s) => s.id));
+  if (!result.steps.some((s) => sandboxed.has(s.id))) return null;
+  const what: Record<string, string> = {
+    bwrap: 'bwrap (bubblewrap)',
+    none: 'none (no isolation: project code ran directly on this machine)',
+  };
+  return what[plan.sandbox] ?? plan.sandbox;
 }

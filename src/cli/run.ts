@@ -76,11 +76,11 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
 
   if (flags.planOnly) {
     const { planOnly } = await import('../runner/plan-only.js');
-    const { task, plan } = await planOnly({ request, config: loaded.config, env: io.env, cloneUrl });
-    if (flags.json) io.stdout.write(`${JSON.stringify({ task, plan }, null, 2)}\n`);
+    const { task, plan, missing } = await planOnly({ request, config: loaded.config, env: io.env, cloneUrl });
+    if (flags.json) io.stdout.write(`${JSON.stringify({ task, plan, missing }, null, 2)}\n`);
     else {
       const { formatPlan } = await import('./format-plan.js');
-      io.stdout.write(formatPlan(task, plan));
+      io.stdout.write(formatPlan(task, plan, missing));
     }
     return ExitCode.ok;
   }

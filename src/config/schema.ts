@@ -4,6 +4,28 @@ import { z } from 'zod';
 
 const argv = z.array(z.string().min(1)).min(1);
 
+// Every URL the tool sends requests to is reached over HTTP: anything else (ftp://, file://, a typo
+// like htps://) is refused when the config loads, not after a clone and a baseline build.
+const HTTP_URL = 'an http:// or https:// URL';
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+// The pattern is for editors (it lands in the JSON Schema); the refinement parses the URL for real.
+const httpUrl = z
+  .string()
+  .regex(/^https?:\/\//i, `expected ${HTTP_URL}`)
+  .refine(isHttpUrl, { message: `expected ${HTTP_URL}`, abort: true });
+/** Empty means "not used". */
+const optionalHttpUrl = z
+  .string()
+  .regex(/^$|^https?:\/\//i, `expected "" (off) or ${HTTP_URL}`)
+  .refine((text) => text === '' || isHttpUrl(text), { message: `expected "" (off) or ${HTTP_URL}`, abort: true });
+
 const toolchainCommands = z
   .strictObject({
     deps: argv.optional().describe('Fetch dependencies (runs with network, scrubbed environment).'),
@@ -25,8 +47,7 @@ export const llmSchema = z
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
       .default('OPENAI_API_KEY')
       .describe('Name of the environment variable holding the API key (the key itself never goes in a file).'),
-    api_url: z
-      .url()
+    api_url: httpUrl
       .default('https://api.openai.com/v1')
       .describe('Base URL of the API; a URL ending in /chat/completions is accepted and trimmed.'),
     max_tokens: z.int().positive().default(4096).describe('Maximum completion tokens per request.'),
@@ -56,8 +77,7 @@ export const gitSchema = z
       .email()
       .default('autodev-bot@users.noreply.github.com')
       .describe('Author and committer e-mail of the bot\'s commits.'),
-    github_api_url: z
-      .url()
+    github_api_url: httpUrl
       .default('https://api.github.com')
       .describe('GitHub API base URL (GitHub Enterprise: https://HOST/api/v3).'),
     branch_prefix: z.string().min(1).default('autodev/').describe('Prefix of the branches the tool creates.'),
@@ -90,7 +110,7 @@ export const policySchema = z
 export const metricsSchema = z
   .strictObject({
     textfile: z.string().default('').describe('Metrics file (node_exporter textfile format) written after each run; empty: <state dir>/metrics.prom; "off": none.'),
-    pushgateway_url: z.string().default('').describe('Push metrics to this Prometheus Pushgateway after each run.'),
+    pushgateway_url: optionalHttpUrl.default('').describe('Push metrics to this Prometheus Pushgateway after each run.'),
   })
   .describe('Prometheus metrics.');
 
@@ -128,7 +148,7 @@ export const autodevSchema = z
       .default('rust:1-slim')
       .describe('Container image for the docker and podman sandboxes.'),
     runner_timeout_secs: z.int().positive().default(900).describe('Timeout of each build, test and lint command.'),
-    opa_url: z.string().default('').describe('Open Policy Agent server; empty uses the local rules.'),
+    opa_url: optionalHttpUrl.default('').describe('Open Policy Agent server; empty uses the local rules.'),
     policy_package: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'a dotted Rego package name')

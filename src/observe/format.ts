@@ -44,3 +44,26 @@ export function firstLine(text: string, max = 160): string {
   const line = cleanLine(text.split(/\r?\n/).find((l) => l.trim() !== '') ?? '');
   return line.length > max ? `${line.slice(0, max - 3)}...` : line;
 }
+
+/**
+ * The line that says what a repair round is about. Feedback often opens with a header that ends in a
+ * colon ("The build failed with 1 error:") and the error itself below it; a header alone tells nothing,
+ * so it is joined with the lines that follow until the text says something.
+ */
+export function feedbackHeadline(text: string, max = 200): string {
+  const lines = text
+    .split(/\r?\n/)
+    .map((l) => cleanLine(l).trim())
+    .filter((l) => l !== '');
+  let headline = lines[0] ?? '';
+  for (let i = 1; i < lines.length && i < 4 && headline.endsWith(':'); i += 1) headline = `${headline} ${lines[i]}`;
+  return headline.length > max ? `${headline.slice(0, max - 3)}...` : headline;
+}
+
+/**
+ * A baseline run measures the untouched base; "ok" would read as "the base is fine" when its tests
+ * fail, so a baseline run that completed "ran" and its summary says what the base is like.
+ */
+export function statusWord(run: { mode: string; status: string }): string {
+  return run.mode === 'baseline' && run.status === 'ok' ? 'ran' : run.status;
+}

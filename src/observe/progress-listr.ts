@@ -1,6 +1,6 @@
 import type { EngineEvent, RunMode, StepStatus, TaskStatus } from '../engine/types.js';
 import type { Plan, PlanStep } from '../plan/types.js';
-import { cleanLine, displayRound, firstLine, formatDuration, runQualifiers } from './format.js';
+import { cleanLine, displayRound, feedbackHeadline, firstLine, formatDuration, runQualifiers, statusWord } from './format.js';
 import { identity, makeSubscriber, type Redact, type Subscriber } from './types.js';
 
 export interface ListrProgressOptions {
@@ -117,7 +117,7 @@ export function createListrProgress(plan: Plan, options: ListrProgressOptions): 
   function finishedTitle(view: StepView): string {
     const l = view.last!;
     const summary = l.summary ? `: ${firstLine(l.summary, 120)}` : '';
-    return `${named(view, l)}: ${l.status} in ${formatDuration(l.durationMs)}${summary}`;
+    return `${named(view, l)}: ${statusWord(l)} in ${formatDuration(l.durationMs)}${summary}`;
   }
 
   function finalize(view: StepView, final: Final): void {
@@ -205,7 +205,7 @@ export function createListrProgress(plan: Plan, options: ListrProgressOptions): 
         if (view.final === null) view.repairing = true;
         const last = view.last ? `${view.last.status} in round ${displayRound(view.last.round)}` : 'failed';
         show(view, `${view.label}: ${last}; repairing (round ${displayRound(event.round)}, repair ${event.round} of ${event.budget})`);
-        showOutput(view, firstLine(event.feedback));
+        showOutput(view, feedbackHeadline(event.feedback));
         return;
       }
       case 'task.status':

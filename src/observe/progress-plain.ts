@@ -1,5 +1,5 @@
 import type { EngineEvent } from '../engine/types.js';
-import { cleanLine, displayRound, firstLine, formatDuration } from './format.js';
+import { cleanLine, displayRound, feedbackHeadline, firstLine, formatDuration, statusWord } from './format.js';
 import { identity, makeSubscriber, type Redact, type Subscriber } from './types.js';
 
 export interface PlainProgressOptions {
@@ -70,12 +70,12 @@ export function formatPlainEvent(event: EngineEvent, verbose: boolean): string |
       return `${runLabel(event)}: started`;
     case 'step.finished': {
       const summary = event.summary ? `: ${firstLine(event.summary, 200)}` : '';
-      return `${runLabel(event)}: ${event.status} in ${formatDuration(event.durationMs)}${summary}`;
+      return `${runLabel(event)}: ${statusWord(event)} in ${formatDuration(event.durationMs)}${summary}`;
     }
     case 'step.retry':
       return `${event.stepId}: retrying (attempt ${event.attempt}) in ${formatDuration(event.delayMs)}: ${firstLine(event.reason)}`;
     case 'repair.round': {
-      const why = firstLine(event.feedback);
+      const why = feedbackHeadline(event.feedback);
       return (
         `repair: ${event.failedStep} failed; starting round ${displayRound(event.round)} ` +
         `(repair ${event.round} of ${event.budget})${why ? `: ${why}` : ''}`

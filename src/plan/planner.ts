@@ -5,16 +5,19 @@ import type { Config } from '../config/schema.js';
 import type { TaskRequest } from '../engine/types.js';
 import type { HostFacts, RepoFacts } from './facts.js';
 import { resolveToolchain, type ToolchainCommand } from './toolchains.js';
-import type { Plan, PlanStep, SandboxKind, ToolName } from './types.js';
+import { displayRepo } from '../util/display.js';
+import type { ForgeTarget, Plan, PlanStep, SandboxKind, ToolName } from './types.js';
 
 export interface PlanInput {
   request: TaskRequest;
   config: Config;
   repo: RepoFacts;
   host: HostFacts;
+  /** Where a pull request would go; null when --repo is no GitHub repository and git.github_repo names none. */
+  forge: ForgeTarget | null;
 }
 
-export function buildPlan({ request, config, repo, host }: PlanInput): Plan {
+export function buildPlan({ request, config, repo, host, forge }: PlanInput): Plan {
   const notes: string[] = [];
   const sandbox = resolveSandbox(config, host, notes);
   const toolchain = resolveToolchain(repo, host, config);
@@ -78,20 +81,22 @@ export function buildPlan({ request, config, repo, host }: PlanInput): Plan {
       ? { engine: 'opa', url: config.opa_url, package: config.policy_package }
       : { engine: 'local', risk: request.risk },
   });
-  if (!request.noPr) {
+  if (!request.noPr && forge) {
     add('pr', 'Push the branch and open a pull request', {
       retries,
       timeoutSecs: 120,
-      inputs: { branch, base, provider: config.provider, risk: request.risk },
+      inputs: { branch, base, provider: config.provider, repository: `${forge.owner}/${forge.repo}`, risk: request.risk },
     });
   } else {
     // No pull request, but the verified branch still reaches the repository given.
-    add('push', 'Push the branch (no pull request: --no-pr)', {
+    const why = request.noPr ? '--no-pr' : `${displayRepo(request.repo)} is not a GitHub repository`;
+    add('push', `Push the branch (no pull request: ${why})`, {
       retries,
       timeoutSecs: 120,
-      inputs: { branch, base },
+      inputs: { branch, base, noPullRequest: why },
     });
-    notes.push(`--no-pr: the branch ${branch} is pushed to the repository; no pull request is opened.`);
+    // Without a GitHub repository, the step's title says why; `--plan-only` lists it under what is missing.
+    if (request.noPr) notes.push(`--no-pr: the branch ${branch} is pushed to the repository; no pull request is opened.`);
   }
 
   if (!toolchain) notes.push('No known toolchain (Cargo.toml, package.json): nothing can be built or tested, so the change cannot be verified.');

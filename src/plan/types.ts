@@ -15,6 +15,12 @@ export type ToolName =
   | 'pr'
   | 'push';
 
+/** The GitHub repository a pull request goes to (from the repository URL, its origin, or git.github_repo). */
+export interface ForgeTarget {
+  owner: string;
+  repo: string;
+}
+
 export type SandboxKind = 'docker' | 'podman' | 'bwrap' | 'none';
 export type RiskTier = 'low' | 'medium' | 'high';
 export type ToolchainId = 'rust' | 'node';

@@ -19,7 +19,9 @@ import { initialState, type StepPorts, type TaskState } from '../steps/types.js'
 import { AutodevError, ExitCode, ExternalError } from '../util/errors.js';
 import { redactDeep, registerSecret } from '../util/redact.js';
 import { cloneForTask } from './clone.js';
+import { githubTarget } from '../steps/pr.js';
 import { gatherHostFacts } from './host.js';
+import { checkLlmEndpoint, missingCredentials, preflightError } from './preflight.js';
 import { createSnapshotWriter, type ResumeFrom } from './resume.js';
 import { newTaskId, taskInfo, type TaskInfo } from './task.js';
 import { createWorkspace } from './workspace.js';
@@ -86,6 +88,15 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
   const exec = createExec();
   // Pushes to one repository take a lock beside the caches the runs share (cargo targets, baselines).
   const git = createGit({ githubApiUrl: config.git.github_api_url, lockDir: path.join(cacheDir(env), 'locks') });
+  // Before anything is spent (a workspace, a clone, a baseline build): the credentials the run will need.
+  const forge = await githubTarget(request.repo, config, git);
+  const prPlanned = resume ? resume.plan.steps.some((s) => s.tool === 'pr') : !request.noPr && forge !== null;
+  const refusal = preflightError(missingCredentials({ config, env, request, forge, prPlanned }));
+  if (refusal) {
+    status('failed', refusal.message);
+    const outcome: EngineOutcome = { status: 'failed', reason: refusal.message, failedStep: null, error: refusal, rounds: 0, steps: [] };
+    return redactDeep(buildResult(taskInfo(taskId, request, request.base ?? null), resume?.plan ?? null, outcome, resume?.state ?? initialState(''), null));
+  }
   const workspace = resume ? resume.workspace : await createWorkspace(taskId);
   input.onWorkspace?.(workspace.dir);
   const state: TaskState = resume ? resume.state : initialState(workspace.repoDir);
@@ -115,15 +126,19 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
       status('planning');
     // The tokenizer takes a while to load; warm it while the clone runs (search needs it next).
     void import('../context/budget.js').then((m) => m.loadTokenCounter(config.llm.model)).catch(() => undefined);
-      const [cloned, gathered] = await Promise.all([
+      // Whether anything answers at llm.api_url is learnt while the clone runs, so it costs no time.
+      const [cloned, gathered, unreachable] = await Promise.all([
         cloneForTask({ git, request, config, env: credentials.githubToken ? { [config.git.github_token_env]: credentials.githubToken } : {}, dest: workspace.repoDir, source: input.cloneUrl, signal: input.signal }),
         gatherHostFacts(exec, { image: config.sandbox_image, sandbox: config.sandbox }),
+        checkLlmEndpoint(config, input.signal),
       ]);
+      const down = preflightError(unreachable ? [unreachable] : []);
+      if (down) throw down;
       host = gathered;
       state.baseBranch = cloned.branch;
       state.baseCommit = cloned.commit;
       const facts = await readRepoFacts(workspace.repoDir, cloned.branch);
-      plan = buildPlan({ request, config, repo: facts, host });
+      plan = buildPlan({ request, config, repo: facts, host, forge });
     }
     task = taskInfo(taskId, request, plan.base);
     input.onPlan?.(plan, task);

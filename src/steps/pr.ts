@@ -1,5 +1,7 @@
 // pr: push the branch to the repository given, then open (or update) the pull request.
-import { parseGitHubRemote } from '../ports/forge.js';
+import type { Config } from '../config/schema.js';
+import { parseGitHubRemote } from '../ports/github-remote.js';
+import type { Git } from '../ports/types.js';
 import { redact } from '../util/redact.js';
 import { prBody } from './pr-body.js';
 import type { Ctx, StepTool } from './types.js';
@@ -49,18 +51,22 @@ export const prTool: StepTool = {
   },
 };
 
-async function forgeTarget(ctx: Ctx): Promise<{ owner: string; repo: string } | null> {
-  const { config, git } = ctx.ports;
+function forgeTarget(ctx: Ctx): Promise<{ owner: string; repo: string } | null> {
+  return githubTarget(ctx.request.repo, ctx.ports.config, ctx.ports.git);
+}
+
+/** The GitHub repository a pull request for `repo` goes to; the planner is told it before the clone. */
+export async function githubTarget(repo: string, config: Config, git: Git): Promise<{ owner: string; repo: string } | null> {
   if (config.git.github_repo) {
-    const [owner, repo] = config.git.github_repo.split('/');
-    return { owner, repo };
+    const [owner, name] = config.git.github_repo.split('/');
+    return { owner, repo: name };
   }
   const apiHost = safeHost(config.git.github_api_url);
   const enterpriseHosts = apiHost && apiHost !== 'api.github.com' ? [apiHost] : [];
-  const direct = parseGitHubRemote(ctx.request.repo, { enterpriseHosts });
+  const direct = parseGitHubRemote(repo, { enterpriseHosts });
   if (direct) return direct;
   // A local path: its own origin may be the GitHub repository.
-  const origin = await git.remoteUrl(ctx.request.repo).catch(() => null);
+  const origin = await git.remoteUrl(repo).catch(() => null);
   return origin ? parseGitHubRemote(origin, { enterpriseHosts }) : null;
 }
 

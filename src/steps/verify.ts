@@ -27,7 +27,7 @@ export const verifyTool: StepTool = {
       ctx.state.baseline[kind] = reuse.outcome;
       const couldNot = reuse.outcome.couldNotRun ? ` (${reuse.outcome.couldNotRun})` : '';
       const at = ctx.state.baseCommit?.slice(0, 8) ?? 'the base';
-      return { status: 'ok', summary: `base: ${reuse.outcome.summary}${couldNot} (reused from an earlier task on ${at})`, data: { ...outcomeData(reuse.outcome), reused: true } };
+      return { status: 'ok', summary: `base: ${baselineSummary(reuse.outcome)}${couldNot} (reused from an earlier task on ${at})`, data: { ...outcomeData(reuse.outcome), reused: true } };
     }
     const scope = workspaceScope(ctx);
     const result = await runInSandbox(ctx, scope?.argv ?? ctx.step.command ?? []);
@@ -39,7 +39,7 @@ export const verifyTool: StepTool = {
         await writeFileAtomic(reuse.file, JSON.stringify(outcome)).catch(() => undefined);
       }
       const couldNot = outcome.couldNotRun ? ` (${outcome.couldNotRun})` : '';
-      return { status: 'ok', summary: `base: ${outcome.summary}${couldNot}`, data: outcomeData(outcome) };
+      return { status: 'ok', summary: `base: ${baselineSummary(outcome)}${couldNot}`, data: outcomeData(outcome) };
     }
     ctx.state.verify[kind] = outcome;
     const verdict = await judge(kind, outcome, ctx, scope);
@@ -259,7 +259,7 @@ async function judge(kind: Kind, outcome: VerifyOutcome, ctx: Ctx, scope: Worksp
       }
       if (added.length) return failed(`build failed: the change adds ${added.length} error(s)`, distillFailure('build', added), data);
     }
-    return failed(`build failed: ${outcome.summary}`, buildFeedback('build', outcome), data);
+    return failed(`build failed: ${outcome.summary.replace(/^failed: /, '')}${firstError(outcome.diagnostics)}`, buildFeedback('build', outcome), data);
   }
   if (kind === 'test') return judgeTests(outcome, ctx, scope, data);
   // lint: only what the change adds counts.
@@ -511,6 +511,22 @@ export function depsFailureLine(text: string, exitCode: number | null): string {
   const reason = cause ?? error ?? `exit ${exitCode}`;
   if (!named) return `dependencies could not be fetched: ${reason}`;
   return `cannot fetch dependency ${named}${source ? ` from ${source}` : ''}: ${reason}`;
+}
+
+/** `: error[E0308]: mismatched types (src/lib.rs:5)`: the error a reader of the summary wants first. */
+function firstError(diagnostics: Diagnostic[]): string {
+  const error = diagnostics.find((d) => d.level === 'error');
+  if (!error) return '';
+  const where = error.file ? ` (${error.file}${error.line ? `:${error.line}` : ''})` : '';
+  return `: ${error.code ? `error[${error.code}]` : 'error'}: ${error.message.split('\n')[0]}${where}`;
+}
+
+/** What the base is like: tests failing there are named first, never summed up in a count. */
+function baselineSummary(outcome: VerifyOutcome): string {
+  const failing = outcome.tests?.failed.map((f) => f.name) ?? [];
+  if (failing.length === 0) return outcome.summary;
+  const names = `${failing.slice(0, 3).join(', ')}${failing.length > 3 ? ', …' : ''}`;
+  return `${failing.length} test${failing.length === 1 ? '' : 's'} failing (${names}); ${outcome.summary}`;
 }
 
 function failed(summary: string, feedback: string, data: Record<string, unknown>): StepResult {

@@ -35,10 +35,10 @@ describe('run --plan-only', () => {
   it('prints one JSON plan for a Rust crate and leaves the repository byte-for-byte unchanged', async () => {
     const before = await hashTree(crate);
     expect([...before.keys()].some((k) => k.startsWith('.git/objects/'))).toBe(true);
-    const result = await cli(['run', '--repo', crate, '--title', 'Fix add', '--description', 'add subtracts', '--plan-only', '--json']);
+    const result = await cli(['run', '--repo', crate, '--title', 'Fix add', '--description', 'add subtracts', '--plan-only', '--json'], { AUTODEV_GIT_GITHUB_REPO: 'acme/calc' });
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout) as { task: Record<string, any>; plan: Record<string, any> };
-    expect(Object.keys(doc).sort()).toEqual(['plan', 'task']);
+    expect(Object.keys(doc).sort()).toEqual(['missing', 'plan', 'task']);
     expect(doc.plan.steps.map((s: { tool: string }) => s.tool)).toEqual(RUST_TOOLS);
     expect(doc.plan.toolchain).toBe('rust');
     expect(doc.plan.base).toBe('main');
@@ -72,6 +72,38 @@ describe('run --plan-only', () => {
     expect(result.stdout).toContain('sandbox:   none');
     expect(result.stdout).toContain('$ cargo test --offline --no-fail-fast');
     expect(result.stdout).toContain('Dry run: nothing was built, generated or pushed.');
+  });
+
+  it('plans no pull request for a local repository that names no GitHub repository, and says so', async () => {
+    const json = await cli(['run', '--repo', crate, '--title', 'Fix add', '--plan-only', '--json'], { OPENAI_API_KEY: 'k' });
+    expect(json.code).toBe(0);
+    const doc = JSON.parse(json.stdout) as { plan: { steps: { tool: string; title: string }[] }; missing: { key: string; kind: string; message: string }[] };
+    expect(doc.plan.steps.map((s) => s.tool)).toEqual([...RUST_TOOLS.filter((t) => t !== 'pr'), 'push']);
+    expect(doc.plan.steps.map((s) => s.title).filter((t) => /open a pull request/.test(t))).toEqual([]);
+    expect(doc.missing.filter((m) => m.kind !== 'unreachable')).toEqual([
+      { key: 'git.github_repo', kind: 'note', message: expect.stringContaining(`${crate} is not a GitHub repository, so no pull request can be opened`) },
+    ]);
+
+    const human = await cli(['run', '--repo', crate, '--title', 'Fix add', '--plan-only'], { OPENAI_API_KEY: 'k' });
+    expect(human.stdout).toContain(`push       Push the branch (no pull request: ${crate} is not a GitHub repository)`);
+    expect(human.stdout).toContain('set git.github_repo = "owner/name" to open one');
+    expect(human.stdout).not.toContain('open a pull request');
+  });
+
+  it('lists the credentials a run would miss: the API key, and the GitHub token when a pull request is planned', async () => {
+    const result = await cli(['run', '--repo', crate, '--title', 'Fix add', '--plan-only'], { AUTODEV_GIT_GITHUB_REPO: 'acme/calc' });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('Missing (`autodev run` stops on this before building anything):');
+    expect(result.stdout).toMatch(/^ {2}- OPENAI_API_KEY is not set \(llm\.api_key_env\)/m);
+    expect(result.stdout).toMatch(/^ {2}- GITHUB_TOKEN is not set \(git\.github_token_env\): it is needed to open the pull request on acme\/calc/m);
+
+    // A local server that takes no key, and --no-pr: nothing to ask for.
+    const keyless = await cli(['run', '--repo', crate, '--title', 'Fix add', '--plan-only', '--json', '--no-pr'], {
+      AUTODEV_LLM_PROVIDER: 'ollama',
+      AUTODEV_GIT_GITHUB_REPO: 'acme/calc',
+    });
+    const missing = (JSON.parse(keyless.stdout) as { missing: { key: string }[] }).missing.map((m) => m.key);
+    expect(missing.filter((key) => key !== 'llm.api_url')).toEqual([]);
   });
 
   it('reads the description from stdin with --description-file -', async () => {
@@ -110,6 +142,27 @@ describe('run --plan-only', () => {
     expect(lines(result.stderr)).toHaveLength(1);
     expect(result.stderr).toMatch(/cannot clone/);
     expect(await autodevTempDirs()).toEqual([]);
+  });
+});
+
+describe('checks before spending', () => {
+  it('refuses an api_url that is not http(s) with exit 2 and one line naming the key and the file', async () => {
+    await writeFile(path.join(box.cwd, 'autodev.config.toml'), '[autodev.llm]\napi_url = "ftp://x"\n');
+    const result = await cli(['run', '--repo', crate, '--title', 'Fix add'], { OPENAI_API_KEY: 'k' });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(lines(result.stderr)).toEqual(['autodev: autodev.config.toml:2: autodev.llm.api_url: expected an http:// or https:// URL']);
+    expect(await readdir(box.tmp)).toEqual([]);
+  });
+
+  it('fails with exit 2 before any workspace or clone when the API key is not set, naming the variable', async () => {
+    await writeFile(path.join(box.cwd, 'autodev.config.toml'), '[autodev.llm]\napi_key_env = "MY_LLM_KEY"\n');
+    const result = await cli(['run', '--repo', crate, '--title', 'Fix add', '--json', '--no-pr']);
+    expect(result.code).toBe(2);
+    const doc = JSON.parse(result.stdout) as { status: string; reason: string; steps: unknown[]; exitCode: number };
+    expect(doc).toMatchObject({ status: 'failed', exitCode: 2, steps: [] });
+    expect(doc.reason).toMatch(/^MY_LLM_KEY is not set \(llm\.api_key_env\)/);
+    expect(await readdir(box.tmp)).toEqual([]);
   });
 });
 

@@ -143,6 +143,8 @@ describe('environment coercion', () => {
     ['AUTODEV_ENABLED', 'maybe', 'enabled'],
     ['AUTODEV_SANDBOX', 'vm', 'sandbox'],
     ['AUTODEV_LLM_API_URL', 'not a url', 'llm.api_url'],
+    ['AUTODEV_LLM_API_URL', 'ftp://x', 'llm.api_url'],
+    ['AUTODEV_OPA_URL', 'file:///etc/opa', 'opa_url'],
     ['AUTODEV_POLICY_PROTECTED_PATHS', '[1, 2]', 'policy.protected_paths'],
   ])('refuses %s=%s with one line naming the variable', async (variable, value, key) => {
     const cwd = await tempDir();
@@ -197,6 +199,30 @@ describe('config file errors', () => {
     const error = await configError(loadConfig({ cwd, env: {} }));
     expect(error.message).toContain(`${file}:6:`);
     expect(error.message).toContain('autodev.llm.max_tokens');
+  });
+
+  it.each([
+    ['[autodev.llm]\napi_url = "ftp://x"\n', 2, 'autodev.llm.api_url: expected an http:// or https:// URL'],
+    ['[autodev.git]\ngithub_api_url = "file:///srv/github"\n', 2, 'autodev.git.github_api_url: expected an http:// or https:// URL'],
+    ['[autodev]\nenabled = true\nopa_url = "localhost:8181"\n', 3, 'autodev.opa_url: expected "" (off) or an http:// or https:// URL'],
+    ['[autodev.metrics]\npushgateway_url = "htps://gw.example"\n', 2, 'autodev.metrics.pushgateway_url: expected "" (off) or an http:// or https:// URL'],
+  ])('refuses a URL that is not http(s), naming the key and the line: %j', async (text, line, message) => {
+    const [cwd, file] = await withToml(text);
+    const error = await configError(loadConfig({ cwd, env: {} }));
+    expect(error.message).toBe(`${file}:${line}: ${message}`);
+  });
+
+  it('accepts http(s) URLs, and "" where a URL is optional', async () => {
+    const [cwd] = await withToml(
+      '[autodev]\nopa_url = ""\n[autodev.llm]\napi_url = "http://127.0.0.1:11434/v1"\n[autodev.git]\ngithub_api_url = "https://ghe.example/api/v3"\n[autodev.metrics]\npushgateway_url = "http://gw:9091"\n',
+    );
+    const { config } = await loadConfig({ cwd, env: {} });
+    expect([config.opa_url, config.llm.api_url, config.git.github_api_url, config.metrics.pushgateway_url]).toEqual([
+      '',
+      'http://127.0.0.1:11434/v1',
+      'https://ghe.example/api/v3',
+      'http://gw:9091',
+    ]);
   });
 
   it('suggests the right key for a misspelling inside [autodev.llm]', async () => {

@@ -69,7 +69,7 @@ describe('createListrProgress', () => {
       s.started('build'),
       s.output('build', '\u001b[31merror[E0308]\u001b[0m: mismatched types'),
       s.finished('build', 'failed', 2000, { summary: 'error[E0308]: mismatched types' }),
-      s.repair(1, 2, 'build', 'error[E0308]: mismatched types'),
+      s.repair(1, 2, 'build', 'The build failed with 1 error:\n\nerror[E0308]: mismatched types\n --> src/lib.rs:5:5'),
       s.started('codegen', { round: 1 }),
       s.finished('codegen', 'ok', 3000, { round: 1 }),
       s.started('build', { round: 1 }),
@@ -93,12 +93,15 @@ describe('createListrProgress', () => {
 
     const titles = lines.filter((l) => l.event === 'TITLE').map((l) => l.data);
     expect(titles).toContain('build (baseline): failed in 500ms: already broken');
+    // A baseline run that completed measured the base; it says so, not "ok".
+    expect(titles).toContain('test (baseline): ran in 700ms');
     expect(titles).toContain('build: failed in round 1; repairing (round 2, repair 1 of 2)');
     expect(titles).toContain('codegen (round 2): running 250ms');
     expect(titles).toContain('pr: failed in 300ms: HTTP 502; retrying (attempt 2) in 1.0s');
 
     const outputs = lines.filter((l) => l.event === 'OUTPUT').map((l) => l.data);
     expect(outputs).toContain('error[E0308]: mismatched types'); // colours stripped
+    expect(outputs).toContain('The build failed with 1 error: error[E0308]: mismatched types');
   });
 
   it('fails a step whose repair budget is spent and settles the rest when the task ends early', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createPlainProgress, shouldUsePlain } from '../../src/observe/progress-plain.js';
+import { createPlainProgress, formatPlainEvent, shouldUsePlain } from '../../src/observe/progress-plain.js';
 import { captureStream, scripter } from './helpers.js';
 
 // ESC, CSI and other C0 controls: none may reach a plain log.
@@ -47,7 +47,7 @@ describe('createPlainProgress', () => {
       'clone [change, round 1, attempt 1]: started',
       'clone [change, round 1, attempt 1]: ok in 1.2s: cloned acme/widgets at 1a2b3c4',
       'build [baseline, round 1, attempt 1]: started',
-      'build [baseline, round 1, attempt 1]: ok in 420ms',
+      'build [baseline, round 1, attempt 1]: ran in 420ms',
       'codegen [change, round 1, attempt 1]: started',
       'codegen [change, round 1, attempt 1]: ok in 1m05s: patch touches 2 files',
       'build [change, round 1, attempt 1]: started',
@@ -73,6 +73,22 @@ describe('createPlainProgress', () => {
     expect(lines).toContain('llm: 1200 prompt + 300 completion tokens, $0.0123');
     expect(lines).toHaveLength(24);
     for (const line of lines) expect(line).not.toMatch(CONTROL);
+  });
+
+  it('says what a base with failing tests is, rather than "ok"', () => {
+    const s = scripter('t1');
+    const line = formatPlainEvent(s.finished('test', 'ok', 307, { mode: 'baseline', summary: 'base: 1 test failing (lib::tests::adds); 1 passed, 1 failed' }), false);
+    expect(line).toBe('test [baseline, round 1, attempt 1]: ran in 307ms: base: 1 test failing (lib::tests::adds); 1 passed, 1 failed');
+    // A change run keeps its verdict.
+    expect(formatPlainEvent(s.finished('test', 'ok', 307, { summary: '2 passed' }), false)).toBe('test [change, round 1, attempt 1]: ok in 307ms: 2 passed');
+  });
+
+  it('shows the error a repair round is about, not a header ending in a colon', () => {
+    const s = scripter('t1');
+    const feedback = 'The build failed with 1 error:\n\nerror[E0308]: mismatched types\n --> src/lib.rs:5:5\n  |\n5 |     (a as i64) + (b as i64)\n';
+    expect(formatPlainEvent(s.repair(1, 2, 'build', feedback), false)).toBe(
+      'repair: build failed; starting round 2 (repair 1 of 2): The build failed with 1 error: error[E0308]: mismatched types',
+    );
   });
 
   it('stops writing, without throwing, once the stream is gone', async () => {

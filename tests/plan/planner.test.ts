@@ -31,8 +31,14 @@ function config(overrides: Record<string, unknown> = {}): Config {
   return autodevSchema.parse(overrides);
 }
 
-function plan(manifests: Record<string, string>, opts: { req?: Partial<TaskRequest>; cfg?: Record<string, unknown>; host?: Partial<HostFacts> } = {}): Plan {
-  return buildPlan({ request: request(opts.req), config: config(opts.cfg), repo: repo(manifests), host: host(opts.host) });
+// Where the request's repository (github.com/acme/calc) sends its pull requests.
+const FORGE = { owner: 'acme', repo: 'calc' };
+
+function plan(
+  manifests: Record<string, string>,
+  opts: { req?: Partial<TaskRequest>; cfg?: Record<string, unknown>; host?: Partial<HostFacts>; forge?: typeof FORGE | null } = {},
+): Plan {
+  return buildPlan({ request: request(opts.req), config: config(opts.cfg), repo: repo(manifests), host: host(opts.host), forge: opts.forge === undefined ? FORGE : opts.forge });
 }
 
 function step(p: Plan, id: string) {
@@ -84,9 +90,21 @@ describe('a Rust crate', () => {
     expect(p.repair).toEqual({ from: 'codegen', budget: 4 });
   });
 
+  it('names the GitHub repository the pull request goes to', () => {
+    expect(step(plan({ 'Cargo.toml': CARGO }), 'pr').inputs).toMatchObject({ repository: 'acme/calc' });
+  });
+
+  it('plans no pull request when none can be opened (no GitHub repository), and says why', () => {
+    const p = plan({ 'Cargo.toml': CARGO }, { req: { repo: '/srv/calc' }, forge: null });
+    expect(p.steps.map((s) => s.tool)).toEqual([...RUST_TOOLS.filter((t) => t !== 'pr'), 'push']);
+    expect(p.steps.some((s) => /pull request/.test(s.title) && !/no pull request/.test(s.title))).toBe(false);
+    expect(step(p, 'push').title).toBe('Push the branch (no pull request: /srv/calc is not a GitHub repository)');
+  });
+
   it('replaces the pr step by a push step with --no-pr and says so in a note', () => {
     const p = plan({ 'Cargo.toml': CARGO }, { req: { noPr: true } });
     expect(p.steps.map((s) => s.tool)).toEqual([...RUST_TOOLS.filter((t) => t !== 'pr'), 'push']);
+    expect(step(p, 'push').title).toBe('Push the branch (no pull request: --no-pr)');
     expect(p.notes.join('\n')).toContain('--no-pr');
   });
 
@@ -126,7 +144,7 @@ describe('a Rust crate', () => {
       branch: 'main',
       cargoMembers: ['a'],
     };
-    const p = buildPlan({ request: request(), config: defaultConfig(), repo: workspace, host: host() });
+    const p = buildPlan({ request: request(), config: defaultConfig(), repo: workspace, host: host(), forge: FORGE });
     expect(p.steps.map((s) => s.id)).toContain('deps');
   });
 
@@ -225,7 +243,7 @@ describe('a Node project', () => {
 
 describe('no known toolchain', () => {
   it('plans no build, test or lint (apply alone is repairable) and says the change cannot be verified', () => {
-    const p = buildPlan({ request: request(), config: defaultConfig(), repo: { files: ['README.md'], manifests: {}, branch: null }, host: host() });
+    const p = buildPlan({ request: request(), config: defaultConfig(), repo: { files: ['README.md'], manifests: {}, branch: null }, host: host(), forge: FORGE });
     expect(p.toolchain).toBeNull();
     expect(p.steps.map((s) => s.id)).toEqual(['clone', 'search', 'codegen', 'apply', 'secrets', 'policy', 'pr']);
     expect(p.notes.join('\n')).toMatch(/cannot be verified/);
@@ -272,7 +290,7 @@ describe('branch names and task keys', () => {
   it('builds <prefix><slug>-<key>', () => {
     const r = request({ title: 'Fix: the flaky `add` test!' });
     expect(branchName('autodev/', r)).toBe(`autodev/fix-the-flaky-add-test-${taskKey(r)}`);
-    expect(buildPlan({ request: r, config: config({ git: { branch_prefix: 'bot/' } }), repo: repo({ 'Cargo.toml': CARGO }), host: host() }).branch).toBe(
+    expect(buildPlan({ request: r, config: config({ git: { branch_prefix: 'bot/' } }), repo: repo({ 'Cargo.toml': CARGO }), host: host(), forge: FORGE }).branch).toBe(
       `bot/fix-the-flaky-add-test-${taskKey(r)}`,
     );
   });
@@ -317,7 +335,7 @@ describe('readRepoFacts on real directories', () => {
     expect(Object.keys(facts.manifests).sort()).toEqual(['Cargo.lock', 'Cargo.toml', 'web/package.json']);
     expect(facts.manifests['Cargo.toml']).toBe(CARGO_WITH_DEP);
 
-    const p = buildPlan({ request: request(), config: defaultConfig(), repo: facts, host: host() });
+    const p = buildPlan({ request: request(), config: defaultConfig(), repo: facts, host: host(), forge: FORGE });
     expect(p.steps.map((s) => s.id)).toEqual(['clone', 'deps', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'deps-check', 'secrets', 'policy', 'pr']);
     expect(step(p, 'deps').command).toEqual(['cargo', 'fetch', '--locked']);
   });
@@ -325,14 +343,14 @@ describe('readRepoFacts on real directories', () => {
   it('plans a zero-dependency crate read from disk with exactly the ten tools', async () => {
     const dir = await tree({ 'Cargo.toml': CARGO, 'src/lib.rs': 'pub fn f() {}\n', 'rust-toolchain.toml': '[toolchain]\nchannel = "9.99.0"\n' });
     const facts = await readRepoFacts(dir, null);
-    const p = buildPlan({ request: request(), config: defaultConfig(), repo: facts, host: host() });
+    const p = buildPlan({ request: request(), config: defaultConfig(), repo: facts, host: host(), forge: FORGE });
     expect(p.steps.map((s) => s.tool)).toEqual(RUST_TOOLS);
     expect(p.notes.join('\n')).toMatch(/9\.99\.0, which is not installed/);
   });
 
   it('reads a Node project from disk', async () => {
     const dir = await tree({ 'package.json': JSON.stringify({ scripts: { test: 'node --test', lint: 'eslint' } }), 'index.js': '' });
-    const p = buildPlan({ request: request(), config: defaultConfig(), repo: await readRepoFacts(dir, 'main'), host: host() });
+    const p = buildPlan({ request: request(), config: defaultConfig(), repo: await readRepoFacts(dir, 'main'), host: host(), forge: FORGE });
     expect(p.toolchain).toBe('node');
     expect(step(p, 'lint').command).toEqual(['npm', 'run', 'lint']);
   });
