@@ -10,17 +10,19 @@ import { createTaskStore, type StoredTask, type TaskStore } from '../../src/stor
 import { until } from '../cli-tasks/helpers.js';
 import { cleanup, makeRepo, makeTempDir } from '../support/fixture-repo.js';
 import { basicAuth, startGitHttpServer, type GitHttpServer } from '../support/git-http-server.js';
+import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
 
 const TOKEN = 'ghp_serveINTAKE0123456789abcdefABCDEF0';
 const PASSWORD = 'Serve-Hunter2-pw';
 const SERVE_TOKEN = 'serve-intake-token-0123456789abcdef';
 
-const started: { server: AutodevServer; git?: GitHttpServer }[] = [];
+const started: { server: AutodevServer; git?: GitHttpServer; llm: OpenAiServer }[] = [];
 
 afterEach(async () => {
-  for (const { server, git } of started.splice(0)) {
+  for (const { server, git, llm } of started.splice(0)) {
     await server.close();
     await git?.close();
+    await llm.close();
   }
 });
 afterAll(cleanup);
@@ -39,15 +41,18 @@ async function startServer(options: { allowlist?: string[]; token?: string | nul
   const env = { HOME: dir, XDG_STATE_HOME: state, XDG_CACHE_HOME: path.join(dir, 'cache'), GITHUB_TOKEN: TOKEN, OPENAI_API_KEY: 'serve-intake-openai-key' };
   const store = createTaskStore(state);
   const token = options.token ?? null;
+  // A run checks that its model endpoint answers before it clones; this one is never asked anything
+  // (the repositories here have nothing to build).
+  const llm = await startOpenAiServer({ replies: [] });
   const server = createAutodevServer({
-    config: autodevSchema.parse({ allowlist_repos: options.allowlist ?? [], sandbox: 'none' }),
+    config: autodevSchema.parse({ allowlist_repos: options.allowlist ?? [], sandbox: 'none', llm: { api_url: llm.baseUrl } }),
     env,
     cwd: dir,
     stateDir: state,
     store,
     token,
   });
-  started.push({ server, git: options.git });
+  started.push({ server, git: options.git, llm });
   const url = await server.listen(0, '127.0.0.1');
   return {
     url,
