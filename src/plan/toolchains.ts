@@ -105,20 +105,46 @@ const node: ToolchainRow = {
           ? { argv: ['yarn', 'install', '--frozen-lockfile'], format: 'plain' }
           : { argv: repo.files.includes('package-lock.json') ? ['npm', 'ci'] : ['npm', 'install'], format: 'plain' };
     const run = manager === 'npm' ? ['npm', 'run'] : [manager, 'run'];
+    const devDeps = { ...(pkg?.dependencies ?? {}), ...(pkg?.devDependencies ?? {}) } as Record<string, unknown>;
+    // `tsc` only when the project installs TypeScript; `--offline`, because without it npx asks the
+    // registry for a missing package and, in a sandbox with no network, waits until the step times out.
     const lint: ToolchainCommand | null = scripts.lint
       ? { argv: [...run, 'lint'], format: 'plain' }
-      : repo.files.includes('tsconfig.json')
-        ? { argv: ['npx', '--no-install', 'tsc', '--noEmit'], format: 'tsc' }
+      : repo.files.includes('tsconfig.json') && 'typescript' in devDeps
+        ? { argv: ['npx', '--no-install', '--offline', 'tsc', '--noEmit'], format: 'tsc' }
         : null;
     return {
       deps,
       build: scripts.build ? { argv: [...run, 'build'], format: 'plain' } : null,
-      test: { argv: manager === 'npm' ? ['npm', 'test'] : [manager, 'test'], format: 'node-test' },
+      test: { argv: testArgv(manager, verboseTestArgs(scripts.test)), format: 'node-test' },
       lint,
       notes: manager !== 'npm' ? [`lockfile says ${manager}`] : [],
     };
   },
 };
+
+/**
+ * Arguments that make the project's test runner name every test it ran, passing ones included: the
+ * verdict needs the names (a test that failed on the base must be seen passing, not just absent).
+ * jest names passing tests only with --verbose when it runs several files; vitest's default reporter
+ * names none. Added only when the script is the runner alone, where `npm test -- …` reaches it.
+ */
+export function verboseTestArgs(script: string | undefined): string[] {
+  const words = (script ?? '').trim().split(/\s+/);
+  if (!script || /[;&|<>`$]/.test(script)) return [];
+  if (words[0] === 'jest' && !words.includes('--verbose')) return ['--verbose'];
+  if (words[0] === 'vitest' && !words.some((w) => w.startsWith('--reporter'))) {
+    return [...(words[1] === 'run' || words.includes('--run') ? [] : ['--run']), '--reporter=verbose'];
+  }
+  return [];
+}
+
+// npm needs `--` before arguments meant for the script; pnpm and yarn pass them on as they are (and
+// would hand the script a literal `--`, which jest reads as the end of its options).
+function testArgv(manager: string, extra: string[]): string[] {
+  if (manager === 'npm') return ['npm', 'test', ...(extra.length ? ['--', ...extra] : [])];
+  return [manager, 'test', ...extra];
+}
 
 export const TOOLCHAINS: readonly ToolchainRow[] = [rust, node];
 

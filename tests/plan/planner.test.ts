@@ -207,18 +207,35 @@ describe('a Node project', () => {
   it('runs npm test, the build script and the lint script', () => {
     const p = plan({ 'package.json': pkg({ scripts: { test: 'jest', build: 'tsc', lint: 'eslint .' } }) });
     expect(p.toolchain).toBe('node');
-    expect(step(p, 'test').command).toEqual(['npm', 'test']);
+    // jest names passing tests only when verbose, and the verdict needs their names
+    expect(step(p, 'test').command).toEqual(['npm', 'test', '--', '--verbose']);
     expect(step(p, 'test').inputs.format).toBe('node-test');
     expect(step(p, 'build').command).toEqual(['npm', 'run', 'build']);
     expect(step(p, 'lint').command).toEqual(['npm', 'run', 'lint']);
     expect(p.steps.map((s) => s.id)).not.toContain('deps');
   });
 
-  it('lints with tsc when there is a tsconfig.json but no lint script, and skips what is missing', () => {
-    const tsc = plan({ 'package.json': pkg({ scripts: { test: 'node --test' } }), 'tsconfig.json': '{}' });
-    expect(step(tsc, 'lint').command).toEqual(['npx', '--no-install', 'tsc', '--noEmit']);
+  it('makes the test runner name every test only where the arguments reach it', () => {
+    const cases: [Record<string, unknown>, string[]][] = [
+      [{ scripts: { test: 'vitest' } }, ['npm', 'test', '--', '--run', '--reporter=verbose']],
+      [{ scripts: { test: 'vitest run' } }, ['npm', 'test', '--', '--reporter=verbose']],
+      [{ scripts: { test: 'jest --verbose' } }, ['npm', 'test']],
+      [{ scripts: { test: 'jest && eslint .' } }, ['npm', 'test']],
+      [{ scripts: { test: 'node --test' } }, ['npm', 'test']],
+    ];
+    for (const [extra, argv] of cases) expect(step(plan({ 'package.json': pkg(extra) }), 'test').command).toEqual(argv);
+    const pnpm = plan({ 'package.json': pkg({ scripts: { test: 'jest' } }), 'pnpm-lock.yaml': '' }, { host: { programs: { pnpm: true } } });
+    expect(step(pnpm, 'test').command).toEqual(['pnpm', 'test', '--verbose']);
+  });
+
+  it('lints with tsc when there is a tsconfig.json and TypeScript but no lint script, and skips what is missing', () => {
+    const tsc = plan({ 'package.json': pkg({ scripts: { test: 'node --test' }, devDependencies: { typescript: '^5' } }), 'tsconfig.json': '{}' });
+    // --offline: a missing tsc must fail at once, not wait for a registry the sandbox cannot reach
+    expect(step(tsc, 'lint').command).toEqual(['npx', '--no-install', '--offline', 'tsc', '--noEmit']);
     expect(step(tsc, 'lint').inputs.format).toBe('tsc');
     expect(tsc.steps.map((s) => s.id)).not.toContain('build');
+    const untyped = plan({ 'package.json': pkg({ scripts: { test: 'node --test' } }), 'tsconfig.json': '{}' });
+    expect(untyped.steps.map((s) => s.id)).not.toContain('lint');
 
     const bare = plan({ 'package.json': pkg({}) });
     expect(bare.steps.map((s) => s.id)).toEqual(['clone', 'search', 'codegen', 'apply', 'test', 'deps-check', 'secrets', 'policy', 'pr']);
