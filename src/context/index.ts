@@ -2,8 +2,8 @@
 // step and `autodev context` call selectContext. Processes stay behind the Searcher and listFiles
 // given in; this module only reads the files it ranks.
 
-import { open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { open, realpath } from 'node:fs/promises';
+import { join, sep } from 'node:path';
 import type { Searcher } from '../ports/types.js';
 import { loadTokenCounter, selectWithinBudget, type BudgetOptions, type Candidate, type EncodingName, type SelectedFile } from './budget.js';
 import { rankFiles, type LineMark } from './rank.js';
@@ -68,7 +68,8 @@ export async function selectContext(options: SelectContextOptions): Promise<Cont
   const ranked = rankFiles({ terms, hits, files, history: options.history });
 
   const top = ranked.slice(0, options.maxCandidates ?? 60);
-  const contents = await Promise.all(top.map((r) => readText(join(options.dir, r.path))));
+  const root = await realpath(options.dir);
+  const contents = await Promise.all(top.map((r) => readText(root, r.path)));
   const candidates: Candidate[] = [];
   top.forEach((r, i) => {
     const content = contents[i];
@@ -111,11 +112,17 @@ function withStructuralMarks(path: string, content: string, marks: LineMark[]): 
   return [...marks, ...extra.filter((m) => !seen.has(m.line)).sort((a, b) => b.weight - a.weight)];
 }
 
-/** The file as UTF-8 text, or null when it is missing, too big or binary. */
-async function readText(path: string): Promise<string | null> {
+/**
+ * The file as UTF-8 text, or null when it is missing, too big, binary, or a symbolic link (itself or
+ * through a directory) that leads out of the repository: a link to /etc/shadow in a repository must
+ * not put the host's file in front of the model.
+ */
+async function readText(root: string, file: string): Promise<string | null> {
   let handle;
   try {
-    handle = await open(path, 'r');
+    const real = await realpath(join(root, file));
+    if (!real.startsWith(root + sep)) return null;
+    handle = await open(real, 'r');
     const stat = await handle.stat();
     if (!stat.isFile() || stat.size > MAX_FILE_BYTES) return null;
     const buffer = await handle.readFile();

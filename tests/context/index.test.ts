@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadTokenCounter, selectContext, toContextJson } from '../../src/context/index.js';
@@ -134,5 +134,40 @@ describe('selectContext', () => {
       listFiles: (d) => searcher.listFiles(d),
     });
     expect(selection).toMatchObject({ files: [], tokens: 0 });
+  });
+
+  it('never shows a file that a symbolic link in the repository leads to outside it', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'autodev-context-outside-'));
+    const repo = mkdtempSync(join(tmpdir(), 'autodev-context-links-'));
+    try {
+      write(outside, { 'secret_settings.rs': 'pub fn secret_settings() -> &\'static str { "host-only-value" }\n' });
+      git(repo, 'init', '-q');
+      write(repo, { 'src/lib.rs': 'pub fn settings_len() -> usize { 0 }\n', 'src/inside.rs': 'pub fn secret_settings_inside() {}\n' });
+      symlinkSync(join(outside, 'secret_settings.rs'), join(repo, 'src/secret_settings.rs'));
+      symlinkSync(outside, join(repo, 'linked'));
+      symlinkSync('inside.rs', join(repo, 'src/alias.rs'));
+      git(repo, 'add', '-A');
+      git(repo, 'commit', '-qm', 'links');
+      const searcher = createSearcher();
+      const selection = await selectContext({
+        dir: repo,
+        title: 'Fix secret_settings',
+        description: 'secret_settings in src/secret_settings.rs and linked/secret_settings.rs',
+        budgetTokens: 4000,
+        model: 'gpt-4o',
+        searcher,
+        // What a run lists (git ls-files): symbolic links included.
+        listFiles: async (d) => git(d, 'ls-files').split('\n').filter(Boolean),
+      });
+      const shown = selection.files.map((f) => f.path);
+      expect(shown).not.toContain('src/secret_settings.rs');
+      expect(shown).not.toContain('linked/secret_settings.rs');
+      expect(JSON.stringify(selection.files)).not.toContain('host-only-value');
+      // A link that stays inside the repository is an ordinary file.
+      expect(shown).toContain('src/inside.rs');
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 });
