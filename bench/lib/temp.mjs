@@ -9,18 +9,21 @@ const dirs = new Set();
 const children = new Set();
 let installed = false;
 
-function removeAll() {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        // Negative pid: the child's whole process group (cargo, rustc, bwrap under autodev).
-        process.kill(child.detachedGroup ? -child.pid : child.pid, 'SIGTERM');
-      } catch {
-        // Already gone.
-      }
+function stopChildren() {
+  const running = [...children].filter((child) => child.exitCode === null && child.signalCode === null);
+  for (const child of running) {
+    try {
+      // Negative pid: the child's whole process group (cargo, rustc, bwrap under autodev).
+      process.kill(child.detachedGroup ? -child.pid : child.pid, 'SIGTERM');
+    } catch {
+      // Already gone.
     }
   }
   children.clear();
+  return running;
+}
+
+function removeDirs() {
   for (const dir of dirs) {
     if (process.env.BENCH_KEEP) console.error(`kept ${dir}`);
     else rmSync(dir, { recursive: true, force: true });
@@ -31,15 +34,35 @@ function removeAll() {
 function install() {
   if (installed) return;
   installed = true;
-  process.on('exit', removeAll);
+  // Normal end or an exception: nothing can be awaited here, so children get SIGTERM and the dirs go.
+  process.on('exit', () => {
+    stopChildren();
+    removeDirs();
+  });
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
     ['SIGHUP', 129],
   ]) {
     process.on(signal, () => {
-      removeAll();
-      process.exit(code);
+      // Let the children (autodev cleaning up its own sandbox and workspace) end before their
+      // dirs are removed, but not forever.
+      const running = stopChildren();
+      const ended = running.map((child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve))));
+      const timer = setTimeout(() => {
+        for (const child of running) {
+          try {
+            process.kill(child.detachedGroup ? -child.pid : child.pid, 'SIGKILL');
+          } catch {
+            // Already gone.
+          }
+        }
+      }, 5000);
+      Promise.all(ended).then(() => {
+        clearTimeout(timer);
+        removeDirs();
+        process.exit(code);
+      });
     });
   }
 }
