@@ -19,7 +19,7 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { ownChild, tempDir } from './lib/temp.mjs';
+import { ownChild, stopping, tempDir } from './lib/temp.mjs';
 import { headline, times } from './lib/summary.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
@@ -78,10 +78,12 @@ function writeTree(dir, files) {
 }
 
 /** Runs a command to its end; resolves with its output, exit code, wall time and when stderr first spoke. */
-function run(command, args, { cwd, env }) {
+function run(command, args, { cwd, env, group = false }) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = ownChild(spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    // The script runs in its own process group, so that stopping the bench stops its cargo too
+    // (autodev stops its own processes on SIGTERM).
+    const child = ownChild(spawn(command, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: group }), { group });
     let stdout = '';
     let stderr = '';
     let firstOutputMs = null;
@@ -91,7 +93,9 @@ function run(command, args, { cwd, env }) {
       stderr += t;
     });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started, firstOutputMs }));
+    child.on('close', (code) => {
+      if (!stopping()) resolve({ code, stdout, stderr, ms: performance.now() - started, firstOutputMs });
+    });
   });
 }
 
@@ -229,7 +233,7 @@ async function benchToolchain(name, tc, llm, github) {
     // The script: a fresh clone and cargo target dir each time.
     const scriptDir = path.join(tmp, `script-${i + 1}`);
     mkdirSync(scriptDir);
-    const s = await run('bash', [script], { cwd: scriptDir, env: { ...gitEnv, REPO: freshOrigin(`origin-script-${i + 1}`), PATCH: patchFile, CARGO_TARGET_DIR: path.join(scriptDir, 'target') } });
+    const s = await run('bash', [script], { cwd: scriptDir, group: true, env: { ...gitEnv, REPO: freshOrigin(`origin-script-${i + 1}`), PATCH: patchFile, CARGO_TARGET_DIR: path.join(scriptDir, 'target') } });
     if (s.code !== 0) console.log(`  script run ${i + 1} exited ${s.code}: ${s.stderr.split('\n').filter((l) => !l.startsWith('@@step')).slice(-5).join(' | ')}`);
     scriptRuns.push({ ms: s.ms, steps: scriptSteps(s.stderr), code: s.code });
   }

@@ -8,6 +8,7 @@ import path from 'node:path';
 const dirs = new Set();
 const children = new Set();
 let installed = false;
+let signalled = false;
 
 function stopChildren() {
   const running = [...children].filter((child) => child.exitCode === null && child.signalCode === null);
@@ -45,6 +46,7 @@ function install() {
     ['SIGHUP', 129],
   ]) {
     process.on(signal, () => {
+      signalled = true;
       // Let the children (autodev cleaning up its own sandbox and workspace) end before their
       // dirs are removed, but not forever.
       const running = stopChildren();
@@ -83,6 +85,14 @@ export function removeDir(dir) {
   if (!dirs.delete(dir)) return;
   if (process.env.BENCH_KEEP) console.error(`kept ${dir}`);
   else rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * True once a signal asked the bench to stop: a child that ends now was stopped, not finished, so
+ * callers leave its promise pending instead of reporting figures from it.
+ */
+export function stopping() {
+  return signalled;
 }
 
 /**
