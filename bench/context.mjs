@@ -599,7 +599,7 @@ if (runs('self') && existsSync(join(root, '.git'))) {
   try {
     execFileSync('git', ['clone', '-q', '--no-hardlinks', root, clone], { stdio: 'ignore' });
     const commits = fixCommits(clone, { onlyFixes: false });
-    if (commits.length > 0) allRows.push(...(await evaluate(clone, commits, 'autodev history (/work/main, commits touching 1-3 existing files)')));
+    if (commits.length > 0) allRows.push(...(await evaluate(clone, commits, 'autodev history (this checkout, commits touching 1-3 existing files)')));
     else console.log('\nautodev history: no commits touching 1-3 existing files yet');
   } catch (error) {
     console.log(`\nautodev history: skipped (${error.message.split('\n')[0]})`);
