@@ -2,8 +2,10 @@
 // Patch applier benchmark: real commits, perturbed the way LLM diffs go wrong, applied by autodev,
 // `git apply` and GNU `patch` side by side, each on a fresh copy of the pre-commit tree.
 //
-//   node bench/patch.mjs [repo-path ...]      (default: a generated fixture repo, plus /work/main's
+//   node bench/patch.mjs [repo-path ...]      (default: a generated fixture repo, plus this checkout's
 //                                               own history when it has commits)
+// BENCH_PATCH_CASES=<n> commits per repository (default 60); BENCH_KEEP=1 keeps the temp dir (removed
+// otherwise on every exit path, Ctrl-C and kill included); BENCH_TMPDIR=<dir> puts it elsewhere.
 // Needs the build: npx tsc -p tsconfig.build.json (run here when dist/patch is missing).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -39,11 +41,11 @@ async function realGitApply(dir, patch, check) {
 }
 
 // ---------- trees ----------
-// Each (repository, revision) tree is read once: one `git ls-tree` for its paths and blob ids, one
-// `git cat-file --batch` for the blobs this repository has not been read before (a blob shared by
-// many revisions is read once), then kept in memory. Starting a `git show` per file per case was
-// ~80,000 processes on two small repositories.
-const trees = new Map(); // `${repo}\0${rev}` -> Map(path -> Buffer)
+// Each (repository, revision) tree is listed once (`git ls-tree`: paths and blob ids) and its blobs
+// are read in one `git cat-file --batch` per request, only those this repository has not read
+// before (a blob shared by many revisions is read once), then kept in memory. Starting a `git show`
+// per file per case was ~80,000 processes on two small repositories.
+const trees = new Map(); // `${repo}\0${rev}` -> Map(path -> blob id)
 const blobs = new Map(); // `${repo}\0${oid}` -> Buffer
 let gitReads = 0;
 
@@ -66,33 +68,33 @@ function readBlobs(repo, oids) {
   }
 }
 
-function fullTree(repo, rev) {
+/** path -> blob id of every file at `rev` (submodules, which have no content here, left out). */
+function treeIndex(repo, rev) {
   const key = `${repo}\0${rev}`;
   const cached = trees.get(key);
   if (cached) return cached;
   gitReads++;
-  const entries = [];
+  const index = new Map();
   for (const line of git(repo, ['ls-tree', '-r', '-z', '--full-tree', rev]).split('\0')) {
     if (!line) continue;
-    // "<mode> <type> <oid>\t<path>"; submodules (type commit) have no content to compare.
+    // "<mode> <type> <oid>\t<path>"
     const tab = line.indexOf('\t');
     const [, type, oid] = line.slice(0, tab).split(' ');
-    if (type === 'blob') entries.push([line.slice(tab + 1), oid]);
+    if (type === 'blob') index.set(line.slice(tab + 1), oid);
   }
-  readBlobs(
-    repo,
-    entries.map(([, oid]) => oid),
-  );
-  const tree = new Map(entries.map(([p, oid]) => [p, blobs.get(`${repo}\0${oid}`)]));
-  trees.set(key, tree);
-  return tree;
+  trees.set(key, index);
+  return index;
 }
 
+/** The contents of `paths` at `rev` (those that exist there). */
 function treeAt(repo, rev, paths) {
-  const all = fullTree(repo, rev);
-  const out = new Map();
-  for (const p of paths) if (all.has(p)) out.set(p, all.get(p));
-  return out;
+  const index = treeIndex(repo, rev);
+  const present = paths.filter((p) => index.has(p));
+  readBlobs(
+    repo,
+    present.map((p) => index.get(p)),
+  );
+  return new Map(present.map((p) => [p, blobs.get(`${repo}\0${index.get(p)}`)]));
 }
 
 function materialize(tree) {
@@ -283,12 +285,12 @@ function casesFrom(repo, label) {
     const base = ['diff', '--no-renames', '--no-color', '--no-ext-diff', parent, rev];
     const diff = git(repo, base);
     if (!diff.trim() || /^(Binary files|GIT binary patch)/m.test(diff) || diff.length > 200_000) continue;
-    const before = fullTree(repo, parent);
-    const after = fullTree(repo, rev);
+    const before = treeIndex(repo, parent);
+    const after = treeIndex(repo, rev);
     // What `git diff --no-renames --name-only [--diff-filter=A|D]` lists, from the two trees.
     const added = [...after.keys()].filter((p) => !before.has(p));
     const deleted = [...before.keys()].filter((p) => !after.has(p));
-    const paths = [...new Set([...before.keys(), ...after.keys()])].filter((p) => !before.has(p) || !after.has(p) || !before.get(p).equals(after.get(p))).sort();
+    const paths = [...new Set([...before.keys(), ...after.keys()])].filter((p) => before.get(p) !== after.get(p)).sort();
     const all = [...before.keys()];
     // Small repos: the whole pre-commit tree; big ones: the touched files (plus their whole dirs).
     const treePaths = all.length <= 400 ? all : all.filter((p) => paths.some((q) => path.dirname(q) === path.dirname(p)));
