@@ -15,7 +15,7 @@
 // first), as on a machine where autodev has been used before.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -77,6 +77,39 @@ function writeTree(dir, files) {
   }
 }
 
+/**
+ * Samples the peak RSS (VmHWM, which only grows) of a process and of every process under it every
+ * 100 ms from /proc: the run's own process, and the largest process in its tree (rustc, clippy...).
+ */
+function watchMemory(pid) {
+  const peaks = new Map(); // pid -> { name, kib }
+  const sample = () => {
+    const stack = [pid];
+    while (stack.length > 0) {
+      const p = stack.pop();
+      try {
+        const status = readFileSync(`/proc/${p}/status`, 'utf8');
+        const kib = Number(/^VmHWM:\s+(\d+)/m.exec(status)?.[1] ?? NaN);
+        if (kib > (peaks.get(p)?.kib ?? 0)) peaks.set(p, { name: /^Name:\s+(.*)$/m.exec(status)?.[1] ?? '?', kib });
+        for (const task of readdirSync(`/proc/${p}/task`)) {
+          stack.push(...readFileSync(`/proc/${p}/task/${task}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number));
+        }
+      } catch {
+        // Gone between two reads, or no /proc: nothing to sample.
+      }
+    }
+  };
+  sample();
+  const timer = setInterval(sample, 100);
+  return {
+    stop() {
+      clearInterval(timer);
+      const largest = [...peaks.values()].sort((a, b) => b.kib - a.kib)[0] ?? { name: '?', kib: NaN };
+      return { ownKib: peaks.get(pid)?.kib ?? NaN, largest };
+    },
+  };
+}
+
 /** Runs a command to its end; resolves with its output, exit code, wall time and when stderr first spoke. */
 function run(command, args, { cwd, env, group = false }) {
   return new Promise((resolve, reject) => {
@@ -87,6 +120,7 @@ function run(command, args, { cwd, env, group = false }) {
     let stdout = '';
     let stderr = '';
     let firstOutputMs = null;
+    const memory = watchMemory(child.pid);
     child.stdout.setEncoding('utf8').on('data', (t) => (stdout += t));
     child.stderr.setEncoding('utf8').on('data', (t) => {
       firstOutputMs ??= performance.now() - started;
@@ -94,7 +128,9 @@ function run(command, args, { cwd, env, group = false }) {
     });
     child.on('error', reject);
     child.on('close', (code) => {
-      if (!stopping()) resolve({ code, stdout, stderr, ms: performance.now() - started, firstOutputMs });
+      const ms = performance.now() - started;
+      const { ownKib, largest } = memory.stop();
+      if (!stopping()) resolve({ code, stdout, stderr, ms, firstOutputMs, ownKib, largest });
     });
   });
 }
@@ -228,14 +264,14 @@ async function benchToolchain(name, tc, llm, github) {
       console.log(`  autodev run ${i + 1} exited ${a.code} (${json?.status ?? 'no JSON'}: ${json?.reason ?? ''}); its stderr ends:`);
       console.log(a.stderr.split('\n').slice(-15).map((l) => `    ${l}`).join('\n'));
     }
-    autodevRuns.push({ ms: a.ms, firstOutputMs: a.firstOutputMs, steps: autodevSteps(json), code: a.code, status: json?.status ?? 'no JSON' });
+    autodevRuns.push({ ms: a.ms, firstOutputMs: a.firstOutputMs, steps: autodevSteps(json), code: a.code, status: json?.status ?? 'no JSON', ownKib: a.ownKib, largest: a.largest });
 
     // The script: a fresh clone and cargo target dir each time.
     const scriptDir = path.join(tmp, `script-${i + 1}`);
     mkdirSync(scriptDir);
     const s = await run('bash', [script], { cwd: scriptDir, group: true, env: { ...gitEnv, REPO: freshOrigin(`origin-script-${i + 1}`), PATCH: patchFile, CARGO_TARGET_DIR: path.join(scriptDir, 'target') } });
     if (s.code !== 0) console.log(`  script run ${i + 1} exited ${s.code}: ${s.stderr.split('\n').filter((l) => !l.startsWith('@@step')).slice(-5).join(' | ')}`);
-    scriptRuns.push({ ms: s.ms, steps: scriptSteps(s.stderr), code: s.code });
+    scriptRuns.push({ ms: s.ms, steps: scriptSteps(s.stderr), code: s.code, largest: s.largest });
   }
 
   const aMs = median(autodevRuns.map((r) => r.ms));
@@ -277,6 +313,19 @@ async function benchToolchain(name, tc, llm, github) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) console.log(`  ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('   ')}`);
   if (autodevRuns.some((r) => r.steps.length === 0)) console.log('  (no steps from autodev: its --json did not parse)');
+
+  // Peak memory: autodev's own node process beside the largest process either side starts.
+  const mib = (kib) => `${(kib / 1024).toFixed(0)} MiB`;
+  const own = Math.max(...autodevRuns.map((r) => r.ownKib));
+  const aLargest = autodevRuns.map((r) => r.largest).sort((x, y) => y.kib - x.kib)[0];
+  const sLargest = scriptRuns.map((r) => r.largest).sort((x, y) => y.kib - x.kib)[0];
+  if (Number.isFinite(own)) {
+    console.log(
+      `  peak RSS: autodev's own process ${mib(own)} (goal ≤ 150 MiB), largest in its tree ${aLargest.name} ${mib(aLargest.kib)}; ` +
+        `largest in the script's tree ${sLargest.name} ${mib(sLargest.kib)}; autodev's own/script's largest ${times(own / sLargest.kib)}`,
+    );
+    headline({ figure: `peak RSS of autodev's own process, ${name}`, autodev: own / 1024, alternative: sLargest.kib / 1024, against: `script's largest (${sLargest.name})`, unit: 'MiB' });
+  }
 
   headline({ figure: `run --no-pr, ${name}`, autodev: aMs / 1000, alternative: sMs / 1000, against: 'bare script', unit: 's', goal: 1.1 });
   headline({ figure: `everything but cargo, ${name}`, autodev: (aMs - cargoA) / 1000, alternative: (sMs - cargoS) / 1000, against: 'bare script', unit: 's' });
