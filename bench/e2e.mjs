@@ -313,6 +313,7 @@ async function benchToolchain(name, tc, llm, github) {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) console.log(`  ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('   ')}`);
   if (autodevRuns.some((r) => r.steps.length === 0)) console.log('  (no steps from autodev: its --json did not parse)');
+  console.log("  (autodev's clone and planning happen before its first step, in 'outside the steps'; its apply step also commits)");
 
   headline({ figure: `run --no-pr, ${name}`, autodev: aMs / 1000, alternative: sMs / 1000, against: 'bare script', unit: 's', goal: 1.1 });
   headline({ figure: `everything but cargo, ${name}`, autodev: (aMs - cargoA) / 1000, alternative: (sMs - cargoS) / 1000, against: 'bare script', unit: 's' });
