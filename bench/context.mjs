@@ -4,14 +4,17 @@
 // autodev's ranking is printed beside a plain ranking by ripgrep hit count. The corpus is a fixture
 // repository written here (a multi-module Rust crate and a TypeScript project with ~48 fix commits,
 // each touching 1-3 files) plus /work/main's own history where it has commits of that size.
-// Last, one selection on a ~2,000-file repository is timed.
+// Then one selection on a ~2,000-file repository is timed beside the ripgrep ranking, and last the
+// `autodev context` command on the 2-file calc crate beside `node -e 0` (wall time and peak memory).
 //
-// Build first: npx tsc -p tsconfig.build.json ; then: node bench/context.mjs
-// BENCH_ONLY=fixture|self|large runs one part; BENCH_KEEP=1 keeps (and prints) the temp repositories.
+// Build first: npm run build && npm run build:support ; then: node bench/context.mjs
+// BENCH_ONLY=fixture|self|large|cli runs one part; BENCH_KEEP=1 keeps (and prints) the temp repositories;
+// BENCH_CONTEXT_RUNS=<n> timed runs of each side (default 5).
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
+import { tempDir, removeDir } from './lib/temp.mjs';
+import { headline, times } from './lib/summary.mjs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -26,9 +29,11 @@ const searcher = createSearcher();
 const ONLY = process.env.BENCH_ONLY ?? '';
 const runs = (part) => ONLY === '' || ONLY === part;
 
+const RUNS = Number(process.env.BENCH_CONTEXT_RUNS ?? 5);
+
+// Removed on every exit path (lib/temp.mjs); BENCH_KEEP keeps them and says where.
 function cleanup(dir) {
-  if (process.env.BENCH_KEEP) console.log(`  kept ${dir}`);
-  else rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 }
 
 // ---------------------------------------------------------------- fixture repository
@@ -314,7 +319,7 @@ function applyFix(dir, [path, symbol], n) {
 }
 
 function buildFixtureRepo() {
-  const dir = mkdtempSync(join(tmpdir(), 'autodev-bench-fixture-'));
+  const dir = tempDir('autodev-bench-fixture-');
   git(dir, 'init', '-q', '-b', 'main');
   writeFiles(dir, generateFixture());
   git(dir, 'add', '-A');
@@ -418,17 +423,30 @@ function pct(n, d) {
   return d === 0 ? 'n/a' : `${((100 * n) / d).toFixed(1)}% (${n}/${d})`;
 }
 
-function summary(rows, key) {
+function figures(rows, key) {
   const ranks = rows.flatMap((r) => r[key].ranks);
-  const mean = ranks.reduce((s, x) => s + x, 0) / Math.max(ranks.length, 1);
-  const maxTokens = Math.max(0, ...rows.map((r) => r[key].tokens));
-  return `all fix files shown ${pct(rows.filter((r) => r[key].all).length, rows.length)}, at least one ${pct(rows.filter((r) => r[key].one).length, rows.length)}, mean rank ${mean.toFixed(2)}, max tokens ${maxTokens}`;
+  return {
+    all: rows.filter((r) => r[key].all).length,
+    one: rows.filter((r) => r[key].one).length,
+    meanRank: ranks.reduce((s, x) => s + x, 0) / Math.max(ranks.length, 1),
+    maxTokens: Math.max(0, ...rows.map((r) => r[key].tokens)),
+  };
+}
+
+function summary(rows, key) {
+  const f = figures(rows, key);
+  return `all fix files shown ${pct(f.all, rows.length)}, at least one ${pct(f.one, rows.length)}, mean rank ${f.meanRank.toFixed(2)}, max tokens ${f.maxTokens}`;
 }
 
 function print(label, rows) {
   console.log(`\n${label}: ${rows.length} fix commits, budget ${BUDGET} tokens (${MODEL})`);
   console.log(`  autodev : ${summary(rows, 'autodev')}`);
   console.log(`  rg-count: ${summary(rows, 'rg')}`);
+  const a = figures(rows, 'autodev');
+  const b = figures(rows, 'rg');
+  console.log(
+    `  autodev/rg-count: all fix files shown ${times(a.all / b.all)}, at least one ${times(a.one / b.one)} (higher is better), mean rank ${times(a.meanRank / b.meanRank)} (lower is better)`,
+  );
   const misses = rows.filter((r) => !r.autodev.all);
   for (const m of misses) console.log(`  autodev missed: "${m.commit.title}" ${m.commit.files.map((f, i) => `${f}@${m.autodev.ranks[i]}`).join(' ')}`);
 }
@@ -436,7 +454,7 @@ function print(label, rows) {
 // ---------------------------------------------------------------- 2,000-file repository
 
 function buildLargeRepo(fileCount) {
-  const dir = mkdtempSync(join(tmpdir(), 'autodev-bench-large-'));
+  const dir = tempDir('autodev-bench-large-');
   const r = rng(7);
   const verbs = ['parse', 'load', 'store', 'render', 'encode', 'decode', 'check', 'merge', 'split', 'fetch', 'build', 'scan'];
   const nouns = ['header', 'record', 'token', 'frame', 'config', 'entry', 'batch', 'event', 'span', 'cursor', 'page', 'index', 'query', 'stream'];
@@ -473,18 +491,90 @@ async function timeLarge() {
     const task = { title: 'reconcileLedgerBalance double counts refunds', description: 'When a refund and a partial capture land in one batch, the ledger balance is off; see parse_header handling of the batch event.' };
     const run = () =>
       selectContext({ dir, ...task, budgetTokens: BUDGET, model: MODEL, searcher, listFiles: (d) => searcher.listFiles(d), history: history(dir, 'HEAD') });
-    const times = [];
+    const counter = await loadTokenCounter(MODEL);
+    // Alternating, so both see the same machine load.
+    const ours = [];
+    const rg = [];
     let sel;
-    for (let i = 0; i < 5; i++) {
-      const t0 = performance.now();
+    let base;
+    for (let i = 0; i < RUNS; i++) {
+      let t0 = performance.now();
       sel = await run();
-      times.push(performance.now() - t0);
+      ours.push(performance.now() - t0);
+      t0 = performance.now();
+      base = await rgCountSelection(dir, task, counter);
+      rg.push(performance.now() - t0);
     }
-    const sorted = [...times].sort((a, b) => a - b);
-    console.log(`\nselection on a ${count}-file repository (${sel.files.length} files shown, ${sel.tokens} tokens, top ${sel.files[0]?.path}):`);
-    console.log(`  first run ${times[0].toFixed(0)} ms (tokenizer already loaded), median of 5 ${sorted[2].toFixed(0)} ms, max ${sorted[4].toFixed(0)} ms`);
+    const ms = median(ours);
+    const rgMs = median(rg);
+    console.log(`\nselection on a ${count}-file repository (${sel.files.length} files shown, ${sel.tokens} tokens, top ${sel.files[0]?.path}; rg-count top ${base.shown[0]}):`);
+    console.log(
+      `  autodev: first run ${ours[0].toFixed(0)} ms (tokenizer already loaded), median of ${RUNS} ${ms.toFixed(0)} ms, max ${Math.max(...ours).toFixed(0)} ms; ` +
+        `rg-count: median ${rgMs.toFixed(0)} ms; autodev/rg-count ${times(ms / rgMs)}`,
+    );
+    headline({ figure: `selection on ${count} files`, autodev: ms, alternative: rgMs, against: 'rg-count', unit: 'ms' });
   } finally {
     cleanup(dir);
+  }
+}
+
+// ---------------------------------------------------------------- the command against node -e 0
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** Wall ms and peak RSS (KiB, from GNU time when installed) of one command. */
+function measure(args, env) {
+  const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+  const argv = timeBin ? [timeBin, ['-f', '%M', process.execPath, ...args]] : [process.execPath, args];
+  const t0 = performance.now();
+  const r = spawnSync(argv[0], argv[1], { cwd: root, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  const kib = timeBin ? Number(r.stderr.trim().split('\n').at(-1)) : NaN;
+  return { ms, kib, stdout: r.stdout };
+}
+
+async function timeCli() {
+  const { CALC_FILES, CALC_TASK } = await import(join(root, 'build/support/calc-crate.js')).catch(() => ({}));
+  if (!CALC_FILES) {
+    console.log('\nautodev context vs node -e 0: skipped (build/support is missing: npm run build:support)');
+    return;
+  }
+  const dir = tempDir('autodev-bench-calc-');
+  const home = tempDir('autodev-bench-home-');
+  try {
+    writeFiles(dir, CALC_FILES);
+    git(dir, 'init', '-q', '-b', 'main');
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-qm', 'calc');
+    // No user config or cache: what a first `autodev context` on this machine costs.
+    const env = { PATH: process.env.PATH, HOME: home, LANG: 'C.UTF-8', NO_COLOR: '1', XDG_CONFIG_HOME: join(home, 'config'), XDG_CACHE_HOME: join(home, 'cache'), XDG_STATE_HOME: join(home, 'state') };
+    const cli = ['bin/autodev.js', 'context', '--repo', dir, '--title', CALC_TASK.title, '--description', CALC_TASK.description, '--json'];
+    const bare = ['-e', '0'];
+    measure(bare, env);
+    const shown = JSON.parse(measure(cli, env).stdout);
+    const ours = [];
+    const node = [];
+    for (let i = 0; i < RUNS; i++) {
+      node.push(measure(bare, env));
+      ours.push(measure(cli, env));
+    }
+    const ms = median(ours.map((m) => m.ms));
+    const nodeMs = median(node.map((m) => m.ms));
+    const kib = Math.max(...ours.map((m) => m.kib));
+    const nodeKib = Math.max(...node.map((m) => m.kib));
+    console.log(`\nautodev context on the 2-file calc crate (${shown.files.length} files shown, ${shown.tokens} tokens) vs node -e 0, ${RUNS} runs each, alternating:`);
+    console.log(`  wall: autodev context median ${ms.toFixed(0)} ms, node -e 0 median ${nodeMs.toFixed(0)} ms, ratio ${times(ms / nodeMs)} (goal ≤ 3×)`);
+    if (Number.isFinite(kib)) console.log(`  peak RSS: autodev context ${(kib / 1024).toFixed(0)} MiB, node -e 0 ${(nodeKib / 1024).toFixed(0)} MiB, ratio ${times(kib / nodeKib)}`);
+    headline({ figure: 'autodev context, 2-file crate', autodev: ms, alternative: nodeMs, against: 'node -e 0', unit: 'ms', goal: 3 });
+    if (Number.isFinite(kib)) headline({ figure: 'autodev context peak RSS', autodev: kib / 1024, alternative: nodeKib / 1024, against: 'node -e 0', unit: 'MiB' });
+  } finally {
+    cleanup(dir);
+    cleanup(home);
   }
 }
 
@@ -505,11 +595,11 @@ if (runs('fixture')) {
 }
 
 if (runs('self') && existsSync(join(root, '.git'))) {
-  const clone = mkdtempSync(join(tmpdir(), 'autodev-bench-self-'));
+  const clone = tempDir('autodev-bench-self-');
   try {
     execFileSync('git', ['clone', '-q', '--no-hardlinks', root, clone], { stdio: 'ignore' });
     const commits = fixCommits(clone, { onlyFixes: false });
-    if (commits.length > 0) allRows.push(...(await evaluate(clone, commits, 'autodev history (/work/main, commits touching 1-3 existing files)')));
+    if (commits.length > 0) allRows.push(...(await evaluate(clone, commits, 'autodev history (this checkout, commits touching 1-3 existing files)')));
     else console.log('\nautodev history: no commits touching 1-3 existing files yet');
   } catch (error) {
     console.log(`\nautodev history: skipped (${error.message.split('\n')[0]})`);
@@ -518,5 +608,12 @@ if (runs('self') && existsSync(join(root, '.git'))) {
   }
 }
 if (ONLY === '' && allRows.length > 0) print('all corpora', allRows);
+if (allRows.length > 0) {
+  const a = figures(allRows, 'autodev');
+  const b = figures(allRows, 'rg');
+  headline({ figure: 'fix commits with every file shown', autodev: a.all, alternative: b.all, against: 'rg-count', unit: `of ${allRows.length}`, better: 'higher' });
+  headline({ figure: 'mean rank of the fix files', autodev: a.meanRank, alternative: b.meanRank, against: 'rg-count' });
+}
 
 if (runs('large')) await timeLarge();
+if (runs('cli')) await timeCli();

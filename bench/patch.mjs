@@ -2,16 +2,19 @@
 // Patch applier benchmark: real commits, perturbed the way LLM diffs go wrong, applied by autodev,
 // `git apply` and GNU `patch` side by side, each on a fresh copy of the pre-commit tree.
 //
-//   node bench/patch.mjs [repo-path ...]      (default: a generated fixture repo, plus /work/main's
+//   node bench/patch.mjs [repo-path ...]      (default: a generated fixture repo, plus this checkout's
 //                                               own history when it has commits)
+// BENCH_PATCH_CASES=<n> commits per repository (default 60); BENCH_KEEP=1 keeps the temp dir (removed
+// otherwise on every exit path, Ctrl-C and kill included); BENCH_TMPDIR=<dir> puts it elsewhere.
 // Needs the build: npx tsc -p tsconfig.build.json (run here when dist/patch is missing).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { makeFixtureRepo, makeLargeTree, rng } from './lib/patch-fixture.mjs';
+import { tempDir } from './lib/temp.mjs';
+import { headline, times } from './lib/summary.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DIST = path.join(ROOT, 'dist', 'patch', 'apply-dir.js');
@@ -21,9 +24,12 @@ if (!existsSync(DIST)) {
 }
 const { applyPatchToDir } = await import(DIST);
 
-const MAX_CASES_PER_REPO = 60;
+// BENCH_PATCH_CASES: commits taken from each repository's history (each gives up to 12 perturbed cases).
+const MAX_CASES_PER_REPO = Number(process.env.BENCH_PATCH_CASES ?? 60);
 let dumped = 0;
-const work = mkdtempSync(path.join(tmpdir(), 'patch-bench-'));
+// Removed on every exit path (normal end, exception, Ctrl-C, kill): see lib/temp.mjs.
+const work = tempDir('patch-bench-');
+const started = performance.now();
 
 function git(dir, args, input) {
   return execFileSync('git', args, { cwd: dir, input, encoding: 'utf8', stdio: ['pipe', 'pipe', 'pipe'], maxBuffer: 256 * 1024 * 1024 });
@@ -35,13 +41,60 @@ async function realGitApply(dir, patch, check) {
 }
 
 // ---------- trees ----------
-function treeAt(repo, rev, paths) {
-  const out = new Map();
-  for (const p of paths) {
-    const r = spawnSync('git', ['show', `${rev}:${p}`], { cwd: repo, maxBuffer: 64 * 1024 * 1024 });
-    if (r.status === 0) out.set(p, r.stdout);
+// Each (repository, revision) tree is listed once (`git ls-tree`: paths and blob ids) and its blobs
+// are read in one `git cat-file --batch` per request, only those this repository has not read
+// before (a blob shared by many revisions is read once), then kept in memory. Starting a `git show`
+// per file per case was ~80,000 processes on two small repositories.
+const trees = new Map(); // `${repo}\0${rev}` -> Map(path -> blob id)
+const blobs = new Map(); // `${repo}\0${oid}` -> Buffer
+let gitReads = 0;
+
+function readBlobs(repo, oids) {
+  const missing = [...new Set(oids)].filter((oid) => !blobs.has(`${repo}\0${oid}`));
+  if (missing.length === 0) return;
+  gitReads++;
+  const r = spawnSync('git', ['cat-file', '--batch'], { cwd: repo, input: missing.join('\n') + '\n', maxBuffer: 1024 * 1024 * 1024 });
+  if (r.status !== 0) throw new Error(`git cat-file --batch in ${repo}: ${r.stderr}`);
+  // Output: "<oid> <type> <size>\n<size bytes>\n" per object, in the order asked.
+  const out = r.stdout;
+  let at = 0;
+  for (const oid of missing) {
+    const eol = out.indexOf(10, at);
+    const header = out.subarray(at, eol).toString('latin1').split(' ');
+    if (header[1] === 'missing') throw new Error(`git cat-file: ${oid} missing in ${repo}`);
+    const size = Number(header[2]);
+    blobs.set(`${repo}\0${oid}`, out.subarray(eol + 1, eol + 1 + size));
+    at = eol + 1 + size + 1;
   }
-  return out;
+}
+
+/** path -> blob id of every file at `rev` (submodules, which have no content here, left out). */
+function treeIndex(repo, rev) {
+  const key = `${repo}\0${rev}`;
+  const cached = trees.get(key);
+  if (cached) return cached;
+  gitReads++;
+  const index = new Map();
+  for (const line of git(repo, ['ls-tree', '-r', '-z', '--full-tree', rev]).split('\0')) {
+    if (!line) continue;
+    // "<mode> <type> <oid>\t<path>"
+    const tab = line.indexOf('\t');
+    const [, type, oid] = line.slice(0, tab).split(' ');
+    if (type === 'blob') index.set(line.slice(tab + 1), oid);
+  }
+  trees.set(key, index);
+  return index;
+}
+
+/** The contents of `paths` at `rev` (those that exist there). */
+function treeAt(repo, rev, paths) {
+  const index = treeIndex(repo, rev);
+  const present = paths.filter((p) => index.has(p));
+  readBlobs(
+    repo,
+    present.map((p) => index.get(p)),
+  );
+  return new Map(present.map((p) => [p, blobs.get(`${repo}\0${index.get(p)}`)]));
 }
 
 function materialize(tree) {
@@ -51,6 +104,29 @@ function materialize(tree) {
     writeFileSync(path.join(dir, p), buf);
   }
   return dir;
+}
+
+/**
+ * Puts `dir` back to `before` after a tool left it as `after` (both read in full), writing only the
+ * files that differ: one tree written per commit instead of one per tool per perturbation, which
+ * was most of the bench's time (and the file system's).
+ */
+function restore(dir, before, after) {
+  const keptDirs = new Set([...before.keys()].flatMap((p) => p.split('/').slice(0, -1).map((_, k, parts) => parts.slice(0, k + 1).join('/'))));
+  for (const p of after.keys()) {
+    if (before.has(p)) continue;
+    rmSync(path.join(dir, p), { force: true });
+    // Directories the tool created for a new file go too.
+    for (let d = path.dirname(p); d !== '.' && !keptDirs.has(d); d = path.dirname(d)) {
+      if (readdirSync(path.join(dir, d)).length > 0) break;
+      rmSync(path.join(dir, d), { recursive: true, force: true });
+    }
+  }
+  for (const [p, buf] of before) {
+    if (after.get(p)?.equals(buf)) continue;
+    mkdirSync(path.dirname(path.join(dir, p)), { recursive: true });
+    writeFileSync(path.join(dir, p), buf);
+  }
 }
 
 function readTree(dir) {
@@ -195,18 +271,27 @@ const TOOL_NAMES = Object.keys(TOOLS);
 
 // ---------- cases from history ----------
 function casesFrom(repo, label) {
-  const revs = git(repo, ['rev-list', '--no-merges', '--first-parent', 'HEAD']).trim().split('\n').filter(Boolean);
+  // One rev-list gives each commit with its parents; trees come from the cache above.
+  const revs = git(repo, ['rev-list', '--no-merges', '--first-parent', '--parents', 'HEAD'])
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' '));
   const cases = [];
-  for (const rev of revs) {
+  for (const [rev, ...parents] of revs) {
     if (cases.length >= MAX_CASES_PER_REPO) break;
-    const parents = git(repo, ['rev-list', '--parents', '-n', '1', rev]).trim().split(' ').slice(1);
     if (parents.length !== 1) continue;
     const parent = parents[0];
     const base = ['diff', '--no-renames', '--no-color', '--no-ext-diff', parent, rev];
     const diff = git(repo, base);
     if (!diff.trim() || /^(Binary files|GIT binary patch)/m.test(diff) || diff.length > 200_000) continue;
-    const paths = git(repo, ['diff', '--no-renames', '--name-only', parent, rev]).trim().split('\n').filter(Boolean);
-    const all = git(repo, ['ls-tree', '-r', '--name-only', parent]).trim().split('\n').filter(Boolean);
+    const before = treeIndex(repo, parent);
+    const after = treeIndex(repo, rev);
+    // What `git diff --no-renames --name-only [--diff-filter=A|D]` lists, from the two trees.
+    const added = [...after.keys()].filter((p) => !before.has(p));
+    const deleted = [...before.keys()].filter((p) => !after.has(p));
+    const paths = [...new Set([...before.keys(), ...after.keys()])].filter((p) => before.get(p) !== after.get(p)).sort();
+    const all = [...before.keys()];
     // Small repos: the whole pre-commit tree; big ones: the touched files (plus their whole dirs).
     const treePaths = all.length <= 400 ? all : all.filter((p) => paths.some((q) => path.dirname(q) === path.dirname(p)));
     cases.push({
@@ -217,9 +302,11 @@ function casesFrom(repo, label) {
       diff,
       diffU1: git(repo, [...base.slice(0, 1), '-U1', ...base.slice(1)]),
       diffNoPrefix: git(repo, [...base.slice(0, 1), '--no-prefix', ...base.slice(1)]),
-      diffAdded: git(repo, [...base.slice(0, 1), '--diff-filter=A', ...base.slice(1)]),
-      diffDeleted: git(repo, [...base.slice(0, 1), '--diff-filter=D', ...base.slice(1)]),
+      diffAdded: added.length ? git(repo, [...base.slice(0, 1), '--diff-filter=A', ...base.slice(1)]) : '',
+      diffDeleted: deleted.length ? git(repo, [...base.slice(0, 1), '--diff-filter=D', ...base.slice(1)]) : '',
       paths,
+      added,
+      deleted,
       treePaths,
     });
   }
@@ -228,14 +315,9 @@ function casesFrom(repo, label) {
 
 function expectedTree(c, kind) {
   const before = treeAt(c.repo, c.parent, c.treePaths);
-  if (kind.startsWith('NEG')) return before;
+  if (kind.startsWith('NEG')) return { before, expected: before };
   const after = treeAt(c.repo, c.rev, c.paths);
-  const touchedPaths =
-    kind === 'new-file'
-      ? git(c.repo, ['diff', '--no-renames', '--name-only', '--diff-filter=A', c.parent, c.rev]).trim().split('\n')
-      : kind === 'deleted-file'
-        ? git(c.repo, ['diff', '--no-renames', '--name-only', '--diff-filter=D', c.parent, c.rev]).trim().split('\n')
-        : c.paths;
+  const touchedPaths = kind === 'new-file' ? c.added : kind === 'deleted-file' ? c.deleted : c.paths;
   const out = new Map(before);
   for (const p of touchedPaths) {
     if (after.has(p)) out.set(p, after.get(p));
@@ -253,7 +335,7 @@ else {
   makeFixtureRepo(fixture, { seed: Number(process.env.PATCH_BENCH_SEED ?? 7), commits: 45 });
   repos.push({ dir: fixture, label: 'fixture (Rust/TS, generated)' });
   const own = spawnSync('git', ['rev-list', '--count', 'HEAD'], { cwd: ROOT, encoding: 'utf8' });
-  if (own.status === 0 && Number(own.stdout.trim()) > 1) repos.push({ dir: ROOT, label: 'autodev (/work/main)' });
+  if (own.status === 0 && Number(own.stdout.trim()) > 1) repos.push({ dir: ROOT, label: 'autodev (own history)' });
 }
 
 const stats = {}; // kind -> tool -> {correct, refused, wrong, dirty}
@@ -262,29 +344,34 @@ for (const k of KINDS) {
   stats[k] = {};
   for (const t of TOOL_NAMES) stats[k][t] = { correct: 0, refused: 0, wrong: 0, dirty: 0, n: 0 };
 }
+const toolMs = Object.fromEntries(TOOL_NAMES.map((t) => [t, 0])); // time inside each tool, all cases
 
 let caseCount = 0;
 for (const { dir, label } of repos) {
   const cases = casesFrom(dir, label);
   console.error(`${label}: ${cases.length} commits`);
   for (const c of cases) {
+    // Every perturbation of a commit starts from the same pre-commit tree: written once, restored
+    // after each tool.
+    const tdir = materialize(expectedTree(c, 'exact').before);
     for (const kind of KINDS) {
       const r = rng(hash(`${c.rev}:${kind}`));
       const patch = PERTURB[kind](c, r);
       if (patch === null || patch === undefined) continue;
       caseCount++;
-      const { before, expected } = kind.startsWith('NEG') ? { before: expectedTree(c, kind), expected: expectedTree(c, kind) } : expectedTree(c, kind);
+      const { before, expected } = expectedTree(c, kind);
       for (const tool of TOOL_NAMES) {
-        const tdir = materialize(before);
         let ok;
+        const t0 = performance.now();
         try {
           ok = await TOOLS[tool](tdir, patch);
         } catch (err) {
           ok = false;
           examples.push({ tool, kind, rev: c.rev, note: `threw: ${err.message}` });
         }
+        toolMs[tool] += performance.now() - t0;
         const after = readTree(tdir);
-        rmSync(tdir, { recursive: true, force: true });
+        restore(tdir, before, after);
         if (process.env.PATCH_BENCH_DEBUG && tool === 'autodev (text layers only)' && (kind.startsWith('NEG') ? ok : !ok || !sameTree(after, expected))) {
           dumpCase(process.env.PATCH_BENCH_DEBUG, { kind, rev: c.rev, patch, before, expected, after });
         }
@@ -307,6 +394,7 @@ for (const { dir, label } of repos) {
         }
       }
     }
+    rmSync(tdir, { recursive: true, force: true });
   }
 }
 
@@ -361,6 +449,21 @@ console.log(
     TOOL_NAMES.map((t, i) => `${totals[t].correct}/${totals[t].n} ok ${pct(totals[t].correct, totals[t].n)}, ${totals[t].wrong} wrong`.padEnd(widths[i])).join(''),
 );
 console.log('refusals that left the tree changed: ' + TOOL_NAMES.map((t) => `${t} ${totals[t].dirty}`).join(', '));
+// Side by side as ratios to `git apply` (the tool autodev would otherwise call): correct
+// applications (higher is better) and time spent inside the tool over all cases (lower is better).
+const ALT = 'git apply';
+console.log(
+  `\nratio to ${ALT}, correct applications: ` +
+    TOOL_NAMES.filter((t) => t !== ALT).map((t) => `${t} ${times(totals[t].correct / Math.max(1, totals[ALT].correct))}`).join(', '),
+);
+console.log(
+  'time inside each tool over all cases: ' +
+    TOOL_NAMES.map((t) => `${t} ${(toolMs[t] / 1000).toFixed(2)} s${t === ALT ? '' : ` (${times(toolMs[t] / toolMs[ALT])} ${ALT})`}`).join(', '),
+);
+for (const alt of [ALT, 'GNU patch']) {
+  headline({ figure: 'patches applied correctly', autodev: totals.autodev.correct, alternative: totals[alt].correct, against: alt, unit: `of ${totals.autodev.n}`, better: 'higher' });
+}
+headline({ figure: 'time in the applier, all cases', autodev: toolMs.autodev / 1000, alternative: toolMs[ALT] / 1000, against: ALT, unit: 's' });
 
 // ---------- timing on a ~2,000-file tree ----------
 const big = path.join(work, 'big');
@@ -376,17 +479,25 @@ const bigPatch = targets
     return [`--- a/${p}`, `+++ b/${p}`, `@@ -${k + 40},7 +${k + 40},7 @@`, ...ctxA.map((l) => ` ${l}`), `-${lines[k]}`, `+${lines[k]} // changed`, ...ctxB.map((l) => ` ${l}`)].join('\n');
   })
   .join('\n');
-const t0 = performance.now();
-const timed = await applyPatchToDir(big, bigPatch, {});
-const ms = performance.now() - t0;
-makeLargeTree(big, 2000);
-const t1 = performance.now();
-const timedGit = await applyPatchToDir(big, bigPatch, { gitApply: realGitApply });
-const msGit = performance.now() - t1;
+// Each tool on a freshly written tree, so none sees another's edits.
+const bigTimes = {};
+const bigResults = {};
+for (const tool of ['autodev (text layers only)', 'autodev', 'git apply', 'GNU patch']) {
+  makeLargeTree(big, 2000);
+  const t = performance.now();
+  bigResults[tool] = tool.startsWith('autodev') ? await applyPatchToDir(big, bigPatch, tool === 'autodev' ? { gitApply: realGitApply } : {}) : { applied: await TOOLS[tool](big, bigPatch) };
+  bigTimes[tool] = performance.now() - t;
+}
+const textLayers = bigResults['autodev (text layers only)'];
 console.log(
-  `\nanswers in ${ms.toFixed(1)} ms on ${bigPaths.length} files (3-file patch, wrong line numbers, text layers: applied=${timed.applied}, strategy=${timed.strategy}); ` +
-    `with git apply tried first: ${msGit.toFixed(1)} ms (strategy=${timedGit.strategy ?? timedGit.error?.split('\n')[0]})`,
+  `\n${bigPaths.length}-file tree, 3-file patch with wrong line numbers: ` +
+    Object.keys(bigTimes)
+      .map((t) => `${t} ${bigTimes[t].toFixed(1)} ms (applied=${bigResults[t].applied}${bigResults[t].strategy ? `, ${bigResults[t].strategy}` : ''})`)
+      .join(', ') +
+    `; autodev/git apply ${times(bigTimes.autodev / bigTimes['git apply'])}, text layers/GNU patch ${times(bigTimes['autodev (text layers only)'] / bigTimes['GNU patch'])}`,
 );
+if (!textLayers.applied) console.log(`  text layers refused: ${textLayers.error?.split('\n')[0]}`);
+headline({ figure: `3-file patch on a ${bigPaths.length}-file tree`, autodev: bigTimes.autodev, alternative: bigTimes['git apply'], against: 'git apply', unit: 'ms' });
 
 // ---------- goals ----------
 const a = totals.autodev;
@@ -403,4 +514,4 @@ if (examples.length > 0) {
   console.log('\nautodev misses:');
   for (const e of examples.slice(0, 30)) console.log(`  ${e.tool} | ${e.kind} | ${e.repo ?? ''} ${e.rev} | ${e.note}`);
 }
-rmSync(work, { recursive: true, force: true });
+console.log(`\n${caseCount} cases in ${((performance.now() - started) / 1000).toFixed(1)} s; ${gitReads} git processes read ${trees.size} trees (${blobs.size} blobs)`);

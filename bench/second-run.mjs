@@ -7,14 +7,16 @@
 // Prints both wall times, the ratio second/first (goal ≤ 0.3) and where each run spent its time.
 //
 // Build first: npm run build && npm run build:support ; then: node bench/second-run.mjs
-// BENCH_STRUCTS=<n> sizes the dependency (default 300 generated types); BENCH_KEEP=1 keeps the temp dirs.
+// BENCH_STRUCTS=<n> sizes the dependency (default 300 generated types); BENCH_KEEP=1 keeps the temp dirs
+// (removed otherwise on every exit path, Ctrl-C and kill included: lib/temp.mjs).
 
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
+import { ownChild, stopping, tempDir } from './lib/temp.mjs';
+import { headline, times } from './lib/summary.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 for (const file of ['dist/cli/index.js', 'build/support/openai-server.js']) {
@@ -91,29 +93,32 @@ const APP_FIXED = APP_BUGGY.replace('.name().to_lowercase()', '.name().to_upperc
 function runAutodev(args, env, cwd) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [path.join(root, 'bin/autodev.js'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = ownChild(spawn(process.execPath, [path.join(root, 'bin/autodev.js'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (t) => (stdout += t));
     child.stderr.setEncoding('utf8').on('data', (t) => (stderr += t));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: performance.now() - started }));
+    // Stopped by Ctrl-C or kill: no figures from a run that did not finish (lib/temp.mjs exits).
+    child.on('close', (code) => {
+      if (!stopping()) resolve({ code, stdout, stderr, ms: performance.now() - started });
+    });
   });
 }
 
-function stepTimes(stderr) {
-  // Plain progress lines: `build [baseline, round 1, attempt 1]: ok in 12.3s: …`
-  const rows = [];
-  for (const line of stderr.split('\n')) {
-    const m = /^(\w[\w-]*) \[(baseline|change)[^\]]*\]: \w+ in ([\d.]+)(ms|s)/.exec(line);
-    if (m) rows.push(`${m[1]}/${m[2]} ${m[4] === 's' ? Number(m[3]).toFixed(1) : (Number(m[3]) / 1000).toFixed(1)}s`);
+/** Step durations from the `--json` result, keyed `build/baseline`, `test/change`, `clone`, ... */
+function stepTimes(json) {
+  const out = new Map();
+  for (const st of json?.steps ?? []) {
+    const key = ['build', 'test', 'lint'].includes(st.id) ? `${st.id}/${st.mode}` : st.id;
+    out.set(key, (out.get(key) ?? 0) + st.durationMs);
   }
-  return rows.join(', ');
+  return out;
 }
 
-const tmp = mkdtempSync(path.join(os.tmpdir(), 'autodev-bench-second-'));
+const tmp = tempDir('autodev-bench-second-');
 // The sandbox has a private /tmp: the file:// dependency must live where `cargo fetch` can read it.
-const depRoot = mkdtempSync(path.join('/var/tmp', 'autodev-bench-dep-'));
+const depRoot = tempDir('autodev-bench-dep-', '/var/tmp');
 const servers = [];
 let exitCode = 0;
 try {
@@ -141,12 +146,13 @@ try {
   const github = await startGitHubServer({ token: 'bench-github-token' });
   servers.push(llm, github);
 
-  const times = [];
+  const walls = [];
+  const steps = [];
   for (const [index, title] of ['Make loud_name loud', 'Upper-case the loud name'].entries()) {
     const runDir = path.join(tmp, `run-${index + 1}`);
     for (const sub of ['tmp', 'state', 'config']) mkdirSync(path.join(runDir, sub), { recursive: true });
     const env = {
-      PATH: process.env.PATH,
+      PATH: [path.join(process.env.CARGO_HOME ?? path.join(process.env.HOME ?? '/root', '.cargo'), 'bin'), process.env.PATH].join(':'),
       HOME: process.env.HOME ?? '/root',
       LANG: 'C.UTF-8',
       NO_COLOR: '1',
@@ -176,24 +182,27 @@ try {
     }
     const status = json?.status ?? 'no JSON';
     console.log(`run ${index + 1} ("${title}"): ${(result.ms / 1000).toFixed(1)}s, exit ${result.code}, ${status}`);
-    console.log(`  steps: ${stepTimes(result.stderr)}`);
     const test = json?.steps?.filter((st) => st.id === 'test').at(-1);
     if (test) console.log(`  test: ${test.summary}`);
     if (result.code !== 0) {
       console.error(result.stderr.split('\n').slice(-30).join('\n'));
       exitCode = 1;
     }
-    times.push(result.ms);
+    walls.push(result.ms);
+    steps.push(stepTimes(json));
   }
-  const ratio = times[1] / times[0];
-  console.log(`dependency: ${STRUCTS} generated types; first ${(times[0] / 1000).toFixed(1)}s, second ${(times[1] / 1000).toFixed(1)}s`);
-  console.log(`ratio second/first: ${ratio.toFixed(2)} (goal ≤ ${GOAL}: ${ratio <= GOAL ? 'met' : 'NOT met'})`);
+  // Where the second run gained (or did not), step by step.
+  const keys = [...new Set([...steps[0].keys(), ...steps[1].keys()])];
+  const sec = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)}s`);
+  const rows = [['step', 'first', 'second', 'second/first'], ...keys.map((k) => [k, sec(steps[0].get(k)), sec(steps[1].get(k)), steps[0].has(k) && steps[1].has(k) ? times(steps[1].get(k) / steps[0].get(k)) : ''])];
+  rows.push(['wall', sec(walls[0]), sec(walls[1]), times(walls[1] / walls[0])]);
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  for (const r of rows) console.log(`  ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('   ')}`);
+  const ratio = walls[1] / walls[0];
+  console.log(`dependency: ${STRUCTS} generated types; first ${(walls[0] / 1000).toFixed(1)}s, second ${(walls[1] / 1000).toFixed(1)}s`);
+  console.log(`ratio second/first: ${times(ratio)} (goal ≤ ${GOAL}: ${ratio <= GOAL ? 'met' : 'NOT met'})`);
+  headline({ figure: 'second task on the same repository', autodev: walls[1] / 1000, alternative: walls[0] / 1000, against: 'first task', unit: 's', goal: GOAL });
 } finally {
   await Promise.all(servers.map((s) => s.close()));
-  if (process.env.BENCH_KEEP) console.log(`kept ${tmp} and ${depRoot}`);
-  else {
-    rmSync(tmp, { recursive: true, force: true });
-    rmSync(depRoot, { recursive: true, force: true });
-  }
 }
 process.exitCode = exitCode;

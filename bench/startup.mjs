@@ -1,14 +1,15 @@
 // Start-up cost of the CLI: `node bin/autodev.js --help` against a bare `node -e 0`, run alternately
 // so both see the same machine load. Prints both medians and their ratio; the target is ≤ 1.5.
-// Usage: npm run build && node bench/startup.mjs [runs]
+// Usage: npm run build && node bench/startup.mjs [runs]   (or BENCH_STARTUP_RUNS=<n>; default 15)
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { headline, times } from './lib/summary.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const bin = path.join(root, 'bin', 'autodev.js');
-const runs = Number(process.argv[2] ?? 15);
+const runs = Number(process.argv[2] ?? process.env.BENCH_STARTUP_RUNS ?? 15);
 const TARGET = 1.5;
 
 if (!existsSync(path.join(root, 'dist', 'cli', 'index.js'))) {
@@ -46,4 +47,5 @@ const helpMs = median(help);
 const ratio = helpMs / bareMs;
 console.log(`node -e 0:                 median ${bareMs.toFixed(1)} ms over ${runs} runs`);
 console.log(`node bin/autodev.js --help: median ${helpMs.toFixed(1)} ms over ${runs} runs`);
-console.log(`ratio: ${ratio.toFixed(2)} (target ≤ ${TARGET}): ${ratio <= TARGET ? 'within target' : 'ABOVE target'}`);
+console.log(`ratio: ${times(ratio)} (target ≤ ${TARGET}): ${ratio <= TARGET ? 'within target' : 'ABOVE target'}`);
+headline({ figure: 'autodev --help start-up', autodev: helpMs, alternative: bareMs, against: 'node -e 0', unit: 'ms', goal: TARGET });
