@@ -313,6 +313,13 @@ export function createGit(options: CreateGitOptions = {}): Git {
       await run(args, { cwd: dir, token: isHttp(url) ? token : null, signal });
     },
 
+    async deleteRemoteBranch(dir, branch, { token, signal } = {}) {
+      await assertBranchName(branch);
+      const url = await remoteUrl(dir);
+      if (url === null) throw new GitCommandError('git push: the clone has no origin remote', ['push']);
+      await run(['push', '--no-verify', '--quiet', 'origin', '--delete', `refs/heads/${branch}`], { cwd: dir, token: isHttp(url) ? token : null, signal });
+    },
+
     remoteUrl,
 
     async listFiles(dir, rev = 'HEAD') {

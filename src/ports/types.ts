@@ -108,6 +108,8 @@ export interface Git {
   commitAll(dir: string, message: string, identity: GitIdentity): Promise<string>;
   /** Push `branch` to the clone's origin (force-with-lease on the same name for re-runs). */
   push(dir: string, branch: string, options?: { token?: string | null; force?: boolean; signal?: AbortSignal }): Promise<void>;
+  /** Delete `branch` on the clone's origin (undoing a push whose pull request could not be opened). */
+  deleteRemoteBranch(dir: string, branch: string, options?: { token?: string | null; signal?: AbortSignal }): Promise<void>;
   remoteUrl(dir: string): Promise<string | null>;
   /** File paths tracked at HEAD (or at `rev`). */
   listFiles(dir: string, rev?: string): Promise<string[]>;
