@@ -78,12 +78,12 @@ export const prTool: StepTool = {
 
 /** What the remote said, from git's output: its `remote:` lines, the refusal (` ! [...]`), `fatal:`/`error:`. */
 function gitReason(error: unknown): string {
-  const text = redact(error instanceof Error ? error.message : String(error));
+  const text = redact(error instanceof Error ? error.message : String(error)).replace(/^git push failed:\s*/, '');
   const telling = text
     .split('\n')
     .map((line) => line.trim())
     .filter((line) => /^(remote:|!|fatal:|error:)/.test(line) && !/^remote:\s*$/.test(line));
-  const reason = (telling.length > 0 ? telling.join('; ') : text.replace(/^git push failed:\s*/, '')).replace(/\s+/g, ' ').trim();
+  const reason = (telling.length > 0 ? telling.join('; ') : text).replace(/\s+/g, ' ').trim();
   return reason.length > 400 ? `${reason.slice(0, 399)}…` : reason;
 }
 
