@@ -142,6 +142,7 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     const stored = await store.get(id);
     if (!stored || stored.status !== 'pending') return;
     if (stored.cancelRequested) {
+      await dropResume(stored);
       await markCancelled(id, 'cancelled before it started');
       return;
     }
@@ -219,6 +220,12 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     }
   }
 
+  /** A task waiting to be resumed that will not run after all: its workspace has no one left to remove it. */
+  async function dropResume(task: StoredTask): Promise<void> {
+    if (!resumes.delete(task.id)) return;
+    await removeLeftWorkspace(task);
+  }
+
   /** Removes the recorded workspace of a task, if it is one this tool made for that task. */
   async function removeLeftWorkspace(task: StoredTask): Promise<void> {
     const dir = task.workspace;
@@ -248,6 +255,8 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     const queued = queue.indexOf(id);
     if (queued >= 0) {
       queue.splice(queued, 1);
+      const task = await store.get(id);
+      if (task) await dropResume(task);
       await markCancelled(id, 'cancelled while queued');
       log(`task ${id}: cancelled while queued`);
       return 'cancelled';
