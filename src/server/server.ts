@@ -13,7 +13,8 @@
 // server was killed in (SIGKILL, a crash) continues from its last good step, as `run --resume` would,
 // so no model call is made twice; one that cannot be resumed has its workspace removed and starts
 // again from the beginning.
-import { rm } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -210,7 +211,10 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
    * every finished step), or null when it must start again; then its workspace, if any is left, goes.
    */
   async function resumable(task: StoredTask): Promise<ResumeFrom | null> {
-    if (!task.workspace) return null;
+    if (!task.workspace) {
+      await removeLeftWorkspace(task);
+      return null;
+    }
     try {
       return (await prepareResume({ store, id: task.id, exec: createExec(), env })).resume;
     } catch (error) {
@@ -226,14 +230,27 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     await removeLeftWorkspace(task);
   }
 
-  /** Removes the recorded workspace of a task, if it is one this tool made for that task. */
+  /**
+   * Removes the workspace of a task, if it is one this tool made for that task: the recorded one, or,
+   * when a server died before recording it, the one named after the task in the temp dir.
+   */
   async function removeLeftWorkspace(task: StoredTask): Promise<void> {
-    const dir = task.workspace;
-    if (!dir || !path.isAbsolute(dir) || !path.basename(dir).startsWith(`autodev-${task.id}-`)) return;
-    await rm(dir, { recursive: true, force: true, maxRetries: 3 }).catch((error: Error) => log(`task ${task.id}: cannot remove ${dir}: ${error.message}`));
-    await store.update(task.id, (t) => {
-      t.workspace = null;
-    });
+    const prefix = `autodev-${task.id}-`;
+    let dirs: string[];
+    if (task.workspace) {
+      dirs = path.isAbsolute(task.workspace) && path.basename(task.workspace).startsWith(prefix) ? [task.workspace] : [];
+    } else {
+      const names = await readdir(os.tmpdir()).catch(() => [] as string[]);
+      dirs = names.filter((name) => name.startsWith(prefix)).map((name) => path.join(os.tmpdir(), name));
+    }
+    for (const dir of dirs) {
+      await rm(dir, { recursive: true, force: true, maxRetries: 3 }).catch((error: Error) => log(`task ${task.id}: cannot remove ${dir}: ${error.message}`));
+    }
+    if (task.workspace) {
+      await store.update(task.id, (t) => {
+        t.workspace = null;
+      });
+    }
   }
 
   async function markCancelled(id: string, reason: string): Promise<void> {

@@ -5,7 +5,7 @@
 // Run `npm run build` first.
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
-import { readdir, rm } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { StoredTask } from '../../src/store/task-store.js';
 import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
@@ -103,54 +103,60 @@ it('answers 429 with Retry-After past queue_limit, and its stop log says re-queu
   expect(stored.notes).toContain('re-queued: the server stopped while it ran');
 }, 180_000);
 
-it('after SIGKILL, the next server resumes a task from its last good step and restarts, cleaned, one it cannot resume', async () => {
+it('after SIGKILL, the next server resumes a task from its last good step and restarts, cleaned, those it cannot resume', async () => {
   const box = await newBox();
-  const first = await startServe(box, { AUTODEV_MAX_PARALLEL_TASKS: '2' });
+  const first = await startServe(box, { AUTODEV_MAX_PARALLEL_TASKS: '3' });
   // Both tasks stop at the pull request (their first GitHub call): everything before it has finished.
   const hold = github.hold({ method: 'GET', path: /^\/repos\/acme\/calc\/pulls$/ });
   const callsBefore = llm.chatBodies().length;
   const resumed = await post(first.url, { repo: bare, title: 'Fix add, resumed after a crash', description: CALC_TASK.description });
   const restarted = await post(first.url, { repo: bare, title: 'Fix add, started again after a crash', description: CALC_TASK.description });
-  expect([resumed.status, restarted.status]).toEqual([202, 202]);
+  const unrecorded = await post(first.url, { repo: bare, title: 'Fix add, its workspace never recorded', description: CALC_TASK.description });
+  expect([resumed.status, restarted.status, unrecorded.status]).toEqual([202, 202, 202]);
   try {
-    await until('both tasks to reach their pull request', async () => hold.waiting() === 2, 240_000);
+    await until('the tasks to reach their pull request', async () => hold.waiting() === 3, 240_000);
   } finally {
     first.server.child.kill('SIGKILL');
     await first.server.done;
     hold.release();
   }
-  expect(llm.chatBodies().length - callsBefore).toBe(2);
-  const [a, b] = await Promise.all([resumed.json.id as string, restarted.json.id as string].map(async (id) => (await storedTasks(box)).find((t) => t.id === id)!));
-  expect(a.workspace && existsSync(a.workspace)).toBe(true);
-  expect(b.workspace && existsSync(b.workspace)).toBe(true);
-  // Its resume state lost (as when the server died before a step finished): it cannot be resumed.
+  expect(llm.chatBodies().length - callsBefore).toBe(3);
+  const ids = [resumed.json.id as string, restarted.json.id as string, unrecorded.json.id as string];
+  const [a, b, c] = await Promise.all(ids.map(async (id) => (await storedTasks(box)).find((t) => t.id === id)!));
+  for (const task of [a, b, c]) expect(task.workspace && existsSync(task.workspace)).toBe(true);
+  // b's resume state is lost (as when its server died before a step finished): it cannot be resumed.
   await rm(path.join(b.workspace!, 'autodev-state.json'));
+  // c's workspace was never recorded (its server died before the store heard of it).
+  const cFile = path.join(box.state, 'autodev', 'tasks', `${c.id}.json`);
+  await writeFile(cFile, JSON.stringify({ ...JSON.parse(await readFile(cFile, 'utf8')), workspace: null }));
 
-  const second = await startServe(box, { AUTODEV_MAX_PARALLEL_TASKS: '2' });
+  const second = await startServe(box, { AUTODEV_MAX_PARALLEL_TASKS: '3' });
   try {
-    await second.server.waitForStderr(new RegExp(`re-queued 2 task\\(s\\) left by a previous server: .*\\(1 resume where they stopped: ${a.id}\\)`));
+    await second.server.waitForStderr(new RegExp(`re-queued 3 task\\(s\\) left by a previous server: .*\\(1 resume where they stopped: ${a.id}\\)`));
     const done = await until(
-      'both tasks to finish',
+      'the tasks to finish',
       async () => {
-        const tasks = await Promise.all([a.id, b.id].map((id) => get(second.url, id)));
+        const tasks = await Promise.all(ids.map((id) => get(second.url, id)));
         // The exit code comes with the recorded result (the PR), after the status.
         return tasks.every((t) => t.exitCode !== null) ? tasks : undefined;
       },
       240_000,
     );
-    expect(done.map((t) => t.status)).toEqual(['pr_created', 'pr_created']);
-    // One more model call in all: the restarted task's. The resumed one went on from its pull request.
-    expect(llm.chatBodies().length - callsBefore).toBe(3);
+    expect(done.map((t) => t.status)).toEqual(['pr_created', 'pr_created', 'pr_created']);
+    // Two more model calls in all: the restarted tasks'. The resumed one went on from its pull request.
+    expect(llm.chatBodies().length - callsBefore).toBe(5);
     expect(done[0].notes).toContain('re-queued: its server stopped while it ran; resumes at step pr');
     expect(done[0].steps.filter((s) => s.id === 'codegen')).toHaveLength(1);
     expect(done[1].notes).toContain('re-queued: its server stopped while it ran');
+    expect(done[2].notes).toContain('re-queued: its server stopped while it ran');
     expect(second.server.stderr()).toContain(`task ${a.id}: resumed at step pr`);
     // What the dead server left is gone: the unresumable workspace at once, the resumed one at its end.
     expect(existsSync(b.workspace!)).toBe(false);
+    expect(existsSync(c.workspace!)).toBe(false);
     expect(existsSync(a.workspace!)).toBe(false);
     expect(await workspacesIn(box)).toEqual([]);
-    const pulls = github.pulls('acme', 'calc').filter((p) => [done[0].pr?.number, done[1].pr?.number].includes(p.number));
-    expect(pulls).toHaveLength(2);
+    const pulls = github.pulls('acme', 'calc').filter((p) => done.some((t) => t.pr?.number === p.number));
+    expect(pulls).toHaveLength(3);
   } finally {
     second.server.child.kill('SIGINT');
     expect((await second.server.done).code).toBe(0);
