@@ -1,9 +1,10 @@
 // `autodev doctor`: every external program the plan may use, found or missing, and what is used
 // instead; the sandboxes; whether the credentials' environment variables are set (never values).
-import { loadConfig } from '../config/load.js';
+import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { autodevSchema } from '../config/schema.js';
 import { createExec } from '../ports/exec.js';
 import { AUTO_ORDER, createSandbox } from '../ports/sandbox/index.js';
-import { ExitCode } from '../util/errors.js';
+import { ConfigError, ExitCode } from '../util/errors.js';
 import type { CliIo } from './index.js';
 
 interface ProgramCheck {
@@ -26,7 +27,17 @@ const CHECKS: ProgramCheck[] = [
 ];
 
 export async function doctorCommand(flags: { json?: boolean; config?: string }, io: CliIo): Promise<number> {
-  const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config });
+  // A broken config file (or a broken package.json where the search looks) is one of the problems
+  // doctor is there to report: the rest is checked with the defaults.
+  let loaded: Pick<LoadedConfig, 'config' | 'file'>;
+  let configProblem: string | null = null;
+  try {
+    loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    configProblem = `${error.message}${error.hint ? ` (${error.hint})` : ''}`;
+    loaded = { config: autodevSchema.parse({}), file: null };
+  }
   const { config } = loaded;
   const exec = createExec();
   const programs = await Promise.all(
@@ -50,6 +61,7 @@ export async function doctorCommand(flags: { json?: boolean; config?: string }, 
   ];
   const report = {
     configFile: loaded.file,
+    configProblem,
     enabled: config.enabled,
     allowlist: config.allowlist_repos.length ? config.allowlist_repos : 'not set: every repository is allowed',
     programs,
@@ -61,7 +73,8 @@ export async function doctorCommand(flags: { json?: boolean; config?: string }, 
     return ExitCode.ok;
   }
   const lines: string[] = [];
-  lines.push(`config: ${loaded.file ?? '(none found)'}; ${config.enabled ? 'enabled' : 'DISABLED (enabled = false)'}`);
+  if (configProblem) lines.push(`config: PROBLEM: ${configProblem}; the checks below use the defaults`);
+  else lines.push(`config: ${loaded.file ?? '(none found)'}; ${config.enabled ? 'enabled' : 'DISABLED (enabled = false)'}`);
   lines.push(`allowlist: ${typeof report.allowlist === 'string' ? report.allowlist : report.allowlist.join(', ')}`);
   lines.push('');
   lines.push('programs:');

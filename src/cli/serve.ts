@@ -2,6 +2,7 @@
 // SIGINT/SIGTERM. SIGUSR2 (sent by `autodev tasks cancel`) makes it look for cancel requests.
 import { loadConfig } from '../config/load.js';
 import { stateDir } from '../observe/paths.js';
+import { escapeControls } from '../observe/progress-plain.js';
 import { createAutodevServer } from '../server/server.js';
 import { isLoopback } from '../server/http.js';
 import { createTaskStore } from '../store/task-store.js';
@@ -40,11 +41,12 @@ export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number
     stateDir: state,
     store: createTaskStore(state),
     token,
-    log: (line) => io.stderr.write(`autodev serve: ${line}\n`),
+    // Lines carry titles and reasons that came from outside: escaped, none can forge a line of its own.
+    log: (line) => io.stderr.write(`autodev serve: ${escapeControls(line)}\n`),
   });
   // Installed before any task names this process as its owner: SIGUSR2's default action is to exit.
   const onUsr2 = (): void => {
-    server.checkCancels().catch((error: Error) => io.stderr.write(`autodev serve: cancel check failed: ${error.message}\n`));
+    server.checkCancels().catch((error: Error) => io.stderr.write(`autodev serve: cancel check failed: ${escapeControls(error.message)}\n`));
   };
   process.on('SIGUSR2', onUsr2);
   // Ctrl-C is a clean stop from the moment the server exists, including while it listens and recovers.

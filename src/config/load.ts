@@ -75,6 +75,12 @@ interface FoundFile {
 }
 
 async function findConfigFile(options: LoadOptions): Promise<FoundFile | null> {
+  // `--config` names the one file read: nothing else (no package.json here, no search) can break the run.
+  if (options.configFile) {
+    const filepath = path.resolve(options.cwd, options.configFile);
+    if (!existsSync(filepath)) throw new ConfigError(`${options.configFile}: config file not found`, 'check the --config flag');
+    return loadNamed(filepath);
+  }
   try {
     // Inside the try: cosmiconfig reads package.json (its "meta config") while being constructed,
     // and a broken package.json is a config error, not a crash.
@@ -89,17 +95,8 @@ async function findConfigFile(options: LoadOptions): Promise<FoundFile | null> {
       packageProp: 'autodev',
       cache: false,
     });
-    if (options.configFile) {
-      const filepath = path.resolve(options.cwd, options.configFile);
-      if (!existsSync(filepath)) throw new ConfigError(`${options.configFile}: config file not found`, 'check the --config flag');
-      return await loadOne(explorer, filepath);
-    }
     const result = await explorer.search(options.cwd);
     if (result) return await finish(result.filepath, result.config);
-    // The user's config dir (XDG): cosmiconfig's own global places know no .toml.
-    const globalFile = path.join(userConfigDir(options.env), 'config.toml');
-    if (existsSync(globalFile)) return await loadOne(explorer, globalFile);
-    return null;
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     const message = error instanceof Error ? error.message : String(error);
@@ -110,14 +107,32 @@ async function findConfigFile(options: LoadOptions): Promise<FoundFile | null> {
       .filter(Boolean);
     throw new ConfigError(`config: ${head ?? message}${head?.endsWith(':') && reason ? ` ${reason}` : ''}`);
   }
+  // The user's config dir (XDG): cosmiconfig's own global places know no .toml.
+  const globalFile = path.join(userConfigDir(options.env), 'config.toml');
+  if (existsSync(globalFile)) return loadNamed(globalFile);
+  return null;
 }
 
-async function loadOne(explorer: ReturnType<typeof cosmiconfig>, filepath: string): Promise<FoundFile> {
+/** Reads one named file: TOML, or package.json's `autodev` key. */
+async function loadNamed(filepath: string): Promise<FoundFile> {
   if (!/\.toml$|package\.json$/.test(filepath)) {
     throw new ConfigError(`${filepath}: config files are TOML (.toml) or package.json's "autodev" key`);
   }
-  const result = await explorer.load(filepath);
-  return finish(filepath, result?.config ?? {});
+  let text: string;
+  try {
+    text = await readFile(filepath, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`${displayPath(filepath)}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (filepath.endsWith('.toml')) return { filepath, text, value: parseTomlOrThrow(filepath, text) };
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`${displayPath(filepath)}: invalid JSON: ${firstLine((error as Error).message)}`, 'fix package.json, or name a TOML file with --config');
+  }
+  const value = typeof json === 'object' && json !== null && 'autodev' in json ? json.autodev : {};
+  return { filepath, text, value: { autodev: value } };
 }
 
 async function finish(filepath: string, value: unknown): Promise<FoundFile> {

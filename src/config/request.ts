@@ -17,10 +17,19 @@ export function withoutCredentials(repo: string): string {
   return `${scheme}${user ? `${user}@` : ''}${repo.slice(whole.length)}`;
 }
 
+// Newlines, escapes and the other controls (and Unicode's line separators and bidi overrides) in a
+// title would let whoever posts a task forge lines in the logs and PR lists that show it.
+const CONTROL = /[\p{Cc}\p{Zl}\p{Zp}\u202a-\u202e\u2066-\u2069]/u;
+
 export const requestSchema = z.strictObject({
   // Credentials never enter a request: it is stored, logged and shown (the caller keeps the URL it was given for the clone).
   repo: z.string().trim().min(1, 'a repository URL or path').transform(withoutCredentials),
-  title: z.string().trim().min(1, 'a non-empty title').max(200, 'at most 200 characters'),
+  title: z
+    .string()
+    .trim()
+    .min(1, 'a non-empty title')
+    .max(200, 'at most 200 characters')
+    .refine((title) => !CONTROL.test(title), 'one line of text without control characters (newlines, tabs, escape sequences)'),
   description: z.string().max(100_000).default(''),
   base: z
     .string()
@@ -32,3 +41,18 @@ export const requestSchema = z.strictObject({
 });
 
 export type RequestInput = z.input<typeof requestSchema>;
+
+/**
+ * The REST body's field names: snake_case first (the seed's `base_branch` and `risk_tier`, and
+ * `no_pr`, `keep_workspace`), the flag-like camelCase names as aliases. Each maps to the request key.
+ */
+export const BODY_FIELD_NAMES: Record<string, keyof RequestInput> = {
+  base_branch: 'base',
+  base: 'base',
+  risk_tier: 'risk',
+  risk: 'risk',
+  no_pr: 'noPr',
+  noPr: 'noPr',
+  keep_workspace: 'keepWorkspace',
+  keepWorkspace: 'keepWorkspace',
+};

@@ -119,6 +119,12 @@ export const autodevSchema = z
     enabled: z.boolean().default(true).describe('false refuses every run (a global off switch).'),
     provider: z.enum(['github']).default('github').describe('Forge where pull requests are opened.'),
     max_parallel_tasks: z.int().positive().max(64).default(2).describe('Tasks `serve` runs at once; the rest wait.'),
+    queue_limit: z
+      .int()
+      .positive()
+      .max(100_000)
+      .default(100)
+      .describe('Tasks `serve` keeps waiting beyond those running; past it a new task is answered 429 with Retry-After.'),
     serve_token_env: z
       .string()
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')

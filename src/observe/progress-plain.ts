@@ -40,7 +40,7 @@ export function createPlainProgress(options: PlainProgressOptions): Subscriber {
   function write(line: string): void {
     if (broken) return;
     try {
-      stream.write(`${cleanLine(redact(line))}\n`);
+      stream.write(`${escapeControls(cleanLine(redact(line)))}\n`);
     } catch {
       // A closed pipe (`autodev run | head`) must not fail the task; stop writing instead.
       broken = true;
@@ -54,6 +54,24 @@ export function createPlainProgress(options: PlainProgressOptions): Subscriber {
 
   return makeSubscriber(onEvent, async () => {
     stream.removeListener('error', onError);
+  });
+}
+
+// C0 controls but tab (harmless in a line), DEL, C1, Unicode line and paragraph separators, bidi
+// overrides and isolates.
+const CONTROLS = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\p{Zl}\p{Zp}\u202a-\u202e\u2066-\u2069]/gu;
+
+/**
+ * Control characters made visible (`\n`, `\x1b`, `\u2028`): a value in a log line (a title, a
+ * reason, a server's message) can neither start a line of its own, which would let it forge
+ * entries, nor move a terminal's cursor or recolour what follows.
+ */
+export function escapeControls(text: string): string {
+  return text.replace(CONTROLS, (char) => {
+    if (char === '\n') return '\\n';
+    if (char === '\r') return '\\r';
+    const code = char.codePointAt(0)!;
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
   });
 }
 

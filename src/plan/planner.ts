@@ -17,6 +17,9 @@ export interface PlanInput {
   forge: ForgeTarget | null;
 }
 
+/** Model calls one codegen attempt may make: the reply and up to two re-asks of a malformed one. */
+const CODEGEN_CALLS = 3;
+
 export function buildPlan({ request, config, repo, host, forge }: PlanInput): Plan {
   const notes: string[] = [];
   const sandbox = resolveSandbox(config, host, notes);
@@ -55,7 +58,10 @@ export function buildPlan({ request, config, repo, host, forge }: PlanInput): Pl
   });
   add('codegen', `Ask ${config.llm.model} for a patch`, {
     retries,
-    timeoutSecs: config.llm.request_timeout_secs,
+    // Each request has its own timeout (a transient failure, retried); the step's covers the reply
+    // and the two re-asks of a malformed one. Were they equal, the step's would fire first and a
+    // timed-out step is not retried.
+    timeoutSecs: config.llm.request_timeout_secs * CODEGEN_CALLS + 30,
     inputs: {
       model: config.llm.model,
       apiUrl: config.llm.api_url,

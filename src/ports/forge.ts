@@ -1,7 +1,8 @@
 // The forge port: pull requests and issues on GitHub or GitHub Enterprise through @octokit/rest, the only
 // module that imports it. @octokit/rest carries no retry or throttling plugin, so every call is one
 // HTTP request; failures worth retrying (network, 429, 5xx, rate limits) surface as TransientError
-// for the engine's backoff, everything else as a plain one-line Error without the token.
+// for the engine's backoff; a refusal (401, 403, 404, 422, ...) is the service failing the task, an
+// ExternalError (exit 1) with GitHub's own message and without the token.
 
 import { Octokit } from '@octokit/rest';
 import { isTransientStatus, oneLine, parseRetryAfter, redactSecrets, rootCause } from './http-retry.js';
@@ -9,6 +10,8 @@ import { TransientError, type Forge, type PullRequestInfo, type PullRequestSpec 
 
 // Parsing a remote needs no octokit; it lives apart so `run --plan-only` can use it without loading the SDK.
 export { parseGitHubRemote, type GitHubRemote } from './github-remote.js';
+export { ForgeError } from './types.js';
+import { ForgeError } from './types.js';
 
 export interface ForgeOptions {
   /** REST API root: https://api.github.com, or https://<host>/api/v3 for GitHub Enterprise Server. */
@@ -100,7 +103,7 @@ export function createForge(options: ForgeOptions = {}): Forge {
     const fallback = typeof failure.message === 'string' ? failure.message : String(error);
     if (status === null && Array.isArray((failure as { errors?: unknown }).errors)) {
       // A GraphQL answer with errors: the request arrived and was refused.
-      return new Error(clean(`GitHub ${what} failed: ${fallback}`));
+      return new ForgeError(clean(`GitHub ${what} failed: ${fallback}`));
     }
     if (status === null || !failure.response) {
       // No HTTP response at all (octokit reports these as status 500): DNS, refused, reset.
@@ -110,7 +113,7 @@ export function createForge(options: ForgeOptions = {}): Forge {
     if (isTransientStatus(status)) return new TransientError(message, parseRetryAfter(headers));
     const rateLimited = status === 403 && (String(headers['x-ratelimit-remaining']) === '0' || headers['retry-after'] !== undefined);
     if (rateLimited) return new TransientError(`${message} (rate limited)`, rateLimitWait(headers, Date.now()));
-    return new Error(`${message}${hintFor(status)}`);
+    return new ForgeError(`${message}${hintFor(status)}`);
   }
 
   // Every API call goes through here: one request, its own deadline, errors translated.
@@ -182,13 +185,20 @@ export function createForge(options: ForgeOptions = {}): Forge {
           updated = true;
         }
       }
-      // The REST API cannot change draft state; GraphQL can. Only towards draft: a change that now needs
-      // review must not stay ready to merge, while leaving draft is a human's call.
-      if (updated && spec.draft && pull.draft !== true) pull = await convertToDraft(spec, pull);
-      if (spec.labels.length > 0) {
-        await call(`labelling ${where}#${pull.number}`, (extra) =>
-          octokit.rest.issues.addLabels({ owner: spec.owner, repo: spec.repo, issue_number: pull.number, labels: spec.labels, ...extra }),
-        );
+      try {
+        // The REST API cannot change draft state; GraphQL can. Only towards draft: a change that now needs
+        // review must not stay ready to merge, while leaving draft is a human's call.
+        if (updated && spec.draft && pull.draft !== true) pull = await convertToDraft(spec, pull);
+        if (spec.labels.length > 0) {
+          const labelled = pull;
+          await call(`labelling ${where}#${labelled.number}`, (extra) =>
+            octokit.rest.issues.addLabels({ owner: spec.owner, repo: spec.repo, issue_number: labelled.number, labels: spec.labels, ...extra }),
+          );
+        }
+      } catch (error) {
+        // The pull request exists: whoever handles this must not undo the branch it lives on.
+        if (error instanceof ForgeError) throw new ForgeError(`${error.message} (pull request ${pull.html_url} was ${updated ? 'updated' : 'opened'})`, info(pull, updated));
+        throw error;
       }
       return info(pull, updated);
     },

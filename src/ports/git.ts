@@ -469,6 +469,14 @@ export function createGit(options: CreateGitOptions = {}): Git {
       });
     },
 
+    async deleteRemoteBranch(dir, branch, { token, signal } = {}) {
+      await assertBranchName(branch);
+      const url = await remoteUrl(dir);
+      if (url === null) throw new GitCommandError('git push: the clone has no origin remote', ['push']);
+      const auth = cloneLogins.get(resolve(dir)) ?? tokenFor(url, token);
+      await withRemoteLock(url, signal, () => run(['push', '--no-verify', '--quiet', 'origin', '--delete', `refs/heads/${branch}`], { cwd: dir, auth, signal }));
+    },
+
     remoteUrl,
 
     async listFiles(dir, rev = 'HEAD') {

@@ -106,22 +106,31 @@ export function createLlm(options: LlmOptions): Llm {
   return {
     async chat(request: ChatRequest): Promise<ChatReply> {
       let completion: OpenAI.Chat.Completions.ChatCompletion;
+      let contentType: string;
       // Our own deadline as well as the SDK's: the SDK only recognises a timeout when the fetch abort
       // error is from its own realm, which is not the case under jest's vm modules.
       const deadline = AbortSignal.timeout(options.timeoutMs);
       const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
       try {
-        completion = await client.chat.completions.create(
-          {
-            model: request.model,
-            messages: request.messages,
-            temperature: request.temperature,
-            max_tokens: request.maxTokens,
-          },
-          { signal },
-        );
+        const { data, response } = await client.chat.completions
+          .create(
+            {
+              model: request.model,
+              messages: request.messages,
+              temperature: request.temperature,
+              max_tokens: request.maxTokens,
+            },
+            { signal },
+          )
+          .withResponse();
+        completion = data;
+        contentType = response.headers.get('content-type') ?? '';
       } catch (error) {
         throw translate(error, request.signal, deadline);
+      }
+      // The SDK hands back a non-JSON body as text: a proxy's login page, a web UI at api_url.
+      if (typeof completion !== 'object' || completion === null) {
+        throw new Error(redactSecrets(notJson(`${baseURL}/chat/completions`, contentType, String(completion)), secrets));
       }
       const choice = completion.choices?.[0];
       if (!choice) throw new Error(`LLM (${label}) returned no choices for model ${request.model}`);
@@ -132,6 +141,14 @@ export function createLlm(options: LlmOptions): Llm {
       return { content, promptTokens, completionTokens };
     },
   };
+}
+
+/** Names the endpoint (the base URL never holds the key: it goes in a header) and what came back instead. */
+function notJson(endpoint: string, contentType: string, body: string): string {
+  const type = contentType.split(';')[0].trim().toLowerCase();
+  const html = type === 'text/html' || /^\s*<(!doctype|html|head|body)\b/i.test(body);
+  const what = html ? 'an HTML page' : `${type || 'a body without a content type'}`;
+  return `LLM endpoint ${endpoint} returned ${what}, not JSON: check llm.api_url (a proxy, login or web page answers there)`;
 }
 
 function estimateTokens(text: string): number {

@@ -2,6 +2,7 @@
 // file (one module per library); tests of a single step may pass fakes.
 
 import type { SandboxKind } from '../plan/types.js';
+import { ExternalError } from '../util/errors.js';
 
 // ---------- processes ----------
 export interface ExecOptions {
@@ -108,6 +109,8 @@ export interface Git {
   commitAll(dir: string, message: string, identity: GitIdentity): Promise<string>;
   /** Push `branch` to the clone's origin (force-with-lease on the same name for re-runs). */
   push(dir: string, branch: string, options?: { token?: string | null; force?: boolean; signal?: AbortSignal }): Promise<void>;
+  /** Delete `branch` on the clone's origin (undoing a push whose pull request could not be opened). */
+  deleteRemoteBranch(dir: string, branch: string, options?: { token?: string | null; signal?: AbortSignal }): Promise<void>;
   remoteUrl(dir: string): Promise<string | null>;
   /** File paths tracked at HEAD (or at `rev`). */
   listFiles(dir: string, rev?: string): Promise<string[]>;
@@ -138,6 +141,20 @@ export interface ChatReply {
 }
 
 /** Thrown by the LLM/forge/OPA ports for failures worth retrying (network, 429, 5xx). */
+/**
+ * GitHub refused a request (401, 403, 404, 422…): the outside world failing the task, exit 1.
+ * `pullRequest` is the one opened (or updated) before the refusal, if any. Declared here, not beside
+ * octokit, so the pr step can recognise it without loading the SDK.
+ */
+export class ForgeError extends ExternalError {
+  constructor(
+    message: string,
+    readonly pullRequest: PullRequestInfo | null = null,
+  ) {
+    super(message);
+  }
+}
+
 export class TransientError extends Error {
   constructor(
     message: string,

@@ -7,6 +7,8 @@ export class HttpError extends Error {
     readonly status: number,
     message: string,
     readonly field?: string,
+    /** Extra response headers (Retry-After on 429). */
+    readonly headers: Record<string, string> = {},
   ) {
     super(message);
   }
@@ -38,7 +40,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 }
 
 export function sendError(res: ServerResponse, error: HttpError): void {
-  sendJson(res, error.status, { error: error.message, ...(error.field !== undefined ? { field: error.field } : {}) });
+  sendJson(res, error.status, { error: error.message, ...(error.field !== undefined ? { field: error.field } : {}) }, error.headers);
 }
 
 /** Constant-time comparison of `Authorization: Bearer <token>` (hashing first hides the length too). */

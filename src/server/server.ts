@@ -7,27 +7,35 @@
 //   GET  /metrics                           Prometheus text of the tasks this server ran
 //
 // Tasks run in this process through runTask, at most `max_parallel_tasks` at once; the rest wait in
-// a FIFO queue. The queue lives in the store too (status pending, owner this server's pid), so a
-// server that stops or dies loses nothing: the next one to start queues again every unfinished task
-// whose server is gone, from the start.
+// a FIFO queue of at most `queue_limit` (past it a POST gets 429 with Retry-After). The queue lives
+// in the store too (status pending, owner this server's pid), so a server that stops or dies loses
+// nothing: the next one to start queues again every unfinished task whose server is gone. A task its
+// server was killed in (SIGKILL, a crash) continues from its last good step, as `run --resume` would,
+// so no model call is made twice; one that cannot be resumed has its workspace removed and starts
+// again from the beginning.
+import { readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { z } from 'zod';
 import type { Env } from '../config/load.js';
-import { requestSchema, withoutCredentials } from '../config/request.js';
+import { BODY_FIELD_NAMES, requestSchema, withoutCredentials } from '../config/request.js';
 import type { Config } from '../config/schema.js';
 import type { TaskRequest } from '../engine/types.js';
 import { createAuditTrail } from '../observe/audit.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
 import { combineSubscribers } from '../observe/types.js';
 import { canonicalRepo, checkGates } from '../plan/gates.js';
+import { createExec } from '../ports/exec.js';
+import { prepareResume, type ResumeFrom } from '../runner/resume.js';
 import { runTask } from '../runner/run-task.js';
 import { newTaskId } from '../runner/task.js';
 import { intakeIssue } from '../runner/issue.js';
 import { requestCancel, summary } from '../store/control.js';
 import { isAutodevProcess } from '../store/owner.js';
 import { createTaskRecorder } from '../store/recorder.js';
-import { isFinished, newStoredTask, type TaskStore } from '../store/task-store.js';
+import { isFinished, newStoredTask, type StoredTask, type TaskStore } from '../store/task-store.js';
 import { AutodevError, ExitCode } from '../util/errors.js';
 import { redact } from '../util/redact.js';
 import { HttpError, hasBearer, readJson, sendError, sendJson } from './http.js';
@@ -58,6 +66,8 @@ export interface AutodevServer {
 }
 
 const PREFIX = '/api/v1/autodev/tasks';
+/** What a 429 asks a client to wait: about as long as a short task takes to leave the queue. */
+const RETRY_AFTER_SECS = 30;
 
 // The `run` fields, plus `issue`; with an issue, repo and title default to the issue's.
 const createSchema = requestSchema.extend({
@@ -73,10 +83,30 @@ function fieldOf(issue: z.core.$ZodIssue): string {
   return '(body)';
 }
 
-function badRequest(error: z.ZodError): HttpError {
+/** `sent` maps a request key back to the name the body used for it, so errors name what was sent. */
+function badRequest(error: z.ZodError, sent: ReadonlyMap<string, string> = new Map()): HttpError {
   const issue = error.issues[0];
-  const field = fieldOf(issue);
+  const key = fieldOf(issue);
+  const field = sent.get(key) ?? key;
   return new HttpError(400, `${field}: ${issue.message}`, field);
+}
+
+/**
+ * The body with snake_case (and camelCase alias) names turned into the request's keys; unknown names
+ * pass through for the schema to refuse. Two names for one field are refused: which one wins would be a guess.
+ */
+function normalizeBody(body: Record<string, unknown>): { fields: Record<string, unknown>; sent: Map<string, string> } {
+  const sent = new Map<string, string>();
+  const entries: [string, unknown][] = [];
+  for (const [name, value] of Object.entries(body)) {
+    const key = Object.hasOwn(BODY_FIELD_NAMES, name) ? BODY_FIELD_NAMES[name] : name;
+    const other = sent.get(key);
+    if (other !== undefined) throw new HttpError(400, `${other} and ${name} name the same field: give one of them`, name);
+    sent.set(key, name);
+    entries.push([key, value]);
+  }
+  // fromEntries defines own properties: a "__proto__" key stays a key for the schema to refuse.
+  return { fields: Object.fromEntries(entries), sent };
 }
 
 export function createAutodevServer(options: ServerOptions): AutodevServer {
@@ -86,6 +116,10 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
   const queue: string[] = [];
   const running = new Map<string, { controller: AbortController; done: Promise<void>; requeue: boolean }>();
   const cloneUrls = new Map<string, string>();
+  /** Tasks a killed server left mid-run, to continue where they stopped (filled by recover()). */
+  const resumes = new Map<string, ResumeFrom>();
+  /** POSTs between passing the queue check and joining the queue (they await the store). */
+  let admitting = 0;
   let closing = false;
   let server: Server | null = null;
 
@@ -106,10 +140,13 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     const stored = await store.get(id);
     if (!stored || stored.status !== 'pending') return;
     if (stored.cancelRequested) {
+      await dropResume(stored);
       await markCancelled(id, 'cancelled before it started');
       return;
     }
-    log(`task ${id}: started (${stored.request.title})`);
+    const resume = resumes.get(id);
+    resumes.delete(id);
+    log(`task ${id}: ${resume ? `resumed at step ${resume.startAt}` : 'started'} (${stored.request.title})`);
     const recorder = createTaskRecorder(store, id);
     const audit = createAuditTrail({ stateDir: options.stateDir, redact });
     const all = combineSubscribers([audit, metrics.subscriber, recorder]);
@@ -125,10 +162,14 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
         // Recorded so a task the server was killed in can be resumed with `autodev run --resume`.
         onWorkspace: (dir) => recorder.workspace(dir),
         cloneUrl: cloneUrls.get(id),
+        ...(resume ? { resume } : {}),
       });
       await all.close().catch((error: Error) => log(`task ${id}: warning: ${error.message}`));
       await recorder.finish(result);
-      log(`task ${id}: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);
+      // Stopped by close(): the store is about to say pending (re-queued), and so does the log.
+      const requeued = running.get(id)?.requeue === true && result.status === 'cancelled';
+      if (requeued) log(`task ${id}: stopped with the server; back in the queue for the next start`);
+      else log(`task ${id}: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);
     } catch (error) {
       await all.close().catch(() => {});
       const message = `internal error: ${redact((error as Error).message ?? String(error)).split('\n')[0]}`;
@@ -146,7 +187,7 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     else cloneUrls.delete(id);
   }
 
-  async function backToPending(id: string, note: string): Promise<void> {
+  async function backToPending(id: string, note: string, options: { keepSteps?: boolean } = {}): Promise<void> {
     await store.update(id, (t) => {
       // Someone asked for this cancel: it stays cancelled.
       if (t.cancelRequested) return;
@@ -157,10 +198,58 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
       t.startedAt = null;
       t.finishedAt = null;
       t.currentStep = null;
-      t.steps = [];
+      // A resumed task keeps the steps it will not run again.
+      if (!options.keepSteps) t.steps = [];
       t.notes = [...t.notes, note];
       t.history.push({ status: 'pending', at, reason: note });
     });
+  }
+
+  /**
+   * What continuing a task a dead server left needs (its workspace, with the resume state saved after
+   * every finished step), or null when it must start again; then its workspace, if any is left, goes.
+   */
+  async function resumable(task: StoredTask): Promise<ResumeFrom | null> {
+    if (!task.workspace) {
+      await removeLeftWorkspace(task);
+      return null;
+    }
+    try {
+      return (await prepareResume({ store, id: task.id, exec: createExec(), env })).resume;
+    } catch (error) {
+      if (!(error instanceof AutodevError)) log(`task ${task.id}: cannot resume: ${(error as Error).message}`);
+      await removeLeftWorkspace(task);
+      return null;
+    }
+  }
+
+  /** A task waiting to be resumed that will not run after all: its workspace has no one left to remove it. */
+  async function dropResume(task: StoredTask): Promise<void> {
+    if (!resumes.delete(task.id)) return;
+    await removeLeftWorkspace(task);
+  }
+
+  /**
+   * Removes the workspace of a task, if it is one this tool made for that task: the recorded one, or,
+   * when a server died before recording it, the one named after the task in the temp dir.
+   */
+  async function removeLeftWorkspace(task: StoredTask): Promise<void> {
+    const prefix = `autodev-${task.id}-`;
+    let dirs: string[];
+    if (task.workspace) {
+      dirs = path.isAbsolute(task.workspace) && path.basename(task.workspace).startsWith(prefix) ? [task.workspace] : [];
+    } else {
+      const names = await readdir(os.tmpdir()).catch(() => [] as string[]);
+      dirs = names.filter((name) => name.startsWith(prefix)).map((name) => path.join(os.tmpdir(), name));
+    }
+    for (const dir of dirs) {
+      await rm(dir, { recursive: true, force: true, maxRetries: 3 }).catch((error: Error) => log(`task ${task.id}: cannot remove ${dir}: ${error.message}`));
+    }
+    if (task.workspace) {
+      await store.update(task.id, (t) => {
+        t.workspace = null;
+      });
+    }
   }
 
   async function markCancelled(id: string, reason: string): Promise<void> {
@@ -182,6 +271,8 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     const queued = queue.indexOf(id);
     if (queued >= 0) {
       queue.splice(queued, 1);
+      const task = await store.get(id);
+      if (task) await dropResume(task);
       await markCancelled(id, 'cancelled while queued');
       log(`task ${id}: cancelled while queued`);
       return 'cancelled';
@@ -201,10 +292,24 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     return outcome.signalled ? 'cancelling' : 'cancelled';
   }
 
+  /** Refuses a task past queue_limit waiting ones (429: the client may try again later). */
+  function admit(): void {
+    if (queue.length + admitting < config.queue_limit) return;
+    throw new HttpError(
+      429,
+      `the queue is full: ${queue.length} task(s) waiting (queue_limit = ${config.queue_limit}); try again later`,
+      undefined,
+      { 'retry-after': String(RETRY_AFTER_SECS) },
+    );
+  }
+
   async function create(body: unknown): Promise<{ id: string }> {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object', '(body)');
-    const parsed = createSchema.safeParse(body);
-    if (!parsed.success) throw badRequest(parsed.error);
+    // Before any work (an issue is fetched from GitHub): a full queue answers at once.
+    admit();
+    const { fields: named, sent } = normalizeBody(body as Record<string, unknown>);
+    const parsed = createSchema.safeParse(named);
+    if (!parsed.success) throw badRequest(parsed.error, sent);
     const input = parsed.data;
     let { repo, title, description } = input;
     let issue: TaskRequest['issue'];
@@ -222,7 +327,7 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     }
     const { issue: _text, ...fields } = input;
     const checked = requestSchema.safeParse({ ...fields, repo, title, description: description ?? '' });
-    if (!checked.success) throw badRequest(checked.error);
+    if (!checked.success) throw badRequest(checked.error, sent);
     const request: TaskRequest = {
       ...checked.data,
       risk: checked.data.risk ?? config.default_risk_tier,
@@ -236,10 +341,16 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
       throw error;
     }
     const id = newTaskId();
-    await store.create(newStoredTask(id, request, { kind: 'serve', pid: process.pid }));
-    // The request (stored) has no URL credentials; the clone may use the ones given, held in memory only.
-    if (repo !== undefined && repo.trim() !== request.repo && withoutCredentials(repo.trim()) !== repo.trim()) cloneUrls.set(id, repo.trim());
-    queue.push(id);
+    admit();
+    admitting += 1;
+    try {
+      await store.create(newStoredTask(id, request, { kind: 'serve', pid: process.pid }));
+      // The request (stored) has no URL credentials; the clone may use the ones given, held in memory only.
+      if (repo !== undefined && repo.trim() !== request.repo && withoutCredentials(repo.trim()) !== repo.trim()) cloneUrls.set(id, repo.trim());
+      queue.push(id);
+    } finally {
+      admitting -= 1;
+    }
     log(`task ${id}: queued (${request.title})`);
     pump();
     return { id };
@@ -330,20 +441,33 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
         .filter((t) => t.owner.pid === null || (t.owner.pid !== process.pid && !isAutodevProcess(t.owner.pid)))
         .reverse(); // oldest first, as they were queued
       const ids: string[] = [];
+      const resumed: string[] = [];
       for (const orphan of orphans) {
         if (orphan.cancelRequested) {
+          await removeLeftWorkspace(orphan);
           await markCancelled(orphan.id, 'cancelled while its server was down');
           continue;
         }
+        // Asked while the dead server still owns it: prepareResume refuses a live owner's task.
+        const resume = await resumable(orphan);
         const wasRunning = orphan.status !== 'pending';
         await store.update(orphan.id, (t) => {
           t.owner = { kind: 'serve', pid: process.pid };
         });
-        if (wasRunning) await backToPending(orphan.id, 're-queued: its server stopped while it ran');
+        if (resume) {
+          resumes.set(orphan.id, resume);
+          await backToPending(orphan.id, `re-queued: its server stopped while it ran; resumes at step ${resume.startAt}`, { keepSteps: true });
+          resumed.push(orphan.id);
+        } else if (wasRunning) {
+          await backToPending(orphan.id, 're-queued: its server stopped while it ran');
+        }
         queue.push(orphan.id);
         ids.push(orphan.id);
       }
-      if (ids.length > 0) log(`re-queued ${ids.length} task(s) left by a previous server: ${ids.join(', ')}`);
+      if (ids.length > 0) {
+        const how = resumed.length > 0 ? ` (${resumed.length} resume where they stopped: ${resumed.join(', ')})` : '';
+        log(`re-queued ${ids.length} task(s) left by a previous server: ${ids.join(', ')}${how}`);
+      }
       pump();
       return ids;
     },

@@ -1,7 +1,12 @@
-// pr: push the branch to the repository given, then open (or update) the pull request.
+// pr: push the branch to the repository given, then open (or update) the pull request. A push the
+// remote refuses (a hook, protection, permissions) or a pull request GitHub refuses (401, 403, 404,
+// 422) is the outside world failing the task: exit 1 with its message, never an internal error. A
+// branch pushed for a pull request that could not be opened is deleted again, not left behind.
 import type { Config } from '../config/schema.js';
 import { parseGitHubRemote } from '../ports/github-remote.js';
-import type { Git } from '../ports/types.js';
+import { ForgeError, TransientError, type Git } from '../ports/types.js';
+import { displayRepo } from '../util/display.js';
+import { AutodevError, ExternalError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
 import { prBody } from './pr-body.js';
 import type { Ctx, StepTool } from './types.js';
@@ -13,7 +18,12 @@ export const prTool: StepTool = {
     const { state } = ctx;
     if (!state.change) return { status: 'failed', summary: 'no change to push' };
     const branch = state.change.branch;
-    await git.push(state.repoDir, branch, { token: credentials.githubToken, force: true, signal: ctx.signal });
+    try {
+      await git.push(state.repoDir, branch, { token: credentials.githubToken, force: true, signal: ctx.signal });
+    } catch (error) {
+      if (ctx.signal.aborted || error instanceof TransientError || error instanceof AutodevError) throw error;
+      throw new ExternalError(`cannot push ${branch} to ${displayRepo(ctx.request.repo)}: ${gitReason(error)}`, 'the remote refused the branch (a hook, branch protection or permissions)');
+    }
     state.pushed = { remote: ctx.request.repo, branch };
     if (ctx.request.noPr) {
       return { status: 'ok', summary: `pushed ${branch} to ${ctx.request.repo}; no pull request (--no-pr)` };
@@ -31,16 +41,32 @@ export const prTool: StepTool = {
     const labels = [...new Set(['autodev', `risk:${ctx.request.risk}`, ...(policy?.labels ?? [])])];
     const title = state.generation?.commitMessage.split('\n')[0] ?? ctx.request.title;
     const forge = await ctx.ports.forge();
-    const pr = await forge.upsertPullRequest({
-      owner: target.owner,
-      repo: target.repo,
-      head: branch,
-      base,
-      title: redact(title),
-      body: redact(prBody({ taskId: ctx.taskId, request: ctx.request, plan: ctx.plan, state })),
-      draft,
-      labels,
-    });
+    let pr: Awaited<ReturnType<typeof forge.upsertPullRequest>>;
+    try {
+      pr = await forge.upsertPullRequest({
+        owner: target.owner,
+        repo: target.repo,
+        head: branch,
+        base,
+        title: redact(title),
+        body: redact(prBody({ taskId: ctx.taskId, request: ctx.request, plan: ctx.plan, state })),
+        draft,
+        labels,
+      });
+    } catch (error) {
+      // A transient failure is retried (the retry pushes again); a cancel leaves things as they are.
+      if (ctx.signal.aborted || error instanceof TransientError || !(error instanceof ForgeError)) throw error;
+      if (error.pullRequest) {
+        state.pr = error.pullRequest;
+        throw error;
+      }
+      const deleted = await git.deleteRemoteBranch(state.repoDir, branch, { token: credentials.githubToken, signal: ctx.signal }).then(
+        () => true,
+        () => false,
+      );
+      if (deleted) state.pushed = null;
+      throw new ExternalError(`${error.message}; ${deleted ? `the branch ${branch} pushed for it was deleted again` : `the branch ${branch} stays pushed`}`, error.hint);
+    }
     state.pr = pr;
     return {
       status: 'ok',
@@ -50,6 +76,17 @@ export const prTool: StepTool = {
     };
   },
 };
+
+/** What the remote said, from git's output: its `remote:` lines, the refusal (` ! [...]`), `fatal:`/`error:`. */
+function gitReason(error: unknown): string {
+  const text = redact(error instanceof Error ? error.message : String(error)).replace(/^git push failed:\s*/, '');
+  const telling = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => /^(remote:|!|fatal:|error:)/.test(line) && !/^remote:\s*$/.test(line));
+  const reason = (telling.length > 0 ? telling.join('; ') : text).replace(/\s+/g, ' ').trim();
+  return reason.length > 400 ? `${reason.slice(0, 399)}…` : reason;
+}
 
 function forgeTarget(ctx: Ctx): Promise<{ owner: string; repo: string } | null> {
   return githubTarget(ctx.request.repo, ctx.ports.config, ctx.ports.git);

@@ -109,11 +109,24 @@ describe('config errors: exit 2, one line naming the file and the key', () => {
 
   it('reports a broken package.json in the cwd (not an internal error)', async () => {
     await writeFile(path.join(box.cwd, 'package.json'), '{"name": "x",\n"autodev": {"sandbox": }\n}\n');
-    for (const args of [['config'], ['doctor', '--json'], ['run', '--repo', '.', '--title', 't', '--plan-only']]) {
+    // doctor reports it among its findings instead (tests/cli/doctor.test.ts).
+    for (const args of [['config'], ['run', '--repo', '.', '--title', 't', '--plan-only']]) {
       const line = oneLineError(await cli(args));
       expect(line).toContain(path.join(box.cwd, 'package.json'));
       expect(line).toMatch(/JSON/);
     }
+  });
+
+  it('reads only the --config file: a broken package.json in the cwd does not matter then', async () => {
+    await writeFile(path.join(box.cwd, 'package.json'), '{"name": "x",\n"autodev": {"sandbox": }\n}\n');
+    await writeFile(path.join(box.cwd, 'good.toml'), '[autodev]\nmax_parallel_tasks = 5\n');
+    const shown = await cli(['config', '--json', '--config', 'good.toml']);
+    expect(shown.stderr).toBe('');
+    expect(shown.code).toBe(0);
+    expect(JSON.parse(shown.stdout).config.max_parallel_tasks).toBe(5);
+    const planned = await cli(['run', '--config', 'good.toml', '--repo', '.', '--title', 't', '--plan-only']);
+    expect(planned.stderr).not.toContain('package.json');
+    expect(planned.stderr).not.toMatch(/JSON/);
   });
 
   it('reports a bad environment variable by name', async () => {

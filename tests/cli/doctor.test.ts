@@ -93,6 +93,29 @@ describe('autodev doctor --json', () => {
     expect(report.credentials.every((c: { set: boolean }) => c.set === false)).toBe(true);
   });
 
+  it('reports a broken package.json in the cwd as a problem and still checks everything else', async () => {
+    const pkg = path.join(box.cwd, 'package.json');
+    await writeFile(pkg, '{"name": "x",\n"autodev": {"sandbox": }\n}\n');
+    const { report, stderr } = await doctor(box.env);
+    expect(stderr).toBe('');
+    expect(report.configProblem).toContain(pkg);
+    expect(report.configProblem).toMatch(/JSON/);
+    expect(report.configFile).toBeNull();
+    expect(byName(report).get('git')).toMatchObject({ found: true });
+    expect(report.sandbox.kinds.map((k: { kind: string }) => k.kind)).toEqual(['docker', 'podman', 'bwrap', 'none']);
+
+    const human = await runCli(['doctor'], { cwd: box.cwd, env: box.env });
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/^config: PROBLEM: .*package\.json.*JSON/m);
+    expect(human.stdout).toMatch(/^programs:$/m);
+
+    // With --config the named file is the only one read: the broken package.json is no problem then.
+    await writeFile(path.join(box.cwd, 'good.toml'), '[autodev]\nsandbox = "none"\n');
+    const named = await runCli(['doctor', '--json', '--config', 'good.toml'], { cwd: box.cwd, env: box.env });
+    expect(named.code).toBe(0);
+    expect(JSON.parse(named.stdout)).toMatchObject({ configFile: path.join(box.cwd, 'good.toml'), configProblem: null, sandbox: { configured: 'none' } });
+  });
+
   it('reports the config it read: a disabled tool and an allowlist', async () => {
     await writeFile(path.join(box.cwd, 'autodev.config.toml'), '[autodev]\nenabled = false\nallowlist_repos = ["acme/*"]\nsandbox = "none"\n');
     const { report } = await doctor(box.env);

@@ -125,6 +125,18 @@ describe('run --plan-only', () => {
     expect(JSON.parse(result.stdout).task.repo).toBe(crate);
   });
 
+  it('refuses a --title with a newline or an escape sequence (exit 2, one line), before anything is cloned', async () => {
+    for (const title of ['Fix add\ntask FAKE: pr_created', 'Fix add \u001b[2K\rtask FAKE: pr_created', 'Fix\u2028add']) {
+      const result = await cli(['run', '--repo', crate, '--title', title, '--plan-only', '--json']);
+      expect(result.code).toBe(2);
+      expect(result.stdout).toBe('');
+      expect(lines(result.stderr)).toHaveLength(1);
+      expect(result.stderr).toMatch(/^autodev: --title: one line of text without control characters/);
+      expect(result.stderr).not.toContain('FAKE');
+    }
+    expect(await autodevTempDirs()).toEqual([]);
+  });
+
   it('names a --repo path that does not exist with exit 2', async () => {
     const result = await cli(['run', '--repo', path.join(box.root, 'no-such-repo'), '--title', 't', '--plan-only', '--json']);
     expect(result.code).toBe(2);

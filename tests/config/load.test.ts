@@ -369,6 +369,24 @@ describe('the example configuration', () => {
 });
 
 describe('a broken package.json', () => {
+  it('does not matter when --config names another file: that file is the only one read', async () => {
+    const cwd = await tempDir();
+    await writeFile(path.join(cwd, 'package.json'), '{"name": "x",\n"autodev": {"sandbox": }\n}');
+    await writeFile(path.join(cwd, 'good.toml'), '[autodev]\nmax_repair_attempts = 4\n');
+    const loaded = await loadConfig({ cwd, env: {}, configFile: 'good.toml' });
+    expect(loaded.file).toBe(path.join(cwd, 'good.toml'));
+    expect(loaded.config.max_repair_attempts).toBe(4);
+  });
+
+  it('is named when --config names it', async () => {
+    const cwd = await tempDir();
+    const file = path.join(cwd, 'package.json');
+    await writeFile(file, '{"name": "x",\n"autodev": {"sandbox": }\n}');
+    const error = await configError(loadConfig({ cwd, env: {}, configFile: 'package.json' }));
+    expect(error.message).toContain(file);
+    expect(error.message).toMatch(/invalid JSON/);
+  });
+
   it('is a one-line config error naming the file and the reason', async () => {
     const cwd = await tempDir();
     const file = path.join(cwd, 'package.json');

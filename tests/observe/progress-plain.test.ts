@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { createPlainProgress, formatPlainEvent, shouldUsePlain } from '../../src/observe/progress-plain.js';
+import { createPlainProgress, escapeControls, formatPlainEvent, shouldUsePlain } from '../../src/observe/progress-plain.js';
 import { captureStream, scripter } from './helpers.js';
 
 // ESC, CSI and other C0 controls: none may reach a plain log.
@@ -118,5 +118,27 @@ describe('shouldUsePlain', () => {
     [{ isTTY: true, env: { TERM: 'xterm-256color' } }, false],
   ])('%j → %s', (input, expected) => {
     expect(shouldUsePlain(input)).toBe(expected);
+  });
+});
+
+describe('escapeControls', () => {
+  it('makes newlines, escapes, C1 controls, line separators and bidi overrides visible', () => {
+    expect(escapeControls('a\ntask FAKE: pr_created')).toBe('a\\ntask FAKE: pr_created');
+    expect(escapeControls('\u001b[31mred\r')).toBe('\\x1b[31mred\\r');
+    expect(escapeControls('x\u009b2Ky\u2028z\u202eevil')).toBe('x\\x9b2Ky\\u2028z\\u202eevil');
+    expect(escapeControls('tab\tand ünïcode stay')).toBe('tab\tand ünïcode stay');
+  });
+
+  it('keeps a value that tries to forge a line on the one line of plain progress', () => {
+    const s = scripter('t1');
+    const cap = captureStream();
+    const sub = createPlainProgress({ stream: cap.stream });
+    // U+2028 and NEL (U+0085) end a line for many log viewers.
+    sub(s.log('warn', 'real\u2028task FAKE: pr_created\u0085task FAKE: merged'));
+    sub(s.status('failed', 'boom\ntask FAKE: pr_created'));
+    const out = cap.text().split('\n').slice(0, -1);
+    expect(out).toHaveLength(2);
+    expect(out.every((line) => !line.startsWith('task FAKE'))).toBe(true);
+    expect(out[0]).toBe('warn: real\\u2028task FAKE: pr_created\\x85task FAKE: merged');
   });
 });

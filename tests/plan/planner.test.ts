@@ -83,7 +83,9 @@ describe('a Rust crate', () => {
     const p = plan({ 'Cargo.toml': CARGO }, { cfg: { max_step_retries: 5, runner_timeout_secs: 77, max_repair_attempts: 4, llm: { request_timeout_secs: 33 } } });
     expect(step(p, 'clone').retries).toBe(5);
     expect(step(p, 'codegen').retries).toBe(5);
-    expect(step(p, 'codegen').timeoutSecs).toBe(33);
+    // Three requests (a reply and two re-asks of a malformed one) and a margin: each request's own
+    // timeout must fire before the step's, or a stalled request would not be retried.
+    expect(step(p, 'codegen').timeoutSecs).toBe(3 * 33 + 30);
     expect(step(p, 'pr').retries).toBe(5);
     expect(step(p, 'build').timeoutSecs).toBe(77);
     expect(step(p, 'policy').retries).toBe(0);

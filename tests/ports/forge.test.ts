@@ -4,6 +4,7 @@ import { TransientError, type PullRequestSpec } from '../../src/ports/types.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { listen } from '../support/http-util.js';
 import { caught } from '../support/caught.js';
+import { ExternalError } from '../../src/util/errors.js';
 
 const TOKEN = 'ghp_testTOKEN0123456789abcdefABCDEF0123';
 
@@ -208,6 +209,9 @@ describe('createForge against a local GitHub API server', () => {
 
     const error = await caught(forge.upsertPullRequest(spec));
     expect(error).not.toBeInstanceOf(TransientError);
+    // GitHub refusing is the service failing the task (exit 1), not an internal error.
+    expect(error).toBeInstanceOf(ExternalError);
+    expect((error as ExternalError).exitCode).toBe(1);
     expect(error.message).toContain('401');
     expect(error.message).toContain('Bad credentials');
     expect(error.message).toContain('check the GitHub token');

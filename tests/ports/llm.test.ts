@@ -170,6 +170,26 @@ describe('createLlm against a local OpenAI-compatible server', () => {
     expect(error.message).toContain('200 ms');
   });
 
+  it('says the endpoint answered with an HTML page (a proxy, a web UI), naming its URL but not the key', async () => {
+    const page = '<!DOCTYPE html>\n<html><head><title>Sign in</title></head><body>Corporate proxy login</body></html>';
+    const api = await server({ replies: [{ status: 200, text: page, contentType: 'text/html; charset=utf-8' }] });
+    const llm = createLlm({ apiUrl: api.baseUrl, apiKey: KEY, timeoutMs: 10_000 });
+
+    const error = await caught(llm.chat(request));
+    expect(error).not.toBeInstanceOf(TransientError);
+    expect(error.message).toContain(`LLM endpoint ${api.baseUrl}/chat/completions returned an HTML page, not JSON`);
+    expect(error.message).not.toContain('no choices');
+    expect(error.message).not.toContain(KEY);
+  });
+
+  it('says what came back instead of JSON when it is not HTML either', async () => {
+    const api = await server({ replies: [{ status: 200, text: 'upstream said hello', contentType: 'text/plain' }] });
+    const llm = createLlm({ apiUrl: api.baseUrl, apiKey: KEY, timeoutMs: 10_000 });
+
+    const error = await caught(llm.chat(request));
+    expect(error.message).toContain(`LLM endpoint ${api.baseUrl}/chat/completions returned text/plain, not JSON`);
+  });
+
   it('reports a refused connection as transient', async () => {
     // A port that was free a moment ago: nothing listens there now.
     const port = await new Promise<number>((resolve) => {

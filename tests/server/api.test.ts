@@ -77,7 +77,8 @@ async function call(url: string, method: string, body?: string, token: string | 
 async function waitFor(url: string, id: string, statuses: string[]): Promise<StoredTask> {
   return until(`task ${id} to reach ${statuses.join('/')}`, async () => {
     const { json } = await call(`${url}${TASKS}/${id}`, 'GET');
-    return statuses.includes(json.status) ? (json as StoredTask) : undefined;
+    // The status event lands before the result (the PR, the exit code): wait for both.
+    return statuses.includes(json.status) && json.exitCode !== null ? (json as StoredTask) : undefined;
   });
 }
 
@@ -191,6 +192,47 @@ describe('autodev serve', () => {
     expect(pull?.body).toContain(`Fixes #${number}`);
     const missing = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ issue: 'acme/calc#4242', repo: bare }));
     expect(missing).toMatchObject({ status: 502, json: { field: 'issue' } });
+  });
+
+  it("accepts the seed's body as it is: snake_case names (base_branch, risk_tier)", async () => {
+    // Exactly the seed's example body, with this test's repository.
+    const body = `{"title": ${JSON.stringify(CALC_TASK.title)}, "description": ${JSON.stringify(CALC_TASK.description)}, "repo": ${JSON.stringify(bare)}, "base_branch": "main", "risk_tier": "low"}`;
+    const created = await call(`${url}${TASKS}`, 'POST', body);
+    expect(created.status).toBe(202);
+    const task = await waitFor(url, created.json.id, ['pr_created', 'failed', 'cancelled', 'denied']);
+    expect(task.status).toBe('pr_created');
+    expect(task.request).toMatchObject({ base: 'main', risk: 'low', noPr: false, keepWorkspace: false });
+    expect(task.plan?.base).toBe('main');
+    const pull = github.pulls('acme', 'calc').find((p) => p.number === task.pr?.number);
+    expect(pull?.labels).toContain('risk:low');
+  });
+
+  it('takes snake_case for every field, camelCase as an alias, and names the field as it was sent', async () => {
+    const created = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'Snake case flags', no_pr: true, keep_workspace: true, risk_tier: 'high' }));
+    expect(created.status).toBe(202);
+    const shown = await call(`${url}${TASKS}/${created.json.id}`, 'GET');
+    expect(shown.json.request).toMatchObject({ noPr: true, keepWorkspace: true, risk: 'high' });
+    await call(`${url}${TASKS}/${created.json.id}/cancel`, 'POST');
+    await waitFor(url, created.json.id, ['cancelled', 'failed', 'verified', 'pr_created']);
+
+    const badTier = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'x', risk_tier: 'extreme' }));
+    expect(badTier).toMatchObject({ status: 400, json: { field: 'risk_tier', error: expect.stringMatching(/^risk_tier: /) } });
+    const badAlias = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'x', keepWorkspace: 'yes' }));
+    expect(badAlias).toMatchObject({ status: 400, json: { field: 'keepWorkspace' } });
+    const both = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'x', risk: 'low', risk_tier: 'high' }));
+    expect(both).toMatchObject({ status: 400, json: { field: 'risk_tier', error: 'risk and risk_tier name the same field: give one of them' } });
+    const badBranch = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'x', base_branch: '-x' }));
+    expect(badBranch).toMatchObject({ status: 400, json: { field: 'base_branch' } });
+  });
+
+  it('refuses a title with control characters (400 naming title), so none can forge a line in the log', async () => {
+    const before = (await call(`${url}${TASKS}`, 'GET')).json.tasks.length;
+    for (const title of ['Fix add\ntask FAKE: pr_created', 'Fix add\u001b[1A\u001b[2K\rautodev serve: task FAKE: pr_created', 'Fix add\u2028task FAKE: merged']) {
+      const refused = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title }));
+      expect(refused).toMatchObject({ status: 400, json: { field: 'title', error: expect.stringContaining('without control characters') } });
+    }
+    expect((await call(`${url}${TASKS}`, 'GET')).json.tasks).toHaveLength(before);
+    expect(server.stderr()).not.toContain('FAKE');
   });
 });
 

@@ -45,6 +45,16 @@ export interface GitHubServer extends RunningServer {
   closePullRequest(owner: string, repo: string, number: number): void;
   /** The next matching requests (or any request, without `path`) answer with this status instead. */
   failNext(failure: { status: number; body?: unknown; headers?: Record<string, string>; method?: string; path?: RegExp }): void;
+  /**
+   * Matching requests wait, unanswered, until `release()` (then they are answered as usual): a test can
+   * catch a client mid-request. `waiting()` counts those held so far.
+   */
+  hold(match: { method?: string; path: RegExp }): Hold;
+}
+
+export interface Hold {
+  waiting(): number;
+  release(): void;
 }
 
 interface RepoState {
@@ -66,6 +76,7 @@ const DOCS = 'https://docs.github.com/rest';
 export async function startGitHubServer(options: GitHubServerOptions = {}): Promise<GitHubServer> {
   const state = new Map<string, RepoState>();
   const failures: Failure[] = [];
+  const holds: { method?: string; path: RegExp; held: number; released: Promise<void>; release(): void; active: boolean }[] = [];
   let origin = '';
 
   function repoState(owner: string, repo: string): RepoState | null {
@@ -176,8 +187,14 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     return match !== null && match[1] === options.token;
   }
 
-  const running = await listen((request, res, url) => {
+  const running = await listen(async (request, res, url) => {
     const pathname = url.pathname.replace(/\/+$/, '');
+    const hold = holds.find((h) => h.active && (!h.method || h.method === request.method) && h.path.test(pathname));
+    if (hold) {
+      hold.held += 1;
+      await hold.released;
+      if (res.destroyed) return;
+    }
     const failure = takeFailure(request, pathname);
     if (failure) {
       sendJson(res, failure.status, failure.body ?? { message: `injected failure ${failure.status}`, documentation_url: DOCS }, failure.headers);
@@ -356,6 +373,18 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     },
     failNext(failure) {
       failures.push(failure);
+    },
+    hold(match) {
+      let release!: () => void;
+      const released = new Promise<void>((resolve) => (release = resolve));
+      const entry = { ...match, held: 0, released, active: true, release: () => undefined };
+      entry.release = () => {
+        entry.active = false;
+        release();
+      };
+      holds.push(entry);
+      running.onClose(() => entry.release());
+      return { waiting: () => entry.held, release: () => entry.release() };
     },
   };
 }

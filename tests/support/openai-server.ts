@@ -22,7 +22,15 @@ export interface RawReply {
   delayMs?: number;
 }
 
-export type ScriptedReply = ContentReply | RawReply;
+/** A body that is not JSON (a proxy's login page, a web UI at the API's URL), with its content type. */
+export interface TextReply {
+  status: number;
+  text: string;
+  contentType: string;
+  delayMs?: number;
+}
+
+export type ScriptedReply = ContentReply | RawReply | TextReply;
 
 export interface ChatCompletionBody {
   model?: string;
@@ -72,6 +80,11 @@ export async function startOpenAiServer(options: OpenAiServerOptions = {}): Prom
   async function answer(res: ServerResponse, reply: ScriptedReply, body: ChatCompletionBody): Promise<void> {
     if (reply.delayMs) await delay(reply.delayMs, (timer) => timers.add(timer));
     if (res.destroyed) return;
+    if ('text' in reply) {
+      res.writeHead(reply.status, { 'content-type': reply.contentType, 'content-length': Buffer.byteLength(reply.text) });
+      res.end(reply.text);
+      return;
+    }
     if ('status' in reply) {
       sendJson(res, reply.status, reply.body ?? {}, reply.headers);
       return;
