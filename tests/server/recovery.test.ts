@@ -56,7 +56,14 @@ async function newBox(): Promise<Box> {
 }
 
 async function startServe(box: Box, extra: Record<string, string> = {}): Promise<{ server: Running; url: string }> {
-  const env = envFor(box, { AUTODEV_LLM_API_URL: llm.baseUrl, AUTODEV_GIT_GITHUB_API_URL: github.url, XDG_CACHE_HOME: cache, ...extra });
+  // No token on loopback: local repositories are taken only when the allowlist names them.
+  const env = envFor(box, {
+    AUTODEV_LLM_API_URL: llm.baseUrl,
+    AUTODEV_GIT_GITHUB_API_URL: github.url,
+    AUTODEV_ALLOWLIST_REPOS: `${path.dirname(bare)}/**`,
+    XDG_CACHE_HOME: cache,
+    ...extra,
+  });
   const server = start(['serve', '--port', '0'], { cwd: box.dir, env });
   started.push(server);
   const match = await server.waitForStderr(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
