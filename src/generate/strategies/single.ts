@@ -1,11 +1,11 @@
 // codegen: ask the model for a patch. A malformed reply is asked again with the parse error; every
 // call counts against the task's token (and cost) budget, retries included.
-import type { StepResult } from '../engine/types.js';
-import { TransientError } from '../ports/types.js';
-import { AutodevError, ExternalError } from '../util/errors.js';
-import { buildMessages } from './codegen-prompt.js';
-import { parseReply, ReplyFormatError } from './codegen-reply.js';
-import type { Ctx, StepTool } from './types.js';
+import type { StepResult } from '../../engine/types.js';
+import { TransientError } from '../../ports/types.js';
+import { AutodevError, ExternalError } from '../../util/errors.js';
+import { buildMessages } from '../prompt.js';
+import { parseReply, ReplyFormatError } from '../formats/udiff.js';
+import type { Ctx, StepTool } from '../../steps/types.js';
 
 const FORMAT_RETRIES = 2;
 

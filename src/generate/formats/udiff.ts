@@ -1,7 +1,7 @@
 // The model's reply, parsed strictly: "## Rationale", "## Commit message", "## Patch" with one
 // ```diff block. Prose before the first heading and surrounding whitespace are tolerated; anything
 // else is an error whose text goes back to the model.
-import type { Generation } from './types.js';
+import type { Generation } from '../../steps/types.js';
 
 export class ReplyFormatError extends Error {
   override name = 'ReplyFormatError';
