@@ -2,7 +2,7 @@
 import type { ToolName } from '../plan/types.js';
 import { applyTool } from './apply.js';
 import { cloneTool } from './clone.js';
-import { codegenTool } from '../generate/strategies/single.js';
+import { codegenTool } from './codegen.js';
 import { depsCheckTool } from './deps-check.js';
 import { policyTool } from './policy.js';
 import { prTool } from './pr.js';

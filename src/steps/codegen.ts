@@ -1,0 +1,40 @@
+// codegen: the plan's strategy asks the model for a change, in the plan's edit format, within the
+// task's budget (src/generate/). The step only gathers what the strategy is given and keeps the result.
+import type { StepResult } from '../engine/types.js';
+import { budgetMeter } from '../generate/budget.js';
+import { editFormat } from '../generate/formats/index.js';
+import { strategyNamed } from '../generate/strategies/index.js';
+import type { CodegenInputs } from '../plan/types.js';
+import type { StepTool } from './types.js';
+
+export const codegenTool: StepTool = {
+  name: 'codegen',
+  async run(ctx): Promise<StepResult> {
+    const settings = ctx.step.inputs as CodegenInputs;
+    const strategy = strategyNamed(settings.strategy);
+    const format = editFormat(settings.format);
+    const budget = budgetMeter(settings, ctx.state.usage, (call) => ctx.emit({ type: 'llm.usage', ...call }));
+    const outcome = await strategy.generate({
+      task: { title: ctx.request.title, description: ctx.request.description },
+      context: ctx.state.context,
+      baseline: { failingTests: ctx.state.baseline.test?.tests?.failed.map((f) => f.name) ?? [] },
+      repair: ctx.feedback ? { feedback: ctx.feedback, previousPatch: ctx.state.generation?.patch ?? null } : null,
+      settings,
+      format,
+      llm: await ctx.ports.llm(),
+      budget,
+      signal: ctx.signal,
+      warn: (message) => ctx.emit({ type: 'log', level: 'warn', message }),
+    });
+    if (outcome.status === 'stopped') return { status: 'failed', summary: outcome.reason };
+    const [generation] = outcome.candidates;
+    ctx.state.generation = generation;
+    ctx.state.generations += 1;
+    const subject = generation.commitMessage.split('\n')[0];
+    return {
+      status: 'ok',
+      summary: `patch received: "${subject}" (${ctx.state.usage.totalTokens} tokens so far)`,
+      data: { subject, patchLines: generation.patch.split('\n').length },
+    };
+  },
+};
