@@ -78,7 +78,10 @@ function extractDiffBlock(section: string): string {
   if (close < 0) throw new ReplyFormatError('the ```diff block of "## Patch" is not closed');
   const after = rest.slice(close + 1 + fence.length).trim();
   if (after) throw new ReplyFormatError('text after the ```diff block of "## Patch"; put only the diff there');
-  const body = `${rest.slice(0, close)}\n`;
+  // Models often write one block per file: the fences between blocks are not part of the patch (the
+  // patch is quoted back to the model in a repair round, where they would break its own fence).
+  const between = new RegExp(`\\n${fence}[ \\t]*\\n(?:[ \\t]*\\n)*${fence}[ \\t]*(?:diff|patch|udiff)?[ \\t]*(?=\\n)`, 'g');
+  const body = `${rest.slice(0, close).replace(between, '')}\n`;
   if (!/^(---|\+\+\+|diff --git|@@)/m.test(body)) throw new ReplyFormatError('the ```diff block holds no unified diff (no ---/+++ or @@ lines)');
   return body;
 }
