@@ -4,7 +4,7 @@
 import type { Usage } from '../engine/types.js';
 import type { CodegenInputs } from '../plan/types.js';
 
-export interface CallUsage {
+interface CallUsage {
   promptTokens: number;
   completionTokens: number;
   /** USD, when the plan knows a price. */

@@ -3,7 +3,7 @@
 // call counted against the task's token and cost budget.
 import { describe, expect, it } from '@jest/globals';
 import type { Usage } from '../../../src/engine/types.js';
-import { budgetMeter, type CallUsage } from '../../../src/generate/budget.js';
+import { budgetMeter } from '../../../src/generate/budget.js';
 import { editFormat } from '../../../src/generate/formats/index.js';
 import { strategyNamed } from '../../../src/generate/strategies/index.js';
 import type { StrategyInput } from '../../../src/generate/types.js';
@@ -52,7 +52,7 @@ function usage(): Usage {
 function run(llm: Llm, options: { settings?: Partial<CodegenInputs>; spent?: Usage; signal?: AbortSignal } = {}) {
   const settings = { ...SETTINGS, ...options.settings };
   const spent = options.spent ?? usage();
-  const calls: CallUsage[] = [];
+  const calls: { promptTokens: number; completionTokens: number; costUsd: number | null }[] = [];
   const warnings: string[] = [];
   const input: StrategyInput = {
     task: { title: 'Fix add', description: '' },
