@@ -6,7 +6,7 @@ import type { TaskRequest } from '../engine/types.js';
 import type { HostFacts, RepoFacts } from './facts.js';
 import { resolveToolchain, type ToolchainCommand } from './toolchains.js';
 import { displayRepo } from '../util/display.js';
-import type { ForgeTarget, Plan, PlanStep, SandboxKind, ToolName } from './types.js';
+import type { CodegenInputs, ForgeTarget, Plan, PlanStep, SandboxKind, SearchInputs, ToolName } from './types.js';
 
 export interface PlanInput {
   request: TaskRequest;
@@ -52,23 +52,29 @@ export function buildPlan({ request, config, repo, host, forge }: PlanInput): Pl
   if (toolchain?.deps) {
     sandboxed('deps', 'Fetch dependencies (network on, scrubbed environment)', toolchain.deps, { network: true, retries });
   }
-  add('search', 'Select the code the model is shown', {
-    timeoutSecs: 60,
-    inputs: { budgetTokens: config.llm.context_tokens, model: config.llm.model, engine: host.programs.rg ? 'rg' : 'git-grep' },
-  });
+  const searchInputs: SearchInputs = { budgetTokens: config.llm.context_tokens, model: config.llm.model, engine: host.programs.rg ? 'rg' : 'git-grep' };
+  add('search', 'Select the code the model is shown', { timeoutSecs: 60, inputs: searchInputs });
+  const codegenInputs: CodegenInputs = {
+    // The only strategy and edit format there are today (src/generate/): one reply, a unified diff.
+    strategy: 'single',
+    format: 'udiff',
+    model: config.llm.model,
+    apiUrl: config.llm.api_url,
+    temperature: config.llm.temperature,
+    maxTokens: config.llm.max_tokens,
+    callsPerAttempt: CODEGEN_CALLS,
+    maxTotalTokens: config.llm.max_total_tokens,
+    maxCostUsd: config.llm.max_cost_usd ?? null,
+    promptPricePer1k: config.llm.prompt_price_per_1k ?? null,
+    completionPricePer1k: config.llm.completion_price_per_1k ?? null,
+  };
   add('codegen', `Ask ${config.llm.model} for a patch`, {
     retries,
     // Each request has its own timeout (a transient failure, retried); the step's covers the reply
     // and the two re-asks of a malformed one. Were they equal, the step's would fire first and a
     // timed-out step is not retried.
     timeoutSecs: config.llm.request_timeout_secs * CODEGEN_CALLS + 30,
-    inputs: {
-      model: config.llm.model,
-      apiUrl: config.llm.api_url,
-      maxTokens: config.llm.max_tokens,
-      temperature: config.llm.temperature,
-      maxTotalTokens: config.llm.max_total_tokens,
-    },
+    inputs: codegenInputs,
   });
   add('apply', `Apply the patch on branch ${branch}`, { repairable: true, timeoutSecs: 60, inputs: { branch } });
   if (toolchain?.build) sandboxed('build', 'Build', toolchain.build, { baseline: true, repairable: true });

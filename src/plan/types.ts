@@ -47,6 +47,37 @@ export interface PlanStep {
   inputs: Record<string, unknown>;
 }
 
+/**
+ * What the search step uses: how many tokens of code the model may be shown, counted with the
+ * model's tokenizer. `engine` says which searcher the host offers (informative).
+ */
+export type SearchInputs = {
+  budgetTokens: number;
+  model: string;
+  engine: 'rg' | 'git-grep';
+};
+
+/** Everything the codegen step uses, so `--plan-only --json` shows what the model will be asked with. */
+export type CodegenInputs = {
+  /** How candidates are produced: a name from the table in src/generate/strategies/. */
+  strategy: string;
+  /** What the model is asked to write: a name from the table in src/generate/formats/. */
+  format: string;
+  model: string;
+  /** Where the model is reached (the llm port is built from it; shown here, not read by the step). */
+  apiUrl: string;
+  temperature: number;
+  maxTokens: number;
+  /** Model calls one attempt may make: the reply and the re-asks of a malformed one. */
+  callsPerAttempt: number;
+  /** The task's budgets, over all its model calls (retries and repair rounds included). */
+  maxTotalTokens: number;
+  maxCostUsd: number | null;
+  /** USD per 1000 tokens; null when unknown (cost is then not reported, and not budgeted). */
+  promptPricePer1k: number | null;
+  completionPricePer1k: number | null;
+};
+
 export interface Plan {
   toolchain: ToolchainId | null;
   /** Why the toolchain was chosen (the file that told us), or why none was. */

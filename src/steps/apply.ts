@@ -64,7 +64,7 @@ export const applyTool: StepTool = {
 };
 
 /**
- * The model was shown the files with their secrets as `[REDACTED:<kind>]` (codegen-prompt), so its
+ * The model was shown the files with their secrets as `[REDACTED:<kind>]` (generate/prompt.ts), so its
  * context lines quote the placeholders: the real values go back in before the patch is matched
  * against the files. The patch kept in the task state stays redacted.
  */

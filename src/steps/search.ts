@@ -1,5 +1,6 @@
 // search: pick what the model is shown (ranked files within the token budget).
 import { selectContext } from '../context/index.js';
+import type { SearchInputs } from '../plan/types.js';
 import type { StepTool } from './types.js';
 
 export const searchTool: StepTool = {
@@ -7,13 +8,14 @@ export const searchTool: StepTool = {
   async run(ctx) {
     const { git, searcher } = ctx.ports;
     const dir = ctx.state.repoDir;
+    const inputs = ctx.step.inputs as SearchInputs;
     const history = await git.history(dir, 200).catch(() => []);
     const selection = await selectContext({
       dir,
       title: ctx.request.title,
       description: ctx.request.description,
-      budgetTokens: Number(ctx.step.inputs.budgetTokens),
-      model: String(ctx.step.inputs.model),
+      budgetTokens: inputs.budgetTokens,
+      model: inputs.model,
       searcher,
       listFiles: (d) => git.listFiles(d),
       history,

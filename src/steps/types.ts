@@ -3,6 +3,7 @@ import type { Config } from '../config/schema.js';
 import type { StepContext, Tool, Usage } from '../engine/types.js';
 import type { Exec, Forge, Git, Llm, Opa, PullRequestInfo, Sandbox, Searcher } from '../ports/types.js';
 import type { ContextSelection } from '../context/index.js';
+import type { Generation } from '../generate/types.js';
 import type { PatchApplyResult } from '../patch/apply-dir.js';
 import type { DependencyReport } from '../depcheck/types.js';
 import type { Finding } from '../secrets/types.js';
@@ -58,12 +59,6 @@ export interface TestEvidence {
   failOnBase: string[];
   /** Ran on the base and no longer run with the change (deleted, renamed away, ignored, skipped). */
   gone: string[];
-}
-
-export interface Generation {
-  rationale: string;
-  commitMessage: string;
-  patch: string;
 }
 
 export interface PolicyOutcome {

@@ -53,6 +53,18 @@ describe('run --plan-only', () => {
     expect(await autodevTempDirs()).toEqual([]);
   });
 
+  it('shows in the JSON plan the model settings codegen and search will use', async () => {
+    const result = await cli(['run', '--repo', crate, '--title', 'Fix add', '--plan-only', '--json'], {
+      AUTODEV_GIT_GITHUB_REPO: 'acme/calc',
+      AUTODEV_LLM_MODEL: 'plan-model',
+      AUTODEV_LLM_MAX_TOKENS: '777',
+    });
+    expect(result.code).toBe(0);
+    const steps = (JSON.parse(result.stdout) as { plan: { steps: { id: string; inputs: Record<string, unknown> }[] } }).plan.steps;
+    expect(steps.find((s) => s.id === 'codegen')!.inputs).toMatchObject({ strategy: 'single', format: 'udiff', model: 'plan-model', maxTokens: 777, temperature: 0.2, maxTotalTokens: 200000 });
+    expect(steps.find((s) => s.id === 'search')!.inputs).toMatchObject({ model: 'plan-model', budgetTokens: 8000 });
+  });
+
   it('gives the same task key and branch on every run of the same task', async () => {
     const args = ['run', '--repo', crate, '--title', 'Fix add', '--plan-only', '--json', '--no-pr', '--risk', 'high'];
     const [a, b] = await Promise.all([cli(args), cli(args)]);

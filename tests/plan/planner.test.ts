@@ -92,6 +92,29 @@ describe('a Rust crate', () => {
     expect(p.repair).toEqual({ from: 'codegen', budget: 4 });
   });
 
+  it('gives codegen and search every setting they use: model, sampling, budgets, prices, strategy and edit format', () => {
+    const p = plan(
+      { 'Cargo.toml': CARGO },
+      { cfg: { llm: { model: 'm-1', temperature: 0.7, max_tokens: 999, context_tokens: 4321, max_total_tokens: 50_000, max_cost_usd: 2, prompt_price_per_1k: 0.5, api_url: 'http://127.0.0.1:9/v1' } } },
+    );
+    expect(step(p, 'search').inputs).toEqual({ budgetTokens: 4321, model: 'm-1', engine: 'rg' });
+    expect(step(p, 'codegen').inputs).toEqual({
+      strategy: 'single',
+      format: 'udiff',
+      model: 'm-1',
+      apiUrl: 'http://127.0.0.1:9/v1',
+      temperature: 0.7,
+      maxTokens: 999,
+      callsPerAttempt: 3,
+      maxTotalTokens: 50_000,
+      maxCostUsd: 2,
+      promptPricePer1k: 0.5,
+      // Unset settings are null rather than absent, so the JSON plan shows them.
+      completionPricePer1k: null,
+    });
+    expect(step(p, 'codegen').title).toBe('Ask m-1 for a patch');
+  });
+
   it('names the GitHub repository the pull request goes to', () => {
     expect(step(plan({ 'Cargo.toml': CARGO }), 'pr').inputs).toMatchObject({ repository: 'acme/calc' });
   });

@@ -1,15 +1,36 @@
-// The model's reply, parsed strictly: "## Rationale", "## Commit message", "## Patch" with one
-// ```diff block. Prose before the first heading and surrounding whitespace are tolerated; anything
-// else is an error whose text goes back to the model.
-import type { Generation } from './types.js';
+// The `udiff` edit format: "## Rationale", "## Commit message", "## Patch" with one ```diff block.
+// The reply is parsed strictly: prose before the first heading and surrounding whitespace are
+// tolerated; anything else is an error whose text goes back to the model.
+import { ReplyFormatError, type EditFormat, type Generation } from '../types.js';
 
-export class ReplyFormatError extends Error {
-  override name = 'ReplyFormatError';
-}
+const INSTRUCTIONS = `Reply in exactly this format and nothing else:
+
+## Rationale
+<why this change does the task, briefly>
+
+## Commit message
+<subject line, imperative, at most 72 characters>
+<optional body after a blank line>
+
+## Patch
+\`\`\`diff
+--- a/path/to/file
++++ b/path/to/file
+@@ -start,count +start,count @@
+ context line
+-removed line
++added line
+\`\`\`
+
+Rules for the patch: a unified diff against the files as shown, paths relative to the repository root,
+at least 3 lines of unchanged context around each change, new files as "--- /dev/null" / "+++ b/path".
+Never touch .git/ or paths outside the repository. Never put secrets, tokens or keys in code.`;
+
+export const udiffFormat: EditFormat = { name: 'udiff', instructions: INSTRUCTIONS, parse: parseReply };
 
 const HEADINGS = ['rationale', 'commit message', 'patch'] as const;
 
-export function parseReply(text: string): Generation {
+function parseReply(text: string): Generation {
   const normalized = text.replace(/\r\n/g, '\n');
   const headingRe = /^##[ \t]+(.+?)[ \t]*$/gm;
   const found: { name: string; start: number; bodyStart: number }[] = [];
@@ -57,7 +78,10 @@ function extractDiffBlock(section: string): string {
   if (close < 0) throw new ReplyFormatError('the ```diff block of "## Patch" is not closed');
   const after = rest.slice(close + 1 + fence.length).trim();
   if (after) throw new ReplyFormatError('text after the ```diff block of "## Patch"; put only the diff there');
-  const body = `${rest.slice(0, close)}\n`;
+  // Models often write one block per file: the fences between blocks are not part of the patch (the
+  // patch is quoted back to the model in a repair round, where they would break its own fence).
+  const between = new RegExp(`\\n${fence}[ \\t]*\\n(?:[ \\t]*\\n)*${fence}[ \\t]*(?:diff|patch|udiff)?[ \\t]*(?=\\n)`, 'g');
+  const body = `${rest.slice(0, close).replace(between, '')}\n`;
   if (!/^(---|\+\+\+|diff --git|@@)/m.test(body)) throw new ReplyFormatError('the ```diff block holds no unified diff (no ---/+++ or @@ lines)');
   return body;
 }

@@ -1,0 +1,66 @@
+// Generation behind one interface: a strategy turns the task, the code shown, what fails on the base
+// and the budget into candidate changes; an edit format is what the model is told to write and how
+// its reply is read. Both are chosen by name (the plan's codegen inputs) from the tables beside this.
+import type { ContextSelection } from '../context/index.js';
+import type { CodegenInputs } from '../plan/types.js';
+import type { Llm } from '../ports/types.js';
+import type { BudgetMeter } from './budget.js';
+
+/** One candidate change, as the model wrote it: the patch is always a unified diff for the apply step. */
+export interface Generation {
+  rationale: string;
+  commitMessage: string;
+  patch: string;
+}
+
+/** A reply that does not follow the format; its message is shown to the model when it is asked again. */
+export class ReplyFormatError extends Error {
+  override name = 'ReplyFormatError';
+}
+
+export interface EditFormat {
+  name: string;
+  /** The format's part of the system prompt: the reply's layout and the rules for the edit. */
+  instructions: string;
+  /** The reply as a candidate; throws ReplyFormatError when it cannot be used. */
+  parse(reply: string): Generation;
+}
+
+/** What already fails on the untouched base, so the model knows it before it writes anything. */
+export interface BaselineFailures {
+  /** Tests failing on the base (most likely the ones the task is about). */
+  failingTests: string[];
+}
+
+/** The previous round's failure, in a repair round. */
+export interface RepairFeedback {
+  feedback: string;
+  /** The patch that failed, quoted back so the model does not write it again. */
+  previousPatch: string | null;
+}
+
+export interface StrategyInput {
+  task: { title: string; description: string };
+  context: ContextSelection | null;
+  baseline: BaselineFailures;
+  repair: RepairFeedback | null;
+  settings: CodegenInputs;
+  format: EditFormat;
+  llm: Llm;
+  /** Counts every call against the task's budgets (and stops asking when they are spent). */
+  budget: BudgetMeter;
+  signal: AbortSignal;
+  /** A line for the log (a malformed reply asked again, say). */
+  warn: (message: string) => void;
+}
+
+export type StrategyOutcome =
+  /** Candidates, best first. */
+  | { status: 'generated'; candidates: Generation[] }
+  /** No usable candidate: the budget is spent or every reply was malformed; `reason` says which. */
+  | { status: 'stopped'; reason: string };
+
+export interface Strategy {
+  name: string;
+  generate(input: StrategyInput): Promise<StrategyOutcome>;
+}

@@ -1,0 +1,98 @@
+// The codegen step hands the plan's settings to the plan's strategy and keeps what comes back: it
+// reads no config (its ports here have none), only its plan step's inputs and the task's blackboard.
+import { describe, expect, it } from '@jest/globals';
+import { autodevSchema } from '../../src/config/schema.js';
+import type { EngineEvent } from '../../src/engine/types.js';
+import { buildPlan } from '../../src/plan/planner.js';
+import type { PlanStep } from '../../src/plan/types.js';
+import type { ChatRequest, Llm } from '../../src/ports/types.js';
+import { createRegistry } from '../../src/steps/registry.js';
+import { initialState, type Ctx, type StepPorts, type TaskState } from '../../src/steps/types.js';
+
+const REQUEST = { repo: 'https://github.com/acme/calc.git', title: 'Fix add', description: 'add subtracts', risk: 'medium' as const, noPr: false, keepWorkspace: false };
+const PLAN = buildPlan({
+  request: REQUEST,
+  config: autodevSchema.parse({ llm: { model: 'planned-model', temperature: 0.9, max_tokens: 321, prompt_price_per_1k: 1, completion_price_per_1k: 2 } }),
+  forge: { owner: 'acme', repo: 'calc' },
+  repo: { files: ['Cargo.toml', 'src/lib.rs'], manifests: { 'Cargo.toml': '[package]\nname = "calc"\nversion = "0.1.0"\n' }, branch: 'main' },
+  host: { programs: { git: true, rg: true, cargo: true, bwrap: true }, autoSandbox: 'bwrap', rustToolchains: [] },
+});
+const CODEGEN = PLAN.steps.find((s) => s.id === 'codegen')!;
+
+const DIFF = '--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,3 +1,3 @@\n fn add() {\n-    a - b\n+    a + b\n }\n';
+const GOOD = `## Rationale\nWrong operator.\n\n## Commit message\nFix add\n\nIt subtracted.\n\n## Patch\n\`\`\`diff\n${DIFF}\`\`\`\n`;
+
+function scripted(replies: string[]): Llm & { requests: ChatRequest[] } {
+  const requests: ChatRequest[] = [];
+  return {
+    requests,
+    async chat(request) {
+      requests.push(request);
+      return { content: replies.shift() ?? 'no more replies', promptTokens: 1000, completionTokens: 500 };
+    },
+  };
+}
+
+async function codegen(llm: Llm, options: { state?: TaskState; feedback?: string | null; step?: PlanStep } = {}) {
+  const state = options.state ?? initialState('/nonexistent');
+  const events: EngineEvent[] = [];
+  const ports = { llm: async () => llm } as unknown as StepPorts;
+  const ctx: Ctx = {
+    taskId: 't',
+    request: REQUEST,
+    plan: PLAN,
+    step: options.step ?? CODEGEN,
+    mode: 'change',
+    attempt: 1,
+    round: options.feedback ? 1 : 0,
+    feedback: options.feedback ?? null,
+    signal: new AbortController().signal,
+    emit: (event) => events.push({ ...event, taskId: 't' } as EngineEvent),
+    ports,
+    state,
+  };
+  const result = await createRegistry().get('codegen')!.run(ctx);
+  return { result, state, events };
+}
+
+describe('the codegen step', () => {
+  it('asks with the plan\'s model settings, keeps the candidate, and reports the usage priced as planned', async () => {
+    const llm = scripted([GOOD]);
+    const { result, state, events } = await codegen(llm);
+    expect(llm.requests[0]).toMatchObject({ model: 'planned-model', temperature: 0.9, maxTokens: 321 });
+    expect(result).toEqual({ status: 'ok', summary: 'patch received: "Fix add" (1500 tokens so far)', data: { subject: 'Fix add', patchLines: DIFF.split('\n').length } });
+    expect(state.generation).toEqual({ rationale: 'Wrong operator.', commitMessage: 'Fix add\n\nIt subtracted.', patch: DIFF });
+    expect(state.generations).toBe(1);
+    expect(state.usage).toEqual({ promptTokens: 1000, completionTokens: 500, totalTokens: 1500, costUsd: 2, calls: 1 });
+    expect(events.filter((e) => e.type === 'llm.usage')).toEqual([{ type: 'llm.usage', taskId: 't', promptTokens: 1000, completionTokens: 500, costUsd: 2 }]);
+  });
+
+  it('tells the model which tests fail on the base, and in a repair round quotes the patch that failed', async () => {
+    const state = initialState('/nonexistent');
+    state.baseline.test = { ok: false, exitCode: 101, summary: '1 failed', diagnostics: [], tests: { passed: [], failed: [{ name: 'lib::tests::adds', output: '' }], ignored: 0, summary: '' }, durationMs: 1 };
+    state.generation = { rationale: 'r', commitMessage: 'First try', patch: '--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1 +1 @@\n-a\n+c\n' };
+    state.generations = 1;
+    const llm = scripted([GOOD]);
+    const { state: after } = await codegen(llm, { state, feedback: 'error[E0425]: cannot find value `c`' });
+    const prompt = llm.requests[0].messages[1].content;
+    expect(prompt).toContain('# Already failing on the base (before any change)\n- lib::tests::adds');
+    expect(prompt).toContain('It was:\n```diff\n--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1 +1 @@\n-a\n+c\n```');
+    expect(prompt).toContain('What failed:\nerror[E0425]: cannot find value `c`');
+    expect(after.generations).toBe(2);
+  });
+
+  it('fails with the strategy\'s reason when no candidate comes back', async () => {
+    const state = initialState('/nonexistent');
+    const llm = scripted(['Just use a plus.', 'Just use a plus.', 'Just use a plus.']);
+    const { result, events } = await codegen(llm, { state });
+    expect(result).toEqual({ status: 'failed', summary: 'the model\'s replies were malformed 3 times: missing section "## Rationale"' });
+    expect(state.generation).toBeNull();
+    expect(state.usage.calls).toBe(3);
+    expect(events.filter((e) => e.type === 'log' && e.level === 'warn')).toHaveLength(3);
+  });
+
+  it('refuses a plan naming a strategy or an edit format that does not exist', async () => {
+    await expect(codegen(scripted([GOOD]), { step: { ...CODEGEN, inputs: { ...CODEGEN.inputs, strategy: 'agent' } } })).rejects.toThrow('unknown generation strategy "agent"');
+    await expect(codegen(scripted([GOOD]), { step: { ...CODEGEN, inputs: { ...CODEGEN.inputs, format: 'whole-file' } } })).rejects.toThrow('unknown edit format "whole-file"');
+  });
+});
