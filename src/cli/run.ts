@@ -46,7 +46,7 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   let { repo, title } = flags;
   let issue: TaskRequest['issue'];
   if (flags.issue !== undefined) {
-    const { intakeIssue } = await import('../runner/issue.js');
+    const { intakeIssue } = await import('../task/issue.js');
     const intake = await intakeIssue(flags.issue, loaded.config, io.env, '--issue');
     issue = intake.issue;
     repo ??= intake.repo;
@@ -75,7 +75,7 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   checkGates(loaded.config, request.repo, io.cwd);
 
   if (flags.planOnly) {
-    const { planOnly } = await import('../runner/plan-only.js');
+    const { planOnly } = await import('../task/plan-only.js');
     const { task, plan, missing } = await planOnly({ request, config: loaded.config, env: io.env, cloneUrl });
     if (flags.json) io.stdout.write(`${JSON.stringify({ task, plan, missing }, null, 2)}\n`);
     else {
@@ -107,7 +107,7 @@ async function resumeCommand(id: string, flags: RunFlags, io: CliIo): Promise<nu
   const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config });
   for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
   const [{ prepareResume }, { createTaskStore }, { stateDir }, { createExec }] = await Promise.all([
-    import('../runner/resume.js'),
+    import('../task/resume.js'),
     import('../store/task-store.js'),
     import('../observe/paths.js'),
     import('../ports/exec.js'),

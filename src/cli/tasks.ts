@@ -98,7 +98,7 @@ export async function tasksSyncCommand(opts: { json?: boolean; metricsFile?: str
   const { config } = loaded;
   const [{ createForge }, { syncTasks }, { createMetrics, writeTextfile }, { createAuditTrail }, { combineSubscribers }, { redact, registerSecret }] = await Promise.all([
     import('../ports/forge.js'),
-    import('../runner/task-sync.js'),
+    import('../task/task-sync.js'),
     import('../observe/metrics.js'),
     import('../observe/audit.js'),
     import('../observe/types.js'),
@@ -140,7 +140,7 @@ export async function tasksRevertCommand(id: string, opts: { json?: boolean; con
     import('../ports/forge.js'),
     import('../ports/git.js'),
     import('../ports/exec.js'),
-    import('../runner/task-sync.js'),
+    import('../task/task-sync.js'),
     import('../util/redact.js'),
   ]);
   const token = io.env[config.git.github_token_env] || null;

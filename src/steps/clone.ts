@@ -1,6 +1,6 @@
 // clone: a shallow copy of the base branch into the task's workspace.
 import type { StepTool } from './types.js';
-import { cloneForTask } from '../runner/clone.js';
+import { cloneForTask } from '../task/clone.js';
 
 export const cloneTool: StepTool = {
   name: 'clone',

@@ -4,7 +4,7 @@
 import type { EngineEvent, TaskStatus } from '../engine/types.js';
 import type { Plan } from '../plan/types.js';
 import { makeSubscriber, type Subscriber } from '../observe/types.js';
-import type { TaskResult } from '../runner/run-task.js';
+import type { TaskResult } from '../task/run-task.js';
 import { redactDeep } from '../util/redact.js';
 import { FINISHED, type StoredTask, type TaskStore } from './task-store.js';
 

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import type { EngineEvent, TaskRequest } from '../../src/engine/types.js';
-import type { TaskResult } from '../../src/runner/run-task.js';
+import type { TaskResult } from '../../src/task/run-task.js';
 import { createTaskRecorder } from '../../src/store/recorder.js';
 import { createTaskStore, isFinished, newStoredTask, type StoredTask } from '../../src/store/task-store.js';
 import { clearSecrets, registerSecret } from '../../src/util/redact.js';
