@@ -1,7 +1,8 @@
 // `autodev run` without --plan-only: wires progress, audit and metrics to the engine's events,
 // turns Ctrl-C into cancellation, prints the result and returns the exit code.
 import type { LoadedConfig } from '../config/load.js';
-import type { EngineEvent, TaskRequest } from '../engine/types.js';
+import type { EngineEvent } from '../engine/types.js';
+import type { TaskRequest } from '../config/request.js';
 import type { Plan } from '../plan/types.js';
 import { createAuditTrail, createJsonlStream } from '../observe/audit.js';
 import { metricsTextfile, stateDir } from '../observe/paths.js';

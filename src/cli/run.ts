@@ -6,7 +6,7 @@ import path from 'node:path';
 import { loadConfig } from '../config/load.js';
 import { requestSchema } from '../config/request.js';
 import { canonicalRepo, checkGates } from '../plan/gates.js';
-import type { TaskRequest } from '../engine/types.js';
+import type { TaskRequest } from '../config/request.js';
 import { ExitCode, UsageError } from '../util/errors.js';
 import type { CliIo } from './index.js';
 

@@ -5,7 +5,8 @@ import type { Plan, PlanStep } from '../plan/types.js';
 import { TransientError } from '../ports/types.js';
 import { AutodevError } from '../util/errors.js';
 import { deadline } from '../util/deadline.js';
-import type { EngineEvent, RunMode, StepResult, StepStatus, TaskRequest, TaskStatus, Tool } from './types.js';
+import type { TaskRequest } from '../config/request.js';
+import type { EngineEvent, RunMode, StepResult, StepStatus, TaskStatus, Tool } from './types.js';
 
 export interface StepRecord {
   id: string;

@@ -2,7 +2,7 @@
 // what `run` will do and tests can assert on it.
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import type { TaskRequest } from '../engine/types.js';
+import type { TaskRequest } from '../config/request.js';
 import type { HostFacts, RepoFacts } from './facts.js';
 import { resolveToolchain, type ToolchainCommand } from './toolchains.js';
 import { displayRepo } from '../util/display.js';

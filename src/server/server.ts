@@ -22,7 +22,7 @@ import { z } from 'zod';
 import type { Env } from '../config/load.js';
 import { BODY_FIELD_NAMES, requestSchema, withoutCredentials } from '../config/request.js';
 import type { Config } from '../config/schema.js';
-import type { TaskRequest } from '../engine/types.js';
+import type { TaskRequest } from '../config/request.js';
 import { createAuditTrail } from '../observe/audit.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
 import { combineSubscribers } from '../observe/types.js';

@@ -1,7 +1,7 @@
 // The clone, shared by --plan-only and the clone step: shallow, the base branch, token via env.
 import type { Config } from '../config/schema.js';
 import type { Env } from '../config/load.js';
-import type { TaskRequest } from '../engine/types.js';
+import type { TaskRequest } from '../config/request.js';
 import { GitCommandError } from '../ports/git.js';
 import type { Git } from '../ports/types.js';
 import { ExternalError } from '../util/errors.js';

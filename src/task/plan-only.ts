@@ -2,7 +2,7 @@
 // read the facts, build the plan, remove the workspace. No LLM, no build, no push. It also says what a
 // run would miss (credentials, a GitHub repository for the pull request, an LLM endpoint that answers).
 import type { Config } from '../config/schema.js';
-import type { TaskRequest } from '../engine/types.js';
+import type { TaskRequest } from '../config/request.js';
 import { readRepoFacts } from '../plan/facts.js';
 import { buildPlan } from '../plan/planner.js';
 import type { Plan } from '../plan/types.js';

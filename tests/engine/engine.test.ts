@@ -2,7 +2,8 @@
 // cancellation and timeouts. The tools are scripted functions; the engine is the real one.
 import { describe, expect, it } from '@jest/globals';
 import { runPlan, type EngineOutcome } from '../../src/engine/engine.js';
-import type { EngineEvent, StepContext, StepResult, TaskRequest, Tool } from '../../src/engine/types.js';
+import type { EngineEvent, StepContext, StepResult, Tool } from '../../src/engine/types.js';
+import type { TaskRequest } from '../../src/config/request.js';
 import type { Plan, PlanStep, ToolName } from '../../src/plan/types.js';
 import { TransientError } from '../../src/ports/types.js';
 import { ExternalError, RefusedError } from '../../src/util/errors.js';

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { autodevSchema, defaultConfig, type Config } from '../../src/config/schema.js';
-import type { TaskRequest } from '../../src/engine/types.js';
+import type { TaskRequest } from '../../src/config/request.js';
 import { readRepoFacts, type HostFacts, type RepoFacts } from '../../src/plan/facts.js';
 import { branchName, buildPlan, slugify, taskKey } from '../../src/plan/planner.js';
 import type { Plan } from '../../src/plan/types.js';
