@@ -213,23 +213,3 @@ describe('gates', () => {
     expect(await readdir(box.tmp)).toEqual([]);
   });
 });
-
-describe('resolveRepo', () => {
-  it('makes local paths absolute, reads owner/name as GitHub, and names a missing directory', async () => {
-    const { resolveRepo } = await import('../../src/cli/run.js');
-    const { mkdtemp, rm, mkdir } = await import('node:fs/promises');
-    const os = await import('node:os');
-    const pathMod = await import('node:path');
-    const cwd = await mkdtemp(pathMod.join(os.tmpdir(), 'resolve-'));
-    try {
-      await mkdir(pathMod.join(cwd, 'acme', 'calc'), { recursive: true });
-      expect(resolveRepo('acme/calc', cwd, 'https://api.github.com')).toBe(pathMod.join(cwd, 'acme', 'calc'));
-      expect(resolveRepo('acme/other', cwd, 'https://api.github.com')).toBe('https://github.com/acme/other.git');
-      expect(resolveRepo('acme/other', cwd, 'https://ghe.example.com/api/v3')).toBe('https://ghe.example.com/acme/other.git');
-      expect(resolveRepo('https://example.com/x/y.git', cwd, 'https://api.github.com')).toBe('https://example.com/x/y.git');
-      expect(() => resolveRepo('./nope/deeper', cwd, 'https://api.github.com')).toThrow(/--repo \.\/nope\/deeper: no such directory/);
-    } finally {
-      await rm(cwd, { recursive: true, force: true });
-    }
-  });
-});
