@@ -57,7 +57,7 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   );
 
   if (flags.planOnly) {
-    const { planOnly } = await import('../task/plan-only.js');
+    const { planOnly } = await import('../task/prepare.js');
     const { task, plan, missing } = await planOnly({ request, config: loaded.config, env: io.env, cloneUrl });
     if (flags.json) io.stdout.write(`${JSON.stringify({ task, plan, missing }, null, 2)}\n`);
     else {

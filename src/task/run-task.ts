@@ -1,31 +1,24 @@
 // One task from request to result: workspace, clone, plan, engine, observers, cleanup. Used by
 // `autodev run` (and the REST server); it prints nothing and never exits the process.
-import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Env } from '../config/load.js';
+import type { TaskRequest } from '../config/request.js';
 import { runPlan, type EngineOutcome, type StepRecord } from '../engine/engine.js';
 import type { EngineEvent, TaskStatus, Usage } from '../engine/types.js';
-import type { TaskRequest } from '../config/request.js';
-import { readRepoFacts } from '../plan/facts.js';
-import { buildPlan } from '../plan/planner.js';
 import type { Plan } from '../plan/types.js';
-import { createExec } from '../ports/exec.js';
-import { createGit } from '../ports/git.js';
 import { createSandbox } from '../ports/sandbox/index.js';
 import { createSearcher } from '../ports/search.js';
+import type { Sandbox, Searcher } from '../ports/types.js';
 import { summarizeDependencies, type DependencyFinding } from '../depcheck/index.js';
 import { cacheDir } from '../observe/paths.js';
 import { createRegistry } from '../steps/registry.js';
 import { initialState, type StepPorts, type TaskState } from '../steps/types.js';
-import { AutodevError, ExitCode, ExternalError } from '../util/errors.js';
-import { redactDeep, registerSecret } from '../util/redact.js';
-import { cloneForTask } from './clone.js';
-import { githubTarget } from '../steps/pr.js';
-import { gatherHostFacts } from './host.js';
-import { checkLlmEndpoint, missingCredentials, preflightError } from './preflight.js';
-import { createSnapshotWriter, type ResumeFrom } from './resume.js';
-import { newTaskId, taskInfo, type TaskInfo } from './task.js';
-import { createWorkspace } from './workspace.js';
+import { ExitCode, ExternalError } from '../util/errors.js';
+import { redactDeep } from '../util/redact.js';
+import { createWorkspace, missingFor, planTask, prepareTask, probeHost, type Workspace } from './prepare.js';
+import { preflightError } from './preflight.js';
+import { createSnapshotWriter, type ResumeFrom, type SnapshotWriter } from './resume.js';
+import { taskInfo, type TaskInfo } from './task.js';
 
 export interface TaskResult {
   task: TaskInfo;
@@ -72,114 +65,111 @@ export interface RunTaskInput {
 }
 
 export async function runTask(input: RunTaskInput): Promise<TaskResult> {
-  const { request, config, env } = input;
-  const taskId = input.taskId ?? newTaskId();
-  const credentials = {
-    llmApiKey: env[config.llm.api_key_env] || null,
-    githubToken: env[config.git.github_token_env] || null,
-  };
-  registerSecret(credentials.llmApiKey);
-  registerSecret(credentials.githubToken);
-  registerSecret(urlPassword(input.cloneUrl));
-  const status = (s: TaskStatus, reason?: string): void =>
-    input.emit({ type: 'task.status', taskId, status: s, at: new Date().toISOString(), ...(reason ? { reason } : {}) });
-
-  const { resume } = input;
-  if (!resume) status('pending');
-  const exec = createExec();
-  // Pushes to one repository take a lock beside the caches the runs share (cargo targets, baselines).
-  const git = createGit({ githubApiUrl: config.git.github_api_url, lockDir: path.join(cacheDir(env), 'locks') });
-  // Before anything is spent (a workspace, a clone, a baseline build): the credentials the run will need.
-  const forge = await githubTarget(request.repo, config, git);
-  const prPlanned = resume ? resume.plan.steps.some((s) => s.tool === 'pr') : !request.noPr && forge !== null;
-  const refusal = preflightError(missingCredentials({ config, env, request, forge, prPlanned }));
-  if (refusal) {
-    status('failed', refusal.message);
-    const outcome: EngineOutcome = { status: 'failed', reason: refusal.message, failedStep: null, error: refusal, rounds: 0, steps: [] };
-    return redactDeep(buildResult(taskInfo(taskId, request, request.base ?? null), resume?.plan ?? null, outcome, resume?.state ?? initialState(''), null));
-  }
-  const workspace = resume ? resume.workspace : await createWorkspace(taskId);
-  input.onWorkspace?.(workspace.dir);
-  const state: TaskState = resume ? resume.state : initialState(workspace.repoDir);
+  const { request, config, env, resume } = input;
+  const prepared = await prepareTask({ request, config, env, taskId: input.taskId, cloneUrl: input.cloneUrl });
+  const { taskId, exec, git, credentials } = prepared;
+  let workspace: Workspace | null = resume ? resume.workspace : null;
+  const state: TaskState = resume ? resume.state : initialState('');
   let task = taskInfo(taskId, request, request.base ?? null);
-  let plan: Plan | null = null;
-  let outcome: EngineOutcome | null = null;
+  let plan: Plan | null = resume ? resume.plan : null;
+  let sandbox: Sandbox | null = null;
+  let searcher: Searcher = createSearcher({});
+  let probes: ReturnType<typeof probeHost> | null = null;
   // After every finished step: the plan and the blackboard, so `run --resume` can continue from there.
-  const snapshot = createSnapshotWriter({
-    workspaceDir: workspace.dir,
-    taskId,
-    state,
-    plan: () => plan,
-    finished: resume?.finished,
-    warn: (message) => input.emit({ type: 'log', taskId, level: 'warn', message }),
-  });
+  let snapshot: SnapshotWriter | null = null;
   const emit = (event: EngineEvent): void => {
-    snapshot.onEvent(event);
+    snapshot?.onEvent(event);
     input.emit(event);
   };
-  try {
-    let host: Awaited<ReturnType<typeof gatherHostFacts>>;
+  const ports: StepPorts = {
+    config,
+    credentials,
+    exec,
+    git,
+    // Chosen and checked once the plan exists (it names the sandbox); the clone needs none.
+    get sandbox(): Sandbox {
+      if (!sandbox) throw new Error('no sandbox before the plan exists');
+      return sandbox;
+    },
+    get searcher(): Searcher {
+      return searcher;
+    },
+    llm: async () => {
+      const { createLlm } = await import('../ports/llm.js');
+      return createLlm({ apiUrl: config.llm.api_url, apiKey: credentials.llmApiKey, timeoutMs: config.llm.request_timeout_secs * 1000, provider: config.llm.provider });
+    },
+    forge: async () => {
+      const { createForge } = await import('../ports/forge.js');
+      return createForge({ baseUrl: config.git.github_api_url, token: credentials.githubToken });
+    },
+    opa: config.opa_url
+      ? async () => {
+          const { createOpa } = await import('../ports/opa.js');
+          return createOpa({ url: config.opa_url, policyPackage: config.policy_package, timeoutMs: 30_000 });
+        }
+      : null,
+    cacheDir: cacheDir(env),
+    get workspaceDir(): string {
+      return workspace!.dir;
+    },
+  };
+
+  // Before anything is spent (a workspace, a clone, a baseline build): the credentials the run will need.
+  const check = async (): Promise<void> => {
+    const prPlanned = resume ? resume.plan.steps.some((s) => s.tool === 'pr') : undefined;
+    const refusal = preflightError(missingFor(prepared, prPlanned));
+    if (refusal) throw refusal;
+    const opened = workspace ?? (await createWorkspace(taskId));
+    workspace = opened;
+    state.repoDir ||= opened.repoDir;
+    input.onWorkspace?.(opened.dir);
+    snapshot = createSnapshotWriter({
+      workspaceDir: opened.dir,
+      taskId,
+      state,
+      plan: () => plan,
+      finished: resume?.finished,
+      warn: (message) => input.emit({ type: 'log', taskId, level: 'warn', message }),
+    });
+    // Learnt while the clone runs, so they cost no time; the tokenizer (search needs it next) loads meanwhile too.
+    probes = probeHost(prepared, input.signal);
+    if (!resume) void import('../context/budget.js').then((m) => m.loadTokenCounter(config.llm.model)).catch(() => undefined);
+  };
+
+  // After the clone (or in the resumed workspace): facts, plan, and what the plan needs of this machine.
+  const build = async (): Promise<Plan> => {
+    const [host, unreachable] = await Promise.all([probes!.host, probes!.unreachable]);
     if (resume) {
-      plan = resume.plan;
-      host = await gatherHostFacts(exec, { image: config.sandbox_image, sandbox: config.sandbox });
-      emit({ type: 'log', taskId, level: 'info', message: `resuming task ${taskId} at step ${resume.startAt} in ${workspace.dir}` });
+      emit({ type: 'log', taskId, level: 'info', message: `resuming task ${taskId} at step ${resume.startAt} in ${workspace!.dir}` });
     } else {
-      status('planning');
-    // The tokenizer takes a while to load; warm it while the clone runs (search needs it next).
-    void import('../context/budget.js').then((m) => m.loadTokenCounter(config.llm.model)).catch(() => undefined);
-      // Whether anything answers at llm.api_url is learnt while the clone runs, so it costs no time.
-      const [cloned, gathered, unreachable] = await Promise.all([
-        cloneForTask({ git, request, config, env: credentials.githubToken ? { [config.git.github_token_env]: credentials.githubToken } : {}, dest: workspace.repoDir, source: input.cloneUrl, signal: input.signal }),
-        gatherHostFacts(exec, { image: config.sandbox_image, sandbox: config.sandbox }),
-        checkLlmEndpoint(config, input.signal),
-      ]);
       const down = preflightError(unreachable ? [unreachable] : []);
       if (down) throw down;
-      host = gathered;
-      state.baseBranch = cloned.branch;
-      state.baseCommit = cloned.commit;
-      const facts = await readRepoFacts(workspace.repoDir, cloned.branch);
-      plan = buildPlan({ request, config, repo: facts, host, forge });
+      plan = await planTask(prepared, state.repoDir, state.baseBranch!, host);
     }
-    task = taskInfo(taskId, request, plan.base);
-    input.onPlan?.(plan, task);
-    if (!plan.toolchain) {
-      throw new ExternalError(`cannot verify changes to ${request.repo}: ${plan.toolchainReason}`, 'autodev supports Rust (Cargo.toml) and Node (package.json) projects');
+    const made = plan!;
+    task = taskInfo(taskId, request, made.base);
+    input.onPlan?.(made, task);
+    if (!made.toolchain) {
+      throw new ExternalError(`cannot verify changes to ${request.repo}: ${made.toolchainReason}`, 'autodev supports Rust (Cargo.toml) and Node (package.json) projects');
     }
-    const sandbox = createSandbox(plan.sandbox, { exec, image: config.sandbox_image });
-    const problem = await sandbox.check();
-    if (problem) throw new ExternalError(`sandbox ${plan.sandbox} is not usable: ${problem}`, 'run `autodev doctor`, or choose another with --sandbox');
-    if (plan.sandbox === 'none') {
+    const chosen = createSandbox(made.sandbox, { exec, image: config.sandbox_image });
+    const problem = await chosen.check();
+    if (problem) throw new ExternalError(`sandbox ${made.sandbox} is not usable: ${problem}`, 'run `autodev doctor`, or choose another with --sandbox');
+    if (made.sandbox === 'none') {
       emit({ type: 'log', taskId, level: 'warn', message: 'sandbox "none": generated code runs on this machine without isolation' });
     }
-    const ports: StepPorts = {
-      config,
-      credentials,
-      exec,
-      git,
-      sandbox,
-      searcher: createSearcher({ rgPath: host.programs.rg ? undefined : null }),
-      llm: async () => {
-        const { createLlm } = await import('../ports/llm.js');
-        return createLlm({ apiUrl: config.llm.api_url, apiKey: credentials.llmApiKey, timeoutMs: config.llm.request_timeout_secs * 1000, provider: config.llm.provider });
-      },
-      forge: async () => {
-        const { createForge } = await import('../ports/forge.js');
-        return createForge({ baseUrl: config.git.github_api_url, token: credentials.githubToken });
-      },
-      opa: config.opa_url
-        ? async () => {
-            const { createOpa } = await import('../ports/opa.js');
-            return createOpa({ url: config.opa_url, policyPackage: config.policy_package, timeoutMs: 30_000 });
-          }
-        : null,
-      cacheDir: cacheDir(env),
-      workspaceDir: workspace.dir,
-    };
+    sandbox = chosen;
+    searcher = createSearcher({ rgPath: host.programs.rg ? undefined : null });
+    return resume ? resume.enginePlan : made;
+  };
+
+  let outcome: EngineOutcome;
+  try {
     outcome = await runPlan({
       taskId,
       request,
-      plan: resume ? resume.enginePlan : plan,
+      plan: { first: resume ? [] : [prepared.clone], build },
+      check,
       tools: createRegistry(),
       ports,
       state,
@@ -187,35 +177,12 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
       emit,
       ...(resume ? { startAt: resume.startAt } : {}),
     });
-  } catch (error) {
-    if (input.signal.aborted) {
-      outcome = { status: 'cancelled', reason: 'cancelled', failedStep: null, error: null, rounds: 0, steps: outcome?.steps ?? [] };
-      status('cancelled', 'cancelled');
-    } else if (error instanceof AutodevError) {
-      outcome = { status: error.exitCode === ExitCode.refused ? 'denied' : 'failed', reason: error.message, failedStep: null, error, rounds: 0, steps: [] };
-      status(outcome.status, error.message);
-    } else {
-      throw error;
-    }
   } finally {
-    if (!request.keepWorkspace) await workspace.remove();
+    const left = workspace as Workspace | null;
+    if (left && !request.keepWorkspace) await left.remove();
   }
-  return redactDeep(buildResult(task, plan, outcome!, state, request.keepWorkspace ? workspace.dir : null));
-}
-
-/** The password (or token) of a URL's userinfo: a secret to mask wherever git might echo it. */
-function urlPassword(url: string | undefined): string | null {
-  const match = url ? /^([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]*)@/i.exec(url) : null;
-  if (!match) return null;
-  const [, scheme, userinfo] = match;
-  // A lone user name is a token over http(s) (https://TOKEN@host), and only a login name elsewhere.
-  if (!userinfo.includes(':') && !/^https?:/i.test(scheme)) return null;
-  const secret = userinfo.includes(':') ? userinfo.slice(userinfo.indexOf(':') + 1) : userinfo;
-  try {
-    return decodeURIComponent(secret);
-  } catch {
-    return secret;
-  }
+  const kept = workspace as Workspace | null;
+  return redactDeep(buildResult(task, plan, outcome, state, request.keepWorkspace && kept ? kept.dir : null));
 }
 
 export function exitCodeFor(outcome: Pick<EngineOutcome, 'status' | 'error'>): number {

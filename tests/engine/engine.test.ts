@@ -98,7 +98,7 @@ describe('lifecycle', () => {
       policy: () => ({ status: 'ok', summary: 'policy passed', advance: 'verified' }),
       pr: () => ({ status: 'ok', summary: 'PR #1', advance: 'pr_created', data: { number: 1 } }),
     });
-    expect(statuses(events)).toEqual(['executing', 'verified', 'pr_created']);
+    expect(statuses(events)).toEqual(['pending', 'executing', 'verified', 'pr_created']);
     expect(outcome).toMatchObject({ status: 'pr_created', reason: null, failedStep: null, error: null, rounds: 0 });
     // the verified event comes after policy finished and before pr started
     const idx = (pred: (e: EngineEvent) => boolean) => events.findIndex(pred);
@@ -113,7 +113,7 @@ describe('lifecycle', () => {
   it('ends verified when no step advances the lifecycle', async () => {
     const { outcome, events } = await run(fullPlan(), {});
     expect(outcome.status).toBe('verified');
-    expect(statuses(events)).toEqual(['executing', 'verified']);
+    expect(statuses(events)).toEqual(['pending', 'executing', 'verified']);
   });
 
   it('emits started/finished pairs in step order with mode, round and attempt', async () => {
@@ -243,7 +243,7 @@ describe('repair loop', () => {
     expect(calls.filter((c) => c.tool === 'codegen').map((c) => c.feedback)).toEqual([null, 'E0', 'E1']);
     expect(calls.map((c) => c.tool)).not.toContain('secrets');
     expect(events.filter((e) => e.type === 'repair.round').map((e) => (e as { round: number }).round)).toEqual([1, 2]);
-    expect(statuses(events)).toEqual(['executing', 'failed']);
+    expect(statuses(events)).toEqual(['pending', 'executing', 'failed']);
     const last = events.filter((e) => e.type === 'task.status').at(-1);
     expect(last).toMatchObject({ status: 'failed', reason: 'build failed r2 (after 2 repair rounds)' });
   });
@@ -259,7 +259,7 @@ describe('repair loop', () => {
     expect(outcome).toMatchObject({ status: 'unproven', reason: 'no evidence the change does the task (after 1 repair round)', failedStep: 'test', rounds: 1 });
     expect(calls.filter((c) => c.tool === 'codegen').map((c) => c.feedback)).toEqual([null, 'add a test']);
     expect(calls.map((c) => c.tool)).not.toContain('pr');
-    expect(statuses(events)).toEqual(['executing', 'unproven']);
+    expect(statuses(events)).toEqual(['pending', 'executing', 'unproven']);
     // A later round that fails for another reason ends failed: the last failure decides.
     const mixed = await run(fullPlan(1), {
       test: (ctx) => (ctx.mode === 'change' && ctx.round === 0 ? noEvidence : OK),
@@ -367,7 +367,7 @@ describe('denial, cancellation and timeouts', () => {
     const { outcome, calls, events } = await run(fullPlan(), { policy: () => ({ status: 'denied', summary: 'SECRETS_FOUND: a token was added' }) });
     expect(outcome).toMatchObject({ status: 'denied', reason: 'SECRETS_FOUND: a token was added', failedStep: 'policy' });
     expect(calls.map((c) => c.tool)).not.toContain('pr');
-    expect(statuses(events)).toEqual(['executing', 'denied']);
+    expect(statuses(events)).toEqual(['pending', 'executing', 'denied']);
   });
 
   it('turns a thrown RefusedError into a denial that keeps the error', async () => {

@@ -190,7 +190,7 @@ describe('a Rust crate', () => {
     const p = plan({ 'Cargo.toml': CARGO }, { cfg: { opa_url: 'http://127.0.0.1:8181', policy_package: 'acme.rules' } });
     expect(step(p, 'policy').inputs).toEqual({ engine: 'opa', url: 'http://127.0.0.1:8181', package: 'acme.rules' });
     expect(step(p, 'policy').retries).toBe(3);
-    expect(plan({ 'Cargo.toml': CARGO }, { req: { risk: 'high' } }).steps.find((s) => s.id === 'policy')?.inputs).toEqual({ engine: 'local', risk: 'high' });
+    expect(plan({ 'Cargo.toml': CARGO }, { req: { risk: 'high' } }).steps.find((s) => s.id === 'policy')?.inputs).toEqual({ engine: 'local', risk: 'high', allowDependencySourceChange: false });
   });
 
   it('picks the search and secrets engines from the host', () => {
