@@ -21,17 +21,14 @@ import path from 'node:path';
 import type { Env } from '../config/load.js';
 import { BODY_FIELD_NAMES } from '../config/request.js';
 import type { Config } from '../config/schema.js';
-import { createAuditTrail } from '../observe/audit.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
-import { combineSubscribers } from '../observe/types.js';
 import { createExec } from '../ports/exec.js';
 import { prepareResume, type ResumeFrom } from '../task/resume.js';
-import { runTask } from '../task/run-task.js';
+import { openTaskSession } from '../task/session.js';
 import { newTaskId } from '../task/task.js';
 import { intakeRequest, RequestFieldError, type Intake } from '../task/intake.js';
 import { requestCancel, summary } from '../store/control.js';
 import { isAutodevProcess } from '../store/owner.js';
-import { createTaskRecorder } from '../store/recorder.js';
 import { isFinished, newStoredTask, type StoredTask, type TaskStore } from '../store/task-store.js';
 import { AutodevError, ExitCode, ExternalError, RefusedError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
@@ -122,31 +119,18 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     const resume = resumes.get(id);
     resumes.delete(id);
     log(`task ${id}: ${resume ? `resumed at step ${resume.startAt}` : 'started'} (${stored.request.title})`);
-    const recorder = createTaskRecorder(store, id);
-    const audit = createAuditTrail({ stateDir: options.stateDir, redact });
-    const all = combineSubscribers([audit, metrics.subscriber, recorder]);
+    const session = openTaskSession({ store, stateDir: options.stateDir, taskId: id, metrics });
+    // The server's cancel and close() abort the session's controller.
+    controller.signal.addEventListener('abort', () => session.controller.abort(controller.signal.reason), { once: true });
     try {
-      const result = await runTask({
-        request: stored.request,
-        config,
-        env,
-        emit: all,
-        signal: controller.signal,
-        taskId: id,
-        onPlan: (plan) => recorder.plan(plan),
-        // Recorded so a task the server was killed in can be resumed with `autodev run --resume`.
-        onWorkspace: (dir) => recorder.workspace(dir),
-        cloneUrl: cloneUrls.get(id),
-        ...(resume ? { resume } : {}),
-      });
-      await all.close().catch((error: Error) => log(`task ${id}: warning: ${error.message}`));
-      await recorder.finish(result);
+      const result = await session.run({ request: stored.request, config, env, cloneUrl: cloneUrls.get(id), ...(resume ? { resume } : {}) });
+      for (const warning of await session.finish(result)) log(`task ${id}: warning: ${warning}`);
       // Stopped by close(): the store is about to say pending (re-queued), and so does the log.
       const requeued = running.get(id)?.requeue === true && result.status === 'cancelled';
       if (requeued) log(`task ${id}: stopped with the server; back in the queue for the next start`);
       else log(`task ${id}: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);
     } catch (error) {
-      await all.close().catch(() => {});
+      await session.abandon();
       const message = `internal error: ${redact((error as Error).message ?? String(error)).split('\n')[0]}`;
       log(`task ${id}: ${message}`);
       await store.update(id, (t) => {
