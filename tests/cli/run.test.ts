@@ -45,6 +45,11 @@ describe('run --plan-only', () => {
     expect(doc.plan.branch).toMatch(new RegExp(`^autodev/fix-add-${doc.task.key}$`));
     expect(doc.task).toMatchObject({ repo: crate, title: 'Fix add', description: 'add subtracts', risk: 'medium', pr: true, base: 'main' });
     expect(doc.plan.steps.find((s: { id: string }) => s.id === 'test').command).toEqual(['cargo', 'test', '--offline', '--no-fail-fast']);
+    // What the steps will use, as they will use it (the plan is their only source).
+    const inputs = (id: string) => doc.plan.steps.find((s: { id: string }) => s.id === id).inputs;
+    expect(inputs('clone')).toEqual({ source: crate, base: null, depth: 1 });
+    expect(inputs('apply')).toMatchObject({ protectedPaths: expect.any(Array), author: { name: expect.any(String), email: expect.any(String) } });
+    expect(inputs('pr')).toMatchObject({ repository: 'acme/calc', labels: ['autodev', 'risk:medium'], draft: false });
 
     const after = await hashTree(crate);
     expect(after).toEqual(before);
