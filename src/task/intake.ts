@@ -19,8 +19,6 @@ const intakeSchema = requestSchema.extend({
   issue: z.string().trim().min(1, 'owner/repo#N or an issue URL').optional(),
 });
 
-export type IntakeFields = z.input<typeof intakeSchema>;
-
 export interface IntakeOptions {
   config: Config;
   env: Env;
