@@ -1,5 +1,6 @@
-// One task from request to result: workspace, clone, plan, engine, observers, cleanup. Used by
-// `autodev run` (and the REST server); it prints nothing and never exits the process.
+// One task from request to result: prepare (ports, preflight, workspace), then the engine, which
+// clones, plans through `build` below and runs the plan; then the workspace goes. Used through the
+// session by `run`, `run --resume` and `serve`; it prints nothing and never exits the process.
 import type { Config } from '../config/schema.js';
 import type { Env } from '../config/load.js';
 import type { TaskRequest } from '../config/request.js';

@@ -2,7 +2,7 @@
 // name the same repository (or the same mistake) in both. The CLI runs built, as a real process; the
 // server runs in this process on 127.0.0.1 over real HTTP. An allowlist that matches nothing stops
 // every task at the gates, whose refusal names the repository intake resolved, so nothing is cloned.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
