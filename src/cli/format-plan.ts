@@ -1,7 +1,7 @@
 // The plan, readable by a person, for `run --plan-only`.
 import type { Plan } from '../plan/types.js';
-import type { Missing } from '../runner/preflight.js';
-import type { TaskInfo } from '../runner/task.js';
+import type { Missing } from '../task/preflight.js';
+import type { TaskInfo } from '../task/task.js';
 
 export function formatPlan(task: TaskInfo, plan: Plan, missing: Missing[] = []): string {
   const lines: string[] = [];

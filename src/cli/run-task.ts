@@ -1,17 +1,18 @@
 // `autodev run` without --plan-only: wires progress, audit and metrics to the engine's events,
 // turns Ctrl-C into cancellation, prints the result and returns the exit code.
 import type { LoadedConfig } from '../config/load.js';
-import type { EngineEvent, TaskRequest } from '../engine/types.js';
+import type { TaskRequest } from '../config/request.js';
+import type { EngineEvent } from '../engine/types.js';
 import type { Plan } from '../plan/types.js';
-import { createAuditTrail, createJsonlStream } from '../observe/audit.js';
+import { createJsonlStream } from '../observe/audit.js';
+import { createMetrics } from '../observe/metrics.js';
 import { metricsTextfile, stateDir } from '../observe/paths.js';
 import { createPlainProgress, shouldUsePlain } from '../observe/progress-plain.js';
-import { combineSubscribers, type Subscriber } from '../observe/types.js';
-import { createMetrics, pushToGateway, writeTextfile } from '../observe/metrics.js';
-import type { ResumeFrom } from '../runner/resume.js';
-import { runTask, type TaskResult } from '../runner/run-task.js';
-import { newTaskId } from '../runner/task.js';
-import { createTaskRecorder } from '../store/recorder.js';
+import type { Subscriber } from '../observe/types.js';
+import type { ResumeFrom } from '../task/resume.js';
+import type { TaskResult } from '../task/run-task.js';
+import { openTaskSession, writeMetrics } from '../task/session.js';
+import { newTaskId } from '../task/task.js';
 import { createTaskStore, newStoredTask } from '../store/task-store.js';
 import { redact } from '../util/redact.js';
 import type { CliIo } from './index.js';
@@ -29,38 +30,33 @@ export async function runTaskCommand(input: {
 }): Promise<number> {
   const { request, loaded, flags, io, resume } = input;
   const { config } = loaded;
-  const taskId = resume?.taskId ?? newTaskId();
-  const metrics = createMetrics();
   const store = createTaskStore(stateDir(io.env));
-  const recorder = createTaskRecorder(store, taskId);
-  const subscribers: Subscriber[] = [createAuditTrail({ stateDir: stateDir(io.env), redact }), metrics.subscriber, recorder];
-  if (flags.events === 'jsonl') subscribers.push(createJsonlStream({ stream: io.stderr, redact }));
+  const session = openTaskSession({
+    store,
+    stateDir: stateDir(io.env),
+    taskId: resume?.taskId ?? newTaskId(),
+    metrics: createMetrics(),
+    extra: flags.events === 'jsonl' ? [createJsonlStream({ stream: io.stderr, redact })] : [],
+  });
+  const { taskId } = session;
   const plain = shouldUsePlain({ isTTY: io.stderr.isTTY, env: io.env });
   let progress: Subscriber | null = plain ? createPlainProgress({ stream: io.stderr, redact }) : null;
-  // Events before the plan exists (pending, planning) wait for the TTY view to be built.
+  // Events before the plan exists (pending, planning, the clone) wait for the TTY view to be built.
   const early: EngineEvent[] = [];
+  let pendingView: Promise<void> | null = null;
   const onPlan = async (plan: Plan): Promise<void> => {
-    recorder.plan(plan);
     if (progress) return;
     const { createListrProgress } = await import('../observe/progress-listr.js');
     progress = createListrProgress(plan, { stream: io.stderr, redact });
     for (const event of early.splice(0)) progress(event);
   };
-  let pendingView: Promise<void> | null = null;
-  const all = combineSubscribers(subscribers);
-  const emit = (event: EngineEvent): void => {
-    all(event);
-    if (progress) progress(event);
-    else early.push(event);
-  };
 
-  const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     interrupts += 1;
     if (interrupts === 1) {
       io.stderr.write(`\nautodev: ${signal}: cancelling (stopping every process of the task; press Ctrl-C again to force)\n`);
-      controller.abort(new Error(signal));
+      session.controller.abort(new Error(signal));
     } else {
       process.exit(130);
     }
@@ -83,39 +79,38 @@ export async function runTaskCommand(input: {
         })
       : store.create(newStoredTask(taskId, request, { kind: 'run', pid: process.pid }));
     await recorded.catch((error: Error) => io.stderr.write(`autodev: warning: task store: ${error.message}\n`));
-    result = await runTask({
+    result = await session.run({
       request,
       config,
       env: io.env,
-      emit,
-      signal: controller.signal,
-      taskId,
+      cloneUrl: input.cloneUrl,
+      ...(resume ? { resume: resume.from } : {}),
+      onEvent: (event) => {
+        if (progress) progress(event);
+        else early.push(event);
+      },
       onPlan: (plan) => {
         pendingView = onPlan(plan);
       },
-      onWorkspace: (dir) => recorder.workspace(dir),
-      cloneUrl: input.cloneUrl,
-      ...(resume ? { resume: resume.from } : {}),
     });
+  } catch (error) {
+    await session.abandon();
+    throw error;
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     if (pendingView) await pendingView;
     const view = progress as Subscriber | null;
     await view?.close();
-    await all.close();
   }
-  await recorder.finish(result);
-  for (const error of recorder.errors) io.stderr.write(`autodev: warning: task store: ${error}\n`);
-  const metricsFile = metricsTextfile(flags.metricsFile, config.metrics.textfile, io.env);
-  if (metricsFile) {
-    await writeTextfile(metricsFile, metrics).catch((error: Error) => io.stderr.write(`autodev: warning: cannot write metrics to ${metricsFile}: ${error.message}\n`));
-  }
-  if (config.metrics.pushgateway_url) {
-    await pushToGateway(config.metrics.pushgateway_url, metrics, 'autodev').catch((error: Error) =>
-      io.stderr.write(`autodev: warning: cannot push metrics to ${config.metrics.pushgateway_url}: ${error.message}\n`),
-    );
-  }
+  const warnings = [
+    ...(await session.finish(result)),
+    ...(await writeMetrics(session.metrics, {
+      textfile: metricsTextfile(flags.metricsFile, config.metrics.textfile, io.env),
+      pushgatewayUrl: config.metrics.pushgateway_url || null,
+    })),
+  ];
+  for (const warning of warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
   if (flags.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else io.stdout.write(formatResult(result));
   return result.exitCode;

@@ -1,12 +1,10 @@
 // `autodev run`: flags → request → config → gates → plan (→ run). Prints results; sets no exit code
 // itself (returns it to main).
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../config/load.js';
-import { requestSchema } from '../config/request.js';
-import { canonicalRepo, checkGates } from '../plan/gates.js';
-import type { TaskRequest } from '../engine/types.js';
+import { checkGates } from '../plan/gates.js';
+import type { TaskRequest } from '../config/request.js';
 import { ExitCode, UsageError } from '../util/errors.js';
 import type { CliIo } from './index.js';
 
@@ -40,42 +38,26 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   if (flags.issue === undefined && (flags.repo === undefined || flags.title === undefined)) {
     throw new UsageError(`required option '${flags.repo === undefined ? '--repo <url|path>' : '--title <text>'}' not specified`, 'or take the task from an issue with --issue');
   }
-  let description = flags.descriptionFile !== undefined ? await readDescription(flags.descriptionFile, io) : flags.description;
+  const description = flags.descriptionFile !== undefined ? await readDescription(flags.descriptionFile, io) : flags.description;
   const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config, flags: { sandbox: flags.sandbox } });
   for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
-  let { repo, title } = flags;
-  let issue: TaskRequest['issue'];
-  if (flags.issue !== undefined) {
-    const { intakeIssue } = await import('../runner/issue.js');
-    const intake = await intakeIssue(flags.issue, loaded.config, io.env, '--issue');
-    issue = intake.issue;
-    repo ??= intake.repo;
-    title ??= intake.title;
-    description ??= intake.description;
-  }
-  const parsed = requestSchema.safeParse({
-    repo,
-    title,
-    description: description ?? '',
-    base: flags.base,
-    risk: flags.risk,
-    noPr: flags.pr === false,
-    keepWorkspace: Boolean(flags.keepWorkspace),
-  });
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new UsageError(`--${String(issue.path[0] ?? 'repo').replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}: ${issue.message}`);
-  }
-  const request: TaskRequest = { ...parsed.data, risk: parsed.data.risk ?? loaded.config.default_risk_tier, ...(issue ? { issue } : {}) };
-  // The request holds the URL without credentials; only the clone gets the one given.
-  const cloneUrl = repo !== undefined && repo.trim() !== parsed.data.repo ? repo.trim() : undefined;
-  // Local paths are resolved against the caller's directory once, so the plan and the clone agree.
-  // A local one by its real path: the allowlist checks, and the clone and push use, where it really is.
-  request.repo = canonicalRepo(resolveRepo(request.repo, io.cwd, loaded.config.git.github_api_url), io.cwd);
-  checkGates(loaded.config, request.repo, io.cwd);
+  const { intakeRequest } = await import('../task/intake.js');
+  const { request, cloneUrl } = await intakeRequest(
+    {
+      repo: flags.repo,
+      title: flags.title,
+      description,
+      base: flags.base,
+      risk: flags.risk,
+      noPr: flags.pr === false,
+      keepWorkspace: Boolean(flags.keepWorkspace),
+      issue: flags.issue,
+    },
+    { config: loaded.config, env: io.env, cwd: io.cwd, fieldName: flagName },
+  );
 
   if (flags.planOnly) {
-    const { planOnly } = await import('../runner/plan-only.js');
+    const { planOnly } = await import('../task/prepare.js');
     const { task, plan, missing } = await planOnly({ request, config: loaded.config, env: io.env, cloneUrl });
     if (flags.json) io.stdout.write(`${JSON.stringify({ task, plan, missing }, null, 2)}\n`);
     else {
@@ -107,7 +89,7 @@ async function resumeCommand(id: string, flags: RunFlags, io: CliIo): Promise<nu
   const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config });
   for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
   const [{ prepareResume }, { createTaskStore }, { stateDir }, { createExec }] = await Promise.all([
-    import('../runner/resume.js'),
+    import('../task/resume.js'),
     import('../store/task-store.js'),
     import('../observe/paths.js'),
     import('../ports/exec.js'),
@@ -120,25 +102,9 @@ async function resumeCommand(id: string, flags: RunFlags, io: CliIo): Promise<nu
   return runTaskCommand({ request, loaded, flags, io, resume: { taskId: task.id, from: resume } });
 }
 
-/**
- * A local path becomes absolute; `owner/name` that is no directory here means the GitHub repository
- * (on the configured GitHub host); a path that does not exist is a usage error, named.
- */
-export function resolveRepo(repo: string, cwd: string, githubApiUrl: string): string {
-  if (!isLocalPath(repo)) return repo;
-  const local = path.resolve(cwd, repo);
-  if (existsSync(local)) return local;
-  if (/^[\w.-]+\/[\w.-]+$/.test(repo) && !repo.startsWith('.')) {
-    const host = new URL(githubApiUrl).host.replace(/^api\./, '');
-    return `https://${host === 'api.github.com' ? 'github.com' : host}/${repo.replace(/\.git$/, '')}.git`;
-  }
-  throw new UsageError(`--repo ${repo}: no such directory`, 'give a local path, a URL, or owner/name for a GitHub repository');
-}
-
-export function isLocalPath(repo: string): boolean {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repo)) return false;
-  if (/^[\w.-]+@[\w.-]+:/.test(repo)) return false;
-  return true;
+/** A request key as the flag that sets it: `keepWorkspace` → `--keep-workspace`. */
+function flagName(key: string): string {
+  return `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
 async function readDescription(file: string, io: CliIo): Promise<string> {

@@ -96,29 +96,27 @@ export async function tasksSyncCommand(opts: { json?: boolean; metricsFile?: str
   const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: opts.config });
   for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
   const { config } = loaded;
-  const [{ createForge }, { syncTasks }, { createMetrics, writeTextfile }, { createAuditTrail }, { combineSubscribers }, { redact, registerSecret }] = await Promise.all([
+  const [{ createForge }, { syncTasks }, { createMetrics }, { openEventSession, writeMetrics }, { registerSecret }] = await Promise.all([
     import('../ports/forge.js'),
-    import('../runner/task-sync.js'),
+    import('../task/task-sync.js'),
     import('../observe/metrics.js'),
-    import('../observe/audit.js'),
-    import('../observe/types.js'),
+    import('../task/session.js'),
     import('../util/redact.js'),
   ]);
   const token = io.env[config.git.github_token_env] || null;
   registerSecret(token);
-  const metrics = createMetrics();
-  const events = combineSubscribers([metrics.subscriber, createAuditTrail({ stateDir: stateDir(io.env), redact })]);
+  const session = openEventSession({ stateDir: stateDir(io.env), metrics: createMetrics() });
   const synced = await syncTasks({
     store: storeFor(io),
     forge: createForge({ baseUrl: config.git.github_api_url, token }),
-    emit: events,
-    onRevertMerged: () => metrics.recordRevert(),
+    emit: session.emit,
+    onRevertMerged: () => session.metrics.recordRevert(),
   });
-  await events.close().catch((error: Error) => io.stderr.write(`autodev: warning: ${error.message}\n`));
-  const metricsFile = metricsTextfile(opts.metricsFile, config.metrics.textfile, io.env);
-  if (metricsFile) {
-    await writeTextfile(metricsFile, metrics).catch((error: Error) => io.stderr.write(`autodev: warning: cannot write metrics to ${metricsFile}: ${error.message}\n`));
-  }
+  const warnings = [
+    ...(await session.close()),
+    ...(await writeMetrics(session.metrics, { textfile: metricsTextfile(opts.metricsFile, config.metrics.textfile, io.env), pushgatewayUrl: null })),
+  ];
+  for (const warning of warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
   if (opts.json) io.stdout.write(`${JSON.stringify(synced, null, 2)}\n`);
   else if (synced.length === 0) io.stdout.write('no open pull requests to sync\n');
   else {
@@ -140,7 +138,7 @@ export async function tasksRevertCommand(id: string, opts: { json?: boolean; con
     import('../ports/forge.js'),
     import('../ports/git.js'),
     import('../ports/exec.js'),
-    import('../runner/task-sync.js'),
+    import('../task/task-sync.js'),
     import('../util/redact.js'),
   ]);
   const token = io.env[config.git.github_token_env] || null;

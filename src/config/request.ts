@@ -42,6 +42,15 @@ export const requestSchema = z.strictObject({
 
 export type RequestInput = z.input<typeof requestSchema>;
 
+/** What `risk` and the issue a task came from are, once intake has decided them. */
+export const taskRequestSchema = requestSchema.extend({
+  risk: z.enum(['low', 'medium', 'high']),
+  issue: z.strictObject({ owner: z.string(), repo: z.string(), number: z.number().int().positive() }).optional(),
+});
+
+/** One task's request, the same from flags, a REST body or an issue: the type is the schema's. */
+export type TaskRequest = z.output<typeof taskRequestSchema>;
+
 /**
  * The REST body's field names: snake_case first (the seed's `base_branch` and `risk_tier`, and
  * `no_pr`, `keep_workspace`), the flag-like camelCase names as aliases. Each maps to the request key.

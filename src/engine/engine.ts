@@ -1,11 +1,13 @@
-// Walks a Plan: lifecycle, retries with backoff, the baseline pass, the repair loop and
-// cancellation. It knows no tool by name: tools come from the registry, and everything the
+// Walks a Plan: the whole lifecycle (pending → planning → executing → …, or failed / cancelled /
+// denied at any point, planning included), retries with backoff, the baseline pass, the repair loop
+// and cancellation. It knows no tool by name: tools come from the registry, and everything the
 // engine needs to know about a step is in the plan (retries, baseline, repairable, timeout).
 import type { Plan, PlanStep } from '../plan/types.js';
 import { TransientError } from '../ports/types.js';
-import { AutodevError } from '../util/errors.js';
+import { AutodevError, ExitCode } from '../util/errors.js';
 import { deadline } from '../util/deadline.js';
-import type { EngineEvent, RunMode, StepResult, StepStatus, TaskRequest, TaskStatus, Tool } from './types.js';
+import type { TaskRequest } from '../config/request.js';
+import type { EngineEvent, RunMode, StepResult, StepStatus, TaskStatus, Tool } from './types.js';
 
 export interface StepRecord {
   id: string;
@@ -30,10 +32,25 @@ export interface EngineOutcome {
   steps: StepRecord[];
 }
 
+/**
+ * A plan still to be made: the planner needs what `first` does (the clone: a plan depends on the
+ * repository's files), so those steps run while the task is planning, then `build` makes the plan.
+ * The plan lists them too (it shows everything that runs); they do not run twice.
+ */
+export interface PlanSource {
+  first: PlanStep[];
+  build(): Promise<Plan>;
+}
+
 export interface EngineOptions<Ports, State> {
   taskId: string;
   request: TaskRequest;
-  plan: Plan;
+  plan: Plan | PlanSource;
+  /**
+   * Runs before anything else, before anything is spent (credentials a run needs, say); an
+   * AutodevError it throws ends the task, as one from planning does.
+   */
+  check?: () => Promise<void>;
   tools: ReadonlyMap<string, Tool<Ports, State>>;
   ports: Ports;
   state: State;
@@ -47,10 +64,10 @@ export interface EngineOptions<Ports, State> {
 }
 
 export async function runPlan<Ports, State>(options: EngineOptions<Ports, State>): Promise<EngineOutcome> {
-  const { plan, signal, taskId } = options;
+  const { signal, taskId } = options;
   const emit = options.emit;
   const records: StepRecord[] = [];
-  let status: TaskStatus = 'executing';
+  let status: TaskStatus | null = null;
   const setStatus = (next: TaskStatus, reason?: string): void => {
     status = next;
     emit({ type: 'task.status', taskId, status: next, at: new Date().toISOString(), ...(reason ? { reason } : {}) });
@@ -59,10 +76,46 @@ export async function runPlan<Ports, State>(options: EngineOptions<Ports, State>
     if (final !== status || reason) setStatus(final, reason ?? undefined);
     return { status: final, reason, failedStep, error, rounds, steps: records };
   };
+  const checkTools = (steps: PlanStep[]): void => {
+    for (const step of steps) {
+      if (!options.tools.has(step.tool)) throw new Error(`no tool registered for "${step.tool}" (step ${step.id})`);
+    }
+  };
 
-  for (const step of plan.steps) {
-    if (!options.tools.has(step.tool)) throw new Error(`no tool registered for "${step.tool}" (step ${step.id})`);
+  // A plan naming a tool nobody registered is a bug: thrown before the task has a status.
+  checkTools('build' in options.plan ? options.plan.first : options.plan.steps);
+  // A resumed task is past pending and planning: it goes on executing.
+  const resuming = options.startAt !== undefined;
+  if (!resuming) setStatus('pending');
+  let plan: Plan;
+  /** Steps that ran before the plan existed. */
+  const ran = new Set<string>();
+  try {
+    await options.check?.();
+    if ('build' in options.plan) {
+      if (!resuming) setStatus('planning');
+      const source = options.plan;
+      const sofar: Plan = { toolchain: null, toolchainReason: 'not planned yet', base: null, branch: '', sandbox: 'none', repair: null, steps: source.first, notes: [] };
+      for (const step of source.first) {
+        const { record, result } = await runStep(options, sofar, step, 'change', 0, null);
+        records.push(record);
+        ran.add(step.id);
+        if (record.status === 'cancelled') return end('cancelled', 'cancelled', step.id);
+        if (record.status === 'denied') return end('denied', record.summary, step.id, result.error ?? null);
+        if (record.status === 'failed') return end(result.endsAs ?? 'failed', record.summary, step.id, result.error ?? null);
+      }
+      plan = await source.build();
+    } else {
+      plan = options.plan;
+    }
+  } catch (error) {
+    if (signal.aborted) return end('cancelled', 'cancelled', null);
+    if (error instanceof AutodevError) return end(error.exitCode === ExitCode.refused ? 'denied' : 'failed', error.message, null, error);
+    throw error;
   }
+  if (signal.aborted) return end('cancelled', 'cancelled', null);
+
+  checkTools(plan.steps);
   setStatus('executing');
 
   const loopStart = plan.repair ? plan.steps.findIndex((s) => s.id === plan.repair!.from) : -1;
@@ -73,15 +126,19 @@ export async function runPlan<Ports, State>(options: EngineOptions<Ports, State>
 
   while (index < plan.steps.length) {
     const step = plan.steps[index];
+    if (ran.has(step.id)) {
+      index += 1;
+      continue;
+    }
     if (index === loopStart && !baselineDone) {
       baselineDone = true;
       for (const baselineStep of plan.steps.filter((s) => s.baseline)) {
-        const { record } = await runStep(options, baselineStep, 'baseline', 0, null);
+        const { record } = await runStep(options, plan, baselineStep, 'baseline', 0, null);
         records.push(record);
         if (record.status === 'cancelled') return end('cancelled', 'cancelled', baselineStep.id, null, round);
       }
     }
-    const { record, result }: StepOutcome = await runStep(options, step, 'change', round, feedback);
+    const { record, result }: StepOutcome = await runStep(options, plan, step, 'change', round, feedback);
     records.push(record);
     if (record.status === 'cancelled') return end('cancelled', 'cancelled', step.id, null, round);
     if (record.status === 'denied') return end('denied', record.summary, step.id, result.error ?? null, round);
@@ -101,7 +158,7 @@ export async function runPlan<Ports, State>(options: EngineOptions<Ports, State>
     if (result.advance && result.advance !== status) setStatus(result.advance);
     index += 1;
   }
-  const final: TaskStatus = status === 'executing' ? 'verified' : status;
+  const final: TaskStatus = status === 'executing' ? 'verified' : (status ?? 'verified');
   return end(final, null, null, null, round);
 }
 
@@ -112,6 +169,7 @@ interface StepOutcome {
 
 async function runStep<Ports, State>(
   options: EngineOptions<Ports, State>,
+  plan: Plan,
   step: PlanStep,
   mode: RunMode,
   round: number,
@@ -141,7 +199,7 @@ async function runStep<Ports, State>(
       last = await tool.run({
         taskId,
         request: options.request,
-        plan: options.plan,
+        plan,
         step,
         mode,
         attempt,

@@ -1,4 +1,5 @@
-import type { Plan, PlanStep, RiskTier } from '../plan/types.js';
+import type { TaskRequest } from '../config/request.js';
+import type { Plan, PlanStep } from '../plan/types.js';
 
 export type TaskStatus =
   | 'pending'
@@ -33,17 +34,6 @@ export interface StepResult {
    * spent), instead of `failed`; e.g. `unproven` when nothing shows the change does the task.
    */
   endsAs?: TaskStatus;
-}
-
-export interface TaskRequest {
-  repo: string;
-  title: string;
-  description: string;
-  base?: string;
-  risk: RiskTier;
-  noPr: boolean;
-  keepWorkspace: boolean;
-  issue?: { owner: string; repo: string; number: number };
 }
 
 export type EngineEvent =

@@ -2,11 +2,11 @@
 // what `run` will do and tests can assert on it.
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.js';
-import type { TaskRequest } from '../engine/types.js';
+import type { TaskRequest } from '../config/request.js';
 import type { HostFacts, RepoFacts } from './facts.js';
 import { resolveToolchain, type ToolchainCommand } from './toolchains.js';
 import { displayRepo } from '../util/display.js';
-import type { CodegenInputs, ForgeTarget, Plan, PlanStep, SandboxKind, SearchInputs, ToolName } from './types.js';
+import type { ApplyInputs, CloneInputs, CodegenInputs, DepsCheckInputs, ForgeTarget, Plan, PlanStep, PolicyInputs, PublishInputs, SandboxKind, SearchInputs, SecretsInputs, ToolName } from './types.js';
 
 export interface PlanInput {
   request: TaskRequest;
@@ -44,11 +44,9 @@ export function buildPlan({ request, config, repo, host, forge }: PlanInput): Pl
     });
   };
 
-  add('clone', `Shallow clone of ${base ?? 'the default branch'}`, {
-    retries,
-    timeoutSecs: 300,
-    inputs: { source: request.repo, base, depth: config.git.clone_depth },
-  });
+  // The same step that ran while planning (the plan depends on the repository's files), titled with
+  // the branch it found.
+  steps.push({ ...cloneStep(request, config), title: `Shallow clone of ${base ?? 'the default branch'}` });
   if (toolchain?.deps) {
     sandboxed('deps', 'Fetch dependencies (network on, scrubbed environment)', toolchain.deps, { network: true, retries });
   }
@@ -76,37 +74,42 @@ export function buildPlan({ request, config, repo, host, forge }: PlanInput): Pl
     timeoutSecs: config.llm.request_timeout_secs * CODEGEN_CALLS + 30,
     inputs: codegenInputs,
   });
-  add('apply', `Apply the patch on branch ${branch}`, { repairable: true, timeoutSecs: 60, inputs: { branch } });
+  const apply: ApplyInputs = {
+    branch,
+    protectedPaths: config.policy.protected_paths,
+    allowSymlinks: config.policy.allow_symlinks,
+    author: { name: config.git.git_author_name, email: config.git.git_author_email },
+  };
+  add('apply', `Apply the patch on branch ${branch}`, { repairable: true, timeoutSecs: 60, inputs: { ...apply } });
   if (toolchain?.build) sandboxed('build', 'Build', toolchain.build, { baseline: true, repairable: true });
   if (toolchain) sandboxed('test', 'Test', toolchain.test, { baseline: true, repairable: true });
   if (toolchain?.lint) sandboxed('lint', 'Lint', toolchain.lint, { baseline: true, repairable: true });
   // Reads manifests and lockfiles only: no project code runs, so no sandbox and no network.
-  if (toolchain) add('deps-check', 'Compare dependencies (manifests, lockfiles) with the base', { timeoutSecs: 60, inputs: { toolchain: toolchain.id } });
-  add('secrets', 'Scan the change for secrets', {
-    timeoutSecs: 120,
-    inputs: { engine: host.programs.gitleaks ? 'gitleaks' : 'builtin' },
-  });
-  add('policy', 'Check policy', {
-    retries: config.opa_url ? retries : 0,
-    timeoutSecs: 30,
-    inputs: config.opa_url
-      ? { engine: 'opa', url: config.opa_url, package: config.policy_package }
-      : { engine: 'local', risk: request.risk },
-  });
+  if (toolchain) {
+    const depsCheck: DepsCheckInputs = { toolchain: toolchain.id };
+    add('deps-check', 'Compare dependencies (manifests, lockfiles) with the base', { timeoutSecs: 60, inputs: { ...depsCheck } });
+  }
+  const secrets: SecretsInputs = { engine: host.programs.gitleaks ? 'gitleaks' : 'builtin' };
+  add('secrets', 'Scan the change for secrets', { timeoutSecs: 120, inputs: { ...secrets } });
+  const policy: PolicyInputs = config.opa_url
+    ? { engine: 'opa', url: config.opa_url, package: config.policy_package }
+    : { engine: 'local', risk: request.risk, allowDependencySourceChange: config.policy.allow_dependency_source_change };
+  add('policy', 'Check policy', { retries: config.opa_url ? retries : 0, timeoutSecs: 30, inputs: { ...policy } });
   if (!request.noPr && forge) {
-    add('pr', 'Push the branch and open a pull request', {
-      retries,
-      timeoutSecs: 120,
-      inputs: { branch, base, provider: config.provider, repository: `${forge.owner}/${forge.repo}`, risk: request.risk },
-    });
+    // High risk always needs a human: a draft, whatever policy decides (policy may add labels and ask for one too).
+    const pr: PublishInputs = {
+      branch,
+      base,
+      repository: `${forge.owner}/${forge.repo}`,
+      labels: ['autodev', `risk:${request.risk}`],
+      draft: request.risk === 'high',
+    };
+    add('pr', 'Push the branch and open a pull request', { retries, timeoutSecs: 120, inputs: { ...pr, provider: config.provider, risk: request.risk } });
   } else {
     // No pull request, but the verified branch still reaches the repository given.
     const why = request.noPr ? '--no-pr' : `${displayRepo(request.repo)} is not a GitHub repository`;
-    add('push', `Push the branch (no pull request: ${why})`, {
-      retries,
-      timeoutSecs: 120,
-      inputs: { branch, base, noPullRequest: why },
-    });
+    const push: PublishInputs = { branch, base, noPullRequest: why };
+    add('push', `Push the branch (no pull request: ${why})`, { retries, timeoutSecs: 120, inputs: { ...push } });
     // Without a GitHub repository, the step's title says why; `--plan-only` lists it under what is missing.
     if (request.noPr) notes.push(`--no-pr: the branch ${branch} is pushed to the repository; no pull request is opened.`);
   }
@@ -123,6 +126,24 @@ export function buildPlan({ request, config, repo, host, forge }: PlanInput): Pl
     repair: firstRepairable ? { from: 'codegen', budget: config.max_repair_attempts } : null,
     steps,
     notes,
+  };
+}
+
+/**
+ * The clone, the one step that runs before the plan exists (the planner reads the repository's
+ * files): the plan lists this same step first.
+ */
+export function cloneStep(request: TaskRequest, config: Config): PlanStep {
+  const inputs: CloneInputs = { source: request.repo, base: request.base ?? null, depth: config.git.clone_depth };
+  return {
+    id: 'clone',
+    tool: 'clone',
+    title: `Shallow clone of ${request.base ?? 'the default branch'}`,
+    sandbox: null,
+    network: false,
+    timeoutSecs: 300,
+    retries: config.max_step_retries,
+    inputs: { ...inputs },
   };
 }
 

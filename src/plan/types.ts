@@ -90,3 +90,54 @@ export interface Plan {
   steps: PlanStep[];
   notes: string[];
 }
+
+// What a step reads from its plan step: the plan carries every setting a step uses, so
+// `--plan-only --json` shows exactly what the run will use.
+
+export interface CloneInputs {
+  /** The repository as the request names it (no credentials: the clone gets those apart). */
+  source: string;
+  /** The branch to clone; null for the repository's default branch. */
+  base: string | null;
+  depth: number;
+}
+
+export interface ApplyInputs {
+  branch: string;
+  /** Globs (policy.protected_paths) a patch may not touch. */
+  protectedPaths: string[];
+  allowSymlinks: boolean;
+  /** The identity the change is committed with. */
+  author: { name: string; email: string };
+}
+
+/** `pr` and `push`: the same step, which stops after the push when no pull request is planned. */
+export interface PublishInputs {
+  branch: string;
+  base: string | null;
+  /** `owner/name` of the GitHub repository the pull request goes to (`pr` only). */
+  repository?: string;
+  /** Labels every pull request gets; policy may add more. */
+  labels?: string[];
+  /** Opened as a draft whatever policy says (high risk). */
+  draft?: boolean;
+  /** `push` only: why no pull request is opened. */
+  noPullRequest?: string;
+}
+
+export type PolicyInputs =
+  | { engine: 'opa'; url: string; package: string }
+  | { engine: 'local'; risk: RiskTier; allowDependencySourceChange: boolean };
+
+export interface SecretsInputs {
+  engine: 'gitleaks' | 'builtin';
+}
+
+export interface DepsCheckInputs {
+  toolchain: ToolchainId;
+}
+
+/** A step's inputs as the type its tool reads (the planner builds them to these shapes). */
+export function inputsOf<T>(step: PlanStep): T {
+  return step.inputs as T;
+}

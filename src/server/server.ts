@@ -18,25 +18,19 @@ import os from 'node:os';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { z } from 'zod';
 import type { Env } from '../config/load.js';
-import { BODY_FIELD_NAMES, requestSchema, withoutCredentials } from '../config/request.js';
+import { BODY_FIELD_NAMES } from '../config/request.js';
 import type { Config } from '../config/schema.js';
-import type { TaskRequest } from '../engine/types.js';
-import { createAuditTrail } from '../observe/audit.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
-import { combineSubscribers } from '../observe/types.js';
-import { canonicalRepo, checkGates } from '../plan/gates.js';
 import { createExec } from '../ports/exec.js';
-import { prepareResume, type ResumeFrom } from '../runner/resume.js';
-import { runTask } from '../runner/run-task.js';
-import { newTaskId } from '../runner/task.js';
-import { intakeIssue } from '../runner/issue.js';
+import { prepareResume, type ResumeFrom } from '../task/resume.js';
+import { openTaskSession } from '../task/session.js';
+import { newTaskId } from '../task/task.js';
+import { intakeRequest, RequestFieldError, type Intake } from '../task/intake.js';
 import { requestCancel, summary } from '../store/control.js';
 import { isAutodevProcess } from '../store/owner.js';
-import { createTaskRecorder } from '../store/recorder.js';
 import { isFinished, newStoredTask, type StoredTask, type TaskStore } from '../store/task-store.js';
-import { AutodevError, ExitCode } from '../util/errors.js';
+import { AutodevError, ExitCode, ExternalError, RefusedError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
 import { HttpError, hasBearer, readJson, sendError, sendJson } from './http.js';
 
@@ -68,28 +62,6 @@ export interface AutodevServer {
 const PREFIX = '/api/v1/autodev/tasks';
 /** What a 429 asks a client to wait: about as long as a short task takes to leave the queue. */
 const RETRY_AFTER_SECS = 30;
-
-// The `run` fields, plus `issue`; with an issue, repo and title default to the issue's.
-const createSchema = requestSchema.extend({
-  repo: z.string().trim().min(1, 'a repository URL or path').optional(),
-  title: z.string().trim().min(1, 'a non-empty title').max(200, 'at most 200 characters').optional(),
-  description: z.string().max(100_000).optional(),
-  issue: z.string().trim().min(1, 'owner/repo#N or an issue URL').optional(),
-});
-
-function fieldOf(issue: z.core.$ZodIssue): string {
-  if (issue.path.length > 0) return issue.path.map(String).join('.');
-  if (issue.code === 'unrecognized_keys') return issue.keys.join(',');
-  return '(body)';
-}
-
-/** `sent` maps a request key back to the name the body used for it, so errors name what was sent. */
-function badRequest(error: z.ZodError, sent: ReadonlyMap<string, string> = new Map()): HttpError {
-  const issue = error.issues[0];
-  const key = fieldOf(issue);
-  const field = sent.get(key) ?? key;
-  return new HttpError(400, `${field}: ${issue.message}`, field);
-}
 
 /**
  * The body with snake_case (and camelCase alias) names turned into the request's keys; unknown names
@@ -147,31 +119,18 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     const resume = resumes.get(id);
     resumes.delete(id);
     log(`task ${id}: ${resume ? `resumed at step ${resume.startAt}` : 'started'} (${stored.request.title})`);
-    const recorder = createTaskRecorder(store, id);
-    const audit = createAuditTrail({ stateDir: options.stateDir, redact });
-    const all = combineSubscribers([audit, metrics.subscriber, recorder]);
+    const session = openTaskSession({ store, stateDir: options.stateDir, taskId: id, metrics });
+    // The server's cancel and close() abort the session's controller.
+    controller.signal.addEventListener('abort', () => session.controller.abort(controller.signal.reason), { once: true });
     try {
-      const result = await runTask({
-        request: stored.request,
-        config,
-        env,
-        emit: all,
-        signal: controller.signal,
-        taskId: id,
-        onPlan: (plan) => recorder.plan(plan),
-        // Recorded so a task the server was killed in can be resumed with `autodev run --resume`.
-        onWorkspace: (dir) => recorder.workspace(dir),
-        cloneUrl: cloneUrls.get(id),
-        ...(resume ? { resume } : {}),
-      });
-      await all.close().catch((error: Error) => log(`task ${id}: warning: ${error.message}`));
-      await recorder.finish(result);
+      const result = await session.run({ request: stored.request, config, env, cloneUrl: cloneUrls.get(id), ...(resume ? { resume } : {}) });
+      for (const warning of await session.finish(result)) log(`task ${id}: warning: ${warning}`);
       // Stopped by close(): the store is about to say pending (re-queued), and so does the log.
       const requeued = running.get(id)?.requeue === true && result.status === 'cancelled';
       if (requeued) log(`task ${id}: stopped with the server; back in the queue for the next start`);
       else log(`task ${id}: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);
     } catch (error) {
-      await all.close().catch(() => {});
+      await session.abandon();
       const message = `internal error: ${redact((error as Error).message ?? String(error)).split('\n')[0]}`;
       log(`task ${id}: ${message}`);
       await store.update(id, (t) => {
@@ -307,46 +266,31 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object', '(body)');
     // Before any work (an issue is fetched from GitHub): a full queue answers at once.
     admit();
-    const { fields: named, sent } = normalizeBody(body as Record<string, unknown>);
-    const parsed = createSchema.safeParse(named);
-    if (!parsed.success) throw badRequest(parsed.error, sent);
-    const input = parsed.data;
-    let { repo, title, description } = input;
-    let issue: TaskRequest['issue'];
-    if (input.issue !== undefined) {
-      try {
-        const intake = await intakeIssue(input.issue, config, env, 'issue');
-        issue = intake.issue;
-        repo ??= intake.repo;
-        title ??= intake.title;
-        description ??= intake.description;
-      } catch (error) {
-        if (error instanceof AutodevError && error.exitCode === ExitCode.usage) throw new HttpError(400, error.message, 'issue');
-        throw new HttpError(502, (error as Error).message, 'issue');
-      }
-    }
-    const { issue: _text, ...fields } = input;
-    const checked = requestSchema.safeParse({ ...fields, repo, title, description: description ?? '' });
-    if (!checked.success) throw badRequest(checked.error, sent);
-    const request: TaskRequest = {
-      ...checked.data,
-      risk: checked.data.risk ?? config.default_risk_tier,
-      ...(issue ? { issue } : {}),
-    };
-    request.repo = canonicalRepo(request.repo, options.cwd);
+    const { fields, sent } = normalizeBody(body as Record<string, unknown>);
+    let intake: Intake;
     try {
-      checkGates(config, request.repo, options.cwd, { localNeedsAllowlist: options.token === null });
+      intake = await intakeRequest(fields, {
+        config,
+        env,
+        cwd: options.cwd,
+        fieldName: (key) => sent.get(key) ?? key,
+        localNeedsAllowlist: options.token === null,
+      });
     } catch (error) {
-      if (error instanceof AutodevError) throw new HttpError(403, error.message, 'repo');
+      if (error instanceof RequestFieldError) throw new HttpError(400, error.message, error.field);
+      if (error instanceof RefusedError) throw new HttpError(403, error.message, 'repo');
+      // Intake reaches no service but GitHub, for the issue.
+      if (error instanceof ExternalError) throw new HttpError(502, error.message, 'issue');
       throw error;
     }
+    const { request, cloneUrl } = intake;
     const id = newTaskId();
     admit();
     admitting += 1;
     try {
       await store.create(newStoredTask(id, request, { kind: 'serve', pid: process.pid }));
       // The request (stored) has no URL credentials; the clone may use the ones given, held in memory only.
-      if (repo !== undefined && repo.trim() !== request.repo && withoutCredentials(repo.trim()) !== repo.trim()) cloneUrls.set(id, repo.trim());
+      if (cloneUrl) cloneUrls.set(id, cloneUrl);
       queue.push(id);
     } finally {
       admitting -= 1;

@@ -8,12 +8,14 @@ import { parsePatch } from '../patch/parse.js';
 import { checkRepoPathReal } from '../patch/paths.js';
 import { summarizeDiff } from '../secrets/added-lines.js';
 import { hasRedactions, restoreRedactions } from '../secrets/redact-content.js';
+import { inputsOf, type ApplyInputs } from '../plan/types.js';
 import type { StepTool } from './types.js';
 
 export const applyTool: StepTool = {
   name: 'apply',
   async run(ctx) {
-    const { git, config } = ctx.ports;
+    const { git } = ctx.ports;
+    const inputs = inputsOf<ApplyInputs>(ctx.step);
     const dir = ctx.state.repoDir;
     const generation = ctx.state.generation;
     if (!generation) return { status: 'failed', summary: 'no patch to apply (codegen did not run)' };
@@ -25,7 +27,7 @@ export const applyTool: StepTool = {
     const patch = await withSecretsRestored(dir, generation.patch);
     const result = await applyPatchToDir(dir, patch, {
       gitApply: (d, p, check) => git.apply(d, p, { check }),
-      allowSymlinks: config.policy.allow_symlinks,
+      allowSymlinks: inputs.allowSymlinks,
     });
     ctx.state.apply = result;
     if (!result.applied) {
@@ -35,7 +37,7 @@ export const applyTool: StepTool = {
       }
       return { status: 'failed', summary: `patch did not apply: ${error.split('\n')[0]}`, feedback: formatPatchError(result) };
     }
-    const protectedHit = result.files.filter((f) => config.policy.protected_paths.some((p) => picomatch(p, { dot: true })(f)));
+    const protectedHit = result.files.filter((f) => inputs.protectedPaths.some((p) => picomatch(p, { dot: true })(f)));
     if (protectedHit.length) {
       await git.resetHard(dir, ctx.state.baseCommit ?? undefined);
       return {
@@ -44,12 +46,9 @@ export const applyTool: StepTool = {
         data: { reason: 'protected_path' },
       };
     }
-    const branch = String(ctx.step.inputs.branch);
+    const branch = inputs.branch;
     await git.createBranch(dir, branch);
-    const commit = await git.commitAll(dir, generation.commitMessage, {
-      name: config.git.git_author_name,
-      email: config.git.git_author_email,
-    });
+    const commit = await git.commitAll(dir, generation.commitMessage, inputs.author);
     // Everything is committed, so the index is the change: one `diff --cached` against the base.
     const diff = await git.diff(dir, { cached: true, base: ctx.state.baseCommit ?? undefined });
     // The diff already names every file (renames come as delete + add): no second pass over git.

@@ -1,6 +1,7 @@
 // policy: the local rules, or OPA when opa_url is set, decide on one input document.
 import { policyDependencies } from '../depcheck/index.js';
 import { buildPolicyInput, evaluateLocalPolicy, fromOpaDecision, type PolicyOutcome } from '../policy/index.js';
+import { inputsOf, type PolicyInputs } from '../plan/types.js';
 import type { StepTool, TaskState } from './types.js';
 
 export const policyTool: StepTool = {
@@ -16,7 +17,8 @@ export const policyTool: StepTool = {
       const opa = await ctx.ports.opa();
       outcome = fromOpaDecision(await opa.evaluate(input, ctx.signal));
     } else {
-      outcome = evaluateLocalPolicy(input, { allowDependencySourceChange: ctx.ports.config.policy.allow_dependency_source_change });
+      const inputs = inputsOf<PolicyInputs>(ctx.step);
+      outcome = evaluateLocalPolicy(input, { allowDependencySourceChange: inputs.engine === 'local' && inputs.allowDependencySourceChange });
     }
     state.policy = { engine, ...outcome };
     const codes = outcome.reasons.map((r) => r.code);

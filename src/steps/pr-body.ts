@@ -1,6 +1,6 @@
 // The pull request's body: the task, what was done and the evidence that it was verified.
 import type { Plan } from '../plan/types.js';
-import type { TaskRequest } from '../engine/types.js';
+import type { TaskRequest } from '../config/request.js';
 import { summarizeDependencies } from '../depcheck/index.js';
 import type { TaskState } from './types.js';
 

@@ -2,20 +2,20 @@
 // remote refuses (a hook, protection, permissions) or a pull request GitHub refuses (401, 403, 404,
 // 422) is the outside world failing the task: exit 1 with its message, never an internal error. A
 // branch pushed for a pull request that could not be opened is deleted again, not left behind.
-import type { Config } from '../config/schema.js';
-import { parseGitHubRemote } from '../ports/github-remote.js';
-import { ForgeError, TransientError, type Git } from '../ports/types.js';
+import { inputsOf, type PublishInputs } from '../plan/types.js';
+import { ForgeError, TransientError } from '../ports/types.js';
 import { displayRepo } from '../util/display.js';
 import { AutodevError, ExternalError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
 import { prBody } from './pr-body.js';
-import type { Ctx, StepTool } from './types.js';
+import type { StepTool } from './types.js';
 
 export const prTool: StepTool = {
   name: 'pr',
   async run(ctx) {
-    const { git, config, credentials } = ctx.ports;
+    const { git, credentials } = ctx.ports;
     const { state } = ctx;
+    const inputs = inputsOf<PublishInputs>(ctx.step);
     if (!state.change) return { status: 'failed', summary: 'no change to push' };
     const branch = state.change.branch;
     try {
@@ -28,17 +28,18 @@ export const prTool: StepTool = {
     if (ctx.request.noPr) {
       return { status: 'ok', summary: `pushed ${branch} to ${ctx.request.repo}; no pull request (--no-pr)` };
     }
-    const target = await forgeTarget(ctx);
+    // The planner planned a pull request only where there is a GitHub repository to open it on.
+    const target = inputs.repository ? { owner: inputs.repository.split('/')[0], repo: inputs.repository.split('/')[1] } : null;
     if (!target) {
       return {
         status: 'ok',
         summary: `pushed ${branch}; ${ctx.request.repo} is not a GitHub repository, so no pull request was opened (set git.github_repo to name one)`,
       };
     }
-    const base = String(ctx.step.inputs.base ?? state.baseBranch ?? '');
+    const base = inputs.base ?? state.baseBranch ?? '';
     const policy = state.policy;
-    const draft = Boolean(policy?.draft) || ctx.request.risk === 'high';
-    const labels = [...new Set(['autodev', `risk:${ctx.request.risk}`, ...(policy?.labels ?? [])])];
+    const draft = Boolean(policy?.draft) || Boolean(inputs.draft);
+    const labels = [...new Set([...(inputs.labels ?? []), ...(policy?.labels ?? [])])];
     const title = state.generation?.commitMessage.split('\n')[0] ?? ctx.request.title;
     const forge = await ctx.ports.forge();
     let pr: Awaited<ReturnType<typeof forge.upsertPullRequest>>;
@@ -86,31 +87,4 @@ function gitReason(error: unknown): string {
     .filter((line) => /^(remote:|!|fatal:|error:)/.test(line) && !/^remote:\s*$/.test(line));
   const reason = (telling.length > 0 ? telling.join('; ') : text).replace(/\s+/g, ' ').trim();
   return reason.length > 400 ? `${reason.slice(0, 399)}…` : reason;
-}
-
-function forgeTarget(ctx: Ctx): Promise<{ owner: string; repo: string } | null> {
-  return githubTarget(ctx.request.repo, ctx.ports.config, ctx.ports.git);
-}
-
-/** The GitHub repository a pull request for `repo` goes to; the planner is told it before the clone. */
-export async function githubTarget(repo: string, config: Config, git: Git): Promise<{ owner: string; repo: string } | null> {
-  if (config.git.github_repo) {
-    const [owner, name] = config.git.github_repo.split('/');
-    return { owner, repo: name };
-  }
-  const apiHost = safeHost(config.git.github_api_url);
-  const enterpriseHosts = apiHost && apiHost !== 'api.github.com' ? [apiHost] : [];
-  const direct = parseGitHubRemote(repo, { enterpriseHosts });
-  if (direct) return direct;
-  // A local path: its own origin may be the GitHub repository.
-  const origin = await git.remoteUrl(repo).catch(() => null);
-  return origin ? parseGitHubRemote(origin, { enterpriseHosts }) : null;
-}
-
-function safeHost(url: string): string | null {
-  try {
-    return new URL(url).host.toLowerCase();
-  } catch {
-    return null;
-  }
 }

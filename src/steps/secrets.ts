@@ -1,6 +1,7 @@
 // secrets: gitleaks when installed, the built-in rules otherwise, over what the change adds. Any
 // finding stops the task here (no OPA decision can override it); findings are kept redacted.
 import { scanPatch } from '../secrets/index.js';
+import { inputsOf, type SecretsInputs } from '../plan/types.js';
 import type { StepTool } from './types.js';
 
 export const secretsTool: StepTool = {
@@ -8,7 +9,7 @@ export const secretsTool: StepTool = {
   async run(ctx) {
     const change = ctx.state.change;
     if (!change) return { status: 'failed', summary: 'no change to scan' };
-    const useGitleaks = ctx.step.inputs.engine === 'gitleaks';
+    const useGitleaks = inputsOf<SecretsInputs>(ctx.step).engine === 'gitleaks';
     const result = await scanPatch(change.diff, {
       exec: ctx.ports.exec,
       useGitleaks,

@@ -13,6 +13,8 @@ export interface Credentials {
   /** The LLM API key (from the variable config names); never logged, never in the sandbox. */
   llmApiKey: string | null;
   githubToken: string | null;
+  /** The repository URL with the credentials the user gave, for the clone only (the request holds none). */
+  cloneUrl?: string;
 }
 
 export interface StepPorts {

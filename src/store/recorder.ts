@@ -4,16 +4,22 @@
 import type { EngineEvent, TaskStatus } from '../engine/types.js';
 import type { Plan } from '../plan/types.js';
 import { makeSubscriber, type Subscriber } from '../observe/types.js';
-import type { TaskResult } from '../runner/run-task.js';
 import { redactDeep } from '../util/redact.js';
 import { FINISHED, type StoredTask, type TaskStore } from './task-store.js';
+
+/** What the store keeps of a task's result (the task layer's TaskResult is one). */
+export type RecordedResult = Pick<StoredTask, 'status' | 'reason' | 'change' | 'pushed' | 'policy' | 'verification' | 'notes' | 'workspace' | 'usage'> & {
+  exitCode: number;
+  plan: Plan | null;
+  pr: { url: string; number: number; draft: boolean; updated: boolean } | null;
+};
 
 export interface TaskRecorder extends Subscriber {
   plan(plan: Plan): void;
   /** Where the task's workspace is while it runs (`run --resume` finds it there). */
   workspace(dir: string): void;
   /** Records the final result; resolves once every write (this one included) is on disk. */
-  finish(result: TaskResult): Promise<void>;
+  finish(result: RecordedResult): Promise<void>;
   /** Errors of failed writes so far (a full disk must not fail the task; the CLI warns). */
   readonly errors: readonly string[];
 }
@@ -104,7 +110,7 @@ export function createTaskRecorder(store: TaskStore, taskId: string): TaskRecord
         task.workspace = dir;
       });
     },
-    finish(result: TaskResult) {
+    finish(result: RecordedResult) {
       const clean = redactDeep(result);
       return enqueue((task) => {
         if (task.status !== 'merged') task.status = clean.status;

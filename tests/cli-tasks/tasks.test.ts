@@ -1,7 +1,7 @@
 // `autodev tasks list|show|cancel` and `run --issue`, through the built CLI (run `npm run build` first).
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { TaskRequest } from '../../src/engine/types.js';
+import type { TaskRequest } from '../../src/config/request.js';
 import { createTaskStore, newStoredTask } from '../../src/store/task-store.js';
 import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup, makeRepo, makeTempDir } from '../support/fixture-repo.js';

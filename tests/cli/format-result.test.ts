@@ -3,7 +3,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { formatResult } from '../../src/cli/run-task.js';
 import type { Plan, PlanStep } from '../../src/plan/types.js';
-import type { TaskResult } from '../../src/runner/run-task.js';
+import type { TaskResult } from '../../src/task/run-task.js';
 
 function step(tool: PlanStep['tool'], extra: Partial<PlanStep> = {}): PlanStep {
   return { id: tool, tool, title: tool, sandbox: null, network: false, timeoutSecs: 60, retries: 0, inputs: {}, ...extra };

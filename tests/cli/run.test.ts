@@ -45,6 +45,11 @@ describe('run --plan-only', () => {
     expect(doc.plan.branch).toMatch(new RegExp(`^autodev/fix-add-${doc.task.key}$`));
     expect(doc.task).toMatchObject({ repo: crate, title: 'Fix add', description: 'add subtracts', risk: 'medium', pr: true, base: 'main' });
     expect(doc.plan.steps.find((s: { id: string }) => s.id === 'test').command).toEqual(['cargo', 'test', '--offline', '--no-fail-fast']);
+    // What the steps will use, as they will use it (the plan is their only source).
+    const inputs = (id: string) => doc.plan.steps.find((s: { id: string }) => s.id === id).inputs;
+    expect(inputs('clone')).toEqual({ source: crate, base: null, depth: 1 });
+    expect(inputs('apply')).toMatchObject({ protectedPaths: expect.any(Array), author: { name: expect.any(String), email: expect.any(String) } });
+    expect(inputs('pr')).toMatchObject({ repository: 'acme/calc', labels: ['autodev', 'risk:medium'], draft: false });
 
     const after = await hashTree(crate);
     expect(after).toEqual(before);
@@ -223,25 +228,5 @@ describe('gates', () => {
     expect(fromEnv.code).toBe(3);
     expect(fromEnv.stderr).toMatch(/disabled/);
     expect(await readdir(box.tmp)).toEqual([]);
-  });
-});
-
-describe('resolveRepo', () => {
-  it('makes local paths absolute, reads owner/name as GitHub, and names a missing directory', async () => {
-    const { resolveRepo } = await import('../../src/cli/run.js');
-    const { mkdtemp, rm, mkdir } = await import('node:fs/promises');
-    const os = await import('node:os');
-    const pathMod = await import('node:path');
-    const cwd = await mkdtemp(pathMod.join(os.tmpdir(), 'resolve-'));
-    try {
-      await mkdir(pathMod.join(cwd, 'acme', 'calc'), { recursive: true });
-      expect(resolveRepo('acme/calc', cwd, 'https://api.github.com')).toBe(pathMod.join(cwd, 'acme', 'calc'));
-      expect(resolveRepo('acme/other', cwd, 'https://api.github.com')).toBe('https://github.com/acme/other.git');
-      expect(resolveRepo('acme/other', cwd, 'https://ghe.example.com/api/v3')).toBe('https://ghe.example.com/acme/other.git');
-      expect(resolveRepo('https://example.com/x/y.git', cwd, 'https://api.github.com')).toBe('https://example.com/x/y.git');
-      expect(() => resolveRepo('./nope/deeper', cwd, 'https://api.github.com')).toThrow(/--repo \.\/nope\/deeper: no such directory/);
-    } finally {
-      await rm(cwd, { recursive: true, force: true });
-    }
   });
 });

@@ -1,4 +1,4 @@
-// The dependency findings in the policy: the local rules' codes and effects, the config switch,
+// The dependency findings in the policy: the local rules' codes and effects, the switch (policy.allow_dependency_source_change, carried by the plan),
 // and the same input document reaching OPA over real HTTP.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { compareDependencies, policyDependencies } from '../../src/depcheck/index.js';
@@ -60,10 +60,10 @@ describe('policy step with dependency findings', () => {
     const server = options.opa;
     return {
       request: { title: 't', risk: 'low' },
+      step: { inputs: { engine: 'local', risk: 'low', allowDependencySourceChange: options.allow ?? false } },
       state,
       signal: new AbortController().signal,
       ports: {
-        config: { policy: { allow_dependency_source_change: options.allow ?? false } },
         opa: server ? async () => createOpa({ url: server.url, policyPackage: 'autodev.policy', timeoutMs: 5000 }) : null,
       },
     } as unknown as Ctx;

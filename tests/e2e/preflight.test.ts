@@ -141,7 +141,8 @@ describe('autodev run checks before it spends', () => {
       expect(json.status).toBe('failed');
       expect(json.reason).toBe(`nothing answers at http://127.0.0.1:${port} (llm.api_url): connection refused`);
       const events = await audited(runDir);
-      expect(events.filter((e) => e.startsWith('step.'))).toEqual([]);
+      // The endpoint is probed while the clone runs (it costs no time); the clone, a step, is all that ran.
+      expect(events.filter((e) => e.startsWith('step.'))).toEqual(['step.started:clone', 'step.finished:clone']);
       expect(await workspaces(runDir)).toEqual([]);
       expect(github.requests).toEqual([]);
     },

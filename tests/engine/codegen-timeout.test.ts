@@ -4,7 +4,8 @@
 import { afterEach, expect, it } from '@jest/globals';
 import { autodevSchema } from '../../src/config/schema.js';
 import { runPlan } from '../../src/engine/engine.js';
-import type { EngineEvent, TaskRequest } from '../../src/engine/types.js';
+import type { EngineEvent } from '../../src/engine/types.js';
+import type { TaskRequest } from '../../src/config/request.js';
 import { buildPlan } from '../../src/plan/planner.js';
 import { createLlm } from '../../src/ports/llm.js';
 import { createRegistry } from '../../src/steps/registry.js';

@@ -2,10 +2,11 @@
 // cancellation and timeouts. The tools are scripted functions; the engine is the real one.
 import { describe, expect, it } from '@jest/globals';
 import { runPlan, type EngineOutcome } from '../../src/engine/engine.js';
-import type { EngineEvent, StepContext, StepResult, TaskRequest, Tool } from '../../src/engine/types.js';
+import type { EngineEvent, StepContext, StepResult, Tool } from '../../src/engine/types.js';
+import type { TaskRequest } from '../../src/config/request.js';
 import type { Plan, PlanStep, ToolName } from '../../src/plan/types.js';
 import { TransientError } from '../../src/ports/types.js';
-import { ExternalError, RefusedError } from '../../src/util/errors.js';
+import { ConfigError, ExternalError, RefusedError } from '../../src/util/errors.js';
 
 type Script = (ctx: StepContext) => Promise<StepResult> | StepResult;
 
@@ -97,7 +98,7 @@ describe('lifecycle', () => {
       policy: () => ({ status: 'ok', summary: 'policy passed', advance: 'verified' }),
       pr: () => ({ status: 'ok', summary: 'PR #1', advance: 'pr_created', data: { number: 1 } }),
     });
-    expect(statuses(events)).toEqual(['executing', 'verified', 'pr_created']);
+    expect(statuses(events)).toEqual(['pending', 'executing', 'verified', 'pr_created']);
     expect(outcome).toMatchObject({ status: 'pr_created', reason: null, failedStep: null, error: null, rounds: 0 });
     // the verified event comes after policy finished and before pr started
     const idx = (pred: (e: EngineEvent) => boolean) => events.findIndex(pred);
@@ -112,7 +113,7 @@ describe('lifecycle', () => {
   it('ends verified when no step advances the lifecycle', async () => {
     const { outcome, events } = await run(fullPlan(), {});
     expect(outcome.status).toBe('verified');
-    expect(statuses(events)).toEqual(['executing', 'verified']);
+    expect(statuses(events)).toEqual(['pending', 'executing', 'verified']);
   });
 
   it('emits started/finished pairs in step order with mode, round and attempt', async () => {
@@ -242,7 +243,7 @@ describe('repair loop', () => {
     expect(calls.filter((c) => c.tool === 'codegen').map((c) => c.feedback)).toEqual([null, 'E0', 'E1']);
     expect(calls.map((c) => c.tool)).not.toContain('secrets');
     expect(events.filter((e) => e.type === 'repair.round').map((e) => (e as { round: number }).round)).toEqual([1, 2]);
-    expect(statuses(events)).toEqual(['executing', 'failed']);
+    expect(statuses(events)).toEqual(['pending', 'executing', 'failed']);
     const last = events.filter((e) => e.type === 'task.status').at(-1);
     expect(last).toMatchObject({ status: 'failed', reason: 'build failed r2 (after 2 repair rounds)' });
   });
@@ -258,7 +259,7 @@ describe('repair loop', () => {
     expect(outcome).toMatchObject({ status: 'unproven', reason: 'no evidence the change does the task (after 1 repair round)', failedStep: 'test', rounds: 1 });
     expect(calls.filter((c) => c.tool === 'codegen').map((c) => c.feedback)).toEqual([null, 'add a test']);
     expect(calls.map((c) => c.tool)).not.toContain('pr');
-    expect(statuses(events)).toEqual(['executing', 'unproven']);
+    expect(statuses(events)).toEqual(['pending', 'executing', 'unproven']);
     // A later round that fails for another reason ends failed: the last failure decides.
     const mixed = await run(fullPlan(1), {
       test: (ctx) => (ctx.mode === 'change' && ctx.round === 0 ? noEvidence : OK),
@@ -366,7 +367,7 @@ describe('denial, cancellation and timeouts', () => {
     const { outcome, calls, events } = await run(fullPlan(), { policy: () => ({ status: 'denied', summary: 'SECRETS_FOUND: a token was added' }) });
     expect(outcome).toMatchObject({ status: 'denied', reason: 'SECRETS_FOUND: a token was added', failedStep: 'policy' });
     expect(calls.map((c) => c.tool)).not.toContain('pr');
-    expect(statuses(events)).toEqual(['executing', 'denied']);
+    expect(statuses(events)).toEqual(['pending', 'executing', 'denied']);
   });
 
   it('turns a thrown RefusedError into a denial that keeps the error', async () => {
@@ -482,5 +483,93 @@ describe('denial, cancellation and timeouts', () => {
     });
     expect(outcome).toMatchObject({ status: 'verified', rounds: 1 });
     expect(calls.filter((c) => c.tool === 'codegen')[1].feedback).toMatch(/timed out/);
+  });
+});
+
+describe('planning (a plan made once the first steps ran)', () => {
+  /** The plan comes from `build`, after the clone ran; the tools record their calls. */
+  async function plan(opts: { first?: PlanStep[]; build?: () => Promise<Plan>; check?: () => Promise<void>; scripts?: Partial<Record<string, Script>>; signal?: AbortSignal; startAt?: string }) {
+    const events: EngineEvent[] = [];
+    const calls: string[] = [];
+    const full = fullPlan();
+    const tools = new Map<string, Tool>(
+      full.steps.map((s) => [s.tool, { name: s.tool, run: async (ctx: StepContext) => (calls.push(ctx.step.id), (await opts.scripts?.[ctx.step.tool]?.(ctx)) ?? OK) }]),
+    );
+    let built = 0;
+    const outcome = await runPlan({
+      taskId: 'task-1',
+      request: REQUEST,
+      plan: {
+        first: opts.first ?? [full.steps[0]],
+        build: async () => {
+          built += 1;
+          return opts.build ? opts.build() : full;
+        },
+      },
+      check: opts.check,
+      tools,
+      ports: {},
+      state: {},
+      signal: opts.signal ?? new AbortController().signal,
+      emit: (e) => events.push(e),
+      sleep: async () => undefined,
+      startAt: opts.startAt,
+    });
+    return { outcome, events, calls, built };
+  }
+
+  it('goes pending → planning (the clone runs) → executing, and the step the plan lists first does not run again', async () => {
+    const { outcome, events, calls, built } = await plan({});
+    expect(statuses(events)).toEqual(['pending', 'planning', 'executing', 'verified']);
+    expect(calls.filter((c) => c === 'clone')).toHaveLength(1);
+    expect(calls[0]).toBe('clone');
+    expect(built).toBe(1);
+    expect(outcome.steps.map((s) => `${s.id}:${s.mode}`).slice(0, 3)).toEqual(['clone:change', 'search:change', 'build:baseline']);
+  });
+
+  it('emits planning only after the check passed, and fails with its error when it does not', async () => {
+    const refusal = new ConfigError('OPENAI_API_KEY is not set');
+    const { outcome, events, calls, built } = await plan({ check: async () => Promise.reject(refusal) });
+    expect(statuses(events)).toEqual(['pending', 'failed']);
+    expect(outcome).toMatchObject({ status: 'failed', reason: 'OPENAI_API_KEY is not set', error: refusal, steps: [] });
+    expect(calls).toEqual([]);
+    expect(built).toBe(0);
+  });
+
+  it('does not plan after a failed clone', async () => {
+    const { outcome, events, built } = await plan({ scripts: { clone: () => ({ status: 'failed', summary: 'cannot clone /x' }) } });
+    expect(statuses(events)).toEqual(['pending', 'planning', 'failed']);
+    expect(outcome).toMatchObject({ status: 'failed', failedStep: 'clone', reason: 'cannot clone /x' });
+    expect(built).toBe(0);
+  });
+
+  it('ends failed, or denied for a refusal, when planning throws, keeping the error and the clone it ran', async () => {
+    const failed = await plan({ build: async () => Promise.reject(new ExternalError('cannot verify changes: no Cargo.toml')) });
+    expect(statuses(failed.events)).toEqual(['pending', 'planning', 'failed']);
+    expect(failed.outcome).toMatchObject({ status: 'failed', reason: 'cannot verify changes: no Cargo.toml', failedStep: null });
+    expect(failed.outcome.error).toBeInstanceOf(ExternalError);
+    expect(failed.outcome.steps.map((s) => s.id)).toEqual(['clone']);
+    const denied = await plan({ build: async () => Promise.reject(new RefusedError('not allowed')) });
+    expect(statuses(denied.events)).toEqual(['pending', 'planning', 'denied']);
+  });
+
+  it('is cancelled when the signal aborts while planning, whatever planning throws', async () => {
+    const controller = new AbortController();
+    const { outcome, events, calls } = await plan({
+      signal: controller.signal,
+      build: async () => {
+        controller.abort();
+        throw new Error('aborted');
+      },
+    });
+    expect(statuses(events)).toEqual(['pending', 'planning', 'cancelled']);
+    expect(outcome).toMatchObject({ status: 'cancelled', reason: 'cancelled' });
+    expect(calls).toEqual(['clone']);
+  });
+
+  it('resumes without pending and planning: the task was past them', async () => {
+    const { events, calls } = await plan({ first: [], startAt: 'apply' });
+    expect(statuses(events)).toEqual(['executing', 'verified']);
+    expect(calls.slice(0, 2)).toEqual(['apply', 'build']);
   });
 });

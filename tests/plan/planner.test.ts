@@ -4,9 +4,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { autodevSchema, defaultConfig, type Config } from '../../src/config/schema.js';
-import type { TaskRequest } from '../../src/engine/types.js';
+import type { TaskRequest } from '../../src/config/request.js';
 import { readRepoFacts, type HostFacts, type RepoFacts } from '../../src/plan/facts.js';
-import { branchName, buildPlan, slugify, taskKey } from '../../src/plan/planner.js';
+import { branchName, buildPlan, cloneStep, slugify, taskKey } from '../../src/plan/planner.js';
 import type { Plan } from '../../src/plan/types.js';
 
 const CARGO = '[package]\nname = "calc"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n';
@@ -213,7 +213,7 @@ describe('a Rust crate', () => {
     const p = plan({ 'Cargo.toml': CARGO }, { cfg: { opa_url: 'http://127.0.0.1:8181', policy_package: 'acme.rules' } });
     expect(step(p, 'policy').inputs).toEqual({ engine: 'opa', url: 'http://127.0.0.1:8181', package: 'acme.rules' });
     expect(step(p, 'policy').retries).toBe(3);
-    expect(plan({ 'Cargo.toml': CARGO }, { req: { risk: 'high' } }).steps.find((s) => s.id === 'policy')?.inputs).toEqual({ engine: 'local', risk: 'high' });
+    expect(plan({ 'Cargo.toml': CARGO }, { req: { risk: 'high' } }).steps.find((s) => s.id === 'policy')?.inputs).toEqual({ engine: 'local', risk: 'high', allowDependencySourceChange: false });
   });
 
   it('picks the search and secrets engines from the host', () => {
@@ -223,6 +223,43 @@ describe('a Rust crate', () => {
     const withAll = plan({ 'Cargo.toml': CARGO }, { host: { programs: { git: true, rg: true, gitleaks: true } } });
     expect(step(withAll, 'search').inputs.engine).toBe('rg');
     expect(step(withAll, 'secrets').inputs.engine).toBe('gitleaks');
+  });
+});
+
+describe('the settings each step reads (the plan is their only source)', () => {
+  const CARGO_TOML = '[package]\nname = "calc"\nversion = "0.1.0"\n';
+  const cfg = {
+    git: { clone_depth: 3, git_author_name: 'Bot', git_author_email: 'bot@example.com' },
+    policy: { protected_paths: ['.github/**'], allow_symlinks: true, allow_dependency_source_change: true },
+  };
+
+  it('gives clone its source, base and depth, the same step cloneStep makes before the plan exists', () => {
+    const p = plan({ 'Cargo.toml': CARGO_TOML }, { cfg, req: { base: 'dev' } });
+    expect(step(p, 'clone').inputs).toEqual({ source: request().repo, base: 'dev', depth: 3 });
+    expect(step(p, 'clone')).toEqual(cloneStep(request({ base: 'dev' }), config(cfg)));
+    expect(step(plan({ 'Cargo.toml': CARGO_TOML }), 'clone').inputs).toMatchObject({ base: null });
+  });
+
+  it('gives apply the protected paths, the symlink rule and the bot identity', () => {
+    expect(step(plan({ 'Cargo.toml': CARGO_TOML }, { cfg }), 'apply').inputs).toEqual({
+      branch: expect.stringMatching(/^autodev\//),
+      protectedPaths: ['.github/**'],
+      allowSymlinks: true,
+      author: { name: 'Bot', email: 'bot@example.com' },
+    });
+  });
+
+  it('gives pr its repository, labels and draft; push why no pull request is opened', () => {
+    const high = step(plan({ 'Cargo.toml': CARGO_TOML }, { req: { risk: 'high' } }), 'pr').inputs;
+    expect(high).toMatchObject({ repository: 'acme/calc', labels: ['autodev', 'risk:high'], draft: true, base: 'main' });
+    expect(step(plan({ 'Cargo.toml': CARGO_TOML }, { req: { risk: 'low' } }), 'pr').inputs).toMatchObject({ labels: ['autodev', 'risk:low'], draft: false });
+    const push = step(plan({ 'Cargo.toml': CARGO_TOML }, { req: { noPr: true } }), 'push').inputs;
+    expect(push).toMatchObject({ noPullRequest: '--no-pr' });
+    expect(push).not.toHaveProperty('repository');
+  });
+
+  it('gives the local policy the dependency-source rule', () => {
+    expect(step(plan({ 'Cargo.toml': CARGO_TOML }, { cfg }), 'policy').inputs).toMatchObject({ engine: 'local', allowDependencySourceChange: true });
   });
 });
 

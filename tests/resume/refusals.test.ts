@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { SNAPSHOT_FILE, type ResumeSnapshot } from '../../src/runner/resume.js';
+import { SNAPSHOT_FILE, type ResumeSnapshot } from '../../src/task/resume.js';
 import { initialState } from '../../src/steps/types.js';
 import { createTaskStore, newStoredTask, type StoredTask } from '../../src/store/task-store.js';
 import type { Plan } from '../../src/plan/types.js';

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { SNAPSHOT_FILE, type ResumeSnapshot } from '../../src/runner/resume.js';
+import { SNAPSHOT_FILE, type ResumeSnapshot } from '../../src/task/resume.js';
 import type { StoredTask } from '../../src/store/task-store.js';
 import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup } from '../support/fixture-repo.js';

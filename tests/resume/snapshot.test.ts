@@ -3,7 +3,7 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Plan } from '../../src/plan/types.js';
-import { SNAPSHOT_FILE, createSnapshotWriter, planWithBudgetLeft, readSnapshot, resumePoint, type FinishedStep } from '../../src/runner/resume.js';
+import { SNAPSHOT_FILE, createSnapshotWriter, planWithBudgetLeft, readSnapshot, resumePoint, type FinishedStep } from '../../src/task/resume.js';
 import { initialState } from '../../src/steps/types.js';
 import { clearSecrets, registerSecret } from '../../src/util/redact.js';
 import { cleanup, makeTempDir } from '../support/fixture-repo.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { autodevSchema } from '../../src/config/schema.js';
-import { parseIssueRef, repoUrlFor } from '../../src/runner/issue.js';
-import { pullRef } from '../../src/runner/task-sync.js';
+import { parseIssueRef, repoUrlFor } from '../../src/task/issue.js';
+import { pullRef } from '../../src/task/task-sync.js';
 import { isLoopback } from '../../src/server/http.js';
 
 describe('the pieces serve relies on', () => {

@@ -3,7 +3,7 @@
 // the dependency changes, the secrets scan and the policy decision (where a high risk shows).
 import { describe, expect, it } from '@jest/globals';
 import type { DependencyFinding } from '../../src/depcheck/types.js';
-import type { TaskRequest } from '../../src/engine/types.js';
+import type { TaskRequest } from '../../src/config/request.js';
 import type { Plan, PlanStep } from '../../src/plan/types.js';
 import { prBody } from '../../src/steps/pr-body.js';
 import { initialState, type TaskState, type VerifyOutcome } from '../../src/steps/types.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { chmod, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { autodevSchema } from '../../src/config/schema.js';
-import type { TaskRequest } from '../../src/engine/types.js';
+import type { TaskRequest } from '../../src/config/request.js';
 import { buildPlan } from '../../src/plan/planner.js';
 import { createForge } from '../../src/ports/forge.js';
 import { createGit } from '../../src/ports/git.js';

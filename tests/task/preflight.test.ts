@@ -3,9 +3,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import net from 'node:net';
 import { autodevSchema, type Config } from '../../src/config/schema.js';
-import type { TaskRequest } from '../../src/engine/types.js';
+import type { TaskRequest } from '../../src/config/request.js';
 import { probeUrl } from '../../src/ports/reachability.js';
-import { checkLlmEndpoint, llmKeyRequired, missingCredentials, preflightError } from '../../src/runner/preflight.js';
+import { checkLlmEndpoint, llmKeyRequired, missingCredentials, preflightError } from '../../src/task/preflight.js';
 import { ConfigError, ExitCode, ExternalError } from '../../src/util/errors.js';
 
 function config(llm: Record<string, unknown> = {}): Config {

@@ -14,7 +14,7 @@ import { isStale } from '../store/control.js';
 import type { StoredTask, TaskStore } from '../store/task-store.js';
 import { UsageError } from '../util/errors.js';
 import { redactDeep } from '../util/redact.js';
-import type { Workspace } from './workspace.js';
+import type { Workspace } from './prepare.js';
 
 export const SNAPSHOT_FILE = 'autodev-state.json';
 const SNAPSHOT_VERSION = 1;
@@ -74,9 +74,10 @@ export function createSnapshotWriter(options: {
   return {
     onEvent(event) {
       if (event.type !== 'step.finished' || event.taskId !== options.taskId) return;
+      finished.push({ id: event.stepId, mode: event.mode, round: event.round, status: event.status });
+      // The clone finishes before the plan exists: it is written with the first step after it.
       const plan = options.plan();
       if (!plan) return;
-      finished.push({ id: event.stepId, mode: event.mode, round: event.round, status: event.status });
       const snapshot: ResumeSnapshot = {
         version: SNAPSHOT_VERSION,
         taskId: options.taskId,

@@ -3,7 +3,7 @@
 // answers at. `run` fails on what is missing before cloning; `--plan-only` lists it.
 import type { Config } from '../config/schema.js';
 import type { Env } from '../config/load.js';
-import type { TaskRequest } from '../engine/types.js';
+import type { TaskRequest } from '../config/request.js';
 import type { ForgeTarget } from '../plan/types.js';
 import { probeUrl } from '../ports/reachability.js';
 import { ConfigError, ExternalError, type AutodevError } from '../util/errors.js';

@@ -1,6 +1,6 @@
 // The task as shown in `--plan-only`, `--json` output, the store and the API.
 import { randomBytes } from 'node:crypto';
-import type { TaskRequest } from '../engine/types.js';
+import type { TaskRequest } from '../config/request.js';
 import { taskKey } from '../plan/planner.js';
 import { displayRepo } from '../util/display.js';
 

@@ -1,0 +1,239 @@
+// One task from request to result: prepare (ports, preflight, workspace), then the engine, which
+// clones, plans through `build` below and runs the plan; then the workspace goes. Used through the
+// session by `run`, `run --resume` and `serve`; it prints nothing and never exits the process.
+import type { Config } from '../config/schema.js';
+import type { Env } from '../config/load.js';
+import type { TaskRequest } from '../config/request.js';
+import { runPlan, type EngineOutcome, type StepRecord } from '../engine/engine.js';
+import type { EngineEvent, TaskStatus, Usage } from '../engine/types.js';
+import type { Plan } from '../plan/types.js';
+import { createSandbox } from '../ports/sandbox/index.js';
+import { createSearcher } from '../ports/search.js';
+import type { Sandbox, Searcher } from '../ports/types.js';
+import { summarizeDependencies, type DependencyFinding } from '../depcheck/index.js';
+import { cacheDir } from '../observe/paths.js';
+import { createRegistry } from '../steps/registry.js';
+import { initialState, type StepPorts, type TaskState } from '../steps/types.js';
+import { ExitCode, ExternalError } from '../util/errors.js';
+import { redactDeep } from '../util/redact.js';
+import { createWorkspace, missingFor, planTask, prepareTask, probeHost, type Workspace } from './prepare.js';
+import { preflightError } from './preflight.js';
+import { createSnapshotWriter, type ResumeFrom, type SnapshotWriter } from './resume.js';
+import { taskInfo, type TaskInfo } from './task.js';
+
+export interface TaskResult {
+  task: TaskInfo;
+  status: TaskStatus;
+  reason: string | null;
+  exitCode: number;
+  plan: Plan | null;
+  steps: Omit<StepRecord, 'data'>[];
+  change: { branch: string; commit: string; files: string[]; diff: string } | null;
+  pushed: { remote: string; branch: string } | null;
+  pr: { url: string; number: number; draft: boolean; updated: boolean } | null;
+  policy: { engine: string; decision: string; reasons: { code: string; message: string }[] } | null;
+  secrets: { engine: string; findings: { rule: string; file: string; line: number; redacted: string }[] } | null;
+  /** deps-check: what the change does to the dependencies; null when they were not compared. */
+  dependencies: { summary: string; findings: DependencyFinding[]; warnings: string[] } | null;
+  usage: Usage;
+  baseline: { failingTests: string[]; build: string | null; test: string | null; lint: string | null };
+  /**
+   * What the last test run showed: tests failing on the base that pass with the change, tests the
+   * change adds or modifies that fail on the base and pass with it, and tests that stopped running.
+   * Null when the change's tests were not judged.
+   */
+  evidence: { fixed: string[]; failOnBase: string[]; gone: string[] } | null;
+  verification: Record<string, string>;
+  workspace: string | null;
+  notes: string[];
+}
+
+export interface RunTaskInput {
+  request: TaskRequest;
+  config: Config;
+  env: Env;
+  emit: (event: EngineEvent) => void;
+  signal: AbortSignal;
+  taskId?: string;
+  /** Called once the plan exists (the progress view needs it). */
+  onPlan?: (plan: Plan, task: TaskInfo) => void;
+  /** Called once the workspace exists (the store records it, so the task can be resumed). */
+  onWorkspace?: (dir: string) => void;
+  /** Continue an earlier run of `taskId` in its workspace (`run --resume`) instead of starting afresh. */
+  resume?: ResumeFrom;
+  /** What to clone when it differs from `request.repo`: the URL with the credentials the user gave (never stored). */
+  cloneUrl?: string;
+}
+
+export async function runTask(input: RunTaskInput): Promise<TaskResult> {
+  const { request, config, env, resume } = input;
+  const prepared = await prepareTask({ request, config, env, taskId: input.taskId, cloneUrl: input.cloneUrl });
+  const { taskId, exec, git, credentials } = prepared;
+  let workspace: Workspace | null = resume ? resume.workspace : null;
+  const state: TaskState = resume ? resume.state : initialState('');
+  let task = taskInfo(taskId, request, request.base ?? null);
+  let plan: Plan | null = resume ? resume.plan : null;
+  let sandbox: Sandbox | null = null;
+  let searcher: Searcher = createSearcher({});
+  let probes: ReturnType<typeof probeHost> | null = null;
+  // After every finished step: the plan and the blackboard, so `run --resume` can continue from there.
+  let snapshot: SnapshotWriter | null = null;
+  const emit = (event: EngineEvent): void => {
+    snapshot?.onEvent(event);
+    input.emit(event);
+  };
+  const ports: StepPorts = {
+    config,
+    credentials,
+    exec,
+    git,
+    // Chosen and checked once the plan exists (it names the sandbox); the clone needs none.
+    get sandbox(): Sandbox {
+      if (!sandbox) throw new Error('no sandbox before the plan exists');
+      return sandbox;
+    },
+    get searcher(): Searcher {
+      return searcher;
+    },
+    llm: async () => {
+      const { createLlm } = await import('../ports/llm.js');
+      return createLlm({ apiUrl: config.llm.api_url, apiKey: credentials.llmApiKey, timeoutMs: config.llm.request_timeout_secs * 1000, provider: config.llm.provider });
+    },
+    forge: async () => {
+      const { createForge } = await import('../ports/forge.js');
+      return createForge({ baseUrl: config.git.github_api_url, token: credentials.githubToken });
+    },
+    opa: config.opa_url
+      ? async () => {
+          const { createOpa } = await import('../ports/opa.js');
+          return createOpa({ url: config.opa_url, policyPackage: config.policy_package, timeoutMs: 30_000 });
+        }
+      : null,
+    cacheDir: cacheDir(env),
+    get workspaceDir(): string {
+      return workspace!.dir;
+    },
+  };
+
+  // Before anything is spent (a workspace, a clone, a baseline build): the credentials the run will need.
+  const check = async (): Promise<void> => {
+    const prPlanned = resume ? resume.plan.steps.some((s) => s.tool === 'pr') : undefined;
+    const refusal = preflightError(missingFor(prepared, prPlanned));
+    if (refusal) throw refusal;
+    const opened = workspace ?? (await createWorkspace(taskId));
+    workspace = opened;
+    state.repoDir ||= opened.repoDir;
+    input.onWorkspace?.(opened.dir);
+    snapshot = createSnapshotWriter({
+      workspaceDir: opened.dir,
+      taskId,
+      state,
+      plan: () => plan,
+      finished: resume?.finished,
+      warn: (message) => input.emit({ type: 'log', taskId, level: 'warn', message }),
+    });
+    // Learnt while the clone runs, so they cost no time; the tokenizer (search needs it next) loads meanwhile too.
+    probes = probeHost(prepared, input.signal);
+    if (!resume) void import('../context/budget.js').then((m) => m.loadTokenCounter(config.llm.model)).catch(() => undefined);
+  };
+
+  // After the clone (or in the resumed workspace): facts, plan, and what the plan needs of this machine.
+  const build = async (): Promise<Plan> => {
+    const [host, unreachable] = await Promise.all([probes!.host, probes!.unreachable]);
+    if (resume) {
+      emit({ type: 'log', taskId, level: 'info', message: `resuming task ${taskId} at step ${resume.startAt} in ${workspace!.dir}` });
+    } else {
+      const down = preflightError(unreachable ? [unreachable] : []);
+      if (down) throw down;
+      plan = await planTask(prepared, state.repoDir, state.baseBranch!, host);
+    }
+    const made = plan!;
+    task = taskInfo(taskId, request, made.base);
+    input.onPlan?.(made, task);
+    if (!made.toolchain) {
+      throw new ExternalError(`cannot verify changes to ${request.repo}: ${made.toolchainReason}`, 'autodev supports Rust (Cargo.toml) and Node (package.json) projects');
+    }
+    const chosen = createSandbox(made.sandbox, { exec, image: config.sandbox_image });
+    const problem = await chosen.check();
+    if (problem) throw new ExternalError(`sandbox ${made.sandbox} is not usable: ${problem}`, 'run `autodev doctor`, or choose another with --sandbox');
+    if (made.sandbox === 'none') {
+      emit({ type: 'log', taskId, level: 'warn', message: 'sandbox "none": generated code runs on this machine without isolation' });
+    }
+    sandbox = chosen;
+    searcher = createSearcher({ rgPath: host.programs.rg ? undefined : null });
+    return resume ? resume.enginePlan : made;
+  };
+
+  let outcome: EngineOutcome;
+  try {
+    outcome = await runPlan({
+      taskId,
+      request,
+      plan: { first: resume ? [] : [prepared.clone], build },
+      check,
+      tools: createRegistry(),
+      ports,
+      state,
+      signal: input.signal,
+      emit,
+      ...(resume ? { startAt: resume.startAt } : {}),
+    });
+  } finally {
+    const left = workspace as Workspace | null;
+    if (left && !request.keepWorkspace) await left.remove();
+  }
+  const kept = workspace as Workspace | null;
+  return redactDeep(buildResult(task, plan, outcome, state, request.keepWorkspace && kept ? kept.dir : null));
+}
+
+export function exitCodeFor(outcome: Pick<EngineOutcome, 'status' | 'error'>): number {
+  if (outcome.error) return outcome.error.exitCode;
+  switch (outcome.status) {
+    case 'verified':
+    case 'pr_created':
+    case 'merged':
+      return ExitCode.ok;
+    case 'denied':
+      return ExitCode.refused;
+    case 'unproven':
+      return ExitCode.failed;
+    case 'cancelled':
+      return ExitCode.interrupted;
+    default:
+      return ExitCode.failed;
+  }
+}
+
+function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, state: TaskState, workspace: string | null): TaskResult {
+  const verification: Record<string, string> = {};
+  for (const record of outcome.steps) if (record.mode === 'change') verification[record.id] = `${record.status}: ${record.summary}`;
+  return {
+    task,
+    status: outcome.status,
+    reason: outcome.reason,
+    exitCode: exitCodeFor(outcome),
+    plan,
+    steps: outcome.steps.map(({ data: _data, ...rest }) => rest),
+    change: state.change,
+    pushed: state.pushed,
+    pr: state.pr ? { url: state.pr.url, number: state.pr.number, draft: state.pr.draft, updated: state.pr.updated } : null,
+    policy: state.policy ? { engine: state.policy.engine, decision: state.policy.decision, reasons: state.policy.reasons } : null,
+    secrets: state.secrets
+      ? { engine: state.secrets.engine, findings: state.secrets.findings.map((f) => ({ rule: f.rule, file: f.file, line: f.line, redacted: f.redacted })) }
+      : null,
+    dependencies: state.dependencies
+      ? { summary: summarizeDependencies(state.dependencies), findings: state.dependencies.findings, warnings: state.dependencies.warnings }
+      : null,
+    usage: state.usage,
+    baseline: {
+      failingTests: state.baseline.test?.tests?.failed.map((f) => f.name) ?? [],
+      build: state.baseline.build?.summary ?? null,
+      test: state.baseline.test?.summary ?? null,
+      lint: state.baseline.lint ? `${state.baseline.lint.summary}${state.baseline.lint.couldNotRun ? ` (${state.baseline.lint.couldNotRun})` : ''}` : null,
+    },
+    evidence: state.verify.test?.evidence ?? null,
+    verification,
+    workspace,
+    notes: [...(plan?.notes ?? []), ...state.notes],
+  };
+}
