@@ -57,6 +57,8 @@ export interface SandboxSpec {
   env: Record<string, string>;
   network: boolean;
   mounts?: Mount[];
+  /** Programs whose installations a sandbox that binds host directories must show (the toolchains'). */
+  programs?: string[];
   timeoutMs: number;
   signal?: AbortSignal;
   maxOutputBytes?: number;

@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   compareDependencies,
-  crateTraits,
   manifestPaths,
   policyDependencies,
   requirementChange,
@@ -11,6 +10,10 @@ import {
   type DependencyFinding,
   type DependencyReport,
 } from '../../src/depcheck/index.js';
+import { dependencyReaders } from '../../src/toolchains/registry.js';
+import { crateTraits } from '../../src/toolchains/rust/manifest.js';
+
+const READERS = dependencyReaders();
 
 const CALC = `[package]
 name = "calc"
@@ -32,7 +35,7 @@ function lock(...packages: [string, string, string?][]): string {
 const CRATES = 'registry+https://github.com/rust-lang/crates.io-index';
 
 function compare(base: Record<string, string>, change: Record<string, string>): DependencyReport {
-  return compareDependencies({ files: base }, { files: change });
+  return compareDependencies({ files: base }, { files: change }, READERS);
 }
 
 function only(report: DependencyReport, type: DependencyFinding['type']): DependencyFinding[] {
@@ -144,7 +147,7 @@ describe('compareDependencies: Cargo', () => {
     const root = (shared: string): string => `[workspace]\nmembers = ["crates/*"]\nresolver = "2"\n\n[workspace.dependencies]\n${shared}\n`;
     const member = (name: string, deps: string): string => `[package]\nname = "${name}"\nversion = "0.1.0"\n\n[dependencies]\n${deps}\n`;
     const files = ['Cargo.toml', 'crates/core/Cargo.toml', 'crates/cli/Cargo.toml', 'crates/cli/src/main.rs', 'fixtures/other/Cargo.toml'];
-    expect(manifestPaths(files, { cargoToml: root('') })).toEqual(['Cargo.toml', 'crates/cli/Cargo.toml', 'crates/core/Cargo.toml']);
+    expect(manifestPaths(files, READERS, { 'Cargo.toml': root('') })).toEqual(['Cargo.toml', 'crates/cli/Cargo.toml', 'crates/core/Cargo.toml']);
     const report = compare(
       { 'Cargo.toml': root('anyhow = "1.0.50"'), 'crates/core/Cargo.toml': member('core', ''), 'crates/cli/Cargo.toml': member('cli', 'anyhow = { workspace = true }') },
       {
@@ -301,7 +304,7 @@ describe('compareDependencies: Node', () => {
   it('compares the workspaces of a root package.json, each as its own member', () => {
     const files = ['package.json', 'packages/api/package.json', 'packages/ui/package.json', 'node_modules/x/package.json'];
     const root = pkg({ workspaces: ['packages/*'] });
-    expect(manifestPaths(files, { packageJson: root })).toEqual(['package.json', 'packages/api/package.json', 'packages/ui/package.json']);
+    expect(manifestPaths(files, READERS, { 'package.json': root })).toEqual(['package.json', 'packages/api/package.json', 'packages/ui/package.json']);
     const api = (deps: Record<string, string>): string => JSON.stringify({ name: '@web/api', dependencies: deps });
     const report = compare({ 'package.json': root, 'packages/api/package.json': api({}) }, { 'package.json': root, 'packages/api/package.json': api({ pg: '^8.0.0' }) });
     expect(report.findings).toEqual([expect.objectContaining({ type: 'added', name: 'pg', member: '@web/api', manifest: 'packages/api/package.json' })]);

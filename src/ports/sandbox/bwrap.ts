@@ -10,7 +10,8 @@
 // unix sockets out of reach), no capabilities (when autodev runs as root, a sandboxed root could
 // otherwise remount), and the sandbox's own root is read-only.
 //
-// Toolchains are found from the spec's PATH: for each program of TOOLCHAIN_PROGRAMS found there,
+// Toolchains are found from the spec's PATH: for each program of COMMON_PROGRAMS and of the spec's
+// `programs` (the registered toolchains' programs, from the plan) found there,
 // the PATH directory holding it and the installation it resolves to (`realpath`, the parent of its
 // `bin/`) are bound read-only. rustup's proxies live in CARGO_HOME/bin, whose parent also holds
 // the host's registry and credentials, so only that bin directory and RUSTUP_HOME's toolchains and
@@ -82,8 +83,11 @@ const ETC_FILES = [
 // The JDK's and Python's configuration live in versioned directories (/usr/lib/jvm/*/conf links there).
 const ETC_PATTERNS = [/^java-\d+-openjdk$/, /^python3(\.\d+)?$/];
 
-/** Programs whose installations are bound into the sandbox when the command's PATH finds them. */
-export const TOOLCHAIN_PROGRAMS = ['cargo', 'rustc', 'node', 'npm', 'npx', 'pnpm', 'yarn', 'git', 'go', 'java', 'javac', 'mvn', 'python3'];
+/**
+ * Programs whose installations are bound into the sandbox when the command's PATH finds them,
+ * besides those the spec names: git, which builds call, and languages with no toolchain folder yet.
+ */
+export const COMMON_PROGRAMS = ['git', 'go', 'java', 'javac', 'mvn', 'python3'];
 
 /** Directories bwrap hides by default on this host (evaluated when the sandbox is created). */
 export function defaultHiddenDirs(): string[] {
@@ -129,12 +133,12 @@ export function etcEntries(etc = '/etc'): string[] {
  * PATH directory and the installation root it resolves to (never a directory holding a hidden one,
  * such as a home, and never a top-level one like /opt), plus RUSTUP_HOME's toolchains and settings.
  */
-export function toolchainDirs(env: Record<string, string>, hide: string[]): string[] {
+export function toolchainDirs(env: Record<string, string>, hide: string[], programs: string[] = []): string[] {
   const dirs: string[] = [];
   const acceptable = (dir: string): boolean =>
     path.isAbsolute(dir) && dir.split('/').filter(Boolean).length >= 2 && !hide.some((hidden) => isWithin(hidden, dir));
   const entries = (env.PATH ?? '').split(':').filter((entry) => path.isAbsolute(entry));
-  for (const program of TOOLCHAIN_PROGRAMS) {
+  for (const program of [...new Set([...programs, ...COMMON_PROGRAMS])]) {
     const found = entries.map((entry) => path.join(entry, program)).find(isExecutableFile);
     if (!found) continue;
     if (acceptable(path.dirname(found))) dirs.push(path.dirname(found));
@@ -242,10 +246,10 @@ export function createBwrapSandbox(options: BwrapSandboxOptions): Sandbox {
   // Every spec of one run carries the same PATH, so the lookups are made once per PATH.
   const toolchainsByPath = new Map<string, string[]>();
   const layoutFor = (spec: SandboxSpec): BwrapLayout => {
-    const key = `${spec.env.PATH ?? ''}\0${spec.env.RUSTUP_HOME ?? ''}`;
+    const key = `${spec.env.PATH ?? ''}\0${spec.env.RUSTUP_HOME ?? ''}\0${(spec.programs ?? []).join(' ')}`;
     let toolchains = toolchainsByPath.get(key);
     if (!toolchains) {
-      toolchains = toolchainDirs(spec.env, hide);
+      toolchains = toolchainDirs(spec.env, hide, spec.programs);
       toolchainsByPath.set(key, toolchains);
     }
     return { system, etc, toolchains, hide, hideFiles };

@@ -16,7 +16,7 @@ export {
   defaultHiddenFiles,
   etcEntries,
   systemEntries,
-  TOOLCHAIN_PROGRAMS,
+  COMMON_PROGRAMS,
   toolchainDirs,
   type BwrapLayout,
   type SystemEntry,

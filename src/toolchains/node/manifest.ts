@@ -2,8 +2,8 @@
 import path from 'node:path';
 import npa from 'npm-package-arg';
 import picomatch from 'picomatch';
-import { npmRange } from './requirement.js';
-import type { DeclaredDependency, DependencyKind, DependencySource, InstallScript, LockedPackage } from './types.js';
+import semver from 'semver';
+import type { DeclaredDependency, DependencyKind, DependencySource, InstallScript, LockedPackage } from '../../depcheck/types.js';
 
 type Json = Record<string, unknown>;
 
@@ -19,6 +19,12 @@ export const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare
 
 function object(value: unknown): Json | null {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : null;
+}
+
+/** An npm registry spec (`^1.2`, `1.x`, a dist-tag) as a range; a tag allows whatever it points at. */
+function npmRange(spec: string, isTag: boolean): string | null {
+  if (isTag) return '*';
+  return semver.validRange(spec);
 }
 
 export function parsePackageJson(text: string): Json {

@@ -6,6 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createExec } from '../../../src/ports/exec.js';
+import { sandboxPrograms } from '../../../src/plan/toolchains.js';
 import { bwrapArgv, createBwrapSandbox, scrubbedEnv, toolchainDirs, type BwrapLayout } from '../../../src/ports/sandbox/index.js';
 import type { SandboxSpec } from '../../../src/ports/types.js';
 import { uniqueSleepSeconds, waitUntilGone } from './process-helpers.js';
@@ -364,7 +365,7 @@ describe('toolchainDirs (real files)', () => {
     writeFileSync(path.join(root, 'bin', 'git'), '');
 
     const env = { PATH: [path.join(home, '.cargo', 'bin'), path.join(root, 'bin'), path.join(home, 'bin'), 'relative/bin'].join(':'), RUSTUP_HOME: path.join(home, '.rustup') };
-    expect(toolchainDirs(env, [path.join(root, 'home'), home]).sort()).toEqual(
+    expect(toolchainDirs(env, [path.join(root, 'home'), home], sandboxPrograms()).sort()).toEqual(
       [
         path.join(home, '.cargo', 'bin'),
         path.join(home, '.rustup', 'toolchains'),

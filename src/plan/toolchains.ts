@@ -1,0 +1,47 @@
+// Which toolchain builds the repository, and its commands with the config's overrides applied.
+// The toolchains themselves (detection, commands, parsers, ...) live in src/toolchains/<id>/.
+import type { Config } from '../config/schema.js';
+import { TOOLCHAINS } from '../toolchains/registry.js';
+import type { HostFacts, RepoFacts, SandboxNeeds, Toolchain, ToolchainCommand, ToolchainCommands } from '../toolchains/types.js';
+
+export interface ToolchainPlan extends ToolchainCommands {
+  id: string;
+  reason: string;
+  sandbox: SandboxNeeds;
+}
+
+type Overrides = Partial<Record<'deps' | 'build' | 'test' | 'lint', string[]>>;
+
+/** Picks the first toolchain that recognises the repo, then applies the config's command overrides. */
+export function resolveToolchain(repo: RepoFacts, host: HostFacts, config: Config, toolchains: readonly Toolchain[] = TOOLCHAINS): ToolchainPlan | null {
+  for (const toolchain of toolchains) {
+    const reason = toolchain.detect(repo);
+    if (!reason) continue;
+    const base = toolchain.commands(repo, host);
+    const overrides: Overrides = (config.toolchains as Record<string, Overrides | undefined>)[toolchain.id] ?? {};
+    const pick = (key: 'deps' | 'build' | 'test' | 'lint', current: ToolchainCommand | null): ToolchainCommand | null =>
+      overrides[key] ? { argv: overrides[key]!, format: current?.format ?? 'plain' } : current;
+    return {
+      id: toolchain.id,
+      reason: `found ${reason}`,
+      deps: pick('deps', base.deps),
+      build: pick('build', base.build),
+      test: pick('test', base.test)!,
+      lint: pick('lint', base.lint),
+      notes: base.notes,
+      sandbox: toolchain.sandbox,
+      ...(base.workspace ? { workspace: base.workspace } : {}),
+    };
+  }
+  return null;
+}
+
+/** What detection looks for, for the note of a repository no toolchain recognises. */
+export function knownManifests(toolchains: readonly Toolchain[] = TOOLCHAINS): string[] {
+  return toolchains.flatMap((t) => t.manifests.slice(0, 1));
+}
+
+/** The programs whose installations the sandbox shows, over every registered toolchain. */
+export function sandboxPrograms(toolchains: readonly Toolchain[] = TOOLCHAINS): string[] {
+  return [...new Set(toolchains.flatMap((t) => t.sandboxPrograms))];
+}
