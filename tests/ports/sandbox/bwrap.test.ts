@@ -26,7 +26,8 @@ function tempDir(prefix: string): string {
 }
 
 function spec(workspace: string, command: string[], overrides: Partial<SandboxSpec> = {}): SandboxSpec {
-  return { workspace, command, env: scrubbedEnv({}, { kind: 'bwrap' }), network: false, timeoutMs: 30_000, ...overrides };
+  // The toolchains' programs, as the plan hands them to the verify step.
+  return { workspace, command, env: scrubbedEnv({}, { kind: 'bwrap' }), network: false, programs: sandboxPrograms(), timeoutMs: 30_000, ...overrides };
 }
 
 describe('bwrap sandbox (real)', () => {
