@@ -157,8 +157,8 @@ export interface ContextHints {
   extensions: string[];
   /** The names a line of source defines, if it is a definition. */
   definitions(line: string): string[];
-  /** Whether a file is test code by the toolchain's conventions. */
-  isTestFile(file: string): boolean;
+  /** Test file names (matched on the base name; `tests/` and the like count for every language), paired with the source they test. */
+  testFileNames: RegExp[];
   /** Lockfile names: generated, rarely worth showing. */
   lockfiles: string[];
 }

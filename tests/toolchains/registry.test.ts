@@ -42,7 +42,7 @@ const make: Toolchain = {
   },
   isTestFile: (file) => file.startsWith('t/'),
   dependencies: null,
-  context: { extensions: ['mk'], definitions: (line) => /^([A-Za-z_][\w-]*):/.exec(line)?.slice(1) ?? [], isTestFile: (file) => file.startsWith('t/'), lockfiles: [] },
+  context: { extensions: ['mk'], definitions: (line) => /^([A-Za-z_][\w-]*):/.exec(line)?.slice(1) ?? [], testFileNames: [/^t_/], lockfiles: [] },
 };
 
 // The registry's shape: an ordered list; the toy comes first, as a new line would put it.

@@ -53,7 +53,7 @@ export const node: Toolchain = {
   context: {
     extensions: ['ts', 'tsx', 'js', 'jsx', 'mjs', 'cjs', 'mts', 'cts'],
     definitions: jsDefinitions,
-    isTestFile: isNodeTestFile,
+    testFileNames: [/\.(test|spec)\.[cm]?[jt]sx?$/],
     lockfiles: ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml'],
   },
 };

@@ -87,7 +87,7 @@ export const rust: Toolchain = {
   context: {
     extensions: ['rs'],
     definitions: rustDefinitions,
-    isTestFile: isRustTestFile,
+    testFileNames: [/_test\.rs$/],
     lockfiles: ['Cargo.lock'],
   },
 };
