@@ -10,7 +10,7 @@ import type { ExecResult, Mount } from '../ports/types.js';
 import { privateCopy, scrubbedEnv } from '../ports/sandbox/index.js';
 import { compareTestRuns, diffDiagnostics, lineMapFromDiff, newFailures, stableTestName, type TestComparison } from '../toolchains/compare.js';
 import { distillFailure } from '../toolchains/distill.js';
-import { toolchainById } from '../toolchains/registry.js';
+import { hostInstalls, toolchainById } from '../toolchains/registry.js';
 import { fetchFailureReason } from '../toolchains/text.js';
 import type { CacheNeed, Diagnostic, TestFailure, Toolchain, Workspace } from '../toolchains/types.js';
 import type { Ctx, StepTool, TestEvidence, VerifyOutcome } from './types.js';
@@ -84,7 +84,7 @@ async function toolVersion(ctx: Ctx, command: string[]): Promise<string | null> 
   const result = await ctx.ports.sandbox.run({
     workspace: ctx.state.repoDir,
     command: [command[0], ...pin, '--version'],
-    env: scrubbedEnv({}, { kind: ctx.ports.sandbox.kind }),
+    env: scrubbedEnv({}, { kind: ctx.ports.sandbox.kind, installs: hostInstalls() }),
     network: false,
     programs: (ctx.step.inputs.programs ?? []) as string[],
     timeoutMs: 30_000,
@@ -151,7 +151,7 @@ async function runInSandbox(ctx: Ctx, command: string[]): Promise<ExecResult> {
       ...((ctx.step.inputs.env ?? {}) as Record<string, string>),
       ...(ctx.step.network ? {} : ((ctx.step.inputs.offlineEnv ?? {}) as Record<string, string>)),
     },
-    { kind: sandbox.kind },
+    { kind: sandbox.kind, installs: hostInstalls() },
   );
   const toolchain = toolchainOf(ctx);
   let lastEmit = 0;

@@ -1,6 +1,7 @@
 // What build, test and lint said, as data. Shared by every toolchain parser so the verify step,
 // the baseline comparison and the distilled feedback for the model do not care which tool spoke.
 import type { DependencyReader } from '../depcheck/types.js';
+import type { HostInstallLocator } from '../ports/types.js';
 
 /** One compiler or linter message, located at its primary span. */
 export interface Diagnostic {
@@ -175,6 +176,8 @@ export interface Toolchain {
   hostQuery?: { program: string; argv: string[]; parse(stdout: string): string[] };
   /** Programs whose installations the bubblewrap sandbox binds when the command's PATH finds them. */
   sandboxPrograms: string[];
+  /** Finds an installation on the host that PATH's system directories miss (rustup under a home). */
+  hostInstall?: HostInstallLocator;
   /** What `autodev doctor` checks for this toolchain. */
   doctor: ProgramCheck[];
   /** The reason (the file that told us) when the repository is of this kind, else null. */

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { Toolchain } from '../types.js';
 import { rustCommands } from './commands.js';
+import { rustHostInstall } from './host-install.js';
 import { findCrateTraits } from './crate-traits.js';
 import { cargoDeclared, cargoLocked, cargoWorkspaceDeps } from './manifest.js';
 import { depsFailureLine, isRustTestFile, parseCargoMessages, parseCargoTest, parseRustcText, withChangeTestModules } from './output.js';
@@ -36,6 +37,7 @@ export const rust: Toolchain = {
         .filter(Boolean),
   },
   sandboxPrograms: ['cargo', 'rustc'],
+  hostInstall: rustHostInstall,
   doctor: [
     { name: 'cargo', command: ['cargo', '--version'], purpose: 'Rust build and test', fallback: 'none: Rust projects cannot be verified' },
     { name: 'cargo clippy', command: ['cargo', 'clippy', '--version'], purpose: 'Rust lint', fallback: 'none: the lint step of Rust projects fails' },
@@ -50,7 +52,8 @@ export const rust: Toolchain = {
       { dir: 'cargo-home', perRepository: false, writer: 'deps', env: 'CARGO_HOME' },
       { dir: 'target', perRepository: true, writer: 'baseline', env: 'CARGO_TARGET_DIR', privateCopy: 'cargo-target' },
     ],
-    env: {},
+    // Plain output: colour codes would reach the parsers and the model.
+    env: { CARGO_TERM_COLOR: 'never' },
     offlineEnv: { CARGO_NET_OFFLINE: 'true' },
   },
   // Cargo's JSON lines are for us, not for the progress view.
