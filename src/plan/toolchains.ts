@@ -36,6 +36,12 @@ export function resolveToolchain(repo: RepoFacts, host: HostFacts, config: Confi
   return null;
 }
 
+/** The toolchains autodev supports, for a hint: `Rust (Cargo.toml) and Node (package.json)`. */
+export function supportedToolchains(toolchains: readonly Toolchain[] = TOOLCHAINS): string {
+  const each = toolchains.map((t) => `${t.language} (${t.manifests[0]})`);
+  return each.length > 1 ? `${each.slice(0, -1).join(', ')} and ${each.at(-1)}` : (each[0] ?? 'no');
+}
+
 /** What detection looks for, for the note of a repository no toolchain recognises. */
 export function knownManifests(toolchains: readonly Toolchain[] = TOOLCHAINS): string[] {
   return toolchains.flatMap((t) => t.manifests.slice(0, 1));

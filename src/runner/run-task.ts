@@ -1,5 +1,6 @@
 // One task from request to result: workspace, clone, plan, engine, observers, cleanup. Used by
 // `autodev run` (and the REST server); it prints nothing and never exits the process.
+import { supportedToolchains } from '../plan/toolchains.js';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Env } from '../config/load.js';
@@ -143,7 +144,7 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
     task = taskInfo(taskId, request, plan.base);
     input.onPlan?.(plan, task);
     if (!plan.toolchain) {
-      throw new ExternalError(`cannot verify changes to ${request.repo}: ${plan.toolchainReason}`, 'autodev supports Rust (Cargo.toml) and Node (package.json) projects');
+      throw new ExternalError(`cannot verify changes to ${request.repo}: ${plan.toolchainReason}`, `autodev supports ${supportedToolchains()} projects`);
     }
     const sandbox = createSandbox(plan.sandbox, { exec, image: config.sandbox_image });
     const problem = await sandbox.check();

@@ -77,13 +77,13 @@ async function baselineCache(ctx: Ctx): Promise<{ file: string; outcome: VerifyO
   }
 }
 
-// `<tool> [+pin] --version` as the sandbox sees it: a toolchain upgrade brings new
-// lints and must not be compared against an older clippy's baseline.
+// The tool's version as the sandbox sees it: a toolchain upgrade brings new lints and must not be
+// compared against an older linter's baseline.
 async function toolVersion(ctx: Ctx, command: string[]): Promise<string | null> {
-  const pin = command[1]?.startsWith('+') ? [command[1]] : [];
+  const versionArgv = toolchainOf(ctx)?.versionArgv?.(command) ?? [command[0], '--version'];
   const result = await ctx.ports.sandbox.run({
     workspace: ctx.state.repoDir,
-    command: [command[0], ...pin, '--version'],
+    command: versionArgv,
     env: scrubbedEnv({}, { kind: ctx.ports.sandbox.kind, installs: hostInstalls() }),
     network: false,
     programs: (ctx.step.inputs.programs ?? []) as string[],

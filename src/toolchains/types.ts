@@ -187,6 +187,8 @@ export interface Toolchain {
   /** deps/build/test/lint for this repository (before config overrides). */
   commands(repo: RepoFacts, host: HostFacts): ToolchainCommands;
   sandbox: SandboxNeeds;
+  /** The command that prints the version of the tool `command` runs (default: `<program> --version`). */
+  versionArgv?(command: string[]): string[];
   /** Output lines meant for the parser, not for the progress view. */
   isMachineLine?(line: string): boolean;
   /** Reads a command's output in one of the toolchain's formats; unknown formats give nothing. */

@@ -56,6 +56,8 @@ export const rust: Toolchain = {
     env: { CARGO_TERM_COLOR: 'never' },
     offlineEnv: { CARGO_NET_OFFLINE: 'true' },
   },
+  // The pinned toolchain's version (`cargo +1.80.0 --version`), not the default's.
+  versionArgv: (command) => [command[0], ...(command[1]?.startsWith('+') ? [command[1]] : []), '--version'],
   // Cargo's JSON lines are for us, not for the progress view.
   isMachineLine: (line) => line.startsWith('{"reason"'),
   parse(format, { stdout, stderr, exitCode }) {
