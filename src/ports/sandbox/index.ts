@@ -16,7 +16,6 @@ export {
   defaultHiddenFiles,
   etcEntries,
   systemEntries,
-  COMMON_PROGRAMS,
   toolchainDirs,
   type BwrapLayout,
   type SystemEntry,

@@ -38,7 +38,7 @@ export function nodeCommands(repo: RepoFacts, host: HostFacts): ToolchainCommand
  * jest names passing tests only with --verbose when it runs several files; vitest's default reporter
  * names none. Added only when the script is the runner alone, where `npm test -- …` reaches it.
  */
-export function verboseTestArgs(script: string | undefined): string[] {
+function verboseTestArgs(script: string | undefined): string[] {
   const words = (script ?? '').trim().split(/\s+/);
   if (!script || /[;&|<>`$]/.test(script)) return [];
   if (words[0] === 'jest' && !words.includes('--verbose')) return ['--verbose'];

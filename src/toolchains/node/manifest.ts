@@ -15,7 +15,7 @@ const TABLES: [string, DependencyKind][] = [
 ];
 
 /** Lifecycle scripts npm runs on install (of the project, or of the package once published). */
-export const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'] as const;
+const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'] as const;
 
 function object(value: unknown): Json | null {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : null;
@@ -27,7 +27,7 @@ function npmRange(spec: string, isTag: boolean): string | null {
   return semver.validRange(spec);
 }
 
-export function parsePackageJson(text: string): Json {
+function parsePackageJson(text: string): Json {
   const doc = object(JSON.parse(text));
   if (!doc) throw new Error('not a JSON object');
   return doc;
@@ -48,7 +48,7 @@ export function npmWorkspaceDirs(rootText: string, files: string[]): string[] {
 }
 
 /** What an npm spec points at: the registry (a range, a tag, an alias), git, a path, a URL. */
-export function npmSpec(name: string, spec: string): { source: DependencySource; requirement: string | null; range: string | null; package: string } {
+function npmSpec(name: string, spec: string): { source: DependencySource; requirement: string | null; range: string | null; package: string } {
   if (spec.startsWith('workspace:')) return { source: { kind: 'workspace', location: spec }, requirement: spec, range: null, package: name };
   if (spec.startsWith('link:')) return { source: { kind: 'path', location: spec.slice(5) }, requirement: null, range: null, package: name };
   let parsed: npa.Result;

@@ -20,7 +20,7 @@ function str(value: unknown): string | null {
  * A Cargo requirement as a node-semver range. Cargo reads a bare `1.2.3` as `^1.2.3` (npm as
  * `=1.2.3`) and joins comparators with commas (npm with spaces).
  */
-export function cargoRange(requirement: string): string | null {
+function cargoRange(requirement: string): string | null {
   const parts = requirement
     .split(',')
     .map((p) => p.trim())
@@ -129,7 +129,7 @@ function asStrings(value: unknown): string[] {
 }
 
 /** A Cargo.lock `source` as a source: crates.io, another registry, or git (the revision left out). */
-export function cargoLockSource(source: string | null): DependencySource {
+function cargoLockSource(source: string | null): DependencySource {
   if (!source) return { kind: 'local', location: '' };
   if (CRATES_IO_INDEX.test(source)) return { kind: 'registry', location: 'crates.io' };
   const [scheme, ...rest] = source.split('+');
