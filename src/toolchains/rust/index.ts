@@ -21,6 +21,10 @@ function rustDefinitions(line: string): string[] {
   return [];
 }
 
+// The shared cache CARGO_HOME points at: where the fetch unpacks crates, and so where the
+// dependency check finds an added crate's own Cargo.toml.
+const CARGO_HOME_CACHE = 'cargo-home';
+
 export const rust: Toolchain = {
   id: 'rust',
   language: 'Rust',
@@ -49,7 +53,7 @@ export const rust: Toolchain = {
   // output is kept per repository, written by the base's runs, copied for the change's.
   sandbox: {
     caches: [
-      { dir: 'cargo-home', perRepository: false, writer: 'deps', env: 'CARGO_HOME' },
+      { dir: CARGO_HOME_CACHE, perRepository: false, writer: 'deps', env: 'CARGO_HOME' },
       { dir: 'target', perRepository: true, writer: 'baseline', env: 'CARGO_TARGET_DIR', privateCopy: 'cargo-target' },
     ],
     // Plain output: colour codes would reach the parsers and the model.
@@ -87,7 +91,7 @@ export const rust: Toolchain = {
     localLockedIsOwnCode: true,
     lockInstallScripts: false,
     buildDependenciesRun: true,
-    traits: (finding, repoDir, cacheDir) => findCrateTraits(finding, repoDir, path.join(cacheDir, 'cargo-home')),
+    traits: (finding, repoDir, cacheDir) => findCrateTraits(finding, repoDir, path.join(cacheDir, CARGO_HOME_CACHE)),
   },
   context: {
     extensions: ['rs'],
