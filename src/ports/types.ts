@@ -47,15 +47,6 @@ export interface Mount {
   writable: boolean;
 }
 
-/** A toolchain installed on the host outside the system directories: PATH entries and variables that point at it. */
-export interface HostInstall {
-  path: string[];
-  env: Record<string, string>;
-}
-
-/** Finds a toolchain's host installation from the host's environment and home; null when there is none to point at. */
-export type HostInstallLocator = (hostEnv: NodeJS.ProcessEnv, hostHome: string) => HostInstall | null;
-
 export interface SandboxSpec {
   /** Host directory of the repository checkout; writable inside the sandbox. */
   workspace: string;

@@ -3,8 +3,7 @@
 import { node } from './node/index.js';
 import { rust } from './rust/index.js';
 import type { DependencyReader } from '../depcheck/types.js';
-import type { HostInstallLocator } from '../ports/types.js';
-import type { Toolchain } from './types.js';
+import type { HostInstallLocator, Toolchain } from './types.js';
 
 export const TOOLCHAINS: readonly Toolchain[] = [
   rust,

@@ -1,7 +1,6 @@
 // What build, test and lint said, as data. Shared by every toolchain parser so the verify step,
 // the baseline comparison and the distilled feedback for the model do not care which tool spoke.
 import type { DependencyReader } from '../depcheck/types.js';
-import type { HostInstallLocator } from '../ports/types.js';
 
 /** One compiler or linter message, located at its primary span. */
 export interface Diagnostic {
@@ -137,6 +136,15 @@ export interface SandboxNeeds {
   /** Added when the step has no network (tells the tool not to try). */
   offlineEnv: Record<string, string>;
 }
+
+/** A toolchain installed on the host outside the system directories: PATH entries and variables that point at it. */
+export interface HostInstall {
+  path: string[];
+  env: Record<string, string>;
+}
+
+/** Finds a toolchain's host installation from the host's environment and home; null when there is none to point at. */
+export type HostInstallLocator = (hostEnv: NodeJS.ProcessEnv, hostHome: string) => HostInstall | null;
 
 /** A program `autodev doctor` looks for, and what happens without it. */
 export interface ProgramCheck {

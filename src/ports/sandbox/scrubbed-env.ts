@@ -4,7 +4,6 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { SandboxKind } from '../../plan/types.js';
-import type { HostInstall, HostInstallLocator } from '../types.js';
 
 const SYSTEM_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
@@ -34,6 +33,14 @@ export interface ScrubbedEnvOptions {
   /** Where the toolchains are installed on the host (each toolchain's `hostInstall`), for bwrap and none. */
   installs?: HostInstallLocator[];
 }
+
+/** PATH entries and variables pointing at a toolchain installed outside the system directories. */
+interface HostInstall {
+  path: string[];
+  env: Record<string, string>;
+}
+
+type HostInstallLocator = (hostEnv: NodeJS.ProcessEnv, hostHome: string) => HostInstall | null;
 
 /**
  * PATH, HOME, LANG, CI, and what the toolchains' `installs` find on the host (e.g. a toolchain's

@@ -3,7 +3,7 @@
 // and both homes (the caller's cache mount overrides CARGO_HOME).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { HostInstall } from '../../ports/types.js';
+import type { HostInstall } from '../types.js';
 
 export function rustHostInstall(hostEnv: NodeJS.ProcessEnv, hostHome: string): HostInstall | null {
   const cargoHome = hostEnv.CARGO_HOME ?? path.join(hostHome, '.cargo');
