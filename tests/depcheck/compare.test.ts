@@ -8,6 +8,7 @@ import {
   withCrateTraits,
   type CrateTraits,
   type DependencyFinding,
+  type DependencyReader,
   type DependencyReport,
 } from '../../src/depcheck/index.js';
 import { dependencyReaders } from '../../src/toolchains/registry.js';
@@ -308,5 +309,51 @@ describe('compareDependencies: Node', () => {
     const api = (deps: Record<string, string>): string => JSON.stringify({ name: '@web/api', dependencies: deps });
     const report = compare({ 'package.json': root, 'packages/api/package.json': api({}) }, { 'package.json': root, 'packages/api/package.json': api({ pg: '^8.0.0' }) });
     expect(report.findings).toEqual([expect.objectContaining({ type: 'added', name: 'pg', member: '@web/api', manifest: 'packages/api/package.json' })]);
+  });
+});
+
+describe('compareDependencies: any reader', () => {
+  // A made-up ecosystem: `name version` lines in deps.txt, pins in deps.lock. The comparison knows
+  // no ecosystem by name; what it reports follows from what the reader returns and says of itself.
+  const toy: DependencyReader = {
+    ecosystem: 'toy',
+    manifest: 'deps.txt',
+    lockfile: 'deps.lock',
+    registry: 'toyhub',
+    memberManifests: () => [],
+    declared: (file, text) => ({
+      declared: text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [name, requirement] = line.split(' ');
+          return { ecosystem: 'toy', manifest: file, member: 'root', kind: 'normal', target: null, name, package: name, requirement, range: requirement, source: { kind: 'registry', location: 'toyhub' }, features: [], defaultFeatures: true, optional: false, inherited: false };
+        }),
+      scripts: [],
+    }),
+    locked: (text) =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [name, version, local] = line.split(' ');
+          return { ecosystem: 'toy', name, version, source: local ? { kind: 'local' as const, location: '' } : { kind: 'registry' as const, location: 'toyhub' }, installScript: false };
+        }),
+    localLockedIsOwnCode: true,
+    lockInstallScripts: false,
+    buildDependenciesRun: false,
+  };
+
+  it('compares what a reader of another ecosystem returns, with its lockfile and its registry named plainly', () => {
+    const files = ['deps.txt', 'deps.lock', 'Cargo.toml'];
+    expect(manifestPaths(files, [toy], { 'deps.txt': 'a 1.0.0\n' })).toEqual(['deps.lock', 'deps.txt']);
+    const report = compareDependencies(
+      { files: { 'deps.txt': 'a ^1.0.0\n', 'deps.lock': 'a 1.0.0\nown 0.1.0 local\n' } },
+      { files: { 'deps.txt': 'a ^1.0.0\nb ^2.0.0\n', 'deps.lock': 'a 1.2.0\nb 2.0.0\nown 0.1.0 local\nmine 0.1.0 local\n' } },
+      [toy],
+    );
+    expect(report.findings.map((f) => `${f.ecosystem}:${f.type}:${f.name}:${f.from ?? ''}->${f.to ?? ''}`)).toEqual(['toy:added:b:->^2.0.0', 'toy:upgraded:a:1.0.0->1.2.0']);
+    expect(report.findings.find((f) => f.name === 'b')?.locked).toEqual({ from: null, to: '2.0.0' });
+    expect(report.warnings).toEqual([]);
   });
 });
