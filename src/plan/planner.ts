@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { TaskRequest } from '../engine/types.js';
 import type { HostFacts, RepoFacts } from './facts.js';
-import { knownManifests, resolveToolchain, sandboxPrograms } from './toolchains.js';
+import { knownManifests, resolveToolchain, sandboxBinds } from './toolchains.js';
 import type { Toolchain, ToolchainCommand } from '../toolchains/types.js';
 import { displayRepo } from '../util/display.js';
 import type { ForgeTarget, Plan, PlanStep, SandboxKind, ToolName } from './types.js';
@@ -51,8 +51,8 @@ export function buildPlan({ request, config, repo, host, forge, toolchains }: Pl
         caches: toolchain?.sandbox.caches ?? [],
         env: toolchain?.sandbox.env ?? {},
         offlineEnv: toolchain?.sandbox.offlineEnv ?? {},
-        // Every registered toolchain's programs: a build may call another's (a native Node module built with cargo).
-        programs: sandboxPrograms(toolchains),
+        // Every registered toolchain's installation: a build may call another's (a native Node module built with cargo).
+        binds: sandboxBinds(toolchains),
         ...(toolchain?.workspace && tool !== 'deps' ? { workspace: toolchain.workspace } : {}),
       },
       ...extra,

@@ -47,7 +47,14 @@ export function knownManifests(toolchains: readonly Toolchain[] = TOOLCHAINS): s
   return toolchains.flatMap((t) => t.manifests.slice(0, 1));
 }
 
-/** The programs whose installations the sandbox shows, over every registered toolchain. */
-export function sandboxPrograms(toolchains: readonly Toolchain[] = TOOLCHAINS): string[] {
-  return [...new Set(toolchains.flatMap((t) => t.sandboxPrograms))];
+/**
+ * The host installations the sandbox shows, over every registered toolchain: the sandbox's
+ * `ToolchainBinds` (src/ports/types.ts), spelled out here because the planner imports no port.
+ */
+export function sandboxBinds(toolchains: readonly Toolchain[] = TOOLCHAINS): { programs: string[]; proxies: string[]; homes: { env: string; parts: string[] }[] } {
+  return {
+    programs: [...new Set(toolchains.flatMap((t) => t.sandboxPrograms))],
+    proxies: [...new Set(toolchains.flatMap((t) => t.sandboxProxies?.programs ?? []))],
+    homes: toolchains.flatMap((t) => t.sandboxProxies?.homes ?? []),
+  };
 }

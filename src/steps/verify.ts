@@ -6,7 +6,7 @@ import writeFileAtomic from 'write-file-atomic';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { StepResult } from '../engine/types.js';
-import type { ExecResult, Mount } from '../ports/types.js';
+import type { ExecResult, Mount, ToolchainBinds } from '../ports/types.js';
 import { privateCopy, scrubbedEnv } from '../ports/sandbox/index.js';
 import { compareTestRuns, diffDiagnostics, lineMapFromDiff, newFailures, stableTestName, type TestComparison } from '../toolchains/compare.js';
 import { distillFailure } from '../toolchains/distill.js';
@@ -86,7 +86,7 @@ async function toolVersion(ctx: Ctx, command: string[]): Promise<string | null> 
     command: versionArgv,
     env: scrubbedEnv({}, { kind: ctx.ports.sandbox.kind, installs: hostInstalls() }),
     network: false,
-    programs: (ctx.step.inputs.programs ?? []) as string[],
+    toolchains: ctx.step.inputs.binds as ToolchainBinds | undefined,
     timeoutMs: 30_000,
     signal: ctx.signal,
     maxOutputBytes: 4096,
@@ -161,7 +161,7 @@ async function runInSandbox(ctx: Ctx, command: string[]): Promise<ExecResult> {
     env,
     network: ctx.step.network,
     mounts,
-    programs: (ctx.step.inputs.programs ?? []) as string[],
+    toolchains: ctx.step.inputs.binds as ToolchainBinds | undefined,
     timeoutMs: ctx.step.timeoutSecs * 1000,
     signal: ctx.signal,
     maxOutputBytes: MAX_OUTPUT_BYTES,

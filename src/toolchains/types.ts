@@ -184,6 +184,8 @@ export interface Toolchain {
   hostQuery?: { program: string; argv: string[]; parse(stdout: string): string[] };
   /** Programs whose installations the bubblewrap sandbox binds when the command's PATH finds them. */
   sandboxPrograms: string[];
+  /** Of those, the ones that resolve to a proxy whose installation root must not be bound (and what it needs instead). */
+  sandboxProxies?: { programs: string[]; homes: { env: string; parts: string[] }[] };
   /** Finds an installation on the host that PATH's system directories miss (rustup under a home). */
   hostInstall?: HostInstallLocator;
   /** What `autodev doctor` checks for this toolchain. */

@@ -79,7 +79,7 @@ describe('a toolchain added through the registry', () => {
     const test = plan.steps.find((s) => s.tool === 'test')!;
     expect(test.command).toEqual(['make', 'check']);
     expect(test.inputs).toMatchObject({ format: 'make-check', toolchain: 'make', env: { MAKEFLAGS: '-j1' }, caches: make.sandbox.caches });
-    expect(test.inputs.programs).toEqual(expect.arrayContaining(['make']));
+    expect((test.inputs.binds as { programs: string[] }).programs).toEqual(expect.arrayContaining(['make', 'cargo']));
     expect(plan.steps.find((s) => s.tool === 'build')!.command).toEqual(['make']);
     expect(plan.steps.some((s) => s.tool === 'lint' || s.tool === 'deps')).toBe(false);
 

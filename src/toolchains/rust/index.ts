@@ -41,6 +41,10 @@ export const rust: Toolchain = {
         .filter(Boolean),
   },
   sandboxPrograms: ['cargo', 'rustc'],
+  // rustup's proxies live in CARGO_HOME/bin, whose parent also holds the host's registry and
+  // credentials: only that bin directory is bound, and RUSTUP_HOME's toolchains and settings (rustup
+  // insists that update-hashes exists).
+  sandboxProxies: { programs: ['rustup'], homes: [{ env: 'RUSTUP_HOME', parts: ['toolchains', 'settings.toml', 'update-hashes'] }] },
   hostInstall: rustHostInstall,
   doctor: [
     { name: 'cargo', command: ['cargo', '--version'], purpose: 'Rust build and test', fallback: 'none: Rust projects cannot be verified' },

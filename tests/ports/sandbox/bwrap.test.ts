@@ -7,7 +7,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createExec } from '../../../src/ports/exec.js';
-import { sandboxPrograms } from '../../../src/plan/toolchains.js';
+import { sandboxBinds } from '../../../src/plan/toolchains.js';
 import { bwrapArgv, createBwrapSandbox, scrubbedEnv, toolchainDirs, type BwrapLayout } from '../../../src/ports/sandbox/index.js';
 import type { SandboxSpec } from '../../../src/ports/types.js';
 import { uniqueSleepSeconds, waitUntilGone } from './process-helpers.js';
@@ -27,8 +27,8 @@ function tempDir(prefix: string): string {
 }
 
 function spec(workspace: string, command: string[], overrides: Partial<SandboxSpec> = {}): SandboxSpec {
-  // The toolchains' programs, as the plan hands them to the verify step.
-  return { workspace, command, env: scrubbedEnv({}, { kind: 'bwrap', installs: hostInstalls() }), network: false, programs: sandboxPrograms(), timeoutMs: 30_000, ...overrides };
+  // The toolchains' installations, as the plan hands them to the verify step.
+  return { workspace, command, env: scrubbedEnv({}, { kind: 'bwrap', installs: hostInstalls() }), network: false, toolchains: sandboxBinds(), timeoutMs: 30_000, ...overrides };
 }
 
 describe('bwrap sandbox (real)', () => {
@@ -367,7 +367,7 @@ describe('toolchainDirs (real files)', () => {
     writeFileSync(path.join(root, 'bin', 'git'), '');
 
     const env = { PATH: [path.join(home, '.cargo', 'bin'), path.join(root, 'bin'), path.join(home, 'bin'), 'relative/bin'].join(':'), RUSTUP_HOME: path.join(home, '.rustup') };
-    expect(toolchainDirs(env, [path.join(root, 'home'), home], sandboxPrograms()).sort()).toEqual(
+    expect(toolchainDirs(env, [path.join(root, 'home'), home], sandboxBinds()).sort()).toEqual(
       [
         path.join(home, '.cargo', 'bin'),
         path.join(home, '.rustup', 'toolchains'),

@@ -3,7 +3,7 @@
 // fresh) while the shared dir stays exactly as the base left it.
 
 import { hostInstalls } from '../../../src/toolchains/registry.js';
-import { sandboxPrograms } from '../../../src/plan/toolchains.js';
+import { sandboxBinds } from '../../../src/plan/toolchains.js';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -44,7 +44,7 @@ async function build(workspace: string, cargoHome: string, targetDir: string): P
     { host: targetDir, target: targetDir, writable: true },
   ];
   const env = scrubbedEnv({ CARGO_HOME: cargoHome, CARGO_TARGET_DIR: targetDir, CARGO_NET_OFFLINE: 'true' }, { kind: 'bwrap', installs: hostInstalls() });
-  const result = await sandbox.run({ workspace, command: ['cargo', 'build', '--offline', '--message-format=json'], env, network: false, mounts, programs: sandboxPrograms(), timeoutMs: 120_000 });
+  const result = await sandbox.run({ workspace, command: ['cargo', 'build', '--offline', '--message-format=json'], env, network: false, mounts, toolchains: sandboxBinds(), timeoutMs: 120_000 });
   expect({ exitCode: result.exitCode, stderr: result.exitCode ? result.stderr : '' }).toEqual({ exitCode: 0, stderr: '' });
   const fresh: Record<string, boolean> = {};
   for (const line of result.stdout.split('\n')) {
