@@ -44,7 +44,7 @@ export const verifyTool: StepTool = {
     ctx.state.verify[kind] = outcome;
     const verdict = await judge(kind, outcome, ctx, scope);
     if (!scope) return verdict;
-    return { ...verdict, summary: `${verdict.summary} [-p ${scope.packages.join(' -p ')}]`, data: { ...verdict.data, packages: scope.packages } };
+    return { ...verdict, summary: `${verdict.summary} [${scope.label}]`, data: { ...verdict.data, packages: scope.packages } };
   },
 };
 
@@ -98,6 +98,7 @@ async function toolVersion(ctx: Ctx, command: string[]): Promise<string | null> 
 interface WorkspaceScope {
   argv: string[];
   packages: string[];
+  label: string;
   workspace: Workspace;
   toolchain: Toolchain;
 }

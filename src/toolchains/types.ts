@@ -158,6 +158,8 @@ export interface ProgramCheck {
 export interface NarrowedCommand {
   argv: string[];
   packages: string[];
+  /** How the narrowing reads in a summary (`-p core -p cli`). */
+  label: string;
 }
 
 /** Hints for choosing the code the model is shown. */

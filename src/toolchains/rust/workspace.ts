@@ -185,7 +185,7 @@ export function narrowCommand(argv: string[], workspace: Workspace, changedFiles
   if (!argv.includes('--workspace')) return null;
   const packages = touchedCargoPackages(workspace, changedFiles);
   if (!packages || packages.length === workspace.members.length) return null;
-  return { argv: narrowCargoArgv(argv, packages), packages };
+  return { argv: narrowCargoArgv(argv, packages), packages, label: packages.map((p) => `-p ${p}`).join(' ') };
 }
 
 /**

@@ -32,7 +32,7 @@ describe('rust toolchain', () => {
         { name: 'other', dir: 'crates/other', dependsOn: [] },
       ],
     };
-    expect(rust.narrow!(['cargo', 'test', '--workspace'], workspace, ['crates/core/src/lib.rs'])).toEqual({ argv: ['cargo', 'test', '-p', 'core', '-p', 'cli'], packages: ['core', 'cli'] });
+    expect(rust.narrow!(['cargo', 'test', '--workspace'], workspace, ['crates/core/src/lib.rs'])).toEqual({ argv: ['cargo', 'test', '-p', 'core', '-p', 'cli'], packages: ['core', 'cli'], label: '-p core -p cli' });
     // A root manifest change, or a command without --workspace, runs everything.
     expect(rust.narrow!(['cargo', 'test', '--workspace'], workspace, ['Cargo.toml'])).toBeNull();
     expect(rust.narrow!(['cargo', 'test'], workspace, ['crates/core/src/lib.rs'])).toBeNull();
