@@ -4,23 +4,16 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { autodevSchema } from '../config/schema.js';
 import { createExec } from '../ports/exec.js';
 import { AUTO_ORDER, createSandbox } from '../ports/sandbox/index.js';
+import { TOOLCHAINS } from '../toolchains/registry.js';
+import type { ProgramCheck } from '../toolchains/types.js';
 import { ConfigError, ExitCode } from '../util/errors.js';
 import type { CliIo } from './index.js';
-
-interface ProgramCheck {
-  name: string;
-  command: string[];
-  purpose: string;
-  fallback: string;
-}
 
 const CHECKS: ProgramCheck[] = [
   { name: 'git', command: ['git', '--version'], purpose: 'clone, branch, commit, push', fallback: 'none: git is required' },
   { name: 'rg', command: ['rg', '--version'], purpose: 'code search', fallback: 'git grep' },
   { name: 'gitleaks', command: ['gitleaks', 'version'], purpose: 'secrets scan', fallback: 'the built-in secrets scanner' },
-  { name: 'cargo', command: ['cargo', '--version'], purpose: 'Rust build and test', fallback: 'none: Rust projects cannot be verified' },
-  { name: 'cargo clippy', command: ['cargo', 'clippy', '--version'], purpose: 'Rust lint', fallback: 'none: the lint step of Rust projects fails' },
-  { name: 'npm', command: ['npm', '--version'], purpose: 'Node projects', fallback: 'none: Node projects cannot be verified' },
+  ...TOOLCHAINS.flatMap((t) => t.doctor),
   { name: 'docker', command: ['docker', '--version'], purpose: 'sandbox', fallback: 'the next sandbox (podman, then bwrap)' },
   { name: 'podman', command: ['podman', '--version'], purpose: 'sandbox', fallback: 'the next sandbox (bwrap)' },
   { name: 'bwrap', command: ['bwrap', '--version'], purpose: 'sandbox', fallback: 'none left: set sandbox = "none" to run unisolated' },

@@ -13,6 +13,7 @@
 // - lock files, generated and vendored files and prose weigh less.
 
 import type { SearchHit } from '../ports/types.js';
+import { toolchainById, TOOLCHAINS } from '../toolchains/registry.js';
 import type { Term } from './terms.js';
 
 export interface LineMark {
@@ -237,63 +238,32 @@ function applyCoChange(history: string[][], fileSet: Set<string>, entries: Map<s
 
 // ---------- definitions ----------
 
-type Language = 'rust' | 'js' | 'python' | 'go' | 'other';
+// A registered toolchain's id (its context hints know its definitions), or a language with no
+// toolchain folder yet, whose patterns are kept here.
+type Language = string;
 
 function languageOf(path: string): Language {
   const ext = path.slice(path.lastIndexOf('.') + 1).toLowerCase();
-  if (ext === 'rs') return 'rust';
-  if (['ts', 'tsx', 'js', 'jsx', 'mjs', 'cjs', 'mts', 'cts'].includes(ext)) return 'js';
+  const toolchain = TOOLCHAINS.find((t) => t.context.extensions.includes(ext));
+  if (toolchain) return toolchain.id;
   if (ext === 'py') return 'python';
   if (ext === 'go') return 'go';
   return 'other';
 }
 
-const RUST_DEF =
-  /^\s*(?:pub(?:\([^)]*\))?\s+)?(?:(?:async|const|unsafe|default|extern\s+"[^"]*")\s+)*(?:fn|struct|enum|trait|type|union|const|static|mod|macro_rules!)\s+([A-Za-z_]\w*)/;
-const RUST_IMPL = /^\s*(?:unsafe\s+)?impl\b(?:\s*<[^>]*>)?\s+(?:([\w:]+)(?:<[^>]*>)?\s+for\s+)?([\w:]+)/;
-const JS_DEF =
-  /^\s*(?:export\s+)?(?:default\s+)?(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(?:function\s*\*?|class|interface|type|enum|namespace)\s+([A-Za-z_$][\w$]*)/;
-// Variables only at the top level of a module: an indented `const` is a local.
-const JS_VAR_DEF = /^(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)/;
-const JS_METHOD =
-  /^\s+(?:(?:public|private|protected|static|async|readonly|override|get|set)\s+)*\*?([A-Za-z_$][\w$]*)\s*(?:<[^>]*>)?\s*\([^)]*\)?[^;]*\{\s*$/;
-const JS_KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'catch', 'return', 'function', 'do', 'else', 'with', 'await', 'new', 'typeof']);
 const PY_DEF = /^\s*(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)/;
 const GO_DEF = /^\s*(?:func\s+(?:\([^)]*\)\s*)?|type\s+|const\s+|var\s+)([A-Za-z_]\w*)/;
 
-/** The names a line defines, if it is a definition. */
-export function definedNames(line: string, lang: Language | string): string[] {
-  switch (lang) {
-    case 'rust': {
-      const m = RUST_DEF.exec(line);
-      // `mod foo;` only declares a module that lives in another file.
-      if (m && !/^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*;/.test(line)) return [m[1]];
-      const impl = RUST_IMPL.exec(line);
-      if (impl) return [impl[2], impl[1]].filter((n): n is string => Boolean(n)).map((n) => n.split('::').pop()!);
-      return [];
-    }
-    case 'js': {
-      const m = JS_DEF.exec(line) ?? JS_VAR_DEF.exec(line);
-      if (m) return [m[1]];
-      const method = JS_METHOD.exec(line);
-      if (method && !JS_KEYWORDS.has(method[1])) return [method[1]];
-      return [];
-    }
-    case 'python': {
-      const m = PY_DEF.exec(line);
-      return m ? [m[1]] : [];
-    }
-    case 'go': {
-      const m = GO_DEF.exec(line);
-      return m ? [m[1]] : [];
-    }
-    default:
-      return [];
-  }
+/** The names a line defines, if it is a definition (`lang`: a toolchain id, `python`, `go`). */
+export function definedNames(line: string, lang: Language): string[] {
+  const toolchain = toolchainById(lang);
+  if (toolchain) return toolchain.context.definitions(line);
+  const m = lang === 'python' ? PY_DEF.exec(line) : lang === 'go' ? GO_DEF.exec(line) : null;
+  return m ? [m[1]] : [];
 }
 
 /** Whether `line` defines `term` exactly, defines a name containing it, or does not define it. */
-export function definitionMatch(line: string, term: string, lang: Language | string): 'exact' | 'partial' | null {
+export function definitionMatch(line: string, term: string, lang: Language): 'exact' | 'partial' | null {
   const names = definedNames(line, lang);
   if (names.length === 0) return null;
   const insensitive = term === term.toLowerCase();
@@ -309,7 +279,10 @@ export function definitionMatch(line: string, term: string, lang: Language | str
 
 // ---------- file kinds ----------
 
-const LOCK_FILES = /(^|\/)(Cargo\.lock|package-lock\.json|yarn\.lock|pnpm-lock\.yaml|poetry\.lock|go\.sum|Gemfile\.lock|composer\.lock)$/;
+// The toolchains' lockfiles, and those of ecosystems with no toolchain folder yet.
+const LOCK_FILES = new Set([...TOOLCHAINS.flatMap((t) => t.context.lockfiles), 'poetry.lock', 'go.sum', 'Gemfile.lock', 'composer.lock']);
+// Test file names by the toolchains' conventions, and those of languages with no toolchain folder yet.
+const TEST_NAMES = [...TOOLCHAINS.flatMap((t) => t.context.testFileNames), /^test_.*\.py$/, /_test\.(py|go)$/, /Tests?\.(java|kt|cs)$/];
 const GENERATED = /(^|\/)(dist|build|target|vendor|node_modules|\.next|coverage|__snapshots__)\/|\.min\.(js|css)$|\.map$|\.snap$/;
 const CODE_EXT = /\.(rs|ts|tsx|js|jsx|mjs|cjs|mts|cts|py|go|java|kt|rb|php|c|h|cc|cpp|hpp|cs|swift|scala|sql|sh)$/i;
 
@@ -318,7 +291,7 @@ export function isCode(path: string): boolean {
 }
 
 function kindFactor(path: string): number {
-  if (LOCK_FILES.test(path)) return 0.05;
+  if (LOCK_FILES.has(path.slice(path.lastIndexOf('/') + 1))) return 0.05;
   if (GENERATED.test(path)) return 0.1;
   if (isCode(path)) return 1;
   if (/\.(toml|ya?ml|json)$/i.test(path)) return 0.6;
@@ -328,13 +301,7 @@ function kindFactor(path: string): number {
 
 export function isTestFile(path: string): boolean {
   const base = path.split('/').pop()!;
-  return (
-    /(^|\/)(tests?|__tests__|spec)\//.test(path) ||
-    /\.(test|spec)\.[cm]?[jt]sx?$/.test(base) ||
-    /^test_.*\.py$/.test(base) ||
-    /_test\.(py|go|rs)$/.test(base) ||
-    /Tests?\.(java|kt|cs)$/.test(base)
-  );
+  return /(^|\/)(tests?|__tests__|spec)\//.test(path) || TEST_NAMES.some((pattern) => pattern.test(base));
 }
 
 /** The name of what a test file tests: tests/foo_test.rs, foo.test.ts, test_foo.py, FooTest.java → foo. */

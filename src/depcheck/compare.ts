@@ -1,13 +1,12 @@
 // Base vs change: which dependencies a change adds, removes, moves up or down, fetches from
 // elsewhere, loosens or extends, and which new code runs at build or install time. Pure on text.
 import path from 'node:path';
-import { cargoDeclared, cargoLocked, cargoMemberDirs, cargoWorkspaceDeps } from './cargo.js';
-import { npmDeclared, npmLocked, npmWorkspaceDirs } from './node.js';
 import { compareVersions, requirementChange } from './requirement.js';
 import type {
   CrateTraits,
   DeclaredDependency,
   DependencyFinding,
+  DependencyReader,
   DependencyReport,
   DependencySource,
   Ecosystem,
@@ -17,56 +16,49 @@ import type {
   PolicyDependencies,
 } from './types.js';
 
-export const CARGO_LOCK = 'Cargo.lock';
-export const NPM_LOCK = 'package-lock.json';
-
 /**
  * The manifests and lockfiles worth reading on one side, from its file list and its root
- * manifests: the root Cargo.toml and its workspace members, the root package.json and its
- * workspaces, and the two lockfiles.
+ * manifests (path → text, null when unreadable): each reader's root manifest and the members it
+ * declares, and each reader's lockfile.
  */
-export function manifestPaths(files: string[], roots: { cargoToml?: string | null; packageJson?: string | null }): string[] {
+export function manifestPaths(files: string[], readers: readonly DependencyReader[], roots: Record<string, string | null | undefined>): string[] {
   const out = new Set<string>();
   const has = new Set(files);
-  if (has.has('Cargo.toml')) {
-    out.add('Cargo.toml');
+  for (const reader of readers) {
+    if (!has.has(reader.manifest)) continue;
+    out.add(reader.manifest);
+    const root = roots[reader.manifest];
     try {
-      if (roots.cargoToml) for (const dir of cargoMemberDirs(roots.cargoToml, files)) out.add(`${dir}/Cargo.toml`);
+      if (root) for (const file of reader.memberManifests(root, files)) out.add(file);
     } catch {
       // An unparsable root is reported when it is compared.
     }
   }
-  if (has.has('package.json')) {
-    out.add('package.json');
-    try {
-      if (roots.packageJson) for (const dir of npmWorkspaceDirs(roots.packageJson, files)) out.add(`${dir}/package.json`);
-    } catch {
-      // As above.
-    }
-  }
-  for (const lock of [CARGO_LOCK, NPM_LOCK]) if (has.has(lock)) out.add(lock);
+  for (const reader of readers) if (has.has(reader.lockfile)) out.add(reader.lockfile);
   return [...out].sort();
 }
 
 interface Side {
   declared: DeclaredDependency[];
-  locked: Record<Ecosystem, LockedPackage[] | null>;
+  locked: Map<DependencyReader, LockedPackage[]>;
   scripts: InstallScript[];
 }
 
-function readSide(snapshot: ManifestSnapshot, label: string, warnings: string[]): Side {
-  const side: Side = { declared: [], locked: { cargo: null, npm: null }, scripts: [] };
-  const workspaceDeps = cargoWorkspaceDeps(snapshot.files['Cargo.toml']);
+function readSide(snapshot: ManifestSnapshot, readers: readonly DependencyReader[], label: string, warnings: string[]): Side {
+  const side: Side = { declared: [], locked: new Map(), scripts: [] };
   for (const [file, text] of Object.entries(snapshot.files)) {
     const base = path.posix.basename(file);
     try {
-      if (base === 'Cargo.toml') side.declared.push(...cargoDeclared(file, text, workspaceDeps));
-      else if (file === CARGO_LOCK) side.locked.cargo = cargoLocked(text);
-      else if (base === 'package.json') {
-        const { declared, scripts } = npmDeclared(file, text);
-        side.declared.push(...declared);
-        side.scripts.push(...scripts);
-      } else if (file === NPM_LOCK) side.locked.npm = npmLocked(text);
+      const lockOf = readers.find((r) => r.lockfile === file);
+      if (lockOf) {
+        side.locked.set(lockOf, lockOf.locked(text));
+        continue;
+      }
+      const reader = readers.find((r) => r.manifest === base);
+      if (!reader) continue;
+      const { declared, scripts } = reader.declared(file, text, snapshot.files[reader.manifest]);
+      side.declared.push(...declared);
+      side.scripts.push(...scripts);
     } catch (error) {
       warnings.push(`${file} (${label}) could not be parsed: ${(error as Error).message.split('\n')[0]}`);
     }
@@ -74,8 +66,9 @@ function readSide(snapshot: ManifestSnapshot, label: string, warnings: string[])
   return side;
 }
 
-function describeSource(source: DependencySource): string {
-  if (source.kind === 'registry') return source.location === 'crates.io' || source.location === 'npm' ? source.location : `registry ${source.location}`;
+// A reader's default registry is named plainly (`crates.io`), any other as `registry <location>`.
+function describeSource(source: DependencySource, registries: ReadonlySet<string>): string {
+  if (source.kind === 'registry') return registries.has(source.location) ? source.location : `registry ${source.location}`;
   if (source.kind === 'local') return 'local';
   return `${source.kind} ${source.location}`;
 }
@@ -108,7 +101,7 @@ function fromDeclared(d: DeclaredDependency, type: DependencyFinding['type'], ex
   };
 }
 
-function compareDeclared(base: DeclaredDependency[], change: DeclaredDependency[]): DependencyFinding[] {
+function compareDeclared(base: DeclaredDependency[], change: DeclaredDependency[], registries: ReadonlySet<string>): DependencyFinding[] {
   const findings: DependencyFinding[] = [];
   const before = new Map(base.map((d) => [keyOf(d), d]));
   const after = new Map(change.map((d) => [keyOf(d), d]));
@@ -116,13 +109,13 @@ function compareDeclared(base: DeclaredDependency[], change: DeclaredDependency[
     const old = before.get(key);
     const label = d.name === d.package ? d.package : `${d.package} (as ${d.name})`;
     if (!old) {
-      const what = d.requirement ?? describeSource(d.source);
+      const what = d.requirement ?? describeSource(d.source, registries);
       findings.push(
         fromDeclared(d, 'added', {
           to: d.requirement,
           source: d.source,
           ...(d.features.length ? { features: d.features } : {}),
-          detail: `${label} ${what} added (${where(d)}${d.source.kind === 'registry' ? '' : `, from ${describeSource(d.source)}`})`,
+          detail: `${label} ${what} added (${where(d)}${d.source.kind === 'registry' ? '' : `, from ${describeSource(d.source, registries)}`})`,
         }),
       );
       continue;
@@ -130,8 +123,8 @@ function compareDeclared(base: DeclaredDependency[], change: DeclaredDependency[
     // An entry inherited on both sides follows [workspace.dependencies], which is compared itself.
     const bothInherited = old.inherited && d.inherited;
     if (!bothInherited && (!sameSource(old.source, d.source) || old.package !== d.package)) {
-      const from = old.package === d.package ? describeSource(old.source) : `${old.package} from ${describeSource(old.source)}`;
-      const to = old.package === d.package ? describeSource(d.source) : `${d.package} from ${describeSource(d.source)}`;
+      const from = old.package === d.package ? describeSource(old.source, registries) : `${old.package} from ${describeSource(old.source, registries)}`;
+      const to = old.package === d.package ? describeSource(d.source, registries) : `${d.package} from ${describeSource(d.source, registries)}`;
       findings.push(
         fromDeclared(d, 'source_changed', { from, to, fromSource: old.source, toSource: d.source, detail: `${label}: source ${from} → ${to} (${where(d)})` }),
       );
@@ -153,7 +146,7 @@ function compareDeclared(base: DeclaredDependency[], change: DeclaredDependency[
   }
   for (const [key, d] of before) {
     if (after.has(key)) continue;
-    findings.push(fromDeclared(d, 'removed', { from: d.requirement, source: d.source, detail: `${d.package} ${d.requirement ?? describeSource(d.source)} removed (${where(d)})` }));
+    findings.push(fromDeclared(d, 'removed', { from: d.requirement, source: d.source, detail: `${d.package} ${d.requirement ?? describeSource(d.source, registries)} removed (${where(d)})` }));
   }
   return findings;
 }
@@ -165,7 +158,8 @@ function byName(packages: LockedPackage[]): Map<string, LockedPackage[]> {
   return out;
 }
 
-function compareLocked(ecosystem: Ecosystem, lockfile: string, base: LockedPackage[], change: LockedPackage[], declared: DeclaredDependency[], findings: DependencyFinding[]): void {
+function compareLocked(reader: DependencyReader, base: LockedPackage[], change: LockedPackage[], declared: DeclaredDependency[], findings: DependencyFinding[], registries: ReadonlySet<string>): void {
+  const { ecosystem, lockfile } = reader;
   const direct = new Set(declared.filter((d) => d.ecosystem === ecosystem).map((d) => d.package));
   const before = byName(base);
   const after = byName(change);
@@ -208,12 +202,12 @@ function compareLocked(ecosystem: Ecosystem, lockfile: string, base: LockedPacka
         known.locked = { from: null, to: p.version };
         continue;
       }
-      // Workspace members and path crates are the repository's own code, not the supply chain.
-      if (p.source.kind === 'local' && ecosystem === 'cargo') continue;
-      findings.push(lockFinding(p, 'added', { to: p.version, source: p.source, locked: { from: null, to: p.version }, detail: `${name} ${p.version} added (${direct.has(name) ? 'direct' : 'transitive'}, ${describeSource(p.source)}, ${lockfile})` }));
+      // Workspace members and path packages are the repository's own code, not the supply chain.
+      if (p.source.kind === 'local' && reader.localLockedIsOwnCode) continue;
+      findings.push(lockFinding(p, 'added', { to: p.version, source: p.source, locked: { from: null, to: p.version }, detail: `${name} ${p.version} added (${direct.has(name) ? 'direct' : 'transitive'}, ${describeSource(p.source, registries)}, ${lockfile})` }));
     }
     for (const p of gone.slice(0, gone.length - pairs)) {
-      if (manifestFinding(name, 'removed') || (p.source.kind === 'local' && ecosystem === 'cargo')) continue;
+      if (manifestFinding(name, 'removed') || (p.source.kind === 'local' && reader.localLockedIsOwnCode)) continue;
       findings.push(lockFinding(p, 'removed', { from: p.version, source: p.source, detail: `${name} ${p.version} removed (${lockfile})` }));
     }
     // The source of the newest version on each side.
@@ -222,16 +216,16 @@ function compareLocked(ecosystem: Ecosystem, lockfile: string, base: LockedPacka
     if (o && n && !sameSource(o.source, n.source) && !manifestFinding(name, 'source_changed')) {
       findings.push(
         lockFinding(n, 'source_changed', {
-          from: describeSource(o.source),
-          to: describeSource(n.source),
+          from: describeSource(o.source, registries),
+          to: describeSource(n.source, registries),
           fromSource: o.source,
           toSource: n.source,
-          detail: `${name}: source ${describeSource(o.source)} → ${describeSource(n.source)} (${lockfile})`,
+          detail: `${name}: source ${describeSource(o.source, registries)} → ${describeSource(n.source, registries)} (${lockfile})`,
         }),
       );
     }
-    // npm: a package that newly runs an install script when installed.
-    if (ecosystem === 'npm') {
+    // A package that newly runs an install script when installed, where the lockfile says so.
+    if (reader.lockInstallScripts) {
       const scripted = now.filter((p) => p.installScript && !old.some((q) => q.installScript && q.version === p.version));
       if (scripted.length && !old.some((q) => q.installScript)) {
         const p = scripted[0];
@@ -241,14 +235,14 @@ function compareLocked(ecosystem: Ecosystem, lockfile: string, base: LockedPacka
   }
 }
 
-function compareScripts(base: InstallScript[], change: InstallScript[]): DependencyFinding[] {
+function compareScripts(base: InstallScript[], change: InstallScript[], ecosystemOf: (manifest: string) => Ecosystem): DependencyFinding[] {
   const findings: DependencyFinding[] = [];
   for (const s of change) {
     const old = base.find((b) => b.manifest === s.manifest && b.script === s.script);
     if (old && old.command === s.command) continue;
     findings.push({
       type: 'install_script',
-      ecosystem: 'npm',
+      ecosystem: ecosystemOf(s.manifest),
       name: `scripts.${s.script}`,
       direct: true,
       manifest: s.manifest,
@@ -267,21 +261,24 @@ function compareScripts(base: InstallScript[], change: InstallScript[]): Depende
  * Compare the base's manifests and lockfiles with the change's. A lockfile is compared only when
  * both sides have it; otherwise a warning says so (the manifests are still compared).
  */
-export function compareDependencies(base: ManifestSnapshot, change: ManifestSnapshot): DependencyReport {
+export function compareDependencies(base: ManifestSnapshot, change: ManifestSnapshot, readers: readonly DependencyReader[]): DependencyReport {
   const warnings: string[] = [];
+  const registries = new Set(readers.map((r) => r.registry));
   const manifests = [...new Set([...Object.keys(base.files), ...Object.keys(change.files)])].sort();
   const changed = manifests.filter((f) => base.files[f] !== change.files[f]);
   if (changed.length === 0) return { manifests, findings: [], warnings };
-  const before = readSide(base, 'base', warnings);
-  const after = readSide(change, 'change', warnings);
-  const findings = [...compareDeclared(before.declared, after.declared), ...compareScripts(before.scripts, after.scripts)];
-  for (const [ecosystem, lockfile] of [['cargo', CARGO_LOCK], ['npm', NPM_LOCK]] as const) {
-    const old = before.locked[ecosystem];
-    const now = after.locked[ecosystem];
-    if (old && now) compareLocked(ecosystem, lockfile, old, now, after.declared, findings);
-    else if (old || now) warnings.push(`${lockfile} exists only on the ${old ? 'base' : 'change'}: pinned versions were not compared`);
+  const before = readSide(base, readers, 'base', warnings);
+  const after = readSide(change, readers, 'change', warnings);
+  const ecosystemOf = (manifest: string): Ecosystem => readers.find((r) => r.manifest === path.posix.basename(manifest))?.ecosystem ?? 'unknown';
+  const findings = [...compareDeclared(before.declared, after.declared, registries), ...compareScripts(before.scripts, after.scripts, ecosystemOf)];
+  for (const reader of readers) {
+    const old = before.locked.get(reader);
+    const now = after.locked.get(reader);
+    if (old && now) compareLocked(reader, old, now, after.declared, findings, registries);
+    else if (old || now) warnings.push(`${reader.lockfile} exists only on the ${old ? 'base' : 'change'}: pinned versions were not compared`);
   }
-  const declaredBuild = after.declared.filter((d) => d.ecosystem === 'cargo' && d.kind === 'build' && !before.declared.some((b) => keyOf(b) === keyOf(d)));
+  const runsAtBuild = new Set(readers.filter((r) => r.buildDependenciesRun).map((r) => r.ecosystem));
+  const declaredBuild = after.declared.filter((d) => runsAtBuild.has(d.ecosystem) && d.kind === 'build' && !before.declared.some((b) => keyOf(b) === keyOf(d)));
   for (const d of declaredBuild) {
     const added = findings.find((f) => f.type === 'added' && f.manifest === d.manifest && f.name === d.package && f.kind === 'build');
     if (added) added.detail += '; it runs at build time';
@@ -289,24 +286,24 @@ export function compareDependencies(base: ManifestSnapshot, change: ManifestSnap
   return { manifests, findings, warnings };
 }
 
-/** The added Cargo crates whose own Cargo.toml could tell whether they run code at build time. */
-export function addedCrates(report: DependencyReport): DependencyFinding[] {
-  return report.findings.filter((f) => f.type === 'added' && f.ecosystem === 'cargo' && f.kind !== 'workspace');
+/** The added packages of one ecosystem whose own manifest could tell whether they run code at build time. */
+export function addedPackages(report: DependencyReport, ecosystem: Ecosystem): DependencyFinding[] {
+  return report.findings.filter((f) => f.type === 'added' && f.ecosystem === ecosystem && f.kind !== 'workspace');
 }
 
 /**
- * Record what each added crate's own Cargo.toml said (null: not on disk, unknown), and add a
- * `build_script` / `proc_macro` finding for each crate that newly brings one in.
+ * Record what each added package's own manifest said (null: not on disk, unknown) for the findings
+ * in `traits`, and add a `build_script` / `proc_macro` finding for each that newly brings one in.
  */
 export function withCrateTraits(report: DependencyReport, traits: Map<DependencyFinding, CrateTraits | null>): DependencyReport {
   const extra: DependencyFinding[] = [];
   const seen = new Set<string>();
-  for (const finding of addedCrates(report)) {
+  for (const finding of report.findings.filter((f) => traits.has(f))) {
     const t = traits.get(finding) ?? null;
     finding.buildScript = t ? t.buildScript : null;
     finding.procMacro = t ? t.procMacro : null;
     if (!t) {
-      finding.detail += '; build script / proc-macro: unknown (its Cargo.toml is not on disk)';
+      finding.detail += '; build script / proc-macro: unknown (its manifest is not on disk)';
       continue;
     }
     for (const [type, flag, what] of [
@@ -329,7 +326,8 @@ export function policyDependencies(report: DependencyReport): PolicyDependencies
     const common = { ecosystem: f.ecosystem, name: f.name, direct: f.direct, kind: f.kind, member: f.member, manifest: f.manifest };
     if (f.type === 'added' || f.type === 'removed') {
       const declared = f.type === 'added' ? f.to : f.from;
-      const fromLock = f.manifest === CARGO_LOCK || f.manifest === NPM_LOCK;
+      // Only a lockfile's findings have no dependency kind (a manifest's always have one).
+      const fromLock = f.kind === null;
       const requirement = fromLock ? null : declared;
       const version = fromLock ? declared : ((f.type === 'added' ? f.locked?.to : f.locked?.from) ?? null);
       out[f.type === 'added' ? 'added' : 'removed'].push({ ...common, requirement, version, source: f.source ?? null });

@@ -1,25 +1,6 @@
-// Version requirements of both ecosystems as node-semver ranges, and what a change to one means.
+// What a change to a version requirement means, on node-semver ranges (each toolchain's manifest
+// reader turns its own requirement syntax into one).
 import semver from 'semver';
-
-/**
- * A Cargo requirement as a node-semver range. Cargo reads a bare `1.2.3` as `^1.2.3` (npm as
- * `=1.2.3`) and joins comparators with commas (npm with spaces).
- */
-export function cargoRange(requirement: string): string | null {
-  const parts = requirement
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean);
-  if (parts.length === 0) return null;
-  const mapped = parts.map((p) => (/^\d/.test(p) ? `^${p}` : p.replace(/^=\s*/, '=')));
-  return semver.validRange(mapped.join(' '));
-}
-
-/** An npm registry spec (`^1.2`, `1.x`, a dist-tag) as a range; a tag allows whatever it points at. */
-export function npmRange(spec: string, isTag: boolean): string | null {
-  if (isTag) return '*';
-  return semver.validRange(spec);
-}
 
 export type RequirementChange = 'loosened' | 'upgraded' | 'downgraded' | null;
 

@@ -1,7 +1,8 @@
 // What a change does to the supply chain, as data: the dependencies each manifest declares, the
 // packages each lockfile pins, and the findings of comparing the base with the change.
 
-export type Ecosystem = 'cargo' | 'npm';
+/** The package ecosystem a toolchain's dependency reader names (its `ecosystem`). */
+export type Ecosystem = string;
 /** `workspace`: a Cargo `[workspace.dependencies]` entry, which members inherit. */
 export type DependencyKind = 'normal' | 'dev' | 'build' | 'optional' | 'peer' | 'workspace';
 /** `local`: a package the lockfile pins with no source (a workspace member or a path dependency). */
@@ -157,4 +158,34 @@ export interface PolicyDependencies {
 export interface CrateTraits {
   buildScript: boolean;
   procMacro: boolean;
+}
+
+/**
+ * Reads one ecosystem's manifests and lockfile (a toolchain provides it: src/toolchains/<id>/);
+ * this folder compares what the readers return, whichever ecosystem they read.
+ */
+export interface DependencyReader {
+  ecosystem: string;
+  /** File name of a manifest (`package.json`); the root one sits at the top of the repository. */
+  manifest: string;
+  /** The lockfile at the top of the repository. */
+  lockfile: string;
+  /** The default registry's name, as a source location (said plainly in findings). */
+  registry: string;
+  /** The member manifests a root manifest declares, over a file list. */
+  memberManifests(rootText: string, files: string[]): string[];
+  /** The dependencies (and install scripts) one manifest declares; `rootText` is the root manifest's text. */
+  declared(file: string, text: string, rootText: string | undefined): { declared: DeclaredDependency[]; scripts: InstallScript[] };
+  locked(text: string): LockedPackage[];
+  /** Lockfile entries with no source are the repository's own code (not the supply chain). */
+  localLockedIsOwnCode: boolean;
+  /** The lockfile marks packages that run an install script. */
+  lockInstallScripts: boolean;
+  /** A newly declared `build` dependency runs code at build time. */
+  buildDependenciesRun: boolean;
+  /**
+   * What an added package's own files say (build script, proc-macro), read where the repository or
+   * the toolchain's cache (under `cacheDir`) has them; null when not on disk. Absent: never knowable.
+   */
+  traits?(finding: DependencyFinding, repoDir: string, cacheDir: string): Promise<CrateTraits | null>;
 }

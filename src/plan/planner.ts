@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { TaskRequest } from '../config/request.js';
 import type { HostFacts, RepoFacts } from './facts.js';
-import { resolveToolchain, type ToolchainCommand } from './toolchains.js';
+import { knownManifests, resolveToolchain, sandboxBinds } from './toolchains.js';
+import type { Toolchain, ToolchainCommand } from '../toolchains/types.js';
 import { displayRepo } from '../util/display.js';
 import type { ApplyInputs, CloneInputs, CodegenInputs, DepsCheckInputs, ForgeTarget, Plan, PlanStep, PolicyInputs, PublishInputs, SandboxKind, SearchInputs, SecretsInputs, ToolName } from './types.js';
 
@@ -15,15 +16,17 @@ export interface PlanInput {
   host: HostFacts;
   /** Where a pull request would go; null when --repo is no GitHub repository and git.github_repo names none. */
   forge: ForgeTarget | null;
+  /** The toolchains detection tries, in order (the registry's unless a test gives its own). */
+  toolchains?: readonly Toolchain[];
 }
 
 /** Model calls one codegen attempt may make: the reply and up to two re-asks of a malformed one. */
 const CODEGEN_CALLS = 3;
 
-export function buildPlan({ request, config, repo, host, forge }: PlanInput): Plan {
+export function buildPlan({ request, config, repo, host, forge, toolchains }: PlanInput): Plan {
   const notes: string[] = [];
   const sandbox = resolveSandbox(config, host, notes);
-  const toolchain = resolveToolchain(repo, host, config);
+  const toolchain = resolveToolchain(repo, host, config, toolchains);
   const base = request.base ?? repo.branch;
   const branch = branchName(config.git.branch_prefix, request);
   const retries = config.max_step_retries;
@@ -38,8 +41,20 @@ export function buildPlan({ request, config, repo, host, forge }: PlanInput): Pl
       command: command.argv,
       sandbox,
       timeoutSecs: timeout,
-      // A Cargo workspace's members travel with build/test/lint so verify can narrow `--workspace`.
-      inputs: { format: command.format, toolchain: toolchain?.id, ...(toolchain?.workspace && tool !== 'deps' ? { workspace: toolchain.workspace } : {}) },
+      // Everything the verify step uses: how to read the output, the image the container sandboxes
+      // run, the caches and environment the toolchain needs, and a workspace's members (so verify
+      // can narrow a whole-workspace command to the touched packages).
+      inputs: {
+        format: command.format,
+        toolchain: toolchain?.id,
+        image: config.sandbox_image,
+        caches: toolchain?.sandbox.caches ?? [],
+        env: toolchain?.sandbox.env ?? {},
+        offlineEnv: toolchain?.sandbox.offlineEnv ?? {},
+        // Every registered toolchain's installation: a build may call another's (a native Node module built with cargo).
+        binds: sandboxBinds(toolchains),
+        ...(toolchain?.workspace && tool !== 'deps' ? { workspace: toolchain.workspace } : {}),
+      },
       ...extra,
     });
   };
@@ -114,12 +129,13 @@ export function buildPlan({ request, config, repo, host, forge }: PlanInput): Pl
     if (request.noPr) notes.push(`--no-pr: the branch ${branch} is pushed to the repository; no pull request is opened.`);
   }
 
-  if (!toolchain) notes.push('No known toolchain (Cargo.toml, package.json): nothing can be built or tested, so the change cannot be verified.');
+  const manifests = knownManifests(toolchains);
+  if (!toolchain) notes.push(`No known toolchain (${manifests.join(', ')}): nothing can be built or tested, so the change cannot be verified.`);
   else notes.push(...toolchain.notes);
   const firstRepairable = steps.find((s) => s.repairable);
   return {
     toolchain: toolchain?.id ?? null,
-    toolchainReason: toolchain?.reason ?? 'no Cargo.toml or package.json at the top of the repository',
+    toolchainReason: toolchain?.reason ?? `no ${manifests.slice(0, -1).join(', ')}${manifests.length > 1 ? ' or ' : ''}${manifests.at(-1) ?? 'manifest'} at the top of the repository`,
     base,
     branch,
     sandbox,

@@ -23,7 +23,8 @@ export interface ForgeTarget {
 
 export type SandboxKind = 'docker' | 'podman' | 'bwrap' | 'none';
 export type RiskTier = 'low' | 'medium' | 'high';
-export type ToolchainId = 'rust' | 'node';
+/** A registered toolchain's id (src/toolchains/registry.ts). */
+export type ToolchainId = string;
 
 export interface PlanStep {
   /** Unique within the plan; equal to the tool name unless a tool appears twice. */

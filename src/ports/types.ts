@@ -47,6 +47,19 @@ export interface Mount {
   writable: boolean;
 }
 
+/** The host installations a sandbox that binds host directories (bwrap) shows, as the toolchains describe them. */
+export interface ToolchainBinds {
+  /** Programs whose PATH directory and installation root are bound when the command's PATH finds them. */
+  programs: string[];
+  /**
+   * Programs that resolve to a multiplexing proxy (rustup behind cargo): only the PATH directory is
+   * bound, never the proxy's installation root, which may hold the host's registry and credentials.
+   */
+  proxies: string[];
+  /** Parts of a home named by an environment variable of the command (RUSTUP_HOME's toolchains and settings). */
+  homes: { env: string; parts: string[] }[];
+}
+
 export interface SandboxSpec {
   /** Host directory of the repository checkout; writable inside the sandbox. */
   workspace: string;
@@ -57,6 +70,8 @@ export interface SandboxSpec {
   env: Record<string, string>;
   network: boolean;
   mounts?: Mount[];
+  /** What a sandbox that binds host directories must show for the toolchains to run. */
+  toolchains?: ToolchainBinds;
   timeoutMs: number;
   signal?: AbortSignal;
   maxOutputBytes?: number;

@@ -6,13 +6,13 @@ import writeFileAtomic from 'write-file-atomic';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
 import type { StepResult } from '../engine/types.js';
-import { narrowCargoArgv, touchedCargoPackages, type CargoWorkspace, type OutputFormat } from '../plan/toolchains.js';
-import type { ExecResult, Mount } from '../ports/types.js';
+import type { ExecResult, Mount, ToolchainBinds } from '../ports/types.js';
 import { privateCopy, scrubbedEnv } from '../ports/sandbox/index.js';
-import { diffDiagnostics, distillFailure, isRustTestFile, lineMapFromDiff, newFailures, parseCargoMessages, parseCargoTest, parseRustcText, stableTestName, withChangeTestModules } from '../toolchains/rust.js';
-import { compareTestRuns, type TestComparison } from '../toolchains/compare.js';
-import { isNodeTestFile, parseNodeTestOutput, parseTsc } from '../toolchains/node.js';
-import type { Diagnostic, TestFailure, TestReport } from '../toolchains/types.js';
+import { compareTestRuns, diffDiagnostics, lineMapFromDiff, newFailures, stableTestName, type TestComparison } from '../toolchains/compare.js';
+import { distillFailure } from '../toolchains/distill.js';
+import { hostInstalls, toolchainById } from '../toolchains/registry.js';
+import { fetchFailureReason } from '../toolchains/text.js';
+import type { CacheNeed, Diagnostic, TestFailure, Toolchain, Workspace } from '../toolchains/types.js';
 import type { Ctx, StepTool, TestEvidence, VerifyOutcome } from './types.js';
 
 type Kind = 'build' | 'test' | 'lint';
@@ -31,8 +31,8 @@ export const verifyTool: StepTool = {
     }
     const scope = workspaceScope(ctx);
     const result = await runInSandbox(ctx, scope?.argv ?? ctx.step.command ?? []);
-    if (kind === 'deps') return judgeDeps(result);
-    const outcome = interpret(kind, ctx.step.inputs.format as OutputFormat, result);
+    if (kind === 'deps') return judgeDeps(result, toolchainOf(ctx));
+    const outcome = interpret(kind, toolchainOf(ctx), String(ctx.step.inputs.format ?? 'plain'), result);
     if (ctx.mode === 'baseline') {
       ctx.state.baseline[kind] = outcome;
       if (reuse && !result.timedOut && !result.spawnError && !ctx.signal.aborted) {
@@ -44,9 +44,14 @@ export const verifyTool: StepTool = {
     ctx.state.verify[kind] = outcome;
     const verdict = await judge(kind, outcome, ctx, scope);
     if (!scope) return verdict;
-    return { ...verdict, summary: `${verdict.summary} [-p ${scope.packages.join(' -p ')}]`, data: { ...verdict.data, packages: scope.packages } };
+    return { ...verdict, summary: `${verdict.summary} [${scope.label}]`, data: { ...verdict.data, packages: scope.packages } };
   },
 };
+
+/** The plan step's toolchain (by the id the planner put in its inputs). */
+function toolchainOf(ctx: Ctx): Toolchain | null {
+  return toolchainById(ctx.step.inputs.toolchain);
+}
 
 // The base's build/test/lint results depend only on the base commit, the command and the tool
 // versions, so a later task on the same commit reuses them instead of running the base's test
@@ -57,7 +62,7 @@ async function baselineCache(ctx: Ctx): Promise<{ file: string; outcome: VerifyO
   const version = await toolVersion(ctx, command);
   if (!version) return null;
   const key = createHash('sha256')
-    .update(JSON.stringify([ctx.request.repo, ctx.state.baseCommit, command, ctx.step.inputs.format, ctx.ports.sandbox.kind, ctx.ports.config.sandbox_image, version]))
+    .update(JSON.stringify([ctx.request.repo, ctx.state.baseCommit, command, ctx.step.inputs.format, ctx.ports.sandbox.kind, ctx.step.inputs.image, version]))
     .digest('hex')
     .slice(0, 32);
   const dir = path.join(ctx.ports.cacheDir, 'baseline');
@@ -72,15 +77,16 @@ async function baselineCache(ctx: Ctx): Promise<{ file: string; outcome: VerifyO
   }
 }
 
-// `cargo +pin --version` / `npm --version` as the sandbox sees it: a toolchain upgrade brings new
-// lints and must not be compared against an older clippy's baseline.
+// The tool's version as the sandbox sees it: a toolchain upgrade brings new lints and must not be
+// compared against an older linter's baseline.
 async function toolVersion(ctx: Ctx, command: string[]): Promise<string | null> {
-  const pin = command[1]?.startsWith('+') ? [command[1]] : [];
+  const versionArgv = toolchainOf(ctx)?.versionArgv?.(command) ?? [command[0], '--version'];
   const result = await ctx.ports.sandbox.run({
     workspace: ctx.state.repoDir,
-    command: [command[0], ...pin, '--version'],
-    env: scrubbedEnv({}, { kind: ctx.ports.sandbox.kind }),
+    command: versionArgv,
+    env: scrubbedEnv({}, { kind: ctx.ports.sandbox.kind, installs: hostInstalls() }),
     network: false,
+    toolchains: ctx.step.inputs.binds as ToolchainBinds | undefined,
     timeoutMs: 30_000,
     signal: ctx.signal,
     maxOutputBytes: 4096,
@@ -92,90 +98,63 @@ async function toolVersion(ctx: Ctx, command: string[]): Promise<string | null> 
 interface WorkspaceScope {
   argv: string[];
   packages: string[];
-  workspace: CargoWorkspace;
+  label: string;
+  workspace: Workspace;
+  toolchain: Toolchain;
 }
 
 // The baseline runs before any change exists, so it covers the whole workspace; the change's run
 // covers only the packages its files belong to (and their dependents). Test names are compared
-// after scoping the baseline to those packages (see scopeBaselineFailures).
+// after scoping the baseline to those packages (the toolchain's scopeBaselineFailures).
 function workspaceScope(ctx: Ctx): WorkspaceScope | null {
-  const workspace = ctx.step.inputs.workspace as CargoWorkspace | undefined;
+  const workspace = ctx.step.inputs.workspace as Workspace | undefined;
   const files = ctx.state.change?.files;
-  if (ctx.mode !== 'change' || !workspace || !files || !ctx.step.command?.includes('--workspace')) return null;
-  const packages = touchedCargoPackages(workspace, files);
-  if (!packages || packages.length === workspace.members.length) return null;
-  return { argv: narrowCargoArgv(ctx.step.command, packages), packages, workspace };
-}
-
-/**
- * The base's failing tests as the narrowed run would name them: failures of packages outside the
- * scope are dropped (they did not run, so they are neither fixed nor still failing), and because
- * the test parser prefixes `lib`/`main` with the crate only when a run covers several packages,
- * `alpha/lib::t` becomes `lib::t` when the change's run did not prefix. Doc tests carry their
- * workspace-relative file, and other targets are named alike in both runs.
- */
-export function scopeBaselineFailures(
-  failures: TestFailure[],
-  scope: { packages: string[]; workspace: CargoWorkspace },
-  changeNames: string[],
-): TestFailure[] {
-  const crate = (name: string) => name.replace(/-/g, '_');
-  const inScope = new Set(scope.packages.map(crate));
-  const prefixed = changeNames.some((n) => /^[A-Za-z0-9_]+\/(?:lib|main)(?:::|$)/.test(n));
-  const nested = scope.workspace.members.filter((m) => m.dir !== '.').sort((a, b) => b.dir.length - a.dir.length);
-  const root = scope.workspace.members.find((m) => m.dir === '.');
-  const scoped: TestFailure[] = [];
-  for (const failure of failures) {
-    const unit = /^([A-Za-z0-9_]+)\/((?:lib|main)(?:::.*)?)$/.exec(failure.name);
-    if (unit) {
-      if (inScope.has(unit[1])) scoped.push(prefixed ? failure : { ...failure, name: unit[2] });
-      continue;
-    }
-    const doc = /^(\S+\.rs) - /.exec(failure.name);
-    if (doc) {
-      const owner = nested.find((m) => doc[1].startsWith(`${m.dir}/`)) ?? root;
-      if (!owner || inScope.has(crate(owner.name))) scoped.push(failure);
-      continue;
-    }
-    scoped.push(failure);
-  }
-  return scoped;
+  const toolchain = toolchainOf(ctx);
+  if (ctx.mode !== 'change' || !workspace || !files || !ctx.step.command || !toolchain?.narrow) return null;
+  const narrowed = toolchain.narrow(ctx.step.command, workspace, files);
+  return narrowed ? { ...narrowed, workspace, toolchain } : null;
 }
 
 async function runInSandbox(ctx: Ctx, command: string[]): Promise<ExecResult> {
-  const { sandbox, cacheDir, config } = ctx.ports;
+  const { sandbox, cacheDir } = ctx.ports;
   const repoDir = ctx.state.repoDir;
-  const toolchain = String(ctx.step.inputs.toolchain ?? 'unknown');
-  // Caches shared across tasks: the cargo registry and build output kept per repository and
-  // toolchain, so a second task on the same repository reuses the first's work. Only code the
-  // model did not write may write them: the dependency fetch the cargo home, the untouched base
-  // the target dir. The change builds in the task's own copy of the target dir and sees the cargo
-  // home read-only, so nothing its build.rs or tests plant reaches another task.
+  const toolchainId = String(ctx.step.inputs.toolchain ?? 'unknown');
+  const caches = (ctx.step.inputs.caches ?? []) as CacheNeed[];
+  // Caches shared across tasks (what the toolchain asked the plan for), so a second task on the
+  // same repository reuses the first's downloads and build output. Only code the model did not
+  // write may write them: the dependency fetch a `deps` cache, the untouched base a `baseline`
+  // cache. The change builds in the task's own copy of a `baseline` cache and sees a `deps` cache
+  // read-only, so nothing its build scripts or tests plant reaches another task.
   const repoKey = createHash('sha256').update(ctx.request.repo).digest('hex').slice(0, 12);
-  const cargoHome = path.join(cacheDir, 'cargo-home');
-  const sharedTarget = path.join(cacheDir, 'target', `${repoKey}-${toolchain}`);
-  await mkdir(cargoHome, { recursive: true });
-  await mkdir(sharedTarget, { recursive: true });
   const isDeps = ctx.step.tool === 'deps';
-  let targetDir = sharedTarget;
-  if (!isDeps && ctx.mode !== 'baseline') {
-    const copy = await privateCopy(ctx.ports.exec, sharedTarget, path.join(ctx.ports.workspaceDir, 'cargo-target'));
-    targetDir = copy.dir;
-    if (copy.how === 'copied' || copy.problem) {
-      const line = copy.problem
-        ? `could not copy the shared target dir (${copy.problem}); building from scratch`
-        : `building in the task's own copy of the shared target dir (copied in ${(copy.durationMs / 1000).toFixed(1)}s)`;
-      ctx.emit({ type: 'step.output', stepId: ctx.step.id, stream: 'stderr', line });
+  const mounts: Mount[] = [];
+  const cacheEnv: Record<string, string> = {};
+  for (const cache of caches) {
+    const shared = cache.perRepository ? path.join(cacheDir, cache.dir, `${repoKey}-${toolchainId}`) : path.join(cacheDir, cache.dir);
+    await mkdir(shared, { recursive: true });
+    let dir = shared;
+    if (cache.writer === 'baseline' && !isDeps && ctx.mode !== 'baseline') {
+      const copy = await privateCopy(ctx.ports.exec, shared, path.join(ctx.ports.workspaceDir, cache.privateCopy ?? `${cache.dir}-copy`));
+      dir = copy.dir;
+      if (copy.how === 'copied' || copy.problem) {
+        const line = copy.problem
+          ? `could not copy the shared ${cache.dir} dir (${copy.problem}); building from scratch`
+          : `building in the task's own copy of the shared ${cache.dir} dir (copied in ${(copy.durationMs / 1000).toFixed(1)}s)`;
+        ctx.emit({ type: 'step.output', stepId: ctx.step.id, stream: 'stderr', line });
+      }
     }
+    mounts.push({ host: dir, target: dir, writable: cache.writer === 'deps' ? isDeps : true });
+    cacheEnv[cache.env] = dir;
   }
-  const mounts: Mount[] = [
-    { host: cargoHome, target: cargoHome, writable: isDeps },
-    { host: targetDir, target: targetDir, writable: true },
-  ];
   const env = scrubbedEnv(
-    { CARGO_HOME: cargoHome, CARGO_TARGET_DIR: targetDir, ...(ctx.step.network ? {} : { CARGO_NET_OFFLINE: 'true' }) },
-    { kind: sandbox.kind },
+    {
+      ...cacheEnv,
+      ...((ctx.step.inputs.env ?? {}) as Record<string, string>),
+      ...(ctx.step.network ? {} : ((ctx.step.inputs.offlineEnv ?? {}) as Record<string, string>)),
+    },
+    { kind: sandbox.kind, installs: hostInstalls() },
   );
+  const toolchain = toolchainOf(ctx);
   let lastEmit = 0;
   return sandbox.run({
     workspace: repoDir,
@@ -183,12 +162,13 @@ async function runInSandbox(ctx: Ctx, command: string[]): Promise<ExecResult> {
     env,
     network: ctx.step.network,
     mounts,
-    timeoutMs: (ctx.step.timeoutSecs || config.runner_timeout_secs) * 1000,
+    toolchains: ctx.step.inputs.binds as ToolchainBinds | undefined,
+    timeoutMs: ctx.step.timeoutSecs * 1000,
     signal: ctx.signal,
     maxOutputBytes: MAX_OUTPUT_BYTES,
     onLine: (stream, line) => {
-      // Cargo's JSON lines are for us, not for the progress view.
-      if (line.startsWith('{"reason"')) return;
+      // Machine-readable lines are for the parser, not for the progress view.
+      if (toolchain?.isMachineLine?.(line)) return;
       const now = Date.now();
       if (now - lastEmit < 50) return;
       lastEmit = now;
@@ -197,7 +177,7 @@ async function runInSandbox(ctx: Ctx, command: string[]): Promise<ExecResult> {
   });
 }
 
-function interpret(kind: Kind, format: OutputFormat, result: ExecResult): VerifyOutcome {
+function interpret(kind: Kind, toolchain: Toolchain | null, format: string, result: ExecResult): VerifyOutcome {
   const base = { exitCode: result.exitCode, durationMs: result.durationMs };
   if (result.spawnError) {
     return { ...base, ok: false, summary: `could not start ${result.command[0]}: ${result.spawnError}`, diagnostics: [], tests: null, couldNotRun: result.spawnError };
@@ -205,28 +185,7 @@ function interpret(kind: Kind, format: OutputFormat, result: ExecResult): Verify
   if (result.timedOut) {
     return { ...base, ok: false, summary: `timed out after ${Math.round(result.durationMs / 1000)}s`, diagnostics: [], tests: null };
   }
-  let diagnostics: Diagnostic[] = [];
-  let tests: TestReport | null = null;
-  switch (format) {
-    case 'cargo-json':
-      diagnostics = parseCargoMessages(result.stdout);
-      if (diagnostics.length === 0 && result.exitCode !== 0) diagnostics = parseRustcText(result.stderr);
-      break;
-    case 'cargo-test': {
-      const report = parseCargoTest(result.stdout, result.stderr);
-      tests = report;
-      diagnostics = report.compileErrors;
-      break;
-    }
-    case 'node-test':
-      tests = parseNodeTestOutput(result.stdout, result.stderr);
-      break;
-    case 'tsc':
-      diagnostics = parseTsc(`${result.stdout}\n${result.stderr}`);
-      break;
-    default:
-      break;
-  }
+  const { diagnostics, tests } = toolchain?.parse(format, result) ?? { diagnostics: [], tests: null };
   const ok = result.exitCode === 0;
   const errors = diagnostics.filter((d) => d.level === 'error').length;
   const warnings = diagnostics.filter((d) => d.level === 'warning').length;
@@ -316,7 +275,7 @@ async function judgeTests(outcome: VerifyOutcome, ctx: Ctx, scope: WorkspaceScop
     return unproven(`${outcome.summary}; ${why}`, 'The test run named no test that passes with your change, so nothing shows that it does the task.', { ...data, gone: [] });
   }
   const changeNames = [...tests.passed, ...tests.failed.map((f) => f.name)];
-  const scoped = (list: TestFailure[]) => (scope ? scopeBaselineFailures(list, scope, changeNames) : list);
+  const scoped = (list: TestFailure[]) => (scope?.toolchain.scopeBaselineFailures ? scope.toolchain.scopeBaselineFailures(list, scope, changeNames) : list);
   const baseFailures = scoped(baseline?.tests?.failed ?? []);
   const basePassed = scoped((baseline?.tests?.passed ?? []).map((name) => ({ name, output: '' }))).map((f) => f.name);
 
@@ -447,18 +406,18 @@ async function runChangeTestsOnBase(ctx: Ctx, argv: string[]): Promise<VerifyOut
   const dir = ctx.state.repoDir;
   const base = ctx.state.baseCommit;
   const change = ctx.state.change;
-  const toolchain = String(ctx.step.inputs.toolchain ?? '');
-  if (!base || !change) return null;
+  const toolchain = toolchainOf(ctx);
+  if (!base || !change || !toolchain) return null;
   const writes: { file: string; text: string | null }[] = [];
   for (const file of await git.changedFiles(dir, base)) {
     const changeText = await git.showFile(dir, change.commit, file).catch(() => null);
-    if (toolchain === 'rust' ? isRustTestFile(file) : toolchain === 'node' ? isNodeTestFile(file) : false) {
+    if (toolchain.isTestFile(file)) {
       writes.push({ file, text: changeText });
       continue;
     }
-    if (toolchain !== 'rust' || !file.endsWith('.rs') || changeText === null) continue;
+    if (!toolchain.withChangeTestCode || changeText === null) continue;
     const baseText = await git.showFile(dir, base, file).catch(() => null);
-    const merged = baseText === null ? null : withChangeTestModules(baseText, changeText);
+    const merged = baseText === null ? null : toolchain.withChangeTestCode(file, baseText, changeText);
     if (merged !== null) writes.push({ file, text: merged });
   }
   if (writes.length === 0) return null;
@@ -474,7 +433,7 @@ async function runChangeTestsOnBase(ctx: Ctx, argv: string[]): Promise<VerifyOut
     }
     ctx.emit({ type: 'log', level: 'info', message: `test: running the change's test code (${writes.map((w) => w.file).join(', ')}) against the base` });
     const result = await runInSandbox(ctx, argv);
-    return interpret('test', ctx.step.inputs.format as OutputFormat, result);
+    return interpret('test', toolchain, String(ctx.step.inputs.format ?? 'plain'), result);
   } finally {
     await git.resetHard(dir, change.commit);
   }
@@ -487,30 +446,12 @@ function buildFeedback(kind: Kind, outcome: VerifyOutcome): string {
   return `${kind} failed (exit ${outcome.exitCode}). Last lines of its output:\n${outcome.rawTail ?? ''}`;
 }
 
-function judgeDeps(result: ExecResult): StepResult {
+function judgeDeps(result: ExecResult, toolchain: Toolchain | null): StepResult {
   if (result.exitCode === 0) return { status: 'ok', summary: `dependencies fetched in ${(result.durationMs / 1000).toFixed(1)}s` };
   if (result.timedOut) return { status: 'failed', summary: 'dependency fetch timed out', data: { exitCode: result.exitCode } };
-  const summary = depsFailureLine(`${result.stderr}\n${result.stdout}`, result.exitCode);
+  const text = `${result.stderr}\n${result.stdout}`;
+  const summary = toolchain?.depsFailureLine?.(text, result.exitCode) ?? `dependencies could not be fetched: ${fetchFailureReason(text, result.exitCode)}`;
   return { status: 'failed', summary, data: { exitCode: result.exitCode } };
-}
-
-/**
- * One line for a failed fetch: the dependency cargo names, where it comes from, and the innermost
- * `Caused by:` (the actual reason) rather than cargo's retry warnings or its outermost wrapper.
- */
-export function depsFailureLine(text: string, exitCode: number | null): string {
-  const named =
-    /failed to (?:get|load source for(?: dependency)?) [`']([^`']+)[`']/.exec(text)?.[1] ??
-    /no matching package named [`']([^`']+)[`']/.exec(text)?.[1] ??
-    null;
-  const source = /unable to update (\S+)/.exec(text)?.[1] ?? null;
-  const lines = text.split('\n').map((l) => l.trim());
-  const lastCause = lines.lastIndexOf('Caused by:');
-  const cause = (lastCause >= 0 ? lines.slice(lastCause + 1).find((l) => l !== '') : undefined)?.replace(/; class=\w+ \(\d+\)$/, '');
-  const error = lines.find((l) => l.startsWith('error:'))?.replace(/^error:\s*/, '') ?? lines.find((l) => /error/i.test(l) && !l.startsWith('warning:'));
-  const reason = cause ?? error ?? `exit ${exitCode}`;
-  if (!named) return `dependencies could not be fetched: ${reason}`;
-  return `cannot fetch dependency ${named}${source ? ` from ${source}` : ''}: ${reason}`;
 }
 
 /** `: error[E0308]: mismatched types (src/lib.rs:5)`: the error a reader of the summary wants first. */

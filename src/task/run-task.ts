@@ -1,6 +1,7 @@
 // One task from request to result: prepare (ports, preflight, workspace), then the engine, which
 // clones, plans through `build` below and runs the plan; then the workspace goes. Used through the
 // session by `run`, `run --resume` and `serve`; it prints nothing and never exits the process.
+import { supportedToolchains } from '../plan/toolchains.js';
 import type { Config } from '../config/schema.js';
 import type { Env } from '../config/load.js';
 import type { TaskRequest } from '../config/request.js';
@@ -151,7 +152,7 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
     task = taskInfo(taskId, request, made.base);
     input.onPlan?.(made, task);
     if (!made.toolchain) {
-      throw new ExternalError(`cannot verify changes to ${request.repo}: ${made.toolchainReason}`, 'autodev supports Rust (Cargo.toml) and Node (package.json) projects');
+      throw new ExternalError(`cannot verify changes to ${request.repo}: ${made.toolchainReason}`, `autodev supports ${supportedToolchains()} projects`);
     }
     const chosen = createSandbox(made.sandbox, { exec, image: config.sandbox_image });
     const problem = await chosen.check();

@@ -35,3 +35,15 @@ export function testSummary(passed: number, failed: number, ignored: number, ext
   if (ignored > 0) parts.push(`${ignored} ignored`);
   return parts.join(', ') + (extra ? ` ${extra}` : '');
 }
+
+/**
+ * Why a dependency fetch failed: the innermost `Caused by:` (the actual reason) where the tool
+ * chains causes, else its first `error:` line, else the exit code.
+ */
+export function fetchFailureReason(text: string, exitCode: number | null): string {
+  const lines = text.split('\n').map((l) => l.trim());
+  const lastCause = lines.lastIndexOf('Caused by:');
+  const cause = (lastCause >= 0 ? lines.slice(lastCause + 1).find((l) => l !== '') : undefined)?.replace(/; class=\w+ \(\d+\)$/, '');
+  const error = lines.find((l) => l.startsWith('error:'))?.replace(/^error:\s*/, '') ?? lines.find((l) => /error/i.test(l) && !l.startsWith('warning:'));
+  return cause ?? error ?? `exit ${exitCode}`;
+}

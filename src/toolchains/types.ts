@@ -1,5 +1,6 @@
 // What build, test and lint said, as data. Shared by every toolchain parser so the verify step,
 // the baseline comparison and the distilled feedback for the model do not care which tool spoke.
+import type { DependencyReader } from '../depcheck/types.js';
 
 /** One compiler or linter message, located at its primary span. */
 export interface Diagnostic {
@@ -49,3 +50,172 @@ export interface CargoTestReport extends TestReport {
  * the change. Lets diffDiagnostics pair a warning with its base twin although the patch moved it.
  */
 export type LineMap = (file: string, line: number) => { file: string; line: number } | null;
+
+// ---------------------------------------------------------------- the toolchain interface
+// Everything the rest of autodev asks of a toolchain. Each one lives in its own folder
+// (src/toolchains/<id>/) and is listed once in registry.ts; nothing outside src/toolchains/ knows
+// which toolchains exist.
+
+/** What the planner knows about a repository: gathered once, read-only, handed to the pure planner. */
+export interface RepoFacts {
+  /** Repository-relative paths of the files at the top level and one level down (enough to detect toolchains). */
+  files: string[];
+  /** Contents of the manifests the toolchains look at (their `manifests`), keyed by relative path. */
+  manifests: Record<string, string>;
+  /** The checked-out base branch, when known. */
+  branch: string | null;
+  /**
+   * Workspace member directories (relative to the root, `.` for a root package) by toolchain id,
+   * found once when the facts are read (`readMembers`); their manifests are in `manifests`.
+   * Absent when no toolchain found a workspace.
+   */
+  members?: Record<string, string[]>;
+}
+
+export interface HostFacts {
+  /** Programs found on PATH (name → true). */
+  programs: Record<string, boolean>;
+  /** The sandbox `auto` resolved to, or null when none is usable. */
+  autoSandbox: 'docker' | 'podman' | 'bwrap' | null;
+  /** What each toolchain's `hostQuery` found, by toolchain id (e.g. the installed Rust toolchains). */
+  installed: Record<string, string[]>;
+}
+
+export interface ToolchainCommand {
+  argv: string[];
+  /** How the verify step reads the command's output (a format the toolchain's `parse` knows). */
+  format: string;
+}
+
+export interface WorkspaceMember {
+  /** Package name as its manifest declares it (what a narrowed command names). */
+  name: string;
+  /** Directory relative to the repository root; `.` for a root package. */
+  dir: string;
+  /** Names of the members this one depends on through a path (or workspace path) dependency. */
+  dependsOn: string[];
+}
+
+/** A multi-package workspace: build/test/lint cover all of it, narrowed to the touched packages at run time. */
+export interface Workspace {
+  members: WorkspaceMember[];
+}
+
+export interface ToolchainCommands {
+  deps: ToolchainCommand | null;
+  build: ToolchainCommand | null;
+  test: ToolchainCommand;
+  lint: ToolchainCommand | null;
+  notes: string[];
+  workspace?: Workspace;
+}
+
+/**
+ * A cache directory shared across tasks and mounted into the sandbox. Only code the model did not
+ * write may write a shared cache: the dependency fetch (`writer: 'deps'`; later steps see it
+ * read-only), or the untouched base's runs (`writer: 'baseline'`; the change's runs get a private
+ * copy in the task's workspace, so nothing its build scripts or tests plant reaches another task).
+ */
+export interface CacheNeed {
+  /** Directory under the cache dir. */
+  dir: string;
+  /** One per repository and toolchain (build output) rather than one for all (downloads). */
+  perRepository: boolean;
+  writer: 'deps' | 'baseline';
+  /** The environment variable that tells the toolchain where the cache is. */
+  env: string;
+  /** Name of the private copy in the task's workspace (writer `baseline` only). */
+  privateCopy?: string;
+}
+
+/** What the toolchain needs inside the sandbox: caches and environment. Plain data, carried by the plan. */
+export interface SandboxNeeds {
+  caches: CacheNeed[];
+  /** Environment for every run. */
+  env: Record<string, string>;
+  /** Added when the step has no network (tells the tool not to try). */
+  offlineEnv: Record<string, string>;
+}
+
+/** A toolchain installed on the host outside the system directories: PATH entries and variables that point at it. */
+export interface HostInstall {
+  path: string[];
+  env: Record<string, string>;
+}
+
+/** Finds a toolchain's host installation from the host's environment and home; null when there is none to point at. */
+export type HostInstallLocator = (hostEnv: NodeJS.ProcessEnv, hostHome: string) => HostInstall | null;
+
+/** A program `autodev doctor` looks for, and what happens without it. */
+export interface ProgramCheck {
+  name: string;
+  command: string[];
+  purpose: string;
+  fallback: string;
+}
+
+/** The narrowed command and the packages it names. */
+export interface NarrowedCommand {
+  argv: string[];
+  packages: string[];
+  /** How the narrowing reads in a summary (`-p core -p cli`). */
+  label: string;
+}
+
+/** Hints for choosing the code the model is shown. */
+export interface ContextHints {
+  /** File extensions (without the dot) whose definitions `definitions` reads. */
+  extensions: string[];
+  /** The names a line of source defines, if it is a definition. */
+  definitions(line: string): string[];
+  /** Test file names (matched on the base name; `tests/` and the like count for every language), paired with the source they test. */
+  testFileNames: RegExp[];
+  /** Lockfile names: generated, rarely worth showing. */
+  lockfiles: string[];
+}
+
+export interface Toolchain {
+  id: string;
+  /** The language the toolchain builds, for messages ("Rust"). */
+  language: string;
+  /** Manifest file names (top level, or one directory down) whose text the repository facts keep. */
+  manifests: string[];
+  /** Programs looked up on the host's PATH when the plan is made. */
+  hostPrograms: string[];
+  /** A command run on the host when the plan is made; its parsed output lands in `HostFacts.installed[id]`. */
+  hostQuery?: { program: string; argv: string[]; parse(stdout: string): string[] };
+  /** Programs whose installations the bubblewrap sandbox binds when the command's PATH finds them. */
+  sandboxPrograms: string[];
+  /** Of those, the ones that resolve to a proxy whose installation root must not be bound (and what it needs instead). */
+  sandboxProxies?: { programs: string[]; homes: { env: string; parts: string[] }[] };
+  /** Finds an installation on the host that PATH's system directories miss (rustup under a home). */
+  hostInstall?: HostInstallLocator;
+  /** What `autodev doctor` checks for this toolchain. */
+  doctor: ProgramCheck[];
+  /** The reason (the file that told us) when the repository is of this kind, else null. */
+  detect(repo: RepoFacts): string | null;
+  /** Workspace member directories on disk; may add their manifests to `manifests`. Called once, when the facts are read. */
+  readMembers?(dir: string, manifests: Record<string, string>): Promise<string[]>;
+  /** deps/build/test/lint for this repository (before config overrides). */
+  commands(repo: RepoFacts, host: HostFacts): ToolchainCommands;
+  sandbox: SandboxNeeds;
+  /** The command that prints the version of the tool `command` runs (default: `<program> --version`). */
+  versionArgv?(command: string[]): string[];
+  /** Output lines meant for the parser, not for the progress view. */
+  isMachineLine?(line: string): boolean;
+  /** Reads a command's output in one of the toolchain's formats; unknown formats give nothing. */
+  parse(format: string, output: { stdout: string; stderr: string; exitCode: number | null }): { diagnostics: Diagnostic[]; tests: TestReport | null };
+  /** One line for a failed dependency fetch. */
+  depsFailureLine?(text: string, exitCode: number | null): string;
+  /** The command narrowed to the packages the changed files touch; null when it must cover all. */
+  narrow?(argv: string[], workspace: Workspace, changedFiles: string[]): NarrowedCommand | null;
+  /** The base's failures as a run narrowed to `packages` names them (those outside dropped). */
+  scopeBaselineFailures?(failures: TestFailure[], scope: { packages: string[]; workspace: Workspace }, changeNames: string[]): TestFailure[];
+  /** Whether a file is test code (run against the base to find evidence). */
+  isTestFile(file: string): boolean;
+  /** The base's source with the change's inline test code (Rust's `#[cfg(test)]` modules); null when none. */
+  withChangeTestCode?(file: string, baseText: string, changeText: string): string | null;
+  /** The manifest and lockfile readers of the dependency check. */
+  dependencies: DependencyReader | null;
+  context: ContextHints;
+}

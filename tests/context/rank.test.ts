@@ -133,12 +133,12 @@ describe('definitions', () => {
   });
 
   it('recognises TS/JS, Python and Go definitions', () => {
-    expect(definedNames('export default async function handler(req) {', 'js')).toEqual(['handler']);
-    expect(definedNames('export const retryBudget = 3;', 'js')).toEqual(['retryBudget']);
-    expect(definedNames('export interface Options {', 'js')).toEqual(['Options']);
-    expect(definedNames('  private async load(path: string): Promise<void> {', 'js')).toEqual(['load']);
-    expect(definedNames('  if (x) {', 'js')).toEqual([]);
-    expect(definedNames('  foo(x);', 'js')).toEqual([]);
+    expect(definedNames('export default async function handler(req) {', 'node')).toEqual(['handler']);
+    expect(definedNames('export const retryBudget = 3;', 'node')).toEqual(['retryBudget']);
+    expect(definedNames('export interface Options {', 'node')).toEqual(['Options']);
+    expect(definedNames('  private async load(path: string): Promise<void> {', 'node')).toEqual(['load']);
+    expect(definedNames('  if (x) {', 'node')).toEqual([]);
+    expect(definedNames('  foo(x);', 'node')).toEqual([]);
     expect(definedNames('    def parse(self):', 'python')).toEqual(['parse']);
     expect(definedNames('class Loader(Base):', 'python')).toEqual(['Loader']);
     expect(definedNames('func (s *Server) Serve() error {', 'go')).toEqual(['Serve']);

@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import {
   compareDependencies,
-  crateTraits,
   manifestPaths,
   policyDependencies,
   requirementChange,
@@ -9,8 +8,13 @@ import {
   withCrateTraits,
   type CrateTraits,
   type DependencyFinding,
+  type DependencyReader,
   type DependencyReport,
 } from '../../src/depcheck/index.js';
+import { dependencyReaders } from '../../src/toolchains/registry.js';
+import { crateTraits } from '../../src/toolchains/rust/manifest.js';
+
+const READERS = dependencyReaders();
 
 const CALC = `[package]
 name = "calc"
@@ -32,7 +36,7 @@ function lock(...packages: [string, string, string?][]): string {
 const CRATES = 'registry+https://github.com/rust-lang/crates.io-index';
 
 function compare(base: Record<string, string>, change: Record<string, string>): DependencyReport {
-  return compareDependencies({ files: base }, { files: change });
+  return compareDependencies({ files: base }, { files: change }, READERS);
 }
 
 function only(report: DependencyReport, type: DependencyFinding['type']): DependencyFinding[] {
@@ -144,7 +148,7 @@ describe('compareDependencies: Cargo', () => {
     const root = (shared: string): string => `[workspace]\nmembers = ["crates/*"]\nresolver = "2"\n\n[workspace.dependencies]\n${shared}\n`;
     const member = (name: string, deps: string): string => `[package]\nname = "${name}"\nversion = "0.1.0"\n\n[dependencies]\n${deps}\n`;
     const files = ['Cargo.toml', 'crates/core/Cargo.toml', 'crates/cli/Cargo.toml', 'crates/cli/src/main.rs', 'fixtures/other/Cargo.toml'];
-    expect(manifestPaths(files, { cargoToml: root('') })).toEqual(['Cargo.toml', 'crates/cli/Cargo.toml', 'crates/core/Cargo.toml']);
+    expect(manifestPaths(files, READERS, { 'Cargo.toml': root('') })).toEqual(['Cargo.toml', 'crates/cli/Cargo.toml', 'crates/core/Cargo.toml']);
     const report = compare(
       { 'Cargo.toml': root('anyhow = "1.0.50"'), 'crates/core/Cargo.toml': member('core', ''), 'crates/cli/Cargo.toml': member('cli', 'anyhow = { workspace = true }') },
       {
@@ -301,9 +305,55 @@ describe('compareDependencies: Node', () => {
   it('compares the workspaces of a root package.json, each as its own member', () => {
     const files = ['package.json', 'packages/api/package.json', 'packages/ui/package.json', 'node_modules/x/package.json'];
     const root = pkg({ workspaces: ['packages/*'] });
-    expect(manifestPaths(files, { packageJson: root })).toEqual(['package.json', 'packages/api/package.json', 'packages/ui/package.json']);
+    expect(manifestPaths(files, READERS, { 'package.json': root })).toEqual(['package.json', 'packages/api/package.json', 'packages/ui/package.json']);
     const api = (deps: Record<string, string>): string => JSON.stringify({ name: '@web/api', dependencies: deps });
     const report = compare({ 'package.json': root, 'packages/api/package.json': api({}) }, { 'package.json': root, 'packages/api/package.json': api({ pg: '^8.0.0' }) });
     expect(report.findings).toEqual([expect.objectContaining({ type: 'added', name: 'pg', member: '@web/api', manifest: 'packages/api/package.json' })]);
+  });
+});
+
+describe('compareDependencies: any reader', () => {
+  // A made-up ecosystem: `name version` lines in deps.txt, pins in deps.lock. The comparison knows
+  // no ecosystem by name; what it reports follows from what the reader returns and says of itself.
+  const toy: DependencyReader = {
+    ecosystem: 'toy',
+    manifest: 'deps.txt',
+    lockfile: 'deps.lock',
+    registry: 'toyhub',
+    memberManifests: () => [],
+    declared: (file, text) => ({
+      declared: text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [name, requirement] = line.split(' ');
+          return { ecosystem: 'toy', manifest: file, member: 'root', kind: 'normal', target: null, name, package: name, requirement, range: requirement, source: { kind: 'registry', location: 'toyhub' }, features: [], defaultFeatures: true, optional: false, inherited: false };
+        }),
+      scripts: [],
+    }),
+    locked: (text) =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => {
+          const [name, version, local] = line.split(' ');
+          return { ecosystem: 'toy', name, version, source: local ? { kind: 'local' as const, location: '' } : { kind: 'registry' as const, location: 'toyhub' }, installScript: false };
+        }),
+    localLockedIsOwnCode: true,
+    lockInstallScripts: false,
+    buildDependenciesRun: false,
+  };
+
+  it('compares what a reader of another ecosystem returns, with its lockfile and its registry named plainly', () => {
+    const files = ['deps.txt', 'deps.lock', 'Cargo.toml'];
+    expect(manifestPaths(files, [toy], { 'deps.txt': 'a 1.0.0\n' })).toEqual(['deps.lock', 'deps.txt']);
+    const report = compareDependencies(
+      { files: { 'deps.txt': 'a ^1.0.0\n', 'deps.lock': 'a 1.0.0\nown 0.1.0 local\n' } },
+      { files: { 'deps.txt': 'a ^1.0.0\nb ^2.0.0\n', 'deps.lock': 'a 1.2.0\nb 2.0.0\nown 0.1.0 local\nmine 0.1.0 local\n' } },
+      [toy],
+    );
+    expect(report.findings.map((f) => `${f.ecosystem}:${f.type}:${f.name}:${f.from ?? ''}->${f.to ?? ''}`)).toEqual(['toy:added:b:->^2.0.0', 'toy:upgraded:a:1.0.0->1.2.0']);
+    expect(report.findings.find((f) => f.name === 'b')?.locked).toEqual({ from: null, to: '2.0.0' });
+    expect(report.warnings).toEqual([]);
   });
 });

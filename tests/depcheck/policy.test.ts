@@ -2,6 +2,7 @@
 // and the same input document reaching OPA over real HTTP.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { compareDependencies, policyDependencies } from '../../src/depcheck/index.js';
+import { dependencyReaders } from '../../src/toolchains/registry.js';
 import type { DependencyReport } from '../../src/depcheck/types.js';
 import { buildPolicyInput, evaluateLocalPolicy } from '../../src/policy/index.js';
 import { createOpa } from '../../src/ports/opa.js';
@@ -12,7 +13,7 @@ import { startOpaServer, type OpaServer } from '../support/opa-server.js';
 const manifest = (deps: string): string => `[package]\nname = "calc"\nversion = "0.1.0"\n\n[dependencies]\n${deps}\n`;
 
 function report(before: string, after: string): DependencyReport {
-  return compareDependencies({ files: { 'Cargo.toml': manifest(before) } }, { files: { 'Cargo.toml': manifest(after) } });
+  return compareDependencies({ files: { 'Cargo.toml': manifest(before) } }, { files: { 'Cargo.toml': manifest(after) } }, dependencyReaders());
 }
 
 function decide(r: DependencyReport, config: { allowDependencySourceChange?: boolean } = {}) {

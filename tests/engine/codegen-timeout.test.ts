@@ -30,7 +30,7 @@ it('retries a codegen request that timed out, and the retry gets the patch', asy
     config,
     forge: { owner: 'acme', repo: 'calc' },
     repo: { files: ['Cargo.toml', 'src/lib.rs'], manifests: { 'Cargo.toml': '[package]\nname = "calc"\nversion = "0.1.0"\n' }, branch: 'main' },
-    host: { programs: { git: true, rg: true, cargo: true, bwrap: true }, autoSandbox: 'bwrap', rustToolchains: [] },
+    host: { programs: { git: true, rg: true, cargo: true, bwrap: true }, autoSandbox: 'bwrap', installed: {} },
   });
   const codegen = plan.steps.find((s) => s.id === 'codegen')!;
   expect(codegen.retries).toBe(2);

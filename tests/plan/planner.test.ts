@@ -20,7 +20,7 @@ function request(extra: Partial<TaskRequest> = {}): TaskRequest {
 }
 
 function host(extra: Partial<HostFacts> = {}): HostFacts {
-  return { programs: { git: true, rg: true, cargo: true, bwrap: true }, autoSandbox: 'bwrap', rustToolchains: ['stable-x86_64-unknown-linux-gnu'], ...extra };
+  return { programs: { git: true, rg: true, cargo: true, bwrap: true }, autoSandbox: 'bwrap', installed: { rust: ['stable-x86_64-unknown-linux-gnu'] }, ...extra };
 }
 
 function repo(manifests: Record<string, string>, extraFiles: string[] = ['src/', 'src/lib.rs']): RepoFacts {
@@ -167,7 +167,7 @@ describe('a Rust crate', () => {
         'a/Cargo.toml': `${CARGO}anyhow = { workspace = true }\n`,
       },
       branch: 'main',
-      cargoMembers: ['a'],
+      members: { rust: ['a'] },
     };
     const p = buildPlan({ request: request(), config: defaultConfig(), repo: workspace, host: host(), forge: FORGE });
     expect(p.steps.map((s) => s.id)).toContain('deps');
@@ -180,7 +180,7 @@ describe('a Rust crate', () => {
 
   it('uses a pinned rust-toolchain.toml when installed, and notes it when not', () => {
     const pin = '[toolchain]\nchannel = "1.80.0"\ncomponents = ["clippy"]\n';
-    const installed = plan({ 'Cargo.toml': CARGO, 'rust-toolchain.toml': pin }, { host: { rustToolchains: ['stable-x86_64-unknown-linux-gnu', '1.80.0-x86_64-unknown-linux-gnu'] } });
+    const installed = plan({ 'Cargo.toml': CARGO, 'rust-toolchain.toml': pin }, { host: { installed: { rust: ['stable-x86_64-unknown-linux-gnu', '1.80.0-x86_64-unknown-linux-gnu'] } } });
     expect(step(installed, 'build').command?.slice(0, 3)).toEqual(['cargo', '+1.80.0', 'build']);
     expect(step(installed, 'test').command?.slice(0, 3)).toEqual(['cargo', '+1.80.0', 'test']);
     expect(step(installed, 'lint').command?.slice(0, 3)).toEqual(['cargo', '+1.80.0', 'clippy']);
@@ -194,7 +194,7 @@ describe('a Rust crate', () => {
   });
 
   it('reads a legacy one-line rust-toolchain file', () => {
-    const p = plan({ 'Cargo.toml': CARGO, 'rust-toolchain': 'nightly-2024-01-01\n' }, { host: { rustToolchains: ['nightly-2024-01-01-x86_64-unknown-linux-gnu'] } });
+    const p = plan({ 'Cargo.toml': CARGO, 'rust-toolchain': 'nightly-2024-01-01\n' }, { host: { installed: { rust: ['nightly-2024-01-01-x86_64-unknown-linux-gnu'] } } });
     expect(step(p, 'test').command?.[1]).toBe('+nightly-2024-01-01');
   });
 

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { cleanup, makeRepo } from '../support/fixture-repo.js';
 import { makeCacheDir, requireBuilt } from '../e2e/harness.js';
 import { readRepoFacts } from '../../src/plan/facts.js';
-import { cargoWorkspace, narrowCargoArgv, touchedCargoPackages, type CargoWorkspace } from '../../src/plan/toolchains.js';
-import { scopeBaselineFailures } from '../../src/steps/verify.js';
+import { cargoWorkspace, narrowCargoArgv, scopeBaselineFailures, touchedCargoPackages } from '../../src/toolchains/rust/workspace.js';
+import type { Workspace as CargoWorkspace } from '../../src/toolchains/types.js';
 import { WORKSPACE_FILES, WORKSPACE_FIX, WORKSPACE_TASK, replyFor } from './fixtures.js';
 import { RUN_TIMEOUT, explain, planOnly, realRun, step } from './helpers.js';
 
@@ -36,7 +36,7 @@ describe('workspace facts', () => {
       'tools/cli/src/main.rs': 'fn main() {}\n',
     });
     const facts = await readRepoFacts(dir, 'main');
-    expect(facts.cargoMembers).toEqual(['.', 'crates/core', 'crates/util', 'tools/cli']);
+    expect(facts.members?.rust).toEqual(['.', 'crates/core', 'crates/util', 'tools/cli']);
     expect(Object.keys(facts.manifests)).toEqual(expect.arrayContaining(['tools/cli/Cargo.toml', 'crates/util/Cargo.toml']));
     expect(facts.manifests).not.toHaveProperty(['crates/old/Cargo.toml']);
     expect(cargoWorkspace(facts)?.members).toEqual([
@@ -50,7 +50,7 @@ describe('workspace facts', () => {
   it('is not a workspace for a single crate', async () => {
     const dir = await makeRepo({ 'Cargo.toml': '[package]\nname = "one"\nversion = "0.1.0"\n', 'src/lib.rs': '' });
     const facts = await readRepoFacts(dir, 'main');
-    expect(facts.cargoMembers).toBeUndefined();
+    expect(facts.members?.rust).toBeUndefined();
     expect(cargoWorkspace(facts)).toBeNull();
   });
 });

@@ -15,7 +15,7 @@ const PLAN = buildPlan({
   config: autodevSchema.parse({ llm: { model: 'planned-model', temperature: 0.9, max_tokens: 321, prompt_price_per_1k: 1, completion_price_per_1k: 2 } }),
   forge: { owner: 'acme', repo: 'calc' },
   repo: { files: ['Cargo.toml', 'src/lib.rs'], manifests: { 'Cargo.toml': '[package]\nname = "calc"\nversion = "0.1.0"\n' }, branch: 'main' },
-  host: { programs: { git: true, rg: true, cargo: true, bwrap: true }, autoSandbox: 'bwrap', rustToolchains: [] },
+  host: { programs: { git: true, rg: true, cargo: true, bwrap: true }, autoSandbox: 'bwrap', installed: {} },
 });
 const CODEGEN = PLAN.steps.find((s) => s.id === 'codegen')!;
 

@@ -24,7 +24,7 @@ const PLAN = buildPlan({
   config,
   forge: { owner: 'acme', repo: 'calc' },
   repo: { files: ['Cargo.toml', 'src/lib.rs'], manifests: { 'Cargo.toml': '[package]\nname = "calc"\nversion = "0.1.0"\n' }, branch: 'main' },
-  host: { programs: { git: true, rg: true, cargo: true, bwrap: true }, autoSandbox: 'bwrap', rustToolchains: [] },
+  host: { programs: { git: true, rg: true, cargo: true, bwrap: true }, autoSandbox: 'bwrap', installed: {} },
 });
 const planned = (id: string): PlanStep => PLAN.steps.find((s) => s.id === id)!;
 

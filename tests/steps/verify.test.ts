@@ -12,6 +12,8 @@ import { createGit } from '../../src/ports/git.js';
 import { createSandbox } from '../../src/ports/sandbox/index.js';
 import { initialState, type Ctx, type StepPorts, type TaskState } from '../../src/steps/types.js';
 import { verifyTool } from '../../src/steps/verify.js';
+import { sandboxBinds } from '../../src/plan/toolchains.js';
+import { rust } from '../../src/toolchains/rust/index.js';
 import { CALC_FILES } from '../support/calc-crate.js';
 import { cleanup, git, makeRepo, makeTempDir } from '../support/fixture-repo.js';
 
@@ -42,7 +44,8 @@ const STEP: PlanStep = {
   retries: 0,
   baseline: true,
   repairable: true,
-  inputs: { format: 'cargo-test', toolchain: 'rust' },
+  // As the planner writes them (src/plan/planner.ts): the toolchain's caches, environment and installations.
+  inputs: { format: 'cargo-test', toolchain: 'rust', caches: rust.sandbox.caches, env: rust.sandbox.env, offlineEnv: rust.sandbox.offlineEnv, binds: sandboxBinds() },
 };
 
 function context(state: TaskState, mode: 'baseline' | 'change', events: EngineEvent[]): Ctx {

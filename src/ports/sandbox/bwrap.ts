@@ -10,16 +10,16 @@
 // unix sockets out of reach), no capabilities (when autodev runs as root, a sandboxed root could
 // otherwise remount), and the sandbox's own root is read-only.
 //
-// Toolchains are found from the spec's PATH: for each program of TOOLCHAIN_PROGRAMS found there,
+// Toolchains are found from the spec's PATH: for each program of COMMON_PROGRAMS and of the spec's
+// `toolchains.programs` (the registered toolchains' programs, from the plan) found there,
 // the PATH directory holding it and the installation it resolves to (`realpath`, the parent of its
-// `bin/`) are bound read-only. rustup's proxies live in CARGO_HOME/bin, whose parent also holds
-// the host's registry and credentials, so only that bin directory and RUSTUP_HOME's toolchains and
-// settings are bound; CARGO_HOME then is whatever cache the caller mounts.
+// `bin/`) are bound read-only. A program that resolves to a proxy the toolchains name (rustup) has
+// only its PATH directory bound, plus the home parts they name (src/toolchains/<id>/index.ts).
 
 import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Exec, ExecResult, Mount, Sandbox, SandboxSpec } from '../types.js';
+import type { Exec, ExecResult, Mount, Sandbox, SandboxSpec, ToolchainBinds } from '../types.js';
 import { isWithin } from './scrubbed-env.js';
 
 export interface BwrapSandboxOptions {
@@ -82,8 +82,13 @@ const ETC_FILES = [
 // The JDK's and Python's configuration live in versioned directories (/usr/lib/jvm/*/conf links there).
 const ETC_PATTERNS = [/^java-\d+-openjdk$/, /^python3(\.\d+)?$/];
 
-/** Programs whose installations are bound into the sandbox when the command's PATH finds them. */
-export const TOOLCHAIN_PROGRAMS = ['cargo', 'rustc', 'node', 'npm', 'npx', 'pnpm', 'yarn', 'git', 'go', 'java', 'javac', 'mvn', 'python3'];
+/**
+ * Programs whose installations are bound into the sandbox when the command's PATH finds them,
+ * besides those the spec names: git, which builds call, and languages with no toolchain folder yet.
+ */
+export const COMMON_PROGRAMS = ['git', 'go', 'java', 'javac', 'mvn', 'python3'];
+
+const NO_BINDS: ToolchainBinds = { programs: [], proxies: [], homes: [] };
 
 /** Directories bwrap hides by default on this host (evaluated when the sandbox is created). */
 export function defaultHiddenDirs(): string[] {
@@ -127,14 +132,15 @@ export function etcEntries(etc = '/etc'): string[] {
 /**
  * The directories to bind so the toolchains on `env.PATH` run: for each program found there, the
  * PATH directory and the installation root it resolves to (never a directory holding a hidden one,
- * such as a home, and never a top-level one like /opt), plus RUSTUP_HOME's toolchains and settings.
+ * such as a home, never a top-level one like /opt, never a proxy's), plus the parts of the homes
+ * the toolchains name (RUSTUP_HOME's toolchains and settings).
  */
-export function toolchainDirs(env: Record<string, string>, hide: string[]): string[] {
+export function toolchainDirs(env: Record<string, string>, hide: string[], binds: ToolchainBinds = NO_BINDS): string[] {
   const dirs: string[] = [];
   const acceptable = (dir: string): boolean =>
     path.isAbsolute(dir) && dir.split('/').filter(Boolean).length >= 2 && !hide.some((hidden) => isWithin(hidden, dir));
   const entries = (env.PATH ?? '').split(':').filter((entry) => path.isAbsolute(entry));
-  for (const program of TOOLCHAIN_PROGRAMS) {
+  for (const program of [...new Set([...binds.programs, ...COMMON_PROGRAMS])]) {
     const found = entries.map((entry) => path.join(entry, program)).find(isExecutableFile);
     if (!found) continue;
     if (acceptable(path.dirname(found))) dirs.push(path.dirname(found));
@@ -144,17 +150,17 @@ export function toolchainDirs(env: Record<string, string>, hide: string[]): stri
     } catch {
       continue;
     }
-    if (path.basename(real) === 'rustup') continue;
+    if (binds.proxies.includes(path.basename(real))) continue;
     const realDir = path.dirname(real);
     const root = path.basename(realDir) === 'bin' ? path.dirname(realDir) : realDir;
     if (acceptable(root)) dirs.push(root);
     else if (acceptable(realDir)) dirs.push(realDir);
   }
-  const rustupHome = env.RUSTUP_HOME;
-  if (rustupHome && path.isAbsolute(rustupHome)) {
-    // rustup reads its settings and runs a toolchain; it insists that update-hashes exists.
-    for (const part of ['toolchains', 'settings.toml', 'update-hashes']) {
-      const dir = path.join(rustupHome, part);
+  for (const home of binds.homes) {
+    const root = env[home.env];
+    if (!root || !path.isAbsolute(root)) continue;
+    for (const part of home.parts) {
+      const dir = path.join(root, part);
       if (existsSync(dir)) dirs.push(dir);
     }
   }
@@ -242,10 +248,11 @@ export function createBwrapSandbox(options: BwrapSandboxOptions): Sandbox {
   // Every spec of one run carries the same PATH, so the lookups are made once per PATH.
   const toolchainsByPath = new Map<string, string[]>();
   const layoutFor = (spec: SandboxSpec): BwrapLayout => {
-    const key = `${spec.env.PATH ?? ''}\0${spec.env.RUSTUP_HOME ?? ''}`;
+    const binds = spec.toolchains ?? NO_BINDS;
+    const key = JSON.stringify([spec.env.PATH ?? '', binds, binds.homes.map((h) => spec.env[h.env] ?? '')]);
     let toolchains = toolchainsByPath.get(key);
     if (!toolchains) {
-      toolchains = toolchainDirs(spec.env, hide);
+      toolchains = toolchainDirs(spec.env, hide, binds);
       toolchainsByPath.set(key, toolchains);
     }
     return { system, etc, toolchains, hide, hideFiles };

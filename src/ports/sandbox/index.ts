@@ -16,7 +16,6 @@ export {
   defaultHiddenFiles,
   etcEntries,
   systemEntries,
-  TOOLCHAIN_PROGRAMS,
   toolchainDirs,
   type BwrapLayout,
   type SystemEntry,

@@ -1,7 +1,6 @@
 // The minimal environment a project build sees. Nothing is copied from the host by default: the
 // values are derived (PATH, toolchain homes) or fixed, so no token can ride along by accident.
 
-import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { SandboxKind } from '../../plan/types.js';
@@ -21,8 +20,8 @@ export function isSecretName(name: string): boolean {
 
 export interface ScrubbedEnvOptions {
   /**
-   * The sandbox the env is for. Container kinds get no host paths (PATH, RUSTUP_HOME, CARGO_HOME
-   * come from the image); bwrap and none get the host toolchain.
+   * The sandbox the env is for. Container kinds get no host paths (PATH and the toolchains' homes
+   * come from the image); bwrap and none get the host toolchains.
    */
   kind?: SandboxKind;
   /** Host variables copied by name when present and not secret-looking (e.g. RUST_BACKTRACE). */
@@ -31,12 +30,23 @@ export interface ScrubbedEnvOptions {
   hostEnv?: NodeJS.ProcessEnv;
   /** The host home directory (default: os.homedir()). */
   hostHome?: string;
+  /** Where the toolchains are installed on the host (each toolchain's `hostInstall`), for bwrap and none. */
+  installs?: HostInstallLocator[];
 }
 
+/** PATH entries and variables pointing at a toolchain installed outside the system directories. */
+interface HostInstall {
+  path: string[];
+  env: Record<string, string>;
+}
+
+type HostInstallLocator = (hostEnv: NodeJS.ProcessEnv, hostHome: string) => HostInstall | null;
+
 /**
- * PATH, HOME, LANG, CARGO_TERM_COLOR, CI, and RUSTUP_HOME/CARGO_HOME when cargo is installed under a
- * home directory, overlaid with `extra` (e.g. a writable CARGO_HOME cache dir from the caller, which
- * the caller must also mount writable). Secret-looking names are dropped, even from `extra`.
+ * PATH, HOME, LANG, CI, and what the toolchains' `installs` find on the host (e.g. a toolchain's
+ * homes when it is installed under a home directory), overlaid with `extra` (e.g. a writable cache
+ * dir from the caller, which the caller must also mount writable). Secret-looking names are
+ * dropped, even from `extra`.
  */
 export function scrubbedEnv(extra: Record<string, string> = {}, options: ScrubbedEnvOptions = {}): Record<string, string> {
   const hostEnv = options.hostEnv ?? process.env;
@@ -44,16 +54,14 @@ export function scrubbedEnv(extra: Record<string, string> = {}, options: Scrubbe
   const env: Record<string, string> = {
     HOME: SANDBOX_HOME,
     LANG: 'C.UTF-8',
-    CARGO_TERM_COLOR: 'never',
     CI: 'true',
   };
 
   if (!container) {
     const hostHome = options.hostHome ?? hostEnv.HOME ?? os.homedir();
-    const toolchain = rustToolchain(hostEnv, hostHome);
-    env.PATH = hostPath(hostEnv.PATH, toolchain.cargoBin, hostHome).join(':');
-    if (toolchain.rustupHome) env.RUSTUP_HOME = toolchain.rustupHome;
-    if (toolchain.cargoHome) env.CARGO_HOME = toolchain.cargoHome;
+    const found = (options.installs ?? []).map((locate) => locate(hostEnv, hostHome)).filter((i): i is HostInstall => i !== null);
+    env.PATH = hostPath(hostEnv.PATH, found.flatMap((i) => i.path), hostHome).join(':');
+    for (const install of found) Object.assign(env, install.env);
   }
 
   for (const name of options.passthrough ?? []) {
@@ -66,30 +74,11 @@ export function scrubbedEnv(extra: Record<string, string> = {}, options: Scrubbe
   return env;
 }
 
-interface RustToolchain {
-  cargoBin: string | null;
-  cargoHome: string | null;
-  rustupHome: string | null;
-}
-
-// rustup installs under ~/.cargo and ~/.rustup unless CARGO_HOME / RUSTUP_HOME say otherwise.
-function rustToolchain(hostEnv: NodeJS.ProcessEnv, hostHome: string): RustToolchain {
-  const cargoHome = hostEnv.CARGO_HOME ?? path.join(hostHome, '.cargo');
-  const rustupHome = hostEnv.RUSTUP_HOME ?? path.join(hostHome, '.rustup');
-  const cargoBin = path.join(cargoHome, 'bin');
-  const hasCargo = existsSync(path.join(cargoBin, 'cargo'));
-  return {
-    cargoBin: hasCargo ? cargoBin : null,
-    cargoHome: hasCargo ? cargoHome : null,
-    rustupHome: hasCargo && existsSync(rustupHome) ? rustupHome : null,
-  };
-}
-
-// System directories, the cargo bin, the directory of the running node (for node projects), then the
-// host's own absolute PATH entries outside its home (home entries would be hidden by the sandbox).
-function hostPath(hostPathVar: string | undefined, cargoBin: string | null, hostHome: string): string[] {
-  const entries: string[] = [...SYSTEM_PATH];
-  if (cargoBin) entries.push(cargoBin);
+// System directories, the toolchains' own directories (an installation under a home), the
+// directory of the running node, then the host's own absolute PATH entries outside its home (home
+// entries would be hidden by the sandbox).
+function hostPath(hostPathVar: string | undefined, installPaths: string[], hostHome: string): string[] {
+  const entries: string[] = [...SYSTEM_PATH, ...installPaths];
   entries.push(path.dirname(process.execPath));
   for (const entry of (hostPathVar ?? '').split(':')) {
     if (path.isAbsolute(entry) && (hostHome === '/' || !isWithin(entry, hostHome))) entries.push(path.normalize(entry));

@@ -1,11 +1,13 @@
 // bubblewrap for real: every isolation property is checked by running a command inside it.
 
+import { hostInstalls } from '../../../src/toolchains/registry.js';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createExec } from '../../../src/ports/exec.js';
+import { sandboxBinds } from '../../../src/plan/toolchains.js';
 import { bwrapArgv, createBwrapSandbox, scrubbedEnv, toolchainDirs, type BwrapLayout } from '../../../src/ports/sandbox/index.js';
 import type { SandboxSpec } from '../../../src/ports/types.js';
 import { uniqueSleepSeconds, waitUntilGone } from './process-helpers.js';
@@ -25,7 +27,8 @@ function tempDir(prefix: string): string {
 }
 
 function spec(workspace: string, command: string[], overrides: Partial<SandboxSpec> = {}): SandboxSpec {
-  return { workspace, command, env: scrubbedEnv({}, { kind: 'bwrap' }), network: false, timeoutMs: 30_000, ...overrides };
+  // The toolchains' installations, as the plan hands them to the verify step.
+  return { workspace, command, env: scrubbedEnv({}, { kind: 'bwrap', installs: hostInstalls() }), network: false, toolchains: sandboxBinds(), timeoutMs: 30_000, ...overrides };
 }
 
 describe('bwrap sandbox (real)', () => {
@@ -209,7 +212,7 @@ describe('bwrap sandbox (real)', () => {
   it('keeps the rust toolchain usable: cargo --version works inside', async () => {
     const workspace = tempDir('autodev-bwrap-ws-');
     const cargoHome = tempDir('autodev-cargo-home-');
-    const env = scrubbedEnv({ CARGO_HOME: cargoHome }, { kind: 'bwrap' });
+    const env = scrubbedEnv({ CARGO_HOME: cargoHome }, { kind: 'bwrap', installs: hostInstalls() });
     const result = await sandbox.run(
       spec(workspace, ['cargo', '--version'], { env, mounts: [{ host: cargoHome, target: cargoHome, writable: true }] }),
     );
@@ -225,7 +228,7 @@ describe('bwrap sandbox (real)', () => {
     writeFileSync(path.join(workspace, 'Cargo.toml'), '[package]\nname = "probe"\nversion = "0.1.0"\nedition = "2021"\n');
     mkdirSync(path.join(workspace, 'src'));
     writeFileSync(path.join(workspace, 'src', 'lib.rs'), 'pub fn two() -> u32 { 2 }\n#[test]\nfn it_is_two() { assert_eq!(two(), 2); }\n');
-    const env = scrubbedEnv({ CARGO_HOME: cargoHome, CARGO_TARGET_DIR: targetDir, CARGO_NET_OFFLINE: 'true' }, { kind: 'bwrap' });
+    const env = scrubbedEnv({ CARGO_HOME: cargoHome, CARGO_TARGET_DIR: targetDir, CARGO_NET_OFFLINE: 'true' }, { kind: 'bwrap', installs: hostInstalls() });
     const mounts = [
       { host: cargoHome, target: cargoHome, writable: false },
       { host: targetDir, target: targetDir, writable: true },
@@ -364,7 +367,7 @@ describe('toolchainDirs (real files)', () => {
     writeFileSync(path.join(root, 'bin', 'git'), '');
 
     const env = { PATH: [path.join(home, '.cargo', 'bin'), path.join(root, 'bin'), path.join(home, 'bin'), 'relative/bin'].join(':'), RUSTUP_HOME: path.join(home, '.rustup') };
-    expect(toolchainDirs(env, [path.join(root, 'home'), home]).sort()).toEqual(
+    expect(toolchainDirs(env, [path.join(root, 'home'), home], sandboxBinds()).sort()).toEqual(
       [
         path.join(home, '.cargo', 'bin'),
         path.join(home, '.rustup', 'toolchains'),

@@ -1,4 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { hostInstalls } from '../../../src/toolchains/registry.js';
+import { rust } from '../../../src/toolchains/rust/index.js';
 import { chmodSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -39,7 +41,8 @@ describe('scrubbedEnv', () => {
       RUST_BACKTRACE: '1',
       SOMETHING_ELSE: 'z',
     };
-    const env = scrubbedEnv({}, { kind: 'bwrap', hostEnv });
+    // As the verify step builds it: the toolchain's fixed env as extra, its host installation located.
+    const env = scrubbedEnv({ ...rust.sandbox.env }, { kind: 'bwrap', hostEnv, installs: hostInstalls() });
     expect(env.HOME).toBe('/tmp');
     expect(env.LANG).toBe('C.UTF-8');
     expect(env.CARGO_TERM_COLOR).toBe('never');
@@ -59,20 +62,20 @@ describe('scrubbedEnv', () => {
   it('honours CARGO_HOME and RUSTUP_HOME of the host and a writable CARGO_HOME from the caller', () => {
     const home = fakeRustHome();
     const hostEnv = { HOME: '/nonexistent-home', CARGO_HOME: path.join(home, '.cargo'), RUSTUP_HOME: path.join(home, '.rustup') };
-    expect(scrubbedEnv({}, { kind: 'none', hostEnv }).RUSTUP_HOME).toBe(path.join(home, '.rustup'));
-    const env = scrubbedEnv({ CARGO_HOME: '/cache/cargo' }, { kind: 'bwrap', hostEnv });
+    expect(scrubbedEnv({}, { kind: 'none', hostEnv, installs: hostInstalls() }).RUSTUP_HOME).toBe(path.join(home, '.rustup'));
+    const env = scrubbedEnv({ CARGO_HOME: '/cache/cargo' }, { kind: 'bwrap', hostEnv, installs: hostInstalls() });
     expect(env.CARGO_HOME).toBe('/cache/cargo');
     expect(env.PATH.split(':')).toContain(path.join(home, '.cargo', 'bin'));
   });
 
   it('sets no rust variables without cargo', () => {
-    const env = scrubbedEnv({}, { kind: 'bwrap', hostEnv: { HOME: tempDir('autodev-home-'), PATH: '/usr/bin' } });
+    const env = scrubbedEnv({}, { kind: 'bwrap', hostEnv: { HOME: tempDir('autodev-home-'), PATH: '/usr/bin' }, installs: hostInstalls() });
     expect(env.CARGO_HOME).toBeUndefined();
     expect(env.RUSTUP_HOME).toBeUndefined();
   });
 
   it('gives containers no host paths (the image has its own)', () => {
-    const env = scrubbedEnv({ RUST_LOG: 'debug' }, { kind: 'docker', hostEnv: { HOME: fakeRustHome(), PATH: '/usr/bin' } });
+    const env = scrubbedEnv({ ...rust.sandbox.env, RUST_LOG: 'debug' }, { kind: 'docker', hostEnv: { HOME: fakeRustHome(), PATH: '/usr/bin' }, installs: hostInstalls() });
     expect(env).toEqual({ HOME: '/tmp', LANG: 'C.UTF-8', CARGO_TERM_COLOR: 'never', CI: 'true', RUST_LOG: 'debug' });
   });
 

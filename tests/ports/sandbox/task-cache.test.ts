@@ -2,6 +2,8 @@
 // the shared dir, the change builds in the copy, and the copy is warm (the unchanged dependency is
 // fresh) while the shared dir stays exactly as the base left it.
 
+import { hostInstalls } from '../../../src/toolchains/registry.js';
+import { sandboxBinds } from '../../../src/plan/toolchains.js';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdirSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -41,8 +43,8 @@ async function build(workspace: string, cargoHome: string, targetDir: string): P
     { host: cargoHome, target: cargoHome, writable: false },
     { host: targetDir, target: targetDir, writable: true },
   ];
-  const env = scrubbedEnv({ CARGO_HOME: cargoHome, CARGO_TARGET_DIR: targetDir, CARGO_NET_OFFLINE: 'true' }, { kind: 'bwrap' });
-  const result = await sandbox.run({ workspace, command: ['cargo', 'build', '--offline', '--message-format=json'], env, network: false, mounts, timeoutMs: 120_000 });
+  const env = scrubbedEnv({ CARGO_HOME: cargoHome, CARGO_TARGET_DIR: targetDir, CARGO_NET_OFFLINE: 'true' }, { kind: 'bwrap', installs: hostInstalls() });
+  const result = await sandbox.run({ workspace, command: ['cargo', 'build', '--offline', '--message-format=json'], env, network: false, mounts, toolchains: sandboxBinds(), timeoutMs: 120_000 });
   expect({ exitCode: result.exitCode, stderr: result.exitCode ? result.stderr : '' }).toEqual({ exitCode: 0, stderr: '' });
   const fresh: Record<string, boolean> = {};
   for (const line of result.stdout.split('\n')) {

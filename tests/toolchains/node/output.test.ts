@@ -12,7 +12,7 @@ import {
   parseNodeTestOutput,
   parseTsc,
   parseVitest,
-} from '../../src/toolchains/node.js';
+} from '../../../src/toolchains/node/output.js';
 
 let root: string;
 

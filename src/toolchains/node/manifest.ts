@@ -2,8 +2,8 @@
 import path from 'node:path';
 import npa from 'npm-package-arg';
 import picomatch from 'picomatch';
-import { npmRange } from './requirement.js';
-import type { DeclaredDependency, DependencyKind, DependencySource, InstallScript, LockedPackage } from './types.js';
+import semver from 'semver';
+import type { DeclaredDependency, DependencyKind, DependencySource, InstallScript, LockedPackage } from '../../depcheck/types.js';
 
 type Json = Record<string, unknown>;
 
@@ -15,13 +15,19 @@ const TABLES: [string, DependencyKind][] = [
 ];
 
 /** Lifecycle scripts npm runs on install (of the project, or of the package once published). */
-export const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'] as const;
+const INSTALL_SCRIPTS = ['preinstall', 'install', 'postinstall', 'prepare'] as const;
 
 function object(value: unknown): Json | null {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : null;
 }
 
-export function parsePackageJson(text: string): Json {
+/** An npm registry spec (`^1.2`, `1.x`, a dist-tag) as a range; a tag allows whatever it points at. */
+function npmRange(spec: string, isTag: boolean): string | null {
+  if (isTag) return '*';
+  return semver.validRange(spec);
+}
+
+function parsePackageJson(text: string): Json {
   const doc = object(JSON.parse(text));
   if (!doc) throw new Error('not a JSON object');
   return doc;
@@ -42,7 +48,7 @@ export function npmWorkspaceDirs(rootText: string, files: string[]): string[] {
 }
 
 /** What an npm spec points at: the registry (a range, a tag, an alias), git, a path, a URL. */
-export function npmSpec(name: string, spec: string): { source: DependencySource; requirement: string | null; range: string | null; package: string } {
+function npmSpec(name: string, spec: string): { source: DependencySource; requirement: string | null; range: string | null; package: string } {
   if (spec.startsWith('workspace:')) return { source: { kind: 'workspace', location: spec }, requirement: spec, range: null, package: name };
   if (spec.startsWith('link:')) return { source: { kind: 'path', location: spec.slice(5) }, requirement: null, range: null, package: name };
   let parsed: npa.Result;

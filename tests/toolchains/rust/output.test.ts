@@ -17,7 +17,7 @@ import {
   parseRustcText,
   rustTestModules,
   withChangeTestModules,
-} from '../../src/toolchains/rust.js';
+} from '../../../src/toolchains/rust/output.js';
 
 let root: string;
 

@@ -1,9 +1,8 @@
 // Cargo.toml and Cargo.lock, read with a real TOML parser.
 import path from 'node:path';
-import picomatch from 'picomatch';
 import { parse as parseToml } from 'smol-toml';
-import { cargoRange } from './requirement.js';
-import type { CrateTraits, DeclaredDependency, DependencyKind, DependencySource, LockedPackage } from './types.js';
+import semver from 'semver';
+import type { CrateTraits, DeclaredDependency, DependencyKind, DependencySource, LockedPackage } from '../../depcheck/types.js';
 
 type Table = Record<string, unknown>;
 
@@ -17,25 +16,22 @@ function str(value: unknown): string | null {
   return typeof value === 'string' ? value : null;
 }
 
-export function parseCargoToml(text: string): Table {
-  return parseToml(text) as Table;
+/**
+ * A Cargo requirement as a node-semver range. Cargo reads a bare `1.2.3` as `^1.2.3` (npm as
+ * `=1.2.3`) and joins comparators with commas (npm with spaces).
+ */
+function cargoRange(requirement: string): string | null {
+  const parts = requirement
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (parts.length === 0) return null;
+  const mapped = parts.map((p) => (/^\d/.test(p) ? `^${p}` : p.replace(/^=\s*/, '=')));
+  return semver.validRange(mapped.join(' '));
 }
 
-/** The member directories of a workspace root, expanded over the file list (members minus exclude). */
-export function cargoMemberDirs(rootText: string, files: string[]): string[] {
-  const workspace = table(parseCargoToml(rootText).workspace);
-  if (!workspace) return [];
-  const clean = (p: string): string => path.posix.normalize(p.replace(/\\/g, '/')).replace(/^\.\//, '').replace(/\/+$/, '');
-  const members = (Array.isArray(workspace.members) ? workspace.members : []).filter((m): m is string => typeof m === 'string').map(clean);
-  const excludes = (Array.isArray(workspace.exclude) ? workspace.exclude : []).filter((m): m is string => typeof m === 'string').map(clean);
-  if (members.length === 0) return [];
-  const isMember = picomatch(members);
-  const isExcluded = excludes.length ? picomatch(excludes) : () => false;
-  return files
-    .filter((f) => f.endsWith('/Cargo.toml'))
-    .map((f) => f.slice(0, -'/Cargo.toml'.length))
-    .filter((dir) => !dir.split('/').includes('..') && isMember(dir) && !isExcluded(dir))
-    .sort();
+export function parseCargoToml(text: string): Table {
+  return parseToml(text) as Table;
 }
 
 function sourceOf(spec: Table): DependencySource {
@@ -133,7 +129,7 @@ function asStrings(value: unknown): string[] {
 }
 
 /** A Cargo.lock `source` as a source: crates.io, another registry, or git (the revision left out). */
-export function cargoLockSource(source: string | null): DependencySource {
+function cargoLockSource(source: string | null): DependencySource {
   if (!source) return { kind: 'local', location: '' };
   if (CRATES_IO_INDEX.test(source)) return { kind: 'registry', location: 'crates.io' };
   const [scheme, ...rest] = source.split('+');

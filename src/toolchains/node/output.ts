@@ -5,11 +5,11 @@
 // Test names are `<file> > <suite> > <test>` where the runner prints the file (jest, vitest), and
 // `<suite> > <test>` for node:test, whose default reporters do not name the file of a passing test.
 
-import type { Diagnostic, TestFailure, TestReport } from './types.js';
-import { cleanLines, dedent, testSummary, trimBlank } from './text.js';
+import type { Diagnostic, TestFailure, TestReport } from '../types.js';
+import { cleanLines, dedent, testSummary, trimBlank } from '../text.js';
 
-export { diffDiagnostics, lineMapFromDiff, newFailures, stableTestName } from './compare.js';
-export { distillFailure } from './distill.js';
+export { diffDiagnostics, lineMapFromDiff, newFailures, stableTestName } from '../compare.js';
+export { distillFailure } from '../distill.js';
 
 export type NodeTestRunner = 'jest' | 'vitest' | 'node-tap' | 'node-spec';
 

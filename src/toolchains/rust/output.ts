@@ -2,12 +2,12 @@
 // rendering on stderr) and `cargo test --no-fail-fast` runs, across all targets and doc tests.
 // Pure functions on text; running cargo is the verify step's job.
 
-import type { CargoTestReport, Diagnostic, TestFailure } from './types.js';
-import { clean, cleanLines, dedent, plural, testSummary } from './text.js';
+import type { CargoTestReport, Diagnostic, TestFailure } from '../types.js';
+import { clean, cleanLines, dedent, fetchFailureReason, plural, testSummary } from '../text.js';
 
-export { diffDiagnostics, lineMapFromDiff, newFailures, stableTestName } from './compare.js';
-export { distillFailure } from './distill.js';
-export type { DistillOptions } from './distill.js';
+export { diffDiagnostics, lineMapFromDiff, newFailures, stableTestName } from '../compare.js';
+export { distillFailure } from '../distill.js';
+export type { DistillOptions } from '../distill.js';
 
 interface CargoSpan {
   file_name: string;
@@ -479,4 +479,19 @@ function maskRust(source: string): string {
     } else i++;
   }
   return out.join('');
+}
+
+/**
+ * One line for a failed fetch: the dependency cargo names, where it comes from, and the innermost
+ * `Caused by:` (the actual reason) rather than cargo's retry warnings or its outermost wrapper.
+ */
+export function depsFailureLine(text: string, exitCode: number | null): string {
+  const named =
+    /failed to (?:get|load source for(?: dependency)?) [`']([^`']+)[`']/.exec(text)?.[1] ??
+    /no matching package named [`']([^`']+)[`']/.exec(text)?.[1] ??
+    null;
+  const source = /unable to update (\S+)/.exec(text)?.[1] ?? null;
+  const reason = fetchFailureReason(text, exitCode);
+  if (!named) return `dependencies could not be fetched: ${reason}`;
+  return `cannot fetch dependency ${named}${source ? ` from ${source}` : ''}: ${reason}`;
 }
