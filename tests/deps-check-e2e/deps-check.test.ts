@@ -10,7 +10,8 @@ import { CALC_FILES, CALC_TASK, reply } from '../support/calc-crate.js';
 import { cleanup, makeRepo } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
-import { GITHUB_TOKEN, OPENAI_KEY, auditFiles, e2eEnv, git, makeBareRepo, makeCacheDir, makeRunDir, parseJson, requireBuilt, runArgs, runAutodev } from '../e2e/harness.js';
+import { auditFiles, git, makeBareRepo, makeCacheDir, parseJson, runArgs } from '../e2e/harness.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, taskEnv } from '../support/cli.js';
 
 type Tree = Record<string, string>;
 interface Finding {
@@ -63,9 +64,9 @@ async function run(bare: string, content: string, task = CALC_TASK, repo = 'acme
   const github: GitHubServer = await startGitHubServer({ token: GITHUB_TOKEN });
   servers.push(llm, github);
   const runDir = await makeRunDir();
-  const outcome = await runAutodev(runArgs(bare, task), {
-    cwd: runDir.dir,
-    env: e2eEnv({ run: runDir, cache, llm, github, extra: { AUTODEV_GIT_GITHUB_REPO: repo } }),
+  const outcome = await runCli(runArgs(bare, task), {
+    cwd: runDir.cwd,
+    env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_GIT_GITHUB_REPO: repo } }),
   });
   const json = parseJson(outcome) as ReturnType<typeof parseJson> & DepsJson;
   const [owner, name] = repo.split('/');

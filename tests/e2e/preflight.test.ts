@@ -9,23 +9,9 @@ import { CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../support/openai-server.js';
-import {
-  GITHUB_TOKEN,
-  OPENAI_KEY,
-  auditFiles,
-  e2eEnv,
-  git,
-  hashDir,
-  makeBareRepo,
-  makeCacheDir,
-  makeRunDir,
-  parseJson,
-  requireBuilt,
-  runArgs,
-  runAutodev,
-  workspaces,
-  type RunDir,
-} from './harness.js';
+import { auditFiles, git, makeBareRepo, makeCacheDir, parseJson, runArgs, workspaces } from './harness.js';
+import { hashDir } from '../support/tree.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, taskEnv, type RunDir } from '../support/cli.js';
 
 const RUN_TIMEOUT = 120_000;
 let cache: string;
@@ -84,8 +70,8 @@ describe('autodev run checks before it spends', () => {
     const { llm, github } = await startServers();
     const runDir = await makeRunDir();
 
-    const env = withoutVariables(e2eEnv({ run: runDir, cache, llm, github }), 'OPENAI_API_KEY');
-    const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env });
+    const env = withoutVariables(taskEnv(runDir, { cache, llm, github }), 'OPENAI_API_KEY');
+    const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env });
     const json = parseJson(outcome);
 
     expect(outcome.code).toBe(2);
@@ -103,8 +89,8 @@ describe('autodev run checks before it spends', () => {
     const { llm, github } = await startServers();
     const runDir = await makeRunDir();
 
-    const env = withoutVariables(e2eEnv({ run: runDir, cache, llm, github }), 'GITHUB_TOKEN');
-    const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env });
+    const env = withoutVariables(taskEnv(runDir, { cache, llm, github }), 'GITHUB_TOKEN');
+    const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env });
 
     expect(outcome.code).toBe(2);
     expect(parseJson(outcome).reason).toMatch(/^GITHUB_TOKEN is not set \(git\.github_token_env\): .* on acme\/calc; .*--no-pr$/);
@@ -115,9 +101,9 @@ describe('autodev run checks before it spends', () => {
   it('refuses api_url = "ftp://x" with exit 2 and one line naming the key and the file', async () => {
     const bare = await makeBareRepo();
     const runDir = await makeRunDir();
-    await writeFile(path.join(runDir.dir, 'autodev.config.toml'), '[autodev.llm]\napi_url = "ftp://x"\n');
+    await writeFile(path.join(runDir.cwd, 'autodev.config.toml'), '[autodev.llm]\napi_url = "ftp://x"\n');
 
-    const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache }) });
+    const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache }) });
 
     expect(outcome.code).toBe(2);
     expect(outcome.stdout).toBe('');
@@ -133,8 +119,8 @@ describe('autodev run checks before it spends', () => {
       const runDir = await makeRunDir();
       const port = await closedPort();
 
-      const env = e2eEnv({ run: runDir, cache, github, extra: { AUTODEV_LLM_API_URL: `http://127.0.0.1:${port}/v1` } });
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env });
+      const env = taskEnv(runDir, { cache, github, extra: { AUTODEV_LLM_API_URL: `http://127.0.0.1:${port}/v1` } });
+      const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env });
       const json = parseJson(outcome);
 
       expect(outcome.code).toBe(1);
@@ -153,8 +139,8 @@ describe('autodev run checks before it spends', () => {
     const runDir = await makeRunDir();
     const port = await closedPort();
 
-    const env = withoutVariables(e2eEnv({ run: runDir, cache, extra: { AUTODEV_LLM_API_URL: `http://127.0.0.1:${port}/v1` } }), 'OPENAI_API_KEY');
-    const outcome = await runAutodev(['run', '--plan-only', '--repo', bare, '--title', CALC_TASK.title], { cwd: runDir.dir, env });
+    const env = withoutVariables(taskEnv(runDir, { cache, extra: { AUTODEV_LLM_API_URL: `http://127.0.0.1:${port}/v1` } }), 'OPENAI_API_KEY');
+    const outcome = await runCli(['run', '--plan-only', '--repo', bare, '--title', CALC_TASK.title], { cwd: runDir.cwd, env });
 
     expect(outcome.code).toBe(0);
     expect(outcome.stdout).toContain('Missing (`autodev run` stops on this before building anything):');
@@ -170,14 +156,14 @@ describe('autodev run checks before it spends', () => {
       const hashBefore = await hashDir(bare);
       const { llm, github } = await startServers([{ content: FIXED_REPLY }]);
       const runDir = await makeRunDir();
-      const env = withoutVariables(e2eEnv({ run: runDir, cache, llm, github }), 'AUTODEV_GIT_GITHUB_REPO');
+      const env = withoutVariables(taskEnv(runDir, { cache, llm, github }), 'AUTODEV_GIT_GITHUB_REPO');
 
-      const planned = await runAutodev(['run', '--plan-only', '--json', '--repo', bare, '--title', CALC_TASK.title], { cwd: runDir.dir, env });
+      const planned = await runCli(['run', '--plan-only', '--json', '--repo', bare, '--title', CALC_TASK.title], { cwd: runDir.cwd, env });
       const { plan } = JSON.parse(planned.stdout) as { plan: { steps: { tool: string; title: string }[] } };
       expect(plan.steps.map((s) => s.tool)).not.toContain('pr');
       expect(plan.steps.at(-1)).toMatchObject({ tool: 'push', title: `Push the branch (no pull request: ${bare} is not a GitHub repository)` });
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env });
+      const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env });
       const json = parseJson(outcome);
       expect(outcome.code).toBe(0);
       expect(json.status).toBe('verified');

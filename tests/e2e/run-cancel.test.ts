@@ -4,27 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { CALC_FILES, CALC_TASK } from '../support/calc-crate.js';
 import { cleanup } from '../support/fixture-repo.js';
 import { startGitHubServer } from '../support/github-server.js';
 import { startOpenAiServer } from '../support/openai-server.js';
-import {
-  GITHUB_TOKEN,
-  OPENAI_KEY,
-  auditFiles,
-  e2eEnv,
-  hashDir,
-  makeBareRepo,
-  makeCacheDir,
-  makeRunDir,
-  parseJson,
-  processesTouching,
-  requireBuilt,
-  runArgs,
-  startAutodev,
-  workspaces,
-} from './harness.js';
+import { auditFiles, makeBareRepo, makeCacheDir, parseJson, processesTouching, runArgs, workspaces } from './harness.js';
+import { hashDir } from '../support/tree.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, startCli, taskEnv } from '../support/cli.js';
+import { until } from '../support/poll.js';
 
 // A build script that outlives any test: only cancellation can end this build.
 const SLOW_CRATE = {
@@ -52,16 +39,6 @@ afterAll(async () => {
   await cleanup();
 });
 
-async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(100);
-  }
-}
-
 describe('autodev run, interrupted', () => {
   it(
     'Ctrl-C during the build stops every process of the task, removes the workspace and exits 130',
@@ -72,7 +49,7 @@ describe('autodev run, interrupted', () => {
       const github = await startGitHubServer({ token: GITHUB_TOKEN });
       const runDir = await makeRunDir();
       try {
-        const running = startAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
+        const running = startCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) });
 
         await running.waitForStderr(/^build \[baseline[^\n]*: started$/m);
         const [workspace] = await until('the task workspace', async () => {

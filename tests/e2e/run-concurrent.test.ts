@@ -7,7 +7,8 @@ import { CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup } from '../support/fixture-repo.js';
 import { startGitHubServer } from '../support/github-server.js';
 import { startOpenAiServer } from '../support/openai-server.js';
-import { GITHUB_TOKEN, OPENAI_KEY, e2eEnv, makeBareRepo, makeCacheDir, makeRunDir, parseJson, refs, requireBuilt, runArgs, runAutodev } from './harness.js';
+import { makeBareRepo, makeCacheDir, parseJson, refs, runArgs } from './harness.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, taskEnv } from '../support/cli.js';
 
 const RUN_TIMEOUT = 240_000;
 let cache: string;
@@ -32,7 +33,7 @@ describe('autodev run, twice at once on one repository', () => {
         // One user's runs: their own workspaces and temp dirs, the shared cache (and its push lock).
         const [a, b] = await Promise.all([makeRunDir(), makeRunDir()]);
         const outcomes = await Promise.all(
-          [a, b].map((runDir) => runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) })),
+          [a, b].map((runDir) => runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) })),
         );
 
         const results = outcomes.map((outcome) => ({ code: outcome.code, stderr: outcome.stderr, json: parseJson(outcome) }));

@@ -7,7 +7,9 @@ import { cleanup } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../support/openai-server.js';
 import { replyFor } from '../real/fixtures.js';
-import { GITHUB_TOKEN, OPENAI_KEY, e2eEnv, git, hashDir, makeBareRepo, makeCacheDir, makeRunDir, parseJson, requireBuilt, runArgs, runAutodev } from './harness.js';
+import { git, makeBareRepo, makeCacheDir, parseJson, runArgs } from './harness.js';
+import { hashDir } from '../support/tree.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, taskEnv } from '../support/cli.js';
 
 const RUN_TIMEOUT = 180_000;
 const LIB = CALC_FILES['src/lib.rs'];
@@ -60,9 +62,9 @@ describe('autodev run: verified means shown to do the task', () => {
       const { llm, github } = await startServers({ always: deletesTests });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, TASK), {
-        cwd: runDir.dir,
-        env: e2eEnv({ run: runDir, cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
+      const outcome = await runCli(runArgs(bare, TASK), {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
       });
       const json = parseJson(outcome) as ReturnType<typeof parseJson> & EvidenceJson;
 
@@ -83,9 +85,9 @@ describe('autodev run: verified means shown to do the task', () => {
       expect(await git(bare, ['branch', '--format=%(refname:short)'])).toBe('main');
       expect(await hashDir(bare)).toBe(hashBefore);
       // The human summary says it plainly too.
-      const human = await runAutodev(runArgs(bare, TASK).filter((a) => a !== '--json'), {
-        cwd: runDir.dir,
-        env: e2eEnv({ run: runDir, cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '0' } }),
+      const human = await runCli(runArgs(bare, TASK).filter((a) => a !== '--json'), {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '0' } }),
       });
       expect(human.code).toBe(1);
       expect(human.stdout).toMatch(/^unproven \(no test shows the change does the task; no pull request\): Fix add/);
@@ -100,7 +102,7 @@ describe('autodev run: verified means shown to do the task', () => {
       const { llm, github } = await startServers({ replies: [{ content: STILL_WRONG_REPLY }, { content: FIXED_REPLY }] });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
+      const outcome = await runCli(runArgs(bare, TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) });
       const json = parseJson(outcome) as ReturnType<typeof parseJson> & EvidenceJson;
 
       expect(outcome.code).toBe(0);
@@ -133,7 +135,7 @@ describe('autodev run: verified means shown to do the task', () => {
       const { llm, github } = await startServers({ replies: [{ content: passingTest }, { content: fixWithTest }] });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
+      const outcome = await runCli(runArgs(bare, TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) });
       const json = parseJson(outcome) as ReturnType<typeof parseJson> & EvidenceJson;
 
       expect(outcome.code).toBe(0);

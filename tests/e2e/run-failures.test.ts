@@ -9,26 +9,9 @@ import { CALC_TASK, FIXED_REPLY, escapeReply, reply, secretReply } from '../supp
 import { cleanup } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../support/openai-server.js';
-import {
-  GITHUB_TOKEN,
-  OPENAI_KEY,
-  allObjects,
-  auditFiles,
-  e2eEnv,
-  fakeGitHubToken,
-  git,
-  hashDir,
-  makeBareRepo,
-  makeCacheDir,
-  makeRunDir,
-  makeWorkRepo,
-  parseJson,
-  readAllFiles,
-  requireBuilt,
-  runArgs,
-  runAutodev,
-  workspaces,
-} from './harness.js';
+import { allObjects, auditFiles, fakeGitHubToken, git, makeBareRepo, makeCacheDir, makeWorkRepo, parseJson, readAllFiles, runArgs, workspaces } from './harness.js';
+import { hashDir } from '../support/tree.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, taskEnv } from '../support/cli.js';
 
 const RUN_TIMEOUT = 120_000;
 let cache: string;
@@ -116,7 +99,7 @@ describe('autodev run (ending without a pull request)', () => {
       const { llm, github } = await startServers({ always: UNAPPLICABLE_REPLY });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
+      const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) });
       const json = parseJson(outcome);
 
       expect(outcome.code).toBe(1);
@@ -146,9 +129,9 @@ describe('autodev run (ending without a pull request)', () => {
       const { llm, github } = await startServers({ always: STILL_WRONG });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), {
-        cwd: runDir.dir,
-        env: e2eEnv({ run: runDir, cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
+      const outcome = await runCli(runArgs(bare, CALC_TASK), {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
       });
       const json = parseJson(outcome);
 
@@ -176,7 +159,7 @@ describe('autodev run (ending without a pull request)', () => {
       const { llm, github } = await startServers({ replies: [{ content: secretReply(secret) }] });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
+      const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) });
       const json = parseJson(outcome);
 
       expect(outcome.code).toBe(3);
@@ -216,9 +199,9 @@ describe('autodev run (ending without a pull request)', () => {
       const runDir = await makeRunDir();
       const wrongKey = 'e2e-wrong-openai-key-9876543210';
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), {
-        cwd: runDir.dir,
-        env: e2eEnv({ run: runDir, cache, llm, github, extra: { OPENAI_API_KEY: wrongKey } }),
+      const outcome = await runCli(runArgs(bare, CALC_TASK), {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github, extra: { OPENAI_API_KEY: wrongKey } }),
       });
       const json = parseJson(outcome);
 
@@ -245,9 +228,9 @@ describe('autodev run (ending without a pull request)', () => {
       const { llm, github } = await startServers({ replies: [{ content: escapeReply(target) }] });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK, '--keep-workspace'), {
-        cwd: runDir.dir,
-        env: e2eEnv({ run: runDir, cache, llm, github }),
+      const outcome = await runCli(runArgs(bare, CALC_TASK, '--keep-workspace'), {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github }),
       });
       const json = parseJson(outcome);
 
@@ -266,7 +249,7 @@ describe('autodev run (ending without a pull request)', () => {
       expect(await readFile(path.join(repo, '.git', 'config'), 'utf8')).not.toContain('pwned');
       expect(await git(repo, ['status', '--porcelain'])).toBe('');
       if (outsideName) {
-        for (const dir of [workspace, runDir.dir, runDir.tmp, path.dirname(bare)]) expect(existsSync(path.join(dir, outsideName))).toBe(false);
+        for (const dir of [workspace, runDir.dir, runDir.cwd, runDir.tmp, path.dirname(bare)]) expect(existsSync(path.join(dir, outsideName))).toBe(false);
       }
     },
     RUN_TIMEOUT,
@@ -298,9 +281,9 @@ diff --git a/src/lib.rs b/src/lib.rs
       const { llm, github } = await startServers({ always: reply('Fix add', patch) });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), {
-        cwd: runDir.dir,
-        env: e2eEnv({ run: runDir, cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
+      const outcome = await runCli(runArgs(bare, CALC_TASK), {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
       });
       const json = parseJson(outcome);
 
@@ -324,9 +307,9 @@ diff --git a/src/lib.rs b/src/lib.rs
     const { llm, github } = await startServers({ replies: [] });
     const runDir = await makeRunDir();
 
-    const outcome = await runAutodev(runArgs(bare, CALC_TASK), {
-      cwd: runDir.dir,
-      env: e2eEnv({ run: runDir, cache, llm, github, extra: { AUTODEV_ALLOWLIST_REPOS: 'acme/other' } }),
+    const outcome = await runCli(runArgs(bare, CALC_TASK), {
+      cwd: runDir.cwd,
+      env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_ALLOWLIST_REPOS: 'acme/other' } }),
     });
 
     expect(outcome.code).toBe(3);
@@ -344,9 +327,9 @@ diff --git a/src/lib.rs b/src/lib.rs
     const { llm, github } = await startServers({ replies: [] });
     const runDir = await makeRunDir();
 
-    const outcome = await runAutodev(['run', '--plan-only', '--json', '--repo', work, '--title', CALC_TASK.title, '--description', CALC_TASK.description], {
-      cwd: runDir.dir,
-      env: e2eEnv({ run: runDir, cache, llm, github }),
+    const outcome = await runCli(['run', '--plan-only', '--json', '--repo', work, '--title', CALC_TASK.title, '--description', CALC_TASK.description], {
+      cwd: runDir.cwd,
+      env: taskEnv(runDir, { cache, llm, github }),
     });
 
     expect(outcome.code).toBe(0);

@@ -8,7 +8,8 @@ import { CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
-import { GITHUB_TOKEN, OPENAI_KEY, e2eEnv, git, makeBareRepo, makeCacheDir, makeRunDir, parseJson, requireBuilt, runArgs, runAutodev } from './harness.js';
+import { git, makeBareRepo, makeCacheDir, parseJson, runArgs } from './harness.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, taskEnv } from '../support/cli.js';
 
 let llm: OpenAiServer;
 let github: GitHubServer;
@@ -35,7 +36,7 @@ it(
     const message = 'Validation Failed: base branch policy forbids pull requests from bots';
     github.failNext({ status: 422, method: 'POST', path: /\/pulls$/, body: { message } });
 
-    const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
+    const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) });
     const json = parseJson(outcome);
 
     expect(outcome.code).toBe(1);

@@ -7,22 +7,8 @@ import { CALC_FILES, CALC_TASK, reply } from '../support/calc-crate.js';
 import { cleanup } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../support/openai-server.js';
-import {
-  GITHUB_TOKEN,
-  OPENAI_KEY,
-  auditFiles,
-  e2eEnv,
-  fakeGitHubToken,
-  git,
-  makeBareRepo,
-  makeCacheDir,
-  makeRunDir,
-  parseJson,
-  readAllFiles,
-  requireBuilt,
-  runArgs,
-  runAutodev,
-} from './harness.js';
+import { auditFiles, fakeGitHubToken, git, makeBareRepo, makeCacheDir, parseJson, readAllFiles, runArgs } from './harness.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, taskEnv } from '../support/cli.js';
 
 const RUN_TIMEOUT = 120_000;
 let cache: string;
@@ -94,7 +80,7 @@ describe('autodev run: secrets nobody registered', () => {
       const { llm, github } = await startServers({ replies: [{ content: reply('Fix add to return the sum', fix, rationale) }] });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
+      const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) });
       const json = parseJson(outcome);
 
       expect(outcome.code).toBe(0);
@@ -141,9 +127,9 @@ describe('autodev run: secrets nobody registered', () => {
       const { llm, github } = await startServers({ always: reply('Fix add', broken) });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), {
-        cwd: runDir.dir,
-        env: e2eEnv({ run: runDir, cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
+      const outcome = await runCli(runArgs(bare, CALC_TASK), {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
       });
       const json = parseJson(outcome);
 

@@ -7,26 +7,8 @@ import { BROKEN_REPLY, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup, snapshotTree } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../support/openai-server.js';
-import {
-  BOT_EMAIL,
-  BOT_NAME,
-  GITHUB_TOKEN,
-  OPENAI_KEY,
-  auditFiles,
-  e2eEnv,
-  git,
-  makeBareRepo,
-  makeCacheDir,
-  makeRunDir,
-  makeWorkRepo,
-  parseJson,
-  refs,
-  requireBuilt,
-  runArgs,
-  runAutodev,
-  workspaces,
-  type RunDir,
-} from './harness.js';
+import { auditFiles, BOT_EMAIL, BOT_NAME, git, makeBareRepo, makeCacheDir, makeWorkRepo, parseJson, refs, runArgs, workspaces } from './harness.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, taskEnv, type RunDir } from '../support/cli.js';
 
 const RUN_TIMEOUT = 120_000;
 let cache: string;
@@ -53,7 +35,7 @@ async function startServers(replies: ScriptedReply[]): Promise<{ llm: OpenAiServ
 }
 
 async function run(repo: string, runDir: RunDir, llm: OpenAiServer, github: GitHubServer, ...more: string[]) {
-  const outcome = await runAutodev(runArgs(repo, CALC_TASK, ...more), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
+  const outcome = await runCli(runArgs(repo, CALC_TASK, ...more), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) });
   return { outcome, json: parseJson(outcome) };
 }
 

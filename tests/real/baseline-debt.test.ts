@@ -3,7 +3,8 @@
 // the model receives names the lint; the next round's clean change passes.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { cleanup } from '../support/fixture-repo.js';
-import { makeCacheDir, requireBuilt } from '../e2e/harness.js';
+import { makeCacheDir } from '../e2e/harness.js';
+import { requireBuilt } from '../support/cli.js';
 import { DEBT_FILES, DEBT_FIX_CLEAN, DEBT_FIX_WITH_WARNING, DEBT_TASK, replyFor } from './fixtures.js';
 import { RUN_TIMEOUT, explain, promptsSent, realRun, step } from './helpers.js';
 

@@ -7,7 +7,8 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CALC_FILES } from '../support/calc-crate.js';
 import { cleanup } from '../support/fixture-repo.js';
-import { makeCacheDir, requireBuilt } from '../e2e/harness.js';
+import { makeCacheDir } from '../e2e/harness.js';
+import { requireBuilt } from '../support/cli.js';
 import { replyFor, type Tree } from './fixtures.js';
 import { RUN_TIMEOUT, explain, realRun, step } from './helpers.js';
 

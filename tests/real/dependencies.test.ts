@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { cleanup } from '../support/fixture-repo.js';
-import { makeCacheDir, requireBuilt } from '../e2e/harness.js';
+import { makeCacheDir } from '../e2e/harness.js';
+import { requireBuilt } from '../support/cli.js';
 import { GREET_TASK, greetCrate, greetFix, makeShoutDependency, removeVisibleRepos, replyFor, unfetchableCrate } from './fixtures.js';
 import { RUN_TIMEOUT, explain, planOnly, realRun, step } from './helpers.js';
 

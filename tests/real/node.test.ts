@@ -2,7 +2,8 @@
 // dependencies) whose failing node:test test the scripted patch fixes, run for real in bubblewrap.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { cleanup } from '../support/fixture-repo.js';
-import { makeCacheDir, requireBuilt } from '../e2e/harness.js';
+import { makeCacheDir } from '../e2e/harness.js';
+import { requireBuilt } from '../support/cli.js';
 import { NODE_FILES, NODE_FIX, NODE_TASK, replyFor } from './fixtures.js';
 import { RUN_TIMEOUT, explain, planOnly, realRun, step } from './helpers.js';
 

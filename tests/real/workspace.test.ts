@@ -3,7 +3,8 @@
 // tested and linted with `-p <that member>` while the baseline covered the whole workspace.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { cleanup, makeRepo } from '../support/fixture-repo.js';
-import { makeCacheDir, requireBuilt } from '../e2e/harness.js';
+import { makeCacheDir } from '../e2e/harness.js';
+import { requireBuilt } from '../support/cli.js';
 import { readRepoFacts } from '../../src/plan/facts.js';
 import { cargoWorkspace, narrowCargoArgv, touchedCargoPackages, type CargoWorkspace } from '../../src/plan/toolchains.js';
 import { scopeBaselineFailures } from '../../src/steps/verify.js';

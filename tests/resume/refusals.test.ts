@@ -10,7 +10,8 @@ import { createTaskStore, newStoredTask, type StoredTask } from '../../src/store
 import type { Plan } from '../../src/plan/types.js';
 import { CALC_FILES, CALC_TASK } from '../support/calc-crate.js';
 import { cleanup, git, makeRepo, makeTempDir } from '../support/fixture-repo.js';
-import { e2eEnv, makeCacheDir, makeRunDir, requireBuilt, runAutodev, type RunDir } from '../e2e/harness.js';
+import { makeCacheDir } from '../e2e/harness.js';
+import { makeRunDir, requireBuilt, runCli, taskEnv, type RunDir } from '../support/cli.js';
 
 let runDir: RunDir;
 let env: Record<string, string>;
@@ -18,7 +19,7 @@ let env: Record<string, string>;
 beforeAll(async () => {
   requireBuilt();
   runDir = await makeRunDir();
-  env = e2eEnv({ run: runDir, cache: await makeCacheDir() });
+  env = taskEnv(runDir, { cache: await makeCacheDir() });
 });
 
 afterAll(async () => {
@@ -71,7 +72,7 @@ async function makeWorkspace(id: string, baseCommit: (repo: string) => Promise<s
 }
 
 async function resume(...args: string[]) {
-  const outcome = await runAutodev(['run', '--resume', ...args], { cwd: runDir.dir, env });
+  const outcome = await runCli(['run', '--resume', ...args], { cwd: runDir.cwd, env });
   const lines = outcome.stderr.trim().split('\n');
   return { ...outcome, lines };
 }

@@ -12,7 +12,8 @@ import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup, makeRepo, makeTempDir } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
-import { envFor, GITHUB_TOKEN, makeBox, OPENAI_KEY, requireBuilt, start, storedTasks, until, type Box, type Running } from '../cli-tasks/helpers.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, startCli, stopStarted, storedTasks, taskEnv, type RunDir, type RunningCli } from '../support/cli.js';
+import { until } from '../support/poll.js';
 
 const TASKS = '/api/v1/autodev/tasks';
 const SLOW = 'SLOW-MODEL';
@@ -35,15 +36,7 @@ beforeAll(async () => {
 });
 
 // A failed expectation must not leave a server running into the next test.
-const started: Running[] = [];
-afterEach(async () => {
-  for (const server of started.splice(0)) {
-    if (server.child.exitCode === null && server.child.signalCode === null) {
-      server.child.kill('SIGKILL');
-      await server.done;
-    }
-  }
-});
+afterEach(stopStarted);
 
 afterAll(async () => {
   await llm.close();
@@ -51,14 +44,13 @@ afterAll(async () => {
   await cleanup();
 });
 
-async function newBox(): Promise<Box> {
-  return makeBox(await makeTempDir('autodev-recovery-'));
+async function newBox(): Promise<RunDir> {
+  return makeRunDir('autodev-recovery-');
 }
 
-async function startServe(box: Box, extra: Record<string, string> = {}): Promise<{ server: Running; url: string }> {
-  const env = envFor(box, { AUTODEV_LLM_API_URL: llm.baseUrl, AUTODEV_GIT_GITHUB_API_URL: github.url, XDG_CACHE_HOME: cache, ...extra });
-  const server = start(['serve', '--port', '0'], { cwd: box.dir, env });
-  started.push(server);
+async function startServe(box: RunDir, extra: Record<string, string> = {}): Promise<{ server: RunningCli; url: string }> {
+  const env = taskEnv(box, { llm, github, cache, extra });
+  const server = startCli(['serve', '--port', '0'], { cwd: box.cwd, env });
   const match = await server.waitForStderr(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
   return { server, url: match[1] };
 }
@@ -72,7 +64,7 @@ async function get(url: string, id: string): Promise<StoredTask & { queued: bool
   return (await (await fetch(`${url}${TASKS}/${id}`)).json()) as StoredTask & { queued: boolean; running: boolean };
 }
 
-async function workspacesIn(box: Box): Promise<string[]> {
+async function workspacesIn(box: RunDir): Promise<string[]> {
   return (await readdir(box.tmp)).filter((name) => /^autodev-\d{12}-/.test(name));
 }
 
