@@ -3,12 +3,17 @@
 // behind (refs, objects, files, audit trail, workspaces, processes). The cargo cache (XDG_CACHE_HOME)
 // is shared by the tests of one file so builds stay incremental.
 
+import { afterAll, afterEach, beforeAll } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { CALC_FILES } from '../support/calc-crate.js';
-import type { CliOutcome, RunDir } from '../support/cli.js';
-import { git, makeBareRemote, makeRepo, makeTempDir } from '../support/fixture-repo.js';
+import { GITHUB_TOKEN, OPENAI_KEY, requireBuilt, type CliOutcome, type RunDir } from '../support/cli.js';
+import { cleanup, git, makeBareRemote, makeRepo } from '../support/fixture-repo.js';
+import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
+import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../support/openai-server.js';
 
 export const BOT_NAME = 'autodev[bot]';
 export const BOT_EMAIL = 'autodev-bot@users.noreply.github.com';
@@ -32,9 +37,62 @@ export interface RunJson {
   notes: string[];
 }
 
-/** A cargo cache shared by the tests of one file. */
-export async function makeCacheDir(): Promise<string> {
-  return makeTempDir('autodev-e2e-cache-');
+export interface E2eSuite {
+  /** The file's cargo cache (XDG_CACHE_HOME), made before its first test. */
+  cache: string;
+  /**
+   * Local OpenAI and GitHub servers for one test, closed after it whether it passed or not. The model
+   * answers `replies` in order, or `always` to every request.
+   */
+  startServers(options?: { replies?: ScriptedReply[]; always?: string }): Promise<{ llm: OpenAiServer; github: GitHubServer }>;
+  /** Processes (lines of `processesTouching`) killed when the file ends: should a test fail, they must not outlive it. */
+  killAtEnd(processes: string[]): void;
+}
+
+/**
+ * The setup an e2e file shares, as hooks of that file: a built dist, one cargo cache for the file,
+ * the servers of each test closed after it, and every temp dir removed at the end.
+ */
+export function e2eSuite(): E2eSuite {
+  const cache = path.join(os.tmpdir(), `autodev-e2e-cache-${randomUUID().slice(0, 8)}`);
+  const servers: { close(): Promise<void> }[] = [];
+  const leftovers: number[] = [];
+  beforeAll(async () => {
+    requireBuilt();
+    await mkdir(cache);
+  });
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.close()));
+  });
+  afterAll(async () => {
+    for (const pid of leftovers) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    await rm(cache, { recursive: true, force: true });
+    await cleanup();
+  });
+  return {
+    cache,
+    async startServers(options = {}) {
+      const { always } = options;
+      const llm = await startOpenAiServer({
+        replies: options.replies,
+        apiKey: OPENAI_KEY,
+        ...(always !== undefined ? { onRequest: () => ({ content: always }) } : {}),
+      });
+      servers.push(llm);
+      const github = await startGitHubServer({ token: GITHUB_TOKEN });
+      servers.push(github);
+      return { llm, github };
+    },
+    killAtEnd(processes) {
+      leftovers.push(...processes.map((line) => Number(line.split(' ')[0])));
+    },
+  };
 }
 
 /** Parses `--json` stdout; the error names stderr so a failing test shows why. */

@@ -1,41 +1,17 @@
 // `autodev run` checks before it spends: a missing credential or a URL that is not http(s) stops it
 // before any workspace or clone, an LLM endpoint nothing answers at stops it before the baseline build,
 // `--plan-only` lists what is missing, and a repository with no GitHub repository plans no pull request.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
-import { cleanup } from '../support/fixture-repo.js';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
-import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../support/openai-server.js';
-import { auditFiles, git, makeBareRepo, makeCacheDir, parseJson, runArgs, workspaces } from './harness.js';
+import { auditFiles, e2eSuite, git, makeBareRepo, parseJson, runArgs, workspaces } from './harness.js';
 import { hashDir } from '../support/tree.js';
-import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, taskEnv, type RunDir } from '../support/cli.js';
+import { GITHUB_TOKEN, makeRunDir, runCli, taskEnv, type RunDir } from '../support/cli.js';
 
 const RUN_TIMEOUT = 120_000;
-let cache: string;
-const servers: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-afterAll(async () => {
-  await cleanup();
-});
-
-async function startServers(replies: ScriptedReply[] = []): Promise<{ llm: OpenAiServer; github: GitHubServer }> {
-  const llm = await startOpenAiServer({ replies, apiKey: OPENAI_KEY });
-  const github = await startGitHubServer({ token: GITHUB_TOKEN });
-  servers.push(llm, github);
-  return { llm, github };
-}
+const { cache, startServers } = e2eSuite();
 
 /** A port on 127.0.0.1 that nothing listens on: bound by the OS, then released. */
 async function closedPort(): Promise<number> {
@@ -154,7 +130,7 @@ describe('autodev run checks before it spends', () => {
     async () => {
       const bare = await makeBareRepo();
       const hashBefore = await hashDir(bare);
-      const { llm, github } = await startServers([{ content: FIXED_REPLY }]);
+      const { llm, github } = await startServers({ replies: [{ content: FIXED_REPLY }] });
       const runDir = await makeRunDir();
       const env = withoutVariables(taskEnv(runDir, { cache, llm, github }), 'AUTODEV_GIT_GITHUB_REPO');
 

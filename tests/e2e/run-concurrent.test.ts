@@ -2,25 +2,15 @@
 // the same task means the same branch and pull request on purpose (a re-run updates them), so the
 // runs must take turns at the remote instead of racing for the branch (git's "cannot lock ref",
 // a stale lease: exit 70 before the push lock).
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
-import { cleanup } from '../support/fixture-repo.js';
 import { startGitHubServer } from '../support/github-server.js';
 import { startOpenAiServer } from '../support/openai-server.js';
-import { makeBareRepo, makeCacheDir, parseJson, refs, runArgs } from './harness.js';
-import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, taskEnv } from '../support/cli.js';
+import { e2eSuite, makeBareRepo, parseJson, refs, runArgs } from './harness.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, runCli, taskEnv } from '../support/cli.js';
 
 const RUN_TIMEOUT = 240_000;
-let cache: string;
-
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterAll(async () => {
-  await cleanup();
-});
+const { cache } = e2eSuite();
 
 describe('autodev run, twice at once on one repository', () => {
   it(

@@ -1,46 +1,19 @@
 // `autodev run` end to end, the paths that must end without a pull request: patches that never
 // apply, tests that stay red, a leaked secret, escaping paths, a repository outside the allowlist,
 // and --plan-only, which must leave the repository as it was.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CALC_TASK, FIXED_REPLY, escapeReply, reply, secretReply } from '../support/calc-crate.js';
-import { cleanup } from '../support/fixture-repo.js';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
-import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../support/openai-server.js';
-import { allObjects, auditFiles, fakeGitHubToken, git, makeBareRepo, makeCacheDir, makeWorkRepo, parseJson, readAllFiles, runArgs, workspaces } from './harness.js';
+import type { GitHubServer } from '../support/github-server.js';
+import type { OpenAiServer } from '../support/openai-server.js';
+import { allObjects, auditFiles, e2eSuite, fakeGitHubToken, git, makeBareRepo, makeWorkRepo, parseJson, readAllFiles, runArgs, workspaces } from './harness.js';
 import { hashDir } from '../support/tree.js';
-import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, taskEnv } from '../support/cli.js';
+import { makeRunDir, runCli, taskEnv } from '../support/cli.js';
 
 const RUN_TIMEOUT = 120_000;
-let cache: string;
-const servers: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-afterAll(async () => {
-  await cleanup();
-});
-
-async function startServers(options: { replies?: ScriptedReply[]; always?: string }): Promise<{ llm: OpenAiServer; github: GitHubServer }> {
-  const always = options.always;
-  const llm = await startOpenAiServer({
-    replies: options.replies,
-    apiKey: OPENAI_KEY,
-    ...(always !== undefined ? { onRequest: () => ({ content: always }) } : {}),
-  });
-  const github = await startGitHubServer({ token: GITHUB_TOKEN });
-  servers.push(llm, github);
-  return { llm, github };
-}
+const { cache, startServers } = e2eSuite();
 
 function prompt(llm: OpenAiServer, index: number): string {
   return (llm.chatBodies()[index]?.messages ?? []).map((m) => m.content).join('\n');

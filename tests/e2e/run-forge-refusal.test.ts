@@ -5,19 +5,16 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
-import { cleanup } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
-import { git, makeBareRepo, makeCacheDir, parseJson, runArgs } from './harness.js';
-import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, taskEnv } from '../support/cli.js';
+import { e2eSuite, git, makeBareRepo, parseJson, runArgs } from './harness.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, runCli, taskEnv } from '../support/cli.js';
 
 let llm: OpenAiServer;
 let github: GitHubServer;
-let cache: string;
+const { cache } = e2eSuite();
 
 beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
   llm = await startOpenAiServer({ apiKey: OPENAI_KEY, onRequest: () => ({ content: FIXED_REPLY }) });
   github = await startGitHubServer({ token: GITHUB_TOKEN });
 });
@@ -25,7 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await llm.close();
   await github.close();
-  await cleanup();
 });
 
 it(

@@ -1,17 +1,16 @@
 // `autodev run --resume <id>` end to end: a run killed outright (SIGKILL to its whole process group,
 // so nothing is cleaned up) during the sandboxed build of its change is continued by a second
 // process from the build: no new model call, the same task id in the store, a pull request at the end.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SNAPSHOT_FILE, type ResumeSnapshot } from '../../src/runner/resume.js';
 import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
-import { cleanup } from '../support/fixture-repo.js';
 import { startGitHubServer } from '../support/github-server.js';
 import { startOpenAiServer } from '../support/openai-server.js';
-import { makeBareRepo, makeCacheDir, parseJson, processesTouching, runArgs, workspaces } from '../e2e/harness.js';
-import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, startCli, storedTasks, taskEnv, type CliOutcome } from '../support/cli.js';
+import { e2eSuite, makeBareRepo, parseJson, processesTouching, runArgs, workspaces } from '../e2e/harness.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, runCli, startCli, storedTasks, taskEnv, type CliOutcome } from '../support/cli.js';
 import { until } from '../support/poll.js';
 
 // The build script sleeps only while `slow-marker` (git-ignored, so never committed) sits in the
@@ -30,24 +29,7 @@ const SLOW_WHEN_MARKED = {
 `,
 };
 
-let cache: string;
-const leftovers: number[] = [];
-
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterAll(async () => {
-  for (const pid of leftovers) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-  await cleanup();
-});
+const { cache, killAtEnd } = e2eSuite();
 
 describe('autodev run --resume', () => {
   it(
@@ -85,7 +67,7 @@ describe('autodev run --resume', () => {
         // bwrap dies with its parent and takes the sandbox's processes with it.
         await until('the sandboxed build to die', async () => {
           const left = await processesTouching([workspace]);
-          leftovers.push(...left.map((line) => Number(line.split(' ')[0])));
+          killAtEnd(left);
           return left.length === 0;
         }, 20_000);
 
