@@ -49,7 +49,8 @@ async function newBox(): Promise<RunDir> {
 }
 
 async function startServe(box: RunDir, extra: Record<string, string> = {}): Promise<{ server: RunningCli; url: string }> {
-  const env = taskEnv(box, { llm, github, cache, extra });
+  // Without a token, serve takes a local path only when the allowlist names it.
+  const env = taskEnv(box, { llm, github, cache, extra: { AUTODEV_ALLOWLIST_REPOS: bare, ...extra } });
   const server = startCli(['serve', '--port', '0'], { cwd: box.cwd, env });
   const match = await server.waitForStderr(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
   return { server, url: match[1] };
