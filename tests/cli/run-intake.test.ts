@@ -4,8 +4,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { CALC_FILES } from '../support/calc-crate.js';
 import { cleanup, makeRepo } from '../support/fixture-repo.js';
@@ -13,6 +11,7 @@ import { basicToken, startGitHttpServer, type GitHttpServer } from '../support/g
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
 import { cleanEnv, lines, makeRunDir, requireBuilt, runCli, type RunDir } from '../support/cli.js';
 import { hashTree } from '../support/tree.js';
+import { closedPort } from '../support/http-util.js';
 
 const TOKEN = 'ghp_intakeTOKEN0123456789abcdefABCDEF01';
 const ENCODED = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');
@@ -53,14 +52,6 @@ async function serve(login?: { user: string; password: string }): Promise<{ crat
   server = await startGitHttpServer(root, { watch: [TOKEN, ENCODED, PASSWORD], ...(login ? { login } : {}) });
   const at = (repo: string) => `${server.url}/${path.relative(root, repo)}`;
   return { crateUrl: at(crate), plainUrl: at(plain) };
-}
-
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((done) => s.listen(0, '127.0.0.1', done));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((done) => s.close(done));
-  return port;
 }
 
 /** Every file the CLI left in its state dir (store, audit, metrics), with its text. */

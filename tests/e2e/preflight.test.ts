@@ -3,24 +3,15 @@
 // `--plan-only` lists what is missing, and a repository with no GitHub repository plans no pull request.
 import { describe, expect, it } from '@jest/globals';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { auditFiles, e2eSuite, git, makeBareRepo, parseJson, runArgs, workspaces } from './harness.js';
 import { hashDir } from '../support/tree.js';
 import { GITHUB_TOKEN, makeRunDir, runCli, taskEnv, type RunDir } from '../support/cli.js';
+import { closedPort } from '../support/http-util.js';
 
 const RUN_TIMEOUT = 120_000;
 const { cache, startServers } = e2eSuite();
-
-/** A port on 127.0.0.1 that nothing listens on: bound by the OS, then released. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Every event type and step the audit trail recorded, e.g. `step.started:clone`. */
 async function audited(runDir: RunDir): Promise<string[]> {
