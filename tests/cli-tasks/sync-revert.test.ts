@@ -7,7 +7,8 @@ import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup, git, makeRepo, makeTempDir } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
-import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, storedTasks, taskEnv } from '../support/cli.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, taskEnv } from '../support/cli.js';
+import { storedTasks } from '../e2e/harness.js';
 
 let llm: OpenAiServer;
 let github: GitHubServer;

@@ -7,8 +7,9 @@ import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup, makeRepo, makeTempDir } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
-import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, startCli, storedTasks, taskEnv, type RunDir } from '../support/cli.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, startCli, taskEnv, type RunDir } from '../support/cli.js';
 import { until } from '../support/poll.js';
+import { storedTasks } from '../e2e/harness.js';
 
 const request: TaskRequest = { repo: '/srv/calc.git', title: 'Fix add', description: 'it subtracts', risk: 'low', noPr: false, keepWorkspace: false };
 let cache: string;

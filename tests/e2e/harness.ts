@@ -1,7 +1,7 @@
 // What the end-to-end tests of `autodev run` share beyond running the CLI (tests/support/cli.ts does
-// that): the `--json` document's shape, the calc crate as repositories, and probes of what a run left
-// behind (refs, objects, files, audit trail, workspaces, processes). The cargo cache (XDG_CACHE_HOME)
-// is shared by the tests of one file so builds stay incremental.
+// that): a file's setup (e2eSuite), the `--json` document's shape, the calc crate as repositories,
+// and probes of what a run left behind (refs, objects, files, task store, audit trail, workspaces,
+// processes). Unlike tests/support, it may import src/ (it is not built for the demo and bench).
 
 import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { StoredTask } from '../../src/store/task-store.js';
 import { CALC_FILES } from '../support/calc-crate.js';
 import { GITHUB_TOKEN, OPENAI_KEY, requireBuilt, type CliOutcome, type RunDir } from '../support/cli.js';
 import { cleanup, git, makeBareRemote, makeRepo } from '../support/fixture-repo.js';
@@ -160,6 +161,14 @@ export async function auditFiles(run: RunDir): Promise<string[]> {
   const dir = path.join(run.state, 'autodev', 'audit');
   if (!existsSync(dir)) return [];
   return (await readdir(dir)).filter((name) => name.endsWith('.jsonl')).map((name) => path.join(dir, name));
+}
+
+/** Every task document in a run's store. */
+export async function storedTasks(run: { state: string }): Promise<StoredTask[]> {
+  const dir = path.join(run.state, 'autodev', 'tasks');
+  if (!existsSync(dir)) return [];
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
+  return Promise.all(names.map(async (n) => JSON.parse(await readFile(path.join(dir, n), 'utf8')) as StoredTask));
 }
 
 /** Task workspaces (`autodev-<task id>-*`) in a run's TMPDIR. */

@@ -9,8 +9,8 @@ import { SNAPSHOT_FILE, type ResumeSnapshot } from '../../src/runner/resume.js';
 import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { startGitHubServer } from '../support/github-server.js';
 import { startOpenAiServer } from '../support/openai-server.js';
-import { e2eSuite, makeBareRepo, parseJson, processesTouching, runArgs, workspaces } from '../e2e/harness.js';
-import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, runCli, startCli, storedTasks, taskEnv, type CliOutcome } from '../support/cli.js';
+import { e2eSuite, makeBareRepo, parseJson, processesTouching, runArgs, storedTasks, workspaces } from '../e2e/harness.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, runCli, startCli, taskEnv, type CliOutcome } from '../support/cli.js';
 import { until } from '../support/poll.js';
 
 // The build script sleeps only while `slow-marker` (git-ignored, so never committed) sits in the

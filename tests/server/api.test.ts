@@ -6,7 +6,7 @@ import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup, makeRepo, makeTempDir } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
-import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, startCli, taskEnv, type RunDir, type RunningCli } from '../support/cli.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, startServe, taskEnv, type RunDir, type RunningCli } from '../support/cli.js';
 import { until } from '../support/poll.js';
 
 const TOKEN = 'serve-test-token-0123456789abcdef';
@@ -42,10 +42,8 @@ function serveEnv(parallel: number): Record<string, string> {
   return taskEnv(box, { llm, github, cache, extra: { AUTODEV_MAX_PARALLEL_TASKS: String(parallel), AUTODEVD_TOKEN: TOKEN } });
 }
 
-async function startServe(parallel: number): Promise<{ server: RunningCli; url: string }> {
-  const server = startCli(['serve', '--port', '0'], { cwd: box.cwd, env: serveEnv(parallel) });
-  const match = await server.waitForStderr(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-  return { server, url: match[1] };
+async function serve(parallel: number): Promise<{ server: RunningCli; url: string }> {
+  return startServe({ cwd: box.cwd, env: serveEnv(parallel) });
 }
 
 async function stopServe(server: RunningCli): Promise<number> {
@@ -81,7 +79,7 @@ describe('autodev serve', () => {
   let server: RunningCli;
   let url: string;
   beforeAll(async () => {
-    ({ server, url } = await startServe(1));
+    ({ server, url } = await serve(1));
   });
   afterAll(async () => {
     if (server) expect(await stopServe(server)).toBe(0);
@@ -233,7 +231,7 @@ describe('autodev serve', () => {
 
 describe('autodev serve across a restart', () => {
   it('loses nothing: running and queued tasks run again on the next start; tasks cancel reaches the server', async () => {
-    const first = await startServe(1);
+    const first = await serve(1);
     const slow = await call(`${first.url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: `${SLOW} restart`, description: CALC_TASK.description }));
     await until('the slow task to run', async () => (await call(`${first.url}${TASKS}/${slow.json.id}`, 'GET')).json.currentStep === 'codegen');
     const queued = await call(`${first.url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'Queued across a restart', description: CALC_TASK.description }));
@@ -245,7 +243,7 @@ describe('autodev serve across a restart', () => {
       ['pending', true],
     ]);
 
-    const second = await startServe(2);
+    const second = await serve(2);
     try {
       await second.server.waitForStderr(/re-queued 2 task\(s\)/);
       const done = await waitFor(second.url, queued.json.id, ['pr_created', 'failed', 'cancelled']);

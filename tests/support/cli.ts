@@ -5,11 +5,10 @@
 import { afterAll } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { StoredTask } from '../../src/store/task-store.js';
 import { makeTempDir } from './fixture-repo.js';
 import { until } from './poll.js';
 
@@ -202,10 +201,9 @@ export function lines(text: string): string[] {
   return text.split('\n').filter((l) => l.trim() !== '');
 }
 
-/** Every task document in a run's store. */
-export async function storedTasks(run: { state: string }): Promise<StoredTask[]> {
-  const dir = path.join(run.state, 'autodev', 'tasks');
-  if (!existsSync(dir)) return [];
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
-  return Promise.all(names.map(async (n) => JSON.parse(await readFile(path.join(dir, n), 'utf8')) as StoredTask));
+/** `autodev serve --port 0`, once it has said where it listens. */
+export async function startServe(options: CliOptions): Promise<{ server: RunningCli; url: string }> {
+  const server = startCli(['serve', '--port', '0'], options);
+  const match = await server.waitForStderr(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+  return { server, url: match[1] };
 }
