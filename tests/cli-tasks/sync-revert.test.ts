@@ -7,7 +7,8 @@ import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup, git, makeRepo, makeTempDir } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
-import { envFor, GITHUB_TOKEN, makeBox, OPENAI_KEY, requireBuilt, run, storedTasks } from './helpers.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, taskEnv } from '../support/cli.js';
+import { storedTasks } from '../e2e/harness.js';
 
 let llm: OpenAiServer;
 let github: GitHubServer;
@@ -39,28 +40,28 @@ function metricValue(text: string, name: string): number | null {
 
 describe('tasks sync and tasks revert', () => {
   it('records a merge (and counts it), then opens a revert PR that undoes the change', async () => {
-    const box = await makeBox(await makeTempDir('autodev-sync-'));
+    const box = await makeRunDir('autodev-sync-');
     const bare = await makeRepo(CALC_FILES, { bare: true });
-    const env = envFor(box, { AUTODEV_LLM_API_URL: llm.baseUrl, AUTODEV_GIT_GITHUB_API_URL: github.url });
+    const env = taskEnv(box, { llm, github });
     const metricsFile = path.join(box.dir, 'autodev.prom');
 
-    const ran = await run(['run', '--json', '--repo', bare, '--title', CALC_TASK.title, '--description', CALC_TASK.description], { cwd: box.dir, env });
+    const ran = await runCli(['run', '--json', '--repo', bare, '--title', CALC_TASK.title, '--description', CALC_TASK.description], { cwd: box.cwd, env });
     expect(ran.code).toBe(0);
     const [task] = await storedTasks(box);
     expect(task.status).toBe('pr_created');
     const pull = github.pulls('acme', 'calc').find((p) => p.number === task.pr!.number)!;
 
     // Not merged yet: sync sees it open and changes nothing.
-    const early = await run(['tasks', 'sync', '--json'], { cwd: box.dir, env });
+    const early = await runCli(['tasks', 'sync', '--json'], { cwd: box.cwd, env });
     expect(early.code).toBe(0);
     expect(JSON.parse(early.stdout)).toEqual([{ id: task.id, pr: task.pr!.url, state: 'open', changed: false }]);
-    const revertTooEarly = await run(['tasks', 'revert', task.id], { cwd: box.dir, env });
+    const revertTooEarly = await runCli(['tasks', 'revert', task.id], { cwd: box.cwd, env });
     expect(revertTooEarly.code).toBe(2);
     expect(revertTooEarly.stderr).toContain('no merged pull request');
 
     const mergeCommit = await mergeOnRemote(bare, pull.head);
     github.mergePullRequest('acme', 'calc', pull.number, mergeCommit);
-    const synced = await run(['tasks', 'sync', '--metrics-file', metricsFile], { cwd: box.dir, env });
+    const synced = await runCli(['tasks', 'sync', '--metrics-file', metricsFile], { cwd: box.cwd, env });
     expect(synced.code).toBe(0);
     expect(synced.stdout).toContain(`${task.id}: merged (changed)`);
     const [merged] = await storedTasks(box);
@@ -68,14 +69,14 @@ describe('tasks sync and tasks revert', () => {
     expect(merged.pr).toMatchObject({ state: 'merged', mergeCommit });
     expect(metricValue(await readFile(metricsFile, 'utf8'), 'autodev_merges_total')).toBe(1);
     // A second sync has nothing left to ask and counts nothing twice.
-    const quiet = await run(['tasks', 'sync', '--metrics-file', metricsFile], { cwd: box.dir, env });
+    const quiet = await runCli(['tasks', 'sync', '--metrics-file', metricsFile], { cwd: box.cwd, env });
     expect(quiet.stdout).toBe('no open pull requests to sync\n');
     expect(metricValue(await readFile(metricsFile, 'utf8'), 'autodev_merges_total')).toBe(1);
     // The merge reached the task's audit trail too.
     const audit = await readFile(path.join(box.state, 'autodev', 'audit', `${task.id}.jsonl`), 'utf8');
     expect(audit.trim().split('\n').map((l) => JSON.parse(l) as { status?: string }).at(-1)?.status).toBe('merged');
 
-    const reverted = await run(['tasks', 'revert', task.id, '--json'], { cwd: box.dir, env });
+    const reverted = await runCli(['tasks', 'revert', task.id, '--json'], { cwd: box.cwd, env });
     expect(reverted.stderr).toBe('');
     expect(reverted.code).toBe(0);
     const revert = JSON.parse(reverted.stdout) as { url: string; number: number; branch: string };
@@ -86,12 +87,12 @@ describe('tasks sync and tasks revert', () => {
     const revertPull = github.pulls('acme', 'calc').find((p) => p.number === revert.number)!;
     expect(revertPull).toMatchObject({ head: revert.branch, base: 'main', title: `Revert "${CALC_TASK.title}"` });
     expect(revertPull.body).toContain(`Reverts #${pull.number}`);
-    const twice = await run(['tasks', 'revert', task.id], { cwd: box.dir, env });
+    const twice = await runCli(['tasks', 'revert', task.id], { cwd: box.cwd, env });
     expect(twice.code).toBe(2);
 
     // The revert merged: the next sync counts it.
     github.mergePullRequest('acme', 'calc', revert.number);
-    const afterRevert = await run(['tasks', 'sync', '--json', '--metrics-file', metricsFile], { cwd: box.dir, env });
+    const afterRevert = await runCli(['tasks', 'sync', '--json', '--metrics-file', metricsFile], { cwd: box.cwd, env });
     expect(JSON.parse(afterRevert.stdout)).toEqual([expect.objectContaining({ id: task.id, revert: 'merged', changed: true })]);
     const text = await readFile(metricsFile, 'utf8');
     expect(metricValue(text, 'autodev_reverts_total')).toBe(1);

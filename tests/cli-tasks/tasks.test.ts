@@ -7,7 +7,9 @@ import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup, makeRepo, makeTempDir } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
-import { envFor, GITHUB_TOKEN, makeBox, OPENAI_KEY, requireBuilt, run, start, storedTasks, until, type Box } from './helpers.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, startCli, taskEnv, type RunDir } from '../support/cli.js';
+import { until } from '../support/poll.js';
+import { storedTasks } from '../e2e/harness.js';
 
 const request: TaskRequest = { repo: '/srv/calc.git', title: 'Fix add', description: 'it subtracts', risk: 'low', noPr: false, keepWorkspace: false };
 let cache: string;
@@ -18,8 +20,8 @@ beforeAll(async () => {
 });
 afterAll(cleanup);
 
-async function box(): Promise<Box> {
-  return makeBox(await makeTempDir('autodev-tasks-'));
+async function box(): Promise<RunDir> {
+  return makeRunDir('autodev-tasks-');
 }
 
 /** A process that is certainly dead: one that ran and exited. */
@@ -42,16 +44,16 @@ describe('tasks list and show', () => {
     stale.status = 'executing';
     await store.create(done);
     await store.create(stale);
-    const env = envFor(b);
+    const env = taskEnv(b);
 
-    const table = await run(['tasks', 'list'], { cwd: b.dir, env });
+    const table = await runCli(['tasks', 'list'], { cwd: b.cwd, env });
     expect(table.code).toBe(0);
     const lines = table.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^ID\s+STATUS\s+CREATED \(UTC\)\s+REPO\s+TITLE\s+PR$/);
     expect(lines[1]).toMatch(/^20240102000000-bbbbbb\s+executing \(owner gone\)\s+2024-01-02 00:00:00\s+\/srv\/calc\.git\s+Second task$/);
     expect(lines[2]).toContain('pull/7');
 
-    const json = await run(['tasks', 'list', '--json'], { cwd: b.dir, env });
+    const json = await runCli(['tasks', 'list', '--json'], { cwd: b.cwd, env });
     expect(json.code).toBe(0);
     const listed = JSON.parse(json.stdout) as { id: string; status: string; stale: boolean; pr: { number: number } | null }[];
     expect(listed.map((t) => [t.id, t.status, t.stale])).toEqual([
@@ -60,21 +62,21 @@ describe('tasks list and show', () => {
     ]);
     expect(listed[1].pr?.number).toBe(7);
 
-    const shown = await run(['tasks', 'show', '20240101000000-aaaaaa'], { cwd: b.dir, env });
+    const shown = await runCli(['tasks', 'show', '20240101000000-aaaaaa'], { cwd: b.cwd, env });
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('task 20240101000000-aaaaaa: pr_created');
     expect(shown.stdout).toContain('build: ok: built in 1s');
-    const shownJson = JSON.parse((await run(['tasks', 'show', '20240101000000-aaaaaa', '--json'], { cwd: b.dir, env })).stdout) as { request: TaskRequest };
+    const shownJson = JSON.parse((await runCli(['tasks', 'show', '20240101000000-aaaaaa', '--json'], { cwd: b.cwd, env })).stdout) as { request: TaskRequest };
     expect(shownJson.request).toEqual(request);
 
-    const unknown = await run(['tasks', 'show', 'nope'], { cwd: b.dir, env });
+    const unknown = await runCli(['tasks', 'show', 'nope'], { cwd: b.cwd, env });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('no task "nope"');
   });
 
   it('says so when the store is empty', async () => {
     const b = await box();
-    const out = await run(['tasks', 'list'], { cwd: b.dir, env: envFor(b) });
+    const out = await runCli(['tasks', 'list'], { cwd: b.cwd, env: taskEnv(b) });
     expect(out.code).toBe(0);
     expect(out.stdout).toMatch(/^no tasks yet/);
   });
@@ -88,12 +90,12 @@ describe('tasks cancel', () => {
     finished.status = 'failed';
     finished.exitCode = 1;
     await store.create(finished);
-    const env = envFor(b);
-    const again = await run(['tasks', 'cancel', finished.id], { cwd: b.dir, env });
+    const env = taskEnv(b);
+    const again = await runCli(['tasks', 'cancel', finished.id], { cwd: b.cwd, env });
     expect(again.code).toBe(1);
     expect(again.stderr).toContain('already finished (failed)');
     expect((await store.get(finished.id))?.status).toBe('failed');
-    const unknown = await run(['tasks', 'cancel', '20991231000000-ffffff'], { cwd: b.dir, env });
+    const unknown = await runCli(['tasks', 'cancel', '20991231000000-ffffff'], { cwd: b.cwd, env });
     expect(unknown.code).toBe(2);
   });
 
@@ -103,7 +105,7 @@ describe('tasks cancel', () => {
     const orphan = newStoredTask('20240101000000-aaaaaa', request, { kind: 'run', pid: await deadPid() });
     orphan.status = 'executing';
     await store.create(orphan);
-    const out = await run(['tasks', 'cancel', orphan.id], { cwd: b.dir, env: envFor(b) });
+    const out = await runCli(['tasks', 'cancel', orphan.id], { cwd: b.cwd, env: taskEnv(b) });
     expect(out.code).toBe(0);
     expect(out.stdout).toContain('marked cancelled');
     expect(await store.get(orphan.id)).toMatchObject({ status: 'cancelled', reason: expect.stringContaining('was gone') });
@@ -125,11 +127,11 @@ describe('tasks cancel', () => {
     it('signals the run, which ends cancelled (exit 130) through its Ctrl-C path', async () => {
       const b = await box();
       const bare = await makeRepo(CALC_FILES, { bare: true });
-      const env = envFor(b, { AUTODEV_LLM_API_URL: llm.baseUrl, AUTODEV_GIT_GITHUB_API_URL: github.url, XDG_CACHE_HOME: cache });
-      const running = start(['run', '--repo', bare, '--title', CALC_TASK.title, '--description', CALC_TASK.description], { cwd: b.dir, env });
+      const env = taskEnv(b, { llm, github, cache });
+      const running = startCli(['run', '--repo', bare, '--title', CALC_TASK.title, '--description', CALC_TASK.description], { cwd: b.cwd, env });
       const task = await until('the run to reach codegen', async () => (await storedTasks(b)).find((t) => t.currentStep === 'codegen'), 60_000);
       expect(task.owner).toEqual({ kind: 'run', pid: running.child.pid });
-      const cancel = await run(['tasks', 'cancel', task.id], { cwd: b.dir, env });
+      const cancel = await runCli(['tasks', 'cancel', task.id], { cwd: b.cwd, env });
       expect(cancel.code).toBe(0);
       expect(cancel.stdout).toContain(`signalled its run process ${running.child.pid}`);
       const outcome = await running.done;
@@ -160,8 +162,8 @@ describe('run --issue', () => {
     const bare = await makeRepo(CALC_FILES, { bare: true });
     github.addIssue('acme', 'calc', { title: 'placeholder', body: 'not this one' });
     const number = github.addIssue('acme', 'calc', { title: CALC_TASK.title, body: CALC_TASK.description });
-    const env = envFor(b, { AUTODEV_LLM_API_URL: llm.baseUrl, AUTODEV_GIT_GITHUB_API_URL: github.url, XDG_CACHE_HOME: cache });
-    const out = await run(['run', '--json', '--issue', `https://github.com/acme/calc/issues/${number}`, '--repo', bare], { cwd: b.dir, env });
+    const env = taskEnv(b, { llm, github, cache });
+    const out = await runCli(['run', '--json', '--issue', `https://github.com/acme/calc/issues/${number}`, '--repo', bare], { cwd: b.cwd, env });
     expect(out.stderr).not.toContain(GITHUB_TOKEN);
     const result = JSON.parse(out.stdout) as { status: string; task: { title: string; issue?: unknown } };
     expect(out.code).toBe(0);
@@ -180,14 +182,14 @@ describe('run --issue', () => {
 
   it('rejects what is not an issue (exit 2) and an issue that does not exist (exit 1)', async () => {
     const b = await box();
-    const env = envFor(b, { AUTODEV_GIT_GITHUB_API_URL: github.url });
-    const bad = await run(['run', '--issue', 'acme/calc', '--plan-only'], { cwd: b.dir, env });
+    const env = taskEnv(b, { github });
+    const bad = await runCli(['run', '--issue', 'acme/calc', '--plan-only'], { cwd: b.cwd, env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--issue "acme/calc": not an issue');
-    const missing = await run(['run', '--issue', 'acme/calc#999', '--plan-only'], { cwd: b.dir, env });
+    const missing = await runCli(['run', '--issue', 'acme/calc#999', '--plan-only'], { cwd: b.cwd, env });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('cannot read issue acme/calc#999');
-    const neither = await run(['run', '--title', 'x'], { cwd: b.dir, env });
+    const neither = await runCli(['run', '--title', 'x'], { cwd: b.cwd, env });
     expect(neither.code).toBe(2);
     expect(neither.stderr).toContain("'--repo <url|path>' not specified");
   });

@@ -1,19 +1,18 @@
 // The built CLI as a process: help, version, usage errors, config errors, `config` and `init`.
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { assertBuilt, lines, makeSandbox, ROOT, runCli, type Sandbox } from './helpers.js';
+import { cleanup } from '../support/fixture-repo.js';
+import { cleanEnv, lines, makeRunDir, requireBuilt, ROOT, runCli, type RunDir } from '../support/cli.js';
 
-let box: Sandbox;
-beforeAll(() => assertBuilt());
+let box: RunDir;
+beforeAll(() => requireBuilt());
 beforeEach(async () => {
-  box = await makeSandbox();
+  box = await makeRunDir('clitest-');
 });
-afterEach(async () => {
-  await box.cleanup();
-});
+afterAll(cleanup);
 
-const cli = (args: string[], extraEnv: Record<string, string> = {}, input?: string) => runCli(args, { cwd: box.cwd, env: { ...box.env, ...extraEnv }, input });
+const cli = (args: string[], extraEnv: Record<string, string> = {}, input?: string) => runCli(args, { cwd: box.cwd, env: cleanEnv(box, extraEnv), input });
 
 /** Exit 2 and exactly one line on stderr, no stack trace; returns that line. */
 function oneLineError(result: { code: number | null; stdout: string; stderr: string }): string {
@@ -179,7 +178,7 @@ describe('autodev config', () => {
 
   it('reads the user config under XDG_CONFIG_HOME', async () => {
     const { mkdir } = await import('node:fs/promises');
-    const dir = path.join(box.env.XDG_CONFIG_HOME, 'autodev');
+    const dir = path.join(box.config, 'autodev');
     await mkdir(dir);
     await writeFile(path.join(dir, 'config.toml'), '[autodev]\nmax_repair_attempts = 7\n');
     const doc = JSON.parse((await cli(['config', '--json'])).stdout) as Record<string, any>;

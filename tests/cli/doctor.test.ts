@@ -1,10 +1,11 @@
 // `autodev doctor --json` as a process: on this machine's PATH, and on a PATH holding only node and
 // git, where every other program is missing and the fallbacks show.
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { assertBuilt, makeSandbox, runCli, type Sandbox } from './helpers.js';
+import { cleanup } from '../support/fixture-repo.js';
+import { cleanEnv, makeRunDir, requireBuilt, runCli, type RunDir } from '../support/cli.js';
 
 const PROGRAMS = ['git', 'rg', 'gitleaks', 'cargo', 'cargo clippy', 'docker', 'podman', 'bwrap'];
 const SECRET = 'sk-test-secret-value';
@@ -16,14 +17,12 @@ interface Program {
   insteadWhenMissing: string | null;
 }
 
-let box: Sandbox;
-beforeAll(() => assertBuilt());
+let box: RunDir;
+beforeAll(() => requireBuilt());
 beforeEach(async () => {
-  box = await makeSandbox();
+  box = await makeRunDir('clitest-');
 });
-afterEach(async () => {
-  await box.cleanup();
-});
+afterAll(cleanup);
 
 async function doctor(env: Record<string, string>): Promise<{ report: Record<string, any>; stdout: string; stderr: string }> {
   const result = await runCli(['doctor', '--json'], { cwd: box.cwd, env });
@@ -37,7 +36,7 @@ function byName(report: Record<string, any>): Map<string, Program> {
 
 describe('autodev doctor --json', () => {
   it('lists every program with found and version, and credentials without values', async () => {
-    const { report, stdout, stderr } = await doctor({ ...box.env, OPENAI_API_KEY: SECRET });
+    const { report, stdout, stderr } = await doctor(cleanEnv(box, { OPENAI_API_KEY: SECRET }));
     expect(stdout).not.toContain(SECRET);
     expect(stderr).not.toContain(SECRET);
     const programs = byName(report);
@@ -73,12 +72,12 @@ describe('autodev doctor --json', () => {
   });
 
   it('shows the fallbacks when only node and git are on PATH', async () => {
-    const bin = path.join(box.root, 'bin');
+    const bin = path.join(box.dir, 'bin');
     await mkdir(bin);
     await symlink(process.execPath, path.join(bin, 'node'));
     await symlink(execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim(), path.join(bin, 'git'));
 
-    const { report } = await doctor({ ...box.env, PATH: bin });
+    const { report } = await doctor(cleanEnv(box, { PATH: bin }));
     const programs = byName(report);
     expect(programs.get('git')).toMatchObject({ found: true });
     expect(programs.get('gitleaks')).toMatchObject({ found: false, version: null, insteadWhenMissing: 'the built-in secrets scanner' });
@@ -96,7 +95,7 @@ describe('autodev doctor --json', () => {
   it('reports a broken package.json in the cwd as a problem and still checks everything else', async () => {
     const pkg = path.join(box.cwd, 'package.json');
     await writeFile(pkg, '{"name": "x",\n"autodev": {"sandbox": }\n}\n');
-    const { report, stderr } = await doctor(box.env);
+    const { report, stderr } = await doctor(cleanEnv(box));
     expect(stderr).toBe('');
     expect(report.configProblem).toContain(pkg);
     expect(report.configProblem).toMatch(/JSON/);
@@ -104,21 +103,21 @@ describe('autodev doctor --json', () => {
     expect(byName(report).get('git')).toMatchObject({ found: true });
     expect(report.sandbox.kinds.map((k: { kind: string }) => k.kind)).toEqual(['docker', 'podman', 'bwrap', 'none']);
 
-    const human = await runCli(['doctor'], { cwd: box.cwd, env: box.env });
+    const human = await runCli(['doctor'], { cwd: box.cwd, env: cleanEnv(box) });
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(/^config: PROBLEM: .*package\.json.*JSON/m);
     expect(human.stdout).toMatch(/^programs:$/m);
 
     // With --config the named file is the only one read: the broken package.json is no problem then.
     await writeFile(path.join(box.cwd, 'good.toml'), '[autodev]\nsandbox = "none"\n');
-    const named = await runCli(['doctor', '--json', '--config', 'good.toml'], { cwd: box.cwd, env: box.env });
+    const named = await runCli(['doctor', '--json', '--config', 'good.toml'], { cwd: box.cwd, env: cleanEnv(box) });
     expect(named.code).toBe(0);
     expect(JSON.parse(named.stdout)).toMatchObject({ configFile: path.join(box.cwd, 'good.toml'), configProblem: null, sandbox: { configured: 'none' } });
   });
 
   it('reports the config it read: a disabled tool and an allowlist', async () => {
     await writeFile(path.join(box.cwd, 'autodev.config.toml'), '[autodev]\nenabled = false\nallowlist_repos = ["acme/*"]\nsandbox = "none"\n');
-    const { report } = await doctor(box.env);
+    const { report } = await doctor(cleanEnv(box));
     expect(report.configFile).toBe(path.join(box.cwd, 'autodev.config.toml'));
     expect(report.enabled).toBe(false);
     expect(report.allowlist).toEqual(['acme/*']);

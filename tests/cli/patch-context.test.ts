@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cleanup, makeRepo } from '../support/fixture-repo.js';
-import { assertBuilt, hashTree, makeSandbox, runCli, type Sandbox } from './helpers.js';
+import { cleanEnv, makeRunDir, requireBuilt, runCli, type RunDir } from '../support/cli.js';
+import { hashTree } from '../support/tree.js';
 
 const LIB = `pub fn add(a: i32, b: i32) -> i32 {
     a - b
@@ -37,12 +38,12 @@ const NOWHERE = `--- a/src/lib.rs
  }
 `;
 
-let box: Sandbox;
+let box: RunDir;
 let repo: string;
 
 beforeAll(async () => {
-  assertBuilt();
-  box = await makeSandbox();
+  requireBuilt();
+  box = await makeRunDir('clitest-');
   repo = await makeRepo({
     'Cargo.toml': '[package]\nname = "calc"\nversion = "0.1.0"\nedition = "2021"\n',
     'src/lib.rs': LIB,
@@ -53,15 +54,14 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await box.cleanup();
   await cleanup();
 });
 
 describe('autodev patch apply', () => {
   it('applies a sloppy LLM diff with --json, keeping the file indentation', async () => {
-    const patchFile = path.join(box.root, 'sloppy.diff');
+    const patchFile = path.join(box.dir, 'sloppy.diff');
     await writeFile(patchFile, SLOPPY);
-    const result = await runCli(['patch', 'apply', '--repo', repo, '--json', patchFile], { cwd: box.cwd, env: box.env });
+    const result = await runCli(['patch', 'apply', '--repo', repo, '--json', patchFile], { cwd: box.cwd, env: cleanEnv(box) });
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
     expect(json).toMatchObject({ applied: true, files: ['src/lib.rs'], error: null });
@@ -74,7 +74,7 @@ describe('autodev patch apply', () => {
 
   it('--check reports without changing anything, reading the patch from stdin', async () => {
     const before = await hashTree(repo);
-    const result = await runCli(['patch', 'apply', '--repo', repo, '--check', '-'], { cwd: box.cwd, env: box.env, input: SLOPPY });
+    const result = await runCli(['patch', 'apply', '--repo', repo, '--check', '-'], { cwd: box.cwd, env: cleanEnv(box), input: SLOPPY });
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^would apply/);
     expect(await hashTree(repo)).toEqual(before);
@@ -82,7 +82,7 @@ describe('autodev patch apply', () => {
 
   it('refuses a hunk whose context is nowhere: exit 1, the file and hunk named, the tree unchanged', async () => {
     const before = await hashTree(repo);
-    const result = await runCli(['patch', 'apply', '--repo', repo, '-'], { cwd: box.cwd, env: box.env, input: NOWHERE });
+    const result = await runCli(['patch', 'apply', '--repo', repo, '-'], { cwd: box.cwd, env: cleanEnv(box), input: NOWHERE });
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('src/lib.rs');
@@ -94,7 +94,7 @@ describe('autodev patch apply', () => {
     const before = await hashTree(repo);
     for (const target of ['../escape.txt', '.git/config']) {
       const patch = `--- a/${target}\n+++ b/${target}\n@@ -0,0 +1 @@\n+pwned\n`;
-      const result = await runCli(['patch', 'apply', '--repo', repo, '--json', '-'], { cwd: box.cwd, env: box.env, input: patch });
+      const result = await runCli(['patch', 'apply', '--repo', repo, '--json', '-'], { cwd: box.cwd, env: cleanEnv(box), input: patch });
       expect(result.code).toBe(1);
       expect(JSON.parse(result.stdout)).toMatchObject({ applied: false });
       expect(JSON.parse(result.stdout).error).toMatch(/refused path/);
@@ -104,7 +104,7 @@ describe('autodev patch apply', () => {
 
   it('refuses symlinks (exit 1, not 70): one beside a fix, one to a directory outside written through', async () => {
     const before = await hashTree(repo);
-    const outside = path.join(box.root, 'outside');
+    const outside = path.join(box.dir, 'outside');
     await mkdir(outside);
     const fix = SLOPPY.replace('--- src/lib.rs\n+++ src/lib.rs', 'diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs');
     const shadow = `diff --git a/shadow b/shadow\nnew file mode 120000\n--- /dev/null\n+++ b/shadow\n@@ -0,0 +1 @@\n+/etc/shadow\n\\ No newline at end of file\n${fix}`;
@@ -112,7 +112,7 @@ describe('autodev patch apply', () => {
       `diff --git a/out b/out\nnew file mode 120000\n--- /dev/null\n+++ b/out\n@@ -0,0 +1 @@\n+${outside}\n\\ No newline at end of file\n` +
       'diff --git a/out/x.txt b/out/x.txt\nnew file mode 100644\n--- /dev/null\n+++ b/out/x.txt\n@@ -0,0 +1 @@\n+pwned\n';
     for (const [patch, extra] of [[shadow, []], [through, []], [through, ['--allow-symlinks']]] as const) {
-      const result = await runCli(['patch', 'apply', '--repo', repo, ...extra, '-'], { cwd: box.cwd, env: box.env, input: patch });
+      const result = await runCli(['patch', 'apply', '--repo', repo, ...extra, '-'], { cwd: box.cwd, env: cleanEnv(box), input: patch });
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/^not applied; nothing was changed\.\nrefused symlink "(shadow|out)"/);
       expect(result.stderr).not.toMatch(/internal error/);
@@ -122,10 +122,10 @@ describe('autodev patch apply', () => {
   });
 
   it('names a missing --repo and an unreadable patch file with exit 2', async () => {
-    const noRepo = await runCli(['patch', 'apply', '--repo', path.join(box.root, 'nope'), '-'], { cwd: box.cwd, env: box.env, input: SLOPPY });
+    const noRepo = await runCli(['patch', 'apply', '--repo', path.join(box.dir, 'nope'), '-'], { cwd: box.cwd, env: cleanEnv(box), input: SLOPPY });
     expect(noRepo.code).toBe(2);
     expect(noRepo.stderr).toContain('--repo');
-    const noFile = await runCli(['patch', 'apply', '--repo', repo, 'missing.diff'], { cwd: box.cwd, env: box.env });
+    const noFile = await runCli(['patch', 'apply', '--repo', repo, 'missing.diff'], { cwd: box.cwd, env: cleanEnv(box) });
     expect(noFile.code).toBe(2);
     expect(noFile.stderr).toContain('missing.diff');
   });
@@ -135,7 +135,7 @@ describe('autodev context', () => {
   it('ranks the file that defines the named symbol first, with its test, within the budget', async () => {
     const result = await runCli(
       ['context', '--repo', repo, '--title', 'parse_number accepts garbage', '--description', 'parse_number should reject empty input', '--json'],
-      { cwd: box.cwd, env: box.env },
+      { cwd: box.cwd, env: cleanEnv(box) },
     );
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
@@ -149,13 +149,13 @@ describe('autodev context', () => {
   it('respects a small --budget by cutting files to line ranges, and rejects a bad one', async () => {
     const big = Array.from({ length: 400 }, (_, i) => `pub fn helper_${i}(x: i32) -> i32 {\n    x + ${i}\n}\n`).join('\n');
     const bigRepo = await makeRepo({ 'src/lib.rs': `${big}\npub fn target_fn(x: i32) -> i32 {\n    x * 2\n}\n` });
-    const result = await runCli(['context', '--repo', bigRepo, '--title', 'target_fn doubles wrongly', '--budget', '300', '--json'], { cwd: box.cwd, env: box.env });
+    const result = await runCli(['context', '--repo', bigRepo, '--title', 'target_fn doubles wrongly', '--budget', '300', '--json'], { cwd: box.cwd, env: cleanEnv(box) });
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
     expect(json.tokens).toBeLessThanOrEqual(300);
     expect(json.files[0].path).toBe('src/lib.rs');
     expect(json.files[0].ranges).not.toBeNull();
-    const bad = await runCli(['context', '--repo', bigRepo, '--title', 't', '--budget', 'lots'], { cwd: box.cwd, env: box.env });
+    const bad = await runCli(['context', '--repo', bigRepo, '--title', 't', '--budget', 'lots'], { cwd: box.cwd, env: cleanEnv(box) });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--budget');
   });

@@ -4,14 +4,14 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { CALC_FILES } from '../support/calc-crate.js';
-import { cleanup as cleanupRepos, makeRepo } from '../support/fixture-repo.js';
+import { cleanup, makeRepo } from '../support/fixture-repo.js';
 import { basicToken, startGitHttpServer, type GitHttpServer } from '../support/git-http-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
-import { assertBuilt, hashTree, lines, makeSandbox, runCli, type Sandbox } from './helpers.js';
+import { cleanEnv, lines, makeRunDir, requireBuilt, runCli, type RunDir } from '../support/cli.js';
+import { hashTree } from '../support/tree.js';
+import { closedPort } from '../support/http-util.js';
 
 const TOKEN = 'ghp_intakeTOKEN0123456789abcdefABCDEF01';
 const ENCODED = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');
@@ -19,7 +19,7 @@ const USER = 'someone';
 const PASSWORD = 'Hunter2Pw-s3cret';
 const OPENAI_KEY = 'intake-openai-key-0123456789';
 
-let box: Sandbox;
+let box: RunDir;
 let crate: string;
 /** A repository with no toolchain: a full run clones it, then stops (exit 1) before any build. */
 let plain: string;
@@ -27,24 +27,23 @@ let server: GitHttpServer;
 let llm: OpenAiServer;
 
 beforeAll(async () => {
-  assertBuilt();
+  requireBuilt();
   crate = await makeRepo(CALC_FILES, { bare: true });
   plain = await makeRepo({ 'README.md': '# nothing to build\n' }, { bare: true });
   llm = await startOpenAiServer({ apiKey: OPENAI_KEY });
 });
 afterAll(async () => {
   await llm.close();
-  await cleanupRepos();
+  await cleanup();
 });
 beforeEach(async () => {
-  box = await makeSandbox();
+  box = await makeRunDir('clitest-');
 });
 afterEach(async () => {
   await server?.close();
-  await box.cleanup();
 });
 
-const cli = (args: string[], extraEnv: Record<string, string> = {}) => runCli(args, { cwd: box.cwd, env: { ...box.env, ...extraEnv } });
+const cli = (args: string[], extraEnv: Record<string, string> = {}) => runCli(args, { cwd: box.cwd, env: cleanEnv(box, extraEnv) });
 const runEnv = (): Record<string, string> => ({ GITHUB_TOKEN: TOKEN, OPENAI_API_KEY: OPENAI_KEY, AUTODEV_LLM_API_URL: llm.baseUrl, AUTODEV_SANDBOX: 'none' });
 
 /** The smart-HTTP server serving both fixture repositories (they sit in sibling temp dirs). */
@@ -55,17 +54,9 @@ async function serve(login?: { user: string; password: string }): Promise<{ crat
   return { crateUrl: at(crate), plainUrl: at(plain) };
 }
 
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((done) => s.listen(0, '127.0.0.1', done));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((done) => s.close(done));
-  return port;
-}
-
 /** Every file the CLI left in its state dir (store, audit, metrics), with its text. */
 async function stateFiles(): Promise<{ file: string; text: string }[]> {
-  const dir = box.env.XDG_STATE_HOME;
+  const dir = box.state;
   if (!existsSync(dir)) return [];
   const out: { file: string; text: string }[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
@@ -144,9 +135,9 @@ describe('credentials in a --repo URL', () => {
 
 describe('a clone that fails', () => {
   it("says why with git's own reason: a bad --base, a plain directory, a file, file:///etc, an unreachable URL", async () => {
-    const dir = path.join(box.root, 'plain-dir');
+    const dir = path.join(box.dir, 'plain-dir');
     await mkdir(dir);
-    const file = path.join(box.root, 'a-file.txt');
+    const file = path.join(box.dir, 'a-file.txt');
     await writeFile(file, 'not a repository\n');
     const port = await closedPort();
     const cases: [string[], RegExp][] = [
@@ -181,7 +172,7 @@ describe('a clone that fails', () => {
 describe('the allowlist', () => {
   it('refuses allowed/link -> ../victim (path or file:// URL) with exit 3, leaving the victim untouched', async () => {
     const victim = await makeRepo(CALC_FILES);
-    const allowed = path.join(box.root, 'allowed');
+    const allowed = path.join(box.dir, 'allowed');
     await mkdir(allowed);
     await symlink(victim, path.join(allowed, 'link'));
     await writeFile(path.join(box.cwd, 'autodev.config.toml'), `[autodev]\nallowlist_repos = ["${allowed}/*"]\n`);

@@ -1,31 +1,30 @@
 // `autodev run --plan-only` on a real Rust crate in a real git repo, and the gates that refuse a run
 // before anything is cloned.
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CALC_FILES } from '../support/calc-crate.js';
-import { cleanup as cleanupRepos, git, makeRepo } from '../support/fixture-repo.js';
-import { assertBuilt, hashTree, lines, makeSandbox, runCli, type Sandbox } from './helpers.js';
+import { cleanup, git, makeRepo } from '../support/fixture-repo.js';
+import { cleanEnv, lines, makeRunDir, requireBuilt, runCli, type RunDir } from '../support/cli.js';
+import { hashTree } from '../support/tree.js';
 
 const RUST_TOOLS = ['clone', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'deps-check', 'secrets', 'policy', 'pr'];
 
-let box: Sandbox;
+let box: RunDir;
 let crate: string;
 beforeAll(async () => {
-  assertBuilt();
+  requireBuilt();
   crate = await makeRepo(CALC_FILES);
 });
 afterAll(async () => {
-  await cleanupRepos();
+  await cleanup();
 });
 beforeEach(async () => {
-  box = await makeSandbox();
+  box = await makeRunDir('clitest-');
 });
-afterEach(async () => {
-  await box.cleanup();
-});
+afterAll(cleanup);
 
-const cli = (args: string[], extraEnv: Record<string, string> = {}, input?: string) => runCli(args, { cwd: box.cwd, env: { ...box.env, ...extraEnv }, input });
+const cli = (args: string[], extraEnv: Record<string, string> = {}, input?: string) => runCli(args, { cwd: box.cwd, env: cleanEnv(box, extraEnv), input });
 
 async function autodevTempDirs(): Promise<string[]> {
   return (await readdir(box.tmp)).filter((name) => name.startsWith('autodev-'));
@@ -137,7 +136,7 @@ describe('run --plan-only', () => {
   });
 
   it('resolves a relative --repo against the cwd', async () => {
-    const result = await runCli(['run', '--repo', path.basename(crate), '--title', 'Fix add', '--plan-only', '--json'], { cwd: path.dirname(crate), env: box.env });
+    const result = await runCli(['run', '--repo', path.basename(crate), '--title', 'Fix add', '--plan-only', '--json'], { cwd: path.dirname(crate), env: cleanEnv(box) });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).task.repo).toBe(crate);
   });
@@ -155,7 +154,7 @@ describe('run --plan-only', () => {
   });
 
   it('names a --repo path that does not exist with exit 2', async () => {
-    const result = await cli(['run', '--repo', path.join(box.root, 'no-such-repo'), '--title', 't', '--plan-only', '--json']);
+    const result = await cli(['run', '--repo', path.join(box.dir, 'no-such-repo'), '--title', 't', '--plan-only', '--json']);
     expect(result.code).toBe(2);
     expect(lines(result.stderr)).toHaveLength(1);
     expect(result.stderr).toMatch(/--repo .*no-such-repo: no such directory/);
@@ -163,7 +162,7 @@ describe('run --plan-only', () => {
   });
 
   it('fails with exit 1 and one line when the repository cannot be cloned', async () => {
-    const notARepo = path.join(box.root, 'not-a-repo');
+    const notARepo = path.join(box.dir, 'not-a-repo');
     await mkdir(notARepo, { recursive: true });
     const result = await cli(['run', '--repo', notARepo, '--title', 't', '--plan-only', '--json']);
     expect(result.code).toBe(1);

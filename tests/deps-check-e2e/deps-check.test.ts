@@ -1,16 +1,15 @@
 // deps-check end to end: the built bin against the local OpenAI and GitHub servers, real git
 // repositories and real cargo/npm runs in bubblewrap. Each scripted patch changes the dependencies
 // in one way and the run must say so: in --json, the PR body, the policy decision, the exit code.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { CALC_FILES, CALC_TASK, reply } from '../support/calc-crate.js';
-import { cleanup, makeRepo } from '../support/fixture-repo.js';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
-import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
-import { GITHUB_TOKEN, OPENAI_KEY, auditFiles, e2eEnv, git, makeBareRepo, makeCacheDir, makeRunDir, parseJson, requireBuilt, runArgs, runAutodev } from '../e2e/harness.js';
+import { makeRepo } from '../support/fixture-repo.js';
+import { auditFiles, e2eSuite, git, makeBareRepo, parseJson, runArgs } from '../e2e/harness.js';
+import { makeRunDir, runCli, taskEnv } from '../support/cli.js';
 
 type Tree = Record<string, string>;
 interface Finding {
@@ -29,23 +28,12 @@ interface DepsJson {
 
 const RUN_TIMEOUT = 180_000;
 const execFileAsync = promisify(execFile);
-let cache: string;
-const servers: { close(): Promise<void> }[] = [];
+const { cache, startServers } = e2eSuite();
 // The sandbox has a private /tmp: a file:// git dependency must live elsewhere to be read by cargo.
 const visible: string[] = [];
 
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
 afterAll(async () => {
   await Promise.all(visible.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
-  await cleanup();
 });
 
 async function makePatch(before: Tree, after: Tree): Promise<string> {
@@ -59,13 +47,11 @@ async function makePatch(before: Tree, after: Tree): Promise<string> {
 }
 
 async function run(bare: string, content: string, task = CALC_TASK, repo = 'acme/calc') {
-  const llm: OpenAiServer = await startOpenAiServer({ replies: [{ content }], apiKey: OPENAI_KEY });
-  const github: GitHubServer = await startGitHubServer({ token: GITHUB_TOKEN });
-  servers.push(llm, github);
+  const { llm, github } = await startServers({ replies: [{ content }] });
   const runDir = await makeRunDir();
-  const outcome = await runAutodev(runArgs(bare, task), {
-    cwd: runDir.dir,
-    env: e2eEnv({ run: runDir, cache, llm, github, extra: { AUTODEV_GIT_GITHUB_REPO: repo } }),
+  const outcome = await runCli(runArgs(bare, task), {
+    cwd: runDir.cwd,
+    env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_GIT_GITHUB_REPO: repo } }),
   });
   const json = parseJson(outcome) as ReturnType<typeof parseJson> & DepsJson;
   const [owner, name] = repo.split('/');

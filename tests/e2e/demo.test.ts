@@ -7,7 +7,7 @@ import { mkdir, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { cleanup, makeTempDir } from '../support/fixture-repo.js';
-import { ROOT, requireBuilt } from './harness.js';
+import { requireBuilt, ROOT } from '../support/cli.js';
 
 const DEMO_TIMEOUT = 180_000;
 

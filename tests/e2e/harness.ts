@@ -1,26 +1,23 @@
-// Runs the built `bin/autodev.js` as a real child process against the local OpenAI and GitHub
-// servers and real git repositories, the way `npm run demo` does. Every run gets its own temp dir
-// (cwd, TMPDIR, XDG state/config dirs) so no config file, audit trail or workspace is shared; the
-// cargo cache (XDG_CACHE_HOME) is shared by the tests of one file so builds stay incremental.
+// What the end-to-end tests of `autodev run` share beyond running the CLI (tests/support/cli.ts does
+// that): a file's setup (e2eSuite), the `--json` document's shape, the calc crate as repositories,
+// and probes of what a run left behind (refs, objects, files, task store, audit trail, workspaces,
+// processes). Unlike tests/support, it may import src/ (it is not built for the demo and bench).
 
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { afterAll, afterEach, beforeAll } from '@jest/globals';
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, readlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { StoredTask } from '../../src/store/task-store.js';
 import { CALC_FILES } from '../support/calc-crate.js';
-import { git, makeBareRemote, makeRepo, makeTempDir } from '../support/fixture-repo.js';
-import type { GitHubServer } from '../support/github-server.js';
-import type { OpenAiServer } from '../support/openai-server.js';
+import { GITHUB_TOKEN, OPENAI_KEY, requireBuilt, type CliOutcome, type RunDir } from '../support/cli.js';
+import { cleanup, git, makeBareRemote, makeRepo } from '../support/fixture-repo.js';
+import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
+import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../support/openai-server.js';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const BIN = path.join(ROOT, 'bin', 'autodev.js');
-export const OPENAI_KEY = 'e2e-openai-key-0123456789';
-export const GITHUB_TOKEN = 'e2e-github-token-0123456789';
 export const BOT_NAME = 'autodev[bot]';
 export const BOT_EMAIL = 'autodev-bot@users.noreply.github.com';
-export const CALC_REPO = 'acme/calc';
 
 /** The `--json` document `autodev run` prints on stdout. */
 export interface RunJson {
@@ -41,134 +38,66 @@ export interface RunJson {
   notes: string[];
 }
 
-export interface RunOutcome {
-  /** The exit code, or 128 + signal number when the process was killed by a signal. */
-  code: number;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Fails fast with the fix when `dist/` was not built (the bin imports it). */
-export function requireBuilt(): void {
-  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'index.js'))) {
-    throw new Error(`${ROOT}/dist is missing: run \`npm run build\` before the e2e tests`);
-  }
-}
-
-/** One run's private directory: cwd (holds no config), TMPDIR, and the XDG state/config dirs. */
-export interface RunDir {
-  dir: string;
-  tmp: string;
-  state: string;
-  config: string;
-}
-
-export async function makeRunDir(): Promise<RunDir> {
-  const dir = await makeTempDir('autodev-e2e-');
-  const run: RunDir = { dir, tmp: path.join(dir, 'tmp'), state: path.join(dir, 'state'), config: path.join(dir, 'config') };
-  await Promise.all([mkdir(run.tmp), mkdir(run.state), mkdir(run.config)]);
-  return run;
-}
-
-/** A cargo cache shared by the tests of one file. */
-export async function makeCacheDir(): Promise<string> {
-  return makeTempDir('autodev-e2e-cache-');
-}
-
-export interface EnvOptions {
-  run: RunDir;
+export interface E2eSuite {
+  /** The file's cargo cache (XDG_CACHE_HOME), made before its first test. */
   cache: string;
-  llm?: OpenAiServer;
-  github?: GitHubServer;
-  extra?: Record<string, string>;
+  /**
+   * Local OpenAI and GitHub servers for one test, closed after it whether it passed or not. The model
+   * answers `replies` in order, or `always` to every request.
+   */
+  startServers(options?: { replies?: ScriptedReply[]; always?: string }): Promise<{ llm: OpenAiServer; github: GitHubServer }>;
+  /** Processes (lines of `processesTouching`) killed when the file ends: should a test fail, they must not outlive it. */
+  killAtEnd(processes: string[]): void;
 }
 
 /**
- * A small, explicit environment: nothing of the caller's AUTODEV_* / tokens leaks in. HOME stays the
- * real one only because rustup finds its toolchain there; every autodev path comes from XDG_* instead.
+ * The setup an e2e file shares, as hooks of that file: a built dist, one cargo cache for the file,
+ * the servers of each test closed after it, and every temp dir removed at the end.
  */
-export function e2eEnv(options: EnvOptions): Record<string, string> {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
-    HOME: process.env.HOME ?? '/root',
-    LANG: 'C.UTF-8',
-    NO_COLOR: '1',
-    CI: 'true',
-    TMPDIR: options.run.tmp,
-    XDG_STATE_HOME: options.run.state,
-    XDG_CONFIG_HOME: options.run.config,
-    XDG_CACHE_HOME: options.cache,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    OPENAI_API_KEY: OPENAI_KEY,
-    GITHUB_TOKEN: GITHUB_TOKEN,
-    AUTODEV_SANDBOX: 'bwrap',
-    AUTODEV_LLM_MODEL: 'e2e-model',
-    AUTODEV_GIT_GITHUB_REPO: CALC_REPO,
-  };
-  for (const name of ['RUSTUP_HOME', 'CARGO_HOME', 'RUSTUP_TOOLCHAIN']) {
-    const value = process.env[name];
-    if (value) env[name] = value;
-  }
-  if (options.llm) env.AUTODEV_LLM_API_URL = options.llm.baseUrl;
-  if (options.github) env.AUTODEV_GIT_GITHUB_API_URL = options.github.url;
-  return { ...env, ...options.extra };
-}
-
-export interface Running {
-  child: ChildProcess;
-  /** Resolves when stderr so far matches `pattern`. */
-  waitForStderr(pattern: RegExp, timeoutMs?: number): Promise<void>;
-  done: Promise<RunOutcome>;
-}
-
-const SIGNAL_NUMBERS: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 2, SIGKILL: 9, SIGTERM: 15 };
-
-export function startAutodev(args: string[], options: { cwd: string; env: Record<string, string> }): Running {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  const waiters: { pattern: RegExp; resolve: () => void }[] = [];
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => {
-    stderr += text;
-    for (const waiter of waiters.splice(0)) {
-      if (waiter.pattern.test(stderr)) waiter.resolve();
-      else waiters.push(waiter);
-    }
+export function e2eSuite(): E2eSuite {
+  const cache = path.join(os.tmpdir(), `autodev-e2e-cache-${randomUUID().slice(0, 8)}`);
+  const servers: { close(): Promise<void> }[] = [];
+  const leftovers: number[] = [];
+  beforeAll(async () => {
+    requireBuilt();
+    await mkdir(cache);
   });
-  const done = new Promise<RunOutcome>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? 128 + (SIGNAL_NUMBERS[signal!] ?? 0), signal, stdout, stderr }));
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((server) => server.close()));
+  });
+  afterAll(async () => {
+    for (const pid of leftovers) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    await rm(cache, { recursive: true, force: true });
+    await cleanup();
   });
   return {
-    child,
-    done,
-    waitForStderr(pattern, timeoutMs = 150_000) {
-      if (pattern.test(stderr)) return Promise.resolve();
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`stderr never matched ${pattern}:\n${stderr}`)), timeoutMs);
-        const finish = (): void => {
-          clearTimeout(timer);
-          resolve();
-        };
-        waiters.push({ pattern, resolve: finish });
-        void done.then(() => {
-          clearTimeout(timer);
-          if (!pattern.test(stderr)) reject(new Error(`autodev exited before stderr matched ${pattern}:\n${stderr}`));
-        });
+    cache,
+    async startServers(options = {}) {
+      const { always } = options;
+      const llm = await startOpenAiServer({
+        replies: options.replies,
+        apiKey: OPENAI_KEY,
+        ...(always !== undefined ? { onRequest: () => ({ content: always }) } : {}),
       });
+      servers.push(llm);
+      const github = await startGitHubServer({ token: GITHUB_TOKEN });
+      servers.push(github);
+      return { llm, github };
+    },
+    killAtEnd(processes) {
+      leftovers.push(...processes.map((line) => Number(line.split(' ')[0])));
     },
   };
 }
 
-export async function runAutodev(args: string[], options: { cwd: string; env: Record<string, string> }): Promise<RunOutcome> {
-  return startAutodev(args, options).done;
-}
-
 /** Parses `--json` stdout; the error names stderr so a failing test shows why. */
-export function parseJson(outcome: RunOutcome): RunJson {
+export function parseJson(outcome: CliOutcome): RunJson {
   try {
     return JSON.parse(outcome.stdout) as RunJson;
   } catch {
@@ -214,24 +143,6 @@ export async function allObjects(repo: string): Promise<string> {
   return git(repo, ['cat-file', '--batch-all-objects', '--batch']);
 }
 
-/** Hash of every file under `dir`, `.git` included: equal hashes mean byte-for-byte unchanged. */
-export async function hashDir(dir: string): Promise<string> {
-  const hash = createHash('sha256');
-  async function walk(current: string): Promise<void> {
-    const entries = await readdir(current, { withFileTypes: true });
-    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const entry of entries) {
-      const full = path.join(current, entry.name);
-      hash.update(`${path.relative(dir, full)}\0${entry.isDirectory() ? 'd' : entry.isSymbolicLink() ? 'l' : 'f'}\0`);
-      if (entry.isDirectory()) await walk(full);
-      else if (entry.isSymbolicLink()) hash.update(await readlink(full));
-      else hash.update(await readFile(full));
-    }
-  }
-  await walk(dir);
-  return hash.digest('hex');
-}
-
 /** Every regular file under `dir` with its text (for "the secret appears nowhere" checks). */
 export async function readAllFiles(dir: string): Promise<{ file: string; text: string }[]> {
   if (!existsSync(dir)) return [];
@@ -250,6 +161,14 @@ export async function auditFiles(run: RunDir): Promise<string[]> {
   const dir = path.join(run.state, 'autodev', 'audit');
   if (!existsSync(dir)) return [];
   return (await readdir(dir)).filter((name) => name.endsWith('.jsonl')).map((name) => path.join(dir, name));
+}
+
+/** Every task document in a run's store. */
+export async function storedTasks(run: { state: string }): Promise<StoredTask[]> {
+  const dir = path.join(run.state, 'autodev', 'tasks');
+  if (!existsSync(dir)) return [];
+  const names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
+  return Promise.all(names.map(async (n) => JSON.parse(await readFile(path.join(dir, n), 'utf8')) as StoredTask));
 }
 
 /** Task workspaces (`autodev-<task id>-*`) in a run's TMPDIR. */

@@ -1,64 +1,17 @@
 // `autodev run` checks before it spends: a missing credential or a URL that is not http(s) stops it
 // before any workspace or clone, an LLM endpoint nothing answers at stops it before the baseline build,
 // `--plan-only` lists what is missing, and a repository with no GitHub repository plans no pull request.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import { CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
-import { cleanup } from '../support/fixture-repo.js';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
-import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../support/openai-server.js';
-import {
-  GITHUB_TOKEN,
-  OPENAI_KEY,
-  auditFiles,
-  e2eEnv,
-  git,
-  hashDir,
-  makeBareRepo,
-  makeCacheDir,
-  makeRunDir,
-  parseJson,
-  requireBuilt,
-  runArgs,
-  runAutodev,
-  workspaces,
-  type RunDir,
-} from './harness.js';
+import { auditFiles, e2eSuite, git, makeBareRepo, parseJson, runArgs, workspaces } from './harness.js';
+import { hashDir } from '../support/tree.js';
+import { GITHUB_TOKEN, makeRunDir, runCli, taskEnv, type RunDir } from '../support/cli.js';
+import { closedPort } from '../support/http-util.js';
 
 const RUN_TIMEOUT = 120_000;
-let cache: string;
-const servers: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-afterAll(async () => {
-  await cleanup();
-});
-
-async function startServers(replies: ScriptedReply[] = []): Promise<{ llm: OpenAiServer; github: GitHubServer }> {
-  const llm = await startOpenAiServer({ replies, apiKey: OPENAI_KEY });
-  const github = await startGitHubServer({ token: GITHUB_TOKEN });
-  servers.push(llm, github);
-  return { llm, github };
-}
-
-/** A port on 127.0.0.1 that nothing listens on: bound by the OS, then released. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
+const { cache, startServers } = e2eSuite();
 
 /** Every event type and step the audit trail recorded, e.g. `step.started:clone`. */
 async function audited(runDir: RunDir): Promise<string[]> {
@@ -84,8 +37,8 @@ describe('autodev run checks before it spends', () => {
     const { llm, github } = await startServers();
     const runDir = await makeRunDir();
 
-    const env = withoutVariables(e2eEnv({ run: runDir, cache, llm, github }), 'OPENAI_API_KEY');
-    const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env });
+    const env = withoutVariables(taskEnv(runDir, { cache, llm, github }), 'OPENAI_API_KEY');
+    const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env });
     const json = parseJson(outcome);
 
     expect(outcome.code).toBe(2);
@@ -103,8 +56,8 @@ describe('autodev run checks before it spends', () => {
     const { llm, github } = await startServers();
     const runDir = await makeRunDir();
 
-    const env = withoutVariables(e2eEnv({ run: runDir, cache, llm, github }), 'GITHUB_TOKEN');
-    const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env });
+    const env = withoutVariables(taskEnv(runDir, { cache, llm, github }), 'GITHUB_TOKEN');
+    const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env });
 
     expect(outcome.code).toBe(2);
     expect(parseJson(outcome).reason).toMatch(/^GITHUB_TOKEN is not set \(git\.github_token_env\): .* on acme\/calc; .*--no-pr$/);
@@ -115,9 +68,9 @@ describe('autodev run checks before it spends', () => {
   it('refuses api_url = "ftp://x" with exit 2 and one line naming the key and the file', async () => {
     const bare = await makeBareRepo();
     const runDir = await makeRunDir();
-    await writeFile(path.join(runDir.dir, 'autodev.config.toml'), '[autodev.llm]\napi_url = "ftp://x"\n');
+    await writeFile(path.join(runDir.cwd, 'autodev.config.toml'), '[autodev.llm]\napi_url = "ftp://x"\n');
 
-    const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache }) });
+    const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache }) });
 
     expect(outcome.code).toBe(2);
     expect(outcome.stdout).toBe('');
@@ -133,8 +86,8 @@ describe('autodev run checks before it spends', () => {
       const runDir = await makeRunDir();
       const port = await closedPort();
 
-      const env = e2eEnv({ run: runDir, cache, github, extra: { AUTODEV_LLM_API_URL: `http://127.0.0.1:${port}/v1` } });
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env });
+      const env = taskEnv(runDir, { cache, github, extra: { AUTODEV_LLM_API_URL: `http://127.0.0.1:${port}/v1` } });
+      const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env });
       const json = parseJson(outcome);
 
       expect(outcome.code).toBe(1);
@@ -154,8 +107,8 @@ describe('autodev run checks before it spends', () => {
     const runDir = await makeRunDir();
     const port = await closedPort();
 
-    const env = withoutVariables(e2eEnv({ run: runDir, cache, extra: { AUTODEV_LLM_API_URL: `http://127.0.0.1:${port}/v1` } }), 'OPENAI_API_KEY');
-    const outcome = await runAutodev(['run', '--plan-only', '--repo', bare, '--title', CALC_TASK.title], { cwd: runDir.dir, env });
+    const env = withoutVariables(taskEnv(runDir, { cache, extra: { AUTODEV_LLM_API_URL: `http://127.0.0.1:${port}/v1` } }), 'OPENAI_API_KEY');
+    const outcome = await runCli(['run', '--plan-only', '--repo', bare, '--title', CALC_TASK.title], { cwd: runDir.cwd, env });
 
     expect(outcome.code).toBe(0);
     expect(outcome.stdout).toContain('Missing (`autodev run` stops on this before building anything):');
@@ -169,16 +122,16 @@ describe('autodev run checks before it spends', () => {
     async () => {
       const bare = await makeBareRepo();
       const hashBefore = await hashDir(bare);
-      const { llm, github } = await startServers([{ content: FIXED_REPLY }]);
+      const { llm, github } = await startServers({ replies: [{ content: FIXED_REPLY }] });
       const runDir = await makeRunDir();
-      const env = withoutVariables(e2eEnv({ run: runDir, cache, llm, github }), 'AUTODEV_GIT_GITHUB_REPO');
+      const env = withoutVariables(taskEnv(runDir, { cache, llm, github }), 'AUTODEV_GIT_GITHUB_REPO');
 
-      const planned = await runAutodev(['run', '--plan-only', '--json', '--repo', bare, '--title', CALC_TASK.title], { cwd: runDir.dir, env });
+      const planned = await runCli(['run', '--plan-only', '--json', '--repo', bare, '--title', CALC_TASK.title], { cwd: runDir.cwd, env });
       const { plan } = JSON.parse(planned.stdout) as { plan: { steps: { tool: string; title: string }[] } };
       expect(plan.steps.map((s) => s.tool)).not.toContain('pr');
       expect(plan.steps.at(-1)).toMatchObject({ tool: 'push', title: `Push the branch (no pull request: ${bare} is not a GitHub repository)` });
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env });
+      const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env });
       const json = parseJson(outcome);
       expect(outcome.code).toBe(0);
       expect(json.status).toBe('verified');

@@ -1,30 +1,16 @@
 // Ctrl-C during a sandboxed build: the whole process tree of the task goes (bwrap, cargo, rustc, the
 // build script), the workspace is removed and the run ends as cancelled with exit 130.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { CALC_FILES, CALC_TASK } from '../support/calc-crate.js';
-import { cleanup } from '../support/fixture-repo.js';
 import { startGitHubServer } from '../support/github-server.js';
 import { startOpenAiServer } from '../support/openai-server.js';
-import {
-  GITHUB_TOKEN,
-  OPENAI_KEY,
-  auditFiles,
-  e2eEnv,
-  hashDir,
-  makeBareRepo,
-  makeCacheDir,
-  makeRunDir,
-  parseJson,
-  processesTouching,
-  requireBuilt,
-  runArgs,
-  startAutodev,
-  workspaces,
-} from './harness.js';
+import { auditFiles, e2eSuite, makeBareRepo, parseJson, processesTouching, runArgs, workspaces } from './harness.js';
+import { hashDir } from '../support/tree.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, startCli, taskEnv } from '../support/cli.js';
+import { until } from '../support/poll.js';
 
 // A build script that outlives any test: only cancellation can end this build.
 const SLOW_CRATE = {
@@ -32,35 +18,7 @@ const SLOW_CRATE = {
   'build.rs': 'fn main() {\n    std::thread::sleep(std::time::Duration::from_secs(60));\n}\n',
 };
 
-let cache: string;
-const leftovers: number[] = [];
-
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterAll(async () => {
-  // Should the test fail, the processes it found must not outlive it (they are this test's own).
-  for (const pid of leftovers) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-  await cleanup();
-});
-
-async function until<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(100);
-  }
-}
+const { cache, killAtEnd } = e2eSuite();
 
 describe('autodev run, interrupted', () => {
   it(
@@ -72,7 +30,7 @@ describe('autodev run, interrupted', () => {
       const github = await startGitHubServer({ token: GITHUB_TOKEN });
       const runDir = await makeRunDir();
       try {
-        const running = startAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
+        const running = startCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) });
 
         await running.waitForStderr(/^build \[baseline[^\n]*: started$/m);
         const [workspace] = await until('the task workspace', async () => {
@@ -96,7 +54,7 @@ describe('autodev run, interrupted', () => {
         expect(json.exitCode).toBe(130);
         expect(outcome.stderr).toMatch(/SIGINT: cancelling/);
         const left = await processesTouching([workspace, cache]);
-        leftovers.push(...left.map((line) => Number(line.split(' ')[0])));
+        killAtEnd(left);
         expect(left).toEqual([]);
         expect(existsSync(workspace)).toBe(false);
         expect(await workspaces(runDir)).toEqual([]);

@@ -2,24 +2,15 @@
 // the same task means the same branch and pull request on purpose (a re-run updates them), so the
 // runs must take turns at the remote instead of racing for the branch (git's "cannot lock ref",
 // a stale lease: exit 70 before the push lock).
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
-import { cleanup } from '../support/fixture-repo.js';
 import { startGitHubServer } from '../support/github-server.js';
 import { startOpenAiServer } from '../support/openai-server.js';
-import { GITHUB_TOKEN, OPENAI_KEY, e2eEnv, makeBareRepo, makeCacheDir, makeRunDir, parseJson, refs, requireBuilt, runArgs, runAutodev } from './harness.js';
+import { e2eSuite, makeBareRepo, parseJson, refs, runArgs } from './harness.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, runCli, taskEnv } from '../support/cli.js';
 
 const RUN_TIMEOUT = 240_000;
-let cache: string;
-
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterAll(async () => {
-  await cleanup();
-});
+const { cache } = e2eSuite();
 
 describe('autodev run, twice at once on one repository', () => {
   it(
@@ -32,7 +23,7 @@ describe('autodev run, twice at once on one repository', () => {
         // One user's runs: their own workspaces and temp dirs, the shared cache (and its push lock).
         const [a, b] = await Promise.all([makeRunDir(), makeRunDir()]);
         const outcomes = await Promise.all(
-          [a, b].map((runDir) => runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) })),
+          [a, b].map((runDir) => runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) })),
         );
 
         const results = outcomes.map((outcome) => ({ code: outcome.code, stderr: outcome.stderr, json: parseJson(outcome) }));

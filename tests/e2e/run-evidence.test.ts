@@ -1,46 +1,20 @@
 // `autodev run` end to end on what "verified" means: the change must be shown to do the task. A
 // reply that deletes the failing test is not verified; one that only changes how the test fails gets
 // a repair round; a test the change adds counts when it fails on the base and passes with the fix.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { CALC_FILES, FIXED_REPLY, STILL_WRONG_REPLY } from '../support/calc-crate.js';
-import { cleanup } from '../support/fixture-repo.js';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
-import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../support/openai-server.js';
+import type { OpenAiServer } from '../support/openai-server.js';
 import { replyFor } from '../real/fixtures.js';
-import { GITHUB_TOKEN, OPENAI_KEY, e2eEnv, git, hashDir, makeBareRepo, makeCacheDir, makeRunDir, parseJson, requireBuilt, runArgs, runAutodev } from './harness.js';
+import { e2eSuite, git, makeBareRepo, parseJson, runArgs } from './harness.js';
+import { hashDir } from '../support/tree.js';
+import { makeRunDir, runCli, taskEnv } from '../support/cli.js';
 
 const RUN_TIMEOUT = 180_000;
 const LIB = CALC_FILES['src/lib.rs'];
 // A task text that names no test: the judging must not lean on the task naming the failing test.
 const TASK = { title: 'Fix add', description: 'add in src/lib.rs returns a wrong result.' };
 
-let cache: string;
-const servers: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-afterAll(async () => {
-  await cleanup();
-});
-
-async function startServers(options: { replies?: ScriptedReply[]; always?: string }): Promise<{ llm: OpenAiServer; github: GitHubServer }> {
-  const always = options.always;
-  const llm = await startOpenAiServer({
-    replies: options.replies,
-    apiKey: OPENAI_KEY,
-    ...(always !== undefined ? { onRequest: () => ({ content: always }) } : {}),
-  });
-  const github = await startGitHubServer({ token: GITHUB_TOKEN });
-  servers.push(llm, github);
-  return { llm, github };
-}
+const { cache, startServers } = e2eSuite();
 
 function prompt(llm: OpenAiServer, index: number): string {
   return (llm.chatBodies()[index]?.messages ?? []).map((m) => m.content).join('\n');
@@ -60,9 +34,9 @@ describe('autodev run: verified means shown to do the task', () => {
       const { llm, github } = await startServers({ always: deletesTests });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, TASK), {
-        cwd: runDir.dir,
-        env: e2eEnv({ run: runDir, cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
+      const outcome = await runCli(runArgs(bare, TASK), {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
       });
       const json = parseJson(outcome) as ReturnType<typeof parseJson> & EvidenceJson;
 
@@ -83,9 +57,9 @@ describe('autodev run: verified means shown to do the task', () => {
       expect(await git(bare, ['branch', '--format=%(refname:short)'])).toBe('main');
       expect(await hashDir(bare)).toBe(hashBefore);
       // The human summary says it plainly too.
-      const human = await runAutodev(runArgs(bare, TASK).filter((a) => a !== '--json'), {
-        cwd: runDir.dir,
-        env: e2eEnv({ run: runDir, cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '0' } }),
+      const human = await runCli(runArgs(bare, TASK).filter((a) => a !== '--json'), {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '0' } }),
       });
       expect(human.code).toBe(1);
       expect(human.stdout).toMatch(/^unproven \(no test shows the change does the task; no pull request\): Fix add/);
@@ -100,7 +74,7 @@ describe('autodev run: verified means shown to do the task', () => {
       const { llm, github } = await startServers({ replies: [{ content: STILL_WRONG_REPLY }, { content: FIXED_REPLY }] });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
+      const outcome = await runCli(runArgs(bare, TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) });
       const json = parseJson(outcome) as ReturnType<typeof parseJson> & EvidenceJson;
 
       expect(outcome.code).toBe(0);
@@ -133,7 +107,7 @@ describe('autodev run: verified means shown to do the task', () => {
       const { llm, github } = await startServers({ replies: [{ content: passingTest }, { content: fixWithTest }] });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
+      const outcome = await runCli(runArgs(bare, TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) });
       const json = parseJson(outcome) as ReturnType<typeof parseJson> & EvidenceJson;
 
       expect(outcome.code).toBe(0);

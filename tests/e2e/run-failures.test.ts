@@ -1,63 +1,19 @@
 // `autodev run` end to end, the paths that must end without a pull request: patches that never
 // apply, tests that stay red, a leaked secret, escaping paths, a repository outside the allowlist,
 // and --plan-only, which must leave the repository as it was.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CALC_TASK, FIXED_REPLY, escapeReply, reply, secretReply } from '../support/calc-crate.js';
-import { cleanup } from '../support/fixture-repo.js';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
-import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../support/openai-server.js';
-import {
-  GITHUB_TOKEN,
-  OPENAI_KEY,
-  allObjects,
-  auditFiles,
-  e2eEnv,
-  fakeGitHubToken,
-  git,
-  hashDir,
-  makeBareRepo,
-  makeCacheDir,
-  makeRunDir,
-  makeWorkRepo,
-  parseJson,
-  readAllFiles,
-  requireBuilt,
-  runArgs,
-  runAutodev,
-  workspaces,
-} from './harness.js';
+import type { GitHubServer } from '../support/github-server.js';
+import type { OpenAiServer } from '../support/openai-server.js';
+import { allObjects, auditFiles, e2eSuite, fakeGitHubToken, git, makeBareRepo, makeWorkRepo, parseJson, readAllFiles, runArgs, workspaces } from './harness.js';
+import { hashDir } from '../support/tree.js';
+import { makeRunDir, runCli, taskEnv } from '../support/cli.js';
 
 const RUN_TIMEOUT = 120_000;
-let cache: string;
-const servers: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-afterAll(async () => {
-  await cleanup();
-});
-
-async function startServers(options: { replies?: ScriptedReply[]; always?: string }): Promise<{ llm: OpenAiServer; github: GitHubServer }> {
-  const always = options.always;
-  const llm = await startOpenAiServer({
-    replies: options.replies,
-    apiKey: OPENAI_KEY,
-    ...(always !== undefined ? { onRequest: () => ({ content: always }) } : {}),
-  });
-  const github = await startGitHubServer({ token: GITHUB_TOKEN });
-  servers.push(llm, github);
-  return { llm, github };
-}
+const { cache, startServers } = e2eSuite();
 
 function prompt(llm: OpenAiServer, index: number): string {
   return (llm.chatBodies()[index]?.messages ?? []).map((m) => m.content).join('\n');
@@ -116,7 +72,7 @@ describe('autodev run (ending without a pull request)', () => {
       const { llm, github } = await startServers({ always: UNAPPLICABLE_REPLY });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
+      const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) });
       const json = parseJson(outcome);
 
       expect(outcome.code).toBe(1);
@@ -146,9 +102,9 @@ describe('autodev run (ending without a pull request)', () => {
       const { llm, github } = await startServers({ always: STILL_WRONG });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), {
-        cwd: runDir.dir,
-        env: e2eEnv({ run: runDir, cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
+      const outcome = await runCli(runArgs(bare, CALC_TASK), {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
       });
       const json = parseJson(outcome);
 
@@ -176,7 +132,7 @@ describe('autodev run (ending without a pull request)', () => {
       const { llm, github } = await startServers({ replies: [{ content: secretReply(secret) }] });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
+      const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) });
       const json = parseJson(outcome);
 
       expect(outcome.code).toBe(3);
@@ -216,9 +172,9 @@ describe('autodev run (ending without a pull request)', () => {
       const runDir = await makeRunDir();
       const wrongKey = 'e2e-wrong-openai-key-9876543210';
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), {
-        cwd: runDir.dir,
-        env: e2eEnv({ run: runDir, cache, llm, github, extra: { OPENAI_API_KEY: wrongKey } }),
+      const outcome = await runCli(runArgs(bare, CALC_TASK), {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github, extra: { OPENAI_API_KEY: wrongKey } }),
       });
       const json = parseJson(outcome);
 
@@ -245,9 +201,9 @@ describe('autodev run (ending without a pull request)', () => {
       const { llm, github } = await startServers({ replies: [{ content: escapeReply(target) }] });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK, '--keep-workspace'), {
-        cwd: runDir.dir,
-        env: e2eEnv({ run: runDir, cache, llm, github }),
+      const outcome = await runCli(runArgs(bare, CALC_TASK, '--keep-workspace'), {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github }),
       });
       const json = parseJson(outcome);
 
@@ -266,7 +222,7 @@ describe('autodev run (ending without a pull request)', () => {
       expect(await readFile(path.join(repo, '.git', 'config'), 'utf8')).not.toContain('pwned');
       expect(await git(repo, ['status', '--porcelain'])).toBe('');
       if (outsideName) {
-        for (const dir of [workspace, runDir.dir, runDir.tmp, path.dirname(bare)]) expect(existsSync(path.join(dir, outsideName))).toBe(false);
+        for (const dir of [workspace, runDir.dir, runDir.cwd, runDir.tmp, path.dirname(bare)]) expect(existsSync(path.join(dir, outsideName))).toBe(false);
       }
     },
     RUN_TIMEOUT,
@@ -298,9 +254,9 @@ diff --git a/src/lib.rs b/src/lib.rs
       const { llm, github } = await startServers({ always: reply('Fix add', patch) });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), {
-        cwd: runDir.dir,
-        env: e2eEnv({ run: runDir, cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
+      const outcome = await runCli(runArgs(bare, CALC_TASK), {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
       });
       const json = parseJson(outcome);
 
@@ -324,9 +280,9 @@ diff --git a/src/lib.rs b/src/lib.rs
     const { llm, github } = await startServers({ replies: [] });
     const runDir = await makeRunDir();
 
-    const outcome = await runAutodev(runArgs(bare, CALC_TASK), {
-      cwd: runDir.dir,
-      env: e2eEnv({ run: runDir, cache, llm, github, extra: { AUTODEV_ALLOWLIST_REPOS: 'acme/other' } }),
+    const outcome = await runCli(runArgs(bare, CALC_TASK), {
+      cwd: runDir.cwd,
+      env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_ALLOWLIST_REPOS: 'acme/other' } }),
     });
 
     expect(outcome.code).toBe(3);
@@ -344,9 +300,9 @@ diff --git a/src/lib.rs b/src/lib.rs
     const { llm, github } = await startServers({ replies: [] });
     const runDir = await makeRunDir();
 
-    const outcome = await runAutodev(['run', '--plan-only', '--json', '--repo', work, '--title', CALC_TASK.title, '--description', CALC_TASK.description], {
-      cwd: runDir.dir,
-      env: e2eEnv({ run: runDir, cache, llm, github }),
+    const outcome = await runCli(['run', '--plan-only', '--json', '--repo', work, '--title', CALC_TASK.title, '--description', CALC_TASK.description], {
+      cwd: runDir.cwd,
+      env: taskEnv(runDir, { cache, llm, github }),
     });
 
     expect(outcome.code).toBe(0);

@@ -5,18 +5,16 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
-import { cleanup } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
-import { GITHUB_TOKEN, OPENAI_KEY, e2eEnv, git, makeBareRepo, makeCacheDir, makeRunDir, parseJson, requireBuilt, runArgs, runAutodev } from './harness.js';
+import { e2eSuite, git, makeBareRepo, parseJson, runArgs } from './harness.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, runCli, taskEnv } from '../support/cli.js';
 
 let llm: OpenAiServer;
 let github: GitHubServer;
-let cache: string;
+const { cache } = e2eSuite();
 
 beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
   llm = await startOpenAiServer({ apiKey: OPENAI_KEY, onRequest: () => ({ content: FIXED_REPLY }) });
   github = await startGitHubServer({ token: GITHUB_TOKEN });
 });
@@ -24,7 +22,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await llm.close();
   await github.close();
-  await cleanup();
 });
 
 it(
@@ -35,7 +32,7 @@ it(
     const message = 'Validation Failed: base branch policy forbids pull requests from bots';
     github.failNext({ status: 422, method: 'POST', path: /\/pulls$/, body: { message } });
 
-    const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
+    const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) });
     const json = parseJson(outcome);
 
     expect(outcome.code).toBe(1);

@@ -1,57 +1,15 @@
 // `autodev run` end to end: secrets nobody registered (one in the repository, one the model writes)
 // never leave the tool. The model is shown the repository with them replaced by a placeholder; the
 // PR body, the JSON result, the audit trail, the task store and the next prompt hold none of them.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import { CALC_FILES, CALC_TASK, reply } from '../support/calc-crate.js';
-import { cleanup } from '../support/fixture-repo.js';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
-import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../support/openai-server.js';
-import {
-  GITHUB_TOKEN,
-  OPENAI_KEY,
-  auditFiles,
-  e2eEnv,
-  fakeGitHubToken,
-  git,
-  makeBareRepo,
-  makeCacheDir,
-  makeRunDir,
-  parseJson,
-  readAllFiles,
-  requireBuilt,
-  runArgs,
-  runAutodev,
-} from './harness.js';
+import type { OpenAiServer } from '../support/openai-server.js';
+import { auditFiles, e2eSuite, fakeGitHubToken, git, makeBareRepo, parseJson, readAllFiles, runArgs } from './harness.js';
+import { makeRunDir, runCli, taskEnv } from '../support/cli.js';
 
 const RUN_TIMEOUT = 120_000;
-let cache: string;
-const servers: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-afterAll(async () => {
-  await cleanup();
-});
-
-async function startServers(options: { replies?: ScriptedReply[]; always?: string }): Promise<{ llm: OpenAiServer; github: GitHubServer }> {
-  const always = options.always;
-  const llm = await startOpenAiServer({
-    replies: options.replies,
-    apiKey: OPENAI_KEY,
-    ...(always !== undefined ? { onRequest: () => ({ content: always }) } : {}),
-  });
-  const github = await startGitHubServer({ token: GITHUB_TOKEN });
-  servers.push(llm, github);
-  return { llm, github };
-}
+const { cache, startServers } = e2eSuite();
 
 function prompt(llm: OpenAiServer, index: number): string {
   return (llm.chatBodies()[index]?.messages ?? []).map((m) => m.content).join('\n');
@@ -94,7 +52,7 @@ describe('autodev run: secrets nobody registered', () => {
       const { llm, github } = await startServers({ replies: [{ content: reply('Fix add to return the sum', fix, rationale) }] });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
+      const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) });
       const json = parseJson(outcome);
 
       expect(outcome.code).toBe(0);
@@ -141,9 +99,9 @@ describe('autodev run: secrets nobody registered', () => {
       const { llm, github } = await startServers({ always: reply('Fix add', broken) });
       const runDir = await makeRunDir();
 
-      const outcome = await runAutodev(runArgs(bare, CALC_TASK), {
-        cwd: runDir.dir,
-        env: e2eEnv({ run: runDir, cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
+      const outcome = await runCli(runArgs(bare, CALC_TASK), {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } }),
       });
       const json = parseJson(outcome);
 

@@ -1,59 +1,20 @@
 // `autodev run` end to end, the paths that end well: the built bin against the local OpenAI and
 // GitHub servers, real git repositories and a real cargo build in bubblewrap.
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BROKEN_REPLY, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
-import { cleanup, snapshotTree } from '../support/fixture-repo.js';
-import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
-import { startOpenAiServer, type OpenAiServer, type ScriptedReply } from '../support/openai-server.js';
-import {
-  BOT_EMAIL,
-  BOT_NAME,
-  GITHUB_TOKEN,
-  OPENAI_KEY,
-  auditFiles,
-  e2eEnv,
-  git,
-  makeBareRepo,
-  makeCacheDir,
-  makeRunDir,
-  makeWorkRepo,
-  parseJson,
-  refs,
-  requireBuilt,
-  runArgs,
-  runAutodev,
-  workspaces,
-  type RunDir,
-} from './harness.js';
+import { snapshotTree } from '../support/fixture-repo.js';
+import type { GitHubServer } from '../support/github-server.js';
+import type { OpenAiServer, ScriptedReply } from '../support/openai-server.js';
+import { auditFiles, BOT_EMAIL, BOT_NAME, e2eSuite, git, makeBareRepo, makeWorkRepo, parseJson, refs, runArgs, workspaces } from './harness.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, runCli, taskEnv, type RunDir } from '../support/cli.js';
 
 const RUN_TIMEOUT = 120_000;
-let cache: string;
-const servers: { close(): Promise<void> }[] = [];
-
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-afterAll(async () => {
-  await cleanup();
-});
-
-async function startServers(replies: ScriptedReply[]): Promise<{ llm: OpenAiServer; github: GitHubServer }> {
-  const llm = await startOpenAiServer({ replies, apiKey: OPENAI_KEY });
-  const github = await startGitHubServer({ token: GITHUB_TOKEN });
-  servers.push(llm, github);
-  return { llm, github };
-}
+const { cache, startServers } = e2eSuite();
 
 async function run(repo: string, runDir: RunDir, llm: OpenAiServer, github: GitHubServer, ...more: string[]) {
-  const outcome = await runAutodev(runArgs(repo, CALC_TASK, ...more), { cwd: runDir.dir, env: e2eEnv({ run: runDir, cache, llm, github }) });
+  const outcome = await runCli(runArgs(repo, CALC_TASK, ...more), { cwd: runDir.cwd, env: taskEnv(runDir, { cache, llm, github }) });
   return { outcome, json: parseJson(outcome) };
 }
 
@@ -65,7 +26,7 @@ describe('autodev run (succeeding)', () => {
       const before = await refs(bare);
       const mainBefore = before['refs/heads/main'];
       const configBefore = await readFile(path.join(bare, 'config'), 'utf8');
-      const { llm, github } = await startServers([{ content: FIXED_REPLY }]);
+      const { llm, github } = await startServers({ replies: [{ content: FIXED_REPLY }] });
       const runDir = await makeRunDir();
 
       const { outcome, json } = await run(bare, runDir, llm, github);
@@ -140,7 +101,7 @@ describe('autodev run (succeeding)', () => {
     'sends a build failure back to the model with the compiler error and succeeds in the repair round',
     async () => {
       const bare = await makeBareRepo();
-      const { llm, github } = await startServers([{ content: BROKEN_REPLY }, { content: FIXED_REPLY }]);
+      const { llm, github } = await startServers({ replies: [{ content: BROKEN_REPLY }, { content: FIXED_REPLY }] });
       const runDir = await makeRunDir();
 
       const { outcome, json } = await run(bare, runDir, llm, github);
@@ -175,7 +136,7 @@ describe('autodev run (succeeding)', () => {
         headers: { 'retry-after': '0' },
         body: { error: { message: 'Rate limit reached for requests', type: 'requests', param: null, code: 'rate_limit_exceeded' } },
       };
-      const { llm, github } = await startServers([rateLimited, { content: FIXED_REPLY }]);
+      const { llm, github } = await startServers({ replies: [rateLimited, { content: FIXED_REPLY }] });
       const runDir = await makeRunDir();
 
       const { outcome, json } = await run(bare, runDir, llm, github);
@@ -196,7 +157,7 @@ describe('autodev run (succeeding)', () => {
     'updates the same pull request when the same task runs again',
     async () => {
       const bare = await makeBareRepo();
-      const { llm, github } = await startServers([{ content: FIXED_REPLY }, { content: FIXED_REPLY }]);
+      const { llm, github } = await startServers({ replies: [{ content: FIXED_REPLY }, { content: FIXED_REPLY }] });
 
       const first = await run(bare, await makeRunDir(), llm, github);
       const second = await run(bare, await makeRunDir(), llm, github);
@@ -224,7 +185,7 @@ describe('autodev run (succeeding)', () => {
       const snapshot = await snapshotTree(work);
       const workRefs = await refs(work);
       const originRefs = await refs(origin);
-      const { llm, github } = await startServers([{ content: FIXED_REPLY }]);
+      const { llm, github } = await startServers({ replies: [{ content: FIXED_REPLY }] });
       const runDir = await makeRunDir();
 
       const { outcome, json } = await run(work, runDir, llm, github);
@@ -249,7 +210,7 @@ describe('autodev run (succeeding)', () => {
       const { work, origin } = await makeWorkRepo();
       const snapshot = await snapshotTree(work);
       const originRefs = await refs(origin);
-      const { llm, github } = await startServers([{ content: FIXED_REPLY }]);
+      const { llm, github } = await startServers({ replies: [{ content: FIXED_REPLY }] });
       const runDir = await makeRunDir();
 
       const { outcome, json } = await run(work, runDir, llm, github, '--no-pr');

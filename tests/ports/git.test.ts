@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { chmod, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -8,6 +7,7 @@ import { GitCommandError, createGit, githubGitOrigin } from '../../src/ports/git
 import { caught } from '../support/caught.js';
 import { cleanup, git, makeBareRemote, makeRepo, makeTempDir, snapshotTree } from '../support/fixture-repo.js';
 import { startGitHttpServer } from '../support/git-http-server.js';
+import { closedPort } from '../support/http-util.js';
 
 const TOKEN = 'ghp_FAKEtoken0123456789abcdefABCDEF0123';
 const ENCODED = Buffer.from(`x-access-token:${TOKEN}`).toString('base64');
@@ -29,14 +29,6 @@ async function threeCommitRepo(): Promise<string> {
 
 async function dest(): Promise<string> {
   return join(await makeTempDir('autodev-clone-'), 'checkout');
-}
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((done) => server.close(done));
-  return port;
 }
 
 describe('clone', () => {

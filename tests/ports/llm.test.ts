@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { createServer } from 'node:net';
+import { closedPort } from '../support/http-util.js';
 import { createLlm, normalizeBaseUrl } from '../../src/ports/llm.js';
 import { TransientError, type ChatRequest } from '../../src/ports/types.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
@@ -192,12 +192,7 @@ describe('createLlm against a local OpenAI-compatible server', () => {
 
   it('reports a refused connection as transient', async () => {
     // A port that was free a moment ago: nothing listens there now.
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const address = probe.address() as { port: number };
-        probe.close(() => resolve(address.port));
-      });
-    });
+    const port = await closedPort();
     const llm = createLlm({ apiUrl: `http://127.0.0.1:${port}/v1`, apiKey: KEY, timeoutMs: 5_000 });
 
     const error = await caught(llm.chat(request));

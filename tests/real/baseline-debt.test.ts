@@ -1,22 +1,12 @@
 // A base that already has a clippy warning and a failing doc test: neither is blamed on the change.
 // A change that adds a warning of its own is blamed: the lint step fails and the repair feedback
 // the model receives names the lint; the next round's clean change passes.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cleanup } from '../support/fixture-repo.js';
-import { makeCacheDir, requireBuilt } from '../e2e/harness.js';
+import { describe, expect, it } from '@jest/globals';
+import { e2eSuite } from '../e2e/harness.js';
 import { DEBT_FILES, DEBT_FIX_CLEAN, DEBT_FIX_WITH_WARNING, DEBT_TASK, replyFor } from './fixtures.js';
 import { RUN_TIMEOUT, explain, promptsSent, realRun, step } from './helpers.js';
 
-let cache: string;
-
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterAll(async () => {
-  await cleanup();
-});
+const { cache } = e2eSuite();
 
 const DOC_TEST = 'src/lib.rs - half (line 15)';
 

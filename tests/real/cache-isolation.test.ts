@@ -2,12 +2,11 @@
 // model wrote must never write into them. A change whose build.rs plants a file into
 // $CARGO_TARGET_DIR and $CARGO_HOME is run for real; afterwards the shared caches hold no such file,
 // and a second task on the same repository (which builds on the first's warm caches) does not see it.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { CALC_FILES } from '../support/calc-crate.js';
-import { cleanup } from '../support/fixture-repo.js';
-import { makeCacheDir, requireBuilt } from '../e2e/harness.js';
+import { e2eSuite } from '../e2e/harness.js';
 import { replyFor, type Tree } from './fixtures.js';
 import { RUN_TIMEOUT, explain, realRun, step } from './helpers.js';
 
@@ -48,16 +47,7 @@ fn main() {
 `,
 };
 
-let cache: string;
-
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterAll(async () => {
-  await cleanup();
-});
+const { cache } = e2eSuite();
 
 /** Every file named `name` under `dir`, at any depth. */
 async function findFiles(dir: string, name: string): Promise<string[]> {

@@ -2,25 +2,17 @@
 // `cargo fetch` in the `deps` step (network on, into the shared cache), then the crate is built,
 // tested and linted offline with the network unshared; a dependency that cannot be fetched stops
 // the task at `deps` with one line naming it.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { cleanup } from '../support/fixture-repo.js';
-import { makeCacheDir, requireBuilt } from '../e2e/harness.js';
+import { e2eSuite } from '../e2e/harness.js';
 import { GREET_TASK, greetCrate, greetFix, makeShoutDependency, removeVisibleRepos, replyFor, unfetchableCrate } from './fixtures.js';
 import { RUN_TIMEOUT, explain, planOnly, realRun, step } from './helpers.js';
 
-let cache: string;
+const { cache } = e2eSuite();
 
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterAll(async () => {
-  await Promise.all([cleanup(), removeVisibleRepos()]);
-});
+afterAll(removeVisibleRepos);
 
 describe('a crate with a git dependency', () => {
   it(

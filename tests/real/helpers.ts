@@ -1,10 +1,11 @@
 // One real `autodev run` on a fixture repository: the built bin, the local OpenAI and GitHub
-// servers, bubblewrap and real cargo/npm. The process plumbing is the e2e harness's; this adds the
+// servers, bubblewrap and real cargo/npm. The process plumbing is tests/support/cli.ts; this adds the
 // servers' lifecycle and the few lookups the tests below share.
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
 import { makeRepo } from '../support/fixture-repo.js';
-import { e2eEnv, makeRunDir, parseJson, runArgs, runAutodev, type RunJson, type RunOutcome } from '../e2e/harness.js';
+import { parseJson, runArgs, type RunJson } from '../e2e/harness.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, runCli, taskEnv, type CliOutcome } from '../support/cli.js';
 import type { Tree } from './fixtures.js';
 
 export const RUN_TIMEOUT = 150_000;
@@ -12,7 +13,7 @@ export const RUN_TIMEOUT = 150_000;
 export interface RealRun {
   /** The bare repository the task ran on. */
   bare: string;
-  outcome: RunOutcome;
+  outcome: CliOutcome;
   json: RunJson;
   llm: OpenAiServer;
   github: GitHubServer;
@@ -34,12 +35,12 @@ export interface RealRunOptions {
 /** Runs `autodev run --json` on a bare repository holding `files`; the servers are closed afterwards. */
 export async function realRun(options: RealRunOptions): Promise<RealRun> {
   const bare = options.bare ?? (await makeRepo(options.files, { bare: true }));
-  const llm = await startOpenAiServer({ replies: options.replies.map((content) => ({ content })), apiKey: 'e2e-openai-key-0123456789' });
-  const github = await startGitHubServer({ token: 'e2e-github-token-0123456789' });
+  const llm = await startOpenAiServer({ replies: options.replies.map((content) => ({ content })), apiKey: OPENAI_KEY });
+  const github = await startGitHubServer({ token: GITHUB_TOKEN });
   try {
     const run = await makeRunDir();
-    const env = e2eEnv({ run, cache: options.cache, llm, github, extra: { AUTODEV_GIT_GITHUB_REPO: options.forgeRepo } });
-    const outcome = await runAutodev(runArgs(bare, options.task, ...(options.args ?? [])), { cwd: run.dir, env });
+    const env = taskEnv(run, { cache: options.cache, llm, github, extra: { AUTODEV_GIT_GITHUB_REPO: options.forgeRepo } });
+    const outcome = await runCli(runArgs(bare, options.task, ...(options.args ?? [])), { cwd: run.cwd, env });
     return { bare, outcome, json: parseJson(outcome), llm, github };
   } finally {
     await llm.close();
@@ -48,11 +49,11 @@ export async function realRun(options: RealRunOptions): Promise<RealRun> {
 }
 
 /** `autodev run --plan-only --json` on a bare repository holding `files`. */
-export async function planOnly(files: Tree, cache: string): Promise<{ outcome: RunOutcome; plan: PlanJson }> {
+export async function planOnly(files: Tree, cache: string): Promise<{ outcome: CliOutcome; plan: PlanJson }> {
   const bare = await makeRepo(files, { bare: true });
   const run = await makeRunDir();
-  const env = e2eEnv({ run, cache });
-  const outcome = await runAutodev(['run', '--plan-only', '--json', '--repo', bare, '--title', 'Look only'], { cwd: run.dir, env });
+  const env = taskEnv(run, { cache });
+  const outcome = await runCli(['run', '--plan-only', '--json', '--repo', bare, '--title', 'Look only'], { cwd: run.cwd, env });
   let doc: { plan?: PlanJson } & PlanJson;
   try {
     doc = JSON.parse(outcome.stdout) as { plan?: PlanJson } & PlanJson;
@@ -80,6 +81,6 @@ export function promptsSent(llm: OpenAiServer): string[] {
 }
 
 /** stderr, stdout and the step list: what a failing expectation should show. */
-export function explain(run: { outcome: RunOutcome }): string {
+export function explain(run: { outcome: CliOutcome }): string {
   return `exit ${run.outcome.code}\nstderr:\n${run.outcome.stderr.slice(-6000)}\nstdout:\n${run.outcome.stdout.slice(0, 6000)}`;
 }

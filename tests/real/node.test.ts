@@ -1,21 +1,11 @@
 // The second toolchain row: a Node project (package.json, `"test": "node --test"`, no
 // dependencies) whose failing node:test test the scripted patch fixes, run for real in bubblewrap.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cleanup } from '../support/fixture-repo.js';
-import { makeCacheDir, requireBuilt } from '../e2e/harness.js';
+import { describe, expect, it } from '@jest/globals';
+import { e2eSuite } from '../e2e/harness.js';
 import { NODE_FILES, NODE_FIX, NODE_TASK, replyFor } from './fixtures.js';
 import { RUN_TIMEOUT, explain, planOnly, realRun, step } from './helpers.js';
 
-let cache: string;
-
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterAll(async () => {
-  await cleanup();
-});
+const { cache } = e2eSuite();
 
 describe('a Node project', () => {
   it(

@@ -1,25 +1,16 @@
 // Cargo workspaces: the members are found (globs expanded, manifests read), the plan names the
 // whole workspace and says it is narrowed at run time, and a change touching one member is built,
 // tested and linted with `-p <that member>` while the baseline covered the whole workspace.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { cleanup, makeRepo } from '../support/fixture-repo.js';
-import { makeCacheDir, requireBuilt } from '../e2e/harness.js';
+import { describe, expect, it } from '@jest/globals';
+import { makeRepo } from '../support/fixture-repo.js';
+import { e2eSuite } from '../e2e/harness.js';
 import { readRepoFacts } from '../../src/plan/facts.js';
 import { cargoWorkspace, narrowCargoArgv, scopeBaselineFailures, touchedCargoPackages } from '../../src/toolchains/rust/workspace.js';
 import type { Workspace as CargoWorkspace } from '../../src/toolchains/types.js';
 import { WORKSPACE_FILES, WORKSPACE_FIX, WORKSPACE_TASK, replyFor } from './fixtures.js';
 import { RUN_TIMEOUT, explain, planOnly, realRun, step } from './helpers.js';
 
-let cache: string;
-
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterAll(async () => {
-  await cleanup();
-});
+const { cache } = e2eSuite();
 
 describe('workspace facts', () => {
   it('expands member globs, honours exclude, reads member manifests and their path dependencies', async () => {

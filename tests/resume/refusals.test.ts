@@ -1,6 +1,6 @@
 // `run --resume` refuses, in one line and with exit 2, what it cannot continue: the built CLI against
 // tasks written into a private store, with real workspaces and git repositories.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -9,20 +9,18 @@ import { initialState } from '../../src/steps/types.js';
 import { createTaskStore, newStoredTask, type StoredTask } from '../../src/store/task-store.js';
 import type { Plan } from '../../src/plan/types.js';
 import { CALC_FILES, CALC_TASK } from '../support/calc-crate.js';
-import { cleanup, git, makeRepo, makeTempDir } from '../support/fixture-repo.js';
-import { e2eEnv, makeCacheDir, makeRunDir, requireBuilt, runAutodev, type RunDir } from '../e2e/harness.js';
+import { git, makeRepo, makeTempDir } from '../support/fixture-repo.js';
+import { e2eSuite } from '../e2e/harness.js';
+import { makeRunDir, runCli, taskEnv, type RunDir } from '../support/cli.js';
 
 let runDir: RunDir;
 let env: Record<string, string>;
 
-beforeAll(async () => {
-  requireBuilt();
-  runDir = await makeRunDir();
-  env = e2eEnv({ run: runDir, cache: await makeCacheDir() });
-});
+const { cache } = e2eSuite();
 
-afterAll(async () => {
-  await cleanup();
+beforeAll(async () => {
+  runDir = await makeRunDir();
+  env = taskEnv(runDir, { cache });
 });
 
 const PLAN: Plan = {
@@ -71,7 +69,7 @@ async function makeWorkspace(id: string, baseCommit: (repo: string) => Promise<s
 }
 
 async function resume(...args: string[]) {
-  const outcome = await runAutodev(['run', '--resume', ...args], { cwd: runDir.dir, env });
+  const outcome = await runCli(['run', '--resume', ...args], { cwd: runDir.cwd, env });
   const lines = outcome.stderr.trim().split('\n');
   return { ...outcome, lines };
 }

@@ -1,34 +1,17 @@
 // `autodev run --resume <id>` end to end: a run killed outright (SIGKILL to its whole process group,
 // so nothing is cleaned up) during the sandboxed build of its change is continued by a second
 // process from the build: no new model call, the same task id in the store, a pull request at the end.
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { spawn } from 'node:child_process';
+import { describe, expect, it } from '@jest/globals';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { SNAPSHOT_FILE, type ResumeSnapshot } from '../../src/task/resume.js';
-import type { StoredTask } from '../../src/store/task-store.js';
 import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
-import { cleanup } from '../support/fixture-repo.js';
 import { startGitHubServer } from '../support/github-server.js';
 import { startOpenAiServer } from '../support/openai-server.js';
-import {
-  BIN,
-  GITHUB_TOKEN,
-  OPENAI_KEY,
-  e2eEnv,
-  makeBareRepo,
-  makeCacheDir,
-  makeRunDir,
-  parseJson,
-  processesTouching,
-  requireBuilt,
-  runArgs,
-  runAutodev,
-  workspaces,
-  type RunOutcome,
-} from '../e2e/harness.js';
+import { e2eSuite, makeBareRepo, parseJson, processesTouching, runArgs, storedTasks, workspaces } from '../e2e/harness.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, runCli, startCli, taskEnv, type CliOutcome } from '../support/cli.js';
+import { until } from '../support/poll.js';
 
 // The build script sleeps only while `slow-marker` (git-ignored, so never committed) sits in the
 // checkout. The test drops it there when the model is asked, i.e. after the baseline build and
@@ -46,42 +29,7 @@ const SLOW_WHEN_MARKED = {
 `,
 };
 
-let cache: string;
-const leftovers: number[] = [];
-
-beforeAll(async () => {
-  requireBuilt();
-  cache = await makeCacheDir();
-});
-
-afterAll(async () => {
-  for (const pid of leftovers) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-  await cleanup();
-});
-
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>, timeoutMs = 90_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(100);
-  }
-}
-
-async function storedTasks(state: string): Promise<StoredTask[]> {
-  const dir = path.join(state, 'autodev', 'tasks');
-  if (!existsSync(dir)) return [];
-  const { readdir } = await import('node:fs/promises');
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.json'));
-  return Promise.all(names.map(async (n) => JSON.parse(await readFile(path.join(dir, n), 'utf8')) as StoredTask));
-}
+const { cache, killAtEnd } = e2eSuite();
 
 describe('autodev run --resume', () => {
   it(
@@ -98,31 +46,28 @@ describe('autodev run --resume', () => {
         },
       });
       const github = await startGitHubServer({ token: GITHUB_TOKEN });
-      const env = e2eEnv({ run: runDir, cache, llm, github });
+      const env = taskEnv(runDir, { cache, llm, github });
       try {
         // Its own process group, so the kill reaches the CLI and everything it started, as `kill -9 -<pgid>` would.
-        const child = spawn(process.execPath, [BIN, ...runArgs(bare, CALC_TASK)], { cwd: runDir.dir, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-        let stderr = '';
-        child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-        child.stdout!.resume();
-        const closed = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
+        const running = startCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env, detached: true });
+        const child = running.child;
 
         const [workspace] = await until('the task workspace', async () => {
           const found = await workspaces(runDir);
           return found.length ? found : null;
         });
         await until('the model to be asked', async () => llm.requests.length > 0);
-        await until(`the change's build script to hang (stderr so far:\n${stderr})`, async () => {
+        await until(() => `the change's build script to hang (stderr so far:\n${running.stderr()})`, async () => {
           const found = await processesTouching([workspace]);
           return found.some((line) => /build-script-build/.test(line));
         });
         process.kill(-child.pid!, 'SIGKILL');
-        const killed = await closed;
+        const killed = await running.done;
         expect(killed.signal).toBe('SIGKILL');
         // bwrap dies with its parent and takes the sandbox's processes with it.
         await until('the sandboxed build to die', async () => {
           const left = await processesTouching([workspace]);
-          leftovers.push(...left.map((line) => Number(line.split(' ')[0])));
+          killAtEnd(left);
           return left.length === 0;
         }, 20_000);
 
@@ -134,14 +79,14 @@ describe('autodev run --resume', () => {
         const snapshot = JSON.parse(snapshotText) as ResumeSnapshot;
         expect(snapshot.finished.filter((f) => f.mode === 'change').map((f) => `${f.id}:${f.status}`)).toEqual(['clone:ok', 'search:ok', 'codegen:ok', 'apply:ok']);
         expect(snapshot.state.generation?.patch).toContain('a + b');
-        const [killedTask] = await storedTasks(runDir.state);
+        const [killedTask] = await storedTasks(runDir);
         expect(killedTask.status).toBe('executing');
         expect(killedTask.exitCode).toBeNull();
         expect(killedTask.workspace).toBe(workspace);
         expect(path.basename(workspace)).toContain(killedTask.id);
 
         await rm(path.join(workspace, 'repo', MARKER));
-        const resumed = await runAutodev(['run', '--resume', killedTask.id, '--json'], { cwd: runDir.dir, env });
+        const resumed = await runCli(['run', '--resume', killedTask.id, '--json'], { cwd: runDir.cwd, env });
         const json = parseJson(resumed);
 
         expect(resumed.code).toBe(0);
@@ -170,7 +115,7 @@ describe('autodev run --resume', () => {
         expect(json.change!.diff).toContain('+    a + b');
 
         // One task in the store, the same id, finished; the workspace is removed as after any run.
-        const tasks = await storedTasks(runDir.state);
+        const tasks = await storedTasks(runDir);
         expect(tasks).toHaveLength(1);
         expect(tasks[0]).toMatchObject({ id: killedTask.id, status: 'pr_created', exitCode: 0, workspace: null, owner: { kind: 'run' } });
         expect(tasks[0].owner.pid).not.toBe(child.pid);
@@ -179,7 +124,7 @@ describe('autodev run --resume', () => {
         expect(existsSync(workspace)).toBe(false);
 
         // Once it succeeded, there is nothing to resume.
-        const again: RunOutcome = await runAutodev(['run', '--resume', killedTask.id], { cwd: runDir.dir, env });
+        const again: CliOutcome = await runCli(['run', '--resume', killedTask.id], { cwd: runDir.cwd, env });
         expect(again.code).toBe(2);
         expect(again.stderr.trim()).toMatch(/^autodev: cannot resume task \S+: it already succeeded \(pr_created\)$/);
         expect(llm.requests).toHaveLength(1);
@@ -200,9 +145,9 @@ describe('autodev run --resume', () => {
       const github = await startGitHubServer({ token: GITHUB_TOKEN });
       // Creating the pull request fails once (no retries), so the task ends failed at its last step.
       github.failNext({ status: 502, method: 'POST', path: /\/pulls$/, body: { message: 'Bad Gateway' } });
-      const env = e2eEnv({ run: runDir, cache, llm, github, extra: { AUTODEV_MAX_STEP_RETRIES: '0' } });
+      const env = taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_MAX_STEP_RETRIES: '0' } });
       try {
-        const first = parseJson(await runAutodev([...runArgs(bare, CALC_TASK), '--keep-workspace'], { cwd: runDir.dir, env }));
+        const first = parseJson(await runCli([...runArgs(bare, CALC_TASK), '--keep-workspace'], { cwd: runDir.cwd, env }));
         expect(first.status).toBe('failed');
         expect(first.exitCode).toBe(1);
         expect(first.steps.at(-1)).toMatchObject({ id: 'pr', status: 'failed' });
@@ -210,7 +155,7 @@ describe('autodev run --resume', () => {
         expect(existsSync(first.workspace!)).toBe(true);
         expect(github.pulls('acme', 'calc')).toEqual([]);
 
-        const resumed = await runAutodev(['run', '--resume', first.task.id, '--json'], { cwd: runDir.dir, env });
+        const resumed = await runCli(['run', '--resume', first.task.id, '--json'], { cwd: runDir.cwd, env });
         const json = parseJson(resumed);
         expect(resumed.code).toBe(0);
         expect(json.status).toBe('pr_created');
@@ -221,7 +166,7 @@ describe('autodev run --resume', () => {
         // Kept only when asked again.
         expect(json.workspace).toBeNull();
         expect(existsSync(first.workspace!)).toBe(false);
-        const tasks = await storedTasks(runDir.state);
+        const tasks = await storedTasks(runDir);
         expect(tasks.map((t) => [t.id, t.status, t.exitCode, t.reason])).toEqual([[first.task.id, 'pr_created', 0, null]]);
       } finally {
         await llm.close();

@@ -6,7 +6,8 @@ import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup, makeRepo, makeTempDir } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
-import { envFor, GITHUB_TOKEN, makeBox, OPENAI_KEY, requireBuilt, run, start, until, type Box, type Running } from '../cli-tasks/helpers.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, startServe, taskEnv, type RunDir, type RunningCli } from '../support/cli.js';
+import { until } from '../support/poll.js';
 
 const TOKEN = 'serve-test-token-0123456789abcdef';
 const TASKS = '/api/v1/autodev/tasks';
@@ -14,7 +15,7 @@ const SLOW = 'SLOW-MODEL';
 
 let llm: OpenAiServer;
 let github: GitHubServer;
-let box: Box;
+let box: RunDir;
 let bare: string;
 let cache: string;
 
@@ -26,7 +27,7 @@ beforeAll(async () => {
     onRequest: (body) => (JSON.stringify(body.messages).includes(SLOW) ? { content: FIXED_REPLY, delayMs: 60_000 } : { content: FIXED_REPLY }),
   });
   github = await startGitHubServer({ token: GITHUB_TOKEN });
-  box = await makeBox(await makeTempDir('autodev-serve-'));
+  box = await makeRunDir('autodev-serve-');
   bare = await makeRepo(CALC_FILES, { bare: true });
   cache = await makeTempDir('autodev-serve-cache-');
 });
@@ -38,22 +39,14 @@ afterAll(async () => {
 });
 
 function serveEnv(parallel: number): Record<string, string> {
-  return envFor(box, {
-    AUTODEV_LLM_API_URL: llm.baseUrl,
-    AUTODEV_GIT_GITHUB_API_URL: github.url,
-    AUTODEV_MAX_PARALLEL_TASKS: String(parallel),
-    AUTODEVD_TOKEN: TOKEN,
-    XDG_CACHE_HOME: cache,
-  });
+  return taskEnv(box, { llm, github, cache, extra: { AUTODEV_MAX_PARALLEL_TASKS: String(parallel), AUTODEVD_TOKEN: TOKEN } });
 }
 
-async function startServe(parallel: number): Promise<{ server: Running; url: string }> {
-  const server = start(['serve', '--port', '0'], { cwd: box.dir, env: serveEnv(parallel) });
-  const match = await server.waitForStderr(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-  return { server, url: match[1] };
+async function serve(parallel: number): Promise<{ server: RunningCli; url: string }> {
+  return startServe({ cwd: box.cwd, env: serveEnv(parallel) });
 }
 
-async function stopServe(server: Running): Promise<number> {
+async function stopServe(server: RunningCli): Promise<number> {
   server.child.kill('SIGINT');
   return (await server.done).code;
 }
@@ -83,10 +76,10 @@ async function waitFor(url: string, id: string, statuses: string[]): Promise<Sto
 }
 
 describe('autodev serve', () => {
-  let server: Running;
+  let server: RunningCli;
   let url: string;
   beforeAll(async () => {
-    ({ server, url } = await startServe(1));
+    ({ server, url } = await serve(1));
   });
   afterAll(async () => {
     if (server) expect(await stopServe(server)).toBe(0);
@@ -119,7 +112,7 @@ describe('autodev serve', () => {
     expect(metrics.text).toMatch(/^autodev_step_duration_seconds_count\{tool="build"\} [1-9]/m);
 
     // The CLI reads the same store.
-    const cli = await run(['tasks', 'list', '--json'], { cwd: box.dir, env: serveEnv(1) });
+    const cli = await runCli(['tasks', 'list', '--json'], { cwd: box.cwd, env: serveEnv(1) });
     expect(JSON.parse(cli.stdout).map((t: { id: string }) => t.id)).toContain(id);
   });
 
@@ -238,19 +231,19 @@ describe('autodev serve', () => {
 
 describe('autodev serve across a restart', () => {
   it('loses nothing: running and queued tasks run again on the next start; tasks cancel reaches the server', async () => {
-    const first = await startServe(1);
+    const first = await serve(1);
     const slow = await call(`${first.url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: `${SLOW} restart`, description: CALC_TASK.description }));
     await until('the slow task to run', async () => (await call(`${first.url}${TASKS}/${slow.json.id}`, 'GET')).json.currentStep === 'codegen');
     const queued = await call(`${first.url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'Queued across a restart', description: CALC_TASK.description }));
     expect(await stopServe(first.server)).toBe(0);
     const env = serveEnv(2);
-    const listed = JSON.parse((await run(['tasks', 'list', '--json'], { cwd: box.dir, env })).stdout) as { id: string; status: string; stale: boolean }[];
+    const listed = JSON.parse((await runCli(['tasks', 'list', '--json'], { cwd: box.cwd, env })).stdout) as { id: string; status: string; stale: boolean }[];
     expect(listed.filter((t) => [slow.json.id, queued.json.id].includes(t.id)).map((t) => [t.status, t.stale])).toEqual([
       ['pending', true],
       ['pending', true],
     ]);
 
-    const second = await startServe(2);
+    const second = await serve(2);
     try {
       await second.server.waitForStderr(/re-queued 2 task\(s\)/);
       const done = await waitFor(second.url, queued.json.id, ['pr_created', 'failed', 'cancelled']);
@@ -258,7 +251,7 @@ describe('autodev serve across a restart', () => {
       expect(done.owner.pid).toBe(second.server.child.pid);
       await until('the slow task to run again', async () => (await call(`${second.url}${TASKS}/${slow.json.id}`, 'GET')).json.currentStep === 'codegen');
       // `tasks cancel` from another process: the server gets SIGUSR2 and cancels it.
-      const cancel = await run(['tasks', 'cancel', slow.json.id], { cwd: box.dir, env });
+      const cancel = await runCli(['tasks', 'cancel', slow.json.id], { cwd: box.cwd, env });
       expect(cancel.stdout).toContain(`signalled its serve process ${second.server.child.pid}`);
       const ended = await waitFor(second.url, slow.json.id, ['cancelled', 'failed', 'pr_created']);
       expect(ended.status).toBe('cancelled');
@@ -270,7 +263,7 @@ describe('autodev serve across a restart', () => {
 
   it('refuses to bind beyond loopback without a token', async () => {
     const env = { ...serveEnv(1), AUTODEVD_TOKEN: '' };
-    const out = await run(['serve', '--host', '0.0.0.0', '--port', '0'], { cwd: box.dir, env });
+    const out = await runCli(['serve', '--host', '0.0.0.0', '--port', '0'], { cwd: box.cwd, env });
     expect(out.code).toBe(2);
     expect(out.stderr).toContain('refusing to serve on 0.0.0.0 without a token');
   });

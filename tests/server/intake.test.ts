@@ -7,7 +7,7 @@ import path from 'node:path';
 import { autodevSchema } from '../../src/config/schema.js';
 import { createAutodevServer, type AutodevServer } from '../../src/server/server.js';
 import { createTaskStore, type StoredTask, type TaskStore } from '../../src/store/task-store.js';
-import { until } from '../cli-tasks/helpers.js';
+import { until } from '../support/poll.js';
 import { cleanup, makeRepo, makeTempDir } from '../support/fixture-repo.js';
 import { basicAuth, startGitHttpServer, type GitHttpServer } from '../support/git-http-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';

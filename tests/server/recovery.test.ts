@@ -12,7 +12,9 @@ import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup, makeRepo, makeTempDir } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
-import { envFor, GITHUB_TOKEN, makeBox, OPENAI_KEY, requireBuilt, start, storedTasks, until, type Box, type Running } from '../cli-tasks/helpers.js';
+import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, startServe, stopStarted, taskEnv, type RunDir, type RunningCli } from '../support/cli.js';
+import { until } from '../support/poll.js';
+import { storedTasks } from '../e2e/harness.js';
 
 const TASKS = '/api/v1/autodev/tasks';
 const SLOW = 'SLOW-MODEL';
@@ -35,15 +37,7 @@ beforeAll(async () => {
 });
 
 // A failed expectation must not leave a server running into the next test.
-const started: Running[] = [];
-afterEach(async () => {
-  for (const server of started.splice(0)) {
-    if (server.child.exitCode === null && server.child.signalCode === null) {
-      server.child.kill('SIGKILL');
-      await server.done;
-    }
-  }
-});
+afterEach(stopStarted);
 
 afterAll(async () => {
   await llm.close();
@@ -51,23 +45,13 @@ afterAll(async () => {
   await cleanup();
 });
 
-async function newBox(): Promise<Box> {
-  return makeBox(await makeTempDir('autodev-recovery-'));
+async function newBox(): Promise<RunDir> {
+  return makeRunDir('autodev-recovery-');
 }
 
-async function startServe(box: Box, extra: Record<string, string> = {}): Promise<{ server: Running; url: string }> {
-  // No token on loopback: local repositories are taken only when the allowlist names them.
-  const env = envFor(box, {
-    AUTODEV_LLM_API_URL: llm.baseUrl,
-    AUTODEV_GIT_GITHUB_API_URL: github.url,
-    AUTODEV_ALLOWLIST_REPOS: `${path.dirname(bare)}/**`,
-    XDG_CACHE_HOME: cache,
-    ...extra,
-  });
-  const server = start(['serve', '--port', '0'], { cwd: box.dir, env });
-  started.push(server);
-  const match = await server.waitForStderr(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
-  return { server, url: match[1] };
+async function serve(box: RunDir, extra: Record<string, string> = {}): Promise<{ server: RunningCli; url: string }> {
+  // Without a token, serve takes a local path only when the allowlist names it.
+  return startServe({ cwd: box.cwd, env: taskEnv(box, { llm, github, cache, extra: { AUTODEV_ALLOWLIST_REPOS: bare, ...extra } }) });
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; json: any; headers: Headers }> {
@@ -79,13 +63,13 @@ async function get(url: string, id: string): Promise<StoredTask & { queued: bool
   return (await (await fetch(`${url}${TASKS}/${id}`)).json()) as StoredTask & { queued: boolean; running: boolean };
 }
 
-async function workspacesIn(box: Box): Promise<string[]> {
+async function workspacesIn(box: RunDir): Promise<string[]> {
   return (await readdir(box.tmp)).filter((name) => /^autodev-\d{12}-/.test(name));
 }
 
 it('answers 429 with Retry-After past queue_limit, and its stop log says re-queued, as the store does', async () => {
   const box = await newBox();
-  const { server, url } = await startServe(box, { AUTODEV_MAX_PARALLEL_TASKS: '1', AUTODEV_QUEUE_LIMIT: '2' });
+  const { server, url } = await serve(box, { AUTODEV_MAX_PARALLEL_TASKS: '1', AUTODEV_QUEUE_LIMIT: '2' });
   const slow = await post(url, { repo: bare, title: `${SLOW} holds the only slot`, description: CALC_TASK.description });
   expect(slow.status).toBe(202);
   await until('the slow task to run', async () => (await get(url, slow.json.id)).running);
@@ -112,7 +96,7 @@ it('answers 429 with Retry-After past queue_limit, and its stop log says re-queu
 
 it('after SIGKILL, the next server resumes a task from its last good step and restarts, cleaned, those it cannot resume', async () => {
   const box = await newBox();
-  const first = await startServe(box, { AUTODEV_MAX_PARALLEL_TASKS: '3' });
+  const first = await serve(box, { AUTODEV_MAX_PARALLEL_TASKS: '3' });
   // Both tasks stop at the pull request (their first GitHub call): everything before it has finished.
   const hold = github.hold({ method: 'GET', path: /^\/repos\/acme\/calc\/pulls$/ });
   const callsBefore = llm.chatBodies().length;
@@ -137,7 +121,7 @@ it('after SIGKILL, the next server resumes a task from its last good step and re
   const cFile = path.join(box.state, 'autodev', 'tasks', `${c.id}.json`);
   await writeFile(cFile, JSON.stringify({ ...JSON.parse(await readFile(cFile, 'utf8')), workspace: null }));
 
-  const second = await startServe(box, { AUTODEV_MAX_PARALLEL_TASKS: '3' });
+  const second = await serve(box, { AUTODEV_MAX_PARALLEL_TASKS: '3' });
   try {
     await second.server.waitForStderr(new RegExp(`re-queued 3 task\\(s\\) left by a previous server: .*\\(1 resume where they stopped: ${a.id}\\)`));
     const done = await until(

@@ -91,3 +91,12 @@ export async function listen(handler: Handler): Promise<RunningServer & { server
 export function delay(ms: number, registerTimer: (timer: NodeJS.Timeout) => void): Promise<void> {
   return new Promise((resolve) => registerTimer(setTimeout(resolve, ms)));
 }
+
+/** A port on 127.0.0.1 that nothing listens on: bound by the OS, then released. */
+export async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}

@@ -10,7 +10,7 @@ import { autodevSchema } from '../../src/config/schema.js';
 import { createAutodevServer, type AutodevServer } from '../../src/server/server.js';
 import { resolveRepo } from '../../src/task/intake.js';
 import { createTaskStore } from '../../src/store/task-store.js';
-import { assertBuilt, makeSandbox, runCli, type Sandbox } from '../cli/helpers.js';
+import { cleanEnv, makeRunDir, requireBuilt, runCli, type RunDir } from '../support/cli.js';
 
 describe('resolveRepo', () => {
   it('makes local paths real and absolute, reads owner/name as GitHub, and names a missing directory', async () => {
@@ -31,18 +31,18 @@ describe('resolveRepo', () => {
 
 describe('the CLI and the server read a repository the same way', () => {
   const ALLOWLIST = ['nothing/matches'];
-  let box: Sandbox;
+  let box: RunDir;
   let server: AutodevServer;
   let url: string;
   let cwd: string;
 
-  beforeAll(() => assertBuilt());
+  beforeAll(() => requireBuilt());
   beforeEach(async () => {
-    box = await makeSandbox();
+    box = await makeRunDir('autodev-intake-');
     cwd = await realpath(box.cwd);
     await writeFile(path.join(cwd, 'autodev.config.toml'), `[autodev]\nallowlist_repos = ${JSON.stringify(ALLOWLIST)}\n`);
     await mkdir(path.join(cwd, 'acme', 'local'), { recursive: true });
-    const state = path.join(box.root, 'server-state');
+    const state = path.join(box.dir, 'server-state');
     server = createAutodevServer({
       config: autodevSchema.parse({ allowlist_repos: ALLOWLIST }),
       env: {},
@@ -55,7 +55,7 @@ describe('the CLI and the server read a repository the same way', () => {
   });
   afterEach(async () => {
     await server.close();
-    await box.cleanup();
+    await rm(box.dir, { recursive: true, force: true });
   });
 
   async function post(repo: string): Promise<{ status: number; error: string; field?: string }> {
@@ -67,7 +67,7 @@ describe('the CLI and the server read a repository the same way', () => {
     return (await res.json().then((json: any) => ({ status: res.status, error: json.error, field: json.field }))) as { status: number; error: string; field?: string };
   }
 
-  const cli = (repo: string) => runCli(['run', '--repo', repo, '--title', 'Fix add', '--plan-only'], { cwd, env: box.env });
+  const cli = (repo: string) => runCli(['run', '--repo', repo, '--title', 'Fix add', '--plan-only'], { cwd, env: cleanEnv(box) });
 
   it.each([
     ['owner/name that is no directory here: the GitHub repository', 'acme/calc', () => 'https://github.com/acme/calc.git'],

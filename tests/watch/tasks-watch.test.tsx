@@ -7,14 +7,13 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { stripVTControlCharacters } from 'node:util';
 import { TasksView } from '../../src/cli/tasks-watch.js';
 import { createTaskStore, newStoredTask, type StoredTask, type TaskStore } from '../../src/store/task-store.js';
+import { ROOT, runCli } from '../support/cli.js';
 import { cleanup, makeTempDir } from '../support/fixture-repo.js';
+import { until } from '../support/poll.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const BIN = path.join(ROOT, 'bin', 'autodev.js');
 const NOW = Date.parse('2026-03-01T12:00:00.000Z');
 
 let state: string;
@@ -44,14 +43,6 @@ function fakeKeyboard(): NodeJS.ReadStream {
   stdin.ref = () => stdin;
   stdin.unref = () => stdin;
   return stdin;
-}
-
-async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 function task(id: string, title: string, patch: Partial<StoredTask>): StoredTask {
@@ -125,7 +116,7 @@ describe('tasks watch (ink view)', () => {
       patchConsole: false,
     });
     try {
-      await until('the first frame with tasks', () => stdout.last().includes('202603011100-aaaaaa'));
+      await until('the first frame with tasks', () => stdout.last().includes('202603011100-aaaaaa'), 10_000, 20);
       const frame = stdout.last();
       const lines = frame.split('\n');
       expect(lines[0]).toMatch(/^autodev tasks: \d running, \d recent \(every 100 ms; q to quit\)$/);
@@ -145,7 +136,7 @@ describe('tasks watch (ink view)', () => {
       await store.update('202603011100-aaaaaa', (t) => {
         t.currentStep = 'test';
       });
-      await until('the refreshed step', () => / test +/.test(rowOf(stdout.last(), 'aaaaaa')));
+      await until('the refreshed step', () => / test +/.test(rowOf(stdout.last(), 'aaaaaa')), 10_000, 20);
 
       stdin.write('q');
       await instance.waitUntilExit();
@@ -164,7 +155,7 @@ describe('tasks watch (ink view)', () => {
       patchConsole: false,
     });
     try {
-      await until('the empty view', () => stdout.last().includes('no tasks yet'));
+      await until('the empty view', () => stdout.last().includes('no tasks yet'), 10_000, 20);
       expect(stdout.last()).toContain('autodev tasks: 0 running, 0 recent');
     } finally {
       instance.unmount();
@@ -175,15 +166,10 @@ describe('tasks watch (ink view)', () => {
 describe('tasks watch (not a terminal)', () => {
   it('prints the table once and exits 0', async () => {
     expect(existsSync(path.join(ROOT, 'dist', 'cli', 'tasks.js'))).toBe(true);
-    const child = spawn(process.execPath, [BIN, 'tasks', 'watch', '--interval', '200'], {
+    const { code, stdout, stderr } = await runCli(['tasks', 'watch', '--interval', '200'], {
+      cwd: path.dirname(state),
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: path.dirname(state), XDG_STATE_HOME: state },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
@@ -196,13 +182,10 @@ describe('tasks watch (not a terminal)', () => {
   });
 
   it('refuses a bad --interval with exit 2', async () => {
-    const child = spawn(process.execPath, [BIN, 'tasks', 'watch', '--interval', 'soon'], {
+    const { code, stderr } = await runCli(['tasks', 'watch', '--interval', 'soon'], {
+      cwd: path.dirname(state),
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', XDG_STATE_HOME: state },
-      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect(code).toBe(2);
     expect(stderr.trim()).toBe('autodev: --interval soon: a whole number of milliseconds, at least 100');
   });

@@ -1,6 +1,7 @@
 // Reads /proc to see which processes are still alive, so kill tests check the real process table.
 
 import { readdirSync, readFileSync } from 'node:fs';
+import { until } from '../../support/poll.js';
 
 export interface LiveProcess {
   pid: number;
@@ -29,12 +30,9 @@ export function liveProcesses(): LiveProcess[] {
 
 /** Polls until `predicate` matches no live process (or the deadline passes) and returns the matches left. */
 export async function waitUntilGone(predicate: (process: LiveProcess) => boolean, deadlineMs = 5000): Promise<LiveProcess[]> {
-  const until = Date.now() + deadlineMs;
-  for (;;) {
-    const left = liveProcesses().filter(predicate);
-    if (left.length === 0 || Date.now() > until) return left;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  // A timeout is not an error here: the caller asserts on what is left, which names the survivors.
+  await until('the processes to be gone', () => liveProcesses().filter(predicate).length === 0, deadlineMs, 50).catch(() => undefined);
+  return liveProcesses().filter(predicate);
 }
 
 /** A sleep duration no other process on the machine is likely to use, so tests can find their own. */
