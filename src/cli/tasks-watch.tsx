@@ -4,7 +4,7 @@
 import { Box, Text, render, useApp, useInput, useStdin } from 'ink';
 import { useEffect, useState } from 'react';
 import type { StoredTask } from '../store/task-store.js';
-import { WATCH_COLUMNS, fitCell, watchRows, type WatchRow } from './tasks.js';
+import { WATCH_COLUMNS, fitCell, watchRows, type WatchRow } from './tasks-table.js';
 
 export interface TasksViewProps {
   load: () => Promise<StoredTask[]>;

@@ -61,15 +61,7 @@ export type EngineEvent =
 export type RunMode = 'baseline' | 'change';
 
 export type Emit = (event: DistributiveOmit<EngineEvent, 'taskId'>) => void;
-type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
-
-export interface Usage {
-  promptTokens: number;
-  completionTokens: number;
-  totalTokens: number;
-  costUsd: number | null;
-  calls: number;
-}
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export interface StepContext<Ports = unknown, State = unknown> {
   taskId: string;

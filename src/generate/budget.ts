@@ -1,7 +1,7 @@
 // The task's token and cost budget over all its model calls (retries and repair rounds included).
 // Every strategy counts through one meter, so a strategy that asks for several candidates cannot
 // spend more than the task allows.
-import type { Usage } from '../engine/types.js';
+import type { Usage } from './types.js';
 import type { CodegenInputs } from '../plan/types.js';
 
 interface CallUsage {

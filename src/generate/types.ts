@@ -64,3 +64,12 @@ export interface Strategy {
   name: string;
   generate(input: StrategyInput): Promise<StrategyOutcome>;
 }
+
+/** What a task's model calls cost so far: tokens, calls and, when prices are set, dollars. */
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  costUsd: number | null;
+  calls: number;
+}

@@ -1,6 +1,7 @@
 // What the steps share: the ports they reach the world through, and the task's blackboard.
 import type { Config } from '../config/schema.js';
-import type { StepContext, Tool, Usage } from '../engine/types.js';
+import type { StepContext, Tool } from '../engine/types.js';
+import type { Usage } from '../generate/types.js';
 import type { Exec, Forge, Git, Llm, Opa, PullRequestInfo, Sandbox, Searcher } from '../ports/types.js';
 import type { ContextSelection } from '../context/index.js';
 import type { Generation } from '../generate/types.js';

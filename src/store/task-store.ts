@@ -12,7 +12,8 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
-import type { StepStatus, TaskStatus, Usage } from '../engine/types.js';
+import type { StepStatus, TaskStatus } from '../engine/types.js';
+import type { Usage } from '../generate/types.js';
 import type { TaskRequest } from '../config/request.js';
 import type { Plan } from '../plan/types.js';
 

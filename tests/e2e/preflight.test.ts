@@ -7,7 +7,7 @@ import path from 'node:path';
 import { CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { auditFiles, e2eSuite, git, makeBareRepo, parseJson, runArgs, workspaces } from './harness.js';
 import { hashDir } from '../support/tree.js';
-import { GITHUB_TOKEN, makeRunDir, runCli, taskEnv, type RunDir } from '../support/cli.js';
+import { makeRunDir, runCli, taskEnv, type RunDir } from '../support/cli.js';
 import { closedPort } from '../support/http-util.js';
 
 const RUN_TIMEOUT = 120_000;

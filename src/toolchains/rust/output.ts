@@ -444,9 +444,13 @@ function maskRust(source: string): string {
       let depth = 1;
       let j = i + 2;
       while (j < source.length && depth > 0) {
-        if (source[j] === '/' && source[j + 1] === '*') (depth++, (j += 2));
-        else if (source[j] === '*' && source[j + 1] === '/') (depth--, (j += 2));
-        else j++;
+        if (source[j] === '/' && source[j + 1] === '*') {
+          depth++;
+          j += 2;
+        } else if (source[j] === '*' && source[j + 1] === '/') {
+          depth--;
+          j += 2;
+        } else j++;
       }
       blank(i, j);
       i = j;

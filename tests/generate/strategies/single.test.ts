@@ -2,7 +2,7 @@
 // model what was wrong with a malformed one, a stop after the plan's calls per attempt, and every
 // call counted against the task's token and cost budget.
 import { describe, expect, it } from '@jest/globals';
-import type { Usage } from '../../../src/engine/types.js';
+import type { Usage } from '../../../src/generate/types.js';
 import { budgetMeter } from '../../../src/generate/budget.js';
 import { editFormat } from '../../../src/generate/formats/index.js';
 import { strategyNamed } from '../../../src/generate/strategies/index.js';
