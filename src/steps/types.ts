@@ -1,5 +1,4 @@
 // What the steps share: the ports they reach the world through, and the task's blackboard.
-import type { Config } from '../config/schema.js';
 import type { StepContext, Tool } from '../engine/types.js';
 import type { Usage } from '../generate/types.js';
 import type { Exec, Forge, Git, Llm, Opa, PullRequestInfo, Sandbox, Searcher } from '../ports/types.js';
@@ -19,7 +18,6 @@ export interface Credentials {
 }
 
 export interface StepPorts {
-  config: Config;
   credentials: Credentials;
   exec: Exec;
   git: Git;

@@ -84,8 +84,8 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
     snapshot?.onEvent(event);
     input.emit(event);
   };
+  // Steps get ports, never the config: every setting they use is in their plan step.
   const ports: StepPorts = {
-    config,
     credentials,
     exec,
     git,

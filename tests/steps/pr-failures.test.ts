@@ -54,7 +54,6 @@ async function prContext(): Promise<{ ctx: Ctx; state: TaskState }> {
   });
   const state: TaskState = { ...initialState(repoDir), baseBranch: cloned.branch, baseCommit: cloned.commit, change: { branch: BRANCH, commit, files: ['NOTES.md'], diff: '' } };
   const ports_: Partial<StepPorts> = {
-    config,
     credentials: { llmApiKey: null, githubToken: TOKEN },
     git: ports,
     forge: async () => createForge({ baseUrl: github.url, token: TOKEN }),
