@@ -180,8 +180,6 @@ export const fileSchema = z
   .describe('autodev configuration file (autodev.config.toml).');
 
 export type Config = z.infer<typeof autodevSchema>;
-export type LlmConfig = z.infer<typeof llmSchema>;
-export type GitConfig = z.infer<typeof gitSchema>;
 
 export function defaultConfig(): Config {
   return autodevSchema.parse({});

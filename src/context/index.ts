@@ -9,12 +9,9 @@ import { loadTokenCounter, selectWithinBudget, type BudgetOptions, type Candidat
 import { rankFiles, type LineMark } from './rank.js';
 import { extractTerms, type Term } from './terms.js';
 
-export { encodingForModel, loadTokenCounter, mergeWindows, selectWithinBudget, GAP_MARKER } from './budget.js';
-export type { BudgetOptions, Candidate, EncodingName, SelectedFile, Selection, TokenCounter } from './budget.js';
-export { rankFiles, definedNames, definitionMatch, isTestFile, testStem } from './rank.js';
-export type { LineMark, RankedFile, RankInput } from './rank.js';
-export { extractTerms, isCodeIdentifier, splitIdentifier, stem } from './terms.js';
-export type { Term, TermKind } from './terms.js';
+export { loadTokenCounter } from './budget.js';
+export type { BudgetOptions, EncodingName, SelectedFile } from './budget.js';
+export type { Term } from './terms.js';
 
 export interface SelectContextOptions {
   /** The repository checkout. */

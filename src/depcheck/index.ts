@@ -1,3 +1,3 @@
 export { addedPackages, compareDependencies, manifestPaths, policyDependencies, summarizeDependencies, withCrateTraits } from './compare.js';
-export { compareVersions, requirementChange } from './requirement.js';
+export { requirementChange } from './requirement.js';
 export type * from './types.js';

@@ -9,8 +9,7 @@ import { isTransientStatus, oneLine, parseRetryAfter, redactSecrets, rootCause }
 import { TransientError, type Forge, type PullRequestInfo, type PullRequestSpec } from './types.js';
 
 // Parsing a remote needs no octokit; it lives apart so `run --plan-only` can use it without loading the SDK.
-export { parseGitHubRemote, type GitHubRemote } from './github-remote.js';
-export { ForgeError } from './types.js';
+export { parseGitHubRemote } from './github-remote.js';
 import { ForgeError } from './types.js';
 
 export interface ForgeOptions {

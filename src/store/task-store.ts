@@ -7,7 +7,6 @@
 // directory: atomic on every filesystem, broken when stale after a crash) and lands through
 // write-file-atomic (temp file + rename), so readers never see half a document and two writers never
 // lose each other's change. Listing reads the directory, which needs no lock at all.
-import { mkdirSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -212,9 +211,3 @@ export function createTaskStore(stateDirectory: string): TaskStore {
   };
 }
 
-/** For a synchronous caller that must know the directory exists (tests, `serve` at start). */
-export function ensureTasksDir(stateDirectory: string): string {
-  const dir = tasksDir(stateDirectory);
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  return dir;
-}

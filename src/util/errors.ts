@@ -50,9 +50,3 @@ export class ExternalError extends AutodevError {
   }
 }
 
-/** The task was interrupted (Ctrl-C, `tasks cancel`): exit 130. */
-export class CancelledError extends AutodevError {
-  constructor(message = 'cancelled') {
-    super(message, ExitCode.interrupted);
-  }
-}

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, readlink, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { StoredTask } from '../../src/store/task-store.js';
@@ -110,10 +110,6 @@ export function runArgs(repo: string, task: { title: string; description: string
   return ['run', '--json', '--repo', repo, '--title', task.title, '--description', task.description, ...more];
 }
 
-export interface CalcRepos {
-  /** A bare repository: the remote autodev clones from and pushes to. */
-  bare: string;
-}
 
 /** The calc crate (or other files) as a bare repository. */
 export async function makeBareRepo(files: Record<string, string> = CALC_FILES): Promise<string> {
@@ -201,9 +197,5 @@ export function fakeGitHubToken(): string {
   return ['ghp', body].join('_');
 }
 
-export async function writeText(file: string, text: string): Promise<void> {
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, text);
-}
 
 export { git };

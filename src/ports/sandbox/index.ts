@@ -9,23 +9,12 @@ import { createDockerSandbox } from './docker.js';
 import { createNoneSandbox } from './none.js';
 import { createPodmanSandbox } from './podman.js';
 
-export {
-  bwrapArgv,
-  createBwrapSandbox,
-  defaultHiddenDirs,
-  defaultHiddenFiles,
-  etcEntries,
-  systemEntries,
-  toolchainDirs,
-  type BwrapLayout,
-  type SystemEntry,
-} from './bwrap.js';
-export { CONTAINER_WORKSPACE, containerArgv } from './container.js';
+export { bwrapArgv, createBwrapSandbox, toolchainDirs, type BwrapLayout } from './bwrap.js';
+export { containerArgv } from './container.js';
 export { createDockerSandbox } from './docker.js';
-export { createNoneSandbox } from './none.js';
 export { createPodmanSandbox } from './podman.js';
-export { privateCopy, type PrivateCopy } from './task-cache.js';
-export { isSecretName, SANDBOX_HOME, scrubbedEnv, type ScrubbedEnvOptions } from './scrubbed-env.js';
+export { privateCopy } from './task-cache.js';
+export { isSecretName, scrubbedEnv } from './scrubbed-env.js';
 
 export interface SandboxFactoryOptions {
   exec: Exec;

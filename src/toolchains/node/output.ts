@@ -8,7 +8,7 @@
 import type { Diagnostic, TestFailure, TestReport } from '../types.js';
 import { cleanLines, dedent, testSummary, trimBlank } from '../text.js';
 
-export { diffDiagnostics, lineMapFromDiff, newFailures, stableTestName } from '../compare.js';
+export { diffDiagnostics, newFailures } from '../compare.js';
 export { distillFailure } from '../distill.js';
 
 export type NodeTestRunner = 'jest' | 'vitest' | 'node-tap' | 'node-spec';

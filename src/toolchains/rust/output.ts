@@ -5,9 +5,8 @@
 import type { CargoTestReport, Diagnostic, TestFailure } from '../types.js';
 import { clean, cleanLines, dedent, fetchFailureReason, plural, testSummary } from '../text.js';
 
-export { diffDiagnostics, lineMapFromDiff, newFailures, stableTestName } from '../compare.js';
+export { diffDiagnostics, lineMapFromDiff, newFailures } from '../compare.js';
 export { distillFailure } from '../distill.js';
-export type { DistillOptions } from '../distill.js';
 
 interface CargoSpan {
   file_name: string;
