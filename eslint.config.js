@@ -9,7 +9,26 @@ import importX from 'eslint-plugin-import-x';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 
 const src = (dir) => `./src/${dir}`;
-const everywhere = ['cli', 'server', 'task', 'engine', 'plan', 'steps', 'generate', 'patch', 'context', 'toolchains', 'depcheck', 'secrets', 'policy', 'ports', 'observe', 'store', 'config', 'util'];
+const everywhere = [
+  'cli',
+  'server',
+  'task',
+  'engine',
+  'plan',
+  'steps',
+  'generate',
+  'patch',
+  'context',
+  'toolchains',
+  'depcheck',
+  'secrets',
+  'policy',
+  'ports',
+  'observe',
+  'store',
+  'config',
+  'util',
+];
 
 /** `from` may not be imported by any file under `targets`. */
 function forbid(targets, from, message) {
@@ -17,15 +36,40 @@ function forbid(targets, from, message) {
 }
 
 const layering = [
-  ...forbid(everywhere.filter((d) => d !== 'cli'), 'cli', 'nothing imports cli/: it is the top of the tree'),
-  ...forbid(everywhere.filter((d) => d !== 'cli' && d !== 'server'), 'server', 'only the CLI starts the server'),
-  ...forbid(everywhere.filter((d) => !['cli', 'server', 'task'].includes(d)), 'task', 'task/ is called by the CLI and the server only'),
+  ...forbid(
+    everywhere.filter((d) => d !== 'cli'),
+    'cli',
+    'nothing imports cli/: it is the top of the tree',
+  ),
+  ...forbid(
+    everywhere.filter((d) => d !== 'cli' && d !== 'server'),
+    'server',
+    'only the CLI starts the server',
+  ),
+  ...forbid(
+    everywhere.filter((d) => !['cli', 'server', 'task'].includes(d)),
+    'task',
+    'task/ is called by the CLI and the server only',
+  ),
   ...forbid(['engine'], 'steps', 'the engine knows no step: it gets the tools from the registry it is given'),
   ...forbid(['engine'], 'generate', 'the engine knows no step or strategy'),
-  ...forbid(['plan', 'patch', 'context', 'toolchains', 'depcheck', 'secrets', 'policy', 'ports', 'generate', 'observe', 'store', 'config', 'util'], 'steps', 'steps are run by the engine; nothing below them imports one'),
+  ...forbid(
+    ['plan', 'patch', 'context', 'toolchains', 'depcheck', 'secrets', 'policy', 'ports', 'generate', 'observe', 'store', 'config', 'util'],
+    'steps',
+    'steps are run by the engine; nothing below them imports one',
+  ),
   // Steps implement the engine's tool contract (engine/types.ts) and nothing else of it.
-  { target: src('steps'), from: src('engine'), except: ['./types.ts'], message: 'a step may use the engine\'s tool contract (engine/types.ts) only' },
-  ...forbid(['plan', 'patch', 'context', 'toolchains', 'depcheck', 'secrets', 'policy', 'ports', 'generate', 'config', 'util'], 'engine', 'the engine runs plans; what it runs does not import it'),
+  {
+    target: src('steps'),
+    from: src('engine'),
+    except: ['./types.ts'],
+    message: "a step may use the engine's tool contract (engine/types.ts) only",
+  },
+  ...forbid(
+    ['plan', 'patch', 'context', 'toolchains', 'depcheck', 'secrets', 'policy', 'ports', 'generate', 'config', 'util'],
+    'engine',
+    'the engine runs plans; what it runs does not import it',
+  ),
 ];
 
 export default tseslint.config(
@@ -44,7 +88,10 @@ export default tseslint.config(
       // by nature; narrowing each access would be noise, and tsc still checks everything else.
       '@typescript-eslint/no-explicit-any': 'off',
       'import-x/no-cycle': ['error', { ignoreExternal: true }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none', destructuredArrayIgnorePattern: '^_' },
+      ],
     },
   },
   {
@@ -60,7 +107,11 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-restricted-imports': [
         'error',
-        { patterns: [{ group: ['**/ports/**'], message: 'plan/, patch/ and context/ are pure: no port (types only)', allowTypeImports: true }] },
+        {
+          patterns: [
+            { group: ['**/ports/**'], message: 'plan/, patch/ and context/ are pure: no port (types only)', allowTypeImports: true },
+          ],
+        },
       ],
     },
   },

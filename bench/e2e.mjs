@@ -165,11 +165,27 @@ function autodevEnv(runDir, cache, llm, github) {
 /** The build/test/lint commands autodev's plan runs for this project (from `run --plan-only --json`). */
 async function planCommands(tc, bare, cache, llm, github, runDir) {
   const env = autodevEnv(runDir, cache, llm, github);
-  const r = await run(process.execPath, [path.join(root, 'bin/autodev.js'), 'run', '--plan-only', '--json', '--repo', bare, '--title', tc.task.title, '--description', tc.task.description], { cwd: runDir, env });
+  const r = await run(
+    process.execPath,
+    [
+      path.join(root, 'bin/autodev.js'),
+      'run',
+      '--plan-only',
+      '--json',
+      '--repo',
+      bare,
+      '--title',
+      tc.task.title,
+      '--description',
+      tc.task.description,
+    ],
+    { cwd: runDir, env },
+  );
   const commands = { ...tc.commands };
   try {
     for (const step of JSON.parse(r.stdout).plan.steps) {
-      if (['build', 'test', 'lint'].includes(step.id) && step.command) commands[step.id] = Array.isArray(step.command) ? step.command.join(' ') : String(step.command);
+      if (['build', 'test', 'lint'].includes(step.id) && step.command)
+        commands[step.id] = Array.isArray(step.command) ? step.command.join(' ') : String(step.command);
     }
     return { commands, from: 'autodev plan' };
   } catch {
@@ -180,13 +196,7 @@ async function planCommands(tc, bare, cache, llm, github, runDir) {
 /** The bare script: each command once, a marker with a nanosecond clock before each step. */
 function scriptText(commands, tc) {
   const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const lines = [
-    'set -eu',
-    'mark() { echo "@@step $1 $(date +%s%N)" >&2; }',
-    'mark clone',
-    'git clone -q "$REPO" ws',
-    'cd ws',
-  ];
+  const lines = ['set -eu', 'mark() { echo "@@step $1 $(date +%s%N)" >&2; }', 'mark clone', 'git clone -q "$REPO" ws', 'cd ws'];
   // The baseline's exit codes are facts to record, not reasons to stop (like autodev's baseline).
   for (const id of ['build', 'test', 'lint']) lines.push(`mark baseline-${id}`, `${commands[id]} >/dev/null 2>&1 || true`);
   lines.push('mark apply', 'git apply "$PATCH"');
@@ -208,7 +218,9 @@ function scriptSteps(stderr) {
 function autodevSteps(json) {
   const out = [];
   for (const st of json?.steps ?? []) {
-    const key = ['build', 'test', 'lint'].includes(st.id) ? `${st.mode === 'baseline' ? 'baseline' : 'change'}-${st.id}${st.round > 1 ? `-r${st.round}` : ''}` : st.id;
+    const key = ['build', 'test', 'lint'].includes(st.id)
+      ? `${st.mode === 'baseline' ? 'baseline' : 'change'}-${st.id}${st.round > 1 ? `-r${st.round}` : ''}`
+      : st.id;
     out.push({ key, ms: st.durationMs, status: st.status });
   }
   return out;
@@ -252,7 +264,17 @@ async function benchToolchain(name, tc, llm, github) {
     // autodev: a fresh workspace, state and cargo target dir (XDG_CACHE_HOME) each time.
     const runDir = path.join(tmp, `autodev-${i + 1}`);
     const env = autodevEnv(runDir, cache, llm, github);
-    const args = ['run', '--no-pr', '--json', '--repo', freshOrigin(`origin-autodev-${i + 1}`), '--title', tc.task.title, '--description', tc.task.description];
+    const args = [
+      'run',
+      '--no-pr',
+      '--json',
+      '--repo',
+      freshOrigin(`origin-autodev-${i + 1}`),
+      '--title',
+      tc.task.title,
+      '--description',
+      tc.task.description,
+    ];
     const a = await run(process.execPath, [path.join(root, 'bin/autodev.js'), ...args], { cwd: runDir, env });
     let json = null;
     try {
@@ -262,15 +284,40 @@ async function benchToolchain(name, tc, llm, github) {
     }
     if (a.code !== 0) {
       console.log(`  autodev run ${i + 1} exited ${a.code} (${json?.status ?? 'no JSON'}: ${json?.reason ?? ''}); its stderr ends:`);
-      console.log(a.stderr.split('\n').slice(-15).map((l) => `    ${l}`).join('\n'));
+      console.log(
+        a.stderr
+          .split('\n')
+          .slice(-15)
+          .map((l) => `    ${l}`)
+          .join('\n'),
+      );
     }
-    autodevRuns.push({ ms: a.ms, firstOutputMs: a.firstOutputMs, steps: autodevSteps(json), code: a.code, status: json?.status ?? 'no JSON', ownKib: a.ownKib, largest: a.largest });
+    autodevRuns.push({
+      ms: a.ms,
+      firstOutputMs: a.firstOutputMs,
+      steps: autodevSteps(json),
+      code: a.code,
+      status: json?.status ?? 'no JSON',
+      ownKib: a.ownKib,
+      largest: a.largest,
+    });
 
     // The script: a fresh clone and cargo target dir each time.
     const scriptDir = path.join(tmp, `script-${i + 1}`);
     mkdirSync(scriptDir);
-    const s = await run('bash', [script], { cwd: scriptDir, group: true, env: { ...gitEnv, REPO: freshOrigin(`origin-script-${i + 1}`), PATCH: patchFile, CARGO_TARGET_DIR: path.join(scriptDir, 'target') } });
-    if (s.code !== 0) console.log(`  script run ${i + 1} exited ${s.code}: ${s.stderr.split('\n').filter((l) => !l.startsWith('@@step')).slice(-5).join(' | ')}`);
+    const s = await run('bash', [script], {
+      cwd: scriptDir,
+      group: true,
+      env: { ...gitEnv, REPO: freshOrigin(`origin-script-${i + 1}`), PATCH: patchFile, CARGO_TARGET_DIR: path.join(scriptDir, 'target') },
+    });
+    if (s.code !== 0)
+      console.log(
+        `  script run ${i + 1} exited ${s.code}: ${s.stderr
+          .split('\n')
+          .filter((l) => !l.startsWith('@@step'))
+          .slice(-5)
+          .join(' | ')}`,
+      );
     scriptRuns.push({ ms: s.ms, steps: scriptSteps(s.stderr), code: s.code, largest: s.largest });
   }
 
@@ -278,17 +325,34 @@ async function benchToolchain(name, tc, llm, github) {
   const sMs = median(scriptRuns.map((r) => r.ms));
   const first = median(autodevRuns.map((r) => r.firstOutputMs ?? r.ms));
   const status = autodevRuns.map((r) => `${r.status}/exit ${r.code}`).join(', ');
-  console.log(`  wall: autodev run --no-pr ${sec(aMs)} (${status}), bare script ${sec(sMs)}; ratio autodev/script ${times(aMs / sMs)} (goal ≤ 1.1×)`);
+  console.log(
+    `  wall: autodev run --no-pr ${sec(aMs)} (${status}), bare script ${sec(sMs)}; ratio autodev/script ${times(aMs / sMs)} (goal ≤ 1.1×)`,
+  );
 
   // Per step, side by side (medians over the runs).
   // Rows in pipeline order; autodev's apply step commits too, so the script's commit sits under it.
-  const ORDER = ['clone', 'deps', 'search', 'baseline-build', 'baseline-test', 'baseline-lint', 'codegen', 'apply', 'commit', 'change-build', 'change-test', 'change-lint'];
+  const ORDER = [
+    'clone',
+    'deps',
+    'search',
+    'baseline-build',
+    'baseline-test',
+    'baseline-lint',
+    'codegen',
+    'apply',
+    'commit',
+    'change-build',
+    'change-test',
+    'change-lint',
+  ];
   const keys = [];
   for (const r of [...autodevRuns, ...scriptRuns]) for (const st of r.steps) if (!keys.includes(st.key)) keys.push(st.key);
   const rank = (k) => (ORDER.includes(k) ? ORDER.indexOf(k) : ORDER.length + keys.indexOf(k) / 100 + (k === 'push' || k === 'pr' ? 1 : 0));
   keys.sort((x, y) => rank(x) - rank(y));
   const stepMs = (runs, key) => {
-    const values = runs.map((r) => r.steps.filter((st) => st.key === key).reduce((sum, st) => sum + st.ms, 0)).filter((v, i) => runs[i].steps.some((st) => st.key === key));
+    const values = runs
+      .map((r) => r.steps.filter((st) => st.key === key).reduce((sum, st) => sum + st.ms, 0))
+      .filter((v, i) => runs[i].steps.some((st) => st.key === key));
     return values.length ? median(values) : undefined;
   };
   const rows = [['step', 'autodev', 'script', 'autodev/script']];
@@ -316,7 +380,13 @@ async function benchToolchain(name, tc, llm, github) {
   console.log("  (autodev's clone and planning happen before its first step, in 'outside the steps'; its apply step also commits)");
 
   headline({ figure: `run --no-pr, ${name}`, autodev: aMs / 1000, alternative: sMs / 1000, against: 'bare script', unit: 's', goal: 1.1 });
-  headline({ figure: `everything but cargo, ${name}`, autodev: (aMs - cargoA) / 1000, alternative: (sMs - cargoS) / 1000, against: 'bare script', unit: 's' });
+  headline({
+    figure: `everything but cargo, ${name}`,
+    autodev: (aMs - cargoA) / 1000,
+    alternative: (sMs - cargoS) / 1000,
+    against: 'bare script',
+    unit: 's',
+  });
 
   // Peak memory: autodev's own node process beside the largest process either side starts.
   const mib = (kib) => `${(kib / 1024).toFixed(0)} MiB`;
@@ -328,9 +398,14 @@ async function benchToolchain(name, tc, llm, github) {
       `  peak RSS: autodev's own process ${mib(own)} (goal ≤ 150 MiB), largest in its tree ${aLargest.name} ${mib(aLargest.kib)}; ` +
         `largest in the script's tree ${sLargest.name} ${mib(sLargest.kib)}; autodev's own/script's largest ${times(own / sLargest.kib)}`,
     );
-    headline({ figure: `peak RSS of autodev's own process, ${name}`, autodev: own / 1024, alternative: sLargest.kib / 1024, against: `script's ${sLargest.name}`, unit: 'MiB' });
+    headline({
+      figure: `peak RSS of autodev's own process, ${name}`,
+      autodev: own / 1024,
+      alternative: sLargest.kib / 1024,
+      against: `script's ${sLargest.name}`,
+      unit: 'MiB',
+    });
   }
-
 }
 
 const selected = (process.env.BENCH_E2E_TOOLCHAINS ?? Object.keys(TOOLCHAINS).join(',')).split(',').filter(Boolean);

@@ -112,7 +112,14 @@ function materialize(tree) {
  * was most of the bench's time (and the file system's).
  */
 function restore(dir, before, after) {
-  const keptDirs = new Set([...before.keys()].flatMap((p) => p.split('/').slice(0, -1).map((_, k, parts) => parts.slice(0, k + 1).join('/'))));
+  const keptDirs = new Set(
+    [...before.keys()].flatMap((p) =>
+      p
+        .split('/')
+        .slice(0, -1)
+        .map((_, k, parts) => parts.slice(0, k + 1).join('/')),
+    ),
+  );
   for (const p of after.keys()) {
     if (before.has(p)) continue;
     rmSync(path.join(dir, p), { force: true });
@@ -176,7 +183,8 @@ const PERTURB = {
       const C = Math.max(1, Number(cc) + shift + r.int(-3, 3));
       return `@@ -${A},${Math.max(0, Number(b ?? 1) + r.int(-2, 2))} +${C},${Math.max(0, Number(d ?? 1) + r.int(-2, 2))} @@`;
     }),
-  'missing-numbers': (c, r) => c.diff.replace(/^@@ .*$/gm, () => r.pick(['@@ @@', '@@', '@@ ... @@', `@@ -${r.int(1, 9)} +${r.int(1, 9)} @@`])),
+  'missing-numbers': (c, r) =>
+    c.diff.replace(/^@@ .*$/gm, () => r.pick(['@@ @@', '@@', '@@ ... @@', `@@ -${r.int(1, 9)} +${r.int(1, 9)} @@`])),
   'whitespace-drift': (c, r) => {
     // The model re-indented: 2-space steps for 4, tabs for spaces, or trailing blanks on context.
     let touched = false;
@@ -197,7 +205,11 @@ const PERTURB = {
           if (mode === 'trailing' && sign === ' ' && rest.length > 0) b = body + '  ';
           return sign + b;
         });
-        const oldSide = (t) => t.split('\n').filter((l) => /^[ -]/.test(l)).join('\n');
+        const oldSide = (t) =>
+          t
+            .split('\n')
+            .filter((l) => /^[ -]/.test(l))
+            .join('\n');
         if (oldSide(drifted) === oldSide(h)) return h;
         touched = true;
         return drifted;
@@ -215,7 +227,9 @@ const PERTURB = {
         const cands = lines.map((l, k) => (k > 0 && /^ \s*\S.{3,}/.test(l) ? k : -1)).filter((k) => k >= 0);
         if (cands.length < 3) return h;
         const k = r.pick(cands);
-        lines[k] = /\d/.test(lines[k]) ? lines[k].replace(/\d+/, (d) => String(Number(d) + 1)) : lines[k].replace(/(\w+)(\W*)$/, '$1_old$2');
+        lines[k] = /\d/.test(lines[k])
+          ? lines[k].replace(/\d+/, (d) => String(Number(d) + 1))
+          : lines[k].replace(/(\w+)(\W*)$/, '$1_old$2');
         touched = true;
         return lines.join('\n');
       }),
@@ -230,7 +244,13 @@ const PERTURB = {
     const reordered = sections.map((s) => {
       const { head, hunks } = splitHunks(s);
       if (hunks.length > 1) touched = true;
-      return head + [...hunks].reverse().map((h) => (h.endsWith('\n') ? h : h + '\n')).join('');
+      return (
+        head +
+        [...hunks]
+          .reverse()
+          .map((h) => (h.endsWith('\n') ? h : h + '\n'))
+          .join('')
+      );
     });
     if (!touched) return null;
     return [...pre, ...reordered.reverse()].join('');
@@ -241,14 +261,18 @@ const PERTURB = {
   'NEG context nowhere': (c, r) => {
     // One hunk's context and removed lines replaced by code the file does not have.
     const sections = splitSections(c.diff);
-    const eligible = sections.map((s, k) => (splitHunks(s).hunks.some((h) => /^[ -]/m.test(h.split('\n').slice(1).join('\n'))) ? k : -1)).filter((k) => k >= 0);
+    const eligible = sections
+      .map((s, k) => (splitHunks(s).hunks.some((h) => /^[ -]/m.test(h.split('\n').slice(1).join('\n'))) ? k : -1))
+      .filter((k) => k >= 0);
     if (!eligible.length) return null;
     const k = r.pick(eligible);
     const { head, hunks } = splitHunks(sections[k]);
     const hk = hunks.findIndex((h) => /^[ -]/m.test(h.split('\n').slice(1).join('\n')));
     hunks[hk] = hunks[hk]
       .split('\n')
-      .map((l, i) => (i > 0 && /^[ -]/.test(l) ? `${l[0]}    let phantom_${r.int(1000, 9999)} = compute_${r.int(1000, 9999)}(${r.int(1, 99)});` : l))
+      .map((l, i) =>
+        i > 0 && /^[ -]/.test(l) ? `${l[0]}    let phantom_${r.int(1000, 9999)} = compute_${r.int(1000, 9999)}(${r.int(1, 99)});` : l,
+      )
       .join('\n');
     sections[k] = head + hunks.join('');
     return sections.join('');
@@ -265,7 +289,8 @@ const TOOLS = {
   'autodev (text layers only)': async (dir, patch) => (await applyPatchToDir(dir, patch, {})).applied,
   'git apply': async (dir, patch) => spawnSync('git', ['apply', '-'], { cwd: dir, input: patch }).status === 0,
   'GNU patch': async (dir, patch) =>
-    spawnSync('patch', ['-p1', '--batch', '--silent', '--no-backup-if-mismatch', '-r', '-'], { cwd: dir, input: patch, timeout: 20000 }).status === 0,
+    spawnSync('patch', ['-p1', '--batch', '--silent', '--no-backup-if-mismatch', '-r', '-'], { cwd: dir, input: patch, timeout: 20000 })
+      .status === 0,
 };
 const TOOL_NAMES = Object.keys(TOOLS);
 
@@ -372,7 +397,11 @@ for (const { dir, label } of repos) {
         toolMs[tool] += performance.now() - t0;
         const after = readTree(tdir);
         restore(tdir, before, after);
-        if (process.env.PATCH_BENCH_DEBUG && tool === 'autodev (text layers only)' && (kind.startsWith('NEG') ? ok : !ok || !sameTree(after, expected))) {
+        if (
+          process.env.PATCH_BENCH_DEBUG &&
+          tool === 'autodev (text layers only)' &&
+          (kind.startsWith('NEG') ? ok : !ok || !sameTree(after, expected))
+        ) {
           dumpCase(process.env.PATCH_BENCH_DEBUG, { kind, rev: c.rev, patch, before, expected, after });
         }
         const s = stats[kind][tool];
@@ -398,14 +427,20 @@ for (const { dir, label } of repos) {
   }
 }
 
-
 function dumpCase(root, { kind, rev, patch, before, expected, after }) {
   const d = path.join(root, `${String(++dumped).padStart(3, '0')}-${kind.replace(/\W+/g, '_')}-${rev.slice(0, 8)}`);
   mkdirSync(d, { recursive: true });
   writeFileSync(path.join(d, 'patch.diff'), patch);
-  for (const [name, tree] of [['before', before], ['expected', expected], ['after', after]]) {
+  for (const [name, tree] of [
+    ['before', before],
+    ['expected', expected],
+    ['after', after],
+  ]) {
     for (const [p, buf] of tree) {
-      const changed = name === 'before' ? expected.get(p)?.equals(buf) === false || !expected.has(p) : before.get(p)?.equals(buf) !== true || after.get(p)?.equals(expected.get(p) ?? Buffer.alloc(0)) === false;
+      const changed =
+        name === 'before'
+          ? expected.get(p)?.equals(buf) === false || !expected.has(p)
+          : before.get(p)?.equals(buf) !== true || after.get(p)?.equals(expected.get(p) ?? Buffer.alloc(0)) === false;
       if (!changed) continue;
       mkdirSync(path.dirname(path.join(d, name, p)), { recursive: true });
       writeFileSync(path.join(d, name, p), buf);
@@ -421,7 +456,10 @@ function hash(s) {
 
 // ---------- report ----------
 const pct = (a, b) => (b === 0 ? '  -  ' : `${((100 * a) / b).toFixed(1)}%`);
-const cell = (s, neg) => (neg ? `${s.refused}/${s.n} refused, ${s.wrong} wrong` : `${s.correct}/${s.n} ok ${pct(s.correct, s.n)}, ${s.refused} ref, ${s.wrong} wrong`);
+const cell = (s, neg) =>
+  neg
+    ? `${s.refused}/${s.n} refused, ${s.wrong} wrong`
+    : `${s.correct}/${s.n} ok ${pct(s.correct, s.n)}, ${s.refused} ref, ${s.wrong} wrong`;
 console.log(`\nPatch application on real commits (${repos.map((r) => r.label).join(' + ')}): ${caseCount} cases`);
 console.log('cell = applied correctly / refused / silently wrong (tree differs from the commit, or a negative applied)\n');
 const w0 = Math.max(...KINDS.map((k) => k.length)) + 2;
@@ -446,7 +484,9 @@ for (const t of TOOL_NAMES) {
 console.log('-'.repeat(w0 + widths.reduce((a, b) => a + b, 0)));
 console.log(
   'ALL positive'.padEnd(w0) +
-    TOOL_NAMES.map((t, i) => `${totals[t].correct}/${totals[t].n} ok ${pct(totals[t].correct, totals[t].n)}, ${totals[t].wrong} wrong`.padEnd(widths[i])).join(''),
+    TOOL_NAMES.map((t, i) =>
+      `${totals[t].correct}/${totals[t].n} ok ${pct(totals[t].correct, totals[t].n)}, ${totals[t].wrong} wrong`.padEnd(widths[i]),
+    ).join(''),
 );
 console.log('refusals that left the tree changed: ' + TOOL_NAMES.map((t) => `${t} ${totals[t].dirty}`).join(', '));
 // Side by side as ratios to `git apply` (the tool autodev would otherwise call): correct
@@ -454,16 +494,33 @@ console.log('refusals that left the tree changed: ' + TOOL_NAMES.map((t) => `${t
 const ALT = 'git apply';
 console.log(
   `\nratio to ${ALT}, correct applications: ` +
-    TOOL_NAMES.filter((t) => t !== ALT).map((t) => `${t} ${times(totals[t].correct / Math.max(1, totals[ALT].correct))}`).join(', '),
+    TOOL_NAMES.filter((t) => t !== ALT)
+      .map((t) => `${t} ${times(totals[t].correct / Math.max(1, totals[ALT].correct))}`)
+      .join(', '),
 );
 console.log(
   'time inside each tool over all cases: ' +
-    TOOL_NAMES.map((t) => `${t} ${(toolMs[t] / 1000).toFixed(2)} s${t === ALT ? '' : ` (${times(toolMs[t] / toolMs[ALT])} ${ALT})`}`).join(', '),
+    TOOL_NAMES.map((t) => `${t} ${(toolMs[t] / 1000).toFixed(2)} s${t === ALT ? '' : ` (${times(toolMs[t] / toolMs[ALT])} ${ALT})`}`).join(
+      ', ',
+    ),
 );
 for (const alt of [ALT, 'GNU patch']) {
-  headline({ figure: 'patches applied correctly', autodev: totals.autodev.correct, alternative: totals[alt].correct, against: alt, unit: `of ${totals.autodev.n}`, better: 'higher' });
+  headline({
+    figure: 'patches applied correctly',
+    autodev: totals.autodev.correct,
+    alternative: totals[alt].correct,
+    against: alt,
+    unit: `of ${totals.autodev.n}`,
+    better: 'higher',
+  });
 }
-headline({ figure: 'time in the applier, all cases', autodev: toolMs.autodev / 1000, alternative: toolMs[ALT] / 1000, against: ALT, unit: 's' });
+headline({
+  figure: 'time in the applier, all cases',
+  autodev: toolMs.autodev / 1000,
+  alternative: toolMs[ALT] / 1000,
+  against: ALT,
+  unit: 's',
+});
 
 // ---------- timing on a ~2,000-file tree ----------
 const big = path.join(work, 'big');
@@ -476,7 +533,15 @@ const bigPatch = targets
     const ctxA = lines.slice(k - 3, k);
     const ctxB = lines.slice(k + 1, k + 4);
     // Wrong line numbers on purpose: the text layers have to search.
-    return [`--- a/${p}`, `+++ b/${p}`, `@@ -${k + 40},7 +${k + 40},7 @@`, ...ctxA.map((l) => ` ${l}`), `-${lines[k]}`, `+${lines[k]} // changed`, ...ctxB.map((l) => ` ${l}`)].join('\n');
+    return [
+      `--- a/${p}`,
+      `+++ b/${p}`,
+      `@@ -${k + 40},7 +${k + 40},7 @@`,
+      ...ctxA.map((l) => ` ${l}`),
+      `-${lines[k]}`,
+      `+${lines[k]} // changed`,
+      ...ctxB.map((l) => ` ${l}`),
+    ].join('\n');
   })
   .join('\n');
 // Each tool on a freshly written tree, so none sees another's edits.
@@ -485,19 +550,30 @@ const bigResults = {};
 for (const tool of ['autodev (text layers only)', 'autodev', 'git apply', 'GNU patch']) {
   makeLargeTree(big, 2000);
   const t = performance.now();
-  bigResults[tool] = tool.startsWith('autodev') ? await applyPatchToDir(big, bigPatch, tool === 'autodev' ? { gitApply: realGitApply } : {}) : { applied: await TOOLS[tool](big, bigPatch) };
+  bigResults[tool] = tool.startsWith('autodev')
+    ? await applyPatchToDir(big, bigPatch, tool === 'autodev' ? { gitApply: realGitApply } : {})
+    : { applied: await TOOLS[tool](big, bigPatch) };
   bigTimes[tool] = performance.now() - t;
 }
 const textLayers = bigResults['autodev (text layers only)'];
 console.log(
   `\n${bigPaths.length}-file tree, 3-file patch with wrong line numbers: ` +
     Object.keys(bigTimes)
-      .map((t) => `${t} ${bigTimes[t].toFixed(1)} ms (applied=${bigResults[t].applied}${bigResults[t].strategy ? `, ${bigResults[t].strategy}` : ''})`)
+      .map(
+        (t) =>
+          `${t} ${bigTimes[t].toFixed(1)} ms (applied=${bigResults[t].applied}${bigResults[t].strategy ? `, ${bigResults[t].strategy}` : ''})`,
+      )
       .join(', ') +
     `; autodev/git apply ${times(bigTimes.autodev / bigTimes['git apply'])}, text layers/GNU patch ${times(bigTimes['autodev (text layers only)'] / bigTimes['GNU patch'])}`,
 );
 if (!textLayers.applied) console.log(`  text layers refused: ${textLayers.error?.split('\n')[0]}`);
-headline({ figure: `3-file patch on a ${bigPaths.length}-file tree`, autodev: bigTimes.autodev, alternative: bigTimes['git apply'], against: 'git apply', unit: 'ms' });
+headline({
+  figure: `3-file patch on a ${bigPaths.length}-file tree`,
+  autodev: bigTimes.autodev,
+  alternative: bigTimes['git apply'],
+  against: 'git apply',
+  unit: 'ms',
+});
 
 // ---------- goals ----------
 const a = totals.autodev;
@@ -514,4 +590,6 @@ if (examples.length > 0) {
   console.log('\nautodev misses:');
   for (const e of examples.slice(0, 30)) console.log(`  ${e.tool} | ${e.kind} | ${e.repo ?? ''} ${e.rev} | ${e.note}`);
 }
-console.log(`\n${caseCount} cases in ${((performance.now() - started) / 1000).toFixed(1)} s; ${gitReads} git processes read ${trees.size} trees (${blobs.size} blobs)`);
+console.log(
+  `\n${caseCount} cases in ${((performance.now() - started) / 1000).toFixed(1)} s; ${gitReads} git processes read ${trees.size} trees (${blobs.size} blobs)`,
+);

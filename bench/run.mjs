@@ -48,7 +48,12 @@ function runBench(name) {
     const summaryFile = path.join(summaries, `${name}.json`);
     const started = performance.now();
     // stdout and stderr pass straight through: each bench's report appears as it is made.
-    const child = ownChild(spawn(process.execPath, [path.join(here, `${name}.mjs`)], { env: { ...process.env, ...scaled, BENCH_SUMMARY_FILE: summaryFile }, stdio: ['ignore', 'inherit', 'inherit'] }));
+    const child = ownChild(
+      spawn(process.execPath, [path.join(here, `${name}.mjs`)], {
+        env: { ...process.env, ...scaled, BENCH_SUMMARY_FILE: summaryFile },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      }),
+    );
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
@@ -88,16 +93,32 @@ for (const name of names) {
   console.log(`\n======== ${name} ========`);
   const result = await runBench(name);
   results.push(result);
-  const end = result.timedOut ? `stopped after ${sec(result.ms)} (BENCH_TIMEOUT_SECS)` : result.code === 0 ? `done in ${sec(result.ms)}` : `FAILED (exit ${result.code ?? result.signal}) after ${sec(result.ms)}`;
+  const end = result.timedOut
+    ? `stopped after ${sec(result.ms)} (BENCH_TIMEOUT_SECS)`
+    : result.code === 0
+      ? `done in ${sec(result.ms)}`
+      : `FAILED (exit ${result.code ?? result.signal}) after ${sec(result.ms)}`;
   console.log(`-------- ${name}: ${end}`);
-  for (const r of result.rows) console.log(`  headline: ${r.figure}: autodev ${fmt(r.autodev, r.unit)}, ${r.against} ${fmt(r.alternative, r.unit)}${r.unit.startsWith('of ') ? ` (${r.unit})` : ''} → ${times(r.ratio)}`);
+  for (const r of result.rows)
+    console.log(
+      `  headline: ${r.figure}: autodev ${fmt(r.autodev, r.unit)}, ${r.against} ${fmt(r.alternative, r.unit)}${r.unit.startsWith('of ') ? ` (${r.unit})` : ''} → ${times(r.ratio)}`,
+    );
 }
 const totalMs = performance.now() - started;
 
 // The final table: one row per headline figure.
 const rows = [['bench', 'figure', 'autodev', 'alternative', 'ratio', 'better', 'goal']];
 for (const result of results) {
-  if (result.rows.length === 0) rows.push([result.name, result.timedOut ? '(timed out)' : result.code === 0 ? '(no figures)' : `(failed, exit ${result.code ?? result.signal})`, '', '', '', '', '']);
+  if (result.rows.length === 0)
+    rows.push([
+      result.name,
+      result.timedOut ? '(timed out)' : result.code === 0 ? '(no figures)' : `(failed, exit ${result.code ?? result.signal})`,
+      '',
+      '',
+      '',
+      '',
+      '',
+    ]);
   for (const r of result.rows) {
     rows.push([
       result.name,
@@ -113,7 +134,12 @@ for (const result of results) {
 const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
 console.log(`\n======== summary (ratio = autodev / alternative) ========`);
 for (const [i, r] of rows.entries()) {
-  console.log(r.map((cell, c) => (c >= 2 && c <= 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c]))).join('  ').trimEnd());
+  console.log(
+    r
+      .map((cell, c) => (c >= 2 && c <= 4 ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
+      .join('  ')
+      .trimEnd(),
+  );
   if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));
 }
 console.log(`\nbench times: ${results.map((r) => `${r.name} ${sec(r.ms)}`).join(', ')}; total ${sec(totalMs)}`);

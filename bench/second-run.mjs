@@ -93,7 +93,9 @@ const APP_FIXED = APP_BUGGY.replace('.name().to_lowercase()', '.name().to_upperc
 function runAutodev(args, env, cwd) {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = ownChild(spawn(process.execPath, [path.join(root, 'bin/autodev.js'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }));
+    const child = ownChild(
+      spawn(process.execPath, [path.join(root, 'bin/autodev.js'), ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (t) => (stdout += t));
@@ -123,7 +125,11 @@ const servers = [];
 let exitCode = 0;
 try {
   const depWork = path.join(depRoot, 'work');
-  commitTree(depWork, { 'Cargo.toml': '[package]\nname = "heavy"\nversion = "0.1.0"\nedition = "2021"\n', 'src/lib.rs': heavySource(STRUCTS) }, 'heavy');
+  commitTree(
+    depWork,
+    { 'Cargo.toml': '[package]\nname = "heavy"\nversion = "0.1.0"\nedition = "2021"\n', 'src/lib.rs': heavySource(STRUCTS) },
+    'heavy',
+  );
   const depBare = path.join(depRoot, 'heavy.git');
   git(depRoot, 'clone', '-q', '--bare', depWork, depBare);
 
@@ -172,7 +178,16 @@ try {
       AUTODEV_GIT_GITHUB_REPO: 'acme/app',
     };
     for (const name of ['RUSTUP_HOME', 'CARGO_HOME', 'RUSTUP_TOOLCHAIN']) if (process.env[name]) env[name] = process.env[name];
-    const args = ['run', '--json', '--repo', appBare, '--title', title, '--description', 'loud_name() must return the upper-cased name; the test is_loud fails.'];
+    const args = [
+      'run',
+      '--json',
+      '--repo',
+      appBare,
+      '--title',
+      title,
+      '--description',
+      'loud_name() must return the upper-cased name; the test is_loud fails.',
+    ];
     const result = await runAutodev(args, env, runDir);
     let json = null;
     try {
@@ -194,14 +209,29 @@ try {
   // Where the second run gained (or did not), step by step.
   const keys = [...new Set([...steps[0].keys(), ...steps[1].keys()])];
   const sec = (ms) => (ms === undefined ? '-' : `${(ms / 1000).toFixed(2)}s`);
-  const rows = [['step', 'first', 'second', 'second/first'], ...keys.map((k) => [k, sec(steps[0].get(k)), sec(steps[1].get(k)), steps[0].has(k) && steps[1].has(k) ? times(steps[1].get(k) / steps[0].get(k)) : ''])];
+  const rows = [
+    ['step', 'first', 'second', 'second/first'],
+    ...keys.map((k) => [
+      k,
+      sec(steps[0].get(k)),
+      sec(steps[1].get(k)),
+      steps[0].has(k) && steps[1].has(k) ? times(steps[1].get(k) / steps[0].get(k)) : '',
+    ]),
+  ];
   rows.push(['wall', sec(walls[0]), sec(walls[1]), times(walls[1] / walls[0])]);
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) console.log(`  ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('   ')}`);
   const ratio = walls[1] / walls[0];
   console.log(`dependency: ${STRUCTS} generated types; first ${(walls[0] / 1000).toFixed(1)}s, second ${(walls[1] / 1000).toFixed(1)}s`);
   console.log(`ratio second/first: ${times(ratio)} (goal ≤ ${GOAL}: ${ratio <= GOAL ? 'met' : 'NOT met'})`);
-  headline({ figure: 'second task on the same repository', autodev: walls[1] / 1000, alternative: walls[0] / 1000, against: 'first task', unit: 's', goal: GOAL });
+  headline({
+    figure: 'second task on the same repository',
+    autodev: walls[1] / 1000,
+    alternative: walls[0] / 1000,
+    against: 'first task',
+    unit: 's',
+    goal: GOAL,
+  });
 } finally {
   await Promise.all(servers.map((s) => s.close()));
 }

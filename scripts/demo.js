@@ -28,7 +28,13 @@ process.on('SIGINT', () => undefined);
 function git(cwd, ...args) {
   return execFileSync('git', args, {
     cwd,
-    env: { ...process.env, GIT_AUTHOR_NAME: 'Demo', GIT_AUTHOR_EMAIL: 'demo@example.com', GIT_COMMITTER_NAME: 'Demo', GIT_COMMITTER_EMAIL: 'demo@example.com' },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'Demo',
+      GIT_AUTHOR_EMAIL: 'demo@example.com',
+      GIT_COMMITTER_NAME: 'Demo',
+      GIT_COMMITTER_EMAIL: 'demo@example.com',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   }).toString();
 }
@@ -63,21 +69,34 @@ const env = {
   AUTODEV_GIT_GITHUB_API_URL: github.url,
   AUTODEV_GIT_GITHUB_REPO: 'acme/calc',
 };
-const args = [path.join(root, 'bin/autodev.js'), 'run', '--repo', remote, '--title', CALC_TASK.title, '--description', CALC_TASK.description];
+const args = [
+  path.join(root, 'bin/autodev.js'),
+  'run',
+  '--repo',
+  remote,
+  '--title',
+  CALC_TASK.title,
+  '--description',
+  CALC_TASK.description,
+];
 say(`running: autodev run --repo ${remote} --title "${CALC_TASK.title}"`);
 const child = spawn(process.execPath, args, { cwd: dir, env, stdio: 'inherit' });
 const code = await new Promise((resolve) => child.on('exit', (c, s) => resolve(c ?? (s ? 130 : 1))));
 const pulls = github.pulls('acme', 'calc');
 if (pulls.length) {
   const pull = pulls[0];
-  say(`the local GitHub server holds pull request #${pull.number} "${pull.title}" (branch ${pull.head}, labels ${pull.labels.join(', ')}): ${github.url}/acme/calc/pull/${pull.number}`);
+  say(
+    `the local GitHub server holds pull request #${pull.number} "${pull.title}" (branch ${pull.head}, labels ${pull.labels.join(', ')}): ${github.url}/acme/calc/pull/${pull.number}`,
+  );
   say(`branches on the remote: ${git(remote, 'branch', '--format=%(refname:short)').trim().split('\n').join(', ')}`);
 }
 await llm.close();
 await github.close();
 const stateDir = path.join(xdg.state, 'autodev');
 if (keep) {
-  say(`kept in ${dir}: the task record, audit trail (${path.join(stateDir, 'audit')}/) and metrics (${path.join(stateDir, 'metrics.prom')})`);
+  say(
+    `kept in ${dir}: the task record, audit trail (${path.join(stateDir, 'audit')}/) and metrics (${path.join(stateDir, 'metrics.prom')})`,
+  );
   say(`the demo's task history: XDG_STATE_HOME=${xdg.state} npx autodev tasks list`);
 } else {
   rmSync(dir, { recursive: true, force: true });

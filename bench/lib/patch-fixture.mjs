@@ -22,7 +22,28 @@ export function rng(seed) {
   };
 }
 
-const WORDS = ['order', 'item', 'price', 'stock', 'user', 'cart', 'total', 'batch', 'queue', 'ledger', 'entry', 'token', 'limit', 'score', 'weight', 'offset', 'window', 'bucket', 'record', 'event'];
+const WORDS = [
+  'order',
+  'item',
+  'price',
+  'stock',
+  'user',
+  'cart',
+  'total',
+  'batch',
+  'queue',
+  'ledger',
+  'entry',
+  'token',
+  'limit',
+  'score',
+  'weight',
+  'offset',
+  'window',
+  'bucket',
+  'record',
+  'event',
+];
 const cap = (s) => s[0].toUpperCase() + s.slice(1);
 
 function rustStatement(r, ind) {
@@ -111,7 +132,15 @@ function git(dir, args) {
     cwd: dir,
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'b@e', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'b@e', GIT_AUTHOR_DATE: date, GIT_COMMITTER_DATE: date },
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'bench',
+      GIT_AUTHOR_EMAIL: 'b@e',
+      GIT_COMMITTER_NAME: 'bench',
+      GIT_COMMITTER_EMAIL: 'b@e',
+      GIT_AUTHOR_DATE: date,
+      GIT_COMMITTER_DATE: date,
+    },
     maxBuffer: 256 * 1024 * 1024,
   });
 }
@@ -139,10 +168,22 @@ export function makeFixtureRepo(dir, { seed = 7, commits = 40 } = {}) {
   const types = ['Inventory', 'Ledger', 'Scheduler', 'Router', 'Catalog', 'Billing', 'Session', 'Metrics'];
   for (const t of types) files.set(`src/${t.toLowerCase()}.rs`, { lines: rustFile(r, t), eol: '\n', finalNewline: true });
   for (let i = 0; i < 6; i++) files.set(`web/src/${r.pick(WORDS)}-${i}.ts`, { lines: tsFile(r), eol: '\n', finalNewline: true });
-  files.set('web/src/logger.ts', { lines: ['export const logger = {', '  debug(msg: string): void {', '    if (process.env.DEBUG) console.error(msg);', '  },', '};'], eol: '\n', finalNewline: true });
-  files.set('scripts/build.cmd', { lines: ['@echo off', 'cargo build --release', 'if errorlevel 1 exit /b 1', 'cd web', 'npm run build', 'cd ..', 'echo done'], eol: '\r\n', finalNewline: true });
+  files.set('web/src/logger.ts', {
+    lines: ['export const logger = {', '  debug(msg: string): void {', '    if (process.env.DEBUG) console.error(msg);', '  },', '};'],
+    eol: '\n',
+    finalNewline: true,
+  });
+  files.set('scripts/build.cmd', {
+    lines: ['@echo off', 'cargo build --release', 'if errorlevel 1 exit /b 1', 'cd web', 'npm run build', 'cd ..', 'echo done'],
+    eol: '\r\n',
+    finalNewline: true,
+  });
   files.set('VERSION.txt', { lines: ['name = fixture', 'version = 0.1.0', 'channel = stable'], eol: '\n', finalNewline: false });
-  files.set('Cargo.toml', { lines: ['[package]', 'name = "fixture"', 'version = "0.1.0"', 'edition = "2021"', '', '[dependencies]', 'log = "0.4"'], eol: '\n', finalNewline: true });
+  files.set('Cargo.toml', {
+    lines: ['[package]', 'name = "fixture"', 'version = "0.1.0"', 'edition = "2021"', '', '[dependencies]', 'log = "0.4"'],
+    eol: '\n',
+    finalNewline: true,
+  });
 
   const flush = () => {
     rmSync(path.join(dir, 'src'), { recursive: true, force: true });
@@ -189,7 +230,14 @@ export function makeFixtureRepo(dir, { seed = 7, commits = 40 } = {}) {
       const f = files.get(p);
       const name = `${r.pick(WORDS)}_${r.pick(WORDS)}_${r.int(2, 99)}`;
       if (p.endsWith('.rs')) f.lines.splice(f.lines.length - 1, 0, '', ...rustFn(r, name));
-      else f.lines.push('', ...tsFn(r, name.replace(/_(\w)/g, (_m, c) => c.toUpperCase())));
+      else
+        f.lines.push(
+          '',
+          ...tsFn(
+            r,
+            name.replace(/_(\w)/g, (_m, c) => c.toUpperCase()),
+          ),
+        );
       return true;
     },
     removeFn(p) {
@@ -230,7 +278,20 @@ export function makeFixtureRepo(dir, { seed = 7, commits = 40 } = {}) {
       return true;
     },
   };
-  const weighted = ['tweak', 'tweak', 'insert', 'insert', 'insert', 'remove', 'addFn', 'removeFn', 'newFile', 'deleteFile', 'crlf', 'noEol'];
+  const weighted = [
+    'tweak',
+    'tweak',
+    'insert',
+    'insert',
+    'insert',
+    'remove',
+    'addFn',
+    'removeFn',
+    'newFile',
+    'deleteFile',
+    'crlf',
+    'noEol',
+  ];
   let made = 0;
   while (made < commits) {
     const n = r.int(1, 4);

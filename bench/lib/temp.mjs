@@ -50,7 +50,10 @@ function install() {
       // Let the children (autodev cleaning up its own sandbox and workspace) end before their
       // dirs are removed, but not forever.
       const running = stopChildren();
-      const ended = running.map((child) => new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve))));
+      const ended = running.map(
+        (child) =>
+          new Promise((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', resolve))),
+      );
       const timer = setTimeout(() => {
         for (const child of running) {
           try {

@@ -20,7 +20,9 @@ export async function configCommand(flags: { json?: boolean; schema?: boolean; c
   };
   const allowlist = config.allowlist_repos.length ? config.allowlist_repos : null;
   if (flags.json) {
-    io.stdout.write(`${JSON.stringify({ file: loaded.file, config, sources, credentials, allowlist: allowlist ?? 'all repositories allowed' }, null, 2)}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ file: loaded.file, config, sources, credentials, allowlist: allowlist ?? 'all repositories allowed' }, null, 2)}\n`,
+    );
     return ExitCode.ok;
   }
   const lines: string[] = [];
@@ -43,5 +45,7 @@ function depth(key: string): number {
 }
 
 function valueAt(value: unknown, dotted: string): unknown {
-  return dotted.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), value);
+  return dotted
+    .split('.')
+    .reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), value);
 }

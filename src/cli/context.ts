@@ -15,11 +15,15 @@ export async function contextCommand(
   const dir = path.resolve(io.cwd, flags.repo);
   if (!(await stat(dir).catch(() => null))?.isDirectory()) throw new UsageError(`--repo ${flags.repo}: not a directory`);
   const budget = flags.budget === undefined ? undefined : Number(flags.budget);
-  if (budget !== undefined && (!Number.isInteger(budget) || budget <= 0)) throw new UsageError(`--budget ${flags.budget}: a positive whole number of tokens`);
+  if (budget !== undefined && (!Number.isInteger(budget) || budget <= 0))
+    throw new UsageError(`--budget ${flags.budget}: a positive whole number of tokens`);
   const { config } = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config });
   const searcher = createSearcher();
   const git = createGit();
-  const isGit = await git.headCommit(dir).then(() => true, () => false);
+  const isGit = await git.headCommit(dir).then(
+    () => true,
+    () => false,
+  );
   const history = isGit ? await git.history(dir, 300).catch(() => []) : [];
   const started = Date.now();
   const selection = await selectContext({
@@ -36,11 +40,19 @@ export async function contextCommand(
     io.stdout.write(`${JSON.stringify(toContextJson(selection), null, 2)}\n`);
     return ExitCode.ok;
   }
-  const lines = [`${selection.files.length} file(s), ${selection.tokens} of ${selection.budgetTokens} tokens (${selection.encoding}), ${Date.now() - started} ms:`];
+  const lines = [
+    `${selection.files.length} file(s), ${selection.tokens} of ${selection.budgetTokens} tokens (${selection.encoding}), ${Date.now() - started} ms:`,
+  ];
   selection.files.forEach((f, i) => {
     const ranges = f.ranges ? ` lines ${f.ranges.map(([a, b]) => `${a}-${b}`).join(', ')}` : '';
-    const why = selection.ranking.find((r) => r.path === f.path)?.reasons.slice(0, 3).join('; ') ?? '';
-    lines.push(`  ${String(i + 1).padStart(2)}. ${f.path}${ranges}  (${f.tokens} tokens, score ${f.score.toFixed(2)}${why ? `: ${why}` : ''})`);
+    const why =
+      selection.ranking
+        .find((r) => r.path === f.path)
+        ?.reasons.slice(0, 3)
+        .join('; ') ?? '';
+    lines.push(
+      `  ${String(i + 1).padStart(2)}. ${f.path}${ranges}  (${f.tokens} tokens, score ${f.score.toFixed(2)}${why ? `: ${why}` : ''})`,
+    );
   });
   io.stdout.write(`${lines.join('\n')}\n`);
   return ExitCode.ok;

@@ -72,7 +72,11 @@ export async function doctorCommand(flags: { json?: boolean; config?: string }, 
   lines.push('');
   lines.push('programs:');
   for (const p of programs) {
-    lines.push(p.found ? `  ok       ${p.name.padEnd(13)} ${p.version}` : `  missing  ${p.name.padEnd(13)} ${p.purpose}; instead: ${p.insteadWhenMissing}`);
+    lines.push(
+      p.found
+        ? `  ok       ${p.name.padEnd(13)} ${p.version}`
+        : `  missing  ${p.name.padEnd(13)} ${p.purpose}; instead: ${p.insteadWhenMissing}`,
+    );
   }
   lines.push('');
   lines.push(`sandbox: configured ${config.sandbox}, used ${auto ?? 'none usable'}`);

@@ -20,7 +20,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   let exitCode: number = ExitCode.ok;
   const debug = argv.includes('--debug') || io.env.AUTODEV_DEBUG === '1';
   const program = new Command('autodev')
-    .description('Turn a task into a verified pull request: every change is built, tested, linted, scanned and policy-checked in a sandbox first.')
+    .description(
+      'Turn a task into a verified pull request: every change is built, tested, linted, scanned and policy-checked in a sandbox first.',
+    )
     .version(version(), '-V, --version')
     .option('--debug', 'print stack traces of internal errors')
     .showHelpAfterError('(run with --help for usage)')
@@ -33,7 +35,10 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
   program
     .command('run')
     .description('Plan and run a task on a repository: clone, search, generate, apply, build, test, lint, scan, check policy, open a PR.')
-    .option('--repo <url|path>', 'repository URL (https, ssh, file) or local path; a local path is cloned, never written to (required unless --issue or --resume)')
+    .option(
+      '--repo <url|path>',
+      'repository URL (https, ssh, file) or local path; a local path is cloned, never written to (required unless --issue or --resume)',
+    )
     .option('--title <text>', 'what to do, in one line (e.g. "Fix flaky test"; default with --issue: the issue\'s title)')
     .option('--issue <owner/repo#N|url>', 'take the task from a GitHub issue (title and body); the PR says "Fixes #N"')
     .option('--description <text>', 'more detail for the task')
@@ -48,7 +53,10 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--keep-workspace', 'keep the task workspace and print its path')
     .option('--events <format>', 'also stream engine events on stderr (jsonl)')
     .option('--metrics-file <path>', 'write Prometheus metrics to this file (textfile format, accumulating)')
-    .option('--resume <id>', 'continue a task that was killed, or failed with --keep-workspace, from its last good step (same id, same workspace)')
+    .option(
+      '--resume <id>',
+      'continue a task that was killed, or failed with --keep-workspace, from its last good step (same id, same workspace)',
+    )
     .action(async (opts) => {
       const { runCommand } = await import('./run.js');
       exitCode = await runCommand(opts, io);
@@ -114,7 +122,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
 
   tasks
     .command('watch')
-    .description('A live view of running and recent tasks (status, current step, elapsed time, PR); q or Ctrl-C quits. When stdout is not a terminal (or CI is set), prints the table once and exits 0.')
+    .description(
+      'A live view of running and recent tasks (status, current step, elapsed time, PR); q or Ctrl-C quits. When stdout is not a terminal (or CI is set), prints the table once and exits 0.',
+    )
     .option('--interval <ms>', 'refresh every this many milliseconds', '1000')
     .option('--limit <n>', 'show at most n tasks (running ones always show)', '20')
     .action(async (opts) => {

@@ -6,13 +6,20 @@ import { createGit } from '../ports/git.js';
 import { ExitCode, UsageError } from '../util/errors.js';
 import type { CliIo } from './index.js';
 
-export async function patchApplyCommand(file: string, flags: { repo: string; json?: boolean; check?: boolean; allowSymlinks?: boolean }, io: CliIo): Promise<number> {
+export async function patchApplyCommand(
+  file: string,
+  flags: { repo: string; json?: boolean; check?: boolean; allowSymlinks?: boolean },
+  io: CliIo,
+): Promise<number> {
   const dir = path.resolve(io.cwd, flags.repo);
   const info = await stat(dir).catch(() => null);
   if (!info?.isDirectory()) throw new UsageError(`--repo ${flags.repo}: not a directory`);
   const text = await readInput(file, io);
   const git = createGit();
-  const isGit = await git.headCommit(dir).then(() => true, () => false);
+  const isGit = await git.headCommit(dir).then(
+    () => true,
+    () => false,
+  );
   const result = await applyPatchToDir(dir, text, {
     check: Boolean(flags.check),
     gitApply: isGit ? (d, p, check) => git.apply(d, p, { check }) : undefined,

@@ -134,12 +134,17 @@ export function formatResult(result: TaskResult): string {
   if (result.reason) row('reason:', result.reason);
   if (result.pr) row('pull request:', `${result.pr.url}${result.pr.draft ? ' (draft)' : ''}${result.pr.updated ? ' (updated)' : ''}`);
   else if (result.pushed) row('pull request:', `none opened (${noPullRequestReason(result)})`);
-  if (result.change) row('branch:', `${result.change.branch} (${result.change.commit.slice(0, 8)}), ${result.change.files.length} file(s): ${result.change.files.join(', ')}`);
+  if (result.change)
+    row(
+      'branch:',
+      `${result.change.branch} (${result.change.commit.slice(0, 8)}), ${result.change.files.length} file(s): ${result.change.files.join(', ')}`,
+    );
   if (result.pushed && !result.pr) row('pushed:', `${result.pushed.branch} to ${result.pushed.remote}`);
   const sandbox = sandboxUsed(result);
   if (sandbox) row('sandbox:', sandbox);
   const failing = result.baseline.failingTests;
-  if (failing.length) row('base:', `${failing.length} test${failing.length === 1 ? '' : 's'} failing before the change: ${failing.join(', ')}`);
+  if (failing.length)
+    row('base:', `${failing.length} test${failing.length === 1 ? '' : 's'} failing before the change: ${failing.join(', ')}`);
   for (const [step, summary] of Object.entries(result.verification)) {
     if (['build', 'test', 'lint', 'secrets', 'policy'].includes(step)) row(step, summary);
   }

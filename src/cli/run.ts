@@ -36,7 +36,10 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   }
   if (flags.resume !== undefined) return resumeCommand(flags.resume, flags, io);
   if (flags.issue === undefined && (flags.repo === undefined || flags.title === undefined)) {
-    throw new UsageError(`required option '${flags.repo === undefined ? '--repo <url|path>' : '--title <text>'}' not specified`, 'or take the task from an issue with --issue');
+    throw new UsageError(
+      `required option '${flags.repo === undefined ? '--repo <url|path>' : '--title <text>'}' not specified`,
+      'or take the task from an issue with --issue',
+    );
   }
   const description = flags.descriptionFile !== undefined ? await readDescription(flags.descriptionFile, io) : flags.description;
   const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config, flags: { sandbox: flags.sandbox } });
@@ -84,7 +87,8 @@ const RESUME_CONFLICTS: [keyof RunFlags, string][] = [
 ];
 
 async function resumeCommand(id: string, flags: RunFlags, io: CliIo): Promise<number> {
-  const conflict = RESUME_CONFLICTS.find(([key]) => flags[key] !== undefined) ?? (flags.pr === false ? (['pr', '--no-pr'] as const) : undefined);
+  const conflict =
+    RESUME_CONFLICTS.find(([key]) => flags[key] !== undefined) ?? (flags.pr === false ? (['pr', '--no-pr'] as const) : undefined);
   if (conflict) throw new UsageError(`--resume cannot be combined with ${conflict[1]}`, 'a resumed task keeps its request and plan');
   const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config });
   for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
@@ -116,6 +120,8 @@ async function readDescription(file: string, io: CliIo): Promise<string> {
     }
     return await readFile(path.resolve(io.cwd, file), 'utf8');
   } catch (error) {
-    throw new UsageError(`--description-file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+    throw new UsageError(
+      `--description-file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+    );
   }
 }

@@ -46,7 +46,9 @@ export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number
   });
   // Installed before any task names this process as its owner: SIGUSR2's default action is to exit.
   const onUsr2 = (): void => {
-    server.checkCancels().catch((error: Error) => io.stderr.write(`autodev serve: cancel check failed: ${escapeControls(error.message)}\n`));
+    server
+      .checkCancels()
+      .catch((error: Error) => io.stderr.write(`autodev serve: cancel check failed: ${escapeControls(error.message)}\n`));
   };
   process.on('SIGUSR2', onUsr2);
   // Ctrl-C is a clean stop from the moment the server exists, including while it listens and recovers.
@@ -65,7 +67,10 @@ export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number
   } catch (error) {
     process.off('SIGUSR2', onUsr2);
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot listen on ${flags.host}:${port}: ${code ?? (error as Error).message}`, code === 'EADDRINUSE' ? 'choose another --port' : undefined);
+    throw new UsageError(
+      `cannot listen on ${flags.host}:${port}: ${code ?? (error as Error).message}`,
+      code === 'EADDRINUSE' ? 'choose another --port' : undefined,
+    );
   }
   io.stderr.write(
     `autodev serve: listening on ${url} (API ${url}/api/v1/autodev/tasks, metrics ${url}/metrics; ${token ? `bearer token from ${tokenVariable}` : 'no token'}; up to ${config.max_parallel_tasks} task(s) at once)\n`,

@@ -77,8 +77,19 @@ export function fitCell(text: string, width: number): string {
 /** The one-shot table of `tasks watch` on a non-terminal: symbols, no colour. */
 export function formatWatchTable(rows: readonly WatchRow[]): string {
   if (rows.length === 0) return 'no tasks yet\n';
-  const line = (symbol: string, cells: string[]): string => `${symbol} ${cells.map((c, i) => fitCell(c, WATCH_COLUMNS[i].width)).join('')}`.trimEnd();
-  const header = line(' ', WATCH_COLUMNS.map((c) => c.header));
-  return `${[header, ...rows.map((row) => line(row.symbol, WATCH_COLUMNS.map((c) => String(row[c.key]))))].join('\n')}\n`;
+  const line = (symbol: string, cells: string[]): string =>
+    `${symbol} ${cells.map((c, i) => fitCell(c, WATCH_COLUMNS[i].width)).join('')}`.trimEnd();
+  const header = line(
+    ' ',
+    WATCH_COLUMNS.map((c) => c.header),
+  );
+  return `${[
+    header,
+    ...rows.map((row) =>
+      line(
+        row.symbol,
+        WATCH_COLUMNS.map((c) => String(row[c.key])),
+      ),
+    ),
+  ].join('\n')}\n`;
 }
-

@@ -38,7 +38,14 @@ export async function tasksListCommand(opts: { json?: boolean; limit?: string },
     io.stdout.write(`no tasks yet (the store is ${store.dir})\n`);
     return ExitCode.ok;
   }
-  const rows = tasks.map((t) => [t.id, shownStatus(t), t.createdAt.replace('T', ' ').slice(0, 19), t.request.repo, t.request.title, t.pr?.url ?? '']);
+  const rows = tasks.map((t) => [
+    t.id,
+    shownStatus(t),
+    t.createdAt.replace('T', ' ').slice(0, 19),
+    t.request.repo,
+    t.request.title,
+    t.pr?.url ?? '',
+  ]);
   const header = ['ID', 'STATUS', 'CREATED (UTC)', 'REPO', 'TITLE', 'PR'];
   const widths = header.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i].length))));
   const line = (cells: string[]): string =>
@@ -113,7 +120,10 @@ export async function tasksSyncCommand(opts: { json?: boolean; metricsFile?: str
   });
   const warnings = [
     ...(await session.close()),
-    ...(await writeMetrics(session.metrics, { textfile: metricsTextfile(opts.metricsFile, config.metrics.textfile, io.env), pushgatewayUrl: null })),
+    ...(await writeMetrics(session.metrics, {
+      textfile: metricsTextfile(opts.metricsFile, config.metrics.textfile, io.env),
+      pushgatewayUrl: null,
+    })),
   ];
   for (const warning of warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
   if (opts.json) io.stdout.write(`${JSON.stringify(synced, null, 2)}\n`);
@@ -158,7 +168,8 @@ export async function tasksRevertCommand(id: string, opts: { json?: boolean; con
 
 export async function tasksWatchCommand(opts: { interval?: string; limit?: string }, io: CliIo): Promise<number> {
   const intervalMs = Number(opts.interval ?? 1000);
-  if (!Number.isInteger(intervalMs) || intervalMs < 100) throw new UsageError(`--interval ${opts.interval}: a whole number of milliseconds, at least 100`);
+  if (!Number.isInteger(intervalMs) || intervalMs < 100)
+    throw new UsageError(`--interval ${opts.interval}: a whole number of milliseconds, at least 100`);
   const limit = Number(opts.limit ?? 20);
   if (!Number.isInteger(limit) || limit <= 0) throw new UsageError(`--limit ${opts.limit}: a positive whole number`);
   const store = storeFor(io);

@@ -129,7 +129,10 @@ async function loadNamed(filepath: string): Promise<FoundFile> {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(`${displayPath(filepath)}: invalid JSON: ${firstLine((error as Error).message)}`, 'fix package.json, or name a TOML file with --config');
+    throw new ConfigError(
+      `${displayPath(filepath)}: invalid JSON: ${firstLine((error as Error).message)}`,
+      'fix package.json, or name a TOML file with --config',
+    );
   }
   const value = typeof json === 'object' && json !== null && 'autodev' in json ? json.autodev : {};
   return { filepath, text, value: { autodev: value } };
@@ -148,7 +151,10 @@ export function userConfigDir(env: Env): string {
 }
 
 function refuseScript(filepath: string): never {
-  throw new ConfigError(`${displayPath(filepath)}: script config files are not read (autodev configuration is TOML)`, 'move the settings to config.toml');
+  throw new ConfigError(
+    `${displayPath(filepath)}: script config files are not read (autodev configuration is TOML)`,
+    'move the settings to config.toml',
+  );
 }
 
 function parseTomlOrThrow(filepath: string, content: string): unknown {
@@ -282,7 +288,12 @@ function coerceEnv(raw: string, kind: string): unknown {
           return text;
         }
       }
-      return text === '' ? [] : text.split(',').map((s) => s.trim()).filter(Boolean);
+      return text === ''
+        ? []
+        : text
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean);
     default:
       return raw;
   }
@@ -334,5 +345,10 @@ function displayPath(filepath: string): string {
 }
 
 function firstLine(text: string): string {
-  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? text;
+  return (
+    text
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? text
+  );
 }

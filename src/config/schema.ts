@@ -33,7 +33,7 @@ const toolchainCommands = z
     test: argv.optional().describe('Test command (offline, in the sandbox).'),
     lint: argv.optional().describe('Lint command (offline, in the sandbox).'),
   })
-  .describe('Overrides for one toolchain\'s commands, each an argv array.');
+  .describe("Overrides for one toolchain's commands, each an argv array.");
 
 export const llmSchema = z
   .strictObject({
@@ -72,21 +72,21 @@ export const gitSchema = z
       .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
       .default('GITHUB_TOKEN')
       .describe('Name of the environment variable holding the GitHub token.'),
-    git_author_name: z.string().min(1).default('autodev[bot]').describe('Author and committer name of the bot\'s commits.'),
+    git_author_name: z.string().min(1).default('autodev[bot]').describe("Author and committer name of the bot's commits."),
     git_author_email: z
       .email()
       .default('autodev-bot@users.noreply.github.com')
-      .describe('Author and committer e-mail of the bot\'s commits.'),
-    github_api_url: httpUrl
-      .default('https://api.github.com')
-      .describe('GitHub API base URL (GitHub Enterprise: https://HOST/api/v3).'),
+      .describe("Author and committer e-mail of the bot's commits."),
+    github_api_url: httpUrl.default('https://api.github.com').describe('GitHub API base URL (GitHub Enterprise: https://HOST/api/v3).'),
     branch_prefix: z.string().min(1).default('autodev/').describe('Prefix of the branches the tool creates.'),
     clone_depth: z.int().positive().default(1).describe('Depth of the shallow clone.'),
     github_repo: z
       .string()
       .regex(/^[\w.-]+\/[\w.-]+$/, 'owner/name')
       .optional()
-      .describe('GitHub repository (owner/name) for pull requests when --repo is a local path or a mirror; default: from the repository URL.'),
+      .describe(
+        'GitHub repository (owner/name) for pull requests when --repo is a local path or a mirror; default: from the repository URL.',
+      ),
   })
   .describe('Git and the forge.');
 
@@ -96,10 +96,7 @@ export const policySchema = z
       .boolean()
       .default(false)
       .describe('Allow a change to switch a dependency to another source (git, path, registry).'),
-    protected_paths: z
-      .array(z.string())
-      .default(['.github/workflows/**'])
-      .describe('Glob patterns of paths a patch may not touch.'),
+    protected_paths: z.array(z.string()).default(['.github/workflows/**']).describe('Glob patterns of paths a patch may not touch.'),
     allow_symlinks: z
       .boolean()
       .default(false)
@@ -109,7 +106,10 @@ export const policySchema = z
 
 export const metricsSchema = z
   .strictObject({
-    textfile: z.string().default('').describe('Metrics file (node_exporter textfile format) written after each run; empty: <state dir>/metrics.prom; "off": none.'),
+    textfile: z
+      .string()
+      .default('')
+      .describe('Metrics file (node_exporter textfile format) written after each run; empty: <state dir>/metrics.prom; "off": none.'),
     pushgateway_url: optionalHttpUrl.default('').describe('Push metrics to this Prometheus Pushgateway after each run.'),
   })
   .describe('Prometheus metrics.');
@@ -148,11 +148,7 @@ export const autodevSchema = z
       .enum(['auto', 'docker', 'podman', 'bwrap', 'none'])
       .default('auto')
       .describe('Where project code runs: auto picks docker, podman, then bwrap; none must be chosen explicitly.'),
-    sandbox_image: z
-      .string()
-      .min(1)
-      .default('rust:1-slim')
-      .describe('Container image for the docker and podman sandboxes.'),
+    sandbox_image: z.string().min(1).default('rust:1-slim').describe('Container image for the docker and podman sandboxes.'),
     runner_timeout_secs: z.int().positive().default(900).describe('Timeout of each build, test and lint command.'),
     opa_url: optionalHttpUrl.default('').describe('Open Policy Agent server; empty uses the local rules.'),
     policy_package: z

@@ -33,7 +33,9 @@ const encoders = new Map<EncodingName, Promise<Tiktoken>>();
 async function loadEncoder(encoding: EncodingName): Promise<Tiktoken> {
   const { Tiktoken } = await import('js-tiktoken/lite');
   const ranks =
-    encoding === 'o200k_base' ? (await import('js-tiktoken/ranks/o200k_base')).default : (await import('js-tiktoken/ranks/cl100k_base')).default;
+    encoding === 'o200k_base'
+      ? (await import('js-tiktoken/ranks/o200k_base')).default
+      : (await import('js-tiktoken/ranks/cl100k_base')).default;
   return new Tiktoken(ranks);
 }
 
@@ -93,7 +95,12 @@ const MIN_USEFUL_TOKENS = 48;
 // Source code averages 3-5 characters per token; past 12 a text cannot fit and is not worth encoding.
 const CHARS_PER_TOKEN_BOUND = 12;
 
-export function selectWithinBudget(candidates: Candidate[], budgetTokens: number, counter: TokenCounter, options: BudgetOptions = {}): Selection {
+export function selectWithinBudget(
+  candidates: Candidate[],
+  budgetTokens: number,
+  counter: TokenCounter,
+  options: BudgetOptions = {},
+): Selection {
   const share = options.maxFileShare ?? 0.5;
   const overhead = options.overhead ?? ((path: string) => counter.count(path) + 8);
   const maxWindow = options.maxWindow ?? 30;
@@ -119,7 +126,13 @@ export function selectWithinBudget(candidates: Candidate[], budgetTokens: number
     }
     const excerpt = fitRanges(candidate, cap, counter, maxWindow);
     if (!excerpt) continue;
-    files.push({ path: candidate.path, score: candidate.score, tokens: excerpt.tokens + head, ranges: excerpt.ranges, content: excerpt.content });
+    files.push({
+      path: candidate.path,
+      score: candidate.score,
+      tokens: excerpt.tokens + head,
+      ranges: excerpt.ranges,
+      content: excerpt.content,
+    });
     used += excerpt.tokens + head;
   }
   return { files, tokens: used };

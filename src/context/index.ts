@@ -5,7 +5,14 @@
 import { open, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { Searcher } from '../ports/types.js';
-import { loadTokenCounter, selectWithinBudget, type BudgetOptions, type Candidate, type EncodingName, type SelectedFile } from './budget.js';
+import {
+  loadTokenCounter,
+  selectWithinBudget,
+  type BudgetOptions,
+  type Candidate,
+  type EncodingName,
+  type SelectedFile,
+} from './budget.js';
 import { rankFiles, type LineMark } from './rank.js';
 import { extractTerms, type Term } from './terms.js';
 

@@ -193,7 +193,10 @@ function pairTestsWithSources(files: string[], entries: Map<string, Entry>, entr
 
 /** The source whose folder is most like the test's (tests/config/load.rs → src/config/load.rs). */
 function closestSource(test: string, sources: string[]): string {
-  const testDirs = test.split('/').slice(0, -1).filter((d) => !/^(tests?|__tests__|spec|src)$/.test(d));
+  const testDirs = test
+    .split('/')
+    .slice(0, -1)
+    .filter((d) => !/^(tests?|__tests__|spec|src)$/.test(d));
   let best = sources[0];
   let bestScore = -1;
   for (const s of sources) {
@@ -308,7 +311,10 @@ export function isTestFile(path: string): boolean {
 export function testStem(path: string): string {
   let base = path.split('/').pop()!;
   base = base.replace(/\.[^.]+$/, '').replace(/\.(test|spec)$/, '');
-  base = base.replace(/^test_/, '').replace(/_tests?$/, '').replace(/Tests?$/, '');
+  base = base
+    .replace(/^test_/, '')
+    .replace(/_tests?$/, '')
+    .replace(/Tests?$/, '');
   if (base === 'mod' || base === 'index' || base === 'main') return parentDir(path);
   return base;
 }

@@ -21,7 +21,11 @@ import type {
  * manifests (path → text, null when unreadable): each reader's root manifest and the members it
  * declares, and each reader's lockfile.
  */
-export function manifestPaths(files: string[], readers: readonly DependencyReader[], roots: Record<string, string | null | undefined>): string[] {
+export function manifestPaths(
+  files: string[],
+  readers: readonly DependencyReader[],
+  roots: Record<string, string | null | undefined>,
+): string[] {
   const out = new Set<string>();
   const has = new Set(files);
   for (const reader of readers) {
@@ -85,7 +89,11 @@ function where(d: DeclaredDependency): string {
   return `${d.kind}${d.target ? ` (${d.target})` : ''}, ${d.member}`;
 }
 
-function fromDeclared(d: DeclaredDependency, type: DependencyFinding['type'], extra: Partial<DependencyFinding> & { detail: string }): DependencyFinding {
+function fromDeclared(
+  d: DeclaredDependency,
+  type: DependencyFinding['type'],
+  extra: Partial<DependencyFinding> & { detail: string },
+): DependencyFinding {
   return {
     type,
     ecosystem: d.ecosystem,
@@ -123,30 +131,57 @@ function compareDeclared(base: DeclaredDependency[], change: DeclaredDependency[
     // An entry inherited on both sides follows [workspace.dependencies], which is compared itself.
     const bothInherited = old.inherited && d.inherited;
     if (!bothInherited && (!sameSource(old.source, d.source) || old.package !== d.package)) {
-      const from = old.package === d.package ? describeSource(old.source, registries) : `${old.package} from ${describeSource(old.source, registries)}`;
-      const to = old.package === d.package ? describeSource(d.source, registries) : `${d.package} from ${describeSource(d.source, registries)}`;
+      const from =
+        old.package === d.package
+          ? describeSource(old.source, registries)
+          : `${old.package} from ${describeSource(old.source, registries)}`;
+      const to =
+        old.package === d.package ? describeSource(d.source, registries) : `${d.package} from ${describeSource(d.source, registries)}`;
       findings.push(
-        fromDeclared(d, 'source_changed', { from, to, fromSource: old.source, toSource: d.source, detail: `${label}: source ${from} → ${to} (${where(d)})` }),
+        fromDeclared(d, 'source_changed', {
+          from,
+          to,
+          fromSource: old.source,
+          toSource: d.source,
+          detail: `${label}: source ${from} → ${to} (${where(d)})`,
+        }),
       );
     } else if (!bothInherited) {
       const move = requirementChange(old.range, d.range);
       if (move) {
         const type = move === 'loosened' ? 'requirement_loosened' : move;
         const verb = move === 'loosened' ? 'requirement loosened' : move;
-        findings.push(fromDeclared(d, type, { from: old.requirement, to: d.requirement, detail: `${label} ${verb}: ${old.requirement} → ${d.requirement} (${where(d)})` }));
+        findings.push(
+          fromDeclared(d, type, {
+            from: old.requirement,
+            to: d.requirement,
+            detail: `${label} ${verb}: ${old.requirement} → ${d.requirement} (${where(d)})`,
+          }),
+        );
       }
     }
     const enabled = d.features.filter((f) => !old.features.includes(f));
     if (d.defaultFeatures && !old.defaultFeatures) enabled.unshift('default');
     if (enabled.length) {
       findings.push(
-        fromDeclared(d, 'features_enabled', { features: enabled, from: old.features.join(', ') || null, to: d.features.join(', ') || null, detail: `${label}: features enabled: ${enabled.join(', ')} (${where(d)})` }),
+        fromDeclared(d, 'features_enabled', {
+          features: enabled,
+          from: old.features.join(', ') || null,
+          to: d.features.join(', ') || null,
+          detail: `${label}: features enabled: ${enabled.join(', ')} (${where(d)})`,
+        }),
       );
     }
   }
   for (const [key, d] of before) {
     if (after.has(key)) continue;
-    findings.push(fromDeclared(d, 'removed', { from: d.requirement, source: d.source, detail: `${d.package} ${d.requirement ?? describeSource(d.source, registries)} removed (${where(d)})` }));
+    findings.push(
+      fromDeclared(d, 'removed', {
+        from: d.requirement,
+        source: d.source,
+        detail: `${d.package} ${d.requirement ?? describeSource(d.source, registries)} removed (${where(d)})`,
+      }),
+    );
   }
   return findings;
 }
@@ -158,14 +193,25 @@ function byName(packages: LockedPackage[]): Map<string, LockedPackage[]> {
   return out;
 }
 
-function compareLocked(reader: DependencyReader, base: LockedPackage[], change: LockedPackage[], declared: DeclaredDependency[], findings: DependencyFinding[], registries: ReadonlySet<string>): void {
+function compareLocked(
+  reader: DependencyReader,
+  base: LockedPackage[],
+  change: LockedPackage[],
+  declared: DeclaredDependency[],
+  findings: DependencyFinding[],
+  registries: ReadonlySet<string>,
+): void {
   const { ecosystem, lockfile } = reader;
   const direct = new Set(declared.filter((d) => d.ecosystem === ecosystem).map((d) => d.package));
   const before = byName(base);
   const after = byName(change);
   const manifestFinding = (name: string, ...types: DependencyFinding['type'][]): DependencyFinding | undefined =>
     findings.find((f) => f.ecosystem === ecosystem && f.name === name && f.direct && types.includes(f.type));
-  const lockFinding = (p: LockedPackage, type: DependencyFinding['type'], extra: Partial<DependencyFinding> & { detail: string }): DependencyFinding => ({
+  const lockFinding = (
+    p: LockedPackage,
+    type: DependencyFinding['type'],
+    extra: Partial<DependencyFinding> & { detail: string },
+  ): DependencyFinding => ({
     type,
     ecosystem,
     name: p.name,
@@ -194,7 +240,15 @@ function compareLocked(reader: DependencyReader, base: LockedPackage[], change: 
       const type = order > 0 ? 'upgraded' : 'downgraded';
       const known = manifestFinding(name, type);
       if (known) known.locked = { from: from.version, to: to.version };
-      else findings.push(lockFinding(to, type, { from: from.version, to: to.version, locked: { from: from.version, to: to.version }, detail: `${name} ${type}: ${from.version} → ${to.version} (${lockfile})` }));
+      else
+        findings.push(
+          lockFinding(to, type, {
+            from: from.version,
+            to: to.version,
+            locked: { from: from.version, to: to.version },
+            detail: `${name} ${type}: ${from.version} → ${to.version} (${lockfile})`,
+          }),
+        );
     }
     for (const p of came.slice(pairs)) {
       const known = manifestFinding(name, 'added');
@@ -204,7 +258,14 @@ function compareLocked(reader: DependencyReader, base: LockedPackage[], change: 
       }
       // Workspace members and path packages are the repository's own code, not the supply chain.
       if (p.source.kind === 'local' && reader.localLockedIsOwnCode) continue;
-      findings.push(lockFinding(p, 'added', { to: p.version, source: p.source, locked: { from: null, to: p.version }, detail: `${name} ${p.version} added (${direct.has(name) ? 'direct' : 'transitive'}, ${describeSource(p.source, registries)}, ${lockfile})` }));
+      findings.push(
+        lockFinding(p, 'added', {
+          to: p.version,
+          source: p.source,
+          locked: { from: null, to: p.version },
+          detail: `${name} ${p.version} added (${direct.has(name) ? 'direct' : 'transitive'}, ${describeSource(p.source, registries)}, ${lockfile})`,
+        }),
+      );
     }
     for (const p of gone.slice(0, gone.length - pairs)) {
       if (manifestFinding(name, 'removed') || (p.source.kind === 'local' && reader.localLockedIsOwnCode)) continue;
@@ -229,7 +290,12 @@ function compareLocked(reader: DependencyReader, base: LockedPackage[], change: 
       const scripted = now.filter((p) => p.installScript && !old.some((q) => q.installScript && q.version === p.version));
       if (scripted.length && !old.some((q) => q.installScript)) {
         const p = scripted[0];
-        findings.push(lockFinding(p, 'install_script', { to: p.version, detail: `${name} ${p.version} runs an install script when installed (${lockfile})` }));
+        findings.push(
+          lockFinding(p, 'install_script', {
+            to: p.version,
+            detail: `${name} ${p.version} runs an install script when installed (${lockfile})`,
+          }),
+        );
       }
     }
   }
@@ -261,7 +327,11 @@ function compareScripts(base: InstallScript[], change: InstallScript[], ecosyste
  * Compare the base's manifests and lockfiles with the change's. A lockfile is compared only when
  * both sides have it; otherwise a warning says so (the manifests are still compared).
  */
-export function compareDependencies(base: ManifestSnapshot, change: ManifestSnapshot, readers: readonly DependencyReader[]): DependencyReport {
+export function compareDependencies(
+  base: ManifestSnapshot,
+  change: ManifestSnapshot,
+  readers: readonly DependencyReader[],
+): DependencyReport {
   const warnings: string[] = [];
   const registries = new Set(readers.map((r) => r.registry));
   const manifests = [...new Set([...Object.keys(base.files), ...Object.keys(change.files)])].sort();
@@ -269,16 +339,23 @@ export function compareDependencies(base: ManifestSnapshot, change: ManifestSnap
   if (changed.length === 0) return { manifests, findings: [], warnings };
   const before = readSide(base, readers, 'base', warnings);
   const after = readSide(change, readers, 'change', warnings);
-  const ecosystemOf = (manifest: string): Ecosystem => readers.find((r) => r.manifest === path.posix.basename(manifest))?.ecosystem ?? 'unknown';
-  const findings = [...compareDeclared(before.declared, after.declared, registries), ...compareScripts(before.scripts, after.scripts, ecosystemOf)];
+  const ecosystemOf = (manifest: string): Ecosystem =>
+    readers.find((r) => r.manifest === path.posix.basename(manifest))?.ecosystem ?? 'unknown';
+  const findings = [
+    ...compareDeclared(before.declared, after.declared, registries),
+    ...compareScripts(before.scripts, after.scripts, ecosystemOf),
+  ];
   for (const reader of readers) {
     const old = before.locked.get(reader);
     const now = after.locked.get(reader);
     if (old && now) compareLocked(reader, old, now, after.declared, findings, registries);
-    else if (old || now) warnings.push(`${reader.lockfile} exists only on the ${old ? 'base' : 'change'}: pinned versions were not compared`);
+    else if (old || now)
+      warnings.push(`${reader.lockfile} exists only on the ${old ? 'base' : 'change'}: pinned versions were not compared`);
   }
   const runsAtBuild = new Set(readers.filter((r) => r.buildDependenciesRun).map((r) => r.ecosystem));
-  const declaredBuild = after.declared.filter((d) => runsAtBuild.has(d.ecosystem) && d.kind === 'build' && !before.declared.some((b) => keyOf(b) === keyOf(d)));
+  const declaredBuild = after.declared.filter(
+    (d) => runsAtBuild.has(d.ecosystem) && d.kind === 'build' && !before.declared.some((b) => keyOf(b) === keyOf(d)),
+  );
   for (const d of declaredBuild) {
     const added = findings.find((f) => f.type === 'added' && f.manifest === d.manifest && f.name === d.package && f.kind === 'build');
     if (added) added.detail += '; it runs at build time';

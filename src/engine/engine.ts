@@ -72,7 +72,13 @@ export async function runPlan<Ports, State>(options: EngineOptions<Ports, State>
     status = next;
     emit({ type: 'task.status', taskId, status: next, at: new Date().toISOString(), ...(reason ? { reason } : {}) });
   };
-  const end = (final: TaskStatus, reason: string | null, failedStep: string | null, error: AutodevError | null = null, rounds = 0): EngineOutcome => {
+  const end = (
+    final: TaskStatus,
+    reason: string | null,
+    failedStep: string | null,
+    error: AutodevError | null = null,
+    rounds = 0,
+  ): EngineOutcome => {
     if (final !== status || reason) setStatus(final, reason ?? undefined);
     return { status: final, reason, failedStep, error, rounds, steps: records };
   };
@@ -95,7 +101,16 @@ export async function runPlan<Ports, State>(options: EngineOptions<Ports, State>
     if ('build' in options.plan) {
       if (!resuming) setStatus('planning');
       const source = options.plan;
-      const sofar: Plan = { toolchain: null, toolchainReason: 'not planned yet', base: null, branch: '', sandbox: 'none', repair: null, steps: source.first, notes: [] };
+      const sofar: Plan = {
+        toolchain: null,
+        toolchainReason: 'not planned yet',
+        base: null,
+        branch: '',
+        sandbox: 'none',
+        repair: null,
+        steps: source.first,
+        notes: [],
+      };
       for (const step of source.first) {
         const { record, result } = await runStep(options, sofar, step, 'change', 0, null);
         records.push(record);
@@ -119,7 +134,12 @@ export async function runPlan<Ports, State>(options: EngineOptions<Ports, State>
   setStatus('executing');
 
   const loopStart = plan.repair ? plan.steps.findIndex((s) => s.id === plan.repair!.from) : -1;
-  let index = options.startAt ? Math.max(0, plan.steps.findIndex((s) => s.id === options.startAt)) : 0;
+  let index = options.startAt
+    ? Math.max(
+        0,
+        plan.steps.findIndex((s) => s.id === options.startAt),
+      )
+    : 0;
   let round = 0;
   let feedback: string | null = null;
   let baselineDone = index > loopStart && loopStart >= 0;
@@ -191,7 +211,17 @@ async function runStep<Ports, State>(
   while (attempt < maxAttempts) {
     attempt += 1;
     if (signal.aborted) return cancelled();
-    options.emit({ type: 'step.started', taskId, stepId: step.id, tool: step.tool, title: step.title, attempt, round, mode, at: new Date().toISOString() });
+    options.emit({
+      type: 'step.started',
+      taskId,
+      stepId: step.id,
+      tool: step.tool,
+      title: step.title,
+      attempt,
+      round,
+      mode,
+      at: new Date().toISOString(),
+    });
     const stepDeadline = deadline(signal, step.timeoutSecs * 1000);
     const stepSignal = stepDeadline.signal;
     let retryAfter: number | null = null;
@@ -273,7 +303,16 @@ async function runStep<Ports, State>(
 }
 
 function cancelledRecord(step: PlanStep, mode: RunMode, round: number, attempts: number, started: number): StepRecord {
-  return { id: step.id, tool: step.tool, mode, round, status: 'cancelled', attempts, durationMs: Date.now() - started, summary: 'cancelled' };
+  return {
+    id: step.id,
+    tool: step.tool,
+    mode,
+    round,
+    status: 'cancelled',
+    attempts,
+    durationMs: Date.now() - started,
+    summary: 'cancelled',
+  };
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

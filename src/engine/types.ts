@@ -38,7 +38,17 @@ export interface StepResult {
 
 export type EngineEvent =
   | { type: 'task.status'; taskId: string; status: TaskStatus; at: string; reason?: string }
-  | { type: 'step.started'; taskId: string; stepId: string; tool: string; title: string; attempt: number; round: number; mode: RunMode; at: string }
+  | {
+      type: 'step.started';
+      taskId: string;
+      stepId: string;
+      tool: string;
+      title: string;
+      attempt: number;
+      round: number;
+      mode: RunMode;
+      at: string;
+    }
   | { type: 'step.output'; taskId: string; stepId: string; stream: 'stdout' | 'stderr'; line: string }
   | {
       type: 'step.finished';

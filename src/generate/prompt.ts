@@ -40,12 +40,19 @@ export function buildMessages(input: {
   const failing = input.baseline.failingTests;
   if (failing.length) {
     const more = failing.length > MAX_BASELINE_TESTS ? `\n- …and ${failing.length - MAX_BASELINE_TESTS} more` : '';
-    parts.push(`# Already failing on the base (before any change)\n${failing.slice(0, MAX_BASELINE_TESTS).map((name) => `- ${name}`).join('\n')}${more}`);
+    parts.push(
+      `# Already failing on the base (before any change)\n${failing
+        .slice(0, MAX_BASELINE_TESTS)
+        .map((name) => `- ${name}`)
+        .join('\n')}${more}`,
+    );
   }
   if (input.repair) {
     parts.push('# Your previous patch failed');
     if (input.repair.previousPatch) parts.push(`It was:\n\`\`\`diff\n${input.repair.previousPatch.replace(/\n$/, '')}\n\`\`\``);
-    parts.push(`What failed:\n${input.repair.feedback}\n\nWrite a new patch against the ORIGINAL files above (not on top of the previous patch).`);
+    parts.push(
+      `What failed:\n${input.repair.feedback}\n\nWrite a new patch against the ORIGINAL files above (not on top of the previous patch).`,
+    );
   }
   // Everything the model is shown leaves the tool: the repository's secrets, one the model wrote in
   // a failed round (quoted back in the previous patch or a build error) and our own keys are redacted.

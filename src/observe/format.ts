@@ -33,11 +33,13 @@ export function runQualifiers(run: { mode: RunMode; round: number; attempt: numb
 
 /** Tool output arrives with colours and carriage returns; plain views must carry neither. */
 export function cleanLine(line: string): string {
-  return stripVTControlCharacters(line)
-    .replace(/[\r\n]+/g, ' ')
-    // Other C0 controls (bell, backspace) would still move a terminal's cursor.
-    .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
-    .trimEnd();
+  return (
+    stripVTControlCharacters(line)
+      .replace(/[\r\n]+/g, ' ')
+      // Other C0 controls (bell, backspace) would still move a terminal's cursor.
+      .replace(/[\u0000-\u0008\u000b-\u001f\u007f]/g, '')
+      .trimEnd()
+  );
 }
 
 export function firstLine(text: string, max = 160): string {

@@ -54,7 +54,11 @@ export function createMetrics(): Metrics {
   const outcomes: Record<Outcome, Counter> = {
     success: new Counter({ name: 'autodev_tasks_success_total', help: 'Tasks that ended verified or with a PR opened.', registers }),
     failed: new Counter({ name: 'autodev_tasks_failed_total', help: 'Tasks that failed.', registers }),
-    unproven: new Counter({ name: 'autodev_tasks_unproven_total', help: 'Tasks whose change no test showed to do the task (no PR).', registers }),
+    unproven: new Counter({
+      name: 'autodev_tasks_unproven_total',
+      help: 'Tasks whose change no test showed to do the task (no PR).',
+      registers,
+    }),
     cancelled: new Counter({ name: 'autodev_tasks_cancelled_total', help: 'Tasks cancelled (Ctrl-C, timeout).', registers }),
     denied: new Counter({ name: 'autodev_tasks_denied_total', help: 'Tasks denied by policy.', registers }),
   };
@@ -231,8 +235,7 @@ function previousAsJson(text: string, current: MetricJson[]): MetricJson[] {
   return current.map((family) => {
     // prom-client declares `type` as a numeric enum, but at run time it is the exposition name.
     const histogram = (family.type as unknown as string) === 'histogram';
-    const names =
-      histogram ? [`${family.name}_bucket`, `${family.name}_sum`, `${family.name}_count`] : [family.name];
+    const names = histogram ? [`${family.name}_bucket`, `${family.name}_sum`, `${family.name}_count`] : [family.name];
     const values: SampleJson[] = [];
     for (const name of names) {
       for (const sample of samples.get(name) ?? []) {

@@ -175,7 +175,14 @@ export function createListrProgress(plan: Plan, options: ListrProgressOptions): 
         confirmFailures(event.stepId);
         if (!view) return;
         view.running = null;
-        view.last = { mode: event.mode, round: event.round, attempt: event.attempt, status: event.status, summary: event.summary, durationMs: event.durationMs };
+        view.last = {
+          mode: event.mode,
+          round: event.round,
+          attempt: event.attempt,
+          status: event.status,
+          summary: event.summary,
+          durationMs: event.durationMs,
+        };
         show(view, finishedTitle(view));
         // A baseline run only tells what already failed on the base; the change run decides the step.
         if (event.mode === 'baseline') return;

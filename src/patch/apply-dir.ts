@@ -77,7 +77,8 @@ export async function applyPatchToDir(dir: string, patchText: string, options: A
   const gitReadsItRight =
     !parsed.crlfTransport &&
     parsed.files.every(
-      (f) => f.gitPrefixed && f.hunks.every((h) => h.oldStart !== null && h.statedOldCount === h.oldCount && h.statedNewCount === h.newCount),
+      (f) =>
+        f.gitPrefixed && f.hunks.every((h) => h.oldStart !== null && h.statedOldCount === h.oldCount && h.statedNewCount === h.newCount),
     );
   if (options.gitApply && gitReadsItRight) {
     const r = await options.gitApply(dir, patchText, check);
@@ -94,7 +95,13 @@ export async function applyPatchToDir(dir: string, patchText: string, options: A
     // The text layers write regular files only: a symlink written as one would be a file holding a path.
     const first = [...links.keys()][0];
     const why = gitError ? `git apply refused the patch: ${firstLine(gitError)}` : 'git apply could not be used for this patch';
-    return { applied: false, files: touched, strategy: null, hunks: [], error: `refused symlink ${JSON.stringify(first)}: only git apply creates symbolic links, and ${why}` };
+    return {
+      applied: false,
+      files: touched,
+      strategy: null,
+      hunks: [],
+      error: `refused symlink ${JSON.stringify(first)}: only git apply creates symbolic links, and ${why}`,
+    };
   }
 
   const contents = new Map<string, string | null>();
@@ -112,7 +119,14 @@ export async function applyPatchToDir(dir: string, patchText: string, options: A
     // Changes may introduce paths the parse did not name (none today), so check again what is written.
     for (const c of result.changes) {
       const verdict = await checkRepoPathReal(dir, c.path);
-      if (!verdict.ok) return { applied: false, files: touched, strategy: null, hunks, error: `refused path ${JSON.stringify(c.path)}: ${verdict.reason}` };
+      if (!verdict.ok)
+        return {
+          applied: false,
+          files: touched,
+          strategy: null,
+          hunks,
+          error: `refused path ${JSON.stringify(c.path)}: ${verdict.reason}`,
+        };
     }
     try {
       await writeAll(dir, result.changes, contents);
@@ -121,7 +135,13 @@ export async function applyPatchToDir(dir: string, patchText: string, options: A
       // patch's fault, not ours: everything was rolled back, so it is a patch that did not apply.
       const code = (err as NodeJS.ErrnoException).code;
       if (!code || !WRITE_REFUSALS.has(code)) throw err;
-      return { applied: false, files: touched, strategy: null, hunks, error: `cannot write the patch's files: ${code} (${(err as Error).message.replace(`${dir}/`, '')})` };
+      return {
+        applied: false,
+        files: touched,
+        strategy: null,
+        hunks,
+        error: `cannot write the patch's files: ${code} (${(err as Error).message.replace(`${dir}/`, '')})`,
+      };
     }
   }
   return { applied: true, files: touched, strategy: result.strategy, hunks, error: null };
@@ -160,12 +180,7 @@ function linkTarget(fp: FilePatch, existing: string | null): string | null {
   return newSide.length === 1 ? newSide[0].text : null;
 }
 
-async function checkSymlinks(
-  dir: string,
-  links: Map<string, string | null>,
-  touched: string[],
-  allow: boolean,
-): Promise<string | null> {
+async function checkSymlinks(dir: string, links: Map<string, string | null>, touched: string[], allow: boolean): Promise<string | null> {
   const refuse = (p: string, why: string): string => `refused symlink ${JSON.stringify(p)}: ${why}`;
   // Never through a link of the same patch: `out -> /elsewhere` then `out/x` would write outside.
   for (const p of touched) {
@@ -178,7 +193,10 @@ async function checkSymlinks(
   for (const [link, target] of links) {
     const shown = target === null ? '' : ` (-> ${JSON.stringify(target)})`;
     if (!allow) {
-      return refuse(link, `the patch creates or changes a symbolic link${shown}; symbolic links are not allowed (policy.allow_symlinks = false). Change regular files only.`);
+      return refuse(
+        link,
+        `the patch creates or changes a symbolic link${shown}; symbolic links are not allowed (policy.allow_symlinks = false). Change regular files only.`,
+      );
     }
     if (target === null) return refuse(link, 'a symbolic link target must be exactly one line');
     const why = await targetEscapes(dir, link, target, links);
@@ -213,7 +231,8 @@ async function targetEscapes(dir: string, link: string, target: string, links: M
       const real = await realpath(abs).catch(() => null);
       if (real === null) return `goes through ${JSON.stringify(rel)}, a dangling symbolic link`;
       const inside = path.relative(root, real);
-      if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside)) return `goes through ${JSON.stringify(rel)}, which leaves the repository`;
+      if (inside === '..' || inside.startsWith(`..${path.sep}`) || path.isAbsolute(inside))
+        return `goes through ${JSON.stringify(rel)}, which leaves the repository`;
       current = inside === '' ? [] : inside.split(path.sep);
     } else {
       current = next;
@@ -232,13 +251,15 @@ export function formatPatchError(result: PatchApplyResult): string {
   if (result.applied) return 'The patch applied.';
   const applied = result.hunks.filter((h) => h.status === 'applied').length;
   const failed = result.hunks.filter((h) => h.status === 'failed');
-  const lines = [
-    'Your patch was NOT applied (no file was changed).',
-    result.error ?? 'unknown error',
-  ];
+  const lines = ['Your patch was NOT applied (no file was changed).', result.error ?? 'unknown error'];
   if (result.hunks.length > 0) {
     lines.push(
-      `${applied} of ${result.hunks.length} hunks matched; failed: ${failed.map((h) => h.file).filter((f, k, a) => a.indexOf(f) === k).join(', ') || 'none'}.`,
+      `${applied} of ${result.hunks.length} hunks matched; failed: ${
+        failed
+          .map((h) => h.file)
+          .filter((f, k, a) => a.indexOf(f) === k)
+          .join(', ') || 'none'
+      }.`,
     );
   }
   lines.push(

@@ -39,16 +39,7 @@ export interface HunkOutcome {
 }
 
 export type FailureKind =
-  | 'parse'
-  | 'path'
-  | 'missing-file'
-  | 'file-exists'
-  | 'binary'
-  | 'no-context'
-  | 'not-found'
-  | 'ambiguous'
-  | 'overlap'
-  | 'delete-mismatch';
+  'parse' | 'path' | 'missing-file' | 'file-exists' | 'binary' | 'no-context' | 'not-found' | 'ambiguous' | 'overlap' | 'delete-mismatch';
 
 export interface PatchFailure {
   kind: FailureKind;
@@ -117,7 +108,16 @@ export function applyPatchToFiles(patch: string | ParsedPatch, readFile: (path: 
     parsed = typeof patch === 'string' ? parsePatch(patch) : patch;
   } catch (err) {
     if (!(err instanceof PatchParseError)) throw err;
-    return fail([], { kind: 'parse', file: err.file, hunk: err.hunk, header: null, message: err.message, closest: null, expected: [], excerpt: [] });
+    return fail([], {
+      kind: 'parse',
+      file: err.file,
+      hunk: err.hunk,
+      header: null,
+      message: err.message,
+      closest: null,
+      expected: [],
+      excerpt: [],
+    });
   }
 
   // Later sections of the same patch see earlier ones' results (an LLM may split one file's edits).
@@ -145,11 +145,20 @@ export function applyPatchToFiles(patch: string | ParsedPatch, readFile: (path: 
       }
       if (result.change.renamedFrom) {
         state.set(result.change.renamedFrom, null);
-        changes.set(result.change.renamedFrom, { path: result.change.renamedFrom, renamedFrom: null, content: null, created: false, mode: null });
+        changes.set(result.change.renamedFrom, {
+          path: result.change.renamedFrom,
+          renamedFrom: null,
+          content: null,
+          created: false,
+          mode: null,
+        });
       }
       const prior = changes.get(result.change.path);
       state.set(result.change.path, result.change.content);
-      changes.set(result.change.path, prior ? { ...result.change, created: prior.created && result.change.content !== null } : result.change);
+      changes.set(
+        result.change.path,
+        prior ? { ...result.change, created: prior.created && result.change.content !== null } : result.change,
+      );
     } catch (err) {
       if (!(err instanceof HunkFailure)) throw err;
       failure ??= err.failure;
@@ -171,7 +180,16 @@ function pendingOutcome(file: string, h: Hunk): HunkOutcome {
 }
 
 function simpleFailure(kind: FailureKind, file: string, message: string, hunk?: Hunk): PatchFailure {
-  return { kind, file, hunk: hunk?.index ?? null, header: hunk?.header ?? null, message, closest: null, expected: hunk ? oldSide(hunk) : [], excerpt: [] };
+  return {
+    kind,
+    file,
+    hunk: hunk?.index ?? null,
+    header: hunk?.header ?? null,
+    message,
+    closest: null,
+    expected: hunk ? oldSide(hunk) : [],
+    excerpt: [],
+  };
 }
 
 function applyFilePatch(fp: FilePatch, read: (p: string) => string | null): { change: FileChange; outcomes: HunkOutcome[] } {
@@ -187,18 +205,30 @@ function applyFilePatch(fp: FilePatch, read: (p: string) => string | null): { ch
     }
     for (const h of fp.hunks) {
       if (h.lines.some((l) => l.kind !== '+')) {
-        throw new HunkFailure(simpleFailure('missing-file', name, `${name}: hunk #${h.index} (${h.header}) of a new file has context or removed lines`, h));
+        throw new HunkFailure(
+          simpleFailure('missing-file', name, `${name}: hunk #${h.index} (${h.header}) of a new file has context or removed lines`, h),
+        );
       }
     }
     const added = fp.hunks.flatMap((h) => h.lines);
     const last = fp.hunks[fp.hunks.length - 1];
     const useCr = added.some((l) => l.cr);
-    const content = added.map((l, k) => l.text + (k === added.length - 1 && last?.noNewlineNew ? '' : useCr && l.cr ? '\r\n' : '\n')).join('');
-    const outcomes = fp.hunks.map((h) => ({ ...pendingOutcome(name, h), status: 'applied' as const, strategy: 'exact' as const, offset: 0, line: 0 }));
+    const content = added
+      .map((l, k) => l.text + (k === added.length - 1 && last?.noNewlineNew ? '' : useCr && l.cr ? '\r\n' : '\n'))
+      .join('');
+    const outcomes = fp.hunks.map((h) => ({
+      ...pendingOutcome(name, h),
+      status: 'applied' as const,
+      strategy: 'exact' as const,
+      offset: 0,
+      line: 0,
+    }));
     return { change: { path: fp.newPath ?? sourcePath, renamedFrom: null, content, created: true, mode: fp.newMode }, outcomes };
   }
   if (original === null) {
-    throw new HunkFailure(simpleFailure('missing-file', name, `${sourcePath}: the patch changes this file but it does not exist`, fp.hunks[0]));
+    throw new HunkFailure(
+      simpleFailure('missing-file', name, `${sourcePath}: the patch changes this file but it does not exist`, fp.hunks[0]),
+    );
   }
   if (fp.isRename && fp.newPath !== null && fp.oldPath !== fp.newPath && read(fp.newPath) !== null) {
     throw new HunkFailure(simpleFailure('file-exists', name, `${fp.newPath}: the patch renames ${fp.oldPath} to it but it already exists`));
@@ -215,7 +245,11 @@ function applyFilePatch(fp: FilePatch, read: (p: string) => string | null): { ch
   if (fp.isDeleted) {
     if (fp.hunks.length > 0 && text !== '') {
       throw new HunkFailure({
-        ...simpleFailure('delete-mismatch', name, `${name}: the patch deletes this file but its hunks do not remove all of it (${splitText(text).texts.length} lines would remain)`),
+        ...simpleFailure(
+          'delete-mismatch',
+          name,
+          `${name}: the patch deletes this file but its hunks do not remove all of it (${splitText(text).texts.length} lines would remain)`,
+        ),
         excerpt: numbered(splitText(text).texts, 0, Math.min(5, splitText(text).texts.length)),
       });
     }
@@ -291,7 +325,7 @@ function locateHunks(name: string, hunks: Hunk[], file: FileText): Placement[] {
   // Anything else stays ambiguous and fails. Each settled hunk may settle others: loop to a fixpoint.
   // Two rounds: the stated line is the weakest evidence, used only once nothing else is left.
   for (const trustStated of [false, true]) {
-    for (let progress = true; progress; ) {
+    for (let progress = true; progress;) {
       progress = false;
       for (const loc of located) {
         if (loc.placement || failedHunks.has(loc.hunk)) continue;
@@ -317,7 +351,9 @@ function locateHunks(name: string, hunks: Hunk[], file: FileText): Placement[] {
       message: `${name}: hunk #${h.index} (${h.header}) matches ${loc.candidates.length} places (lines ${lines.join(', ')}${loc.candidates.length > 6 ? ', …' : ''}); add context lines that make it unique`,
       closest: { line: loc.candidates[0] + 1, similarity: 1 },
       expected: loc.old,
-      excerpt: loc.candidates.slice(0, 3).flatMap((c, k) => [...(k > 0 ? ['…'] : []), ...numbered(file.texts, c - 1, c + loc.old.length + 1)]),
+      excerpt: loc.candidates
+        .slice(0, 3)
+        .flatMap((c, k) => [...(k > 0 ? ['…'] : []), ...numbered(file.texts, c - 1, c + loc.old.length + 1)]),
     };
   }
 
@@ -428,7 +464,12 @@ function locateOne(name: string, h: Hunk, file: FileText, index: LineIndex): Loc
     // Nothing to check the place against: only an empty file leaves no doubt.
     if (N === 0) return place(0, 'exact');
     throw new HunkFailure({
-      ...simpleFailure('no-context', name, `${name}: hunk #${h.index} (${h.header}) only adds lines and has no context line to find its place; include a few unchanged lines around it`, h),
+      ...simpleFailure(
+        'no-context',
+        name,
+        `${name}: hunk #${h.index} (${h.header}) only adds lines and has no context line to find its place; include a few unchanged lines around it`,
+        h,
+      ),
     });
   }
 
@@ -552,7 +593,11 @@ function fuzzyLocate(h: Hunk, oldNorm: string[], index: LineIndex, N: number, st
       reason: `the best place (line ${best.pos + 1}) is only ${Math.round(best.score * 100)}% similar (needs ${Math.round(FUZZY_THRESHOLD * 100)}%)`,
     };
   }
-  if (!second || best.score - second.score >= FUZZY_MARGIN || (best.pos === stated && best.equal >= second.equal && best.score > second.score)) {
+  if (
+    !second ||
+    best.score - second.score >= FUZZY_MARGIN ||
+    (best.pos === stated && best.equal >= second.equal && best.score > second.score)
+  ) {
     return { accepted: best.pos, contenders: [], closest: { line: best.pos + 1, similarity: best.score }, reason: null };
   }
   const contenders = plausible.filter((c) => c.score >= FUZZY_THRESHOLD && best.score - c.score < FUZZY_MARGIN);

@@ -108,8 +108,7 @@ export function parsePatch(text: string): ParsedPatch {
     return f;
   };
 
-  const isFileHeaderAt = (k: number): boolean =>
-    k + 1 < lines.length && lines[k].startsWith('--- ') && lines[k + 1].startsWith('+++ ');
+  const isFileHeaderAt = (k: number): boolean => k + 1 < lines.length && lines[k].startsWith('--- ') && lines[k + 1].startsWith('+++ ');
 
   while (i < lines.length) {
     const line = lines[i];
@@ -165,7 +164,8 @@ export function parsePatch(text: string): ParsedPatch {
     i++;
   }
 
-  if (files.length === 0) throw new PatchParseError('no file header (--- a/path / +++ b/path) found: is this a unified diff?', null, null, 1);
+  if (files.length === 0)
+    throw new PatchParseError('no file header (--- a/path / +++ b/path) found: is this a unified diff?', null, null, 1);
   for (const f of files) {
     const name = filePatchPath(f) ?? '(unnamed)';
     if (f.oldPath === null && f.newPath === null) throw new PatchParseError('file header names no path', null, null, 1);
@@ -174,7 +174,8 @@ export function parsePatch(text: string): ParsedPatch {
     }
     for (const h of f.hunks) {
       if (h.lines.length === 0) throw new PatchParseError(`hunk ${h.header} has no body`, name, h.index, 1);
-      if (h.lines.every((l) => l.kind === ' ')) throw new PatchParseError(`hunk ${h.header} changes nothing (context lines only)`, name, h.index, 1);
+      if (h.lines.every((l) => l.kind === ' '))
+        throw new PatchParseError(`hunk ${h.header} changes nothing (context lines only)`, name, h.index, 1);
     }
   }
   return { files, crlfTransport };

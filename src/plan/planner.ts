@@ -7,7 +7,21 @@ import type { HostFacts, RepoFacts } from './facts.js';
 import { knownManifests, resolveToolchain, sandboxBinds } from './toolchains.js';
 import type { Toolchain, ToolchainCommand } from '../toolchains/types.js';
 import { displayRepo } from '../util/display.js';
-import type { ApplyInputs, CloneInputs, CodegenInputs, DepsCheckInputs, ForgeTarget, Plan, PlanStep, PolicyInputs, PublishInputs, SandboxKind, SearchInputs, SecretsInputs, ToolName } from './types.js';
+import type {
+  ApplyInputs,
+  CloneInputs,
+  CodegenInputs,
+  DepsCheckInputs,
+  ForgeTarget,
+  Plan,
+  PlanStep,
+  PolicyInputs,
+  PublishInputs,
+  SandboxKind,
+  SearchInputs,
+  SecretsInputs,
+  ToolName,
+} from './types.js';
 
 export interface PlanInput {
   request: TaskRequest;
@@ -65,7 +79,11 @@ export function buildPlan({ request, config, repo, host, forge, toolchains }: Pl
   if (toolchain?.deps) {
     sandboxed('deps', 'Fetch dependencies (network on, scrubbed environment)', toolchain.deps, { network: true, retries });
   }
-  const searchInputs: SearchInputs = { budgetTokens: config.llm.context_tokens, model: config.llm.model, engine: host.programs.rg ? 'rg' : 'git-grep' };
+  const searchInputs: SearchInputs = {
+    budgetTokens: config.llm.context_tokens,
+    model: config.llm.model,
+    engine: host.programs.rg ? 'rg' : 'git-grep',
+  };
   add('search', 'Select the code the model is shown', { timeoutSecs: 60, inputs: searchInputs });
   const codegenInputs: CodegenInputs = {
     // The only strategy and edit format there are today (src/generate/): one reply, a unified diff.
@@ -119,7 +137,11 @@ export function buildPlan({ request, config, repo, host, forge, toolchains }: Pl
       labels: ['autodev', `risk:${request.risk}`],
       draft: request.risk === 'high',
     };
-    add('pr', 'Push the branch and open a pull request', { retries, timeoutSecs: 120, inputs: { ...pr, provider: config.provider, risk: request.risk } });
+    add('pr', 'Push the branch and open a pull request', {
+      retries,
+      timeoutSecs: 120,
+      inputs: { ...pr, provider: config.provider, risk: request.risk },
+    });
   } else {
     // No pull request, but the verified branch still reaches the repository given.
     const why = request.noPr ? '--no-pr' : `${displayRepo(request.repo)} is not a GitHub repository`;
@@ -130,12 +152,15 @@ export function buildPlan({ request, config, repo, host, forge, toolchains }: Pl
   }
 
   const manifests = knownManifests(toolchains);
-  if (!toolchain) notes.push(`No known toolchain (${manifests.join(', ')}): nothing can be built or tested, so the change cannot be verified.`);
+  if (!toolchain)
+    notes.push(`No known toolchain (${manifests.join(', ')}): nothing can be built or tested, so the change cannot be verified.`);
   else notes.push(...toolchain.notes);
   const firstRepairable = steps.find((s) => s.repairable);
   return {
     toolchain: toolchain?.id ?? null,
-    toolchainReason: toolchain?.reason ?? `no ${manifests.slice(0, -1).join(', ')}${manifests.length > 1 ? ' or ' : ''}${manifests.at(-1) ?? 'manifest'} at the top of the repository`,
+    toolchainReason:
+      toolchain?.reason ??
+      `no ${manifests.slice(0, -1).join(', ')}${manifests.length > 1 ? ' or ' : ''}${manifests.at(-1) ?? 'manifest'} at the top of the repository`,
     base,
     branch,
     sandbox,

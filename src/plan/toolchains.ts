@@ -13,7 +13,12 @@ export interface ToolchainPlan extends ToolchainCommands {
 type Overrides = Partial<Record<'deps' | 'build' | 'test' | 'lint', string[]>>;
 
 /** Picks the first toolchain that recognises the repo, then applies the config's command overrides. */
-export function resolveToolchain(repo: RepoFacts, host: HostFacts, config: Config, toolchains: readonly Toolchain[] = TOOLCHAINS): ToolchainPlan | null {
+export function resolveToolchain(
+  repo: RepoFacts,
+  host: HostFacts,
+  config: Config,
+  toolchains: readonly Toolchain[] = TOOLCHAINS,
+): ToolchainPlan | null {
   for (const toolchain of toolchains) {
     const reason = toolchain.detect(repo);
     if (!reason) continue;
@@ -51,7 +56,11 @@ export function knownManifests(toolchains: readonly Toolchain[] = TOOLCHAINS): s
  * The host installations the sandbox shows, over every registered toolchain: the sandbox's
  * `ToolchainBinds` (src/ports/types.ts), spelled out here because the planner imports no port.
  */
-export function sandboxBinds(toolchains: readonly Toolchain[] = TOOLCHAINS): { programs: string[]; proxies: string[]; homes: { env: string; parts: string[] }[] } {
+export function sandboxBinds(toolchains: readonly Toolchain[] = TOOLCHAINS): {
+  programs: string[];
+  proxies: string[];
+  homes: { env: string; parts: string[] }[];
+} {
   return {
     programs: [...new Set(toolchains.flatMap((t) => t.sandboxPrograms))],
     proxies: [...new Set(toolchains.flatMap((t) => t.sandboxProxies?.programs ?? []))],

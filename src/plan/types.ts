@@ -1,19 +1,7 @@
 // The plan is plain data: what `run` will do, in order. `--plan-only` prints it; the engine walks it.
 
 export type ToolName =
-  | 'clone'
-  | 'deps'
-  | 'search'
-  | 'codegen'
-  | 'apply'
-  | 'build'
-  | 'test'
-  | 'lint'
-  | 'deps-check'
-  | 'secrets'
-  | 'policy'
-  | 'pr'
-  | 'push';
+  'clone' | 'deps' | 'search' | 'codegen' | 'apply' | 'build' | 'test' | 'lint' | 'deps-check' | 'secrets' | 'policy' | 'pr' | 'push';
 
 /** The GitHub repository a pull request goes to (from the repository URL, its origin, or git.github_repo). */
 export interface ForgeTarget {
@@ -127,8 +115,7 @@ export interface PublishInputs {
 }
 
 export type PolicyInputs =
-  | { engine: 'opa'; url: string; package: string }
-  | { engine: 'local'; risk: RiskTier; allowDependencySourceChange: boolean };
+  { engine: 'opa'; url: string; package: string } | { engine: 'local'; risk: RiskTier; allowDependencySourceChange: boolean };
 
 export interface SecretsInputs {
   engine: 'gitleaks' | 'builtin';

@@ -53,13 +53,17 @@ export interface PolicyInput {
 const SQL_DIRS = new Set(['migrations', 'migration', 'migrate', 'schema_migrations']);
 // Upper-case keywords only: DDL in code is written that way by convention, and prose such as
 // "drop table support" in a comment should not send a change to the DBA.
-const DDL = /\b(?:CREATE|ALTER|DROP|TRUNCATE|RENAME)\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?(?:UNIQUE\s+)?(?:TABLE|INDEX|VIEW|MATERIALIZED\s+VIEW|SCHEMA|DATABASE|SEQUENCE|TRIGGER|FUNCTION|PROCEDURE|TYPE|EXTENSION|COLUMN|CONSTRAINT)\b/;
+const DDL =
+  /\b(?:CREATE|ALTER|DROP|TRUNCATE|RENAME)\s+(?:OR\s+REPLACE\s+)?(?:TEMP(?:ORARY)?\s+)?(?:UNIQUE\s+)?(?:TABLE|INDEX|VIEW|MATERIALIZED\s+VIEW|SCHEMA|DATABASE|SEQUENCE|TRIGGER|FUNCTION|PROCEDURE|TYPE|EXTENSION|COLUMN|CONSTRAINT)\b/;
 
 /** A path that is SQL by itself: `*.sql`, or anything under a `migrations/` (or `db/migrate/`) folder. */
 export function isSqlPath(file: string): boolean {
   const norm = file.replace(/\\/g, '/').toLowerCase();
   if (norm.endsWith('.sql')) return true;
-  return norm.split('/').slice(0, -1).some((segment) => SQL_DIRS.has(segment));
+  return norm
+    .split('/')
+    .slice(0, -1)
+    .some((segment) => SQL_DIRS.has(segment));
 }
 
 /** Added DDL: `CREATE TABLE`, `ALTER TABLE`, `DROP INDEX` ... in upper case, in any file. */

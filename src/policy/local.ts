@@ -142,7 +142,10 @@ export const LOCAL_RULES: PolicyRule[] = [
     label: (c) => c.reviewLabel,
     when: (i) => (i.dependencies?.added.length ?? 0) > 0,
     message: (i) => {
-      const added = i.dependencies!.added.map((d) => `${d.name}${d.version ?? d.requirement ? ` ${d.version ?? d.requirement}` : ''} (${d.direct ? d.kind ?? 'direct' : 'transitive'})`);
+      const added = i.dependencies!.added.map(
+        (d) =>
+          `${d.name}${(d.version ?? d.requirement) ? ` ${d.version ?? d.requirement}` : ''} (${d.direct ? (d.kind ?? 'direct') : 'transitive'})`,
+      );
       return `The change adds ${added.length} dependenc${added.length === 1 ? 'y' : 'ies'}: ${list(added)}; a human reviews what it pulls in.`;
     },
   },
@@ -153,7 +156,9 @@ export const LOCAL_RULES: PolicyRule[] = [
     label: () => null,
     when: (i, c) => !c.allowDependencySourceChange && (i.dependencies?.sources.length ?? 0) > 0,
     message: (i) => {
-      const moved = i.dependencies!.sources.map((s) => `${s.name} (${s.from?.kind ?? '?'} → ${s.to?.kind ?? '?'}${s.to?.location ? ` ${s.to.location}` : ''})`);
+      const moved = i.dependencies!.sources.map(
+        (s) => `${s.name} (${s.from?.kind ?? '?'} → ${s.to?.kind ?? '?'}${s.to?.location ? ` ${s.to.location}` : ''})`,
+      );
       return `The change fetches ${list(moved)} from another source; set policy.allow_dependency_source_change to allow it.`;
     },
   },
@@ -177,7 +182,11 @@ function withDefaults(config: Partial<LocalPolicyConfig> = {}): LocalPolicyConfi
 
 /** Combine fired rules into one outcome: any deny wins, then any review. */
 export function combine(fired: { effect: PolicyDecision; draft: boolean; label: string | null; reason: PolicyReason }[]): PolicyOutcome {
-  const decision: PolicyDecision = fired.some((f) => f.effect === 'deny') ? 'deny' : fired.some((f) => f.effect === 'review') ? 'review' : 'allow';
+  const decision: PolicyDecision = fired.some((f) => f.effect === 'deny')
+    ? 'deny'
+    : fired.some((f) => f.effect === 'review')
+      ? 'review'
+      : 'allow';
   const labels = [...new Set(fired.map((f) => f.label).filter((l): l is string => l !== null && l !== ''))];
   return { decision, reasons: fired.map((f) => f.reason), draft: fired.some((f) => f.draft), labels };
 }

@@ -7,8 +7,14 @@ import { DEFAULT_LOCAL_POLICY, LOCAL_RULES, combine, type LocalPolicyConfig } fr
 import type { PolicyDecision, PolicyOutcome } from './types.js';
 
 /** Map OPA's decision to `{decision, reasons, draft, labels}`. */
-export function fromOpaDecision(opa: OpaDecision, config: Partial<Pick<LocalPolicyConfig, 'reviewLabel' | 'dbaLabel'>> = {}): PolicyOutcome {
-  const c: LocalPolicyConfig = { ...DEFAULT_LOCAL_POLICY, ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)) };
+export function fromOpaDecision(
+  opa: OpaDecision,
+  config: Partial<Pick<LocalPolicyConfig, 'reviewLabel' | 'dbaLabel'>> = {},
+): PolicyOutcome {
+  const c: LocalPolicyConfig = {
+    ...DEFAULT_LOCAL_POLICY,
+    ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
+  };
   const reasons = (opa.reasons ?? []).map((r) => ({ code: String(r.code ?? 'opa'), message: String(r.message ?? '') }));
   const fired = reasons.map((reason) => {
     const rule = LOCAL_RULES.find((r) => r.code === reason.code);
@@ -25,6 +31,7 @@ export function fromOpaDecision(opa: OpaDecision, config: Partial<Pick<LocalPoli
   const labels = decision === 'review' && outcome.labels.length === 0 ? [c.reviewLabel] : outcome.labels;
   // Review without a more specific rule is the high-risk case: a draft, so a human must act.
   const draft = decision === 'review' && (outcome.draft || !fired.some((f) => f.label !== null));
-  const fallback = decision === 'deny' && reasons.length === 0 ? [{ code: 'opa_denied', message: 'OPA denied the change without a reason.' }] : [];
+  const fallback =
+    decision === 'deny' && reasons.length === 0 ? [{ code: 'opa_denied', message: 'OPA denied the change without a reason.' }] : [];
   return { decision, reasons: [...reasons, ...fallback], draft, labels: decision === 'deny' ? [] : labels };
 }

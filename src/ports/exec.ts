@@ -269,9 +269,7 @@ async function runCommand(command: string[], options: ExecOptions, killGraceMs: 
       cancelled: cancelled && !timedOut,
       truncated: out.buffer.truncated || err.buffer.truncated,
       durationMs: Date.now() - startedAt,
-      ...(spawnFailed && !timedOut && !cancelled
-        ? { spawnError: describeSpawnError(result.code, result.originalMessage, file) }
-        : {}),
+      ...(spawnFailed && !timedOut && !cancelled ? { spawnError: describeSpawnError(result.code, result.originalMessage, file) } : {}),
     };
   } finally {
     if (timeoutTimer) clearTimeout(timeoutTimer);

@@ -29,15 +29,16 @@ interface OctokitLikeError {
 function describeBody(data: unknown, fallback: string): string {
   if (typeof data === 'string' && data.trim() !== '') return data;
   if (typeof data === 'object' && data !== null && 'message' in data && typeof data.message === 'string') {
-    const details = 'errors' in data && Array.isArray(data.errors)
-      ? data.errors
-          .map((entry: unknown) =>
-            typeof entry === 'object' && entry !== null && 'message' in entry && typeof entry.message === 'string'
-              ? entry.message
-              : JSON.stringify(entry),
-          )
-          .join('; ')
-      : '';
+    const details =
+      'errors' in data && Array.isArray(data.errors)
+        ? data.errors
+            .map((entry: unknown) =>
+              typeof entry === 'object' && entry !== null && 'message' in entry && typeof entry.message === 'string'
+                ? entry.message
+                : JSON.stringify(entry),
+            )
+            .join('; ')
+        : '';
     return details ? `${data.message}: ${details}` : data.message;
   }
   return fallback;
@@ -134,7 +135,14 @@ export function createForge(options: ForgeOptions = {}): Forge {
 
   async function update(spec: PullRequestSpec, pull: PullLike): Promise<PullLike> {
     const { data } = await call(`updating pull request ${spec.owner}/${spec.repo}#${pull.number}`, (extra) =>
-      octokit.rest.pulls.update({ owner: spec.owner, repo: spec.repo, pull_number: pull.number, title: spec.title, body: spec.body, ...extra }),
+      octokit.rest.pulls.update({
+        owner: spec.owner,
+        repo: spec.repo,
+        pull_number: pull.number,
+        title: spec.title,
+        body: spec.body,
+        ...extra,
+      }),
     );
     return data;
   }
@@ -191,12 +199,22 @@ export function createForge(options: ForgeOptions = {}): Forge {
         if (spec.labels.length > 0) {
           const labelled = pull;
           await call(`labelling ${where}#${labelled.number}`, (extra) =>
-            octokit.rest.issues.addLabels({ owner: spec.owner, repo: spec.repo, issue_number: labelled.number, labels: spec.labels, ...extra }),
+            octokit.rest.issues.addLabels({
+              owner: spec.owner,
+              repo: spec.repo,
+              issue_number: labelled.number,
+              labels: spec.labels,
+              ...extra,
+            }),
           );
         }
       } catch (error) {
         // The pull request exists: whoever handles this must not undo the branch it lives on.
-        if (error instanceof ForgeError) throw new ForgeError(`${error.message} (pull request ${pull.html_url} was ${updated ? 'updated' : 'opened'})`, info(pull, updated));
+        if (error instanceof ForgeError)
+          throw new ForgeError(
+            `${error.message} (pull request ${pull.html_url} was ${updated ? 'updated' : 'opened'})`,
+            info(pull, updated),
+          );
         throw error;
       }
       return info(pull, updated);

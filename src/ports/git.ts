@@ -228,7 +228,11 @@ function remoteKey(url: string): string {
       return local;
     }
   }
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1').replace(/\/+$/, '').replace(/\.git$/, '').toLowerCase();
+  return url
+    .replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/i, '$1')
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '')
+    .toLowerCase();
 }
 
 export function createGit(options: CreateGitOptions = {}): Git {
@@ -474,7 +478,9 @@ export function createGit(options: CreateGitOptions = {}): Git {
       const url = await remoteUrl(dir);
       if (url === null) throw new GitCommandError('git push: the clone has no origin remote', ['push']);
       const auth = cloneLogins.get(resolve(dir)) ?? tokenFor(url, token);
-      await withRemoteLock(url, signal, () => run(['push', '--no-verify', '--quiet', 'origin', '--delete', `refs/heads/${branch}`], { cwd: dir, auth, signal }));
+      await withRemoteLock(url, signal, () =>
+        run(['push', '--no-verify', '--quiet', 'origin', '--delete', `refs/heads/${branch}`], { cwd: dir, auth, signal }),
+      );
     },
 
     remoteUrl,
@@ -495,7 +501,11 @@ export function createGit(options: CreateGitOptions = {}): Git {
       });
       return out
         .split('\x01')
-        .map((record) => splitZ(record).map((name) => name.replace(/^\n/, '')).filter((name) => name !== ''))
+        .map((record) =>
+          splitZ(record)
+            .map((name) => name.replace(/^\n/, ''))
+            .filter((name) => name !== ''),
+        )
         .filter((files) => files.length > 0);
     },
   };

@@ -137,7 +137,9 @@ export function createOpa(options: OpaOptions): Opa {
       }
       if (!response.ok) {
         const detail =
-          typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string' ? body.message : text.slice(0, 200);
+          typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string'
+            ? body.message
+            : text.slice(0, 200);
         const message = clean(`OPA answered ${response.status} for ${label}: ${detail || response.statusText}`);
         if (isTransientStatus(response.status)) throw new TransientError(message, parseRetryAfter(response.headers));
         const hint = response.status === 401 || response.status === 403 ? ' (check the OPA token)' : '';
@@ -147,7 +149,9 @@ export function createOpa(options: OpaOptions): Opa {
         throw new Error(clean(`OPA at ${endpoint} answered with something other than a JSON object: ${text.slice(0, 120)}`));
       }
       if (!('result' in body) || body.result === undefined) {
-        throw new Error(`OPA policy package ${label} is undefined on ${serverRoot(options.url)} (no result at /v1/data/${opaDataPath(label)}); check policy_package and that the policy is loaded`);
+        throw new Error(
+          `OPA policy package ${label} is undefined on ${serverRoot(options.url)} (no result at /v1/data/${opaDataPath(label)}); check policy_package and that the policy is loaded`,
+        );
       }
       return interpretOpaResult(body.result, label);
     },

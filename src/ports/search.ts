@@ -53,7 +53,8 @@ export function createSearcher(options: SearcherOptions = {}): LocalSearcher {
   }
   return {
     engine: 'git-grep',
-    search: (dir, terms, opts) => searchWith(terms, opts, (group, onLine, signal) => runGitGrep(git, dir, group, onLine, signal), parseGitGrepLine),
+    search: (dir, terms, opts) =>
+      searchWith(terms, opts, (group, onLine, signal) => runGitGrep(git, dir, group, onLine, signal), parseGitGrepLine),
     listFiles: (dir, signal) => listWithGit(git, dir, signal),
   };
 }
@@ -151,7 +152,8 @@ function parseRgLine(line: string, group: TermGroup, wanted: string[]): SearchHi
   // look for a wanted term in the raw JSON before paying for JSON.parse. Terms JSON would escape
   // cannot be looked for this way and always get the line parsed.
   const raw = group.caseInsensitive ? line.toLowerCase() : line;
-  if (!wanted.some((t) => /["\\\u0000-\u001f\u007f-\uffff]/.test(t) || raw.includes(group.caseInsensitive ? t.toLowerCase() : t))) return [];
+  if (!wanted.some((t) => /["\\\u0000-\u001f\u007f-\uffff]/.test(t) || raw.includes(group.caseInsensitive ? t.toLowerCase() : t)))
+    return [];
   let message: { data: { path: RgText; lines: RgText; line_number: number; submatches: { match: RgText }[] } };
   try {
     message = JSON.parse(line);
@@ -202,9 +204,7 @@ function parseGitGrepLine(line: string, group: TermGroup, wanted: string[]): Sea
   const path = line.slice(0, first);
   const lineNumber = Number(line.slice(first + 1, second));
   const text = trimText(line.slice(second + 1));
-  return wanted
-    .filter((t) => containsTerm(text, t, group.caseInsensitive))
-    .map((term) => ({ path, line: lineNumber, text, term }));
+  return wanted.filter((t) => containsTerm(text, t, group.caseInsensitive)).map((term) => ({ path, line: lineNumber, text, term }));
 }
 
 async function listWithGit(git: string, dir: string, signal?: AbortSignal): Promise<string[]> {

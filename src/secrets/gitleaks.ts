@@ -130,7 +130,12 @@ export async function runGitleaks(lines: AddedLine[], options: GitleaksOptions):
 
     // A complete, minimal environment: gitleaks needs no token, and GITLEAKS_CONFIG must not leak in.
     const env = { PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin', HOME: work };
-    const versionRun = await options.exec.run([options.gitleaksPath, 'version'], { env, cwd: work, timeoutMs: 15_000, signal: options.signal });
+    const versionRun = await options.exec.run([options.gitleaksPath, 'version'], {
+      env,
+      cwd: work,
+      timeoutMs: 15_000,
+      signal: options.signal,
+    });
     if (versionRun.spawnError) return { ok: false, error: `gitleaks could not be started: ${versionRun.spawnError}` };
     const version = parseGitleaksVersion(versionRun.stdout + versionRun.stderr);
 

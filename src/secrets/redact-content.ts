@@ -88,10 +88,16 @@ const TOKEN_RULES: SecretRule[] = [
     // `.env` and shell files: `API_TOKEN=value`, unquoted, which the generic rule (quoted literals) misses.
     id: 'env-credential',
     description: 'Credential assigned in an env or shell file',
-    pattern: /^[ \t]*(?:export[ \t]+)?[A-Za-z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)[A-Za-z0-9_]*[ \t]*=[ \t]*([^\s"'`#]{8,200})[ \t]*$/gim,
+    pattern:
+      /^[ \t]*(?:export[ \t]+)?[A-Za-z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|ACCESS_?KEY|PRIVATE_?KEY|CREDENTIALS?)[A-Za-z0-9_]*[ \t]*=[ \t]*([^\s"'`#]{8,200})[ \t]*$/gim,
     group: 1,
     accept: (s) =>
-      !isPlaceholder(s) && !s.startsWith(PLACEHOLDER_PREFIX) && !s.includes('$') && /[0-9]/.test(s) && /[A-Za-z]/.test(s) && shannonEntropy(s) >= 3,
+      !isPlaceholder(s) &&
+      !s.startsWith(PLACEHOLDER_PREFIX) &&
+      !s.includes('$') &&
+      /[0-9]/.test(s) &&
+      /[A-Za-z]/.test(s) &&
+      shannonEntropy(s) >= 3,
   },
 ];
 
@@ -114,7 +120,8 @@ export interface ContentSecret {
 
 // Every rule needs one of these words or marks; a text with none (most log lines) skips the table.
 // Keep in step with the rules: a rule whose mark is missing here would never run.
-const MARKS_CASED = /A3T|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|AIza|SK[0-9a-f]|gh[pousr]_|github_pat_|xox|SG\.|npm_|eyJ|:\/\/|sig=|gl[a-z]{2,5}-|_live_|sk-|pypi-|-----BEGIN/;
+const MARKS_CASED =
+  /A3T|AKIA|ASIA|ABIA|ACCA|AGPA|AIDA|AROA|AIPA|ANPA|ANVA|AIza|SK[0-9a-f]|gh[pousr]_|github_pat_|xox|SG\.|npm_|eyJ|:\/\/|sig=|gl[a-z]{2,5}-|_live_|sk-|pypi-|-----BEGIN/;
 const MARKS_ANY_CASE = /pass|pwd|secret|token|key|credential|twilio/i;
 
 /** Every secret the table finds in `text`, longest first where two overlap. */

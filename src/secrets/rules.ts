@@ -40,7 +40,8 @@ const PLACEHOLDER_SHAPES: RegExp[] = [
 ];
 const PLACEHOLDER_WORDS =
   /changeme|change_me|change-me|example|placeholder|dummy|sample|redacted|your[_-]?|my[_-]?(?:secret|password|token|key)|insert|replace|fake|test|xxxx|\*\*\*|todo|secret_here|here$/i;
-const ENV_LOOKUP = /process\.env|import\.meta\.env|os\.environ|os\.getenv|getenv\(|env::var|std::env|ENV\[|System\.getenv|Deno\.env|config\.get\(/;
+const ENV_LOOKUP =
+  /process\.env|import\.meta\.env|os\.environ|os\.getenv|getenv\(|env::var|std::env|ENV\[|System\.getenv|Deno\.env|config\.get\(/;
 
 /** True for values that look like a placeholder rather than a credential. */
 export function isPlaceholder(value: string): boolean {
@@ -77,7 +78,8 @@ export const SUPPLEMENTARY_RULES: SecretRule[] = [
     // like any other: a generated patch has no business writing it into code.
     id: 'aws-secret-access-key',
     description: 'AWS secret access key',
-    pattern: /(?:aws|AWS|Aws)?_?(?:secret|SECRET|Secret)_?(?:access|ACCESS|Access)?_?(?:key|KEY|Key)["']?\s*(?::=|=>|=|:)\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/g,
+    pattern:
+      /(?:aws|AWS|Aws)?_?(?:secret|SECRET|Secret)_?(?:access|ACCESS|Access)?_?(?:key|KEY|Key)["']?\s*(?::=|=>|=|:)\s*["']?([A-Za-z0-9/+]{40})(?![A-Za-z0-9/+=])/g,
     group: 1,
     accept: (s) => /[0-9]/.test(s) && /[A-Z]/.test(s) && /[a-z]/.test(s),
   },
@@ -96,7 +98,8 @@ export const SUPPLEMENTARY_RULES: SecretRule[] = [
   {
     id: 'azure-storage-account-key',
     description: 'Azure storage account key',
-    pattern: /(?:AccountKey|account_key|accountKey|AZURE_STORAGE_KEY|azure_storage_key|AZURE_STORAGE_ACCOUNT_KEY)["']?\s*(?:=|:)\s*["']?([A-Za-z0-9+/]{86}==)/g,
+    pattern:
+      /(?:AccountKey|account_key|accountKey|AZURE_STORAGE_KEY|azure_storage_key|AZURE_STORAGE_ACCOUNT_KEY)["']?\s*(?:=|:)\s*["']?([A-Za-z0-9+/]{86}==)/g,
     group: 1,
   },
   {

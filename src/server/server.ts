@@ -123,7 +123,13 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     // The server's cancel and close() abort the session's controller.
     controller.signal.addEventListener('abort', () => session.controller.abort(controller.signal.reason), { once: true });
     try {
-      const result = await session.run({ request: stored.request, config, env, cloneUrl: cloneUrls.get(id), ...(resume ? { resume } : {}) });
+      const result = await session.run({
+        request: stored.request,
+        config,
+        env,
+        cloneUrl: cloneUrls.get(id),
+        ...(resume ? { resume } : {}),
+      });
       for (const warning of await session.finish(result)) log(`task ${id}: warning: ${warning}`);
       // Stopped by close(): the store is about to say pending (re-queued), and so does the log.
       const requeued = running.get(id)?.requeue === true && result.status === 'cancelled';
@@ -202,7 +208,9 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
       dirs = names.filter((name) => name.startsWith(prefix)).map((name) => path.join(os.tmpdir(), name));
     }
     for (const dir of dirs) {
-      await rm(dir, { recursive: true, force: true, maxRetries: 3 }).catch((error: Error) => log(`task ${task.id}: cannot remove ${dir}: ${error.message}`));
+      await rm(dir, { recursive: true, force: true, maxRetries: 3 }).catch((error: Error) =>
+        log(`task ${task.id}: cannot remove ${dir}: ${error.message}`),
+      );
     }
     if (task.workspace) {
       await store.update(task.id, (t) => {
@@ -263,7 +271,8 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
   }
 
   async function create(body: unknown): Promise<{ id: string }> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new HttpError(400, 'the body must be a JSON object', '(body)');
+    if (typeof body !== 'object' || body === null || Array.isArray(body))
+      throw new HttpError(400, 'the body must be a JSON object', '(body)');
     // Before any work (an issue is fetched from GitHub): a full queue answers at once.
     admit();
     const { fields, sent } = normalizeBody(body as Record<string, unknown>);
@@ -400,7 +409,9 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
         });
         if (resume) {
           resumes.set(orphan.id, resume);
-          await backToPending(orphan.id, `re-queued: its server stopped while it ran; resumes at step ${resume.startAt}`, { keepSteps: true });
+          await backToPending(orphan.id, `re-queued: its server stopped while it ran; resumes at step ${resume.startAt}`, {
+            keepSteps: true,
+          });
           resumed.push(orphan.id);
         } else if (wasRunning) {
           await backToPending(orphan.id, 're-queued: its server stopped while it ran');

@@ -38,14 +38,25 @@ export async function cloneRepository(input: {
 }): Promise<{ branch: string; commit: string }> {
   const { source, base, depth } = input.inputs;
   try {
-    return await input.git.clone({ source: input.url ?? source, dest: input.dest, branch: base, depth, token: input.token, signal: input.signal });
+    return await input.git.clone({
+      source: input.url ?? source,
+      dest: input.dest,
+      branch: base,
+      depth,
+      token: input.token,
+      signal: input.signal,
+    });
   } catch (error) {
     if (input.signal?.aborted) throw error;
-    const reason = error instanceof GitCommandError ? error.reason : (error instanceof Error ? error.message : String(error)).split('\n')[0];
+    const reason =
+      error instanceof GitCommandError ? error.reason : (error instanceof Error ? error.message : String(error)).split('\n')[0];
     const repo = displayRepo(source);
     // git's own words for a missing branch name the remote "upstream origin", which is no help here.
     if (base !== null && /^Remote branch .* not found in upstream/.test(reason)) {
-      throw new ExternalError(`--base ${base}: branch not found in ${repo}`, 'name a branch the repository has, or leave --base out for its default branch');
+      throw new ExternalError(
+        `--base ${base}: branch not found in ${repo}`,
+        'name a branch the repository has, or leave --base out for its default branch',
+      );
     }
     throw new ExternalError(`cannot clone ${repo}: ${reason}`, 'check --repo and --base, and your access to the repository');
   }

@@ -73,7 +73,8 @@ async function checkDependencies(ctx: Ctx, baseCommit: string): Promise<Dependen
   const traits = new Map<DependencyFinding, CrateTraits | null>();
   for (const reader of readers) {
     if (!reader.traits) continue;
-    for (const finding of addedPackages(report, reader.ecosystem)) traits.set(finding, await reader.traits(finding, dir, ctx.ports.cacheDir));
+    for (const finding of addedPackages(report, reader.ecosystem))
+      traits.set(finding, await reader.traits(finding, dir, ctx.ports.cacheDir));
   }
   return withCrateTraits(report, traits);
 }

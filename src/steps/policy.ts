@@ -18,13 +18,19 @@ export const policyTool: StepTool = {
       outcome = fromOpaDecision(await opa.evaluate(input, ctx.signal));
     } else {
       const inputs = inputsOf<PolicyInputs>(ctx.step);
-      outcome = evaluateLocalPolicy(input, { allowDependencySourceChange: inputs.engine === 'local' && inputs.allowDependencySourceChange });
+      outcome = evaluateLocalPolicy(input, {
+        allowDependencySourceChange: inputs.engine === 'local' && inputs.allowDependencySourceChange,
+      });
     }
     state.policy = { engine, ...outcome };
     const codes = outcome.reasons.map((r) => r.code);
     const data = { engine, decision: outcome.decision, reasons: outcome.reasons, draft: outcome.draft, labels: outcome.labels };
     if (outcome.decision === 'deny') {
-      return { status: 'denied', summary: `denied by ${engine} policy: ${outcome.reasons.map((r) => `${r.code} (${r.message})`).join('; ')}`, data };
+      return {
+        status: 'denied',
+        summary: `denied by ${engine} policy: ${outcome.reasons.map((r) => `${r.code} (${r.message})`).join('; ')}`,
+        data,
+      };
     }
     const review = outcome.decision === 'review' ? `; needs review: ${codes.join(', ')} (draft PR)` : '';
     return { status: 'ok', summary: `allowed by ${engine} policy${review}`, data, advance: 'verified' };
@@ -41,9 +47,7 @@ export function policyInput(state: TaskState, title: string, risk: 'low' | 'medi
     task: { title, risk },
     diff: state.change?.diff ?? '',
     build: verify.build ? { ran: true, passed: verify.build.ok || Boolean(verify.build.failsOnBaseToo) } : undefined,
-    test: verify.test
-      ? { ran: true, passed: verify.test.ok, failures: verify.test.tests?.failed.map((f) => f.name) ?? [] }
-      : undefined,
+    test: verify.test ? { ran: true, passed: verify.test.ok, failures: verify.test.tests?.failed.map((f) => f.name) ?? [] } : undefined,
     lint: verify.lint ? { ran: true, passed: true, newWarnings: verify.lint.added ?? 0 } : undefined,
     secrets: state.secrets?.findings ?? [],
     baselineFailures,

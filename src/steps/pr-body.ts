@@ -26,14 +26,18 @@ export function prBody(input: { taskId: string; request: TaskRequest; plan: Plan
   if (state.secrets) row('secrets', `✅ no secrets found (${state.secrets.engine})`);
   if (state.policy) {
     const reasons = state.policy.reasons.map((r) => r.code).join(', ');
-    row('policy', `${state.policy.decision === 'allow' ? '✅' : '👀'} ${state.policy.decision} (${state.policy.engine})${reasons ? `: ${reasons}` : ''}`);
+    row(
+      'policy',
+      `${state.policy.decision === 'allow' ? '✅' : '👀'} ${state.policy.decision} (${state.policy.engine})${reasons ? `: ${reasons}` : ''}`,
+    );
   }
   lines.push(...dependencyTable(state));
   const evidence = state.verify.test?.evidence;
   if (evidence) {
     lines.push('', '### Evidence', '');
     for (const name of evidence.fixed.slice(0, 20)) lines.push(`- \`${name}\` failed on the base and passes with this change`);
-    for (const name of evidence.failOnBase.slice(0, 20)) lines.push(`- \`${name}\` (added or changed here) fails on the base and passes with this change`);
+    for (const name of evidence.failOnBase.slice(0, 20))
+      lines.push(`- \`${name}\` (added or changed here) fails on the base and passes with this change`);
     for (const name of evidence.gone.slice(0, 20)) lines.push(`- \`${name}\` ran on the base and no longer runs (not evidence)`);
   }
   const fixed = new Set(evidence?.fixed ?? []);
@@ -64,12 +68,25 @@ function dependencyTable(state: TaskState): string[] {
   const findings = state.dependencies?.findings ?? [];
   if (findings.length === 0) return [];
   const cell = (text: string | null | undefined): string => (text ? text.replace(/\|/g, '\\|').replace(/\n/g, ' ') : '');
-  const lines = ['', '### Dependency changes', '', '| change | dependency | kind | where | from | to |', '| --- | --- | --- | --- | --- | --- |'];
+  const lines = [
+    '',
+    '### Dependency changes',
+    '',
+    '| change | dependency | kind | where | from | to |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
   for (const f of findings.slice(0, MAX_DEPENDENCY_ROWS)) {
     const kind = f.kind ? `${f.kind}${f.target ? ` (${f.target})` : ''}` : f.direct ? 'direct' : 'transitive';
     const declared = f.to ?? (f.type === 'added' && f.source ? `${f.source.kind} ${f.source.location}` : null);
-    const to = f.type === 'features_enabled' ? (f.features ?? []).join(', ') : f.locked?.to && f.locked.to !== f.to ? `${declared ?? ''} (locked ${f.locked.to})`.trim() : declared;
-    lines.push(`| ${f.type.replace(/_/g, ' ')} | \`${cell(f.name)}\` | ${kind} | ${cell(f.member ?? f.manifest)} | ${cell(f.from)} | ${cell(to)} |`);
+    const to =
+      f.type === 'features_enabled'
+        ? (f.features ?? []).join(', ')
+        : f.locked?.to && f.locked.to !== f.to
+          ? `${declared ?? ''} (locked ${f.locked.to})`.trim()
+          : declared;
+    lines.push(
+      `| ${f.type.replace(/_/g, ' ')} | \`${cell(f.name)}\` | ${kind} | ${cell(f.member ?? f.manifest)} | ${cell(f.from)} | ${cell(to)} |`,
+    );
   }
   if (findings.length > MAX_DEPENDENCY_ROWS) lines.push('', `…and ${findings.length - MAX_DEPENDENCY_ROWS} more (see the task result).`);
   return lines;

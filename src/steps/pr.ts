@@ -22,7 +22,10 @@ export const prTool: StepTool = {
       await git.push(state.repoDir, branch, { token: credentials.githubToken, force: true, signal: ctx.signal });
     } catch (error) {
       if (ctx.signal.aborted || error instanceof TransientError || error instanceof AutodevError) throw error;
-      throw new ExternalError(`cannot push ${branch} to ${displayRepo(ctx.request.repo)}: ${gitReason(error)}`, 'the remote refused the branch (a hook, branch protection or permissions)');
+      throw new ExternalError(
+        `cannot push ${branch} to ${displayRepo(ctx.request.repo)}: ${gitReason(error)}`,
+        'the remote refused the branch (a hook, branch protection or permissions)',
+      );
     }
     state.pushed = { remote: ctx.request.repo, branch };
     if (ctx.request.noPr) {
@@ -66,7 +69,10 @@ export const prTool: StepTool = {
         () => false,
       );
       if (deleted) state.pushed = null;
-      throw new ExternalError(`${error.message}; ${deleted ? `the branch ${branch} pushed for it was deleted again` : `the branch ${branch} stays pushed`}`, error.hint);
+      throw new ExternalError(
+        `${error.message}; ${deleted ? `the branch ${branch} pushed for it was deleted again` : `the branch ${branch} stays pushed`}`,
+        error.hint,
+      );
     }
     state.pr = pr;
     return {

@@ -8,7 +8,14 @@ import { createHash } from 'node:crypto';
 import type { StepResult } from '../engine/types.js';
 import type { ExecResult, Mount, ToolchainBinds } from '../ports/types.js';
 import { privateCopy, scrubbedEnv } from '../ports/sandbox/index.js';
-import { compareTestRuns, diffDiagnostics, lineMapFromDiff, newFailures, stableTestName, type TestComparison } from '../toolchains/compare.js';
+import {
+  compareTestRuns,
+  diffDiagnostics,
+  lineMapFromDiff,
+  newFailures,
+  stableTestName,
+  type TestComparison,
+} from '../toolchains/compare.js';
 import { distillFailure } from '../toolchains/distill.js';
 import { hostInstalls, toolchainById } from '../toolchains/registry.js';
 import { fetchFailureReason } from '../toolchains/text.js';
@@ -27,7 +34,11 @@ export const verifyTool: StepTool = {
       ctx.state.baseline[kind] = reuse.outcome;
       const couldNot = reuse.outcome.couldNotRun ? ` (${reuse.outcome.couldNotRun})` : '';
       const at = ctx.state.baseCommit?.slice(0, 8) ?? 'the base';
-      return { status: 'ok', summary: `base: ${baselineSummary(reuse.outcome)}${couldNot} (reused from an earlier task on ${at})`, data: { ...outcomeData(reuse.outcome), reused: true } };
+      return {
+        status: 'ok',
+        summary: `base: ${baselineSummary(reuse.outcome)}${couldNot} (reused from an earlier task on ${at})`,
+        data: { ...outcomeData(reuse.outcome), reused: true },
+      };
     }
     const scope = workspaceScope(ctx);
     const result = await runInSandbox(ctx, scope?.argv ?? ctx.step.command ?? []);
@@ -62,7 +73,17 @@ async function baselineCache(ctx: Ctx): Promise<{ file: string; outcome: VerifyO
   const version = await toolVersion(ctx, command);
   if (!version) return null;
   const key = createHash('sha256')
-    .update(JSON.stringify([ctx.request.repo, ctx.state.baseCommit, command, ctx.step.inputs.format, ctx.ports.sandbox.kind, ctx.step.inputs.image, version]))
+    .update(
+      JSON.stringify([
+        ctx.request.repo,
+        ctx.state.baseCommit,
+        command,
+        ctx.step.inputs.format,
+        ctx.ports.sandbox.kind,
+        ctx.step.inputs.image,
+        version,
+      ]),
+    )
     .digest('hex')
     .slice(0, 32);
   const dir = path.join(ctx.ports.cacheDir, 'baseline');
@@ -180,7 +201,14 @@ async function runInSandbox(ctx: Ctx, command: string[]): Promise<ExecResult> {
 function interpret(kind: Kind, toolchain: Toolchain | null, format: string, result: ExecResult): VerifyOutcome {
   const base = { exitCode: result.exitCode, durationMs: result.durationMs };
   if (result.spawnError) {
-    return { ...base, ok: false, summary: `could not start ${result.command[0]}: ${result.spawnError}`, diagnostics: [], tests: null, couldNotRun: result.spawnError };
+    return {
+      ...base,
+      ok: false,
+      summary: `could not start ${result.command[0]}: ${result.spawnError}`,
+      diagnostics: [],
+      tests: null,
+      couldNotRun: result.spawnError,
+    };
   }
   if (result.timedOut) {
     return { ...base, ok: false, summary: `timed out after ${Math.round(result.durationMs / 1000)}s`, diagnostics: [], tests: null };
@@ -214,11 +242,19 @@ async function judge(kind: Kind, outcome: VerifyOutcome, ctx: Ctx, scope: Worksp
       const added = diffDiagnostics(baseErrors, changeErrors, lineMapFromDiff(ctx.state.change?.diff ?? ''));
       if (added.length === 0 && (changeErrors.length > 0 || baseErrors.length === 0)) {
         outcome.failsOnBaseToo = true;
-        return { status: 'ok', summary: `build fails on the base too (${baseline.summary}); the change adds no error`, data: { ...data, baseFails: true } };
+        return {
+          status: 'ok',
+          summary: `build fails on the base too (${baseline.summary}); the change adds no error`,
+          data: { ...data, baseFails: true },
+        };
       }
       if (added.length) return failed(`build failed: the change adds ${added.length} error(s)`, distillFailure('build', added), data);
     }
-    return failed(`build failed: ${outcome.summary.replace(/^failed: /, '')}${firstError(outcome.diagnostics)}`, buildFeedback('build', outcome), data);
+    return failed(
+      `build failed: ${outcome.summary.replace(/^failed: /, '')}${firstError(outcome.diagnostics)}`,
+      buildFeedback('build', outcome),
+      data,
+    );
   }
   if (kind === 'test') return judgeTests(outcome, ctx, scope, data);
   // lint: only what the change adds counts.
@@ -250,7 +286,13 @@ async function judge(kind: Kind, outcome: VerifyOutcome, ctx: Ctx, scope: Worksp
 export function targetTests(baseFailures: string[], taskText: string): string[] {
   const words = new Set(taskText.toLowerCase().match(/[a-z_][a-z0-9_]*/g) ?? []);
   return baseFailures.filter((name) => {
-    const last = name.replace(/ \(line \d+\)$/, '').split(/::|\s>\s|\s-\s/).pop()?.trim().toLowerCase() ?? '';
+    const last =
+      name
+        .replace(/ \(line \d+\)$/, '')
+        .split(/::|\s>\s|\s-\s/)
+        .pop()
+        ?.trim()
+        .toLowerCase() ?? '';
     return last.length >= 3 && words.has(last);
   });
 }
@@ -264,7 +306,12 @@ export function targetTests(baseFailures: string[], taskText: string): string[] 
  * Without evidence the step fails with `endsAs: 'unproven'`, so a spent repair budget ends the task
  * as unproven rather than verified.
  */
-async function judgeTests(outcome: VerifyOutcome, ctx: Ctx, scope: WorkspaceScope | null, data: Record<string, unknown>): Promise<StepResult> {
+async function judgeTests(
+  outcome: VerifyOutcome,
+  ctx: Ctx,
+  scope: WorkspaceScope | null,
+  data: Record<string, unknown>,
+): Promise<StepResult> {
   const baseline = ctx.state.baseline.test ?? null;
   const tests = outcome.tests;
   if (!tests) {
@@ -272,10 +319,15 @@ async function judgeTests(outcome: VerifyOutcome, ctx: Ctx, scope: WorkspaceScop
       return failed(`tests failed: ${outcome.summary}`, buildFeedback('test', outcome), data);
     }
     const why = outcome.ok ? 'the test run names no test' : 'the test command fails on the base too';
-    return unproven(`${outcome.summary}; ${why}`, 'The test run named no test that passes with your change, so nothing shows that it does the task.', { ...data, gone: [] });
+    return unproven(
+      `${outcome.summary}; ${why}`,
+      'The test run named no test that passes with your change, so nothing shows that it does the task.',
+      { ...data, gone: [] },
+    );
   }
   const changeNames = [...tests.passed, ...tests.failed.map((f) => f.name)];
-  const scoped = (list: TestFailure[]) => (scope?.toolchain.scopeBaselineFailures ? scope.toolchain.scopeBaselineFailures(list, scope, changeNames) : list);
+  const scoped = (list: TestFailure[]) =>
+    scope?.toolchain.scopeBaselineFailures ? scope.toolchain.scopeBaselineFailures(list, scope, changeNames) : list;
   const baseFailures = scoped(baseline?.tests?.failed ?? []);
   const basePassed = scoped((baseline?.tests?.passed ?? []).map((name) => ({ name, output: '' }))).map((f) => f.name);
 
@@ -293,7 +345,10 @@ async function judgeTests(outcome: VerifyOutcome, ctx: Ctx, scope: WorkspaceScop
     );
   }
   // A test the task names (the one to fix) must pass: leaving it red is not "not blamed".
-  const targets = targetTests(baseFailures.map((f) => f.name), `${ctx.request.title}\n${ctx.request.description}`);
+  const targets = targetTests(
+    baseFailures.map((f) => f.name),
+    `${ctx.request.title}\n${ctx.request.description}`,
+  );
   const missed = tests.failed.filter((f) => targets.includes(f.name));
   if (missed.length) {
     return failed(
@@ -304,7 +359,11 @@ async function judgeTests(outcome: VerifyOutcome, ctx: Ctx, scope: WorkspaceScop
   }
   if (!outcome.ok && tests.failed.length === 0) {
     if (baseline && !baseline.ok && !baseline.tests?.failed.length) {
-      return unproven(`${outcome.summary}; the test command fails on the base too`, `The test command fails on the base too, so no test can show that your change does the task:\n${buildFeedback('test', outcome)}`, data);
+      return unproven(
+        `${outcome.summary}; the test command fails on the base too`,
+        `The test command fails on the base too, so no test can show that your change does the task:\n${buildFeedback('test', outcome)}`,
+        data,
+      );
     }
     return failed(`tests failed: ${outcome.summary}`, buildFeedback('test', outcome), data);
   }
@@ -339,14 +398,18 @@ async function judgeTests(outcome: VerifyOutcome, ctx: Ctx, scope: WorkspaceScop
       failingGone.length
         ? `These tests failed before your change and do not run with it (deleted, renamed, ignored or skipped): ${failingGone.join(', ')}. Removing or skipping a failing test does not fix it: keep the test and fix the code it tests.`
         : '',
-      unfixed ? `Still failing as before your change:\n${distillFailure('test', { ...tests, failed: tests.failed.filter((f) => vsBase.stillFailing.includes(f.name)) })}` : '',
+      unfixed
+        ? `Still failing as before your change:\n${distillFailure('test', { ...tests, failed: tests.failed.filter((f) => vsBase.stillFailing.includes(f.name)) })}`
+        : '',
       'Make a test that fails on the base pass, or add a test that fails without your change and passes with it.',
     ].filter(Boolean);
     return unproven(`no evidence the change does the task: ${reasons.join('; ')}`, feedback.join('\n\n'), evidenceData);
   }
   const known = [
     evidence.fixed.length ? `fixes ${evidence.fixed.length} test(s) failing on the base: ${list(evidence.fixed)}` : '',
-    evidence.failOnBase.length ? `${evidence.failOnBase.length} test(s) the change adds or changes fail on the base and pass with it: ${list(evidence.failOnBase)}` : '',
+    evidence.failOnBase.length
+      ? `${evidence.failOnBase.length} test(s) the change adds or changes fail on the base and pass with it: ${list(evidence.failOnBase)}`
+      : '',
     goneText,
     unfixed ? `${unfixed} still failing as on the base, not blamed` : '',
   ].filter(Boolean);
@@ -388,7 +451,9 @@ async function findEvidence(
   // change adds); it counts only when the base's own tests compiled, so the error is the test's.
   const baseCompiled = !ctx.state.baseline.test?.diagnostics.some((d) => d.level === 'error');
   if (baseCompiled && onBase.diagnostics.some((d) => d.level === 'error')) {
-    const seen = new Set([...base.passed, ...base.failed.map((f) => f.name), ...report.passed, ...report.failed.map((f) => f.name)].map(stableTestName));
+    const seen = new Set(
+      [...base.passed, ...base.failed.map((f) => f.name), ...report.passed, ...report.failed.map((f) => f.name)].map(stableTestName),
+    );
     failOnBase.push(...tests.passed.filter((name) => !seen.has(stableTestName(name))));
   }
   return { fixed, failOnBase, gone: vsBase.gone };
@@ -431,7 +496,11 @@ async function runChangeTestsOnBase(ctx: Ctx, argv: string[]): Promise<VerifyOut
         await writeFile(target, text);
       }
     }
-    ctx.emit({ type: 'log', level: 'info', message: `test: running the change's test code (${writes.map((w) => w.file).join(', ')}) against the base` });
+    ctx.emit({
+      type: 'log',
+      level: 'info',
+      message: `test: running the change's test code (${writes.map((w) => w.file).join(', ')}) against the base`,
+    });
     const result = await runInSandbox(ctx, argv);
     return interpret('test', toolchain, String(ctx.step.inputs.format ?? 'plain'), result);
   } finally {
@@ -450,7 +519,9 @@ function judgeDeps(result: ExecResult, toolchain: Toolchain | null): StepResult 
   if (result.exitCode === 0) return { status: 'ok', summary: `dependencies fetched in ${(result.durationMs / 1000).toFixed(1)}s` };
   if (result.timedOut) return { status: 'failed', summary: 'dependency fetch timed out', data: { exitCode: result.exitCode } };
   const text = `${result.stderr}\n${result.stdout}`;
-  const summary = toolchain?.depsFailureLine?.(text, result.exitCode) ?? `dependencies could not be fetched: ${fetchFailureReason(text, result.exitCode)}`;
+  const summary =
+    toolchain?.depsFailureLine?.(text, result.exitCode) ??
+    `dependencies could not be fetched: ${fetchFailureReason(text, result.exitCode)}`;
   return { status: 'failed', summary, data: { exitCode: result.exitCode } };
 }
 

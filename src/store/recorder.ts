@@ -8,7 +8,10 @@ import { redactDeep } from '../util/redact.js';
 import { FINISHED, type StoredTask, type TaskStore } from './task-store.js';
 
 /** What the store keeps of a task's result (the task layer's TaskResult is one). */
-export type RecordedResult = Pick<StoredTask, 'status' | 'reason' | 'change' | 'pushed' | 'policy' | 'verification' | 'notes' | 'workspace' | 'usage'> & {
+export type RecordedResult = Pick<
+  StoredTask,
+  'status' | 'reason' | 'change' | 'pushed' | 'policy' | 'verification' | 'notes' | 'workspace' | 'usage'
+> & {
   exitCode: number;
   plan: Plan | null;
   pr: { url: string; number: number; draft: boolean; updated: boolean } | null;
@@ -30,9 +33,11 @@ export function createTaskRecorder(store: TaskStore, taskId: string): TaskRecord
 
   function enqueue(mutate: (task: StoredTask) => void): Promise<void> {
     const next = chain.then(() =>
-      store.update(taskId, (task) => mutate(task)).catch((error: Error) => {
-        errors.push(error.message);
-      }),
+      store
+        .update(taskId, (task) => mutate(task))
+        .catch((error: Error) => {
+          errors.push(error.message);
+        }),
     );
     chain = next;
     return next.then(() => undefined);

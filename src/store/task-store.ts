@@ -54,7 +54,15 @@ export interface StoredTask {
   steps: StoredStep[];
   history: { status: TaskStatus; at: string; reason?: string }[];
   usage: Usage;
-  pr: { url: string; number: number; draft: boolean; updated: boolean; state?: 'open' | 'closed' | 'merged'; mergeCommit?: string | null; syncedAt?: string } | null;
+  pr: {
+    url: string;
+    number: number;
+    draft: boolean;
+    updated: boolean;
+    state?: 'open' | 'closed' | 'merged';
+    mergeCommit?: string | null;
+    syncedAt?: string;
+  } | null;
   change: { branch: string; commit: string; files: string[]; diff: string } | null;
   pushed: { remote: string; branch: string } | null;
   policy: { engine: string; decision: string; reasons: { code: string; message: string }[] } | null;
@@ -192,7 +200,10 @@ export function createTaskStore(stateDirectory: string): TaskStore {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
         throw error;
       }
-      const ids = names.filter((name) => name.endsWith('.json')).map((name) => name.slice(0, -'.json'.length)).filter(isTaskId);
+      const ids = names
+        .filter((name) => name.endsWith('.json'))
+        .map((name) => name.slice(0, -'.json'.length))
+        .filter(isTaskId);
       const tasks = (await Promise.all(ids.map((id) => read(fileOf(id))))).filter((t): t is StoredTask => t !== null);
       return tasks.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : a.id < b.id ? 1 : -1));
     },
@@ -210,4 +221,3 @@ export function createTaskStore(stateDirectory: string): TaskStore {
     },
   };
 }
-

@@ -100,7 +100,11 @@ export function resolveRepo(repo: string, options: { cwd: string; githubApiUrl: 
     return `https://${host === 'api.github.com' ? 'github.com' : host}/${repo.replace(/\.git$/, '')}.git`;
   }
   const name = options.fieldName?.('repo') ?? 'repo';
-  throw new RequestFieldError('repo', `${name} ${repo}: no such directory`, 'give a local path, a URL, or owner/name for a GitHub repository');
+  throw new RequestFieldError(
+    'repo',
+    `${name} ${repo}: no such directory`,
+    'give a local path, a URL, or owner/name for a GitHub repository',
+  );
 }
 
 function isLocalPath(repo: string): boolean {

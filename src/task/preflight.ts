@@ -47,7 +47,13 @@ function isLoopbackUrl(url: string): boolean {
  * `forge` is where the pull request would go (null: --repo is no GitHub repository and
  * git.github_repo names none); `prPlanned` says whether the plan opens one.
  */
-export function missingCredentials(input: { config: Config; env: Env; request: TaskRequest; forge: ForgeTarget | null; prPlanned: boolean }): Missing[] {
+export function missingCredentials(input: {
+  config: Config;
+  env: Env;
+  request: TaskRequest;
+  forge: ForgeTarget | null;
+  prPlanned: boolean;
+}): Missing[] {
   const { config, env, request } = input;
   const missing: Missing[] = [];
   const keyVar = config.llm.api_key_env;
@@ -82,7 +88,11 @@ export function missingCredentials(input: { config: Config; env: Env; request: T
 export async function checkLlmEndpoint(config: Config, signal?: AbortSignal): Promise<Missing | null> {
   const answer = await probeUrl(config.llm.api_url, { timeoutMs: 5000, signal });
   if (answer.reachable !== false) return null;
-  return { key: 'llm.api_url', kind: 'unreachable', message: `nothing answers at ${origin(config.llm.api_url)} (llm.api_url): ${answer.reason}` };
+  return {
+    key: 'llm.api_url',
+    kind: 'unreachable',
+    message: `nothing answers at ${origin(config.llm.api_url)} (llm.api_url): ${answer.reason}`,
+  };
 }
 
 /** The error a run stops with before spending anything, or null when nothing stands in its way. */
@@ -90,7 +100,13 @@ export function preflightError(missing: Missing[]): AutodevError | null {
   const blocking = missing.filter((m) => m.kind !== 'note');
   if (blocking.length === 0) return null;
   const [first] = blocking;
-  const more = blocking.length > 1 ? ` (and ${blocking.length - 1} more: ${blocking.slice(1).map((m) => m.key).join(', ')})` : '';
+  const more =
+    blocking.length > 1
+      ? ` (and ${blocking.length - 1} more: ${blocking
+          .slice(1)
+          .map((m) => m.key)
+          .join(', ')})`
+      : '';
   const hint = 'autodev run --plan-only lists what a run needs';
   return first.kind === 'config' ? new ConfigError(`${first.message}${more}`, hint) : new ExternalError(`${first.message}${more}`, hint);
 }

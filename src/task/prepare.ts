@@ -38,7 +38,13 @@ export interface PreparedTask {
   clone: PlanStep;
 }
 
-export async function prepareTask(input: { request: TaskRequest; config: Config; env: Env; taskId?: string; cloneUrl?: string }): Promise<PreparedTask> {
+export async function prepareTask(input: {
+  request: TaskRequest;
+  config: Config;
+  env: Env;
+  taskId?: string;
+  cloneUrl?: string;
+}): Promise<PreparedTask> {
   const { request, config, env } = input;
   const credentials: Credentials = {
     llmApiKey: env[config.llm.api_key_env] || null,
@@ -88,7 +94,12 @@ export async function planTask(task: PreparedTask, repoDir: string, branch: stri
  * repository), the facts and the plan, as a run makes them; then the workspace goes. No LLM, no
  * build, no push. It also says what a run would miss.
  */
-export async function planOnly(input: { request: TaskRequest; config: Config; env: Env; cloneUrl?: string }): Promise<{ task: TaskInfo; plan: Plan; missing: Missing[] }> {
+export async function planOnly(input: {
+  request: TaskRequest;
+  config: Config;
+  env: Env;
+  cloneUrl?: string;
+}): Promise<{ task: TaskInfo; plan: Plan; missing: Missing[] }> {
   const task = await prepareTask(input);
   const workspace = await createWorkspace(task.taskId);
   try {
@@ -102,7 +113,13 @@ export async function planOnly(input: { request: TaskRequest; config: Config; en
     });
     const [host, unreachable] = await Promise.all([probes.host, probes.unreachable]);
     const plan = await planTask(task, workspace.repoDir, cloned.branch, host);
-    const missing = [...missingFor(task, plan.steps.some((s) => s.tool === 'pr')), ...(unreachable ? [unreachable] : [])];
+    const missing = [
+      ...missingFor(
+        task,
+        plan.steps.some((s) => s.tool === 'pr'),
+      ),
+      ...(unreachable ? [unreachable] : []),
+    ];
     return { task: taskInfo(task.taskId, task.request, plan.base), plan, missing };
   } finally {
     await workspace.remove();

@@ -128,7 +128,10 @@ export async function readSnapshot(workspaceDir: string): Promise<ResumeSnapshot
  * the baseline pass when it resumes at or before the loop's start. The repair rounds already spent
  * (those before the last good step's round) come off the budget.
  */
-export function resumePoint(plan: Plan, finished: readonly FinishedStep[]): { startAt: string; roundsUsed: number; lastGood: FinishedStep | null } {
+export function resumePoint(
+  plan: Plan,
+  finished: readonly FinishedStep[],
+): { startAt: string; roundsUsed: number; lastGood: FinishedStep | null } {
   const lastGood = [...finished].reverse().find((f) => f.mode === 'change' && f.status === 'ok') ?? null;
   const after = lastGood ? plan.steps.findIndex((s) => s.id === lastGood.id) + 1 : 0;
   // Everything finished but the process died before recording the end: the last step (push/pr) is idempotent.
@@ -162,13 +165,21 @@ const AGAIN = 'start it again without --resume';
  * Loads what resuming `id` needs, or refuses in one line (exit 2): unknown id, already succeeded,
  * still running, workspace or resume state gone, or the checkout no longer at its base commit.
  */
-export async function prepareResume(input: { store: TaskStore; id: string; exec: Exec; env: Record<string, string | undefined> }): Promise<{ task: StoredTask; resume: ResumeFrom }> {
+export async function prepareResume(input: {
+  store: TaskStore;
+  id: string;
+  exec: Exec;
+  env: Record<string, string | undefined>;
+}): Promise<{ task: StoredTask; resume: ResumeFrom }> {
   const { store, id } = input;
   const task = await store.get(id);
   if (!task) throw new UsageError(`cannot resume: no task ${JSON.stringify(id)} in ${store.dir}`, 'see `autodev tasks list`');
   if (hasSucceeded(task)) throw new UsageError(`cannot resume task ${id}: it already succeeded (${task.status})`);
   if (task.exitCode === null && !isStale(task)) {
-    throw new UsageError(`cannot resume task ${id}: it is still running (${task.owner.kind} process ${task.owner.pid})`, 'wait for it, or `autodev tasks cancel` it first');
+    throw new UsageError(
+      `cannot resume task ${id}: it is still running (${task.owner.kind} process ${task.owner.pid})`,
+      'wait for it, or `autodev tasks cancel` it first',
+    );
   }
   if (!task.workspace || !(await isDirectory(task.workspace))) {
     throw new UsageError(`cannot resume task ${id}: its workspace ${task.workspace ? `${task.workspace} ` : ''}is gone`, AGAIN);
@@ -176,11 +187,17 @@ export async function prepareResume(input: { store: TaskStore; id: string; exec:
   const workspace = existingWorkspace(task.workspace);
   const snapshot = await readSnapshot(workspace.dir);
   if (!snapshot || snapshot.taskId !== id) {
-    throw new UsageError(`cannot resume task ${id}: no resume state in ${workspace.dir} (it stopped before its first step finished)`, AGAIN);
+    throw new UsageError(
+      `cannot resume task ${id}: no resume state in ${workspace.dir} (it stopped before its first step finished)`,
+      AGAIN,
+    );
   }
   const state: TaskState = { ...snapshot.state, repoDir: workspace.repoDir };
   if (!state.baseCommit || !(await checkoutIntact(input.exec, workspace.repoDir, state.baseCommit, input.env))) {
-    throw new UsageError(`cannot resume task ${id}: the checkout in ${workspace.repoDir} is damaged (base commit ${state.baseCommit?.slice(0, 12) ?? 'unknown'} not found)`, AGAIN);
+    throw new UsageError(
+      `cannot resume task ${id}: the checkout in ${workspace.repoDir} is damaged (base commit ${state.baseCommit?.slice(0, 12) ?? 'unknown'} not found)`,
+      AGAIN,
+    );
   }
   // The killed process may have died inside a git command; its lock would fail every later one.
   await rm(path.join(workspace.repoDir, '.git', 'index.lock'), { force: true });

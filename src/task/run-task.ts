@@ -99,7 +99,12 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
     },
     llm: async () => {
       const { createLlm } = await import('../ports/llm.js');
-      return createLlm({ apiUrl: config.llm.api_url, apiKey: credentials.llmApiKey, timeoutMs: config.llm.request_timeout_secs * 1000, provider: config.llm.provider });
+      return createLlm({
+        apiUrl: config.llm.api_url,
+        apiKey: credentials.llmApiKey,
+        timeoutMs: config.llm.request_timeout_secs * 1000,
+        provider: config.llm.provider,
+      });
     },
     forge: async () => {
       const { createForge } = await import('../ports/forge.js');
@@ -153,11 +158,18 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
     task = taskInfo(taskId, request, made.base);
     input.onPlan?.(made, task);
     if (!made.toolchain) {
-      throw new ExternalError(`cannot verify changes to ${request.repo}: ${made.toolchainReason}`, `autodev supports ${supportedToolchains()} projects`);
+      throw new ExternalError(
+        `cannot verify changes to ${request.repo}: ${made.toolchainReason}`,
+        `autodev supports ${supportedToolchains()} projects`,
+      );
     }
     const chosen = createSandbox(made.sandbox, { exec, image: config.sandbox_image });
     const problem = await chosen.check();
-    if (problem) throw new ExternalError(`sandbox ${made.sandbox} is not usable: ${problem}`, 'run `autodev doctor`, or choose another with --sandbox');
+    if (problem)
+      throw new ExternalError(
+        `sandbox ${made.sandbox} is not usable: ${problem}`,
+        'run `autodev doctor`, or choose another with --sandbox',
+      );
     if (made.sandbox === 'none') {
       emit({ type: 'log', taskId, level: 'warn', message: 'sandbox "none": generated code runs on this machine without isolation' });
     }
@@ -221,7 +233,10 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
     pr: state.pr ? { url: state.pr.url, number: state.pr.number, draft: state.pr.draft, updated: state.pr.updated } : null,
     policy: state.policy ? { engine: state.policy.engine, decision: state.policy.decision, reasons: state.policy.reasons } : null,
     secrets: state.secrets
-      ? { engine: state.secrets.engine, findings: state.secrets.findings.map((f) => ({ rule: f.rule, file: f.file, line: f.line, redacted: f.redacted })) }
+      ? {
+          engine: state.secrets.engine,
+          findings: state.secrets.findings.map((f) => ({ rule: f.rule, file: f.file, line: f.line, redacted: f.redacted })),
+        }
       : null,
     dependencies: state.dependencies
       ? { summary: summarizeDependencies(state.dependencies), findings: state.dependencies.findings, warnings: state.dependencies.warnings }
@@ -231,7 +246,9 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
       failingTests: state.baseline.test?.tests?.failed.map((f) => f.name) ?? [],
       build: state.baseline.build?.summary ?? null,
       test: state.baseline.test?.summary ?? null,
-      lint: state.baseline.lint ? `${state.baseline.lint.summary}${state.baseline.lint.couldNotRun ? ` (${state.baseline.lint.couldNotRun})` : ''}` : null,
+      lint: state.baseline.lint
+        ? `${state.baseline.lint.summary}${state.baseline.lint.couldNotRun ? ` (${state.baseline.lint.couldNotRun})` : ''}`
+        : null,
     },
     evidence: state.verify.test?.evidence ?? null,
     verification,

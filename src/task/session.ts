@@ -28,7 +28,11 @@ export interface EventSession {
 
 /** The audit trail and the metrics (and `extra` subscribers), for anything that emits engine events. */
 export function openEventSession(options: { stateDir: string; metrics: Metrics; extra?: Subscriber[] }): EventSession {
-  const all = combineSubscribers([createAuditTrail({ stateDir: options.stateDir, redact }), options.metrics.subscriber, ...(options.extra ?? [])]);
+  const all = combineSubscribers([
+    createAuditTrail({ stateDir: options.stateDir, redact }),
+    options.metrics.subscriber,
+    ...(options.extra ?? []),
+  ]);
   return {
     emit: all,
     metrics: options.metrics,
@@ -66,7 +70,13 @@ export interface TaskSession {
   abandon(): Promise<void>;
 }
 
-export function openTaskSession(options: { store: TaskStore; stateDir: string; taskId: string; metrics: Metrics; extra?: Subscriber[] }): TaskSession {
+export function openTaskSession(options: {
+  store: TaskStore;
+  stateDir: string;
+  taskId: string;
+  metrics: Metrics;
+  extra?: Subscriber[];
+}): TaskSession {
   const { taskId } = options;
   const recorder = createTaskRecorder(options.store, taskId);
   const events = openEventSession({ stateDir: options.stateDir, metrics: options.metrics, extra: [recorder, ...(options.extra ?? [])] });

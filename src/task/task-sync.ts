@@ -108,7 +108,10 @@ export interface RevertInput {
 export async function revertTask(input: RevertInput): Promise<NonNullable<StoredTask['revert']>> {
   const { task, config, git, exec, forge } = input;
   if (!isFinished(task) || task.pr?.state !== 'merged' || !task.pr.mergeCommit) {
-    throw new UsageError(`task ${task.id} has no merged pull request to revert (status ${task.status})`, 'run `autodev tasks sync` first to learn about merges');
+    throw new UsageError(
+      `task ${task.id} has no merged pull request to revert (status ${task.status})`,
+      'run `autodev tasks sync` first to learn about merges',
+    );
   }
   if (task.revert) throw new UsageError(`task ${task.id} already has a revert pull request: ${task.revert.url}`);
   const ref = pullRef(task.pr.url)!;

@@ -96,7 +96,10 @@ export function stableTestName(name: string): string {
  * above them, lines a hunk added map to null, renamed files map to their old path.
  */
 export function lineMapFromDiff(diff: string): LineMap {
-  type FileMap = { oldPath: string; hunks: { oldStart: number; newStart: number; newCount: number; map: Map<number, number | null>; delta: number }[] };
+  type FileMap = {
+    oldPath: string;
+    hunks: { oldStart: number; newStart: number; newCount: number; map: Map<number, number | null>; delta: number }[];
+  };
   const files = new Map<string, FileMap>();
   const lines = diff.replace(/\r\n?/g, '\n').split('\n');
   let current: FileMap | null = null;
@@ -219,13 +222,15 @@ export function sameFailure(a: string, b: string): boolean {
 }
 
 function normalizeFailure(text: string): string {
-  return text
-    .replace(/(\.[A-Za-z]{1,4}):\d+(?::\d+)?/g, '$1')
-    // Code frames of jest and vitest number their lines (`> 9 |     expect(…)`).
-    .replace(/^\s*>?\s*\d+\s*\|/gm, '|')
-    .replace(/\(line \d+\)/g, '(line)')
-    .replace(/\b0x[0-9a-f]+\b/gi, '0x')
-    .replace(/\b\d+(?:\.\d+)?\s?(?:ms|s)\b/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return (
+    text
+      .replace(/(\.[A-Za-z]{1,4}):\d+(?::\d+)?/g, '$1')
+      // Code frames of jest and vitest number their lines (`> 9 |     expect(…)`).
+      .replace(/^\s*>?\s*\d+\s*\|/gm, '|')
+      .replace(/\(line \d+\)/g, '(line)')
+      .replace(/\b0x[0-9a-f]+\b/gi, '0x')
+      .replace(/\b\d+(?:\.\d+)?\s?(?:ms|s)\b/g, '')
+      .replace(/\s+/g, ' ')
+      .trim()
+  );
 }

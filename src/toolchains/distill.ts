@@ -35,7 +35,10 @@ function distillDiagnostics(kind: 'build' | 'lint', diagnostics: Diagnostic[], l
   const warnings = diagnostics.filter((d) => d.level === 'warning');
   // A failed build is about its errors; warnings only matter when they are all there is.
   const shown = kind === 'build' && errors.length > 0 ? errors : [...errors, ...warnings];
-  const counts = [errors.length > 0 ? plural(errors.length, 'error') : '', kind === 'lint' || errors.length === 0 ? plural(warnings.length, 'warning') : '']
+  const counts = [
+    errors.length > 0 ? plural(errors.length, 'error') : '',
+    kind === 'lint' || errors.length === 0 ? plural(warnings.length, 'warning') : '',
+  ]
     .filter(Boolean)
     .join(' and ');
   const header =

@@ -5,10 +5,7 @@ import { rust } from './rust/index.js';
 import type { DependencyReader } from '../depcheck/types.js';
 import type { HostInstallLocator, Toolchain } from './types.js';
 
-export const TOOLCHAINS: readonly Toolchain[] = [
-  rust,
-  node,
-];
+export const TOOLCHAINS: readonly Toolchain[] = [rust, node];
 
 /** The registered toolchain with this id, or null (an id from an older plan, say). */
 export function toolchainById(id: unknown, toolchains: readonly Toolchain[] = TOOLCHAINS): Toolchain | null {

@@ -44,6 +44,8 @@ export function fetchFailureReason(text: string, exitCode: number | null): strin
   const lines = text.split('\n').map((l) => l.trim());
   const lastCause = lines.lastIndexOf('Caused by:');
   const cause = (lastCause >= 0 ? lines.slice(lastCause + 1).find((l) => l !== '') : undefined)?.replace(/; class=\w+ \(\d+\)$/, '');
-  const error = lines.find((l) => l.startsWith('error:'))?.replace(/^error:\s*/, '') ?? lines.find((l) => /error/i.test(l) && !l.startsWith('warning:'));
+  const error =
+    lines.find((l) => l.startsWith('error:'))?.replace(/^error:\s*/, '') ??
+    lines.find((l) => /error/i.test(l) && !l.startsWith('warning:'));
   return cause ?? error ?? `exit ${exitCode}`;
 }

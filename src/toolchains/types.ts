@@ -204,13 +204,20 @@ export interface Toolchain {
   /** Output lines meant for the parser, not for the progress view. */
   isMachineLine?(line: string): boolean;
   /** Reads a command's output in one of the toolchain's formats; unknown formats give nothing. */
-  parse(format: string, output: { stdout: string; stderr: string; exitCode: number | null }): { diagnostics: Diagnostic[]; tests: TestReport | null };
+  parse(
+    format: string,
+    output: { stdout: string; stderr: string; exitCode: number | null },
+  ): { diagnostics: Diagnostic[]; tests: TestReport | null };
   /** One line for a failed dependency fetch. */
   depsFailureLine?(text: string, exitCode: number | null): string;
   /** The command narrowed to the packages the changed files touch; null when it must cover all. */
   narrow?(argv: string[], workspace: Workspace, changedFiles: string[]): NarrowedCommand | null;
   /** The base's failures as a run narrowed to `packages` names them (those outside dropped). */
-  scopeBaselineFailures?(failures: TestFailure[], scope: { packages: string[]; workspace: Workspace }, changeNames: string[]): TestFailure[];
+  scopeBaselineFailures?(
+    failures: TestFailure[],
+    scope: { packages: string[]; workspace: Workspace },
+    changeNames: string[],
+  ): TestFailure[];
   /** Whether a file is test code (run against the base to find evidence). */
   isTestFile(file: string): boolean;
   /** The base's source with the change's inline test code (Rust's `#[cfg(test)]` modules); null when none. */

@@ -49,4 +49,3 @@ export class ExternalError extends AutodevError {
     super(message, ExitCode.failed, hint);
   }
 }
-

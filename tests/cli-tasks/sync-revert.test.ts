@@ -45,7 +45,10 @@ describe('tasks sync and tasks revert', () => {
     const env = taskEnv(box, { llm, github });
     const metricsFile = path.join(box.dir, 'autodev.prom');
 
-    const ran = await runCli(['run', '--json', '--repo', bare, '--title', CALC_TASK.title, '--description', CALC_TASK.description], { cwd: box.cwd, env });
+    const ran = await runCli(['run', '--json', '--repo', bare, '--title', CALC_TASK.title, '--description', CALC_TASK.description], {
+      cwd: box.cwd,
+      env,
+    });
     expect(ran.code).toBe(0);
     const [task] = await storedTasks(box);
     expect(task.status).toBe('pr_created');
@@ -74,7 +77,13 @@ describe('tasks sync and tasks revert', () => {
     expect(metricValue(await readFile(metricsFile, 'utf8'), 'autodev_merges_total')).toBe(1);
     // The merge reached the task's audit trail too.
     const audit = await readFile(path.join(box.state, 'autodev', 'audit', `${task.id}.jsonl`), 'utf8');
-    expect(audit.trim().split('\n').map((l) => JSON.parse(l) as { status?: string }).at(-1)?.status).toBe('merged');
+    expect(
+      audit
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { status?: string })
+        .at(-1)?.status,
+    ).toBe('merged');
 
     const reverted = await runCli(['tasks', 'revert', task.id, '--json'], { cwd: box.cwd, env });
     expect(reverted.stderr).toBe('');

@@ -11,7 +11,14 @@ import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, startCli, t
 import { until } from '../support/poll.js';
 import { storedTasks } from '../e2e/harness.js';
 
-const request: TaskRequest = { repo: '/srv/calc.git', title: 'Fix add', description: 'it subtracts', risk: 'low', noPr: false, keepWorkspace: false };
+const request: TaskRequest = {
+  repo: '/srv/calc.git',
+  title: 'Fix add',
+  description: 'it subtracts',
+  risk: 'low',
+  noPr: false,
+  keepWorkspace: false,
+};
 let cache: string;
 
 beforeAll(async () => {
@@ -35,12 +42,20 @@ describe('tasks list and show', () => {
   it('lists stored tasks (table and JSON) and shows one', async () => {
     const b = await box();
     const store = createTaskStore(`${b.state}/autodev`);
-    const done = { ...newStoredTask('20240101000000-aaaaaa', request, { kind: 'run', pid: await deadPid() }), createdAt: '2024-01-01T00:00:00.000Z' };
+    const done = {
+      ...newStoredTask('20240101000000-aaaaaa', request, { kind: 'run', pid: await deadPid() }),
+      createdAt: '2024-01-01T00:00:00.000Z',
+    };
     done.status = 'pr_created';
     done.exitCode = 0;
     done.pr = { url: 'https://github.test/acme/calc/pull/7', number: 7, draft: false, updated: false, state: 'open' };
-    done.steps = [{ id: 'build', tool: 'build', status: 'ok', summary: 'built in 1s', attempt: 1, round: 0, mode: 'change', durationMs: 1000, at: '' }];
-    const stale = { ...newStoredTask('20240102000000-bbbbbb', { ...request, title: 'Second task' }, { kind: 'run', pid: await deadPid() }), createdAt: '2024-01-02T00:00:00.000Z' };
+    done.steps = [
+      { id: 'build', tool: 'build', status: 'ok', summary: 'built in 1s', attempt: 1, round: 0, mode: 'change', durationMs: 1000, at: '' },
+    ];
+    const stale = {
+      ...newStoredTask('20240102000000-bbbbbb', { ...request, title: 'Second task' }, { kind: 'run', pid: await deadPid() }),
+      createdAt: '2024-01-02T00:00:00.000Z',
+    };
     stale.status = 'executing';
     await store.create(done);
     await store.create(stale);
@@ -66,7 +81,9 @@ describe('tasks list and show', () => {
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain('task 20240101000000-aaaaaa: pr_created');
     expect(shown.stdout).toContain('build: ok: built in 1s');
-    const shownJson = JSON.parse((await runCli(['tasks', 'show', '20240101000000-aaaaaa', '--json'], { cwd: b.cwd, env })).stdout) as { request: TaskRequest };
+    const shownJson = JSON.parse((await runCli(['tasks', 'show', '20240101000000-aaaaaa', '--json'], { cwd: b.cwd, env })).stdout) as {
+      request: TaskRequest;
+    };
     expect(shownJson.request).toEqual(request);
 
     const unknown = await runCli(['tasks', 'show', 'nope'], { cwd: b.cwd, env });
@@ -128,8 +145,15 @@ describe('tasks cancel', () => {
       const b = await box();
       const bare = await makeRepo(CALC_FILES, { bare: true });
       const env = taskEnv(b, { llm, github, cache });
-      const running = startCli(['run', '--repo', bare, '--title', CALC_TASK.title, '--description', CALC_TASK.description], { cwd: b.cwd, env });
-      const task = await until('the run to reach codegen', async () => (await storedTasks(b)).find((t) => t.currentStep === 'codegen'), 60_000);
+      const running = startCli(['run', '--repo', bare, '--title', CALC_TASK.title, '--description', CALC_TASK.description], {
+        cwd: b.cwd,
+        env,
+      });
+      const task = await until(
+        'the run to reach codegen',
+        async () => (await storedTasks(b)).find((t) => t.currentStep === 'codegen'),
+        60_000,
+      );
       expect(task.owner).toEqual({ kind: 'run', pid: running.child.pid });
       const cancel = await runCli(['tasks', 'cancel', task.id], { cwd: b.cwd, env });
       expect(cancel.code).toBe(0);
@@ -163,7 +187,10 @@ describe('run --issue', () => {
     github.addIssue('acme', 'calc', { title: 'placeholder', body: 'not this one' });
     const number = github.addIssue('acme', 'calc', { title: CALC_TASK.title, body: CALC_TASK.description });
     const env = taskEnv(b, { llm, github, cache });
-    const out = await runCli(['run', '--json', '--issue', `https://github.com/acme/calc/issues/${number}`, '--repo', bare], { cwd: b.cwd, env });
+    const out = await runCli(['run', '--json', '--issue', `https://github.com/acme/calc/issues/${number}`, '--repo', bare], {
+      cwd: b.cwd,
+      env,
+    });
     expect(out.stderr).not.toContain(GITHUB_TOKEN);
     const result = JSON.parse(out.stdout) as { status: string; task: { title: string; issue?: unknown } };
     expect(out.code).toBe(0);

@@ -12,7 +12,8 @@ beforeEach(async () => {
 });
 afterAll(cleanup);
 
-const cli = (args: string[], extraEnv: Record<string, string> = {}, input?: string) => runCli(args, { cwd: box.cwd, env: cleanEnv(box, extraEnv), input });
+const cli = (args: string[], extraEnv: Record<string, string> = {}, input?: string) =>
+  runCli(args, { cwd: box.cwd, env: cleanEnv(box, extraEnv), input });
 
 /** Exit 2 and exactly one line on stderr, no stack trace; returns that line. */
 function oneLineError(result: { code: number | null; stdout: string; stderr: string }): string {
@@ -37,7 +38,8 @@ describe('help, version and usage errors', () => {
   it('prints the help of run with its flags', async () => {
     const result = await cli(['run', '--help']);
     expect(result.code).toBe(0);
-    for (const flag of ['--repo', '--title', '--plan-only', '--description-file', '--no-pr', '--sandbox']) expect(result.stdout).toContain(flag);
+    for (const flag of ['--repo', '--title', '--plan-only', '--description-file', '--no-pr', '--sandbox'])
+      expect(result.stdout).toContain(flag);
   });
 
   it('prints the package version and exits 0', async () => {
@@ -74,7 +76,9 @@ describe('help, version and usage errors', () => {
 
   it('exits 2 when --description and --description-file are both given', async () => {
     await writeFile(path.join(box.cwd, 'desc.txt'), 'x');
-    const line = oneLineError(await cli(['run', '--repo', '.', '--title', 't', '--description', 'a', '--description-file', 'desc.txt', '--plan-only']));
+    const line = oneLineError(
+      await cli(['run', '--repo', '.', '--title', 't', '--description', 'a', '--description-file', 'desc.txt', '--plan-only']),
+    );
     expect(line).toMatch(/--description and --description-file/);
   });
 
@@ -91,8 +95,16 @@ describe('help, version and usage errors', () => {
 
 describe('config errors: exit 2, one line naming the file and the key', () => {
   const cases: [string, string, RegExp[]][] = [
-    ['a misspelled key', '[autodev]\nenabled = true\nmax_paralel_tasks = 3\n', [/autodev\.config\.toml:3:/, /max_paralel_tasks/, /did you mean "max_parallel_tasks"/]],
-    ['a string for a number', '[autodev]\n\n[autodev.llm]\nmax_tokens = "lots"\n', [/autodev\.config\.toml:4:/, /autodev\.llm\.max_tokens/, /expected number/]],
+    [
+      'a misspelled key',
+      '[autodev]\nenabled = true\nmax_paralel_tasks = 3\n',
+      [/autodev\.config\.toml:3:/, /max_paralel_tasks/, /did you mean "max_parallel_tasks"/],
+    ],
+    [
+      'a string for a number',
+      '[autodev]\n\n[autodev.llm]\nmax_tokens = "lots"\n',
+      [/autodev\.config\.toml:4:/, /autodev\.llm\.max_tokens/, /expected number/],
+    ],
     ['broken TOML', '[autodev]\nenabled = true\nmodel = "open\n', [/autodev\.config\.toml:3:/, /invalid TOML/]],
     ['a bad enum', '[autodev]\nsandbox = "vm"\n', [/autodev\.config\.toml:2:/, /autodev\.sandbox/, /"bwrap"/]],
   ];

@@ -112,11 +112,18 @@ describe('autodev doctor --json', () => {
     await writeFile(path.join(box.cwd, 'good.toml'), '[autodev]\nsandbox = "none"\n');
     const named = await runCli(['doctor', '--json', '--config', 'good.toml'], { cwd: box.cwd, env: cleanEnv(box) });
     expect(named.code).toBe(0);
-    expect(JSON.parse(named.stdout)).toMatchObject({ configFile: path.join(box.cwd, 'good.toml'), configProblem: null, sandbox: { configured: 'none' } });
+    expect(JSON.parse(named.stdout)).toMatchObject({
+      configFile: path.join(box.cwd, 'good.toml'),
+      configProblem: null,
+      sandbox: { configured: 'none' },
+    });
   });
 
   it('reports the config it read: a disabled tool and an allowlist', async () => {
-    await writeFile(path.join(box.cwd, 'autodev.config.toml'), '[autodev]\nenabled = false\nallowlist_repos = ["acme/*"]\nsandbox = "none"\n');
+    await writeFile(
+      path.join(box.cwd, 'autodev.config.toml'),
+      '[autodev]\nenabled = false\nallowlist_repos = ["acme/*"]\nsandbox = "none"\n',
+    );
     const { report } = await doctor(cleanEnv(box));
     expect(report.configFile).toBe(path.join(box.cwd, 'autodev.config.toml'));
     expect(report.enabled).toBe(false);

@@ -23,9 +23,27 @@ function plan(last: PlanStep, sandbox: Plan['sandbox'] = 'bwrap'): Plan {
 }
 
 function result(extra: Partial<TaskResult> = {}): TaskResult {
-  const ran = (id: string, tool = id) => ({ id, tool, mode: 'change' as const, round: 1, status: 'ok' as const, attempts: 1, durationMs: 10, summary: 'ok' });
+  const ran = (id: string, tool = id) => ({
+    id,
+    tool,
+    mode: 'change' as const,
+    round: 1,
+    status: 'ok' as const,
+    attempts: 1,
+    durationMs: 10,
+    summary: 'ok',
+  });
   return {
-    task: { id: '202612031200-abcdef', key: '1234abcd', repo: '/srv/calc.git', title: 'Fix add', description: '', risk: 'medium', pr: true, base: 'main' } as TaskResult['task'],
+    task: {
+      id: '202612031200-abcdef',
+      key: '1234abcd',
+      repo: '/srv/calc.git',
+      title: 'Fix add',
+      description: '',
+      risk: 'medium',
+      pr: true,
+      base: 'main',
+    } as TaskResult['task'],
     status: 'pr_created',
     reason: null,
     exitCode: 0,
@@ -76,8 +94,12 @@ describe('formatResult', () => {
   });
 
   it('warns of a run without isolation, and names no sandbox when nothing was built', () => {
-    expect(formatResult(result({ plan: plan(step('pr'), 'none') }))).toContain('  sandbox:      none (no isolation: project code ran directly on this machine)\n');
-    const early = formatResult(result({ status: 'failed', reason: 'OPENAI_API_KEY is not set', pr: null, pushed: null, change: null, steps: [] }));
+    expect(formatResult(result({ plan: plan(step('pr'), 'none') }))).toContain(
+      '  sandbox:      none (no isolation: project code ran directly on this machine)\n',
+    );
+    const early = formatResult(
+      result({ status: 'failed', reason: 'OPENAI_API_KEY is not set', pr: null, pushed: null, change: null, steps: [] }),
+    );
     expect(early).not.toContain('sandbox:');
     expect(early).toContain('  reason:       OPENAI_API_KEY is not set\n');
   });

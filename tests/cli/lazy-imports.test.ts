@@ -42,11 +42,14 @@ async function loadedBy(args: string[]): Promise<string[]> {
 }
 
 describe('start-up loads only what the command needs', () => {
-  it.each([[['--help']], [['config', '--json']], [['run', '--repo', '<crate>', '--title', 't', '--plan-only', '--json']]])('%j', async (args) => {
-    const loaded = await loadedBy(args.map((a) => (a === '<crate>' ? crate : a)));
-    expect(loaded.some((url) => url.includes('/dist/cli/index.js'))).toBe(true);
-    expect(loaded.filter((url) => HEAVY.test(url))).toEqual([]);
-  });
+  it.each([[['--help']], [['config', '--json']], [['run', '--repo', '<crate>', '--title', 't', '--plan-only', '--json']]])(
+    '%j',
+    async (args) => {
+      const loaded = await loadedBy(args.map((a) => (a === '<crate>' ? crate : a)));
+      expect(loaded.some((url) => url.includes('/dist/cli/index.js'))).toBe(true);
+      expect(loaded.filter((url) => HEAVY.test(url))).toEqual([]);
+    },
+  );
 
   it('sees the packages a command does load (the control: zod and cosmiconfig for config)', async () => {
     const loaded = await loadedBy(['config', '--json']);

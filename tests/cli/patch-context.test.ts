@@ -106,12 +106,19 @@ describe('autodev patch apply', () => {
     const before = await hashTree(repo);
     const outside = path.join(box.dir, 'outside');
     await mkdir(outside);
-    const fix = SLOPPY.replace('--- src/lib.rs\n+++ src/lib.rs', 'diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs');
+    const fix = SLOPPY.replace(
+      '--- src/lib.rs\n+++ src/lib.rs',
+      'diff --git a/src/lib.rs b/src/lib.rs\n--- a/src/lib.rs\n+++ b/src/lib.rs',
+    );
     const shadow = `diff --git a/shadow b/shadow\nnew file mode 120000\n--- /dev/null\n+++ b/shadow\n@@ -0,0 +1 @@\n+/etc/shadow\n\\ No newline at end of file\n${fix}`;
     const through =
       `diff --git a/out b/out\nnew file mode 120000\n--- /dev/null\n+++ b/out\n@@ -0,0 +1 @@\n+${outside}\n\\ No newline at end of file\n` +
       'diff --git a/out/x.txt b/out/x.txt\nnew file mode 100644\n--- /dev/null\n+++ b/out/x.txt\n@@ -0,0 +1 @@\n+pwned\n';
-    for (const [patch, extra] of [[shadow, []], [through, []], [through, ['--allow-symlinks']]] as const) {
+    for (const [patch, extra] of [
+      [shadow, []],
+      [through, []],
+      [through, ['--allow-symlinks']],
+    ] as const) {
       const result = await runCli(['patch', 'apply', '--repo', repo, ...extra, '-'], { cwd: box.cwd, env: cleanEnv(box), input: patch });
       expect(result.code).toBe(1);
       expect(result.stderr).toMatch(/^not applied; nothing was changed\.\nrefused symlink "(shadow|out)"/);
@@ -122,7 +129,11 @@ describe('autodev patch apply', () => {
   });
 
   it('names a missing --repo and an unreadable patch file with exit 2', async () => {
-    const noRepo = await runCli(['patch', 'apply', '--repo', path.join(box.dir, 'nope'), '-'], { cwd: box.cwd, env: cleanEnv(box), input: SLOPPY });
+    const noRepo = await runCli(['patch', 'apply', '--repo', path.join(box.dir, 'nope'), '-'], {
+      cwd: box.cwd,
+      env: cleanEnv(box),
+      input: SLOPPY,
+    });
     expect(noRepo.code).toBe(2);
     expect(noRepo.stderr).toContain('--repo');
     const noFile = await runCli(['patch', 'apply', '--repo', repo, 'missing.diff'], { cwd: box.cwd, env: cleanEnv(box) });
@@ -134,7 +145,16 @@ describe('autodev patch apply', () => {
 describe('autodev context', () => {
   it('ranks the file that defines the named symbol first, with its test, within the budget', async () => {
     const result = await runCli(
-      ['context', '--repo', repo, '--title', 'parse_number accepts garbage', '--description', 'parse_number should reject empty input', '--json'],
+      [
+        'context',
+        '--repo',
+        repo,
+        '--title',
+        'parse_number accepts garbage',
+        '--description',
+        'parse_number should reject empty input',
+        '--json',
+      ],
       { cwd: box.cwd, env: cleanEnv(box) },
     );
     expect(result.code).toBe(0);
@@ -149,7 +169,10 @@ describe('autodev context', () => {
   it('respects a small --budget by cutting files to line ranges, and rejects a bad one', async () => {
     const big = Array.from({ length: 400 }, (_, i) => `pub fn helper_${i}(x: i32) -> i32 {\n    x + ${i}\n}\n`).join('\n');
     const bigRepo = await makeRepo({ 'src/lib.rs': `${big}\npub fn target_fn(x: i32) -> i32 {\n    x * 2\n}\n` });
-    const result = await runCli(['context', '--repo', bigRepo, '--title', 'target_fn doubles wrongly', '--budget', '300', '--json'], { cwd: box.cwd, env: cleanEnv(box) });
+    const result = await runCli(['context', '--repo', bigRepo, '--title', 'target_fn doubles wrongly', '--budget', '300', '--json'], {
+      cwd: box.cwd,
+      env: cleanEnv(box),
+    });
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
     expect(json.tokens).toBeLessThanOrEqual(300);

@@ -44,7 +44,12 @@ afterEach(async () => {
 });
 
 const cli = (args: string[], extraEnv: Record<string, string> = {}) => runCli(args, { cwd: box.cwd, env: cleanEnv(box, extraEnv) });
-const runEnv = (): Record<string, string> => ({ GITHUB_TOKEN: TOKEN, OPENAI_API_KEY: OPENAI_KEY, AUTODEV_LLM_API_URL: llm.baseUrl, AUTODEV_SANDBOX: 'none' });
+const runEnv = (): Record<string, string> => ({
+  GITHUB_TOKEN: TOKEN,
+  OPENAI_API_KEY: OPENAI_KEY,
+  AUTODEV_LLM_API_URL: llm.baseUrl,
+  AUTODEV_SANDBOX: 'none',
+});
 
 /** The smart-HTTP server serving both fixture repositories (they sit in sibling temp dirs). */
 async function serve(login?: { user: string; password: string }): Promise<{ crateUrl: string; plainUrl: string }> {
@@ -60,7 +65,8 @@ async function stateFiles(): Promise<{ file: string; text: string }[]> {
   if (!existsSync(dir)) return [];
   const out: { file: string; text: string }[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) out.push({ file: path.join(entry.parentPath, entry.name), text: await readFile(path.join(entry.parentPath, entry.name), 'utf8') });
+    if (entry.isFile())
+      out.push({ file: path.join(entry.parentPath, entry.name), text: await readFile(path.join(entry.parentPath, entry.name), 'utf8') });
   }
   return out;
 }
@@ -122,7 +128,17 @@ describe('credentials in a --repo URL', () => {
     const files = await stateFiles();
     expect(files.map((f) => path.basename(f.file))).toEqual(expect.arrayContaining([`${result.task.id}.json`, `${result.task.id}.jsonl`]));
     // … and nothing anywhere holds it.
-    for (const text of [planned.stdout, planned.stderr, ran.stdout, ran.stderr, listed.stdout, table.stdout, shown.stdout, shownJson.stdout, ...files.map((f) => f.text)]) {
+    for (const text of [
+      planned.stdout,
+      planned.stderr,
+      ran.stdout,
+      ran.stderr,
+      listed.stdout,
+      table.stdout,
+      shown.stdout,
+      shownJson.stdout,
+      ...files.map((f) => f.text),
+    ]) {
       expect(text).not.toContain(PASSWORD);
       expect(text).not.toContain(`${USER}:`);
       expect(text).not.toContain(`${USER}@`);
@@ -145,7 +161,10 @@ describe('a clone that fails', () => {
       [['--repo', dir], new RegExp(`cannot clone ${dir}: '${dir}' does not appear to be a git repository`)],
       [['--repo', file], new RegExp(`cannot clone ${file}: (invalid gitfile format|.*does not appear to be a git repository)`)],
       [['--repo', 'file:///etc'], /cannot clone \/etc: '\/etc' does not appear to be a git repository/],
-      [['--repo', `http://127.0.0.1:${port}/o/r.git`], new RegExp(`cannot clone http://127.0.0.1:${port}/o/r.git: unable to access .*(connect|refused)`, 'i')],
+      [
+        ['--repo', `http://127.0.0.1:${port}/o/r.git`],
+        new RegExp(`cannot clone http://127.0.0.1:${port}/o/r.git: unable to access .*(connect|refused)`, 'i'),
+      ],
     ];
     const messages: string[] = [];
     for (const [args, reason] of cases) {
@@ -178,7 +197,10 @@ describe('the allowlist', () => {
     await writeFile(path.join(box.cwd, 'autodev.config.toml'), `[autodev]\nallowlist_repos = ["${allowed}/*"]\n`);
     const before = await hashTree(victim);
     for (const repo of [path.join(allowed, 'link'), `file://${allowed}/link`, '../allowed/link']) {
-      for (const mode of [['--plan-only', '--json'], ['--json', '--no-pr']]) {
+      for (const mode of [
+        ['--plan-only', '--json'],
+        ['--json', '--no-pr'],
+      ]) {
         const result = await cli(['run', '--repo', repo, '--title', 'Fix add', ...mode], runEnv());
         expect(result.code).toBe(3);
         expect(lines(result.stderr)).toHaveLength(1);

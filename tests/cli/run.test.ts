@@ -24,7 +24,8 @@ beforeEach(async () => {
 });
 afterAll(cleanup);
 
-const cli = (args: string[], extraEnv: Record<string, string> = {}, input?: string) => runCli(args, { cwd: box.cwd, env: cleanEnv(box, extraEnv), input });
+const cli = (args: string[], extraEnv: Record<string, string> = {}, input?: string) =>
+  runCli(args, { cwd: box.cwd, env: cleanEnv(box, extraEnv), input });
 
 async function autodevTempDirs(): Promise<string[]> {
   return (await readdir(box.tmp)).filter((name) => name.startsWith('autodev-'));
@@ -34,7 +35,9 @@ describe('run --plan-only', () => {
   it('prints one JSON plan for a Rust crate and leaves the repository byte-for-byte unchanged', async () => {
     const before = await hashTree(crate);
     expect([...before.keys()].some((k) => k.startsWith('.git/objects/'))).toBe(true);
-    const result = await cli(['run', '--repo', crate, '--title', 'Fix add', '--description', 'add subtracts', '--plan-only', '--json'], { AUTODEV_GIT_GITHUB_REPO: 'acme/calc' });
+    const result = await cli(['run', '--repo', crate, '--title', 'Fix add', '--description', 'add subtracts', '--plan-only', '--json'], {
+      AUTODEV_GIT_GITHUB_REPO: 'acme/calc',
+    });
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout) as { task: Record<string, any>; plan: Record<string, any> };
     expect(Object.keys(doc).sort()).toEqual(['missing', 'plan', 'task']);
@@ -47,7 +50,10 @@ describe('run --plan-only', () => {
     // What the steps will use, as they will use it (the plan is their only source).
     const inputs = (id: string) => doc.plan.steps.find((s: { id: string }) => s.id === id).inputs;
     expect(inputs('clone')).toEqual({ source: crate, base: null, depth: 1 });
-    expect(inputs('apply')).toMatchObject({ protectedPaths: expect.any(Array), author: { name: expect.any(String), email: expect.any(String) } });
+    expect(inputs('apply')).toMatchObject({
+      protectedPaths: expect.any(Array),
+      author: { name: expect.any(String), email: expect.any(String) },
+    });
     expect(inputs('pr')).toMatchObject({ repository: 'acme/calc', labels: ['autodev', 'risk:medium'], draft: false });
 
     const after = await hashTree(crate);
@@ -65,7 +71,14 @@ describe('run --plan-only', () => {
     });
     expect(result.code).toBe(0);
     const steps = (JSON.parse(result.stdout) as { plan: { steps: { id: string; inputs: Record<string, unknown> }[] } }).plan.steps;
-    expect(steps.find((s) => s.id === 'codegen')!.inputs).toMatchObject({ strategy: 'single', format: 'udiff', model: 'plan-model', maxTokens: 777, temperature: 0.2, maxTotalTokens: 200000 });
+    expect(steps.find((s) => s.id === 'codegen')!.inputs).toMatchObject({
+      strategy: 'single',
+      format: 'udiff',
+      model: 'plan-model',
+      maxTokens: 777,
+      temperature: 0.2,
+      maxTotalTokens: 200000,
+    });
     expect(steps.find((s) => s.id === 'search')!.inputs).toMatchObject({ model: 'plan-model', budgetTokens: 8000 });
   });
 
@@ -93,11 +106,18 @@ describe('run --plan-only', () => {
   it('plans no pull request for a local repository that names no GitHub repository, and says so', async () => {
     const json = await cli(['run', '--repo', crate, '--title', 'Fix add', '--plan-only', '--json'], { OPENAI_API_KEY: 'k' });
     expect(json.code).toBe(0);
-    const doc = JSON.parse(json.stdout) as { plan: { steps: { tool: string; title: string }[] }; missing: { key: string; kind: string; message: string }[] };
+    const doc = JSON.parse(json.stdout) as {
+      plan: { steps: { tool: string; title: string }[] };
+      missing: { key: string; kind: string; message: string }[];
+    };
     expect(doc.plan.steps.map((s) => s.tool)).toEqual([...RUST_TOOLS.filter((t) => t !== 'pr'), 'push']);
     expect(doc.plan.steps.map((s) => s.title).filter((t) => /open a pull request/.test(t))).toEqual([]);
     expect(doc.missing.filter((m) => m.kind !== 'unreachable')).toEqual([
-      { key: 'git.github_repo', kind: 'note', message: expect.stringContaining(`${crate} is not a GitHub repository, so no pull request can be opened`) },
+      {
+        key: 'git.github_repo',
+        kind: 'note',
+        message: expect.stringContaining(`${crate} is not a GitHub repository, so no pull request can be opened`),
+      },
     ]);
 
     const human = await cli(['run', '--repo', crate, '--title', 'Fix add', '--plan-only'], { OPENAI_API_KEY: 'k' });
@@ -111,7 +131,9 @@ describe('run --plan-only', () => {
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('Missing (`autodev run` stops on this before building anything):');
     expect(result.stdout).toMatch(/^ {2}- OPENAI_API_KEY is not set \(llm\.api_key_env\)/m);
-    expect(result.stdout).toMatch(/^ {2}- GITHUB_TOKEN is not set \(git\.github_token_env\): it is needed to open the pull request on acme\/calc/m);
+    expect(result.stdout).toMatch(
+      /^ {2}- GITHUB_TOKEN is not set \(git\.github_token_env\): it is needed to open the pull request on acme\/calc/m,
+    );
 
     // A local server that takes no key, and --no-pr: nothing to ask for.
     const keyless = await cli(['run', '--repo', crate, '--title', 'Fix add', '--plan-only', '--json', '--no-pr'], {
@@ -136,7 +158,10 @@ describe('run --plan-only', () => {
   });
 
   it('resolves a relative --repo against the cwd', async () => {
-    const result = await runCli(['run', '--repo', path.basename(crate), '--title', 'Fix add', '--plan-only', '--json'], { cwd: path.dirname(crate), env: cleanEnv(box) });
+    const result = await runCli(['run', '--repo', path.basename(crate), '--title', 'Fix add', '--plan-only', '--json'], {
+      cwd: path.dirname(crate),
+      env: cleanEnv(box),
+    });
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).task.repo).toBe(crate);
   });

@@ -58,9 +58,17 @@ describe('layering defaults < file < env < flags', () => {
 
   it('lets the file override defaults, env override the file and flags override env, naming each source', async () => {
     const [cwd, file] = await withToml(
-      ['[autodev]', 'max_parallel_tasks = 4', 'sandbox = "none"', 'max_step_retries = 5', '', '[autodev.llm]', 'model = "from-file"', 'temperature = 0.5', ''].join(
-        '\n',
-      ),
+      [
+        '[autodev]',
+        'max_parallel_tasks = 4',
+        'sandbox = "none"',
+        'max_step_retries = 5',
+        '',
+        '[autodev.llm]',
+        'model = "from-file"',
+        'temperature = 0.5',
+        '',
+      ].join('\n'),
     );
     const loaded = await loadConfig({
       cwd,
@@ -156,7 +164,9 @@ describe('environment coercion', () => {
 
   it('lists an environment variable for every scalar key, nested tables included', () => {
     const names = envVariables().map((v) => v.variable);
-    expect(names).toEqual(expect.arrayContaining(['AUTODEV_ENABLED', 'AUTODEV_LLM_MODEL', 'AUTODEV_GIT_CLONE_DEPTH', 'AUTODEV_METRICS_TEXTFILE']));
+    expect(names).toEqual(
+      expect.arrayContaining(['AUTODEV_ENABLED', 'AUTODEV_LLM_MODEL', 'AUTODEV_GIT_CLONE_DEPTH', 'AUTODEV_METRICS_TEXTFILE']),
+    );
     expect(names.some((n) => n.startsWith('AUTODEV_TOOLCHAINS'))).toBe(false);
     expect(new Set(names).size).toBe(names.length);
   });
@@ -205,7 +215,11 @@ describe('config file errors', () => {
     ['[autodev.llm]\napi_url = "ftp://x"\n', 2, 'autodev.llm.api_url: expected an http:// or https:// URL'],
     ['[autodev.git]\ngithub_api_url = "file:///srv/github"\n', 2, 'autodev.git.github_api_url: expected an http:// or https:// URL'],
     ['[autodev]\nenabled = true\nopa_url = "localhost:8181"\n', 3, 'autodev.opa_url: expected "" (off) or an http:// or https:// URL'],
-    ['[autodev.metrics]\npushgateway_url = "htps://gw.example"\n', 2, 'autodev.metrics.pushgateway_url: expected "" (off) or an http:// or https:// URL'],
+    [
+      '[autodev.metrics]\npushgateway_url = "htps://gw.example"\n',
+      2,
+      'autodev.metrics.pushgateway_url: expected "" (off) or an http:// or https:// URL',
+    ],
   ])('refuses a URL that is not http(s), naming the key and the line: %j', async (text, line, message) => {
     const [cwd, file] = await withToml(text);
     const error = await configError(loadConfig({ cwd, env: {} }));

@@ -17,12 +17,21 @@ describe('withoutCredentials', () => {
   });
 
   it('leaves everything else alone', () => {
-    for (const repo of ['https://github.com/acme/calc', 'git@github.com:acme/calc.git', '/srv/git/calc.git', './calc', 'acme/calc', 'file:///srv/a@b/calc']) {
+    for (const repo of [
+      'https://github.com/acme/calc',
+      'git@github.com:acme/calc.git',
+      '/srv/git/calc.git',
+      './calc',
+      'acme/calc',
+      'file:///srv/a@b/calc',
+    ]) {
       expect(withoutCredentials(repo)).toBe(repo);
     }
   });
 
   it('is applied by the request schema, so no caller can store them', () => {
-    expect(requestSchema.parse({ repo: ' https://u:pw123456@github.com/acme/calc ', title: 't' }).repo).toBe('https://github.com/acme/calc');
+    expect(requestSchema.parse({ repo: ' https://u:pw123456@github.com/acme/calc ', title: 't' }).repo).toBe(
+      'https://github.com/acme/calc',
+    );
   });
 });

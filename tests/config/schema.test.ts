@@ -49,7 +49,9 @@ describe('configJsonSchema', () => {
     doc.autodev.max_paralel_tasks = 3;
     expect(validate(doc)).toBe(false);
     expect(validate.errors).toEqual(
-      expect.arrayContaining([expect.objectContaining({ keyword: 'additionalProperties', params: { additionalProperty: 'max_paralel_tasks' } })]),
+      expect.arrayContaining([
+        expect.objectContaining({ keyword: 'additionalProperties', params: { additionalProperty: 'max_paralel_tasks' } }),
+      ]),
     );
 
     const nested = await example();
@@ -75,9 +77,17 @@ describe('configJsonSchema', () => {
 });
 
 describe('findTomlKeyLine', () => {
-  const text = ['# top', '[autodev]', 'enabled = true', 'llm.model = "x"', '', '[autodev.git]', '  "branch_prefix" = "a/"', '[autodev.llm]', 'max_tokens = 3'].join(
-    '\n',
-  );
+  const text = [
+    '# top',
+    '[autodev]',
+    'enabled = true',
+    'llm.model = "x"',
+    '',
+    '[autodev.git]',
+    '  "branch_prefix" = "a/"',
+    '[autodev.llm]',
+    'max_tokens = 3',
+  ].join('\n');
 
   it('finds keys under table headers, dotted and quoted keys', () => {
     expect(findTomlKeyLine(text, ['autodev', 'enabled'])).toBe(3);
@@ -96,7 +106,13 @@ describe('findTomlKeyLine', () => {
 
 describe('requestSchema', () => {
   it('fills defaults and trims', () => {
-    expect(requestSchema.parse({ repo: ' a/b ', title: ' T ' })).toEqual({ repo: 'a/b', title: 'T', description: '', noPr: false, keepWorkspace: false });
+    expect(requestSchema.parse({ repo: ' a/b ', title: ' T ' })).toEqual({
+      repo: 'a/b',
+      title: 'T',
+      description: '',
+      noPr: false,
+      keepWorkspace: false,
+    });
   });
 
   it('refuses an empty title, a bad branch name and unknown fields', () => {

@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { encodingForModel, GAP_MARKER, loadTokenCounter, mergeWindows, selectWithinBudget, type Candidate } from '../../src/context/budget.js';
+import {
+  encodingForModel,
+  GAP_MARKER,
+  loadTokenCounter,
+  mergeWindows,
+  selectWithinBudget,
+  type Candidate,
+} from '../../src/context/budget.js';
 
 function bigFile(lines: number, special: Record<number, string> = {}): string {
   const out: string[] = [];
@@ -34,10 +41,16 @@ describe('token counting', () => {
 
 describe('mergeWindows', () => {
   it('clamps to the file and merges overlapping or touching windows', () => {
-    expect(mergeWindows([1, 5, 20], 2, 21)).toEqual([[1, 7], [18, 21]]);
+    expect(mergeWindows([1, 5, 20], 2, 21)).toEqual([
+      [1, 7],
+      [18, 21],
+    ]);
     expect(mergeWindows([10, 14], 2, 100)).toEqual([[8, 16]]);
     expect(mergeWindows([10, 15], 2, 100)).toEqual([[8, 17]]);
-    expect(mergeWindows([10, 16], 2, 100)).toEqual([[8, 12], [14, 18]]);
+    expect(mergeWindows([10, 16], 2, 100)).toEqual([
+      [8, 12],
+      [14, 18],
+    ]);
   });
 });
 

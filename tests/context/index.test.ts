@@ -57,8 +57,22 @@ describe('selectContext', () => {
       'initial import',
     );
     // Two fixes that touched the cache and the wire format together.
-    commit(dir, { 'src/cache.rs': rustModule('cache', ['cache_get', 'cache_put', 'cache_evict']), 'src/wire.rs': rustModule('wire', ['encode_frame', 'decode_frame']) }, 'cache frames');
-    commit(dir, { 'src/cache.rs': rustModule('cache', ['cache_get', 'cache_put', 'cache_evict', 'cache_len']), 'src/wire.rs': rustModule('wire', ['encode_frame', 'decode_frame', 'frame_len']) }, 'cache frame length');
+    commit(
+      dir,
+      {
+        'src/cache.rs': rustModule('cache', ['cache_get', 'cache_put', 'cache_evict']),
+        'src/wire.rs': rustModule('wire', ['encode_frame', 'decode_frame']),
+      },
+      'cache frames',
+    );
+    commit(
+      dir,
+      {
+        'src/cache.rs': rustModule('cache', ['cache_get', 'cache_put', 'cache_evict', 'cache_len']),
+        'src/wire.rs': rustModule('wire', ['encode_frame', 'decode_frame', 'frame_len']),
+      },
+      'cache frame length',
+    );
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -19,7 +19,10 @@ function grep(files: Record<string, string>, terms: string[]): SearchHit[] {
 
 function rank(files: Record<string, string>, title: string, description = '', history?: string[][]) {
   const terms = extractTerms(title, description);
-  const hits = grep(files, terms.map((t) => t.text));
+  const hits = grep(
+    files,
+    terms.map((t) => t.text),
+  );
   return rankFiles({ terms, hits, files: Object.keys(files), history });
 }
 
@@ -55,7 +58,12 @@ describe('rankFiles', () => {
   });
 
   it('matches a bare file name to its path, and a term to a file named like it', () => {
-    const files = { ...filler(5), 'src/lexer.ts': 'export const x = 1;\n', 'src/tokenizer.rs': 'fn x() {}\n', 'src/other.rs': 'fn lexer() {}\n' };
+    const files = {
+      ...filler(5),
+      'src/lexer.ts': 'export const x = 1;\n',
+      'src/tokenizer.rs': 'fn x() {}\n',
+      'src/other.rs': 'fn lexer() {}\n',
+    };
     expect(rank(files, 'crash in lexer.ts')[0].path).toBe('src/lexer.ts');
     expect(rank(files, 'the tokenizer drops tabs')[0].path).toBe('src/tokenizer.rs');
   });

@@ -17,8 +17,16 @@ describe('extractTerms', () => {
   });
 
   it('takes paths and file names, and their stems as module names', () => {
-    const terms = extractTerms('Crash in src/config/load.rs', 'The loader in `lexer.ts` and ./tests/cli_args.rs too; see v1.2.3 and and/or.');
-    expect(terms.filter((t) => t.kind === 'path').map((t) => t.text).sort()).toEqual(['lexer.ts', 'src/config/load.rs', 'tests/cli_args.rs']);
+    const terms = extractTerms(
+      'Crash in src/config/load.rs',
+      'The loader in `lexer.ts` and ./tests/cli_args.rs too; see v1.2.3 and and/or.',
+    );
+    expect(
+      terms
+        .filter((t) => t.kind === 'path')
+        .map((t) => t.text)
+        .sort(),
+    ).toEqual(['lexer.ts', 'src/config/load.rs', 'tests/cli_args.rs']);
     expect(kindOf('Crash in src/config/load.rs', '', 'load')).toBe('module');
     expect(texts('', 'see v1.2.3 and and/or')).not.toContain('v1.2.3');
     expect(texts('', 'input/output handling')).not.toContain('input/output');

@@ -74,7 +74,10 @@ describe('compareDependencies: Cargo', () => {
     const report = compare(
       { 'Cargo.toml': cargo('') },
       {
-        'Cargo.toml': cargo('a = "1"', `[dev-dependencies]\nb = "2"\n[build-dependencies]\ncc = "1.0"\n[target.'cfg(unix)'.dependencies]\nlibc = "0.2"\n`),
+        'Cargo.toml': cargo(
+          'a = "1"',
+          `[dev-dependencies]\nb = "2"\n[build-dependencies]\ncc = "1.0"\n[target.'cfg(unix)'.dependencies]\nlibc = "0.2"\n`,
+        ),
       },
     );
     const kinds = Object.fromEntries(only(report, 'added').map((f) => [f.name, `${f.kind}${f.target ? ` ${f.target}` : ''}`]));
@@ -93,26 +96,43 @@ describe('compareDependencies: Cargo', () => {
 
   it('reports upgrades and downgrades with both versions, from the requirement and from the lockfile', () => {
     const report = compare(
-      { 'Cargo.toml': cargo('up = "1.2"\ndown = "2.5"\nlocked = "1"'), 'Cargo.lock': lock(['up', '1.2.0', CRATES], ['down', '2.5.1', CRATES], ['locked', '1.4.0', CRATES]) },
-      { 'Cargo.toml': cargo('up = "1.4"\ndown = "=2.1.0"\nlocked = "1"'), 'Cargo.lock': lock(['up', '1.4.2', CRATES], ['down', '2.1.0', CRATES], ['locked', '1.3.0', CRATES]) },
+      {
+        'Cargo.toml': cargo('up = "1.2"\ndown = "2.5"\nlocked = "1"'),
+        'Cargo.lock': lock(['up', '1.2.0', CRATES], ['down', '2.5.1', CRATES], ['locked', '1.4.0', CRATES]),
+      },
+      {
+        'Cargo.toml': cargo('up = "1.4"\ndown = "=2.1.0"\nlocked = "1"'),
+        'Cargo.lock': lock(['up', '1.4.2', CRATES], ['down', '2.1.0', CRATES], ['locked', '1.3.0', CRATES]),
+      },
     );
     const up = only(report, 'upgraded');
     const down = only(report, 'downgraded');
-    expect(up).toEqual([expect.objectContaining({ name: 'up', from: '1.2', to: '1.4', locked: { from: '1.2.0', to: '1.4.2' }, manifest: 'Cargo.toml' })]);
+    expect(up).toEqual([
+      expect.objectContaining({ name: 'up', from: '1.2', to: '1.4', locked: { from: '1.2.0', to: '1.4.2' }, manifest: 'Cargo.toml' }),
+    ]);
     expect(down).toEqual([
       expect.objectContaining({ name: 'down', from: '2.5', to: '=2.1.0', locked: { from: '2.5.1', to: '2.1.0' }, manifest: 'Cargo.toml' }),
       // The requirement did not move, the lockfile did: a downgrade only the lockfile shows.
       expect.objectContaining({ name: 'locked', from: '1.4.0', to: '1.3.0', manifest: 'Cargo.lock', direct: true }),
     ]);
-    expect(policyDependencies(report).changed.filter((c) => c.change === 'downgraded').map((c) => c.name)).toEqual(['down', 'locked']);
+    expect(
+      policyDependencies(report)
+        .changed.filter((c) => c.change === 'downgraded')
+        .map((c) => c.name),
+    ).toEqual(['down', 'locked']);
   });
 
   it('reports a switch of source: registry to git, to path, to another registry, in the manifest and the lockfile', () => {
     const report = compare(
       { 'Cargo.toml': cargo('g = "1"\np = "1"\nr = "1"'), 'Cargo.lock': lock(['g', '1.0.0', CRATES], ['t', '0.3.0', CRATES]) },
       {
-        'Cargo.toml': cargo('g = { git = "https://example.test/fork/g.git", branch = "main" }\np = { path = "vendor/p" }\nr = { version = "1", registry = "internal" }'),
-        'Cargo.lock': lock(['g', '1.0.0', 'git+https://example.test/fork/g.git?branch=main#0123abcd'], ['t', '0.3.0', 'sparse+https://mirror.example.test/index/']),
+        'Cargo.toml': cargo(
+          'g = { git = "https://example.test/fork/g.git", branch = "main" }\np = { path = "vendor/p" }\nr = { version = "1", registry = "internal" }',
+        ),
+        'Cargo.lock': lock(
+          ['g', '1.0.0', 'git+https://example.test/fork/g.git?branch=main#0123abcd'],
+          ['t', '0.3.0', 'sparse+https://mirror.example.test/index/'],
+        ),
       },
     );
     const sources = only(report, 'source_changed');
@@ -130,8 +150,14 @@ describe('compareDependencies: Cargo', () => {
   });
 
   it('reports a loosened requirement (=1.2.3 to ^1, or to *) and stays quiet about a narrowed one', () => {
-    const report = compare({ 'Cargo.toml': cargo('a = "=1.2.3"\nb = "1.2"\nc = "^1.2"') }, { 'Cargo.toml': cargo('a = "^1"\nb = "*"\nc = "~1.2"') });
-    expect(report.findings.map((f) => `${f.type}:${f.name}:${f.from}->${f.to}`)).toEqual(['requirement_loosened:a:=1.2.3->^1', 'requirement_loosened:b:1.2->*']);
+    const report = compare(
+      { 'Cargo.toml': cargo('a = "=1.2.3"\nb = "1.2"\nc = "^1.2"') },
+      { 'Cargo.toml': cargo('a = "^1"\nb = "*"\nc = "~1.2"') },
+    );
+    expect(report.findings.map((f) => `${f.type}:${f.name}:${f.from}->${f.to}`)).toEqual([
+      'requirement_loosened:a:=1.2.3->^1',
+      'requirement_loosened:b:1.2->*',
+    ]);
     expect(requirementChange('=1.2.3', '>=1.2.3 <2.0.0-0')).toBe('loosened');
   });
 
@@ -148,9 +174,17 @@ describe('compareDependencies: Cargo', () => {
     const root = (shared: string): string => `[workspace]\nmembers = ["crates/*"]\nresolver = "2"\n\n[workspace.dependencies]\n${shared}\n`;
     const member = (name: string, deps: string): string => `[package]\nname = "${name}"\nversion = "0.1.0"\n\n[dependencies]\n${deps}\n`;
     const files = ['Cargo.toml', 'crates/core/Cargo.toml', 'crates/cli/Cargo.toml', 'crates/cli/src/main.rs', 'fixtures/other/Cargo.toml'];
-    expect(manifestPaths(files, READERS, { 'Cargo.toml': root('') })).toEqual(['Cargo.toml', 'crates/cli/Cargo.toml', 'crates/core/Cargo.toml']);
+    expect(manifestPaths(files, READERS, { 'Cargo.toml': root('') })).toEqual([
+      'Cargo.toml',
+      'crates/cli/Cargo.toml',
+      'crates/core/Cargo.toml',
+    ]);
     const report = compare(
-      { 'Cargo.toml': root('anyhow = "1.0.50"'), 'crates/core/Cargo.toml': member('core', ''), 'crates/cli/Cargo.toml': member('cli', 'anyhow = { workspace = true }') },
+      {
+        'Cargo.toml': root('anyhow = "1.0.50"'),
+        'crates/core/Cargo.toml': member('core', ''),
+        'crates/cli/Cargo.toml': member('cli', 'anyhow = { workspace = true }'),
+      },
       {
         'Cargo.toml': root('anyhow = "=1.0.40"'),
         'crates/core/Cargo.toml': member('core', 'anyhow = { workspace = true, features = ["backtrace"] }'),
@@ -171,23 +205,46 @@ describe('compareDependencies: Cargo', () => {
       { 'Cargo.toml': cargo(''), 'Cargo.lock': lock() },
       { 'Cargo.toml': cargo('helper = { path = "helper" }'), 'Cargo.lock': lock(['helper', '0.1.0'], ['itoa', '1.0.11', CRATES]) },
     );
-    expect(report.findings.map((f) => `${f.type}:${f.name}:${f.direct}:${f.manifest}`)).toEqual(['added:helper:true:Cargo.toml', 'added:itoa:false:Cargo.lock']);
+    expect(report.findings.map((f) => `${f.type}:${f.name}:${f.direct}:${f.manifest}`)).toEqual([
+      'added:helper:true:Cargo.toml',
+      'added:itoa:false:Cargo.lock',
+    ]);
     expect(report.findings[0]).toMatchObject({ source: { kind: 'path', location: 'helper' }, locked: { from: null, to: '0.1.0' } });
     expect(summarizeDependencies(report)).toBe('2 added (helper 0.1.0 normal, itoa 1.0.11 transitive), 0 removed');
   });
 
   it('says whether an added crate brings a build script or a proc-macro, and unknown when its Cargo.toml is not on disk', () => {
-    expect(crateTraits('[package]\nname = "m"\nversion = "0.1.0"\n\n[lib]\nproc-macro = true\n', false)).toEqual({ buildScript: false, procMacro: true });
+    expect(crateTraits('[package]\nname = "m"\nversion = "0.1.0"\n\n[lib]\nproc-macro = true\n', false)).toEqual({
+      buildScript: false,
+      procMacro: true,
+    });
     expect(crateTraits('[package]\nname = "b"\nversion = "0.1.0"\n', true)).toEqual({ buildScript: true, procMacro: false });
     expect(crateTraits('[package]\nname = "b"\nversion = "0.1.0"\nbuild = "gen.rs"\n', false).buildScript).toBe(true);
     expect(crateTraits('[package]\nname = "b"\nversion = "0.1.0"\nbuild = false\n', true).buildScript).toBe(false);
 
-    const report = compare({ 'Cargo.toml': cargo('') }, { 'Cargo.toml': cargo('derive = { path = "derive" }\nplain = { path = "plain" }\nremote = "1"') });
+    const report = compare(
+      { 'Cargo.toml': cargo('') },
+      { 'Cargo.toml': cargo('derive = { path = "derive" }\nplain = { path = "plain" }\nremote = "1"') },
+    );
     const traits = new Map<DependencyFinding, CrateTraits | null>();
-    for (const f of report.findings) traits.set(f, f.name === 'derive' ? { buildScript: true, procMacro: true } : f.name === 'plain' ? { buildScript: false, procMacro: false } : null);
+    for (const f of report.findings)
+      traits.set(
+        f,
+        f.name === 'derive' ? { buildScript: true, procMacro: true } : f.name === 'plain' ? { buildScript: false, procMacro: false } : null,
+      );
     const full = withCrateTraits(report, traits);
-    expect(full.findings.map((f) => `${f.type}:${f.name}`)).toEqual(['added:derive', 'added:plain', 'added:remote', 'build_script:derive', 'proc_macro:derive']);
-    expect(full.findings.find((f) => f.name === 'remote')).toMatchObject({ buildScript: null, procMacro: null, detail: expect.stringMatching(/unknown/) });
+    expect(full.findings.map((f) => `${f.type}:${f.name}`)).toEqual([
+      'added:derive',
+      'added:plain',
+      'added:remote',
+      'build_script:derive',
+      'proc_macro:derive',
+    ]);
+    expect(full.findings.find((f) => f.name === 'remote')).toMatchObject({
+      buildScript: null,
+      procMacro: null,
+      detail: expect.stringMatching(/unknown/),
+    });
     expect(full.findings.find((f) => f.name === 'plain')).toMatchObject({ buildScript: false, procMacro: false });
     expect(policyDependencies(full).changed.map((c) => `${c.change}:${c.name}`)).toEqual(['build_script:derive', 'proc_macro:derive']);
   });
@@ -204,7 +261,10 @@ describe('compareDependencies: Cargo', () => {
   it('warns about a manifest it cannot parse, and about a lockfile only one side has', () => {
     const report = compare({ 'Cargo.toml': cargo('') }, { 'Cargo.toml': '[package\nname = ', 'Cargo.lock': lock() });
     expect(report.findings).toEqual([]);
-    expect(report.warnings).toEqual([expect.stringMatching(/^Cargo\.toml \(change\) could not be parsed/), expect.stringMatching(/Cargo\.lock exists only on the change/)]);
+    expect(report.warnings).toEqual([
+      expect.stringMatching(/^Cargo\.toml \(change\) could not be parsed/),
+      expect.stringMatching(/Cargo\.lock exists only on the change/),
+    ]);
   });
 });
 
@@ -259,7 +319,11 @@ describe('compareDependencies: Node', () => {
   it('reports a switch to git, to a path, to a tarball URL and to another package through an alias', () => {
     const report = compare(
       { 'package.json': pkg({ dependencies: { a: '^1.0.0', b: '^1.0.0', c: '^1.0.0', d: '^1.0.0' } }) },
-      { 'package.json': pkg({ dependencies: { a: 'github:someone/a#fix', b: 'file:../b', c: 'https://example.test/c-1.0.0.tgz', d: 'npm:d-fork@^1.0.0' } }) },
+      {
+        'package.json': pkg({
+          dependencies: { a: 'github:someone/a#fix', b: 'file:../b', c: 'https://example.test/c-1.0.0.tgz', d: 'npm:d-fork@^1.0.0' },
+        }),
+      },
     );
     expect(report.findings.map((f) => `${f.name}:${f.from}->${f.to}`)).toEqual([
       'a:npm->git https://github.com/someone/a.git',
@@ -272,7 +336,10 @@ describe('compareDependencies: Node', () => {
 
   it('reads package-lock.json: transitive additions, version moves, install scripts and sources', () => {
     const report = compare(
-      { 'package.json': pkg({ dependencies: { left: '^1.0.0' } }), 'package-lock.json': npmLock({ left: tarball('left', '1.3.0'), pad: tarball('pad', '2.0.0') }) },
+      {
+        'package.json': pkg({ dependencies: { left: '^1.0.0' } }),
+        'package-lock.json': npmLock({ left: tarball('left', '1.3.0'), pad: tarball('pad', '2.0.0') }),
+      },
       {
         'package.json': pkg({ dependencies: { left: '^1.0.0', native: '^3.0.0' } }),
         'package-lock.json': npmLock({
@@ -297,18 +364,36 @@ describe('compareDependencies: Node', () => {
 
   it('reads a lockfile v1 (nested dependencies)', () => {
     const v1 = (version: string): string =>
-      JSON.stringify({ name: 'web', lockfileVersion: 1, dependencies: { a: { version, resolved: `https://registry.npmjs.org/a/-/a-${version}.tgz`, dependencies: { b: { version: '1.0.0' } } } } });
-    const report = compare({ 'package.json': pkg({}), 'package-lock.json': v1('2.0.0') }, { 'package.json': pkg({}), 'package-lock.json': v1('2.1.0') });
+      JSON.stringify({
+        name: 'web',
+        lockfileVersion: 1,
+        dependencies: {
+          a: { version, resolved: `https://registry.npmjs.org/a/-/a-${version}.tgz`, dependencies: { b: { version: '1.0.0' } } },
+        },
+      });
+    const report = compare(
+      { 'package.json': pkg({}), 'package-lock.json': v1('2.0.0') },
+      { 'package.json': pkg({}), 'package-lock.json': v1('2.1.0') },
+    );
     expect(report.findings.map((f) => `${f.type}:${f.name}:${f.from}->${f.to}`)).toEqual(['upgraded:a:2.0.0->2.1.0']);
   });
 
   it('compares the workspaces of a root package.json, each as its own member', () => {
     const files = ['package.json', 'packages/api/package.json', 'packages/ui/package.json', 'node_modules/x/package.json'];
     const root = pkg({ workspaces: ['packages/*'] });
-    expect(manifestPaths(files, READERS, { 'package.json': root })).toEqual(['package.json', 'packages/api/package.json', 'packages/ui/package.json']);
+    expect(manifestPaths(files, READERS, { 'package.json': root })).toEqual([
+      'package.json',
+      'packages/api/package.json',
+      'packages/ui/package.json',
+    ]);
     const api = (deps: Record<string, string>): string => JSON.stringify({ name: '@web/api', dependencies: deps });
-    const report = compare({ 'package.json': root, 'packages/api/package.json': api({}) }, { 'package.json': root, 'packages/api/package.json': api({ pg: '^8.0.0' }) });
-    expect(report.findings).toEqual([expect.objectContaining({ type: 'added', name: 'pg', member: '@web/api', manifest: 'packages/api/package.json' })]);
+    const report = compare(
+      { 'package.json': root, 'packages/api/package.json': api({}) },
+      { 'package.json': root, 'packages/api/package.json': api({ pg: '^8.0.0' }) },
+    );
+    expect(report.findings).toEqual([
+      expect.objectContaining({ type: 'added', name: 'pg', member: '@web/api', manifest: 'packages/api/package.json' }),
+    ]);
   });
 });
 
@@ -327,7 +412,22 @@ describe('compareDependencies: any reader', () => {
         .filter(Boolean)
         .map((line) => {
           const [name, requirement] = line.split(' ');
-          return { ecosystem: 'toy', manifest: file, member: 'root', kind: 'normal', target: null, name, package: name, requirement, range: requirement, source: { kind: 'registry', location: 'toyhub' }, features: [], defaultFeatures: true, optional: false, inherited: false };
+          return {
+            ecosystem: 'toy',
+            manifest: file,
+            member: 'root',
+            kind: 'normal',
+            target: null,
+            name,
+            package: name,
+            requirement,
+            range: requirement,
+            source: { kind: 'registry', location: 'toyhub' },
+            features: [],
+            defaultFeatures: true,
+            optional: false,
+            inherited: false,
+          };
         }),
       scripts: [],
     }),
@@ -337,7 +437,13 @@ describe('compareDependencies: any reader', () => {
         .filter(Boolean)
         .map((line) => {
           const [name, version, local] = line.split(' ');
-          return { ecosystem: 'toy', name, version, source: local ? { kind: 'local' as const, location: '' } : { kind: 'registry' as const, location: 'toyhub' }, installScript: false };
+          return {
+            ecosystem: 'toy',
+            name,
+            version,
+            source: local ? { kind: 'local' as const, location: '' } : { kind: 'registry' as const, location: 'toyhub' },
+            installScript: false,
+          };
         }),
     localLockedIsOwnCode: true,
     lockInstallScripts: false,
@@ -352,7 +458,10 @@ describe('compareDependencies: any reader', () => {
       { files: { 'deps.txt': 'a ^1.0.0\nb ^2.0.0\n', 'deps.lock': 'a 1.2.0\nb 2.0.0\nown 0.1.0 local\nmine 0.1.0 local\n' } },
       [toy],
     );
-    expect(report.findings.map((f) => `${f.ecosystem}:${f.type}:${f.name}:${f.from ?? ''}->${f.to ?? ''}`)).toEqual(['toy:added:b:->^2.0.0', 'toy:upgraded:a:1.0.0->1.2.0']);
+    expect(report.findings.map((f) => `${f.ecosystem}:${f.type}:${f.name}:${f.from ?? ''}->${f.to ?? ''}`)).toEqual([
+      'toy:added:b:->^2.0.0',
+      'toy:upgraded:a:1.0.0->1.2.0',
+    ]);
     expect(report.findings.find((f) => f.name === 'b')?.locked).toEqual({ from: null, to: '2.0.0' });
     expect(report.warnings).toEqual([]);
   });

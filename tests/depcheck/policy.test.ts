@@ -13,7 +13,11 @@ import { startOpaServer, type OpaServer } from '../support/opa-server.js';
 const manifest = (deps: string): string => `[package]\nname = "calc"\nversion = "0.1.0"\n\n[dependencies]\n${deps}\n`;
 
 function report(before: string, after: string): DependencyReport {
-  return compareDependencies({ files: { 'Cargo.toml': manifest(before) } }, { files: { 'Cargo.toml': manifest(after) } }, dependencyReaders());
+  return compareDependencies(
+    { files: { 'Cargo.toml': manifest(before) } },
+    { files: { 'Cargo.toml': manifest(after) } },
+    dependencyReaders(),
+  );
 }
 
 function decide(r: DependencyReport, config: { allowDependencySourceChange?: boolean } = {}) {
@@ -32,7 +36,9 @@ describe('dependency rules of the local policy', () => {
     const switched = report('helper = { path = "helper" }', 'helper = { git = "file:///srv/helper.git" }');
     const denied = decide(switched);
     expect(denied.decision).toBe('deny');
-    expect(denied.reasons).toEqual([{ code: 'dependency_source_changed', message: expect.stringContaining('helper (path → git file:///srv/helper.git)') }]);
+    expect(denied.reasons).toEqual([
+      { code: 'dependency_source_changed', message: expect.stringContaining('helper (path → git file:///srv/helper.git)') },
+    ]);
     expect(decide(switched, { allowDependencySourceChange: true })).toMatchObject({ decision: 'allow', reasons: [] });
   });
 
@@ -86,7 +92,11 @@ describe('policy step with dependency findings', () => {
           const added = (input as { dependencies?: { added: { name: string }[] } }).dependencies?.added ?? [];
           // A team's own rule: an allowlist of crates.
           const unknown = added.filter((d) => !['serde'].includes(d.name));
-          return { allow: true, review: unknown.length > 0, reasons: unknown.map((d) => ({ code: 'new_dependency', message: `${d.name} is not on the allowlist` })) };
+          return {
+            allow: true,
+            review: unknown.length > 0,
+            reasons: unknown.map((d) => ({ code: 'new_dependency', message: `${d.name} is not on the allowlist` })),
+          };
         },
       },
     });
@@ -97,6 +107,8 @@ describe('policy step with dependency findings', () => {
     expect(c.state.policy).toMatchObject({ engine: 'opa', decision: 'review', draft: true, labels: ['needs-review'] });
     const sent = opa.inputs()[0] as { dependencies: unknown };
     expect(sent.dependencies).toEqual(JSON.parse(JSON.stringify(policyDependencies(added))));
-    expect(sent.dependencies).toMatchObject({ added: [{ name: 'helper', source: { kind: 'path', location: 'helper' }, kind: 'normal', member: 'calc' }] });
+    expect(sent.dependencies).toMatchObject({
+      added: [{ name: 'helper', source: { kind: 'path', location: 'helper' }, kind: 'normal', member: 'calc' }],
+    });
   });
 });

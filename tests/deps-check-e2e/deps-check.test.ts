@@ -85,7 +85,10 @@ describe('deps-check in a full run', () => {
       expect(json.dependencies?.findings).toEqual([
         expect.objectContaining({ type: 'added', name: 'helper', kind: 'normal', member: 'calc', buildScript: false, procMacro: false }),
       ]);
-      expect(json.policy).toMatchObject({ decision: 'review', reasons: [{ code: 'new_dependency', message: expect.stringContaining('helper') }] });
+      expect(json.policy).toMatchObject({
+        decision: 'review',
+        reasons: [{ code: 'new_dependency', message: expect.stringContaining('helper') }],
+      });
 
       expect(pulls).toHaveLength(1);
       expect(pulls[0].draft).toBe(true);
@@ -111,26 +114,38 @@ describe('deps-check in a full run', () => {
       const holder = await mkdtemp('/var/tmp/autodev-depcheck-');
       visible.push(holder);
       const helperRepo = path.join(holder, 'helper.git');
-      await git(holder, ['clone', '-q', '--bare', await makeRepo({ 'Cargo.toml': HELPER['helper/Cargo.toml'], 'src/lib.rs': HELPER['helper/src/lib.rs'] }), helperRepo]);
+      await git(holder, [
+        'clone',
+        '-q',
+        '--bare',
+        await makeRepo({ 'Cargo.toml': HELPER['helper/Cargo.toml'], 'src/lib.rs': HELPER['helper/src/lib.rs'] }),
+        helperRepo,
+      ]);
       const spec = `{ git = "file://${helperRepo}" }`;
       // The build runs offline with a read-only CARGO_HOME: fetch the git source into the run's cargo
       // cache first, as the deps step does for dependencies the base already has.
       const scratch = await mkdtemp(path.join(holder, 'fetch-'));
-      await writeFile(path.join(scratch, 'Cargo.toml'), '[package]\nname = "prefetch"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nhelper = ' + spec + '\n');
+      await writeFile(
+        path.join(scratch, 'Cargo.toml'),
+        '[package]\nname = "prefetch"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nhelper = ' + spec + '\n',
+      );
       await mkdir(path.join(scratch, 'src'));
       await writeFile(path.join(scratch, 'src', 'lib.rs'), '');
-      await execFileAsync('cargo', ['fetch'], { cwd: scratch, env: { ...process.env, CARGO_HOME: path.join(cache, 'autodev', 'cargo-home') } });
+      await execFileAsync('cargo', ['fetch'], {
+        cwd: scratch,
+        env: { ...process.env, CARGO_HOME: path.join(cache, 'autodev', 'cargo-home') },
+      });
 
       const after = { 'Cargo.toml': withDependency(spec), 'src/lib.rs': FIXED_LIB };
       const { outcome, json, pulls } = await run(bare, reply('Fix add, take helper from its repository', await makePatch(base, after)));
 
       expect({ code: outcome.code, status: json.status }).toEqual({ code: 3, status: 'denied' });
-      expect(json.steps.filter((s) => s.mode === 'change' && ['build', 'test', 'deps-check'].includes(s.id)).map((s) => `${s.id}:${s.status}`)).toEqual([
-        'build:ok',
-        'test:ok',
-        'deps-check:ok',
+      expect(
+        json.steps.filter((s) => s.mode === 'change' && ['build', 'test', 'deps-check'].includes(s.id)).map((s) => `${s.id}:${s.status}`),
+      ).toEqual(['build:ok', 'test:ok', 'deps-check:ok']);
+      expect(json.dependencies?.findings).toEqual([
+        expect.objectContaining({ type: 'source_changed', name: 'helper', from: 'path helper', to: `git file://${helperRepo}` }),
       ]);
-      expect(json.dependencies?.findings).toEqual([expect.objectContaining({ type: 'source_changed', name: 'helper', from: 'path helper', to: `git file://${helperRepo}` })]);
       expect(json.policy).toMatchObject({ decision: 'deny', reasons: [expect.objectContaining({ code: 'dependency_source_changed' })] });
       expect(json.reason ?? '').toContain('dependency_source_changed');
       expect(pulls).toHaveLength(0);
@@ -145,7 +160,8 @@ describe('deps-check in a full run', () => {
         'package.json': `${JSON.stringify({ name: 'greeter', version: '1.0.0', private: true, type: 'module', scripts: { test: 'node --test' } }, null, 2)}\n`,
         '.gitignore': 'node_modules/\n',
         'src/greet.js': "export function greet(name) {\n  return 'Hello ' + name;\n}\n",
-        'test/greet.test.js': "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { greet } from '../src/greet.js';\n\ntest('greets', () => {\n  assert.equal(greet('Ada'), 'Hello, Ada');\n});\n",
+        'test/greet.test.js':
+          "import { test } from 'node:test';\nimport assert from 'node:assert/strict';\nimport { greet } from '../src/greet.js';\n\ntest('greets', () => {\n  assert.equal(greet('Ada'), 'Hello, Ada');\n});\n",
       };
       const after: Tree = {
         'package.json': `${JSON.stringify({ name: 'greeter', version: '1.0.0', private: true, type: 'module', scripts: { test: 'node --test', postinstall: 'node scripts/setup.js' } }, null, 2)}\n`,
@@ -158,7 +174,13 @@ describe('deps-check in a full run', () => {
 
       expect({ code: outcome.code, why: explain(outcome) }).toEqual({ code: 0, why: '' });
       expect(json.dependencies?.findings).toEqual([
-        expect.objectContaining({ type: 'install_script', name: 'scripts.postinstall', member: 'greeter', from: null, to: 'node scripts/setup.js' }),
+        expect.objectContaining({
+          type: 'install_script',
+          name: 'scripts.postinstall',
+          member: 'greeter',
+          from: null,
+          to: 'node scripts/setup.js',
+        }),
       ]);
       expect(json.steps.find((s) => s.id === 'deps-check')?.summary).toBe('0 added, 0 removed, 1 install script (scripts.postinstall)');
       expect(pulls[0].body).toMatch(/^\| install script \| `scripts\.postinstall` \|.*node scripts\/setup\.js \|$/m);

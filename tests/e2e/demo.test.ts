@@ -14,7 +14,11 @@ const DEMO_TIMEOUT = 180_000;
 beforeAll(async () => {
   requireBuilt();
   // The demo imports the test servers from build/support (what `npm run demo` builds first).
-  await promisify(execFile)(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.support.json'], { cwd: ROOT });
+  await promisify(execFile)(
+    process.execPath,
+    [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.support.json'],
+    { cwd: ROOT },
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -23,7 +27,11 @@ afterAll(async () => {
 
 function runDemo(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'demo.js'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [path.join(ROOT, 'scripts', 'demo.js'), ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
@@ -38,7 +46,12 @@ describe('npm run demo', () => {
     'leaves the user’s XDG directories untouched and tells the run in plain words',
     async () => {
       const home = await makeTempDir('autodev-demo-user-');
-      const user = { state: path.join(home, 'state'), cache: path.join(home, 'cache'), config: path.join(home, 'config'), tmp: path.join(home, 'tmp') };
+      const user = {
+        state: path.join(home, 'state'),
+        cache: path.join(home, 'cache'),
+        config: path.join(home, 'config'),
+        tmp: path.join(home, 'tmp'),
+      };
       await Promise.all(Object.values(user).map((dir) => mkdir(dir)));
       const env: Record<string, string> = {
         PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
@@ -67,7 +80,9 @@ describe('npm run demo', () => {
 
       // The repair round names the build error it is about, not a header ending in a colon.
       const repair = output.split('\n').filter((line) => line.startsWith('repair: '));
-      expect(repair).toEqual(['repair: build failed; starting round 2 (repair 1 of 2): The build failed with 1 error: error[E0308]: mismatched types']);
+      expect(repair).toEqual([
+        'repair: build failed; starting round 2 (repair 1 of 2): The build failed with 1 error: error[E0308]: mismatched types',
+      ]);
       // The base's failing test is named, not reported as "ok".
       expect(output).toMatch(/^test \[baseline, round 1, attempt 1\]: ran in \S+: base: 1 test failing \(lib::tests::adds\)/m);
       // The summary: one name for the pull request, the sandbox used (not the user's "none").

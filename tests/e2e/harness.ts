@@ -110,7 +110,6 @@ export function runArgs(repo: string, task: { title: string; description: string
   return ['run', '--json', '--repo', repo, '--title', task.title, '--description', task.description, ...more];
 }
 
-
 /** The calc crate (or other files) as a bare repository. */
 export async function makeBareRepo(files: Record<string, string> = CALC_FILES): Promise<string> {
   return makeRepo(files, { bare: true });
@@ -196,6 +195,5 @@ export function fakeGitHubToken(): string {
   for (let i = 0; i < 36; i += 1) body += alphabet[(i * 7 + 3) % alphabet.length];
   return ['ghp', body].join('_');
 }
-
 
 export { git };

@@ -107,7 +107,10 @@ describe('autodev run checks before it spends', () => {
     const runDir = await makeRunDir();
     const port = await closedPort();
 
-    const env = withoutVariables(taskEnv(runDir, { cache, extra: { AUTODEV_LLM_API_URL: `http://127.0.0.1:${port}/v1` } }), 'OPENAI_API_KEY');
+    const env = withoutVariables(
+      taskEnv(runDir, { cache, extra: { AUTODEV_LLM_API_URL: `http://127.0.0.1:${port}/v1` } }),
+      'OPENAI_API_KEY',
+    );
     const outcome = await runCli(['run', '--plan-only', '--repo', bare, '--title', CALC_TASK.title], { cwd: runDir.cwd, env });
 
     expect(outcome.code).toBe(0);
@@ -129,7 +132,10 @@ describe('autodev run checks before it spends', () => {
       const planned = await runCli(['run', '--plan-only', '--json', '--repo', bare, '--title', CALC_TASK.title], { cwd: runDir.cwd, env });
       const { plan } = JSON.parse(planned.stdout) as { plan: { steps: { tool: string; title: string }[] } };
       expect(plan.steps.map((s) => s.tool)).not.toContain('pr');
-      expect(plan.steps.at(-1)).toMatchObject({ tool: 'push', title: `Push the branch (no pull request: ${bare} is not a GitHub repository)` });
+      expect(plan.steps.at(-1)).toMatchObject({
+        tool: 'push',
+        title: `Push the branch (no pull request: ${bare} is not a GitHub repository)`,
+      });
 
       const outcome = await runCli(runArgs(bare, CALC_TASK), { cwd: runDir.cwd, env });
       const json = parseJson(outcome);

@@ -57,10 +57,13 @@ describe('autodev run: verified means shown to do the task', () => {
       expect(await git(bare, ['branch', '--format=%(refname:short)'])).toBe('main');
       expect(await hashDir(bare)).toBe(hashBefore);
       // The human summary says it plainly too.
-      const human = await runCli(runArgs(bare, TASK).filter((a) => a !== '--json'), {
-        cwd: runDir.cwd,
-        env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '0' } }),
-      });
+      const human = await runCli(
+        runArgs(bare, TASK).filter((a) => a !== '--json'),
+        {
+          cwd: runDir.cwd,
+          env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_MAX_REPAIR_ATTEMPTS: '0' } }),
+        },
+      );
       expect(human.code).toBe(1);
       expect(human.stdout).toMatch(/^unproven \(no test shows the change does the task; no pull request\): Fix add/);
     },
@@ -98,11 +101,17 @@ describe('autodev run: verified means shown to do the task', () => {
       const untested = LIB.replace(/    #\[test\]\n    fn adds\(\) \{\n.*\n    \}\n\n/, '');
       const base = { ...CALC_FILES, 'src/lib.rs': untested };
       const bare = await makeBareRepo(base);
-      const withTest = (lib: string, test: string) => lib.replace('    #[test]\n    fn multiplies', `    #[test]\n${test}\n\n    #[test]\n    fn multiplies`);
+      const withTest = (lib: string, test: string) =>
+        lib.replace('    #[test]\n    fn multiplies', `    #[test]\n${test}\n\n    #[test]\n    fn multiplies`);
       // First a test that passes on the base too (and no fix): no evidence. Then the fix with a test of it.
-      const passingTest = await replyFor('Test mul', base, { 'src/lib.rs': withTest(untested, '    fn multiplies_by_one() {\n        assert_eq!(mul(7, 1), 7);\n    }') });
+      const passingTest = await replyFor('Test mul', base, {
+        'src/lib.rs': withTest(untested, '    fn multiplies_by_one() {\n        assert_eq!(mul(7, 1), 7);\n    }'),
+      });
       const fixWithTest = await replyFor('Fix add', base, {
-        'src/lib.rs': withTest(untested.replace('    a - b\n', '    a + b\n'), '    fn adds_two_numbers() {\n        assert_eq!(add(2, 3), 5);\n    }'),
+        'src/lib.rs': withTest(
+          untested.replace('    a - b\n', '    a + b\n'),
+          '    fn adds_two_numbers() {\n        assert_eq!(add(2, 3), 5);\n    }',
+        ),
       });
       const { llm, github } = await startServers({ replies: [{ content: passingTest }, { content: fixWithTest }] });
       const runDir = await makeRunDir();

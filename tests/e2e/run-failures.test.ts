@@ -8,7 +8,19 @@ import path from 'node:path';
 import { CALC_TASK, FIXED_REPLY, escapeReply, reply, secretReply } from '../support/calc-crate.js';
 import type { GitHubServer } from '../support/github-server.js';
 import type { OpenAiServer } from '../support/openai-server.js';
-import { allObjects, auditFiles, e2eSuite, fakeGitHubToken, git, makeBareRepo, makeWorkRepo, parseJson, readAllFiles, runArgs, workspaces } from './harness.js';
+import {
+  allObjects,
+  auditFiles,
+  e2eSuite,
+  fakeGitHubToken,
+  git,
+  makeBareRepo,
+  makeWorkRepo,
+  parseJson,
+  readAllFiles,
+  runArgs,
+  workspaces,
+} from './harness.js';
 import { hashDir } from '../support/tree.js';
 import { makeRunDir, runCli, taskEnv } from '../support/cli.js';
 
@@ -116,7 +128,10 @@ describe('autodev run (ending without a pull request)', () => {
       expect(llm.chatBodies()).toHaveLength(2);
       expect(prompt(llm, 0)).not.toContain('tests::multiplies');
       expect(prompt(llm, 1)).toContain('multiplies');
-      expect(json.steps.filter((s) => s.id === 'test' && s.mode === 'change').map((s) => `${s.round}:${s.status}`)).toEqual(['0:failed', '1:failed']);
+      expect(json.steps.filter((s) => s.id === 'test' && s.mode === 'change').map((s) => `${s.round}:${s.status}`)).toEqual([
+        '0:failed',
+        '1:failed',
+      ]);
       expect(json.steps.some((s) => s.id === 'pr')).toBe(false);
       await expectNothingReachedTheRemote(bare, hashBefore, github);
     },
@@ -222,7 +237,8 @@ describe('autodev run (ending without a pull request)', () => {
       expect(await readFile(path.join(repo, '.git', 'config'), 'utf8')).not.toContain('pwned');
       expect(await git(repo, ['status', '--porcelain'])).toBe('');
       if (outsideName) {
-        for (const dir of [workspace, runDir.dir, runDir.cwd, runDir.tmp, path.dirname(bare)]) expect(existsSync(path.join(dir, outsideName))).toBe(false);
+        for (const dir of [workspace, runDir.dir, runDir.cwd, runDir.tmp, path.dirname(bare)])
+          expect(existsSync(path.join(dir, outsideName))).toBe(false);
       }
     },
     RUN_TIMEOUT,
@@ -300,14 +316,32 @@ diff --git a/src/lib.rs b/src/lib.rs
     const { llm, github } = await startServers({ replies: [] });
     const runDir = await makeRunDir();
 
-    const outcome = await runCli(['run', '--plan-only', '--json', '--repo', work, '--title', CALC_TASK.title, '--description', CALC_TASK.description], {
-      cwd: runDir.cwd,
-      env: taskEnv(runDir, { cache, llm, github }),
-    });
+    const outcome = await runCli(
+      ['run', '--plan-only', '--json', '--repo', work, '--title', CALC_TASK.title, '--description', CALC_TASK.description],
+      {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github }),
+      },
+    );
 
     expect(outcome.code).toBe(0);
-    const { plan, task } = JSON.parse(outcome.stdout) as { plan: { toolchain: string; sandbox: string; steps: { tool: string }[] }; task: { repo: string } };
-    expect(plan.steps.map((s) => s.tool)).toEqual(['clone', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'deps-check', 'secrets', 'policy', 'pr']);
+    const { plan, task } = JSON.parse(outcome.stdout) as {
+      plan: { toolchain: string; sandbox: string; steps: { tool: string }[] };
+      task: { repo: string };
+    };
+    expect(plan.steps.map((s) => s.tool)).toEqual([
+      'clone',
+      'search',
+      'codegen',
+      'apply',
+      'build',
+      'test',
+      'lint',
+      'deps-check',
+      'secrets',
+      'policy',
+      'pr',
+    ]);
     expect(plan.toolchain).toBe('rust');
     expect(plan.sandbox).toBe('bwrap');
     expect(task.repo).toBe(work);
@@ -317,4 +351,3 @@ diff --git a/src/lib.rs b/src/lib.rs
     expect(github.requests).toEqual([]);
   });
 });
-

@@ -7,7 +7,19 @@ import { BROKEN_REPLY, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { snapshotTree } from '../support/fixture-repo.js';
 import type { GitHubServer } from '../support/github-server.js';
 import type { OpenAiServer, ScriptedReply } from '../support/openai-server.js';
-import { auditFiles, BOT_EMAIL, BOT_NAME, e2eSuite, git, makeBareRepo, makeWorkRepo, parseJson, refs, runArgs, workspaces } from './harness.js';
+import {
+  auditFiles,
+  BOT_EMAIL,
+  BOT_NAME,
+  e2eSuite,
+  git,
+  makeBareRepo,
+  makeWorkRepo,
+  parseJson,
+  refs,
+  runArgs,
+  workspaces,
+} from './harness.js';
 import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, runCli, taskEnv, type RunDir } from '../support/cli.js';
 
 const RUN_TIMEOUT = 120_000;
@@ -58,7 +70,12 @@ describe('autodev run (succeeding)', () => {
       const pulls = github.pulls('acme', 'calc');
       expect(pulls).toHaveLength(1);
       const pull = pulls[0];
-      expect(json.pr).toEqual({ url: expect.stringContaining(`/acme/calc/pull/${pull.number}`), number: pull.number, draft: false, updated: false });
+      expect(json.pr).toEqual({
+        url: expect.stringContaining(`/acme/calc/pull/${pull.number}`),
+        number: pull.number,
+        draft: false,
+        updated: false,
+      });
       expect(pull.head).toBe(json.change!.branch);
       expect(pull.base).toBe('main');
       expect(pull.draft).toBe(false);
@@ -72,7 +89,8 @@ describe('autodev run (succeeding)', () => {
       expect(body).toContain(`${json.usage.promptTokens} prompt + ${json.usage.completionTokens} completion tokens`);
       // Every request to the forge carried the token (and nothing else authenticated it).
       expect(github.requests.length).toBeGreaterThan(0);
-      for (const request of github.requests) expect(request.headers.authorization).toMatch(new RegExp(`^(token|bearer) ${GITHUB_TOKEN}$`, 'i'));
+      for (const request of github.requests)
+        expect(request.headers.authorization).toMatch(new RegExp(`^(token|bearer) ${GITHUB_TOKEN}$`, 'i'));
 
       // The remote: main and its config untouched, one new branch holding one bot-authored commit on main.
       const after = await refs(bare);
@@ -88,7 +106,13 @@ describe('autodev run (succeeding)', () => {
       // The credentials were used, and written nowhere.
       const audit = await auditFiles(runDir);
       expect(audit).toHaveLength(1);
-      const written = [outcome.stdout, outcome.stderr, body, await readFile(audit[0], 'utf8'), await git(bare, ['log', '-p', '--all'])].join('\n');
+      const written = [
+        outcome.stdout,
+        outcome.stderr,
+        body,
+        await readFile(audit[0], 'utf8'),
+        await git(bare, ['log', '-p', '--all']),
+      ].join('\n');
       for (const credential of [OPENAI_KEY, GITHUB_TOKEN]) expect(written).not.toContain(credential);
       // The workspace is gone (no --keep-workspace).
       expect(json.workspace).toBeNull();

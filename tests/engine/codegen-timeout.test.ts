@@ -13,7 +13,14 @@ import { initialState, type StepPorts } from '../../src/steps/types.js';
 import { FIXED_REPLY } from '../support/calc-crate.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
 
-const REQUEST: TaskRequest = { repo: 'https://github.com/acme/calc.git', title: 'Fix add', description: 'add subtracts', risk: 'medium', noPr: false, keepWorkspace: false };
+const REQUEST: TaskRequest = {
+  repo: 'https://github.com/acme/calc.git',
+  title: 'Fix add',
+  description: 'add subtracts',
+  risk: 'medium',
+  noPr: false,
+  keepWorkspace: false,
+};
 
 let api: OpenAiServer | null = null;
 afterEach(async () => {
@@ -29,13 +36,20 @@ it('retries a codegen request that timed out, and the retry gets the patch', asy
     request: REQUEST,
     config,
     forge: { owner: 'acme', repo: 'calc' },
-    repo: { files: ['Cargo.toml', 'src/lib.rs'], manifests: { 'Cargo.toml': '[package]\nname = "calc"\nversion = "0.1.0"\n' }, branch: 'main' },
+    repo: {
+      files: ['Cargo.toml', 'src/lib.rs'],
+      manifests: { 'Cargo.toml': '[package]\nname = "calc"\nversion = "0.1.0"\n' },
+      branch: 'main',
+    },
     host: { programs: { git: true, rg: true, cargo: true, bwrap: true }, autoSandbox: 'bwrap', installed: {} },
   });
   const codegen = plan.steps.find((s) => s.id === 'codegen')!;
   expect(codegen.retries).toBe(2);
   const baseUrl = api.baseUrl;
-  const ports = { config, llm: async () => createLlm({ apiUrl: baseUrl, apiKey: null, timeoutMs: config.llm.request_timeout_secs * 1000 }) } as unknown as StepPorts;
+  const ports = {
+    config,
+    llm: async () => createLlm({ apiUrl: baseUrl, apiKey: null, timeoutMs: config.llm.request_timeout_secs * 1000 }),
+  } as unknown as StepPorts;
   const events: EngineEvent[] = [];
 
   const outcome = await runPlan({

@@ -53,7 +53,13 @@ interface Harness {
 async function run(
   plan: Plan,
   scripts: Partial<Record<string, Script>>,
-  opts: { signal?: AbortSignal; backoffMs?: number; sleep?: (ms: number, signal: AbortSignal) => Promise<void>; startAt?: string; tools?: Map<string, Tool> } = {},
+  opts: {
+    signal?: AbortSignal;
+    backoffMs?: number;
+    sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+    startAt?: string;
+    tools?: Map<string, Tool>;
+  } = {},
 ): Promise<Harness> {
   const events: EngineEvent[] = [];
   const calls: Harness['calls'] = [];
@@ -93,7 +99,7 @@ async function run(
 const statuses = (events: EngineEvent[]) => events.filter((e) => e.type === 'task.status').map((e) => (e as { status: string }).status);
 
 describe('lifecycle', () => {
-  it('goes executing → verified → pr_created through the steps\' advance', async () => {
+  it("goes executing → verified → pr_created through the steps' advance", async () => {
     const { outcome, events, calls } = await run(fullPlan(), {
       policy: () => ({ status: 'ok', summary: 'policy passed', advance: 'verified' }),
       pr: () => ({ status: 'ok', summary: 'PR #1', advance: 'pr_created', data: { number: 1 } }),
@@ -118,7 +124,9 @@ describe('lifecycle', () => {
 
   it('emits started/finished pairs in step order with mode, round and attempt', async () => {
     const { events } = await run(fullPlan(), {});
-    const trail = events.filter((e) => e.type === 'step.started' || e.type === 'step.finished').map((e) => `${e.type === 'step.started' ? '>' : '<'}${(e as { stepId: string }).stepId}`);
+    const trail = events
+      .filter((e) => e.type === 'step.started' || e.type === 'step.finished')
+      .map((e) => `${e.type === 'step.started' ? '>' : '<'}${(e as { stepId: string }).stepId}`);
     expect(trail.slice(0, 6)).toEqual(['>clone', '<clone', '>search', '<search', '>build', '<build']);
     const started = events.find((e) => e.type === 'step.started' && e.stepId === 'clone');
     expect(started).toMatchObject({ tool: 'clone', title: 'clone', attempt: 1, round: 0, mode: 'change' });
@@ -160,9 +168,20 @@ describe('lifecycle', () => {
   it('throws before anything runs when a step names an unregistered tool', async () => {
     const events: EngineEvent[] = [];
     const plan = fullPlan();
-    const tools = new Map<string, Tool>(plan.steps.filter((s) => s.tool !== 'lint').map((s) => [s.tool, { name: s.tool, run: async () => OK }]));
+    const tools = new Map<string, Tool>(
+      plan.steps.filter((s) => s.tool !== 'lint').map((s) => [s.tool, { name: s.tool, run: async () => OK }]),
+    );
     await expect(
-      runPlan({ taskId: 't', request: REQUEST, plan, tools, ports: {}, state: {}, signal: new AbortController().signal, emit: (e) => events.push(e) }),
+      runPlan({
+        taskId: 't',
+        request: REQUEST,
+        plan,
+        tools,
+        ports: {},
+        state: {},
+        signal: new AbortController().signal,
+        emit: (e) => events.push(e),
+      }),
     ).rejects.toThrow(/no tool registered for "lint"/);
     expect(events).toEqual([]);
   });
@@ -194,7 +213,10 @@ describe('baseline', () => {
       test: (ctx) => (ctx.mode === 'baseline' ? { status: 'failed', summary: '1 test failing on base', data: { failing: ['a'] } } : OK),
     });
     expect(outcome.status).toBe('verified');
-    expect(outcome.steps.find((s) => s.id === 'test' && s.mode === 'baseline')).toMatchObject({ status: 'failed', data: { failing: ['a'] } });
+    expect(outcome.steps.find((s) => s.id === 'test' && s.mode === 'baseline')).toMatchObject({
+      status: 'failed',
+      data: { failing: ['a'] },
+    });
   });
 
   it('does not run the baseline again in repair rounds', async () => {
@@ -210,7 +232,8 @@ describe('baseline', () => {
 describe('repair loop', () => {
   it('goes back to codegen with the feedback and succeeds in a later round', async () => {
     const { outcome, calls, events } = await run(fullPlan(), {
-      test: (ctx) => (ctx.mode === 'change' && ctx.round === 0 ? { status: 'failed', summary: '1 test failed', feedback: 'adds: left 0 right 4' } : OK),
+      test: (ctx) =>
+        ctx.mode === 'change' && ctx.round === 0 ? { status: 'failed', summary: '1 test failed', feedback: 'adds: left 0 right 4' } : OK,
     });
     expect(outcome).toMatchObject({ status: 'verified', rounds: 1 });
     const codegens = calls.filter((c) => c.tool === 'codegen');
@@ -219,7 +242,16 @@ describe('repair loop', () => {
       [1, 'adds: left 0 right 4'],
     ]);
     // the round's steps after codegen run again, with round 1
-    expect(calls.filter((c) => c.round === 1).map((c) => c.tool)).toEqual(['codegen', 'apply', 'build', 'test', 'lint', 'secrets', 'policy', 'pr']);
+    expect(calls.filter((c) => c.round === 1).map((c) => c.tool)).toEqual([
+      'codegen',
+      'apply',
+      'build',
+      'test',
+      'lint',
+      'secrets',
+      'policy',
+      'pr',
+    ]);
     expect(events.filter((e) => e.type === 'repair.round')).toEqual([
       { type: 'repair.round', taskId: 'task-1', round: 1, budget: 2, failedStep: 'test', feedback: 'adds: left 0 right 4' },
     ]);
@@ -249,14 +281,26 @@ describe('repair loop', () => {
   });
 
   it('says "1 repair round" in the singular', async () => {
-    const { outcome } = await run(fullPlan(1), { lint: (ctx) => (ctx.mode === 'change' ? { status: 'failed', summary: 'clippy: 1 warning' } : OK) });
+    const { outcome } = await run(fullPlan(1), {
+      lint: (ctx) => (ctx.mode === 'change' ? { status: 'failed', summary: 'clippy: 1 warning' } : OK),
+    });
     expect(outcome.reason).toBe('clippy: 1 warning (after 1 repair round)');
   });
 
   it('ends with the status the last failure names (unproven), after the repair rounds, and only then', async () => {
-    const noEvidence: StepResult = { status: 'failed', summary: 'no evidence the change does the task', feedback: 'add a test', endsAs: 'unproven' };
+    const noEvidence: StepResult = {
+      status: 'failed',
+      summary: 'no evidence the change does the task',
+      feedback: 'add a test',
+      endsAs: 'unproven',
+    };
     const { outcome, calls, events } = await run(fullPlan(1), { test: (ctx) => (ctx.mode === 'change' ? noEvidence : OK) });
-    expect(outcome).toMatchObject({ status: 'unproven', reason: 'no evidence the change does the task (after 1 repair round)', failedStep: 'test', rounds: 1 });
+    expect(outcome).toMatchObject({
+      status: 'unproven',
+      reason: 'no evidence the change does the task (after 1 repair round)',
+      failedStep: 'test',
+      rounds: 1,
+    });
     expect(calls.filter((c) => c.tool === 'codegen').map((c) => c.feedback)).toEqual([null, 'add a test']);
     expect(calls.map((c) => c.tool)).not.toContain('pr');
     expect(statuses(events)).toEqual(['pending', 'executing', 'unproven']);
@@ -302,7 +346,7 @@ describe('retries', () => {
     expect(outcome.steps.find((s) => s.id === 'codegen')?.attempts).toBe(4);
   });
 
-  it('uses the server\'s Retry-After instead of the backoff when one is given', async () => {
+  it("uses the server's Retry-After instead of the backoff when one is given", async () => {
     let n = 0;
     const { delays } = await run(fullPlan(2, { codegen: { retries: 2 } }), {
       codegen: () => {
@@ -356,7 +400,11 @@ describe('retries', () => {
   it('sleeps for real (abortably) when no sleep is injected', async () => {
     let n = 0;
     const plan = fullPlan(2, { clone: { retries: 1 } });
-    const { outcome } = await run(plan, { clone: () => (++n === 1 ? { status: 'failed', summary: 'reset', transient: true } : OK) }, { backoffMs: 5, sleep: undefined as never });
+    const { outcome } = await run(
+      plan,
+      { clone: () => (++n === 1 ? { status: 'failed', summary: 'reset', transient: true } : OK) },
+      { backoffMs: 5, sleep: undefined as never },
+    );
     expect(outcome.status).toBe('verified');
     expect(n).toBe(2);
   });
@@ -364,7 +412,9 @@ describe('retries', () => {
 
 describe('denial, cancellation and timeouts', () => {
   it('stops on a denied result: status denied with the reason, nothing after it runs', async () => {
-    const { outcome, calls, events } = await run(fullPlan(), { policy: () => ({ status: 'denied', summary: 'SECRETS_FOUND: a token was added' }) });
+    const { outcome, calls, events } = await run(fullPlan(), {
+      policy: () => ({ status: 'denied', summary: 'SECRETS_FOUND: a token was added' }),
+    });
     expect(outcome).toMatchObject({ status: 'denied', reason: 'SECRETS_FOUND: a token was added', failedStep: 'policy' });
     expect(calls.map((c) => c.tool)).not.toContain('pr');
     expect(statuses(events)).toEqual(['pending', 'executing', 'denied']);
@@ -464,7 +514,11 @@ describe('denial, cancellation and timeouts', () => {
     const { outcome } = await run(fullPlan(2, { secrets: { timeoutSecs: 0.05, retries: 2 } }), {
       secrets: (ctx) =>
         new Promise<StepResult>((resolve) => {
-          ctx.signal.addEventListener('abort', () => resolve({ status: 'failed', summary: 'gitleaks exited with signal SIGTERM', transient: true }), { once: true });
+          ctx.signal.addEventListener(
+            'abort',
+            () => resolve({ status: 'failed', summary: 'gitleaks exited with signal SIGTERM', transient: true }),
+            { once: true },
+          );
         }),
     });
     expect(outcome).toMatchObject({ status: 'failed', failedStep: 'secrets' });
@@ -488,12 +542,22 @@ describe('denial, cancellation and timeouts', () => {
 
 describe('planning (a plan made once the first steps ran)', () => {
   /** The plan comes from `build`, after the clone ran; the tools record their calls. */
-  async function plan(opts: { first?: PlanStep[]; build?: () => Promise<Plan>; check?: () => Promise<void>; scripts?: Partial<Record<string, Script>>; signal?: AbortSignal; startAt?: string }) {
+  async function plan(opts: {
+    first?: PlanStep[];
+    build?: () => Promise<Plan>;
+    check?: () => Promise<void>;
+    scripts?: Partial<Record<string, Script>>;
+    signal?: AbortSignal;
+    startAt?: string;
+  }) {
     const events: EngineEvent[] = [];
     const calls: string[] = [];
     const full = fullPlan();
     const tools = new Map<string, Tool>(
-      full.steps.map((s) => [s.tool, { name: s.tool, run: async (ctx: StepContext) => (calls.push(ctx.step.id), (await opts.scripts?.[ctx.step.tool]?.(ctx)) ?? OK) }]),
+      full.steps.map((s) => [
+        s.tool,
+        { name: s.tool, run: async (ctx: StepContext) => (calls.push(ctx.step.id), (await opts.scripts?.[ctx.step.tool]?.(ctx)) ?? OK) },
+      ]),
     );
     let built = 0;
     const outcome = await runPlan({

@@ -25,7 +25,14 @@ function context(files: { path: string; content: string; ranges?: [number, numbe
   } as ContextSelection;
 }
 
-function messages(overrides: { context?: ContextSelection | null; failingTests?: string[]; repair?: RepairFeedback | null; formatError?: string | null } = {}) {
+function messages(
+  overrides: {
+    context?: ContextSelection | null;
+    failingTests?: string[];
+    repair?: RepairFeedback | null;
+    formatError?: string | null;
+  } = {},
+) {
   return buildMessages({
     task: TASK,
     context: overrides.context ?? null,
@@ -39,7 +46,7 @@ function messages(overrides: { context?: ContextSelection | null; failingTests?:
 afterEach(() => clearSecrets());
 
 describe('the prompt', () => {
-  it('is a system message with the edit format\'s rules, then the task with its trimmed description', () => {
+  it("is a system message with the edit format's rules, then the task with its trimmed description", () => {
     const [system, user, ...rest] = messages();
     expect(system.role).toBe('system');
     expect(system.content).toMatch(/^You are autodev/);
@@ -49,7 +56,14 @@ describe('the prompt', () => {
   });
 
   it('leaves out an empty description, empty context and a clean base', () => {
-    const [, user] = buildMessages({ task: { title: 'Tidy', description: '  \n' }, context: context([]), baseline: { failingTests: [] }, repair: null, format: udiff, formatError: null });
+    const [, user] = buildMessages({
+      task: { title: 'Tidy', description: '  \n' },
+      context: context([]),
+      baseline: { failingTests: [] },
+      repair: null,
+      format: udiff,
+      formatError: null,
+    });
     expect(user.content).toBe('# Task\nTidy');
   });
 
@@ -57,10 +71,19 @@ describe('the prompt', () => {
     const [, user] = messages({
       context: context([
         { path: 'src/lib.rs', content: LIB },
-        { path: 'src/big.rs', content: 'fn a() {}\n…\nfn z() {}', ranges: [[1, 12], [40, 52]] },
+        {
+          path: 'src/big.rs',
+          content: 'fn a() {}\n…\nfn z() {}',
+          ranges: [
+            [1, 12],
+            [40, 52],
+          ],
+        },
       ]),
     });
-    expect(user.content).toContain(`# Repository code (selected for this task)\n\n## src/lib.rs\n\`\`\`\n${LIB.replace(/\n$/, '')}\n\`\`\``);
+    expect(user.content).toContain(
+      `# Repository code (selected for this task)\n\n## src/lib.rs\n\`\`\`\n${LIB.replace(/\n$/, '')}\n\`\`\``,
+    );
     expect(user.content).toContain('## src/big.rs (lines 1-12, 40-52)\n```\nfn a() {}\n…\nfn z() {}\n```');
     expect(user.content.indexOf('## src/lib.rs')).toBeLessThan(user.content.indexOf('## src/big.rs'));
   });
@@ -78,7 +101,9 @@ describe('the prompt', () => {
     const previousPatch = '--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1,3 +1,3 @@\n-    a - b\n+    a * b\n';
     const [, user] = messages({ repair: { feedback: 'error[E0308]: mismatched types (src/lib.rs:2)', previousPatch } });
     expect(user.content).toContain(`# Your previous patch failed\n\nIt was:\n\`\`\`diff\n${previousPatch.replace(/\n$/, '')}\n\`\`\``);
-    expect(user.content).toContain('What failed:\nerror[E0308]: mismatched types (src/lib.rs:2)\n\nWrite a new patch against the ORIGINAL files above');
+    expect(user.content).toContain(
+      'What failed:\nerror[E0308]: mismatched types (src/lib.rs:2)\n\nWrite a new patch against the ORIGINAL files above',
+    );
     const [, noPatch] = messages({ repair: { feedback: 'the patch did not apply', previousPatch: null } });
     expect(noPatch.content).toContain('# Your previous patch failed\n\nWhat failed:\nthe patch did not apply');
     expect(noPatch.content).not.toContain('It was:');
@@ -88,7 +113,10 @@ describe('the prompt', () => {
   it('asks again after a malformed reply, saying what was wrong', () => {
     const all = messages({ formatError: 'missing section "## Rationale"' });
     expect(all).toHaveLength(3);
-    expect(all[2]).toEqual({ role: 'user', content: 'Your last reply could not be used: missing section "## Rationale". Reply again in exactly the required format.' });
+    expect(all[2]).toEqual({
+      role: 'user',
+      content: 'Your last reply could not be used: missing section "## Rationale". Reply again in exactly the required format.',
+    });
   });
 
   it('shows a secret in the code only as a placeholder, and then says why it is there', () => {
@@ -99,12 +127,17 @@ describe('the prompt', () => {
     const [, user] = messages({ context: context([{ path: 'src/aws.rs', content: `const KEY: &str = "${AWS_KEY}";\n` }]) });
     expect(user.content).not.toContain(AWS_KEY);
     expect(user.content).toMatch(/const KEY: &str = "\[REDACTED:[\w-]+\]";/);
-    expect(user.content).toMatch(/\n\nNote: values shown as \[REDACTED:<kind>\] are secrets .*\n.*Copy such a placeholder exactly as shown/);
+    expect(user.content).toMatch(
+      /\n\nNote: values shown as \[REDACTED:<kind>\] are secrets .*\n.*Copy such a placeholder exactly as shown/,
+    );
   });
 
   it('masks a registered secret (our own key) wherever it appears, the re-ask included', () => {
     registerSecret('sk-our-own-llm-key-123456');
-    const all = messages({ repair: { feedback: 'error: token sk-our-own-llm-key-123456 rejected', previousPatch: null }, formatError: 'echoed sk-our-own-llm-key-123456' });
+    const all = messages({
+      repair: { feedback: 'error: token sk-our-own-llm-key-123456 rejected', previousPatch: null },
+      formatError: 'echoed sk-our-own-llm-key-123456',
+    });
     for (const message of all) expect(message.content).not.toContain('sk-our-own-llm-key-123456');
     expect(all[1].content).toContain('error: token *** rejected');
   });

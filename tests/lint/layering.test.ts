@@ -15,9 +15,9 @@ async function problems(file: string, code: string): Promise<string[]> {
 
 describe('the layering rules', () => {
   it('refuse a step in the engine, the engine in a step, and cli anywhere below it', async () => {
-    expect(await problems('src/engine/extra.ts', "import { searchTool } from '../steps/search.js';\nexport const t = searchTool;\n")).toEqual(
-      expect.arrayContaining([expect.stringContaining('import-x/no-restricted-paths')]),
-    );
+    expect(
+      await problems('src/engine/extra.ts', "import { searchTool } from '../steps/search.js';\nexport const t = searchTool;\n"),
+    ).toEqual(expect.arrayContaining([expect.stringContaining('import-x/no-restricted-paths')]));
     expect(await problems('src/steps/extra.ts', "import { runPlan } from '../engine/engine.js';\nexport const r = runPlan;\n")).toEqual(
       expect.arrayContaining([expect.stringContaining('import-x/no-restricted-paths')]),
     );
@@ -35,7 +35,10 @@ describe('the layering rules', () => {
 
   it('refuse an import cycle', async () => {
     // cli/tasks.ts imports cli/tasks-table.ts; the table importing the command back closes a cycle.
-    const found = await problems('src/cli/tasks-table.ts', "import { tasksWatchCommand } from './tasks.js';\nexport const c = tasksWatchCommand;\n");
+    const found = await problems(
+      'src/cli/tasks-table.ts',
+      "import { tasksWatchCommand } from './tasks.js';\nexport const c = tasksWatchCommand;\n",
+    );
     expect(found).toEqual(expect.arrayContaining([expect.stringContaining('import-x/no-cycle')]));
   }, 120_000);
 

@@ -45,8 +45,19 @@ describe('createAuditTrail', () => {
     const text = await readFile(fileA, 'utf8');
     expect(text).not.toContain(SECRET);
     expect(text.endsWith('\n')).toBe(true);
-    const lines = text.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    expect(lines.map((l) => l.type)).toEqual(['task.status', 'step.started', 'step.output', 'log', 'step.finished', 'repair.round', 'task.status']);
+    const lines = text
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines.map((l) => l.type)).toEqual([
+      'task.status',
+      'step.started',
+      'step.output',
+      'log',
+      'step.finished',
+      'repair.round',
+      'task.status',
+    ]);
     for (const l of lines) {
       expect(l.taskId).toBe('task-a');
       expect(l.ts).toBe('2026-05-06T07:08:09.000Z');

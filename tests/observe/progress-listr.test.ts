@@ -85,7 +85,13 @@ describe('createListrProgress', () => {
       s.status('pr_created'),
     ]);
 
-    expect(finalStates(lines)).toEqual({ clone: 'COMPLETED', codegen: 'COMPLETED', build: 'COMPLETED', test: 'COMPLETED', pr: 'COMPLETED' });
+    expect(finalStates(lines)).toEqual({
+      clone: 'COMPLETED',
+      codegen: 'COMPLETED',
+      build: 'COMPLETED',
+      test: 'COMPLETED',
+      pr: 'COMPLETED',
+    });
     expect(lastTitle(lines, 'clone')).toBe('clone: ok in 1.2s: cloned');
     expect(lastTitle(lines, 'codegen')).toBe('codegen (round 2): ok in 3.0s');
     expect(lastTitle(lines, 'build')).toBe('build (round 2): ok in 2.0s: compiled');

@@ -77,15 +77,21 @@ describe('createPlainProgress', () => {
 
   it('says what a base with failing tests is, rather than "ok"', () => {
     const s = scripter('t1');
-    const line = formatPlainEvent(s.finished('test', 'ok', 307, { mode: 'baseline', summary: 'base: 1 test failing (lib::tests::adds); 1 passed, 1 failed' }), false);
+    const line = formatPlainEvent(
+      s.finished('test', 'ok', 307, { mode: 'baseline', summary: 'base: 1 test failing (lib::tests::adds); 1 passed, 1 failed' }),
+      false,
+    );
     expect(line).toBe('test [baseline, round 1, attempt 1]: ran in 307ms: base: 1 test failing (lib::tests::adds); 1 passed, 1 failed');
     // A change run keeps its verdict.
-    expect(formatPlainEvent(s.finished('test', 'ok', 307, { summary: '2 passed' }), false)).toBe('test [change, round 1, attempt 1]: ok in 307ms: 2 passed');
+    expect(formatPlainEvent(s.finished('test', 'ok', 307, { summary: '2 passed' }), false)).toBe(
+      'test [change, round 1, attempt 1]: ok in 307ms: 2 passed',
+    );
   });
 
   it('shows the error a repair round is about, not a header ending in a colon', () => {
     const s = scripter('t1');
-    const feedback = 'The build failed with 1 error:\n\nerror[E0308]: mismatched types\n --> src/lib.rs:5:5\n  |\n5 |     (a as i64) + (b as i64)\n';
+    const feedback =
+      'The build failed with 1 error:\n\nerror[E0308]: mismatched types\n --> src/lib.rs:5:5\n  |\n5 |     (a as i64) + (b as i64)\n';
     expect(formatPlainEvent(s.repair(1, 2, 'build', feedback), false)).toBe(
       'repair: build failed; starting round 2 (repair 1 of 2): The build failed with 1 error: error[E0308]: mismatched types',
     );

@@ -128,7 +128,9 @@ describe('applyPatchToDir: perturbed patches still apply correctly', () => {
 
   it('wrong line numbers', async () => {
     const dir = repo();
-    const patch = mapHeaders(gitDiff(dir, CHANGE), (h, k) => h.replace(/-(\d+),(\d+) \+(\d+)/, (_m, a, b, c) => `-${Number(a) + 7 * (k + 1)},${Number(b) + 2} +${Number(c) + 3}`));
+    const patch = mapHeaders(gitDiff(dir, CHANGE), (h, k) =>
+      h.replace(/-(\d+),(\d+) \+(\d+)/, (_m, a, b, c) => `-${Number(a) + 7 * (k + 1)},${Number(b) + 2} +${Number(c) + 3}`),
+    );
     const r = await applyPatchToDir(dir, patch);
     expect(r.hunks.map((h) => h.strategy)).toEqual(['offset', 'offset', 'offset']);
     expect(r.hunks[0].offset).toBe(-7);
@@ -144,7 +146,10 @@ describe('applyPatchToDir: perturbed patches still apply correctly', () => {
   it('indentation drift: writes the file own indentation', async () => {
     const dir = repo();
     // The model re-indented the Rust hunks with 2-space steps instead of 4.
-    const patch = gitDiff(dir, CHANGE).replace(/^([ +-])((?:    )+)/gm, (_m, sign: string, ind: string) => sign + '  '.repeat(ind.length / 4));
+    const patch = gitDiff(dir, CHANGE).replace(
+      /^([ +-])((?:    )+)/gm,
+      (_m, sign: string, ind: string) => sign + '  '.repeat(ind.length / 4),
+    );
     await expectApplies(dir, patch, ['whitespace']);
   });
 
@@ -155,7 +160,10 @@ describe('applyPatchToDir: perturbed patches still apply correctly', () => {
 
   it('one stale context line', async () => {
     const dir = repo();
-    const patch = gitDiff(dir, CHANGE).replace(' pub fn add(&mut self, name: &str, count: u32) {', ' pub fn add(&mut self, name: &str, n: u32) {');
+    const patch = gitDiff(dir, CHANGE).replace(
+      ' pub fn add(&mut self, name: &str, count: u32) {',
+      ' pub fn add(&mut self, name: &str, n: u32) {',
+    );
     expect(patch).toContain('n: u32');
     await expectApplies(dir, patch, ['fuzzy']);
   });
@@ -190,7 +198,16 @@ describe('applyPatchToDir: perturbed patches still apply correctly', () => {
   it('CRLF: a patch sent with CRLF line ends, and a CRLF file patched by an LF patch', async () => {
     const dir = repo();
     await expectApplies(dir, gitDiff(dir, CHANGE).replace(/\n/g, '\r\n'), ['exact']);
-    const lf = ['--- a/docs/win.txt', '+++ b/docs/win.txt', '@@ -2,3 +2,3 @@', ' second line', '-third line', '+THIRD LINE', ' fourth line', ''].join('\n');
+    const lf = [
+      '--- a/docs/win.txt',
+      '+++ b/docs/win.txt',
+      '@@ -2,3 +2,3 @@',
+      ' second line',
+      '-third line',
+      '+THIRD LINE',
+      ' fourth line',
+      '',
+    ].join('\n');
     const r = await applyPatchToDir(dir, lf);
     expect(r.applied).toBe(true);
     expect(read(dir, 'docs/win.txt')).toBe(WIN_TXT_NEW);
@@ -205,7 +222,10 @@ describe('applyPatchToDir: perturbed patches still apply correctly', () => {
 
     const dir2 = repo();
     // git apply refuses the trailing blank on a context line; the whitespace layer does not.
-    const drifted = gitDiff(dir2, CHANGE).replace(' pub fn add(&mut self, name: &str, count: u32) {', ' pub fn add(&mut self, name: &str, count: u32) {  ');
+    const drifted = gitDiff(dir2, CHANGE).replace(
+      ' pub fn add(&mut self, name: &str, count: u32) {',
+      ' pub fn add(&mut self, name: &str, count: u32) {  ',
+    );
     const viaText = await applyPatchToDir(dir2, drifted, { gitApply: realGitApply });
     expect(viaText.applied).toBe(true);
     expect(viaText.strategy).toBe('whitespace');
@@ -242,8 +262,21 @@ describe('applyPatchToDir: refusals leave the tree byte-for-byte unchanged', () 
   it('context found nowhere, even when an earlier file would apply', async () => {
     const dir = repo();
     const good = gitDiff(dir, { 'src/util.ts': UTIL_TS_NEW });
-    const bad = ['--- a/src/lib.rs', '+++ b/src/lib.rs', '@@ -27,5 +27,5 @@', '     pub fn grand_total(&self) -> u64 {', '-        let mut acc = 0u64;', '+        let mut acc = 1u64;', '         for v in self.stock.iter() {', ''].join('\n');
-    const text = await expectRefused(dir, good + bad, /src\/lib\.rs: hunk #1 \(@@ -27,5 \+27,5 @@\) does not apply.*closest at line \d+ \(similarity \d+%\)/);
+    const bad = [
+      '--- a/src/lib.rs',
+      '+++ b/src/lib.rs',
+      '@@ -27,5 +27,5 @@',
+      '     pub fn grand_total(&self) -> u64 {',
+      '-        let mut acc = 0u64;',
+      '+        let mut acc = 1u64;',
+      '         for v in self.stock.iter() {',
+      '',
+    ].join('\n');
+    const text = await expectRefused(
+      dir,
+      good + bad,
+      /src\/lib\.rs: hunk #1 \(@@ -27,5 \+27,5 @@\) does not apply.*closest at line \d+ \(similarity \d+%\)/,
+    );
     // The model is shown what the file really has around the closest match.
     expect(text).toMatch(/pub fn total\(&self\) -> u32 \{/);
     expect(text).toMatch(/The file actually has there/);
@@ -271,6 +304,10 @@ describe('applyPatchToDir: refusals leave the tree byte-for-byte unchanged', () 
   it('a file the patch creates that already exists, and one it changes that does not', async () => {
     const dir = repo();
     await expectRefused(dir, ['--- /dev/null', '+++ b/src/util.ts', '@@ -0,0 +1 @@', '+x', ''].join('\n'), /already exists/);
-    await expectRefused(dir, ['--- a/src/nope.ts', '+++ b/src/nope.ts', '@@ -1,2 +1,2 @@', ' a', '-b', '+c', ''].join('\n'), /does not exist/);
+    await expectRefused(
+      dir,
+      ['--- a/src/nope.ts', '+++ b/src/nope.ts', '@@ -1,2 +1,2 @@', ' a', '-b', '+c', ''].join('\n'),
+      /does not exist/,
+    );
   });
 });

@@ -57,7 +57,10 @@ export function snapshot(dir: string, skipGit = false): Record<string, string> {
       const r = rel ? `${rel}/${e.name}` : e.name;
       if (skipGit && r === '.git') continue;
       if (e.isDirectory()) walk(r);
-      else if (e.isFile()) out[r] = createHash('sha256').update(readFileSync(path.join(dir, r))).digest('hex');
+      else if (e.isFile())
+        out[r] = createHash('sha256')
+          .update(readFileSync(path.join(dir, r)))
+          .digest('hex');
       else out[r] = 'symlink';
     }
   };

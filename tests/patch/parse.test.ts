@@ -95,9 +95,16 @@ describe('parsePatch', () => {
   });
 
   it('tells a removed "-- x" line from a file header by the stated counts', () => {
-    const p = parsePatch(['--- a/q.sql', '+++ b/q.sql', '@@ -1,3 +1,3 @@', ' select 1;', '--- old comment', '+++ new comment', ' select 2;'].join('\n'));
+    const p = parsePatch(
+      ['--- a/q.sql', '+++ b/q.sql', '@@ -1,3 +1,3 @@', ' select 1;', '--- old comment', '+++ new comment', ' select 2;'].join('\n'),
+    );
     expect(p.files).toHaveLength(1);
-    expect(p.files[0].hunks[0].lines.map((l) => l.kind + l.text)).toEqual([' select 1;', '--- old comment', '+++ new comment', ' select 2;']);
+    expect(p.files[0].hunks[0].lines.map((l) => l.kind + l.text)).toEqual([
+      ' select 1;',
+      '--- old comment',
+      '+++ new comment',
+      ' select 2;',
+    ]);
   });
 
   it('fails with typed errors that name the file and hunk', () => {

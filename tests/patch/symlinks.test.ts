@@ -35,7 +35,7 @@ const FIX = { 'src/lib.rs': 'pub fn add(a: i32, b: i32) -> i32 {\n    a + b\n}\n
 const BASE = { 'src/lib.rs': 'pub fn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n', 'docs/guide.md': '# Guide\n' };
 
 describe('symbolic links in patches', () => {
-  it('parses git\'s symlink diffs: new file mode 120000 and a changed target (index … 120000)', () => {
+  it("parses git's symlink diffs: new file mode 120000 and a changed target (index … 120000)", () => {
     const dir = repo(BASE);
     const added = linkDiff(dir, { shadow: '/etc/shadow' });
     expect(added).toContain('new file mode 120000');

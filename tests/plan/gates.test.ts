@@ -94,7 +94,15 @@ describe('local repositories by their real path', () => {
     await symlink('../victim', at('allowed', 'link'));
     await symlink('../allowed/real', at('outside', 'in'));
     await symlink('allowed', at('alias'));
-    return { root, allowed: at('allowed'), real: at('allowed', 'real'), link: at('allowed', 'link'), victim: at('victim'), inward: at('outside', 'in'), alias: at('alias') };
+    return {
+      root,
+      allowed: at('allowed'),
+      real: at('allowed', 'real'),
+      link: at('allowed', 'link'),
+      victim: at('victim'),
+      inward: at('outside', 'in'),
+      alias: at('alias'),
+    };
   }
 
   it('refuses a link inside the allowed tree that leads out of it, however it is named', async () => {

@@ -16,11 +16,24 @@ const CARGO_LOCK_WITH_DEP = `${CARGO_LOCK}dependencies = ["serde"]\n\n[[package]
 const RUST_TOOLS = ['clone', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'deps-check', 'secrets', 'policy', 'pr'];
 
 function request(extra: Partial<TaskRequest> = {}): TaskRequest {
-  return { repo: 'https://github.com/acme/calc.git', title: 'Fix add', description: 'add subtracts', risk: 'medium', noPr: false, keepWorkspace: false, ...extra };
+  return {
+    repo: 'https://github.com/acme/calc.git',
+    title: 'Fix add',
+    description: 'add subtracts',
+    risk: 'medium',
+    noPr: false,
+    keepWorkspace: false,
+    ...extra,
+  };
 }
 
 function host(extra: Partial<HostFacts> = {}): HostFacts {
-  return { programs: { git: true, rg: true, cargo: true, bwrap: true }, autoSandbox: 'bwrap', installed: { rust: ['stable-x86_64-unknown-linux-gnu'] }, ...extra };
+  return {
+    programs: { git: true, rg: true, cargo: true, bwrap: true },
+    autoSandbox: 'bwrap',
+    installed: { rust: ['stable-x86_64-unknown-linux-gnu'] },
+    ...extra,
+  };
 }
 
 function repo(manifests: Record<string, string>, extraFiles: string[] = ['src/', 'src/lib.rs']): RepoFacts {
@@ -38,7 +51,13 @@ function plan(
   manifests: Record<string, string>,
   opts: { req?: Partial<TaskRequest>; cfg?: Record<string, unknown>; host?: Partial<HostFacts>; forge?: typeof FORGE | null } = {},
 ): Plan {
-  return buildPlan({ request: request(opts.req), config: config(opts.cfg), repo: repo(manifests), host: host(opts.host), forge: opts.forge === undefined ? FORGE : opts.forge });
+  return buildPlan({
+    request: request(opts.req),
+    config: config(opts.cfg),
+    repo: repo(manifests),
+    host: host(opts.host),
+    forge: opts.forge === undefined ? FORGE : opts.forge,
+  });
 }
 
 function step(p: Plan, id: string) {
@@ -80,7 +99,10 @@ describe('a Rust crate', () => {
   });
 
   it('takes retries, timeouts and the repair budget from config', () => {
-    const p = plan({ 'Cargo.toml': CARGO }, { cfg: { max_step_retries: 5, runner_timeout_secs: 77, max_repair_attempts: 4, llm: { request_timeout_secs: 33 } } });
+    const p = plan(
+      { 'Cargo.toml': CARGO },
+      { cfg: { max_step_retries: 5, runner_timeout_secs: 77, max_repair_attempts: 4, llm: { request_timeout_secs: 33 } } },
+    );
     expect(step(p, 'clone').retries).toBe(5);
     expect(step(p, 'codegen').retries).toBe(5);
     // Three requests (a reply and two re-asks of a malformed one) and a margin: each request's own
@@ -95,7 +117,20 @@ describe('a Rust crate', () => {
   it('gives codegen and search every setting they use: model, sampling, budgets, prices, strategy and edit format', () => {
     const p = plan(
       { 'Cargo.toml': CARGO },
-      { cfg: { llm: { model: 'm-1', temperature: 0.7, max_tokens: 999, context_tokens: 4321, max_total_tokens: 50_000, max_cost_usd: 2, prompt_price_per_1k: 0.5, api_url: 'http://127.0.0.1:9/v1' } } },
+      {
+        cfg: {
+          llm: {
+            model: 'm-1',
+            temperature: 0.7,
+            max_tokens: 999,
+            context_tokens: 4321,
+            max_total_tokens: 50_000,
+            max_cost_usd: 2,
+            prompt_price_per_1k: 0.5,
+            api_url: 'http://127.0.0.1:9/v1',
+          },
+        },
+      },
     );
     expect(step(p, 'search').inputs).toEqual({ budgetTokens: 4321, model: 'm-1', engine: 'rg' });
     expect(step(p, 'codegen').inputs).toEqual({
@@ -180,7 +215,10 @@ describe('a Rust crate', () => {
 
   it('uses a pinned rust-toolchain.toml when installed, and notes it when not', () => {
     const pin = '[toolchain]\nchannel = "1.80.0"\ncomponents = ["clippy"]\n';
-    const installed = plan({ 'Cargo.toml': CARGO, 'rust-toolchain.toml': pin }, { host: { installed: { rust: ['stable-x86_64-unknown-linux-gnu', '1.80.0-x86_64-unknown-linux-gnu'] } } });
+    const installed = plan(
+      { 'Cargo.toml': CARGO, 'rust-toolchain.toml': pin },
+      { host: { installed: { rust: ['stable-x86_64-unknown-linux-gnu', '1.80.0-x86_64-unknown-linux-gnu'] } } },
+    );
     expect(step(installed, 'build').command?.slice(0, 3)).toEqual(['cargo', '+1.80.0', 'build']);
     expect(step(installed, 'test').command?.slice(0, 3)).toEqual(['cargo', '+1.80.0', 'test']);
     expect(step(installed, 'lint').command?.slice(0, 3)).toEqual(['cargo', '+1.80.0', 'clippy']);
@@ -194,7 +232,10 @@ describe('a Rust crate', () => {
   });
 
   it('reads a legacy one-line rust-toolchain file', () => {
-    const p = plan({ 'Cargo.toml': CARGO, 'rust-toolchain': 'nightly-2024-01-01\n' }, { host: { installed: { rust: ['nightly-2024-01-01-x86_64-unknown-linux-gnu'] } } });
+    const p = plan(
+      { 'Cargo.toml': CARGO, 'rust-toolchain': 'nightly-2024-01-01\n' },
+      { host: { installed: { rust: ['nightly-2024-01-01-x86_64-unknown-linux-gnu'] } } },
+    );
     expect(step(p, 'test').command?.[1]).toBe('+nightly-2024-01-01');
   });
 
@@ -213,7 +254,11 @@ describe('a Rust crate', () => {
     const p = plan({ 'Cargo.toml': CARGO }, { cfg: { opa_url: 'http://127.0.0.1:8181', policy_package: 'acme.rules' } });
     expect(step(p, 'policy').inputs).toEqual({ engine: 'opa', url: 'http://127.0.0.1:8181', package: 'acme.rules' });
     expect(step(p, 'policy').retries).toBe(3);
-    expect(plan({ 'Cargo.toml': CARGO }, { req: { risk: 'high' } }).steps.find((s) => s.id === 'policy')?.inputs).toEqual({ engine: 'local', risk: 'high', allowDependencySourceChange: false });
+    expect(plan({ 'Cargo.toml': CARGO }, { req: { risk: 'high' } }).steps.find((s) => s.id === 'policy')?.inputs).toEqual({
+      engine: 'local',
+      risk: 'high',
+      allowDependencySourceChange: false,
+    });
   });
 
   it('picks the search and secrets engines from the host', () => {
@@ -252,14 +297,20 @@ describe('the settings each step reads (the plan is their only source)', () => {
   it('gives pr its repository, labels and draft; push why no pull request is opened', () => {
     const high = step(plan({ 'Cargo.toml': CARGO_TOML }, { req: { risk: 'high' } }), 'pr').inputs;
     expect(high).toMatchObject({ repository: 'acme/calc', labels: ['autodev', 'risk:high'], draft: true, base: 'main' });
-    expect(step(plan({ 'Cargo.toml': CARGO_TOML }, { req: { risk: 'low' } }), 'pr').inputs).toMatchObject({ labels: ['autodev', 'risk:low'], draft: false });
+    expect(step(plan({ 'Cargo.toml': CARGO_TOML }, { req: { risk: 'low' } }), 'pr').inputs).toMatchObject({
+      labels: ['autodev', 'risk:low'],
+      draft: false,
+    });
     const push = step(plan({ 'Cargo.toml': CARGO_TOML }, { req: { noPr: true } }), 'push').inputs;
     expect(push).toMatchObject({ noPullRequest: '--no-pr' });
     expect(push).not.toHaveProperty('repository');
   });
 
   it('gives the local policy the dependency-source rule', () => {
-    expect(step(plan({ 'Cargo.toml': CARGO_TOML }, { cfg }), 'policy').inputs).toMatchObject({ engine: 'local', allowDependencySourceChange: true });
+    expect(step(plan({ 'Cargo.toml': CARGO_TOML }, { cfg }), 'policy').inputs).toMatchObject({
+      engine: 'local',
+      allowDependencySourceChange: true,
+    });
   });
 });
 
@@ -291,7 +342,10 @@ describe('a Node project', () => {
   });
 
   it('lints with tsc when there is a tsconfig.json and TypeScript but no lint script, and skips what is missing', () => {
-    const tsc = plan({ 'package.json': pkg({ scripts: { test: 'node --test' }, devDependencies: { typescript: '^5' } }), 'tsconfig.json': '{}' });
+    const tsc = plan({
+      'package.json': pkg({ scripts: { test: 'node --test' }, devDependencies: { typescript: '^5' } }),
+      'tsconfig.json': '{}',
+    });
     // --offline: a missing tsc must fail at once, not wait for a registry the sandbox cannot reach
     expect(step(tsc, 'lint').command).toEqual(['npx', '--no-install', '--offline', 'tsc', '--noEmit']);
     expect(step(tsc, 'lint').inputs.format).toBe('tsc');
@@ -307,7 +361,10 @@ describe('a Node project', () => {
     const deps = { dependencies: { lodash: '^4' } };
     expect(step(plan({ 'package.json': pkg(deps), 'package-lock.json': '{}' }), 'deps').command).toEqual(['npm', 'ci']);
     expect(step(plan({ 'package.json': pkg(deps) }), 'deps').command).toEqual(['npm', 'install']);
-    const pnpm = plan({ 'package.json': pkg({ ...deps, scripts: { build: 'x' } }), 'pnpm-lock.yaml': '' }, { host: { programs: { pnpm: true } } });
+    const pnpm = plan(
+      { 'package.json': pkg({ ...deps, scripts: { build: 'x' } }), 'pnpm-lock.yaml': '' },
+      { host: { programs: { pnpm: true } } },
+    );
     expect(step(pnpm, 'deps').command).toEqual(['pnpm', 'install', '--frozen-lockfile']);
     expect(step(pnpm, 'test').command).toEqual(['pnpm', 'test']);
     expect(step(pnpm, 'build').command).toEqual(['pnpm', 'run', 'build']);
@@ -322,7 +379,13 @@ describe('a Node project', () => {
 
 describe('no known toolchain', () => {
   it('plans no build, test or lint (apply alone is repairable) and says the change cannot be verified', () => {
-    const p = buildPlan({ request: request(), config: defaultConfig(), repo: { files: ['README.md'], manifests: {}, branch: null }, host: host(), forge: FORGE });
+    const p = buildPlan({
+      request: request(),
+      config: defaultConfig(),
+      repo: { files: ['README.md'], manifests: {}, branch: null },
+      host: host(),
+      forge: FORGE,
+    });
     expect(p.toolchain).toBeNull();
     expect(p.steps.map((s) => s.id)).toEqual(['clone', 'search', 'codegen', 'apply', 'secrets', 'policy', 'pr']);
     expect(p.notes.join('\n')).toMatch(/cannot be verified/);
@@ -369,9 +432,15 @@ describe('branch names and task keys', () => {
   it('builds <prefix><slug>-<key>', () => {
     const r = request({ title: 'Fix: the flaky `add` test!' });
     expect(branchName('autodev/', r)).toBe(`autodev/fix-the-flaky-add-test-${taskKey(r)}`);
-    expect(buildPlan({ request: r, config: config({ git: { branch_prefix: 'bot/' } }), repo: repo({ 'Cargo.toml': CARGO }), host: host(), forge: FORGE }).branch).toBe(
-      `bot/fix-the-flaky-add-test-${taskKey(r)}`,
-    );
+    expect(
+      buildPlan({
+        request: r,
+        config: config({ git: { branch_prefix: 'bot/' } }),
+        repo: repo({ 'Cargo.toml': CARGO }),
+        host: host(),
+        forge: FORGE,
+      }).branch,
+    ).toBe(`bot/fix-the-flaky-add-test-${taskKey(r)}`);
   });
 
   it('slugifies accents, length and empty titles', () => {
@@ -410,17 +479,44 @@ describe('readRepoFacts on real directories', () => {
     });
     const facts = await readRepoFacts(dir, 'main');
     expect(facts.branch).toBe('main');
-    expect(facts.files).toEqual(['Cargo.lock', 'Cargo.toml', 'crates/', 'crates/a/', 'src/', 'src/deep/', 'src/lib.rs', 'web/', 'web/package.json']);
+    expect(facts.files).toEqual([
+      'Cargo.lock',
+      'Cargo.toml',
+      'crates/',
+      'crates/a/',
+      'src/',
+      'src/deep/',
+      'src/lib.rs',
+      'web/',
+      'web/package.json',
+    ]);
     expect(Object.keys(facts.manifests).sort()).toEqual(['Cargo.lock', 'Cargo.toml', 'web/package.json']);
     expect(facts.manifests['Cargo.toml']).toBe(CARGO_WITH_DEP);
 
     const p = buildPlan({ request: request(), config: defaultConfig(), repo: facts, host: host(), forge: FORGE });
-    expect(p.steps.map((s) => s.id)).toEqual(['clone', 'deps', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'deps-check', 'secrets', 'policy', 'pr']);
+    expect(p.steps.map((s) => s.id)).toEqual([
+      'clone',
+      'deps',
+      'search',
+      'codegen',
+      'apply',
+      'build',
+      'test',
+      'lint',
+      'deps-check',
+      'secrets',
+      'policy',
+      'pr',
+    ]);
     expect(step(p, 'deps').command).toEqual(['cargo', 'fetch', '--locked']);
   });
 
   it('plans a zero-dependency crate read from disk with exactly the ten tools', async () => {
-    const dir = await tree({ 'Cargo.toml': CARGO, 'src/lib.rs': 'pub fn f() {}\n', 'rust-toolchain.toml': '[toolchain]\nchannel = "9.99.0"\n' });
+    const dir = await tree({
+      'Cargo.toml': CARGO,
+      'src/lib.rs': 'pub fn f() {}\n',
+      'rust-toolchain.toml': '[toolchain]\nchannel = "9.99.0"\n',
+    });
     const facts = await readRepoFacts(dir, null);
     const p = buildPlan({ request: request(), config: defaultConfig(), repo: facts, host: host(), forge: FORGE });
     expect(p.steps.map((s) => s.tool)).toEqual(RUST_TOOLS);
@@ -429,7 +525,13 @@ describe('readRepoFacts on real directories', () => {
 
   it('reads a Node project from disk', async () => {
     const dir = await tree({ 'package.json': JSON.stringify({ scripts: { test: 'node --test', lint: 'eslint' } }), 'index.js': '' });
-    const p = buildPlan({ request: request(), config: defaultConfig(), repo: await readRepoFacts(dir, 'main'), host: host(), forge: FORGE });
+    const p = buildPlan({
+      request: request(),
+      config: defaultConfig(),
+      repo: await readRepoFacts(dir, 'main'),
+      host: host(),
+      forge: FORGE,
+    });
     expect(p.toolchain).toBe('node');
     expect(step(p, 'lint').command).toEqual(['npm', 'run', 'lint']);
   });

@@ -80,9 +80,13 @@ describe('local policy rules', () => {
   });
 
   it('tests_failed: deny, naming the new failures; pre-existing failures alone do not deny', () => {
-    const out = evaluateLocalPolicy(input({ test: { ran: true, passed: false, failures: ['math::adds', 'io::reads'] }, baselineFailures: ['io::reads'] }));
+    const out = evaluateLocalPolicy(
+      input({ test: { ran: true, passed: false, failures: ['math::adds', 'io::reads'] }, baselineFailures: ['io::reads'] }),
+    );
     expect(out).toMatchObject({ decision: 'deny', reasons: [{ code: 'tests_failed', message: 'Tests must pass; failing: math::adds.' }] });
-    const onlyOld = evaluateLocalPolicy(input({ test: { ran: true, passed: false, failures: ['io::reads'] }, baselineFailures: ['io::reads'] }));
+    const onlyOld = evaluateLocalPolicy(
+      input({ test: { ran: true, passed: false, failures: ['io::reads'] }, baselineFailures: ['io::reads'] }),
+    );
     expect(onlyOld.decision).toBe('allow');
     const unnamed = evaluateLocalPolicy(input({ test: { ran: true, passed: false } }));
     expect(unnamed.reasons.map((r) => r.code)).toEqual(['tests_failed']);
@@ -90,10 +94,19 @@ describe('local policy rules', () => {
 
   it('lint_warnings: deny on any new warning, or a lint failure the base did not have', () => {
     const warned = evaluateLocalPolicy(input({ lint: { ran: true, passed: true, newWarnings: 2 } }));
-    expect(warned).toMatchObject({ decision: 'deny', reasons: [{ code: 'lint_warnings', message: 'The change adds 2 lint warnings (allowed: 0).' }] });
-    expect(evaluateLocalPolicy(input({ lint: { ran: true, passed: true, newWarnings: 2 } }), { maxNewLintWarnings: 2 }).decision).toBe('allow');
-    expect(evaluateLocalPolicy(input({ lint: { ran: true, passed: false, newWarnings: 0 } })).reasons.map((r) => r.code)).toEqual(['lint_warnings']);
-    expect(evaluateLocalPolicy(input({ lint: { ran: true, passed: false, newWarnings: 0 }, baselineFailures: ['lint'] })).decision).toBe('allow');
+    expect(warned).toMatchObject({
+      decision: 'deny',
+      reasons: [{ code: 'lint_warnings', message: 'The change adds 2 lint warnings (allowed: 0).' }],
+    });
+    expect(evaluateLocalPolicy(input({ lint: { ran: true, passed: true, newWarnings: 2 } }), { maxNewLintWarnings: 2 }).decision).toBe(
+      'allow',
+    );
+    expect(evaluateLocalPolicy(input({ lint: { ran: true, passed: false, newWarnings: 0 } })).reasons.map((r) => r.code)).toEqual([
+      'lint_warnings',
+    ]);
+    expect(evaluateLocalPolicy(input({ lint: { ran: true, passed: false, newWarnings: 0 }, baselineFailures: ['lint'] })).decision).toBe(
+      'allow',
+    );
   });
 
   it('secrets_found: deny, saying where but not what', () => {
@@ -112,7 +125,9 @@ describe('local policy rules', () => {
     const out = evaluateLocalPolicy(input({ task: { title: 'Rewrite auth', risk: 'high' } }));
     expect(out).toMatchObject({ decision: 'review', draft: true, labels: ['needs-review'], reasons: [{ code: 'high_risk_review' }] });
     expect(evaluateLocalPolicy(input({ task: { title: 'x', risk: 'medium' } })).decision).toBe('allow');
-    expect(evaluateLocalPolicy(input({ task: { title: 'x', risk: 'medium' } }), { reviewRisks: ['medium', 'high'] }).decision).toBe('review');
+    expect(evaluateLocalPolicy(input({ task: { title: 'x', risk: 'medium' } }), { reviewRisks: ['medium', 'high'] }).decision).toBe(
+      'review',
+    );
   });
 
   it('sql_needs_dba: review with the needs-dba label, not a draft', () => {
@@ -138,7 +153,14 @@ describe('local policy rules', () => {
       }),
     );
     expect(out.decision).toBe('deny');
-    expect(out.reasons.map((r) => r.code)).toEqual(['build_failed', 'tests_failed', 'lint_warnings', 'secrets_found', 'high_risk_review', 'sql_needs_dba']);
+    expect(out.reasons.map((r) => r.code)).toEqual([
+      'build_failed',
+      'tests_failed',
+      'lint_warnings',
+      'secrets_found',
+      'high_risk_review',
+      'sql_needs_dba',
+    ]);
     expect(out.labels).toEqual(['needs-review', 'needs-dba']);
     expect(out.draft).toBe(true);
   });

@@ -3,19 +3,29 @@ import { fromOpaDecision } from '../../src/policy/opa.js';
 
 describe('OPA decision mapping', () => {
   it('allow without review is allow', () => {
-    expect(fromOpaDecision({ allow: true, review: false, reasons: [] })).toEqual({ decision: 'allow', reasons: [], draft: false, labels: [] });
+    expect(fromOpaDecision({ allow: true, review: false, reasons: [] })).toEqual({
+      decision: 'allow',
+      reasons: [],
+      draft: false,
+      labels: [],
+    });
   });
 
   it('not allowed is deny, with OPA reasons passed through and no labels', () => {
-    const reasons = [{ code: 'secrets_found', message: '1 possible secret' }, { code: 'custom_rule', message: 'Friday deploy freeze' }];
+    const reasons = [
+      { code: 'secrets_found', message: '1 possible secret' },
+      { code: 'custom_rule', message: 'Friday deploy freeze' },
+    ];
     expect(fromOpaDecision({ allow: false, review: true, reasons })).toEqual({ decision: 'deny', reasons, draft: false, labels: [] });
   });
 
   it('a deny without reasons still says why', () => {
-    expect(fromOpaDecision({ allow: false, review: false, reasons: [] }).reasons).toEqual([{ code: 'opa_denied', message: 'OPA denied the change without a reason.' }]);
+    expect(fromOpaDecision({ allow: false, review: false, reasons: [] }).reasons).toEqual([
+      { code: 'opa_denied', message: 'OPA denied the change without a reason.' },
+    ]);
   });
 
-  it('review with known codes takes the local rules\' draft flag and labels', () => {
+  it("review with known codes takes the local rules' draft flag and labels", () => {
     expect(fromOpaDecision({ allow: true, review: true, reasons: [{ code: 'high_risk_review', message: 'high' }] })).toMatchObject({
       decision: 'review',
       draft: true,
@@ -29,7 +39,12 @@ describe('OPA decision mapping', () => {
   });
 
   it('review with unknown or no codes is a labelled draft, so a human has to act', () => {
-    expect(fromOpaDecision({ allow: true, review: true, reasons: [{ code: 'big_change', message: '900 lines' }] }, { reviewLabel: 'autodev/review' })).toEqual({
+    expect(
+      fromOpaDecision(
+        { allow: true, review: true, reasons: [{ code: 'big_change', message: '900 lines' }] },
+        { reviewLabel: 'autodev/review' },
+      ),
+    ).toEqual({
       decision: 'review',
       reasons: [{ code: 'big_change', message: '900 lines' }],
       draft: true,

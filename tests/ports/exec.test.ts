@@ -42,7 +42,10 @@ describe('createExec().run', () => {
       expect(scrubbed.stdout).toContain('ONLY_THIS=yes');
       expect(scrubbed.stdout).not.toContain('FAKE_TOKEN');
       expect(scrubbed.stdout).not.toContain('ghp_fake_value_for_the_test');
-      const names = scrubbed.stdout.trim().split('\n').map((line) => line.split('=')[0]);
+      const names = scrubbed.stdout
+        .trim()
+        .split('\n')
+        .map((line) => line.split('=')[0]);
       expect(names).toEqual(['ONLY_THIS']);
 
       const inherited = await exec.run(['/usr/bin/env'], { env: { EXTRA: '1' }, inheritEnv: true });

@@ -95,7 +95,13 @@ describe('createForge against a local GitHub API server', () => {
 
     const pulls = server.pulls('acme', 'widgets');
     expect(pulls).toHaveLength(1);
-    expect(pulls[0]).toMatchObject({ title: 'Fix overflow in parser (round 2)', body: 'New body', head: 'autodev/fix-overflow', headOwner: 'acme', base: 'main' });
+    expect(pulls[0]).toMatchObject({
+      title: 'Fix overflow in parser (round 2)',
+      body: 'New body',
+      head: 'autodev/fix-overflow',
+      headOwner: 'acme',
+      base: 'main',
+    });
 
     // The lookup is by owner:branch and base, open PRs only.
     const list = server.requests.find((request) => request.method === 'GET' && request.path.startsWith('/repos/acme/widgets/pulls?'));
@@ -174,10 +180,19 @@ describe('createForge against a local GitHub API server', () => {
     const forge = createForge({ baseUrl: server.url, token: TOKEN });
     const { number } = await forge.upsertPullRequest(spec);
 
-    expect(await forge.getPullRequest('acme', 'widgets', number)).toMatchObject({ number, state: 'open', mergeCommit: null, updated: false });
+    expect(await forge.getPullRequest('acme', 'widgets', number)).toMatchObject({
+      number,
+      state: 'open',
+      mergeCommit: null,
+      updated: false,
+    });
 
     server.mergePullRequest('acme', 'widgets', number, 'feedface'.repeat(5));
-    expect(await forge.getPullRequest('acme', 'widgets', number)).toMatchObject({ number, state: 'merged', mergeCommit: 'feedface'.repeat(5) });
+    expect(await forge.getPullRequest('acme', 'widgets', number)).toMatchObject({
+      number,
+      state: 'merged',
+      mergeCommit: 'feedface'.repeat(5),
+    });
   });
 
   it('reads an issue, with an empty body as ""', async () => {

@@ -70,7 +70,7 @@ describe('clone', () => {
     await expect(createGit().clone({ source, dest: await dest(), branch: 'nope' })).rejects.toThrow(/git clone failed: .*nope/s);
   });
 
-  it("says why a clone failed with git's fatal line, never its \"Cloning into\" line", async () => {
+  it('says why a clone failed with git\'s fatal line, never its "Cloning into" line', async () => {
     const source = await threeCommitRepo();
     const scratch = await makeTempDir('autodev-notrepo-');
     const plain = join(scratch, 'plain');
@@ -82,7 +82,11 @@ describe('clone', () => {
       [plain, null, new RegExp(`^'${plain}' does not appear to be a git repository$`)],
       [file, null, /^(invalid gitfile format|.*does not appear to be a git repository)/],
       ['file:///etc', null, /^'\/etc' does not appear to be a git repository$/],
-      [`http://127.0.0.1:${await closedPort()}/o/r.git`, null, /^unable to access 'http:\/\/127\.0\.0\.1:\d+\/o\/r\.git\/': .*(connect|Connection refused)/i],
+      [
+        `http://127.0.0.1:${await closedPort()}/o/r.git`,
+        null,
+        /^unable to access 'http:\/\/127\.0\.0\.1:\d+\/o\/r\.git\/': .*(connect|Connection refused)/i,
+      ],
     ];
     for (const [from, branch, reason] of cases) {
       const error = await caught(createGit().clone({ source: from, dest: await dest(), branch }));
@@ -145,7 +149,11 @@ describe('token handling over http', () => {
     const bare = await makeBareRemote(work);
     const server = await startGitHttpServer(join(bare, '..'), { token: TOKEN });
     try {
-      const failure = createGit({ githubApiUrl: `${server.url}/api/v3` }).clone({ source: `${server.url}/remote.git`, dest: await dest(), token: 'wrong-token-value' });
+      const failure = createGit({ githubApiUrl: `${server.url}/api/v3` }).clone({
+        source: `${server.url}/remote.git`,
+        dest: await dest(),
+        token: 'wrong-token-value',
+      });
       await expect(failure).rejects.toThrow(/git clone failed/);
       await expect(failure).rejects.not.toThrow(/wrong-token-value/);
     } finally {
@@ -188,7 +196,13 @@ describe('the token goes to the GitHub host only', () => {
     try {
       const url = `${server.url}/remote.git`;
       const port = server.url.split(':').pop();
-      const elsewhere = [undefined, 'https://api.github.com', 'https://ghe.corp.example/api/v3', `http://localhost:${port}/api/v3`, `https://127.0.0.1:${port}/api/v3`];
+      const elsewhere = [
+        undefined,
+        'https://api.github.com',
+        'https://ghe.corp.example/api/v3',
+        `http://localhost:${port}/api/v3`,
+        `https://127.0.0.1:${port}/api/v3`,
+      ];
       for (const githubApiUrl of elsewhere) {
         const gitPort = createGit(githubApiUrl === undefined ? {} : { githubApiUrl });
         expect(await gitPort.defaultBranch(url, TOKEN)).toBe('main');
@@ -221,7 +235,10 @@ describe('credentials in an http(s) URL', () => {
     const work = await threeCommitRepo();
     const bare = await makeBareRemote(work);
     const password = 'p@ss:w0rd/secret';
-    const server = await startGitHttpServer(join(bare, '..'), { login: { user: 'someone', password }, watch: [password, encodeURIComponent(password)] });
+    const server = await startGitHttpServer(join(bare, '..'), {
+      login: { user: 'someone', password },
+      watch: [password, encodeURIComponent(password)],
+    });
     try {
       const argvs: string[][] = [];
       const port = createGit({ onCommand: (argv) => argvs.push(argv) });
@@ -243,7 +260,9 @@ describe('credentials in an http(s) URL', () => {
       expect(server.secretsInArgv).toEqual([]);
       expect(JSON.stringify(argvs)).not.toContain(encodeURIComponent(password));
       // The user's credentials, not the token, went to their host.
-      expect(server.authorizations.filter((a) => a !== undefined && a !== `Basic ${Buffer.from(`someone:${password}`).toString('base64')}`)).toEqual([]);
+      expect(
+        server.authorizations.filter((a) => a !== undefined && a !== `Basic ${Buffer.from(`someone:${password}`).toString('base64')}`),
+      ).toEqual([]);
 
       const wrong = await caught(port.clone({ source: url.replace(encodeURIComponent(password), 'wrong-password'), dest: await dest() }));
       expect(wrong.message).toMatch(/git clone failed/);
@@ -428,7 +447,10 @@ describe('push', () => {
 
 describe('reading a revision', () => {
   it('lists the files and shows a file as they were at an older commit', async () => {
-    const repo = await makeRepo({ 'Cargo.toml': 'v1\n', 'src/lib.rs': 'old\n' }, { commits: [{ message: 'change', files: { 'Cargo.toml': 'v2\n', 'src/new.rs': 'n\n' } }] });
+    const repo = await makeRepo(
+      { 'Cargo.toml': 'v1\n', 'src/lib.rs': 'old\n' },
+      { commits: [{ message: 'change', files: { 'Cargo.toml': 'v2\n', 'src/new.rs': 'n\n' } }] },
+    );
     const port = createGit();
     const first = (await git(repo, ['rev-list', '--max-parents=0', 'HEAD'])).trim();
     expect(await port.listFiles(repo, first)).toEqual(['Cargo.toml', 'src/lib.rs']);

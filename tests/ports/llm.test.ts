@@ -100,7 +100,11 @@ describe('createLlm against a local OpenAI-compatible server', () => {
   it('turns a 429 into a TransientError with the Retry-After, then succeeds on the next call', async () => {
     const api = await server({
       replies: [
-        { status: 429, headers: { 'retry-after': '7' }, body: { error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } } },
+        {
+          status: 429,
+          headers: { 'retry-after': '7' },
+          body: { error: { message: 'Rate limit reached', type: 'requests', code: 'rate_limit_exceeded' } },
+        },
         { content: 'after the wait' },
       ],
     });
@@ -119,7 +123,9 @@ describe('createLlm against a local OpenAI-compatible server', () => {
   });
 
   it('prefers retry-after-ms when the server sends it', async () => {
-    const api = await server({ replies: [{ status: 429, headers: { 'retry-after-ms': '1500', 'retry-after': '9' }, body: { error: { message: 'slow down' } } }] });
+    const api = await server({
+      replies: [{ status: 429, headers: { 'retry-after-ms': '1500', 'retry-after': '9' }, body: { error: { message: 'slow down' } } }],
+    });
     const llm = createLlm({ apiUrl: api.baseUrl, apiKey: KEY, timeoutMs: 10_000 });
 
     const error = await caught(llm.chat(request));
@@ -139,7 +145,18 @@ describe('createLlm against a local OpenAI-compatible server', () => {
 
   it('turns a 401 into a plain one-line error that never shows the key, even when the server echoes it', async () => {
     const api = await server({
-      replies: [{ status: 401, body: { error: { message: `Incorrect API key provided: ${KEY}.\nSee your account.`, type: 'invalid_request_error', code: 'invalid_api_key' } } }],
+      replies: [
+        {
+          status: 401,
+          body: {
+            error: {
+              message: `Incorrect API key provided: ${KEY}.\nSee your account.`,
+              type: 'invalid_request_error',
+              code: 'invalid_api_key',
+            },
+          },
+        },
+      ],
     });
     const llm = createLlm({ apiUrl: api.baseUrl, apiKey: KEY, timeoutMs: 10_000 });
 
@@ -153,7 +170,9 @@ describe('createLlm against a local OpenAI-compatible server', () => {
   });
 
   it('turns a 404 (wrong model or URL) into a plain error with a hint', async () => {
-    const api = await server({ replies: [{ status: 404, body: { error: { message: 'The model `nope` does not exist', code: 'model_not_found' } } }] });
+    const api = await server({
+      replies: [{ status: 404, body: { error: { message: 'The model `nope` does not exist', code: 'model_not_found' } } }],
+    });
     const llm = createLlm({ apiUrl: api.baseUrl, apiKey: KEY, timeoutMs: 10_000 });
 
     const error = await caught(llm.chat({ ...request, model: 'nope' }));
@@ -216,7 +235,12 @@ describe('createLlm against a local OpenAI-compatible server', () => {
 
   it('sends Azure its api-key header and api-version query instead of a Bearer token', async () => {
     const api = await server({ replies: [{ content: 'azure says hi' }] });
-    const llm = createLlm({ apiUrl: `${api.url}/v1/chat/completions?api-version=2024-06-01`, apiKey: KEY, timeoutMs: 10_000, provider: 'azure' });
+    const llm = createLlm({
+      apiUrl: `${api.url}/v1/chat/completions?api-version=2024-06-01`,
+      apiKey: KEY,
+      timeoutMs: 10_000,
+      provider: 'azure',
+    });
 
     expect((await llm.chat(request)).content).toBe('azure says hi');
     const [sent] = api.requests;

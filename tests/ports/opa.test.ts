@@ -82,7 +82,11 @@ describe('createOpa against a local OPA server', () => {
     });
     const decision = await createOpa({ url: `${server.url}/`, policyPackage: 'data.autodev.policy', timeoutMs: 5_000 }).evaluate(input);
 
-    expect(decision).toEqual({ allow: false, reasons: [{ code: 'sql_needs_dba', message: 'migrations/001.sql changes SQL' }], review: true });
+    expect(decision).toEqual({
+      allow: false,
+      reasons: [{ code: 'sql_needs_dba', message: 'migrations/001.sql changes SQL' }],
+      review: true,
+    });
   });
 
   it('accepts a package that is a boolean rule', async () => {
@@ -114,7 +118,7 @@ describe('createOpa against a local OPA server', () => {
     expect((await client.evaluate(input)).allow).toBe(true);
   });
 
-  it('treats a 400 as a plain error with OPA\'s message', async () => {
+  it("treats a 400 as a plain error with OPA's message", async () => {
     const server = await opa({ policies: {} });
     server.failNext(400, { code: 'invalid_parameter', message: 'rego_type_error: undefined function' });
 
@@ -127,8 +131,12 @@ describe('createOpa against a local OPA server', () => {
     const token = 'opa-SECRET-token-123';
     const server = await opa({ token, policies: { 'autodev.policy': () => ({ allow: true }) } });
 
-    expect((await createOpa({ url: server.url, policyPackage: 'autodev.policy', timeoutMs: 5_000, token }).evaluate(input)).allow).toBe(true);
-    const error = await caught(createOpa({ url: server.url, policyPackage: 'autodev.policy', timeoutMs: 5_000, token: 'wrong' }).evaluate(input));
+    expect((await createOpa({ url: server.url, policyPackage: 'autodev.policy', timeoutMs: 5_000, token }).evaluate(input)).allow).toBe(
+      true,
+    );
+    const error = await caught(
+      createOpa({ url: server.url, policyPackage: 'autodev.policy', timeoutMs: 5_000, token: 'wrong' }).evaluate(input),
+    );
     expect(error.message).toMatch(/401.*check the OPA token/);
     expect(error.message).not.toContain(token);
   });
@@ -149,7 +157,9 @@ describe('createOpa against a local OPA server', () => {
     const controller = new AbortController();
     controller.abort(new Error('cancelled by user'));
 
-    const error = await caught(createOpa({ url: server.url, policyPackage: 'autodev.policy', timeoutMs: 5_000 }).evaluate(input, controller.signal));
+    const error = await caught(
+      createOpa({ url: server.url, policyPackage: 'autodev.policy', timeoutMs: 5_000 }).evaluate(input, controller.signal),
+    );
     expect(error).not.toBeInstanceOf(TransientError);
     expect(error.message).toBe('cancelled by user');
   });

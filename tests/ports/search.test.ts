@@ -102,7 +102,11 @@ describe('createSearcher', () => {
     const rg = createSearcher();
     const gitGrep = createSearcher({ rgPath: null });
     expect(gitGrep.engine).toBe('git-grep');
-    for (const terms of [['parse_header', 'a.b'], ['retrybudget', 'RetryBudget'], ['parse', 'parse_header_limit']]) {
+    for (const terms of [
+      ['parse_header', 'a.b'],
+      ['retrybudget', 'RetryBudget'],
+      ['parse', 'parse_header_limit'],
+    ]) {
       expect(keys(await gitGrep.search(dir, terms))).toEqual(keys(await rg.search(dir, terms)));
     }
   });
@@ -120,7 +124,16 @@ describe('createSearcher', () => {
   });
 
   it('lists the working tree files with rg and with git, without ignored files', async () => {
-    const expected = ['.config/settings.toml', '.gitignore', 'README.md', 'data.bin', 'src/budget.ts', 'src/header.rs', 'src/lib.rs', 'src/new.rs'];
+    const expected = [
+      '.config/settings.toml',
+      '.gitignore',
+      'README.md',
+      'data.bin',
+      'src/budget.ts',
+      'src/header.rs',
+      'src/lib.rs',
+      'src/new.rs',
+    ];
     expect(await listFiles(dir)).toEqual(expected);
     expect(await listFiles(dir, { rgPath: null })).toEqual(expected);
   });

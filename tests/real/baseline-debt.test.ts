@@ -85,15 +85,17 @@ describe('a base that does not build under --all-targets (a nightly-only bench)'
   const BENCH_FILES = {
     'Cargo.toml': '[package]\nname = "nightly_bench"\nversion = "0.1.0"\nedition = "2021"\n',
     '.gitignore': '/target\n',
-    'src/lib.rs': 'pub fn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() {\n        assert_eq!(super::add(2, 2), 4);\n    }\n}\n',
-    'benches/speed.rs': '#![feature(test)]\nextern crate test;\n\n#[bench]\nfn bench_add(b: &mut test::Bencher) {\n    b.iter(|| nightly_bench::add(1, 2));\n}\n',
+    'src/lib.rs':
+      'pub fn add(a: i32, b: i32) -> i32 {\n    a - b\n}\n\n#[cfg(test)]\nmod tests {\n    #[test]\n    fn adds() {\n        assert_eq!(super::add(2, 2), 4);\n    }\n}\n',
+    'benches/speed.rs':
+      '#![feature(test)]\nextern crate test;\n\n#[bench]\nfn bench_add(b: &mut test::Bencher) {\n    b.iter(|| nightly_bench::add(1, 2));\n}\n',
   };
   const TASK = { title: 'Fix add', description: 'add subtracts; the test `adds` fails' };
   const FIXED = { 'src/lib.rs': BENCH_FILES['src/lib.rs'].replace('    a - b\n', '    a + b\n') };
   const BROKEN = { 'src/lib.rs': BENCH_FILES['src/lib.rs'].replace('    a - b\n', '    a + b as i64\n') };
 
   it(
-    'does not blame the base\'s build failure, and still blames an error the change adds',
+    "does not blame the base's build failure, and still blames an error the change adds",
     async () => {
       const run = await realRun({
         files: BENCH_FILES,

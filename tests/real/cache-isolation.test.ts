@@ -61,7 +61,13 @@ describe('caches shared by the tasks of one repository', () => {
     async () => {
       const poison = await replyFor('Fix add', BASE, POISONING);
       // The repair rounds get the same reply: the planted file makes the change's own run fail.
-      const first = await realRun({ files: BASE, task: { title: 'Fix add', description: 'add subtracts; the test `adds` fails.' }, replies: [poison, poison, poison], cache, forgeRepo: 'acme/poison' });
+      const first = await realRun({
+        files: BASE,
+        task: { title: 'Fix add', description: 'add subtracts; the test `adds` fails.' },
+        replies: [poison, poison, poison],
+        cache,
+        forgeRepo: 'acme/poison',
+      });
       // The build script ran and planted the file where the change builds: its own test saw it...
       const firstTest = step(first.json, 'test', { mode: 'change' });
       expect(firstTest.length).toBeGreaterThan(0);
@@ -82,9 +88,15 @@ describe('caches shared by the tasks of one repository', () => {
         cache,
         forgeRepo: 'acme/poison',
       });
-      expect({ code: second.outcome.code, status: second.json.status, why: second.outcome.code ? explain(second) : '' }).toEqual({ code: 0, status: 'pr_created', why: '' });
+      expect({ code: second.outcome.code, status: second.json.status, why: second.outcome.code ? explain(second) : '' }).toEqual({
+        code: 0,
+        status: 'pr_created',
+        why: '',
+      });
       expect(step(second.json, 'test', { mode: 'baseline' })[0].summary).toMatch(/reused from an earlier task/);
-      expect(step(second.json, 'test', { mode: 'change' }).at(-1)?.summary).toMatch(/fixes 1 test\(s\) failing on the base: lib::tests::adds/);
+      expect(step(second.json, 'test', { mode: 'change' }).at(-1)?.summary).toMatch(
+        /fixes 1 test\(s\) failing on the base: lib::tests::adds/,
+      );
       expect(await findFiles(path.join(shared, 'target'), MARKER)).toEqual([]);
     },
     RUN_TIMEOUT * 2,

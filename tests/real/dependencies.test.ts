@@ -27,7 +27,11 @@ describe('a crate with a git dependency', () => {
         cache,
         forgeRepo: 'acme/greet',
       });
-      expect({ code: run.outcome.code, status: run.json.status, why: run.outcome.code ? explain(run) : "" }).toEqual({ code: 0, status: "pr_created", why: "" });
+      expect({ code: run.outcome.code, status: run.json.status, why: run.outcome.code ? explain(run) : '' }).toEqual({
+        code: 0,
+        status: 'pr_created',
+        why: '',
+      });
 
       // deps ran once, before the baseline, and really fetched into the shared cache.
       const deps = step(run.json, 'deps');
@@ -41,7 +45,9 @@ describe('a crate with a git dependency', () => {
       expect((await readdir(gitDb)).some((name) => name.startsWith('repo-'))).toBe(true);
 
       // The dependency's code was compiled and its behaviour is what the fixed test checks.
-      expect(step(run.json, 'test', { mode: 'change' }).at(-1)?.summary).toMatch(/1 passed, 0 failed.*fixes 1 test\(s\) failing on the base: lib::tests::greets/);
+      expect(step(run.json, 'test', { mode: 'change' }).at(-1)?.summary).toMatch(
+        /1 passed, 0 failed.*fixes 1 test\(s\) failing on the base: lib::tests::greets/,
+      );
       expect(run.json.baseline.failingTests).toEqual(['lib::tests::greets']);
       expect(run.json.pr?.number).toBe(1);
       expect(run.github.pulls('acme', 'greet')).toHaveLength(1);
@@ -75,7 +81,9 @@ describe('a crate with a git dependency', () => {
       }
       // The reused baseline still tells the change's fix apart from what already failed.
       expect(second.json.baseline.failingTests).toEqual(['lib::tests::greets']);
-      expect(step(second.json, 'test', { mode: 'change' }).at(-1)?.summary).toMatch(/fixes 1 test\(s\) failing on the base: lib::tests::greets/);
+      expect(step(second.json, 'test', { mode: 'change' }).at(-1)?.summary).toMatch(
+        /fixes 1 test\(s\) failing on the base: lib::tests::greets/,
+      );
       // One target dir for the repository, shared by both tasks' different clone paths.
       expect(await readdir(targets)).toEqual(targetsAfterFirst);
     },
@@ -103,7 +111,13 @@ describe('a dependency that cannot be fetched', () => {
   it(
     'fails the deps step with one line naming the dependency, before any model call',
     async () => {
-      const run = await realRun({ files: await unfetchableCrate(), task: { title: 'Anything', description: 'x' }, replies: [], cache, forgeRepo: 'acme/lonely' });
+      const run = await realRun({
+        files: await unfetchableCrate(),
+        task: { title: 'Anything', description: 'x' },
+        replies: [],
+        cache,
+        forgeRepo: 'acme/lonely',
+      });
       expect(run.outcome.code).toBe(1);
       expect(run.json.status).toBe('failed');
       const deps = step(run.json, 'deps');

@@ -57,11 +57,11 @@ export async function removeVisibleRepos(): Promise<void> {
 
 /** The dependency: a tiny crate committed in a bare repository; returns its URL. */
 export async function makeShoutDependency(): Promise<string> {
-  const bare = await makeVisibleBareRepo(
-    {
-      'Cargo.toml': '[package]\nname = "shout"\nversion = "0.1.0"\nedition = "2021"\n',
-      'src/lib.rs': '/// Upper-cases and adds an exclamation mark.\npub fn shout(text: &str) -> String {\n    format!("{}!", text.to_uppercase())\n}\n',
-    });
+  const bare = await makeVisibleBareRepo({
+    'Cargo.toml': '[package]\nname = "shout"\nversion = "0.1.0"\nedition = "2021"\n',
+    'src/lib.rs':
+      '/// Upper-cases and adds an exclamation mark.\npub fn shout(text: &str) -> String {\n    format!("{}!", text.to_uppercase())\n}\n',
+  });
   return bare;
 }
 
@@ -205,7 +205,9 @@ export const DEBT_TASK = {
 };
 
 /** Fixes the bug but adds a clippy warning of its own (a second needless_return). */
-export const DEBT_FIX_WITH_WARNING: Tree = { 'src/lib.rs': DEBT_BUGGY.replace('    a - b\n}\n\n/// Subtracts', '    return a + b;\n}\n\n/// Subtracts') };
+export const DEBT_FIX_WITH_WARNING: Tree = {
+  'src/lib.rs': DEBT_BUGGY.replace('    a - b\n}\n\n/// Subtracts', '    return a + b;\n}\n\n/// Subtracts'),
+};
 export const DEBT_FIX_CLEAN: Tree = { 'src/lib.rs': DEBT_BUGGY.replace('    a - b\n}\n\n/// Subtracts', '    a + b\n}\n\n/// Subtracts') };
 
 // ---------- a dependency that cannot be fetched ----------

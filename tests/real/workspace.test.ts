@@ -15,7 +15,8 @@ const { cache } = e2eSuite();
 describe('workspace facts', () => {
   it('expands member globs, honours exclude, reads member manifests and their path dependencies', async () => {
     const dir = await makeRepo({
-      'Cargo.toml': '[package]\nname = "app"\nversion = "0.1.0"\n\n[workspace]\nmembers = ["crates/*", "tools/cli"]\nexclude = ["crates/old"]\n\n[workspace.dependencies]\ncore = { path = "crates/core" }\n',
+      'Cargo.toml':
+        '[package]\nname = "app"\nversion = "0.1.0"\n\n[workspace]\nmembers = ["crates/*", "tools/cli"]\nexclude = ["crates/old"]\n\n[workspace.dependencies]\ncore = { path = "crates/core" }\n',
       'src/main.rs': 'fn main() {}\n',
       'crates/core/Cargo.toml': '[package]\nname = "core"\nversion = "0.1.0"\n',
       'crates/core/src/lib.rs': '',
@@ -71,16 +72,32 @@ describe('narrowing to the touched packages', () => {
 
   it('replaces --workspace by -p per package', () => {
     expect(narrowCargoArgv(['cargo', 'test', '--offline', '--workspace', '--no-fail-fast'], ['a', 'b'])).toEqual([
-      'cargo', 'test', '--offline', '-p', 'a', '-p', 'b', '--no-fail-fast',
+      'cargo',
+      'test',
+      '--offline',
+      '-p',
+      'a',
+      '-p',
+      'b',
+      '--no-fail-fast',
     ]);
     expect(narrowCargoArgv(['cargo', 'test'], ['a'])).toEqual(['cargo', 'test']);
   });
 
   it('scopes the whole-workspace baseline to the packages that ran, named as that run names them', () => {
-    const ws: CargoWorkspace = { members: [{ name: 'alpha', dir: 'crates/alpha', dependsOn: [] }, { name: 'beta-x', dir: 'crates/beta', dependsOn: [] }] };
-    const base = ['alpha/lib::tests::a', 'beta_x/lib::tests::b', 'crates/beta/src/lib.rs - f (line 2)', 'crates/alpha/src/lib.rs - g (line 9)', 'tests/it.rs::x'].map(
-      (name) => ({ name, output: '' }),
-    );
+    const ws: CargoWorkspace = {
+      members: [
+        { name: 'alpha', dir: 'crates/alpha', dependsOn: [] },
+        { name: 'beta-x', dir: 'crates/beta', dependsOn: [] },
+      ],
+    };
+    const base = [
+      'alpha/lib::tests::a',
+      'beta_x/lib::tests::b',
+      'crates/beta/src/lib.rs - f (line 2)',
+      'crates/alpha/src/lib.rs - g (line 9)',
+      'tests/it.rs::x',
+    ].map((name) => ({ name, output: '' }));
     const single = scopeBaselineFailures(base, { packages: ['alpha'], workspace: ws }, ['lib::tests::ok']).map((f) => f.name);
     expect(single).toEqual(['lib::tests::a', 'crates/alpha/src/lib.rs - g (line 9)', 'tests/it.rs::x']);
     const both = scopeBaselineFailures(base, { packages: ['alpha', 'beta-x'], workspace: ws }, ['alpha/lib::tests::ok']).map((f) => f.name);
@@ -97,13 +114,15 @@ describe('a two-member workspace, end to end', () => {
       for (const id of ['build', 'test', 'lint']) {
         expect(plan.steps.find((s) => s.id === id)?.command).toContain('--workspace');
       }
-      expect(plan.notes.join('\n')).toMatch(/Cargo workspace with 2 member\(s\) \(alpha, beta\).*narrowed to the touched packages at run time/);
+      expect(plan.notes.join('\n')).toMatch(
+        /Cargo workspace with 2 member\(s\) \(alpha, beta\).*narrowed to the touched packages at run time/,
+      );
     },
     RUN_TIMEOUT,
   );
 
   it(
-    'verifies a change to one member with -p, not blaming the other member\'s old failure',
+    "verifies a change to one member with -p, not blaming the other member's old failure",
     async () => {
       const run = await realRun({
         files: WORKSPACE_FILES,

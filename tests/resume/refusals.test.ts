@@ -45,7 +45,14 @@ const PLAN: Plan = {
 
 async function storeTask(id: string, patch: Partial<StoredTask>): Promise<void> {
   const store = createTaskStore(path.join(runDir.state, 'autodev'));
-  const request = { repo: '/nowhere/calc', title: CALC_TASK.title, description: CALC_TASK.description, risk: 'medium' as const, noPr: false, keepWorkspace: true };
+  const request = {
+    repo: '/nowhere/calc',
+    title: CALC_TASK.title,
+    description: CALC_TASK.description,
+    risk: 'medium' as const,
+    noPr: false,
+    keepWorkspace: true,
+  };
   await store.create({ ...newStoredTask(id, request, { kind: 'run', pid: null }), ...patch });
 }
 
@@ -78,7 +85,9 @@ describe('autodev run --resume refuses', () => {
   it('an unknown task id', async () => {
     const outcome = await resume('202601010000-abcdef');
     expect(outcome.code).toBe(2);
-    expect(outcome.lines).toEqual([expect.stringMatching(/^autodev: cannot resume: no task "202601010000-abcdef" in .*tasks \(see `autodev tasks list`\)$/)]);
+    expect(outcome.lines).toEqual([
+      expect.stringMatching(/^autodev: cannot resume: no task "202601010000-abcdef" in .*tasks \(see `autodev tasks list`\)$/),
+    ]);
     expect(outcome.stdout).toBe('');
   });
 
@@ -101,10 +110,14 @@ describe('autodev run --resume refuses', () => {
     await storeTask('202601010000-000003', { status: 'cancelled', exitCode: 130, workspace: null });
     const first = await resume('202601010000-000002');
     expect(first.code).toBe(2);
-    expect(first.lines).toEqual([`autodev: cannot resume task 202601010000-000002: its workspace ${gone} is gone (start it again without --resume)`]);
+    expect(first.lines).toEqual([
+      `autodev: cannot resume task 202601010000-000002: its workspace ${gone} is gone (start it again without --resume)`,
+    ]);
     const second = await resume('202601010000-000003');
     expect(second.code).toBe(2);
-    expect(second.lines).toEqual(['autodev: cannot resume task 202601010000-000003: its workspace is gone (start it again without --resume)']);
+    expect(second.lines).toEqual([
+      'autodev: cannot resume task 202601010000-000003: its workspace is gone (start it again without --resume)',
+    ]);
   });
 
   it('a task killed before its first step finished (no resume state)', async () => {
@@ -123,7 +136,11 @@ describe('autodev run --resume refuses', () => {
     await storeTask('202601010000-000005', { status: 'executing', workspace: dir });
     const outcome = await resume('202601010000-000005');
     expect(outcome.code).toBe(2);
-    expect(outcome.lines).toEqual([expect.stringMatching(/^autodev: cannot resume task 202601010000-000005: the checkout in .* is damaged \(base commit 0123456789ab not found\) \(start it again without --resume\)$/)]);
+    expect(outcome.lines).toEqual([
+      expect.stringMatching(
+        /^autodev: cannot resume task 202601010000-000005: the checkout in .* is damaged \(base commit 0123456789ab not found\) \(start it again without --resume\)$/,
+      ),
+    ]);
   });
 
   it('a task whose process is still running', async () => {

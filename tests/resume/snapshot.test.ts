@@ -3,7 +3,14 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Plan } from '../../src/plan/types.js';
-import { SNAPSHOT_FILE, createSnapshotWriter, planWithBudgetLeft, readSnapshot, resumePoint, type FinishedStep } from '../../src/task/resume.js';
+import {
+  SNAPSHOT_FILE,
+  createSnapshotWriter,
+  planWithBudgetLeft,
+  readSnapshot,
+  resumePoint,
+  type FinishedStep,
+} from '../../src/task/resume.js';
 import { initialState } from '../../src/steps/types.js';
 import { clearSecrets, registerSecret } from '../../src/util/redact.js';
 import { cleanup, makeTempDir } from '../support/fixture-repo.js';
@@ -16,7 +23,16 @@ const PLAN: Plan = {
   branch: 'autodev/x',
   sandbox: 'bwrap',
   repair: { from: 'codegen', budget: 3 },
-  steps: IDS.map((id) => ({ id, tool: id as Plan['steps'][number]['tool'], title: id, sandbox: null, network: false, timeoutSecs: 60, retries: 0, inputs: {} })),
+  steps: IDS.map((id) => ({
+    id,
+    tool: id as Plan['steps'][number]['tool'],
+    title: id,
+    sandbox: null,
+    network: false,
+    timeoutSecs: 60,
+    retries: 0,
+    inputs: {},
+  })),
   notes: [],
 };
 
@@ -58,7 +74,12 @@ describe('resumePoint', () => {
   it('starts at the first step when nothing finished ok, and at the last when everything did', () => {
     expect(resumePoint(PLAN, []).startAt).toBe('clone');
     expect(resumePoint(PLAN, [change('clone', 'failed')]).startAt).toBe('clone');
-    expect(resumePoint(PLAN, IDS.map((id) => change(id))).startAt).toBe('pr');
+    expect(
+      resumePoint(
+        PLAN,
+        IDS.map((id) => change(id)),
+      ).startAt,
+    ).toBe('pr');
   });
 });
 
@@ -71,16 +92,50 @@ describe('the snapshot writer', () => {
     const warnings: string[] = [];
     const writer = createSnapshotWriter({ workspaceDir: dir, taskId: 't1', state, plan: () => PLAN, warn: (m) => warnings.push(m) });
     const finished = (stepId: string, status: FinishedStep['status'] = 'ok') =>
-      writer.onEvent({ type: 'step.finished', taskId: 't1', stepId, tool: stepId, status, summary: '', attempt: 1, round: 0, mode: 'change', durationMs: 1, at: '' });
+      writer.onEvent({
+        type: 'step.finished',
+        taskId: 't1',
+        stepId,
+        tool: stepId,
+        status,
+        summary: '',
+        attempt: 1,
+        round: 0,
+        mode: 'change',
+        durationMs: 1,
+        at: '',
+      });
 
-    writer.onEvent({ type: 'step.started', taskId: 't1', stepId: 'clone', tool: 'clone', title: '', attempt: 1, round: 0, mode: 'change', at: '' });
+    writer.onEvent({
+      type: 'step.started',
+      taskId: 't1',
+      stepId: 'clone',
+      tool: 'clone',
+      title: '',
+      attempt: 1,
+      round: 0,
+      mode: 'change',
+      at: '',
+    });
     expect(await readSnapshot(dir)).toBeNull();
     state.baseCommit = 'abc123';
     finished('clone');
     state.generation = { rationale: `uses ${secret}`, commitMessage: 'Fix', patch: '--- a/x\n+++ b/x\n' };
     finished('codegen');
     // Another task's events are not this snapshot's business.
-    writer.onEvent({ type: 'step.finished', taskId: 'other', stepId: 'pr', tool: 'pr', status: 'ok', summary: '', attempt: 1, round: 0, mode: 'change', durationMs: 1, at: '' });
+    writer.onEvent({
+      type: 'step.finished',
+      taskId: 'other',
+      stepId: 'pr',
+      tool: 'pr',
+      status: 'ok',
+      summary: '',
+      attempt: 1,
+      round: 0,
+      mode: 'change',
+      durationMs: 1,
+      at: '',
+    });
 
     const text = await readFile(path.join(dir, SNAPSHOT_FILE), 'utf8');
     expect(text).not.toContain(secret);
@@ -95,15 +150,53 @@ describe('the snapshot writer', () => {
   it('continues the finished list of the run it resumes, and warns once when it cannot write', async () => {
     const dir = await makeTempDir('autodev-resume-');
     const warnings: string[] = [];
-    const writer = createSnapshotWriter({ workspaceDir: path.join(dir, 'missing'), taskId: 't2', state: initialState(dir), plan: () => PLAN, finished: [change('clone')], warn: (m) => warnings.push(m) });
+    const writer = createSnapshotWriter({
+      workspaceDir: path.join(dir, 'missing'),
+      taskId: 't2',
+      state: initialState(dir),
+      plan: () => PLAN,
+      finished: [change('clone')],
+      warn: (m) => warnings.push(m),
+    });
     for (const stepId of ['search', 'codegen']) {
-      writer.onEvent({ type: 'step.finished', taskId: 't2', stepId, tool: stepId, status: 'ok', summary: '', attempt: 1, round: 0, mode: 'change', durationMs: 1, at: '' });
+      writer.onEvent({
+        type: 'step.finished',
+        taskId: 't2',
+        stepId,
+        tool: stepId,
+        status: 'ok',
+        summary: '',
+        attempt: 1,
+        round: 0,
+        mode: 'change',
+        durationMs: 1,
+        at: '',
+      });
     }
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/^cannot save the resume state to .*missing\/autodev-state\.json: /);
 
-    const good = createSnapshotWriter({ workspaceDir: dir, taskId: 't2', state: initialState(dir), plan: () => PLAN, finished: [change('clone')], warn: (m) => warnings.push(m) });
-    good.onEvent({ type: 'step.finished', taskId: 't2', stepId: 'search', tool: 'search', status: 'ok', summary: '', attempt: 1, round: 0, mode: 'change', durationMs: 1, at: '' });
+    const good = createSnapshotWriter({
+      workspaceDir: dir,
+      taskId: 't2',
+      state: initialState(dir),
+      plan: () => PLAN,
+      finished: [change('clone')],
+      warn: (m) => warnings.push(m),
+    });
+    good.onEvent({
+      type: 'step.finished',
+      taskId: 't2',
+      stepId: 'search',
+      tool: 'search',
+      status: 'ok',
+      summary: '',
+      attempt: 1,
+      round: 0,
+      mode: 'change',
+      durationMs: 1,
+      at: '',
+    });
     expect((await readSnapshot(dir))!.finished).toEqual([change('clone'), change('search')]);
   });
 

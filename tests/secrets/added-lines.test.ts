@@ -11,11 +11,20 @@ afterEach(() => {
 describe('summarizeDiff on real git output', () => {
   it('numbers added lines in the new file across hunks, and follows renames, deletions and odd names', () => {
     const long = Array.from({ length: 30 }, (_, i) => `line ${i + 1}`);
-    repo = new TempRepo({ 'a.txt': long.join('\n') + '\n', 'gone.txt': 'bye\n', 'old name.md': 'same\ncontent\nhere\n', 'no-eol.txt': 'x' });
+    repo = new TempRepo({
+      'a.txt': long.join('\n') + '\n',
+      'gone.txt': 'bye\n',
+      'old name.md': 'same\ncontent\nhere\n',
+      'no-eol.txt': 'x',
+    });
     const changed = [...long];
     changed.splice(1, 0, 'inserted at 2');
     changed[25] = 'replaced 25';
-    repo.write({ 'a.txt': changed.join('\n') + '\n', 'café dir/new.ts': 'export const a = 1;\r\nexport const b = 2;\r\n', 'no-eol.txt': 'y' });
+    repo.write({
+      'a.txt': changed.join('\n') + '\n',
+      'café dir/new.ts': 'export const a = 1;\r\nexport const b = 2;\r\n',
+      'no-eol.txt': 'y',
+    });
     repo.git('rm', '-q', 'gone.txt');
     repo.git('mv', 'old name.md', 'new name.md');
     const summary = summarizeDiff(repo.diff());

@@ -31,7 +31,10 @@ describe('built-in scanner over a real git diff', () => {
       expect({ token: t.rule, rules: hits.map((h) => h.rule) }).toEqual({ token: t.rule, rules: expect.arrayContaining([t.rule]) });
       for (const h of hits) expect(h.line).toBe(3);
     });
-    expectNoRawSecret(JSON.stringify(result), PLANTED.map((t) => t.secret));
+    expectNoRawSecret(
+      JSON.stringify(result),
+      PLANTED.map((t) => t.secret),
+    );
   });
 
   it('keeps a short, recognisable prefix in the redacted text', async () => {
@@ -80,6 +83,8 @@ describe('built-in scanner over a real git diff', () => {
   it('accepts already-extracted added lines', async () => {
     const aws = PLANTED.find((t) => t.rule === 'aws-access-key-id')!;
     const { findings } = await scanPatch([{ file: 'x.ini', line: 7, text: aws.line }]);
-    expect(findings).toEqual([{ rule: 'aws-access-key-id', description: 'AWS access key id', file: 'x.ini', line: 7, redacted: 'AKIA****' }]);
+    expect(findings).toEqual([
+      { rule: 'aws-access-key-id', description: 'AWS access key id', file: 'x.ini', line: 7, redacted: 'AKIA****' },
+    ]);
   });
 });

@@ -74,7 +74,15 @@ describe('gitleaks runner', () => {
 
     expect(result).toEqual({
       engine: 'gitleaks',
-      findings: [{ rule: 'github-pat', description: expect.stringContaining('GitHub Personal Access Token'), file: 'src/old.ts', line: 3, redacted: '****' }],
+      findings: [
+        {
+          rule: 'github-pat',
+          description: expect.stringContaining('GitHub Personal Access Token'),
+          file: 'src/old.ts',
+          line: 3,
+          redacted: '****',
+        },
+      ],
       warnings: [],
     });
     const argv = readFileSync(join(log, 'argv'), 'utf8').trim().split('\n');
@@ -86,7 +94,10 @@ describe('gitleaks runner', () => {
     const cwd = readFileSync(join(log, 'cwd'), 'utf8').trim();
     expect(existsSync(cwd)).toBe(false);
     // Only PATH and HOME (plus what bash itself sets): no token or GITLEAKS_CONFIG leaks in.
-    const envNames = readFileSync(join(log, 'env'), 'utf8').split('\n').map((l) => l.split('=')[0]).filter(Boolean);
+    const envNames = readFileSync(join(log, 'env'), 'utf8')
+      .split('\n')
+      .map((l) => l.split('=')[0])
+      .filter(Boolean);
     expect(envNames.filter((n) => !['PATH', 'HOME', 'PWD', 'SHLVL', '_', 'OLDPWD'].includes(n))).toEqual([]);
   });
 
@@ -150,7 +161,8 @@ describe('parseGitleaksReport', () => {
   const sample = JSON.stringify([
     {
       RuleID: 'aws-access-token',
-      Description: 'Identified a pattern that may indicate AWS credentials, risking unauthorized cloud resource access and data breaches on AWS platforms.',
+      Description:
+        'Identified a pattern that may indicate AWS credentials, risking unauthorized cloud resource access and data breaches on AWS platforms.',
       StartLine: 12,
       EndLine: 12,
       StartColumn: 19,
@@ -170,7 +182,8 @@ describe('parseGitleaksReport', () => {
     },
     {
       RuleID: 'github-pat',
-      Description: 'Uncovered a GitHub Personal Access Token, potentially leading to unauthorized repository access and sensitive content exposure.',
+      Description:
+        'Uncovered a GitHub Personal Access Token, potentially leading to unauthorized repository access and sensitive content exposure.',
       StartLine: 3,
       EndLine: 3,
       StartColumn: 16,
@@ -193,7 +206,13 @@ describe('parseGitleaksReport', () => {
   it('maps each finding to rule, description, relative file, line and a prefix-only redaction', () => {
     const findings = parseGitleaksReport(sample, { root: '/tmp/autodev-gitleaks-x/src' });
     expect(findings).toEqual([
-      { rule: 'aws-access-token', description: expect.stringMatching(/^Identified a pattern/), file: 'deploy/settings.ini', line: 12, redacted: 'AKIA****' },
+      {
+        rule: 'aws-access-token',
+        description: expect.stringMatching(/^Identified a pattern/),
+        file: 'deploy/settings.ini',
+        line: 12,
+        redacted: 'AKIA****',
+      },
       { rule: 'github-pat', description: expect.stringMatching(/^Uncovered/), file: 'src/main.rs', line: 3, redacted: 'ghp_****' },
     ]);
     expect(JSON.stringify(findings).includes(aws)).toBe(false);

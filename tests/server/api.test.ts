@@ -6,7 +6,17 @@ import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup, makeRepo, makeTempDir } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
-import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, startServe, taskEnv, type RunDir, type RunningCli } from '../support/cli.js';
+import {
+  GITHUB_TOKEN,
+  makeRunDir,
+  OPENAI_KEY,
+  requireBuilt,
+  runCli,
+  startServe,
+  taskEnv,
+  type RunDir,
+  type RunningCli,
+} from '../support/cli.js';
 import { until } from '../support/poll.js';
 
 const TOKEN = 'serve-test-token-0123456789abcdef';
@@ -24,7 +34,8 @@ beforeAll(async () => {
   // Tasks whose title says SLOW get a model that takes a minute: they are reliably mid-run when cancelled.
   llm = await startOpenAiServer({
     apiKey: OPENAI_KEY,
-    onRequest: (body) => (JSON.stringify(body.messages).includes(SLOW) ? { content: FIXED_REPLY, delayMs: 60_000 } : { content: FIXED_REPLY }),
+    onRequest: (body) =>
+      JSON.stringify(body.messages).includes(SLOW) ? { content: FIXED_REPLY, delayMs: 60_000 } : { content: FIXED_REPLY },
   });
   github = await startGitHubServer({ token: GITHUB_TOKEN });
   box = await makeRunDir('autodev-serve-');
@@ -51,10 +62,18 @@ async function stopServe(server: RunningCli): Promise<number> {
   return (await server.done).code;
 }
 
-async function call(url: string, method: string, body?: string, token: string | null = TOKEN): Promise<{ status: number; json: any; text: string; headers: Headers }> {
+async function call(
+  url: string,
+  method: string,
+  body?: string,
+  token: string | null = TOKEN,
+): Promise<{ status: number; json: any; text: string; headers: Headers }> {
   const res = await fetch(url, {
     method,
-    headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    headers: {
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+    },
     body,
   });
   const text = await res.text();
@@ -86,7 +105,11 @@ describe('autodev serve', () => {
   });
 
   it('runs a task posted over HTTP, lists it, shows it, and counts it in /metrics', async () => {
-    const created = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: CALC_TASK.title, description: CALC_TASK.description }));
+    const created = await call(
+      `${url}${TASKS}`,
+      'POST',
+      JSON.stringify({ repo: bare, title: CALC_TASK.title, description: CALC_TASK.description }),
+    );
     expect(created.status).toBe(202);
     const id = created.json.id as string;
     expect(created.json.status).toBe('pending');
@@ -117,7 +140,11 @@ describe('autodev serve', () => {
   });
 
   it('guards every route with the bearer token', async () => {
-    for (const [path, method] of [[TASKS, 'GET'], [`${TASKS}`, 'POST'], ['/metrics', 'GET']] as const) {
+    for (const [path, method] of [
+      [TASKS, 'GET'],
+      [`${TASKS}`, 'POST'],
+      ['/metrics', 'GET'],
+    ] as const) {
       const none = await call(`${url}${path}`, method, method === 'POST' ? '{}' : undefined, null);
       expect(none.status).toBe(401);
       expect(none.headers.get('www-authenticate')).toBe('Bearer');
@@ -154,16 +181,27 @@ describe('autodev serve', () => {
   });
 
   it('queues beyond max_parallel_tasks and cancels a queued and a running task', async () => {
-    const slow = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: `${SLOW} fix add`, description: CALC_TASK.description }));
+    const slow = await call(
+      `${url}${TASKS}`,
+      'POST',
+      JSON.stringify({ repo: bare, title: `${SLOW} fix add`, description: CALC_TASK.description }),
+    );
     expect(slow.status).toBe(202);
-    await until('the slow task to reach codegen', async () => (await call(`${url}${TASKS}/${slow.json.id}`, 'GET')).json.currentStep === 'codegen');
+    await until(
+      'the slow task to reach codegen',
+      async () => (await call(`${url}${TASKS}/${slow.json.id}`, 'GET')).json.currentStep === 'codegen',
+    );
     const queued = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'Waits in the queue' }));
     const waiting = await call(`${url}${TASKS}/${queued.json.id}`, 'GET');
     expect(waiting.json).toMatchObject({ status: 'pending', queued: true, running: false });
 
     const cancelQueued = await call(`${url}${TASKS}/${queued.json.id}/cancel`, 'POST');
     expect(cancelQueued).toMatchObject({ status: 202, json: { status: 'cancelled' } });
-    expect((await call(`${url}${TASKS}/${queued.json.id}`, 'GET')).json).toMatchObject({ status: 'cancelled', queued: false, startedAt: null });
+    expect((await call(`${url}${TASKS}/${queued.json.id}`, 'GET')).json).toMatchObject({
+      status: 'cancelled',
+      queued: false,
+      startedAt: null,
+    });
 
     const cancelRunning = await call(`${url}${TASKS}/${slow.json.id}/cancel`, 'POST');
     expect(cancelRunning).toMatchObject({ status: 202, json: { status: 'cancelling' } });
@@ -201,7 +239,11 @@ describe('autodev serve', () => {
   });
 
   it('takes snake_case for every field, camelCase as an alias, and names the field as it was sent', async () => {
-    const created = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'Snake case flags', no_pr: true, keep_workspace: true, risk_tier: 'high' }));
+    const created = await call(
+      `${url}${TASKS}`,
+      'POST',
+      JSON.stringify({ repo: bare, title: 'Snake case flags', no_pr: true, keep_workspace: true, risk_tier: 'high' }),
+    );
     expect(created.status).toBe(202);
     const shown = await call(`${url}${TASKS}/${created.json.id}`, 'GET');
     expect(shown.json.request).toMatchObject({ noPr: true, keepWorkspace: true, risk: 'high' });
@@ -213,16 +255,26 @@ describe('autodev serve', () => {
     const badAlias = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'x', keepWorkspace: 'yes' }));
     expect(badAlias).toMatchObject({ status: 400, json: { field: 'keepWorkspace' } });
     const both = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'x', risk: 'low', risk_tier: 'high' }));
-    expect(both).toMatchObject({ status: 400, json: { field: 'risk_tier', error: 'risk and risk_tier name the same field: give one of them' } });
+    expect(both).toMatchObject({
+      status: 400,
+      json: { field: 'risk_tier', error: 'risk and risk_tier name the same field: give one of them' },
+    });
     const badBranch = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'x', base_branch: '-x' }));
     expect(badBranch).toMatchObject({ status: 400, json: { field: 'base_branch' } });
   });
 
   it('refuses a title with control characters (400 naming title), so none can forge a line in the log', async () => {
     const before = (await call(`${url}${TASKS}`, 'GET')).json.tasks.length;
-    for (const title of ['Fix add\ntask FAKE: pr_created', 'Fix add\u001b[1A\u001b[2K\rautodev serve: task FAKE: pr_created', 'Fix add\u2028task FAKE: merged']) {
+    for (const title of [
+      'Fix add\ntask FAKE: pr_created',
+      'Fix add\u001b[1A\u001b[2K\rautodev serve: task FAKE: pr_created',
+      'Fix add\u2028task FAKE: merged',
+    ]) {
       const refused = await call(`${url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title }));
-      expect(refused).toMatchObject({ status: 400, json: { field: 'title', error: expect.stringContaining('without control characters') } });
+      expect(refused).toMatchObject({
+        status: 400,
+        json: { field: 'title', error: expect.stringContaining('without control characters') },
+      });
     }
     expect((await call(`${url}${TASKS}`, 'GET')).json.tasks).toHaveLength(before);
     expect(server.stderr()).not.toContain('FAKE');
@@ -232,12 +284,27 @@ describe('autodev serve', () => {
 describe('autodev serve across a restart', () => {
   it('loses nothing: running and queued tasks run again on the next start; tasks cancel reaches the server', async () => {
     const first = await serve(1);
-    const slow = await call(`${first.url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: `${SLOW} restart`, description: CALC_TASK.description }));
-    await until('the slow task to run', async () => (await call(`${first.url}${TASKS}/${slow.json.id}`, 'GET')).json.currentStep === 'codegen');
-    const queued = await call(`${first.url}${TASKS}`, 'POST', JSON.stringify({ repo: bare, title: 'Queued across a restart', description: CALC_TASK.description }));
+    const slow = await call(
+      `${first.url}${TASKS}`,
+      'POST',
+      JSON.stringify({ repo: bare, title: `${SLOW} restart`, description: CALC_TASK.description }),
+    );
+    await until(
+      'the slow task to run',
+      async () => (await call(`${first.url}${TASKS}/${slow.json.id}`, 'GET')).json.currentStep === 'codegen',
+    );
+    const queued = await call(
+      `${first.url}${TASKS}`,
+      'POST',
+      JSON.stringify({ repo: bare, title: 'Queued across a restart', description: CALC_TASK.description }),
+    );
     expect(await stopServe(first.server)).toBe(0);
     const env = serveEnv(2);
-    const listed = JSON.parse((await runCli(['tasks', 'list', '--json'], { cwd: box.cwd, env })).stdout) as { id: string; status: string; stale: boolean }[];
+    const listed = JSON.parse((await runCli(['tasks', 'list', '--json'], { cwd: box.cwd, env })).stdout) as {
+      id: string;
+      status: string;
+      stale: boolean;
+    }[];
     expect(listed.filter((t) => [slow.json.id, queued.json.id].includes(t.id)).map((t) => [t.status, t.stale])).toEqual([
       ['pending', true],
       ['pending', true],
@@ -249,7 +316,10 @@ describe('autodev serve across a restart', () => {
       const done = await waitFor(second.url, queued.json.id, ['pr_created', 'failed', 'cancelled']);
       expect(done.status).toBe('pr_created');
       expect(done.owner.pid).toBe(second.server.child.pid);
-      await until('the slow task to run again', async () => (await call(`${second.url}${TASKS}/${slow.json.id}`, 'GET')).json.currentStep === 'codegen');
+      await until(
+        'the slow task to run again',
+        async () => (await call(`${second.url}${TASKS}/${slow.json.id}`, 'GET')).json.currentStep === 'codegen',
+      );
       // `tasks cancel` from another process: the server gets SIGUSR2 and cancels it.
       const cancel = await runCli(['tasks', 'cancel', slow.json.id], { cwd: box.cwd, env });
       expect(cancel.stdout).toContain(`signalled its serve process ${second.server.child.pid}`);

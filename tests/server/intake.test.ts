@@ -38,7 +38,13 @@ interface Serving {
 async function startServer(options: { allowlist?: string[]; token?: string | null; git?: GitHttpServer } = {}): Promise<Serving> {
   const dir = await makeTempDir('autodev-serve-intake-');
   const state = path.join(dir, 'state');
-  const env = { HOME: dir, XDG_STATE_HOME: state, XDG_CACHE_HOME: path.join(dir, 'cache'), GITHUB_TOKEN: TOKEN, OPENAI_API_KEY: 'serve-intake-openai-key' };
+  const env = {
+    HOME: dir,
+    XDG_STATE_HOME: state,
+    XDG_CACHE_HOME: path.join(dir, 'cache'),
+    GITHUB_TOKEN: TOKEN,
+    OPENAI_API_KEY: 'serve-intake-openai-key',
+  };
   const store = createTaskStore(state);
   const token = options.token ?? null;
   // A run checks that its model endpoint answers before it clones; this one is never asked anything
@@ -66,10 +72,11 @@ async function startServer(options: { allowlist?: string[]; token?: string | nul
       });
       return { status: res.status, json: await res.json() };
     },
-    finished: (id) => until(`task ${id} to finish`, async () => {
-      const task = await store.get(id);
-      return task && task.exitCode !== null ? task : undefined;
-    }),
+    finished: (id) =>
+      until(`task ${id} to finish`, async () => {
+        const task = await store.get(id);
+        return task && task.exitCode !== null ? task : undefined;
+      }),
   };
 }
 

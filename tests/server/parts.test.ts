@@ -19,7 +19,14 @@ describe('the pieces serve relies on', () => {
   it('reads issue references and PR URLs', () => {
     expect(parseIssueRef('acme/calc#12')).toEqual({ owner: 'acme', repo: 'calc', number: 12 });
     expect(parseIssueRef('https://github.example.com/acme/calc/issues/3')).toEqual({ owner: 'acme', repo: 'calc', number: 3 });
-    for (const bad of ['acme/calc', '#3', 'acme/calc#0', 'ftp://github.com/acme/calc/issues/3', 'https://github.com/acme/calc/tree/3', '../x#1']) {
+    for (const bad of [
+      'acme/calc',
+      '#3',
+      'acme/calc#0',
+      'ftp://github.com/acme/calc/issues/3',
+      'https://github.com/acme/calc/tree/3',
+      '../x#1',
+    ]) {
       expect(parseIssueRef(bad)).toBeNull();
     }
     expect(repoUrlFor({ owner: 'acme', repo: 'calc' }, 'https://api.github.com')).toBe('https://github.com/acme/calc.git');

@@ -12,7 +12,17 @@ import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup, makeRepo, makeTempDir } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
-import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, startServe, stopStarted, taskEnv, type RunDir, type RunningCli } from '../support/cli.js';
+import {
+  GITHUB_TOKEN,
+  makeRunDir,
+  OPENAI_KEY,
+  requireBuilt,
+  startServe,
+  stopStarted,
+  taskEnv,
+  type RunDir,
+  type RunningCli,
+} from '../support/cli.js';
 import { until } from '../support/poll.js';
 import { storedTasks } from '../e2e/harness.js';
 
@@ -29,7 +39,8 @@ beforeAll(async () => {
   // A task whose title says SLOW waits a minute for its model: reliably mid-run when the server stops.
   llm = await startOpenAiServer({
     apiKey: OPENAI_KEY,
-    onRequest: (body) => (JSON.stringify(body.messages).includes(SLOW) ? { content: FIXED_REPLY, delayMs: 60_000 } : { content: FIXED_REPLY }),
+    onRequest: (body) =>
+      JSON.stringify(body.messages).includes(SLOW) ? { content: FIXED_REPLY, delayMs: 60_000 } : { content: FIXED_REPLY },
   });
   github = await startGitHubServer({ token: GITHUB_TOKEN });
   bare = await makeRepo(CALC_FILES, { bare: true });
@@ -55,7 +66,11 @@ async function serve(box: RunDir, extra: Record<string, string> = {}): Promise<{
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; json: any; headers: Headers }> {
-  const res = await fetch(`${url}${TASKS}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}${TASKS}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, json: await res.json(), headers: res.headers };
 }
 
@@ -73,7 +88,10 @@ it('answers 429 with Retry-After past queue_limit, and its stop log says re-queu
   const slow = await post(url, { repo: bare, title: `${SLOW} holds the only slot`, description: CALC_TASK.description });
   expect(slow.status).toBe(202);
   await until('the slow task to run', async () => (await get(url, slow.json.id)).running);
-  const queued = [await post(url, { repo: bare, title: 'First in the queue' }), await post(url, { repo: bare, title: 'Second in the queue' })];
+  const queued = [
+    await post(url, { repo: bare, title: 'First in the queue' }),
+    await post(url, { repo: bare, title: 'Second in the queue' }),
+  ];
   expect(queued.map((q) => q.status)).toEqual([202, 202]);
 
   const refused = await post(url, { repo: bare, title: 'One too many' });
@@ -101,8 +119,16 @@ it('after SIGKILL, the next server resumes a task from its last good step and re
   const hold = github.hold({ method: 'GET', path: /^\/repos\/acme\/calc\/pulls$/ });
   const callsBefore = llm.chatBodies().length;
   const resumed = await post(first.url, { repo: bare, title: 'Fix add, resumed after a crash', description: CALC_TASK.description });
-  const restarted = await post(first.url, { repo: bare, title: 'Fix add, started again after a crash', description: CALC_TASK.description });
-  const unrecorded = await post(first.url, { repo: bare, title: 'Fix add, its workspace never recorded', description: CALC_TASK.description });
+  const restarted = await post(first.url, {
+    repo: bare,
+    title: 'Fix add, started again after a crash',
+    description: CALC_TASK.description,
+  });
+  const unrecorded = await post(first.url, {
+    repo: bare,
+    title: 'Fix add, its workspace never recorded',
+    description: CALC_TASK.description,
+  });
   expect([resumed.status, restarted.status, unrecorded.status]).toEqual([202, 202, 202]);
   try {
     await until('the tasks to reach their pull request', async () => hold.waiting() === 3, 240_000);
@@ -123,7 +149,9 @@ it('after SIGKILL, the next server resumes a task from its last good step and re
 
   const second = await serve(box, { AUTODEV_MAX_PARALLEL_TASKS: '3' });
   try {
-    await second.server.waitForStderr(new RegExp(`re-queued 3 task\\(s\\) left by a previous server: .*\\(1 resume where they stopped: ${a.id}\\)`));
+    await second.server.waitForStderr(
+      new RegExp(`re-queued 3 task\\(s\\) left by a previous server: .*\\(1 resume where they stopped: ${a.id}\\)`),
+    );
     const done = await until(
       'the tasks to finish',
       async () => {

@@ -9,12 +9,25 @@ import type { ChatRequest, Llm } from '../../src/ports/types.js';
 import { createRegistry } from '../../src/steps/registry.js';
 import { initialState, type Ctx, type StepPorts, type TaskState } from '../../src/steps/types.js';
 
-const REQUEST = { repo: 'https://github.com/acme/calc.git', title: 'Fix add', description: 'add subtracts', risk: 'medium' as const, noPr: false, keepWorkspace: false };
+const REQUEST = {
+  repo: 'https://github.com/acme/calc.git',
+  title: 'Fix add',
+  description: 'add subtracts',
+  risk: 'medium' as const,
+  noPr: false,
+  keepWorkspace: false,
+};
 const PLAN = buildPlan({
   request: REQUEST,
-  config: autodevSchema.parse({ llm: { model: 'planned-model', temperature: 0.9, max_tokens: 321, prompt_price_per_1k: 1, completion_price_per_1k: 2 } }),
+  config: autodevSchema.parse({
+    llm: { model: 'planned-model', temperature: 0.9, max_tokens: 321, prompt_price_per_1k: 1, completion_price_per_1k: 2 },
+  }),
   forge: { owner: 'acme', repo: 'calc' },
-  repo: { files: ['Cargo.toml', 'src/lib.rs'], manifests: { 'Cargo.toml': '[package]\nname = "calc"\nversion = "0.1.0"\n' }, branch: 'main' },
+  repo: {
+    files: ['Cargo.toml', 'src/lib.rs'],
+    manifests: { 'Cargo.toml': '[package]\nname = "calc"\nversion = "0.1.0"\n' },
+    branch: 'main',
+  },
   host: { programs: { git: true, rg: true, cargo: true, bwrap: true }, autoSandbox: 'bwrap', installed: {} },
 });
 const CODEGEN = PLAN.steps.find((s) => s.id === 'codegen')!;
@@ -56,20 +69,33 @@ async function codegen(llm: Llm, options: { state?: TaskState; feedback?: string
 }
 
 describe('the codegen step', () => {
-  it('asks with the plan\'s model settings, keeps the candidate, and reports the usage priced as planned', async () => {
+  it("asks with the plan's model settings, keeps the candidate, and reports the usage priced as planned", async () => {
     const llm = scripted([GOOD]);
     const { result, state, events } = await codegen(llm);
     expect(llm.requests[0]).toMatchObject({ model: 'planned-model', temperature: 0.9, maxTokens: 321 });
-    expect(result).toEqual({ status: 'ok', summary: 'patch received: "Fix add" (1500 tokens so far)', data: { subject: 'Fix add', patchLines: DIFF.split('\n').length } });
+    expect(result).toEqual({
+      status: 'ok',
+      summary: 'patch received: "Fix add" (1500 tokens so far)',
+      data: { subject: 'Fix add', patchLines: DIFF.split('\n').length },
+    });
     expect(state.generation).toEqual({ rationale: 'Wrong operator.', commitMessage: 'Fix add\n\nIt subtracted.', patch: DIFF });
     expect(state.generations).toBe(1);
     expect(state.usage).toEqual({ promptTokens: 1000, completionTokens: 500, totalTokens: 1500, costUsd: 2, calls: 1 });
-    expect(events.filter((e) => e.type === 'llm.usage')).toEqual([{ type: 'llm.usage', taskId: 't', promptTokens: 1000, completionTokens: 500, costUsd: 2 }]);
+    expect(events.filter((e) => e.type === 'llm.usage')).toEqual([
+      { type: 'llm.usage', taskId: 't', promptTokens: 1000, completionTokens: 500, costUsd: 2 },
+    ]);
   });
 
   it('tells the model which tests fail on the base, and in a repair round quotes the patch that failed', async () => {
     const state = initialState('/nonexistent');
-    state.baseline.test = { ok: false, exitCode: 101, summary: '1 failed', diagnostics: [], tests: { passed: [], failed: [{ name: 'lib::tests::adds', output: '' }], ignored: 0, summary: '' }, durationMs: 1 };
+    state.baseline.test = {
+      ok: false,
+      exitCode: 101,
+      summary: '1 failed',
+      diagnostics: [],
+      tests: { passed: [], failed: [{ name: 'lib::tests::adds', output: '' }], ignored: 0, summary: '' },
+      durationMs: 1,
+    };
     state.generation = { rationale: 'r', commitMessage: 'First try', patch: '--- a/src/lib.rs\n+++ b/src/lib.rs\n@@ -1 +1 @@\n-a\n+c\n' };
     state.generations = 1;
     const llm = scripted([GOOD]);
@@ -81,7 +107,7 @@ describe('the codegen step', () => {
     expect(after.generations).toBe(2);
   });
 
-  it('fails with the strategy\'s reason when no candidate comes back', async () => {
+  it("fails with the strategy's reason when no candidate comes back", async () => {
     const state = initialState('/nonexistent');
     const llm = scripted(['Just use a plus.', 'Just use a plus.', 'Just use a plus.']);
     const { result, events } = await codegen(llm, { state });
@@ -92,7 +118,11 @@ describe('the codegen step', () => {
   });
 
   it('refuses a plan naming a strategy or an edit format that does not exist', async () => {
-    await expect(codegen(scripted([GOOD]), { step: { ...CODEGEN, inputs: { ...CODEGEN.inputs, strategy: 'agent' } } })).rejects.toThrow('unknown generation strategy "agent"');
-    await expect(codegen(scripted([GOOD]), { step: { ...CODEGEN, inputs: { ...CODEGEN.inputs, format: 'whole-file' } } })).rejects.toThrow('unknown edit format "whole-file"');
+    await expect(codegen(scripted([GOOD]), { step: { ...CODEGEN, inputs: { ...CODEGEN.inputs, strategy: 'agent' } } })).rejects.toThrow(
+      'unknown generation strategy "agent"',
+    );
+    await expect(codegen(scripted([GOOD]), { step: { ...CODEGEN, inputs: { ...CODEGEN.inputs, format: 'whole-file' } } })).rejects.toThrow(
+      'unknown edit format "whole-file"',
+    );
   });
 });

@@ -67,7 +67,11 @@ function verifiedState(): TaskState {
   state.generations = 2;
   state.usage = { promptTokens: 1200, completionTokens: 300, totalTokens: 1500, costUsd: 0.0123, calls: 3 };
   state.apply = { applied: true, files: ['src/lib.rs'], strategy: 'git-apply', hunks: [], error: null } as TaskState['apply'];
-  state.baseline.test = outcome('1 passed, 2 failed', { ok: false, exitCode: 101, tests: { passed: ['tests::mul'], failed: [failure('tests::adds'), failure('tests::flaky_io')], ignored: 0, summary: '' } });
+  state.baseline.test = outcome('1 passed, 2 failed', {
+    ok: false,
+    exitCode: 101,
+    tests: { passed: ['tests::mul'], failed: [failure('tests::adds'), failure('tests::flaky_io')], ignored: 0, summary: '' },
+  });
   state.verify.build = outcome('ok');
   state.verify.test = outcome('2 passed, 1 failed', {
     tests: { passed: ['tests::mul', 'tests::adds'], failed: [failure('tests::flaky_io')], ignored: 0, summary: '' },
@@ -86,7 +90,9 @@ function body(state: TaskState, request: TaskRequest = REQUEST): string {
 describe('the pull request body', () => {
   it('states the task, links the issue, and gives the rationale', () => {
     const text = body(verifiedState());
-    expect(text).toMatch(/^## Task\n\n\*\*Fix add: it subtracts\*\*\n\nThe function `add` returns a - b.\n\nFixes #42\n\n## Rationale\n\nThe operator was wrong.\n/);
+    expect(text).toMatch(
+      /^## Task\n\n\*\*Fix add: it subtracts\*\*\n\nThe function `add` returns a - b.\n\nFixes #42\n\n## Rationale\n\nThe operator was wrong.\n/,
+    );
     const { issue: _issue, ...noIssue } = REQUEST;
     expect(body(verifiedState(), noIssue)).not.toContain('Fixes #');
   });
@@ -133,7 +139,9 @@ describe('the pull request body', () => {
     const section = text.split('### Already failing on the base (not caused by this change)\n\n')[1]?.split('\n\n')[0];
     expect(section).toBe('- `tests::flaky_io`');
     const clean = verifiedState();
-    clean.baseline.test = outcome('2 passed, 0 failed', { tests: { passed: ['tests::mul', 'tests::adds'], failed: [], ignored: 0, summary: '' } });
+    clean.baseline.test = outcome('2 passed, 0 failed', {
+      tests: { passed: ['tests::mul', 'tests::adds'], failed: [], ignored: 0, summary: '' },
+    });
     expect(body(clean)).not.toMatch(/already failing on the base/i);
   });
 
@@ -142,7 +150,10 @@ describe('the pull request body', () => {
     state.policy = {
       engine: 'local',
       decision: 'review',
-      reasons: [{ code: 'high_risk_review', message: 'high risk needs human review' }, { code: 'new_dependency', message: 'serde is new' }],
+      reasons: [
+        { code: 'high_risk_review', message: 'high risk needs human review' },
+        { code: 'new_dependency', message: 'serde is new' },
+      ],
       draft: true,
       labels: ['needs-review'],
     };
@@ -158,12 +169,23 @@ describe('the pull request body', () => {
       findings: [
         finding({ locked: { from: null, to: '1.0.210' } }),
         finding({ type: 'upgraded', name: 'rand', from: '0.8.4', to: '0.8.5', kind: 'dev' }),
-        finding({ type: 'added', name: 'itoa', direct: false, kind: null, manifest: null, member: null, to: null, source: { kind: 'registry', location: 'crates.io' } }),
+        finding({
+          type: 'added',
+          name: 'itoa',
+          direct: false,
+          kind: null,
+          manifest: null,
+          member: null,
+          to: null,
+          source: { kind: 'registry', location: 'crates.io' },
+        }),
       ],
       warnings: [],
     };
     const text = body(state);
-    expect(text).toMatch(/^\| dependencies \| 👀 2 added \(serde 1\.0\.210 normal, itoa registry transitive\), 0 removed.*rand 0\.8\.4 → 0\.8\.5/m);
+    expect(text).toMatch(
+      /^\| dependencies \| 👀 2 added \(serde 1\.0\.210 normal, itoa registry transitive\), 0 removed.*rand 0\.8\.4 → 0\.8\.5/m,
+    );
     expect(text).toContain(
       [
         '### Dependency changes',

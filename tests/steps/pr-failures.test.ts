@@ -52,7 +52,12 @@ async function prContext(): Promise<{ ctx: Ctx; state: TaskState }> {
     repo: { files: ['Cargo.toml'], manifests: { 'Cargo.toml': '[package]\nname = "calc"\n' }, branch: 'main' },
     host: { programs: { git: true, rg: true, cargo: true, bwrap: true }, autoSandbox: 'bwrap', installed: {} },
   });
-  const state: TaskState = { ...initialState(repoDir), baseBranch: cloned.branch, baseCommit: cloned.commit, change: { branch: BRANCH, commit, files: ['NOTES.md'], diff: '' } };
+  const state: TaskState = {
+    ...initialState(repoDir),
+    baseBranch: cloned.branch,
+    baseCommit: cloned.commit,
+    change: { branch: BRANCH, commit, files: ['NOTES.md'], diff: '' },
+  };
   const ports_: Partial<StepPorts> = {
     credentials: { llmApiKey: null, githubToken: TOKEN },
     git: ports,

@@ -17,13 +17,24 @@ afterAll(async () => {
   await cleanup();
 });
 
-const REQUEST = { repo: 'https://github.com/acme/calc.git', title: 'Fix add', description: 'add subtracts', risk: 'medium' as const, noPr: false, keepWorkspace: false };
+const REQUEST = {
+  repo: 'https://github.com/acme/calc.git',
+  title: 'Fix add',
+  description: 'add subtracts',
+  risk: 'medium' as const,
+  noPr: false,
+  keepWorkspace: false,
+};
 const config = autodevSchema.parse({});
 const PLAN = buildPlan({
   request: REQUEST,
   config,
   forge: { owner: 'acme', repo: 'calc' },
-  repo: { files: ['Cargo.toml', 'src/lib.rs'], manifests: { 'Cargo.toml': '[package]\nname = "calc"\nversion = "0.1.0"\n' }, branch: 'main' },
+  repo: {
+    files: ['Cargo.toml', 'src/lib.rs'],
+    manifests: { 'Cargo.toml': '[package]\nname = "calc"\nversion = "0.1.0"\n' },
+    branch: 'main',
+  },
   host: { programs: { git: true, rg: true, cargo: true, bwrap: true }, autoSandbox: 'bwrap', installed: {} },
 });
 const planned = (id: string): PlanStep => PLAN.steps.find((s) => s.id === id)!;
@@ -40,7 +51,16 @@ interface Diag {
 function cargoLine(d: Diag): string {
   const spans = [{ file_name: d.file, line_start: d.line, column_start: 5, is_primary: true }];
   const head = `${d.level}${d.code ? `[${d.code}]` : ''}: ${d.message}`;
-  return JSON.stringify({ reason: 'compiler-message', message: { level: d.level, message: d.message, code: d.code ? { code: d.code } : null, spans, rendered: `${head}\n --> ${d.file}:${d.line}:5\n` } });
+  return JSON.stringify({
+    reason: 'compiler-message',
+    message: {
+      level: d.level,
+      message: d.message,
+      code: d.code ? { code: d.code } : null,
+      spans,
+      rendered: `${head}\n --> ${d.file}:${d.line}:5\n`,
+    },
+  });
 }
 
 function run(exitCode: number, diagnostics: Diag[], stderr = ''): ExecResult {
@@ -82,10 +102,21 @@ const DIFF = `--- a/src/lib.rs
 `;
 
 /** Runs `id` on the base, then on the change, as the engine does; returns the change's verdict. */
-async function judge(id: 'build' | 'lint', base: ExecResult, change: ExecResult): Promise<{ result: StepResult; state: TaskState; baseline: StepResult }> {
+async function judge(
+  id: 'build' | 'lint',
+  base: ExecResult,
+  change: ExecResult,
+): Promise<{ result: StepResult; state: TaskState; baseline: StepResult }> {
   const sandbox = replaySandbox([base, change]);
   const state = initialState(`${workspace}/repo`);
-  const ports = { config, credentials: { llmApiKey: null, githubToken: null }, exec: createExec(), sandbox, cacheDir: `${workspace}/cache`, workspaceDir: workspace } as unknown as StepPorts;
+  const ports = {
+    config,
+    credentials: { llmApiKey: null, githubToken: null },
+    exec: createExec(),
+    sandbox,
+    cacheDir: `${workspace}/cache`,
+    workspaceDir: workspace,
+  } as unknown as StepPorts;
   const events: EngineEvent[] = [];
   const step = planned(id);
   const tool = createRegistry().get(id)!;
@@ -112,13 +143,35 @@ async function judge(id: 'build' | 'lint', base: ExecResult, change: ExecResult)
 }
 
 const MISMATCH: Diag = { level: 'error', code: 'E0308', message: 'mismatched types', file: 'src/lib.rs', line: 5 };
-const NIGHTLY: Diag = { level: 'error', code: 'E0554', message: '`#![feature]` may not be used on the stable release channel', file: 'benches/speed.rs', line: 1 };
-const NEEDLESS_RETURN: Diag = { level: 'warning', code: 'clippy::needless_return', message: 'unneeded `return` statement', file: 'src/lib.rs', line: 3 };
-const SHADOW: Diag = { level: 'warning', code: 'clippy::shadow_unrelated', message: '`a` shadows a previous, unrelated binding', file: 'src/lib.rs', line: 6 };
+const NIGHTLY: Diag = {
+  level: 'error',
+  code: 'E0554',
+  message: '`#![feature]` may not be used on the stable release channel',
+  file: 'benches/speed.rs',
+  line: 1,
+};
+const NEEDLESS_RETURN: Diag = {
+  level: 'warning',
+  code: 'clippy::needless_return',
+  message: 'unneeded `return` statement',
+  file: 'src/lib.rs',
+  line: 3,
+};
+const SHADOW: Diag = {
+  level: 'warning',
+  code: 'clippy::shadow_unrelated',
+  message: '`a` shadows a previous, unrelated binding',
+  file: 'src/lib.rs',
+  line: 6,
+};
 
 describe('the build verdict', () => {
   it('passes a change that builds', async () => {
-    const { result, baseline } = await judge('build', run(0, []), run(0, [{ ...NEEDLESS_RETURN, code: null, message: 'unused variable: `x`' }]));
+    const { result, baseline } = await judge(
+      'build',
+      run(0, []),
+      run(0, [{ ...NEEDLESS_RETURN, code: null, message: 'unused variable: `x`' }]),
+    );
     expect(baseline.summary).toBe('base: ok');
     expect(result).toMatchObject({ status: 'ok', summary: 'build ok (1 warning(s))' });
   });
@@ -147,9 +200,16 @@ describe('the build verdict', () => {
     expect(result.feedback).not.toContain('stable release channel');
   });
 
-  it('does not take a base failure for a licence: the same error on a line the change wrote is the change\'s', async () => {
+  it("does not take a base failure for a licence: the same error on a line the change wrote is the change's", async () => {
     // The base's E0308 is on line 5 (line 7 after the change); this one is on line 1, which the change added.
-    const { result } = await judge('build', run(101, [MISMATCH]), run(101, [{ ...MISMATCH, line: 7 }, { ...MISMATCH, line: 1 }]));
+    const { result } = await judge(
+      'build',
+      run(101, [MISMATCH]),
+      run(101, [
+        { ...MISMATCH, line: 7 },
+        { ...MISMATCH, line: 1 },
+      ]),
+    );
     expect(result.status).toBe('failed');
     expect(result.summary).toBe('build failed: the change adds 1 error(s)');
   });
@@ -177,7 +237,8 @@ describe('the lint verdict', () => {
     expect(baseline.summary).toBe('base: 0 warning(s), 1 error(s) (lint could not run: 1 compile error(s))');
     expect(result).toMatchObject({
       status: 'ok',
-      summary: 'lint clean for the change (1 already on the base, not blamed) (on the base: lint could not run: 1 compile error(s); only what the change adds counts)',
+      summary:
+        'lint clean for the change (1 already on the base, not blamed) (on the base: lint could not run: 1 compile error(s); only what the change adds counts)',
     });
   });
 

@@ -45,7 +45,14 @@ const STEP: PlanStep = {
   baseline: true,
   repairable: true,
   // As the planner writes them (src/plan/planner.ts): the toolchain's caches, environment and installations.
-  inputs: { format: 'cargo-test', toolchain: 'rust', caches: rust.sandbox.caches, env: rust.sandbox.env, offlineEnv: rust.sandbox.offlineEnv, binds: sandboxBinds() },
+  inputs: {
+    format: 'cargo-test',
+    toolchain: 'rust',
+    caches: rust.sandbox.caches,
+    env: rust.sandbox.env,
+    offlineEnv: rust.sandbox.offlineEnv,
+    binds: sandboxBinds(),
+  },
 };
 
 function context(state: TaskState, mode: 'baseline' | 'change', events: EngineEvent[]): Ctx {
@@ -61,8 +68,24 @@ function context(state: TaskState, mode: 'baseline' | 'change', events: EngineEv
   } as unknown as StepPorts;
   return {
     taskId: 't',
-    request: { repo: 'acme/calc', title: 'Fix add', description: 'add returns a wrong result', risk: 'medium', noPr: false, keepWorkspace: false },
-    plan: { toolchain: 'rust', toolchainReason: '', base: 'main', branch: 'autodev/x', sandbox: 'bwrap', repair: null, steps: [STEP], notes: [] },
+    request: {
+      repo: 'acme/calc',
+      title: 'Fix add',
+      description: 'add returns a wrong result',
+      risk: 'medium',
+      noPr: false,
+      keepWorkspace: false,
+    },
+    plan: {
+      toolchain: 'rust',
+      toolchainReason: '',
+      base: 'main',
+      branch: 'autodev/x',
+      sandbox: 'bwrap',
+      repair: null,
+      steps: [STEP],
+      notes: [],
+    },
     step: STEP,
     mode,
     attempt: 1,
@@ -144,7 +167,9 @@ describe('test step: evidence that the change does the task', () => {
   it(
     'ignoring the failing test is no evidence either: it is gone',
     async () => {
-      const { result } = await judge(CALC_FILES, { 'src/lib.rs': LIB.replace('    #[test]\n    fn adds', '    #[test]\n    #[ignore]\n    fn adds') });
+      const { result } = await judge(CALC_FILES, {
+        'src/lib.rs': LIB.replace('    #[test]\n    fn adds', '    #[test]\n    #[ignore]\n    fn adds'),
+      });
       expect(result.status).toBe('failed');
       expect(result.endsAs).toBe('unproven');
       expect(data(result).gone).toEqual(['lib::tests::adds']);
@@ -155,7 +180,9 @@ describe('test step: evidence that the change does the task', () => {
   it(
     'rewriting the failing assertion to match the bug is no evidence: with the change test code the base passes too',
     async () => {
-      const { result, repo, state } = await judge(CALC_FILES, { 'src/lib.rs': LIB.replace('assert_eq!(add(2, 2), 4)', 'assert_eq!(add(2, 2), 0)') });
+      const { result, repo, state } = await judge(CALC_FILES, {
+        'src/lib.rs': LIB.replace('assert_eq!(add(2, 2), 4)', 'assert_eq!(add(2, 2), 0)'),
+      });
       expect(result.status).toBe('failed');
       expect(result.endsAs).toBe('unproven');
       expect(data(result).fixedTests).toEqual([]);
@@ -182,11 +209,16 @@ describe('test step: evidence that the change does the task', () => {
   it(
     'a test the change adds that fails on the base and passes with the fix is evidence; the base code is untouched after',
     async () => {
-      const lib = FIXED(UNTESTED_LIB).replace('    #[test]\n    fn multiplies', '    #[test]\n    fn adds_two_numbers() {\n        assert_eq!(add(2, 3), 5);\n    }\n\n    #[test]\n    fn multiplies');
+      const lib = FIXED(UNTESTED_LIB).replace(
+        '    #[test]\n    fn multiplies',
+        '    #[test]\n    fn adds_two_numbers() {\n        assert_eq!(add(2, 3), 5);\n    }\n\n    #[test]\n    fn multiplies',
+      );
       const { result, repo, state, events } = await judge(UNTESTED, { 'src/lib.rs': lib });
       expect(result.status).toBe('ok');
       expect(data(result)).toMatchObject({ fixedTests: [], failOnBase: ['lib::tests::adds_two_numbers'], gone: [] });
-      expect(result.summary).toMatch(/1 test\(s\) the change adds or changes fail on the base and pass with it: lib::tests::adds_two_numbers/);
+      expect(result.summary).toMatch(
+        /1 test\(s\) the change adds or changes fail on the base and pass with it: lib::tests::adds_two_numbers/,
+      );
       expect(events.some((e) => e.type === 'log' && /against the base/.test(e.message))).toBe(true);
       expect(await readFile(path.join(repo, 'src/lib.rs'), 'utf8')).toBe(lib);
       expect(await git(repo, ['rev-parse', 'HEAD'])).toBe(state.change!.commit);
@@ -197,7 +229,10 @@ describe('test step: evidence that the change does the task', () => {
   it(
     'a test the change adds that passes on the base too is no evidence',
     async () => {
-      const lib = UNTESTED_LIB.replace('    #[test]\n    fn multiplies', '    #[test]\n    fn multiplies_by_one() {\n        assert_eq!(mul(7, 1), 7);\n    }\n\n    #[test]\n    fn multiplies');
+      const lib = UNTESTED_LIB.replace(
+        '    #[test]\n    fn multiplies',
+        '    #[test]\n    fn multiplies_by_one() {\n        assert_eq!(mul(7, 1), 7);\n    }\n\n    #[test]\n    fn multiplies',
+      );
       const { result } = await judge(UNTESTED, { 'src/lib.rs': lib });
       expect(result.status).toBe('failed');
       expect(result.endsAs).toBe('unproven');
@@ -209,10 +244,14 @@ describe('test step: evidence that the change does the task', () => {
   it(
     'an integration test the change adds counts too, also when it needs what the change adds and cannot compile on the base',
     async () => {
-      const lib = FIXED(UNTESTED_LIB).replace('/// Multiplies', '/// Adds three numbers.\npub fn add3(a: i32, b: i32, c: i32) -> i32 {\n    add(add(a, b), c)\n}\n\n/// Multiplies');
+      const lib = FIXED(UNTESTED_LIB).replace(
+        '/// Multiplies',
+        '/// Adds three numbers.\npub fn add3(a: i32, b: i32, c: i32) -> i32 {\n    add(add(a, b), c)\n}\n\n/// Multiplies',
+      );
       const { result } = await judge(UNTESTED, {
         'src/lib.rs': lib,
-        'tests/sum.rs': 'use calc::{add, add3};\n\n#[test]\nfn sums() {\n    assert_eq!(add(1, 1), 2);\n}\n\n#[test]\nfn sums_three() {\n    assert_eq!(add3(1, 2, 3), 6);\n}\n',
+        'tests/sum.rs':
+          'use calc::{add, add3};\n\n#[test]\nfn sums() {\n    assert_eq!(add(1, 1), 2);\n}\n\n#[test]\nfn sums_three() {\n    assert_eq!(add3(1, 2, 3), 6);\n}\n',
       });
       expect(result.status).toBe('ok');
       expect(data(result).failOnBase?.sort()).toEqual(['tests/sum.rs::sums', 'tests/sum.rs::sums_three']);
@@ -223,7 +262,9 @@ describe('test step: evidence that the change does the task', () => {
   it(
     'a change to no test at all of a base with no failing test (a refactor) is unproven',
     async () => {
-      const { result } = await judge(UNTESTED, { 'src/lib.rs': UNTESTED_LIB.replace('/// Adds two numbers.', '/// Adds two numbers (wrapping).') });
+      const { result } = await judge(UNTESTED, {
+        'src/lib.rs': UNTESTED_LIB.replace('/// Adds two numbers.', '/// Adds two numbers (wrapping).'),
+      });
       expect(result.status).toBe('failed');
       expect(result.endsAs).toBe('unproven');
       expect(result.feedback).toMatch(/add a test that fails without your change and passes with it/);

@@ -13,7 +13,14 @@ import { clearSecrets, registerSecret } from '../../src/util/redact.js';
 import { cleanup, makeTempDir } from '../support/fixture-repo.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..', '..');
-const request: TaskRequest = { repo: '/tmp/repo.git', title: 'Fix add', description: 'it subtracts', risk: 'low', noPr: false, keepWorkspace: false };
+const request: TaskRequest = {
+  repo: '/tmp/repo.git',
+  title: 'Fix add',
+  description: 'it subtracts',
+  risk: 'low',
+  noPr: false,
+  keepWorkspace: false,
+};
 
 afterAll(cleanup);
 
@@ -22,7 +29,10 @@ describe('the task store', () => {
     const state = await makeTempDir('autodev-store-');
     const store = createTaskStore(state);
     const first = newStoredTask('20240101000000-aaaaaa', request, { kind: 'run', pid: 1 });
-    const second = { ...newStoredTask('20240101000001-bbbbbb', { ...request, title: 'Second' }, { kind: 'serve', pid: 2 }), createdAt: '2099-01-01T00:00:00.000Z' };
+    const second = {
+      ...newStoredTask('20240101000001-bbbbbb', { ...request, title: 'Second' }, { kind: 'serve', pid: 2 }),
+      createdAt: '2099-01-01T00:00:00.000Z',
+    };
     await store.create(first);
     await store.create(second);
     await expect(store.create(first)).rejects.toThrow(/already exists/);
@@ -73,7 +83,19 @@ describe('the recorder (a subscriber)', () => {
         { type: 'task.status', taskId: id, status: 'executing', at },
         { type: 'step.started', taskId: id, stepId: 'build', tool: 'build', title: 'Build', attempt: 1, round: 0, mode: 'change', at },
         { type: 'step.output', taskId: id, stepId: 'build', stream: 'stdout', line: 'compiling' },
-        { type: 'step.finished', taskId: id, stepId: 'build', tool: 'build', status: 'failed', summary: `token ${secret} leaked`, attempt: 1, round: 0, mode: 'change', durationMs: 1200, at },
+        {
+          type: 'step.finished',
+          taskId: id,
+          stepId: 'build',
+          tool: 'build',
+          status: 'failed',
+          summary: `token ${secret} leaked`,
+          attempt: 1,
+          round: 0,
+          mode: 'change',
+          durationMs: 1200,
+          at,
+        },
         { type: 'llm.usage', taskId: id, promptTokens: 100, completionTokens: 20, costUsd: 0.5 },
         { type: 'llm.usage', taskId: id, promptTokens: 50, completionTokens: 5, costUsd: null },
         { type: 'task.status', taskId: 'someone-else', status: 'failed', at },
@@ -85,7 +107,17 @@ describe('the recorder (a subscriber)', () => {
       expect(task.startedAt).toBe(at);
       expect(task.history.map((h) => h.status)).toEqual(['pending', 'planning', 'executing']);
       expect(task.steps).toEqual([
-        { id: 'build', tool: 'build', status: 'failed', summary: 'token *** leaked', attempt: 1, round: 0, mode: 'change', durationMs: 1200, at },
+        {
+          id: 'build',
+          tool: 'build',
+          status: 'failed',
+          summary: 'token *** leaked',
+          attempt: 1,
+          round: 0,
+          mode: 'change',
+          durationMs: 1200,
+          at,
+        },
       ]);
       expect(task.usage).toEqual({ promptTokens: 150, completionTokens: 25, totalTokens: 175, costUsd: 0.5, calls: 2 });
       expect(isFinished(task)).toBe(false);
@@ -149,13 +181,17 @@ describe('several processes writing at once', () => {
       }
     `;
     const results = await Promise.all(
-      Array.from({ length: writers }, (_, n) =>
-        new Promise<{ code: number | null; stderr: string }>((resolve) => {
-          const child = spawn(process.execPath, ['--input-type=module', '-e', script, state, String(n), String(rounds), shared], { stdio: ['ignore', 'ignore', 'pipe'] });
-          let stderr = '';
-          child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-          child.on('close', (code) => resolve({ code, stderr }));
-        }),
+      Array.from(
+        { length: writers },
+        (_, n) =>
+          new Promise<{ code: number | null; stderr: string }>((resolve) => {
+            const child = spawn(process.execPath, ['--input-type=module', '-e', script, state, String(n), String(rounds), shared], {
+              stdio: ['ignore', 'ignore', 'pipe'],
+            });
+            let stderr = '';
+            child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+            child.on('close', (code) => resolve({ code, stderr }));
+          }),
       ),
     );
     expect(results).toEqual(Array.from({ length: writers }, () => ({ code: 0, stderr: '' })));

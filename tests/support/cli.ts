@@ -40,7 +40,15 @@ export interface RunDir {
 export async function makeRunDir(prefix = 'autodev-run-'): Promise<RunDir> {
   const dir = await makeTempDir(prefix);
   const at = (name: string): string => path.join(dir, name);
-  const run: RunDir = { dir, cwd: at('work'), home: at('home'), tmp: at('tmp'), state: at('state'), config: at('config'), cache: at('cache') };
+  const run: RunDir = {
+    dir,
+    cwd: at('work'),
+    home: at('home'),
+    tmp: at('tmp'),
+    state: at('state'),
+    config: at('config'),
+    cache: at('cache'),
+  };
   await Promise.all([run.cwd, run.home, run.tmp, run.state, run.config, run.cache].map((d) => mkdir(d)));
   return run;
 }

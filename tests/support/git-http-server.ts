@@ -64,7 +64,12 @@ export async function startGitHttpServer(projectRoot: string, options: GitHttpSe
     state.authorizations.push(req.headers.authorization);
     for (const needle of options.watch ?? []) state.secretsInArgv.push(...(await cmdlinesContaining(needle)));
     state.gitProcesses.push(...(await cmdlinesContaining(origin)));
-    const demanded = options.token !== undefined ? basicToken(options.token) : options.login ? basicAuth(options.login.user, options.login.password) : null;
+    const demanded =
+      options.token !== undefined
+        ? basicToken(options.token)
+        : options.login
+          ? basicAuth(options.login.user, options.login.password)
+          : null;
     if (demanded !== null && req.headers.authorization !== demanded) {
       req.resume();
       return { status: 401, headers: { 'www-authenticate': 'Basic realm="test"' }, body: Buffer.from('') };

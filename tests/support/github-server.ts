@@ -117,7 +117,16 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     }
     const pull = findByNodeId(variables.id);
     if (!pull) {
-      sendJson(res, 200, { data: null, errors: [{ type: 'NOT_FOUND', path: ['convertPullRequestToDraft'], message: `Could not resolve to a node with the global id of '${String(variables.id)}'` }] });
+      sendJson(res, 200, {
+        data: null,
+        errors: [
+          {
+            type: 'NOT_FOUND',
+            path: ['convertPullRequestToDraft'],
+            message: `Could not resolve to a node with the global id of '${String(variables.id)}'`,
+          },
+        ],
+      });
       return;
     }
     pull.draft = true;
@@ -161,7 +170,14 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       state: issue.state,
       labels: issue.labels.map(labelJson),
       user: { login: 'someone', id: 2, type: 'User' },
-      ...(pull ? { pull_request: { url: `${origin}/repos/${owner}/${repo}/pulls/${number}`, html_url: `${origin}/${owner}/${repo}/pull/${number}` } } : {}),
+      ...(pull
+        ? {
+            pull_request: {
+              url: `${origin}/repos/${owner}/${repo}/pulls/${number}`,
+              html_url: `${origin}/${owner}/${repo}/pull/${number}`,
+            },
+          }
+        : {}),
     };
   }
 
@@ -197,7 +213,12 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     }
     const failure = takeFailure(request, pathname);
     if (failure) {
-      sendJson(res, failure.status, failure.body ?? { message: `injected failure ${failure.status}`, documentation_url: DOCS }, failure.headers);
+      sendJson(
+        res,
+        failure.status,
+        failure.body ?? { message: `injected failure ${failure.status}`, documentation_url: DOCS },
+        failure.headers,
+      );
       return;
     }
     if (!authorized(request)) {
@@ -261,7 +282,9 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
           (pull) => pull.state === 'open' && pull.head === headRef && pull.headOwner === headOwner && pull.base === base,
         );
         if (duplicate) {
-          invalid(res, 'Validation Failed', [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${head}.` }]);
+          invalid(res, 'Validation Failed', [
+            { resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${head}.` },
+          ]);
           return;
         }
         const pull: FakePull = {

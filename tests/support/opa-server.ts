@@ -21,7 +21,10 @@ export interface OpaServer extends RunningServer {
 }
 
 function normalizePath(name: string): string {
-  return name.replace(/^data[./]/, '').replace(/\./g, '/').replace(/^\/+|\/+$/g, '');
+  return name
+    .replace(/^data[./]/, '')
+    .replace(/\./g, '/')
+    .replace(/^\/+|\/+$/g, '');
 }
 
 export async function startOpaServer(options: OpaServerOptions): Promise<OpaServer> {

@@ -113,7 +113,12 @@ export async function startOpenAiServer(options: OpenAiServerOptions = {}): Prom
 
   const running = await listen(async (request, res, url) => {
     if (options.apiKey !== undefined && request.headers.authorization !== `Bearer ${options.apiKey}`) {
-      const reply = openAiError(401, 'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.', 'invalid_request_error', 'invalid_api_key');
+      const reply = openAiError(
+        401,
+        'Incorrect API key provided. You can find your API key at https://platform.openai.com/account/api-keys.',
+        'invalid_request_error',
+        'invalid_api_key',
+      );
       sendJson(res, reply.status, reply.body);
       return;
     }
@@ -136,7 +141,9 @@ export async function startOpenAiServer(options: OpenAiServerOptions = {}): Prom
     const chat = body as ChatCompletionBody;
     const next = queue.shift() ?? (options.onRequest ? await options.onRequest(chat, request) : undefined);
     // A 400 (not a 5xx) so a missing script fails fast instead of being retried as transient.
-    const reply = next ?? openAiError(400, `openai test server: no scripted reply left for request #${completionCount + 1}`, 'invalid_request_error', null);
+    const reply =
+      next ??
+      openAiError(400, `openai test server: no scripted reply left for request #${completionCount + 1}`, 'invalid_request_error', null);
     await answer(res, reply, chat);
   });
 

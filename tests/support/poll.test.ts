@@ -13,7 +13,14 @@ describe('until', () => {
 
   it('gives up after the timeout, naming what it waited for, computed when it gives up', async () => {
     let seen = 0;
-    const error = await caught(until(() => `the answer (seen ${seen})`, () => ((seen += 1), false), 30, 5));
+    const error = await caught(
+      until(
+        () => `the answer (seen ${seen})`,
+        () => ((seen += 1), false),
+        30,
+        5,
+      ),
+    );
     expect(error.message).toMatch(/^timed out after 30 ms waiting for the answer \(seen \d+\)$/);
     expect(seen).toBeGreaterThan(1);
   });

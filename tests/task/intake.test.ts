@@ -22,7 +22,9 @@ describe('resolveRepo', () => {
       expect(resolveRepo('acme/other', at('https://api.github.com'))).toBe('https://github.com/acme/other.git');
       expect(resolveRepo('acme/other', at('https://ghe.example.com/api/v3'))).toBe('https://ghe.example.com/acme/other.git');
       expect(resolveRepo('https://example.com/x/y.git', at('https://api.github.com'))).toBe('https://example.com/x/y.git');
-      expect(() => resolveRepo('./nope/deeper', { ...at('https://api.github.com'), fieldName: (k) => `--${k}` })).toThrow(/--repo \.\/nope\/deeper: no such directory/);
+      expect(() => resolveRepo('./nope/deeper', { ...at('https://api.github.com'), fieldName: (k) => `--${k}` })).toThrow(
+        /--repo \.\/nope\/deeper: no such directory/,
+      );
     } finally {
       await rm(cwd, { recursive: true, force: true });
     }
@@ -64,7 +66,11 @@ describe('the CLI and the server read a repository the same way', () => {
       headers: { 'content-type': 'application/json', authorization: 'Bearer intake-parity-token' },
       body: JSON.stringify({ repo, title: 'Fix add' }),
     });
-    return (await res.json().then((json: any) => ({ status: res.status, error: json.error, field: json.field }))) as { status: number; error: string; field?: string };
+    return (await res.json().then((json: any) => ({ status: res.status, error: json.error, field: json.field }))) as {
+      status: number;
+      error: string;
+      field?: string;
+    };
   }
 
   const cli = (repo: string) => runCli(['run', '--repo', repo, '--title', 'Fix add', '--plan-only'], { cwd, env: cleanEnv(box) });

@@ -12,7 +12,14 @@ function config(llm: Record<string, unknown> = {}): Config {
   return autodevSchema.parse({ llm });
 }
 
-const REQUEST: TaskRequest = { repo: '/srv/calc.git', title: 'Fix add', description: '', risk: 'medium', noPr: false, keepWorkspace: false };
+const REQUEST: TaskRequest = {
+  repo: '/srv/calc.git',
+  title: 'Fix add',
+  description: '',
+  risk: 'medium',
+  noPr: false,
+  keepWorkspace: false,
+};
 const FORGE = { owner: 'acme', repo: 'calc' };
 
 const servers: net.Server[] = [];
@@ -62,13 +69,21 @@ describe('missingCredentials', () => {
     expect(all[0].message).toMatch(/^MY_KEY is not set \(llm\.api_key_env\)/);
     expect(all[1].message).toContain('to open the pull request on acme/calc');
 
-    const noPr = missingCredentials({ config: cfg, env: { MY_KEY: 'k' }, request: { ...REQUEST, noPr: true }, forge: FORGE, prPlanned: false });
+    const noPr = missingCredentials({
+      config: cfg,
+      env: { MY_KEY: 'k' },
+      request: { ...REQUEST, noPr: true },
+      forge: FORGE,
+      prPlanned: false,
+    });
     expect(noPr).toEqual([]);
   });
 
   it('notes, without stopping the run, that a repository with no GitHub repository gets no pull request', () => {
     const missing = missingCredentials({ config: config(), env: { OPENAI_API_KEY: 'k' }, request: REQUEST, forge: null, prPlanned: false });
-    expect(missing).toEqual([{ key: 'git.github_repo', kind: 'note', message: expect.stringContaining('/srv/calc.git is not a GitHub repository') }]);
+    expect(missing).toEqual([
+      { key: 'git.github_repo', kind: 'note', message: expect.stringContaining('/srv/calc.git is not a GitHub repository') },
+    ]);
     expect(preflightError(missing)).toBeNull();
   });
 });
@@ -85,7 +100,11 @@ describe('preflightError', () => {
   it('is an external error (exit 1) when nothing answers at the endpoint', async () => {
     const port = await closedPort();
     const down = await checkLlmEndpoint(config({ api_url: `http://127.0.0.1:${port}/v1` }));
-    expect(down).toEqual({ key: 'llm.api_url', kind: 'unreachable', message: `nothing answers at http://127.0.0.1:${port} (llm.api_url): connection refused` });
+    expect(down).toEqual({
+      key: 'llm.api_url',
+      kind: 'unreachable',
+      message: `nothing answers at http://127.0.0.1:${port} (llm.api_url): connection refused`,
+    });
     const error = preflightError([down!])!;
     expect(error).toBeInstanceOf(ExternalError);
     expect(error.exitCode).toBe(ExitCode.failed);
@@ -101,7 +120,10 @@ describe('probeUrl (real sockets)', () => {
 
   it('says nothing answers at a closed port or an unknown host', async () => {
     const port = await closedPort();
-    await expect(probeUrl(`http://127.0.0.1:${port}`, { timeoutMs: 5000 })).resolves.toEqual({ reachable: false, reason: 'connection refused' });
+    await expect(probeUrl(`http://127.0.0.1:${port}`, { timeoutMs: 5000 })).resolves.toEqual({
+      reachable: false,
+      reason: 'connection refused',
+    });
     const unknown = await probeUrl('https://no-such-host.invalid/v1', { timeoutMs: 5000 });
     expect(unknown.reachable).toBe(false);
   });
@@ -110,6 +132,9 @@ describe('probeUrl (real sockets)', () => {
     const controller = new AbortController();
     controller.abort();
     const port = await closedPort();
-    await expect(probeUrl(`http://127.0.0.1:${port}`, { timeoutMs: 5000, signal: controller.signal })).resolves.toEqual({ reachable: null, reason: 'cancelled' });
+    await expect(probeUrl(`http://127.0.0.1:${port}`, { timeoutMs: 5000, signal: controller.signal })).resolves.toEqual({
+      reachable: null,
+      reason: 'cancelled',
+    });
   });
 });

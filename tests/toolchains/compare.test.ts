@@ -1,5 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { compareTestRuns, diffDiagnostics, lineMapFromDiff, newFailures, sameFailure, stableTestName } from '../../src/toolchains/compare.js';
+import {
+  compareTestRuns,
+  diffDiagnostics,
+  lineMapFromDiff,
+  newFailures,
+  sameFailure,
+  stableTestName,
+} from '../../src/toolchains/compare.js';
 import { distillFailure } from '../../src/toolchains/distill.js';
 import type { Diagnostic } from '../../src/toolchains/types.js';
 
@@ -86,7 +93,10 @@ describe('diffDiagnostics', () => {
 
 describe('newFailures', () => {
   it('compares by name, ignoring the line of doc tests', () => {
-    const base = [{ name: 'src/lib.rs - add (line 3)', output: '' }, { name: 'lib::tests::a', output: '' }];
+    const base = [
+      { name: 'src/lib.rs - add (line 3)', output: '' },
+      { name: 'lib::tests::a', output: '' },
+    ];
     const change = [
       { name: 'src/lib.rs - add (line 7)', output: '' },
       { name: 'lib::tests::a', output: '' },
@@ -99,7 +109,15 @@ describe('newFailures', () => {
 
 describe('distillFailure', () => {
   it('puts errors before warnings and shows only errors for a failed build', () => {
-    const error: Diagnostic = { level: 'error', code: 'E0308', message: 'mismatched types', file: 'a.rs', line: 1, column: 1, rendered: 'error[E0308]: mismatched types' };
+    const error: Diagnostic = {
+      level: 'error',
+      code: 'E0308',
+      message: 'mismatched types',
+      file: 'a.rs',
+      line: 1,
+      column: 1,
+      rendered: 'error[E0308]: mismatched types',
+    };
     const lint = distillFailure('lint', [warning('a.rs', 2), error]);
     expect(lint.indexOf('error[E0308]')).toBeLessThan(lint.indexOf('warning: unneeded'));
     expect(lint).toMatch(/^The linter reported 1 error and 1 warning:/);
@@ -123,7 +141,9 @@ describe('distillFailure', () => {
   });
 
   it('says so when a test command failed without a recognizable failure', () => {
-    expect(distillFailure('test', { passed: [], failed: [], ignored: 0, summary: '0 passed, 0 failed' })).toContain('no failing test was identified');
+    expect(distillFailure('test', { passed: [], failed: [], ignored: 0, summary: '0 passed, 0 failed' })).toContain(
+      'no failing test was identified',
+    );
   });
 });
 
@@ -131,14 +151,20 @@ describe('compareTestRuns', () => {
   const base = {
     passed: ['lib::tests::multiplies', 'src/lib.rs - add (line 3)'],
     failed: [
-      { name: 'lib::tests::adds', output: "thread 'tests::adds' panicked at src/lib.rs:20:9:\nassertion `left == right` failed\n  left: 0\n right: 4" },
+      {
+        name: 'lib::tests::adds',
+        output: "thread 'tests::adds' panicked at src/lib.rs:20:9:\nassertion `left == right` failed\n  left: 0\n right: 4",
+      },
       { name: 'lib::tests::old', output: 'panicked at src/lib.rs:30:9:\nold failure' },
       { name: 'lib::tests::removed', output: 'x' },
     ],
   };
 
   it('a base failure that passes is fixed; one that no longer runs is gone, as is a passing test that stopped running', () => {
-    const result = compareTestRuns(base, { passed: ['lib::tests::adds', 'src/lib.rs - add (line 5)'], failed: [{ name: 'lib::tests::old', output: 'panicked at src/lib.rs:31:9:\nold failure' }] });
+    const result = compareTestRuns(base, {
+      passed: ['lib::tests::adds', 'src/lib.rs - add (line 5)'],
+      failed: [{ name: 'lib::tests::old', output: 'panicked at src/lib.rs:31:9:\nold failure' }],
+    });
     expect(result.fixed).toEqual(['lib::tests::adds']);
     expect(result.gone).toEqual(['lib::tests::removed', 'lib::tests::multiplies']);
     // Only the location moved: the same failure.
@@ -148,7 +174,10 @@ describe('compareTestRuns', () => {
 
   it('a base failure that fails differently is a changed failure', () => {
     const output = "thread 'tests::adds' panicked at src/lib.rs:20:9:\nassertion `left == right` failed\n  left: 5\n right: 4";
-    const result = compareTestRuns(base, { passed: [...base.passed], failed: [{ name: 'lib::tests::adds', output }, ...base.failed.slice(1)] });
+    const result = compareTestRuns(base, {
+      passed: [...base.passed],
+      failed: [{ name: 'lib::tests::adds', output }, ...base.failed.slice(1)],
+    });
     expect(result.changedFailures).toEqual([{ name: 'lib::tests::adds', base: base.failed[0].output, change: output }]);
     expect(result.fixed).toEqual([]);
     expect(result.gone).toEqual([]);

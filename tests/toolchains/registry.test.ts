@@ -33,7 +33,11 @@ const make: Toolchain = {
     lint: null,
     notes: [`${repo.members?.make?.length ?? 0} sub-make(s)`],
   }),
-  sandbox: { caches: [{ dir: 'make-cache', perRepository: true, writer: 'baseline', env: 'MAKE_CACHE' }], env: { MAKEFLAGS: '-j1' }, offlineEnv: {} },
+  sandbox: {
+    caches: [{ dir: 'make-cache', perRepository: true, writer: 'baseline', env: 'MAKE_CACHE' }],
+    env: { MAKEFLAGS: '-j1' },
+    offlineEnv: {},
+  },
   parse(format, { stdout }) {
     if (format !== 'make-check') return { diagnostics: [], tests: null };
     const passed = [...stdout.matchAll(/^PASS (\S+)$/gm)].map((m) => m[1]);
@@ -42,7 +46,12 @@ const make: Toolchain = {
   },
   isTestFile: (file) => file.startsWith('t/'),
   dependencies: null,
-  context: { extensions: ['mk'], definitions: (line) => /^([A-Za-z_][\w-]*):/.exec(line)?.slice(1) ?? [], testFileNames: [/^t_/], lockfiles: [] },
+  context: {
+    extensions: ['mk'],
+    definitions: (line) => /^([A-Za-z_][\w-]*):/.exec(line)?.slice(1) ?? [],
+    testFileNames: [/^t_/],
+    lockfiles: [],
+  },
 };
 
 // The registry's shape: an ordered list; the toy comes first, as a new line would put it.
@@ -85,7 +94,10 @@ describe('a toolchain added through the registry', () => {
 
     // What verify does with the step: find the toolchain by the plan's id and let it read the output.
     const found = toolchainById(test.inputs.toolchain, REGISTRY)!;
-    expect(found.parse('make-check', { stdout: 'PASS a\nFAIL b\n', stderr: '', exitCode: 2 }).tests).toMatchObject({ passed: ['a'], failed: [{ name: 'b' }] });
+    expect(found.parse('make-check', { stdout: 'PASS a\nFAIL b\n', stderr: '', exitCode: 2 }).tests).toMatchObject({
+      passed: ['a'],
+      failed: [{ name: 'b' }],
+    });
     // A toolchain without manifests to compare adds no dependency reader.
     expect(dependencyReaders(REGISTRY)).toHaveLength(dependencyReaders().length);
   });

@@ -97,7 +97,9 @@ describe('redactFindingText', () => {
     expect(redactFindingText(TOKEN)).toBe('ghp_****');
     expect(redactFindingText(['AKIA', 'IOSFODNN7', 'EXAMPLE'].join(''))).toBe('AKIA****');
     expect(redactFindingText(['sk-', 'ant-', 'api03-', 'x'.repeat(95)].join(''))).toBe('sk-ant-api03-****');
-    expect(redactFindingText(['-----BEGIN ', 'OPENSSH PRIVATE', ' KEY-----\nAAAAB3Nza'].join(''))).toBe('-----BEGIN OPENSSH PRIVATE KEY-----****');
+    expect(redactFindingText(['-----BEGIN ', 'OPENSSH PRIVATE', ' KEY-----\nAAAAB3Nza'].join(''))).toBe(
+      '-----BEGIN OPENSSH PRIVATE KEY-----****',
+    );
   });
 
   it('keeps 3 characters of an unknown long value and nothing of a short one', () => {

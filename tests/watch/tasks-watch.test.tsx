@@ -46,7 +46,11 @@ function fakeKeyboard(): NodeJS.ReadStream {
 }
 
 function task(id: string, title: string, patch: Partial<StoredTask>): StoredTask {
-  const base = newStoredTask(id, { repo: '/src/calc', title, description: '', risk: 'medium', noPr: false, keepWorkspace: false }, { kind: 'run', pid: process.pid });
+  const base = newStoredTask(
+    id,
+    { repo: '/src/calc', title, description: '', risk: 'medium', noPr: false, keepWorkspace: false },
+    { kind: 'run', pid: process.pid },
+  );
   return { ...base, createdAt: '2026-03-01T11:00:00.000Z', ...patch };
 }
 
@@ -127,7 +131,9 @@ describe('tasks watch (ink view)', () => {
       expect(order[0]).toBe(2);
       expect(rowOf(frame, 'aaaaaa')).toMatch(/^▶ executing +202603011100-aaaaaa +build +1m30s +Fix add: it subtracts$/);
       expect(lines[0]).toContain('1 running, 3 recent');
-      expect(rowOf(frame, 'bbbbbb')).toMatch(/^✔ pr_created +202603011000-bbbbbb +2m05s +Rename mul to multiply +http:\/\/127\.0\.0\.1:9\/acme\/calc\/pull\/7$/);
+      expect(rowOf(frame, 'bbbbbb')).toMatch(
+        /^✔ pr_created +202603011000-bbbbbb +2m05s +Rename mul to multiply +http:\/\/127\.0\.0\.1:9\/acme\/calc\/pull\/7$/,
+      );
       expect(rowOf(frame, 'cccccc')).toMatch(/^✖ failed +202603010900-cccccc +42\.0s +Break everything$/);
       // Nobody runs this one any more: said so, not shown as running.
       expect(rowOf(frame, 'dddddd')).toMatch(/^\? executing \(owner gone\) +202603010800-dddddd +test +/);

@@ -59,7 +59,10 @@ function parseReply(text: string): Generation {
     throw new ReplyFormatError('sections out of order; use: ## Rationale, ## Commit message, ## Patch');
   }
   const rationale = sections.rationale.trim();
-  const commitMessage = sections['commit message'].trim().replace(/^```\w*\n?|```$/g, '').trim();
+  const commitMessage = sections['commit message']
+    .trim()
+    .replace(/^```\w*\n?|```$/g, '')
+    .trim();
   if (!rationale) throw new ReplyFormatError('"## Rationale" is empty');
   if (!commitMessage) throw new ReplyFormatError('"## Commit message" is empty');
   const subject = commitMessage.split('\n')[0];
@@ -82,7 +85,8 @@ function extractDiffBlock(section: string): string {
   // patch is quoted back to the model in a repair round, where they would break its own fence).
   const between = new RegExp(`\\n${fence}[ \\t]*\\n(?:[ \\t]*\\n)*${fence}[ \\t]*(?:diff|patch|udiff)?[ \\t]*(?=\\n)`, 'g');
   const body = `${rest.slice(0, close).replace(between, '')}\n`;
-  if (!/^(---|\+\+\+|diff --git|@@)/m.test(body)) throw new ReplyFormatError('the ```diff block holds no unified diff (no ---/+++ or @@ lines)');
+  if (!/^(---|\+\+\+|diff --git|@@)/m.test(body))
+    throw new ReplyFormatError('the ```diff block holds no unified diff (no ---/+++ or @@ lines)');
   return body;
 }
 

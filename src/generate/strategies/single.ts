@@ -40,7 +40,8 @@ async function ask(llm: Llm, request: ChatRequest & { signal: AbortSignal }): Pr
   } catch (error) {
     // The port reports a refused request (bad key, unknown model, any 4xx) as a plain Error: that
     // is the service failing the task (exit 1, recorded as failed), not a bug in autodev (exit 70).
-    if (error instanceof TransientError || error instanceof AutodevError || !(error instanceof Error) || request.signal.aborted) throw error;
+    if (error instanceof TransientError || error instanceof AutodevError || !(error instanceof Error) || request.signal.aborted)
+      throw error;
     throw new ExternalError(error.message);
   }
 }

@@ -277,7 +277,13 @@ export function createBwrapSandbox(options: BwrapSandboxOptions): Sandbox {
         return 'bwrap is not on PATH: install bubblewrap (e.g. `sudo apt-get install bubblewrap`) or choose another sandbox';
       }
       // The trial is a real sandbox of the same shape as every run, doing nothing.
-      const trialSpec: SandboxSpec = { workspace: os.tmpdir(), command: ['true'], env: { PATH: SYSTEM_PATH }, network: false, timeoutMs: CHECK_TIMEOUT_MS };
+      const trialSpec: SandboxSpec = {
+        workspace: os.tmpdir(),
+        command: ['true'],
+        env: { PATH: SYSTEM_PATH },
+        network: false,
+        timeoutMs: CHECK_TIMEOUT_MS,
+      };
       const trial = await exec.run(argv(trialSpec), {
         env: { PATH: process.env.PATH ?? SYSTEM_PATH },
         timeoutMs: CHECK_TIMEOUT_MS,

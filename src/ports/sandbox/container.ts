@@ -77,7 +77,11 @@ function failedToStart(spec: SandboxSpec, message: string): ExecResult {
 
 export function createContainerSandbox(engine: ContainerEngine, options: ContainerSandboxOptions): Sandbox {
   const { exec } = options;
-  const ids = { ...currentIds(), ...(options.uid !== undefined ? { uid: options.uid } : {}), ...(options.gid !== undefined ? { gid: options.gid } : {}) };
+  const ids = {
+    ...currentIds(),
+    ...(options.uid !== undefined ? { uid: options.uid } : {}),
+    ...(options.gid !== undefined ? { gid: options.gid } : {}),
+  };
   const image = options.image ?? null;
   // The engine CLI is trusted and needs its own environment (DOCKER_HOST, XDG_RUNTIME_DIR, contexts);
   // the command inside sees only the -e entries.
@@ -115,7 +119,11 @@ export function createContainerSandbox(engine: ContainerEngine, options: Contain
         return `${engine}: no engine answers (${why}): start it (${start}) or choose sandbox = "bwrap"`;
       }
       if (!image) return noImage(engine);
-      const inspect = await exec.run([engine, 'image', 'inspect', image], { ...engineOptions, timeoutMs: CHECK_TIMEOUT_MS, maxOutputBytes: 64 * 1024 });
+      const inspect = await exec.run([engine, 'image', 'inspect', image], {
+        ...engineOptions,
+        timeoutMs: CHECK_TIMEOUT_MS,
+        maxOutputBytes: 64 * 1024,
+      });
       if (inspect.exitCode !== 0) {
         return `${engine}: image ${image} is not present locally (runs use --pull never): run \`${engine} pull ${image}\``;
       }

@@ -60,7 +60,11 @@ export function scrubbedEnv(extra: Record<string, string> = {}, options: Scrubbe
   if (!container) {
     const hostHome = options.hostHome ?? hostEnv.HOME ?? os.homedir();
     const found = (options.installs ?? []).map((locate) => locate(hostEnv, hostHome)).filter((i): i is HostInstall => i !== null);
-    env.PATH = hostPath(hostEnv.PATH, found.flatMap((i) => i.path), hostHome).join(':');
+    env.PATH = hostPath(
+      hostEnv.PATH,
+      found.flatMap((i) => i.path),
+      hostHome,
+    ).join(':');
     for (const install of found) Object.assign(env, install.env);
   }
 

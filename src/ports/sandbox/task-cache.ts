@@ -23,7 +23,12 @@ export interface PrivateCopy {
 /** `dest` as a copy of `shared`, made on the task's first call and reused by its later ones. */
 export async function privateCopy(exec: Exec, shared: string, dest: string): Promise<PrivateCopy> {
   const started = Date.now();
-  const done = (how: PrivateCopy['how'], problem?: string): PrivateCopy => ({ dir: dest, how, durationMs: Date.now() - started, ...(problem ? { problem } : {}) });
+  const done = (how: PrivateCopy['how'], problem?: string): PrivateCopy => ({
+    dir: dest,
+    how,
+    durationMs: Date.now() - started,
+    ...(problem ? { problem } : {}),
+  });
   if (await isDirectory(dest)) return done('reused');
   if (!(await isDirectory(shared))) {
     await mkdir(dest, { recursive: true });
@@ -33,7 +38,10 @@ export async function privateCopy(exec: Exec, shared: string, dest: string): Pro
   const partial = `${dest}.partial-${process.pid}-${Date.now()}`;
   await mkdir(path.dirname(dest), { recursive: true });
   let problem: string | undefined;
-  const result = await exec.run(['cp', '-a', '--reflink=auto', '--', shared, partial], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, timeoutMs: 15 * 60_000 });
+  const result = await exec.run(['cp', '-a', '--reflink=auto', '--', shared, partial], {
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    timeoutMs: 15 * 60_000,
+  });
   if (result.exitCode !== 0) {
     // Not GNU cp (no --reflink): node's own copy keeps timestamps too, only slower.
     await rm(partial, { recursive: true, force: true });

@@ -10,7 +10,21 @@ const JS_DEF =
 const JS_VAR_DEF = /^(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)/;
 const JS_METHOD =
   /^\s+(?:(?:public|private|protected|static|async|readonly|override|get|set)\s+)*\*?([A-Za-z_$][\w$]*)\s*(?:<[^>]*>)?\s*\([^)]*\)?[^;]*\{\s*$/;
-const JS_KEYWORDS = new Set(['if', 'for', 'while', 'switch', 'catch', 'return', 'function', 'do', 'else', 'with', 'await', 'new', 'typeof']);
+const JS_KEYWORDS = new Set([
+  'if',
+  'for',
+  'while',
+  'switch',
+  'catch',
+  'return',
+  'function',
+  'do',
+  'else',
+  'with',
+  'await',
+  'new',
+  'typeof',
+]);
 
 function jsDefinitions(line: string): string[] {
   const m = JS_DEF.exec(line) ?? JS_VAR_DEF.exec(line);

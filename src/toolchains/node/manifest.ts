@@ -37,7 +37,9 @@ function parsePackageJson(text: string): Json {
 export function npmWorkspaceDirs(rootText: string, files: string[]): string[] {
   const doc = parsePackageJson(rootText);
   const raw = Array.isArray(doc.workspaces) ? doc.workspaces : object(doc.workspaces)?.packages;
-  const patterns = (Array.isArray(raw) ? raw : []).filter((p): p is string => typeof p === 'string').map((p) => p.replace(/^\.\//, '').replace(/\/+$/, ''));
+  const patterns = (Array.isArray(raw) ? raw : [])
+    .filter((p): p is string => typeof p === 'string')
+    .map((p) => p.replace(/^\.\//, '').replace(/\/+$/, ''));
   if (patterns.length === 0) return [];
   const match = picomatch(patterns);
   return files
@@ -48,8 +50,12 @@ export function npmWorkspaceDirs(rootText: string, files: string[]): string[] {
 }
 
 /** What an npm spec points at: the registry (a range, a tag, an alias), git, a path, a URL. */
-function npmSpec(name: string, spec: string): { source: DependencySource; requirement: string | null; range: string | null; package: string } {
-  if (spec.startsWith('workspace:')) return { source: { kind: 'workspace', location: spec }, requirement: spec, range: null, package: name };
+function npmSpec(
+  name: string,
+  spec: string,
+): { source: DependencySource; requirement: string | null; range: string | null; package: string } {
+  if (spec.startsWith('workspace:'))
+    return { source: { kind: 'workspace', location: spec }, requirement: spec, range: null, package: name };
   if (spec.startsWith('link:')) return { source: { kind: 'path', location: spec.slice(5) }, requirement: null, range: null, package: name };
   let parsed: npa.Result;
   try {
@@ -62,7 +68,12 @@ function npmSpec(name: string, spec: string): { source: DependencySource; requir
     case 'version':
     case 'range':
     case 'tag':
-      return { source: { kind: 'registry', location: 'npm' }, requirement: spec, range: npmRange(spec, parsed.type === 'tag'), package: name };
+      return {
+        source: { kind: 'registry', location: 'npm' },
+        requirement: spec,
+        range: npmRange(spec, parsed.type === 'tag'),
+        package: name,
+      };
     case 'alias': {
       const sub = (parsed as npa.AliasResult).subSpec;
       const target = sub.name ?? name;
@@ -77,7 +88,12 @@ function npmSpec(name: string, spec: string): { source: DependencySource; requir
       // hosted-git-info has `https()`; the bundled typings of npm-package-arg leave it out.
       const hosted = parsed.hosted as unknown as { https(options: { noCommittish: boolean }): string } | undefined;
       const url = hosted ? hosted.https({ noCommittish: true }) : (parsed.fetchSpec ?? spec);
-      return { source: { kind: 'git', location: url }, requirement: parsed.gitCommittish ?? parsed.gitRange ?? null, range: null, package: name };
+      return {
+        source: { kind: 'git', location: url },
+        requirement: parsed.gitCommittish ?? parsed.gitRange ?? null,
+        range: null,
+        package: name,
+      };
     }
     case 'file':
     case 'directory':
@@ -151,7 +167,13 @@ export function npmLocked(text: string): LockedPackage[] {
       const name = typeof entry.name === 'string' ? entry.name : key.slice(at + 'node_modules/'.length);
       if (entry.link === true) continue;
       const version = typeof entry.version === 'string' ? entry.version : '';
-      out.push({ ecosystem: 'npm', name, version, source: lockSource(entry.resolved, false), installScript: entry.hasInstallScript === true });
+      out.push({
+        ecosystem: 'npm',
+        name,
+        version,
+        source: lockSource(entry.resolved, false),
+        installScript: entry.hasInstallScript === true,
+      });
     }
     return out;
   }
@@ -162,7 +184,12 @@ export function npmLocked(text: string): LockedPackage[] {
       if (!entry) continue;
       const version = typeof entry.version === 'string' ? entry.version : '';
       const local = version.startsWith('file:');
-      out.push({ ecosystem: 'npm', name, version: local ? '' : version, source: local ? { kind: 'path', location: version.slice(5) } : lockSource(entry.resolved, false) });
+      out.push({
+        ecosystem: 'npm',
+        name,
+        version: local ? '' : version,
+        source: local ? { kind: 'path', location: version.slice(5) } : lockSource(entry.resolved, false),
+      });
       walk(object(entry.dependencies));
     }
   };

@@ -220,7 +220,10 @@ export function parseVitest(text: string): TestReport {
 }
 
 function vitestFailName(line: string): string {
-  const rest = line.replace(/^\s*FAIL\s+/, '').replace(/^\|[^|]+\|\s*/, '').trim();
+  const rest = line
+    .replace(/^\s*FAIL\s+/, '')
+    .replace(/^\|[^|]+\|\s*/, '')
+    .trim();
   // A file that failed to load: `FAIL  src/a.test.ts [ src/a.test.ts ]`.
   return rest.replace(/\s+\[ .* \]$/, '');
 }
@@ -259,7 +262,10 @@ export function parseNodeTap(text: string): TestReport {
     const yaml: string[] = [];
     if (lines[i + 1]?.trim() === '---') {
       i++;
-      while (i + 1 < lines.length && !(lines[i + 1].trim() === '...' && lines[i + 1].length - lines[i + 1].trimStart().length <= indent + 2)) {
+      while (
+        i + 1 < lines.length &&
+        !(lines[i + 1].trim() === '...' && lines[i + 1].length - lines[i + 1].trimStart().length <= indent + 2)
+      ) {
         yaml.push(lines[++i]);
       }
       i++;
@@ -380,7 +386,9 @@ export function parseTsc(text: string): Diagnostic[] {
       file: p ? p[1] : null,
       line: p ? Number(p[2]) : null,
       column: p ? Number(p[3]) : null,
-      rendered: trimBlank(block).map((l) => l.trimEnd()).join('\n'),
+      rendered: trimBlank(block)
+        .map((l) => l.trimEnd())
+        .join('\n'),
     });
   }
   return out;

@@ -48,7 +48,12 @@ export const rust: Toolchain = {
   hostInstall: rustHostInstall,
   doctor: [
     { name: 'cargo', command: ['cargo', '--version'], purpose: 'Rust build and test', fallback: 'none: Rust projects cannot be verified' },
-    { name: 'cargo clippy', command: ['cargo', 'clippy', '--version'], purpose: 'Rust lint', fallback: 'none: the lint step of Rust projects fails' },
+    {
+      name: 'cargo clippy',
+      command: ['cargo', 'clippy', '--version'],
+      purpose: 'Rust lint',
+      fallback: 'none: the lint step of Rust projects fails',
+    },
   ],
   detect: (repo) => (repo.files.includes('Cargo.toml') ? 'Cargo.toml' : null),
   readMembers: readCargoMembers,

@@ -251,8 +251,7 @@ export function parseCargoTest(stdout: string, stderr: string): CargoTestReport 
 }
 
 function labelTargets(targets: Target[]): void {
-  const base = (t: Target) =>
-    t.source === 'src/lib.rs' ? 'lib' : t.source === 'src/main.rs' ? 'main' : (t.source ?? t.crate);
+  const base = (t: Target) => (t.source === 'src/lib.rs' ? 'lib' : t.source === 'src/main.rs' ? 'main' : (t.source ?? t.crate));
   const units = targets.filter((t) => t.kind === 'unit');
   const labels = units.map(base);
   const docCrates = new Set(targets.filter((t) => t.kind === 'doc').map((t) => t.crate));
@@ -312,7 +311,12 @@ function parseSection(lines: string[]): Section {
     const block = BLOCK.exec(line);
     if (block) {
       const body: string[] = [];
-      while (i + 1 < lines.length && !BLOCK.test(lines[i + 1]) && !/^(failures|successes):\s*$/.test(lines[i + 1]) && !TEST_RESULT.test(lines[i + 1])) {
+      while (
+        i + 1 < lines.length &&
+        !BLOCK.test(lines[i + 1]) &&
+        !/^(failures|successes):\s*$/.test(lines[i + 1]) &&
+        !TEST_RESULT.test(lines[i + 1])
+      ) {
         body.push(lines[++i]);
       }
       outputs.set(stripSuffix(block[1]), cleanPanicOutput(body));
@@ -453,7 +457,11 @@ function maskRust(source: string): string {
       }
       blank(i, j);
       i = j;
-    } else if ((c === 'r' || (c === 'b' && next === 'r')) && /^b?r#*"/.test(source.slice(i, i + 260)) && !/[A-Za-z0-9_]/.test(source[i - 1] ?? '')) {
+    } else if (
+      (c === 'r' || (c === 'b' && next === 'r')) &&
+      /^b?r#*"/.test(source.slice(i, i + 260)) &&
+      !/[A-Za-z0-9_]/.test(source[i - 1] ?? '')
+    ) {
       const open = /^b?r(#*)"/.exec(source.slice(i))!;
       const close = `"${open[1]}`;
       const end = source.indexOf(close, i + open[0].length);

@@ -18,8 +18,12 @@ function table(value: unknown): Table | null {
 export function cargoMemberDirs(rootText: string, files: string[]): string[] {
   const workspace = table(parseToml(rootText).workspace);
   if (!workspace) return [];
-  const members = (Array.isArray(workspace.members) ? workspace.members : []).filter((m): m is string => typeof m === 'string').map(normalizeMember);
-  const excludes = (Array.isArray(workspace.exclude) ? workspace.exclude : []).filter((m): m is string => typeof m === 'string').map(normalizeMember);
+  const members = (Array.isArray(workspace.members) ? workspace.members : [])
+    .filter((m): m is string => typeof m === 'string')
+    .map(normalizeMember);
+  const excludes = (Array.isArray(workspace.exclude) ? workspace.exclude : [])
+    .filter((m): m is string => typeof m === 'string')
+    .map(normalizeMember);
   if (members.length === 0) return [];
   const isMember = picomatch(members);
   const isExcluded = excludes.length ? picomatch(excludes) : () => false;
@@ -102,7 +106,10 @@ export function cargoWorkspace(repo: RepoFacts): Workspace | null {
   if (dirs.length === 0) return null;
   let workspaceDeps: Record<string, unknown> = {};
   try {
-    workspaceDeps = ((parseToml(repo.manifests['Cargo.toml'] ?? '') as Record<string, any>).workspace?.dependencies ?? {}) as Record<string, unknown>;
+    workspaceDeps = ((parseToml(repo.manifests['Cargo.toml'] ?? '') as Record<string, any>).workspace?.dependencies ?? {}) as Record<
+      string,
+      unknown
+    >;
   } catch {
     return null;
   }

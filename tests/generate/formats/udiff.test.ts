@@ -85,8 +85,16 @@ describe('the udiff format', () => {
     ['prose after the diff', reply(`${fenced(LIB_DIFF)}\nThis should fix it.\n`), 'text after the ```diff block'],
     ['a fenced block with no diff in it', reply(fenced('pub fn add(a: i32, b: i32) -> i32 { a + b }\n')), 'holds no unified diff'],
     ['sections out of order', `## Commit message\nFix add\n\n## Rationale\nwhy\n\n## Patch\n${fenced(LIB_DIFF)}`, 'sections out of order'],
-    ['a section twice', `## Rationale\nwhy\n\n## Rationale\nagain\n\n## Commit message\nFix\n\n## Patch\n${fenced(LIB_DIFF)}`, 'appears twice'],
-    ['an unknown section before the patch', `## Rationale\nwhy\n\n## Tests\nnone\n\n## Commit message\nFix\n\n## Patch\n${fenced(LIB_DIFF)}`, 'unexpected section "## tests"'],
+    [
+      'a section twice',
+      `## Rationale\nwhy\n\n## Rationale\nagain\n\n## Commit message\nFix\n\n## Patch\n${fenced(LIB_DIFF)}`,
+      'appears twice',
+    ],
+    [
+      'an unknown section before the patch',
+      `## Rationale\nwhy\n\n## Tests\nnone\n\n## Commit message\nFix\n\n## Patch\n${fenced(LIB_DIFF)}`,
+      'unexpected section "## tests"',
+    ],
   ])('refuses %s with a message that says what to fix', (_name, text, message) => {
     expect(parseError(text)).toContain(message);
   });

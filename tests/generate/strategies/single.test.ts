@@ -70,10 +70,13 @@ function run(llm: Llm, options: { settings?: Partial<CodegenInputs>; spent?: Usa
 }
 
 describe('the single strategy', () => {
-  it('asks once with the plan\'s model, temperature and max tokens, and returns the parsed candidate', async () => {
+  it("asks once with the plan's model, temperature and max tokens, and returns the parsed candidate", async () => {
     const llm = scriptedLlm([GOOD]);
     const { outcome, spent, calls, warnings } = run(llm);
-    expect(await outcome).toEqual({ status: 'generated', candidates: [{ rationale: 'Wrong operator.', commitMessage: 'Fix add', patch: DIFF }] });
+    expect(await outcome).toEqual({
+      status: 'generated',
+      candidates: [{ rationale: 'Wrong operator.', commitMessage: 'Fix add', patch: DIFF }],
+    });
     expect(llm.requests).toHaveLength(1);
     expect(llm.requests[0]).toMatchObject({ model: 'test-model', temperature: 0.3, maxTokens: 1234 });
     expect(llm.requests[0].messages.map((m) => m.role)).toEqual(['system', 'user']);
@@ -89,21 +92,27 @@ describe('the single strategy', () => {
     expect((await outcome).status).toBe('generated');
     expect(llm.requests).toHaveLength(2);
     const reask = llm.requests[1].messages.at(-1)!;
-    expect(reask).toEqual({ role: 'user', content: 'Your last reply could not be used: missing section "## Rationale". Reply again in exactly the required format.' });
+    expect(reask).toEqual({
+      role: 'user',
+      content: 'Your last reply could not be used: missing section "## Rationale". Reply again in exactly the required format.',
+    });
     expect(warnings).toEqual([`the model's reply was malformed (missing section "## Rationale"); asking again`]);
     // The re-ask is paid for like any other call.
     expect(spent.calls).toBe(2);
     expect(spent.totalTokens).toBe(300);
   });
 
-  it('stops after the plan\'s calls per attempt when every reply is malformed, with the last reason', async () => {
+  it("stops after the plan's calls per attempt when every reply is malformed, with the last reason", async () => {
     const llm = scriptedLlm([PROSE, PROSE]);
     const { outcome } = run(llm, { settings: { callsPerAttempt: 2 } });
-    expect(await outcome).toEqual({ status: 'stopped', reason: 'the model\'s replies were malformed 2 times: missing section "## Rationale"' });
+    expect(await outcome).toEqual({
+      status: 'stopped',
+      reason: 'the model\'s replies were malformed 2 times: missing section "## Rationale"',
+    });
     expect(llm.requests).toHaveLength(2);
   });
 
-  it('does not call the model once the task\'s token budget is spent, and stops a re-ask that would exceed it', async () => {
+  it("does not call the model once the task's token budget is spent, and stops a re-ask that would exceed it", async () => {
     const spent = { ...usage(), totalTokens: 1000, calls: 4 };
     const none = scriptedLlm([GOOD]);
     const first = run(none, { settings: { maxTotalTokens: 1000 }, spent });
@@ -116,7 +125,7 @@ describe('the single strategy', () => {
     expect(llm.requests).toHaveLength(1);
   });
 
-  it('prices each call with the plan\'s prices and stops when the cost budget is spent', async () => {
+  it("prices each call with the plan's prices and stops when the cost budget is spent", async () => {
     const llm = scriptedLlm([PROSE, PROSE, GOOD], { promptTokens: 1000, completionTokens: 500 });
     const { outcome, spent, calls } = run(llm, { settings: { promptPricePer1k: 0.01, completionPricePer1k: 0.02, maxCostUsd: 0.035 } });
     expect(await outcome).toEqual({ status: 'stopped', reason: 'cost budget exhausted: $0.0400 of llm.max_cost_usd = $0.035' });
@@ -125,7 +134,7 @@ describe('the single strategy', () => {
     expect(llm.requests).toHaveLength(2);
   });
 
-  it('reports a refused request as the service failing the task, and leaves a transient failure to the engine\'s retries', async () => {
+  it("reports a refused request as the service failing the task, and leaves a transient failure to the engine's retries", async () => {
     const refused = run(scriptedLlm([new Error('401 invalid api key')]));
     await expect(refused.outcome).rejects.toThrow(ExternalError);
     await expect(run(scriptedLlm([new Error('404 unknown model')])).outcome).rejects.toThrow('404 unknown model');

@@ -28,7 +28,15 @@ function tempDir(prefix: string): string {
 
 function spec(workspace: string, command: string[], overrides: Partial<SandboxSpec> = {}): SandboxSpec {
   // The toolchains' installations, as the plan hands them to the verify step.
-  return { workspace, command, env: scrubbedEnv({}, { kind: 'bwrap', installs: hostInstalls() }), network: false, toolchains: sandboxBinds(), timeoutMs: 30_000, ...overrides };
+  return {
+    workspace,
+    command,
+    env: scrubbedEnv({}, { kind: 'bwrap', installs: hostInstalls() }),
+    network: false,
+    toolchains: sandboxBinds(),
+    timeoutMs: 30_000,
+    ...overrides,
+  };
 }
 
 describe('bwrap sandbox (real)', () => {
@@ -130,7 +138,10 @@ describe('bwrap sandbox (real)', () => {
     expect(result.stdout).not.toContain('top secret');
     expect(result.stdout.split('\n')[0]).toBe('HIDDEN');
     // Only the toolchain directories bound back read-only remain visible.
-    const visible = result.stdout.split('\n').slice(1).filter((line) => line.length > 0);
+    const visible = result.stdout
+      .split('\n')
+      .slice(1)
+      .filter((line) => line.length > 0);
     for (const entry of visible) expect(['.cargo', '.rustup']).toContain(entry);
   });
 
@@ -139,7 +150,12 @@ describe('bwrap sandbox (real)', () => {
     const varTmp = realpathSync(mkdtempSync('/var/tmp/autodev-sock-'));
     cleanups.push(() => rmSync(varTmp, { recursive: true, force: true }));
     const tag = `${process.pid}-${Date.now()}`;
-    const files = [path.join(varTmp, 'agent.sock'), `/run/autodev-test-${tag}.sock`, path.join(tempDir('autodev-sock-'), 'x.sock'), `/dev/shm/autodev-test-${tag}.sock`];
+    const files = [
+      path.join(varTmp, 'agent.sock'),
+      `/run/autodev-test-${tag}.sock`,
+      path.join(tempDir('autodev-sock-'), 'x.sock'),
+      `/dev/shm/autodev-test-${tag}.sock`,
+    ];
     // An abstract socket has no path; it belongs to the network namespace, which the sandbox does not share.
     const sockets = [...files, `\0autodev-test-${tag}`];
     for (const socket of sockets) {
@@ -189,7 +205,10 @@ describe('bwrap sandbox (real)', () => {
     const lines = result.stdout.trim().split('\n');
     const top = lines.slice(0, -1);
     // Only what builds need at the top level; the nonexistent /lib32 and friends are skipped.
-    for (const entry of top) expect(['bin', 'dev', 'etc', 'lib', 'lib32', 'lib64', 'libx32', 'nix', 'proc', 'root', 'run', 'sbin', 'tmp', 'usr', 'var']).toContain(entry);
+    for (const entry of top)
+      expect(['bin', 'dev', 'etc', 'lib', 'lib32', 'lib64', 'libx32', 'nix', 'proc', 'root', 'run', 'sbin', 'tmp', 'usr', 'var']).toContain(
+        entry,
+      );
     for (const absent of ['home', 'srv', 'opt', 'mnt', 'work', 'boot', 'media']) expect(top).not.toContain(absent);
     // /root is there only as the parent of the bound toolchain directories.
     expect(Number(lines.at(-1))).toBeLessThan(40);
@@ -228,7 +247,10 @@ describe('bwrap sandbox (real)', () => {
     writeFileSync(path.join(workspace, 'Cargo.toml'), '[package]\nname = "probe"\nversion = "0.1.0"\nedition = "2021"\n');
     mkdirSync(path.join(workspace, 'src'));
     writeFileSync(path.join(workspace, 'src', 'lib.rs'), 'pub fn two() -> u32 { 2 }\n#[test]\nfn it_is_two() { assert_eq!(two(), 2); }\n');
-    const env = scrubbedEnv({ CARGO_HOME: cargoHome, CARGO_TARGET_DIR: targetDir, CARGO_NET_OFFLINE: 'true' }, { kind: 'bwrap', installs: hostInstalls() });
+    const env = scrubbedEnv(
+      { CARGO_HOME: cargoHome, CARGO_TARGET_DIR: targetDir, CARGO_NET_OFFLINE: 'true' },
+      { kind: 'bwrap', installs: hostInstalls() },
+    );
     const mounts = [
       { host: cargoHome, target: cargoHome, writable: false },
       { host: targetDir, target: targetDir, writable: true },
@@ -301,31 +323,69 @@ describe('bwrapArgv (data)', () => {
       '--unshare-net',
       '--cap-drop',
       'ALL',
-      '--ro-bind', '/usr', '/usr',
-      '--symlink', 'usr/bin', '/bin',
-      '--ro-bind', '/lib64', '/lib64',
-      '--dev', '/dev',
-      '--proc', '/proc',
-      '--tmpfs', '/tmp',
-      '--tmpfs', '/var/tmp',
-      '--tmpfs', '/run',
-      '--symlink', '../run', '/var/run',
-      '--ro-bind-try', '/etc/passwd', '/etc/passwd',
-      '--ro-bind-try', '/etc/ssl/certs', '/etc/ssl/certs',
-      '--ro-bind-try', '/home/dev/.cargo/bin', '/home/dev/.cargo/bin',
-      '--ro-bind-try', '/home/dev/.rustup/toolchains', '/home/dev/.rustup/toolchains',
-      '--bind', '/work/ws', '/work/ws',
-      '--bind', '/cache/cargo', '/cache/cargo',
-      '--ro-bind', '/data/ref', '/ref',
-      '--ro-bind', '/dev/null', '/work/ws/engine.sock',
-      '--remount-ro', '/',
+      '--ro-bind',
+      '/usr',
+      '/usr',
+      '--symlink',
+      'usr/bin',
+      '/bin',
+      '--ro-bind',
+      '/lib64',
+      '/lib64',
+      '--dev',
+      '/dev',
+      '--proc',
+      '/proc',
+      '--tmpfs',
+      '/tmp',
+      '--tmpfs',
+      '/var/tmp',
+      '--tmpfs',
+      '/run',
+      '--symlink',
+      '../run',
+      '/var/run',
+      '--ro-bind-try',
+      '/etc/passwd',
+      '/etc/passwd',
+      '--ro-bind-try',
+      '/etc/ssl/certs',
+      '/etc/ssl/certs',
+      '--ro-bind-try',
+      '/home/dev/.cargo/bin',
+      '/home/dev/.cargo/bin',
+      '--ro-bind-try',
+      '/home/dev/.rustup/toolchains',
+      '/home/dev/.rustup/toolchains',
+      '--bind',
+      '/work/ws',
+      '/work/ws',
+      '--bind',
+      '/cache/cargo',
+      '/cache/cargo',
+      '--ro-bind',
+      '/data/ref',
+      '/ref',
+      '--ro-bind',
+      '/dev/null',
+      '/work/ws/engine.sock',
+      '--remount-ro',
+      '/',
       '--clearenv',
-      '--setenv', 'PATH', env.PATH,
-      '--setenv', 'RUSTUP_HOME', '/home/dev/.rustup',
-      '--setenv', 'HOME', '/tmp',
-      '--chdir', '/work/ws',
+      '--setenv',
+      'PATH',
+      env.PATH,
+      '--setenv',
+      'RUSTUP_HOME',
+      '/home/dev/.rustup',
+      '--setenv',
+      'HOME',
+      '/tmp',
+      '--chdir',
+      '/work/ws',
       '--',
-      'cargo', 'build',
+      'cargo',
+      'build',
     ]);
   });
 
@@ -344,7 +404,7 @@ describe('bwrapArgv (data)', () => {
 });
 
 describe('toolchainDirs (real files)', () => {
-  it('binds the PATH directory and the installation a program resolves to, rustup\'s parts, never a home', () => {
+  it("binds the PATH directory and the installation a program resolves to, rustup's parts, never a home", () => {
     const root = tempDir('autodev-toolchains-');
     const home = path.join(root, 'home', 'dev');
     // rustup's layout: proxies in ~/.cargo/bin link to rustup; ~/.cargo also holds credentials.
@@ -366,7 +426,10 @@ describe('toolchainDirs (real files)', () => {
     // Not executable: not a program.
     writeFileSync(path.join(root, 'bin', 'git'), '');
 
-    const env = { PATH: [path.join(home, '.cargo', 'bin'), path.join(root, 'bin'), path.join(home, 'bin'), 'relative/bin'].join(':'), RUSTUP_HOME: path.join(home, '.rustup') };
+    const env = {
+      PATH: [path.join(home, '.cargo', 'bin'), path.join(root, 'bin'), path.join(home, 'bin'), 'relative/bin'].join(':'),
+      RUSTUP_HOME: path.join(home, '.rustup'),
+    };
     expect(toolchainDirs(env, [path.join(root, 'home'), home], sandboxBinds()).sort()).toEqual(
       [
         path.join(home, '.cargo', 'bin'),

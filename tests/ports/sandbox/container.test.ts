@@ -23,24 +23,47 @@ const spec: SandboxSpec = {
 describe('containerArgv', () => {
   it('builds the docker command line', () => {
     expect(containerArgv('docker', spec, { image: 'rust:1', uid: 1000, gid: 1000 })).toEqual([
-      'docker', 'run', '--rm', '--init', '--pull', 'never',
-      '--network', 'none',
-      '--user', '1000:1000',
-      '--cap-drop', 'ALL', '--security-opt', 'no-new-privileges',
-      '-v', '/tmp/task-1/repo:/workspace',
-      '-v', '/var/cache/autodev/cargo:/cargo-cache',
-      '-v', '/srv/fixtures:/fixtures:ro',
-      '-w', '/workspace',
-      '-e', 'HOME=/tmp',
-      '-e', 'CI=true',
-      '-e', 'CARGO_HOME=/cargo-cache',
+      'docker',
+      'run',
+      '--rm',
+      '--init',
+      '--pull',
+      'never',
+      '--network',
+      'none',
+      '--user',
+      '1000:1000',
+      '--cap-drop',
+      'ALL',
+      '--security-opt',
+      'no-new-privileges',
+      '-v',
+      '/tmp/task-1/repo:/workspace',
+      '-v',
+      '/var/cache/autodev/cargo:/cargo-cache',
+      '-v',
+      '/srv/fixtures:/fixtures:ro',
+      '-w',
+      '/workspace',
+      '-e',
+      'HOME=/tmp',
+      '-e',
+      'CI=true',
+      '-e',
+      'CARGO_HOME=/cargo-cache',
       'rust:1',
-      'cargo', 'test', '--offline',
+      'cargo',
+      'test',
+      '--offline',
     ]);
   });
 
   it('uses the default network only when asked, and honours cwd and the run name', () => {
-    const argv = containerArgv('docker', { ...spec, network: true, cwd: '/workspace/crates/a' }, { image: 'rust:1', uid: 0, gid: 0, name: 'autodev-7' });
+    const argv = containerArgv(
+      'docker',
+      { ...spec, network: true, cwd: '/workspace/crates/a' },
+      { image: 'rust:1', uid: 0, gid: 0, name: 'autodev-7' },
+    );
     expect(argv).not.toContain('--network');
     expect(argv.slice(0, 8)).toEqual(['docker', 'run', '--rm', '--init', '--pull', 'never', '--name', 'autodev-7']);
     expect(argv.slice(argv.indexOf('-w'), argv.indexOf('-w') + 2)).toEqual(['-w', '/workspace/crates/a']);
@@ -49,7 +72,12 @@ describe('containerArgv', () => {
   it('keeps the user id for rootless podman only', () => {
     const rootless = containerArgv('podman', spec, { image: 'rust:1', uid: 1000, gid: 1000 });
     expect(rootless[0]).toBe('podman');
-    expect(rootless.slice(rootless.indexOf('--user'), rootless.indexOf('--user') + 4)).toEqual(['--user', '1000:1000', '--userns', 'keep-id']);
+    expect(rootless.slice(rootless.indexOf('--user'), rootless.indexOf('--user') + 4)).toEqual([
+      '--user',
+      '1000:1000',
+      '--userns',
+      'keep-id',
+    ]);
     const root = containerArgv('podman', spec, { image: 'rust:1', uid: 0, gid: 0 });
     expect(root).not.toContain('--userns');
   });
@@ -82,13 +110,26 @@ describe('container check() (real CLI)', () => {
 });
 
 // A recording exec: answers from a script, so the engine-side protocol can be checked without an engine.
-function recordingExec(answer: (command: string[]) => Partial<ExecResult>): Exec & { calls: { command: string[]; options?: ExecOptions }[] } {
+function recordingExec(
+  answer: (command: string[]) => Partial<ExecResult>,
+): Exec & { calls: { command: string[]; options?: ExecOptions }[] } {
   const calls: { command: string[]; options?: ExecOptions }[] = [];
   return {
     calls,
     async run(command, options) {
       calls.push({ command, options });
-      return { command, exitCode: 0, signal: null, stdout: '', stderr: '', timedOut: false, cancelled: false, truncated: false, durationMs: 1, ...answer(command) };
+      return {
+        command,
+        exitCode: 0,
+        signal: null,
+        stdout: '',
+        stderr: '',
+        timedOut: false,
+        cancelled: false,
+        truncated: false,
+        durationMs: 1,
+        ...answer(command),
+      };
     },
     async which(program) {
       return `/usr/bin/${program}`;

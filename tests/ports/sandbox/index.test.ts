@@ -75,7 +75,10 @@ describe('scrubbedEnv', () => {
   });
 
   it('gives containers no host paths (the image has its own)', () => {
-    const env = scrubbedEnv({ ...rust.sandbox.env, RUST_LOG: 'debug' }, { kind: 'docker', hostEnv: { HOME: fakeRustHome(), PATH: '/usr/bin' }, installs: hostInstalls() });
+    const env = scrubbedEnv(
+      { ...rust.sandbox.env, RUST_LOG: 'debug' },
+      { kind: 'docker', hostEnv: { HOME: fakeRustHome(), PATH: '/usr/bin' }, installs: hostInstalls() },
+    );
     expect(env).toEqual({ HOME: '/tmp', LANG: 'C.UTF-8', CARGO_TERM_COLOR: 'never', CI: 'true', RUST_LOG: 'debug' });
   });
 
@@ -91,7 +94,19 @@ describe('scrubbedEnv', () => {
   });
 
   it('recognises secret names', () => {
-    for (const name of ['GITHUB_TOKEN', 'GH_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'OPENAI_API_KEY', 'APIKEY', 'PGPASSWORD', 'SSH_KEY', 'NPM_AUTH', 'GH_PAT', 'CARGO_REGISTRIES_X_TOKEN', 'SENTRY_DSN']) {
+    for (const name of [
+      'GITHUB_TOKEN',
+      'GH_TOKEN',
+      'AWS_SECRET_ACCESS_KEY',
+      'OPENAI_API_KEY',
+      'APIKEY',
+      'PGPASSWORD',
+      'SSH_KEY',
+      'NPM_AUTH',
+      'GH_PAT',
+      'CARGO_REGISTRIES_X_TOKEN',
+      'SENTRY_DSN',
+    ]) {
       expect([name, isSecretName(name)]).toEqual([name, true]);
     }
     for (const name of ['PATH', 'HOME', 'LANG', 'CARGO_HOME', 'RUSTUP_HOME', 'CI', 'RUST_BACKTRACE', 'KEYBOARD_LAYOUT', 'MONKEY']) {

@@ -19,7 +19,9 @@ export function liveProcesses(): LiveProcess[] {
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       const state = fields[0];
       if (state === 'Z' || state === 'X') continue; // dead, only waiting to be reaped
-      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter((part) => part.length > 0);
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8')
+        .split('\0')
+        .filter((part) => part.length > 0);
       found.push({ pid: Number(entry), pgrp: Number(fields[2]), state, argv });
     } catch {
       // exited while we were reading

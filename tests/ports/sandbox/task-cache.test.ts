@@ -43,8 +43,19 @@ async function build(workspace: string, cargoHome: string, targetDir: string): P
     { host: cargoHome, target: cargoHome, writable: false },
     { host: targetDir, target: targetDir, writable: true },
   ];
-  const env = scrubbedEnv({ CARGO_HOME: cargoHome, CARGO_TARGET_DIR: targetDir, CARGO_NET_OFFLINE: 'true' }, { kind: 'bwrap', installs: hostInstalls() });
-  const result = await sandbox.run({ workspace, command: ['cargo', 'build', '--offline', '--message-format=json'], env, network: false, mounts, toolchains: sandboxBinds(), timeoutMs: 120_000 });
+  const env = scrubbedEnv(
+    { CARGO_HOME: cargoHome, CARGO_TARGET_DIR: targetDir, CARGO_NET_OFFLINE: 'true' },
+    { kind: 'bwrap', installs: hostInstalls() },
+  );
+  const result = await sandbox.run({
+    workspace,
+    command: ['cargo', 'build', '--offline', '--message-format=json'],
+    env,
+    network: false,
+    mounts,
+    toolchains: sandboxBinds(),
+    timeoutMs: 120_000,
+  });
   expect({ exitCode: result.exitCode, stderr: result.exitCode ? result.stderr : '' }).toEqual({ exitCode: 0, stderr: '' });
   const fresh: Record<string, boolean> = {};
   for (const line of result.stdout.split('\n')) {
@@ -61,7 +72,10 @@ describe('privateCopy (real cargo in bwrap)', () => {
     const cargoHome = tempDir('autodev-copy-home-');
     const shared = tempDir('autodev-copy-shared-');
     const taskDir = tempDir('autodev-copy-task-');
-    writeFileSync(path.join(workspace, 'Cargo.toml'), '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nhelper = { path = "helper" }\n');
+    writeFileSync(
+      path.join(workspace, 'Cargo.toml'),
+      '[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nhelper = { path = "helper" }\n',
+    );
     mkdirSync(path.join(workspace, 'src'));
     writeFileSync(path.join(workspace, 'src', 'lib.rs'), 'pub fn two() -> u32 { helper::one() + 1 }\n');
     mkdirSync(path.join(workspace, 'helper', 'src'), { recursive: true });

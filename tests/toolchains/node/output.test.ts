@@ -235,7 +235,10 @@ describe('tsc --noEmit', () => {
   beforeAll(() => {
     dir = join(root, 'ts');
     spawnSync('mkdir', ['-p', dir]);
-    writeFileSync(join(dir, 'tsconfig.json'), '{ "compilerOptions": { "strict": true, "noEmit": true, "types": [] }, "files": ["a.ts"] }\n');
+    writeFileSync(
+      join(dir, 'tsconfig.json'),
+      '{ "compilerOptions": { "strict": true, "noEmit": true, "types": [] }, "files": ["a.ts"] }\n',
+    );
     writeFileSync(
       join(dir, 'a.ts'),
       'const x: number = "a";\nfunction f(a: string) { return a.foo; }\nconst o: { a: { b: number } } = { a: { b: "s" } };\nexport { x, f, o };\n',

@@ -32,7 +32,11 @@ describe('rust toolchain', () => {
         { name: 'other', dir: 'crates/other', dependsOn: [] },
       ],
     };
-    expect(rust.narrow!(['cargo', 'test', '--workspace'], workspace, ['crates/core/src/lib.rs'])).toEqual({ argv: ['cargo', 'test', '-p', 'core', '-p', 'cli'], packages: ['core', 'cli'], label: '-p core -p cli' });
+    expect(rust.narrow!(['cargo', 'test', '--workspace'], workspace, ['crates/core/src/lib.rs'])).toEqual({
+      argv: ['cargo', 'test', '-p', 'core', '-p', 'cli'],
+      packages: ['core', 'cli'],
+      label: '-p core -p cli',
+    });
     // A root manifest change, or a command without --workspace, runs everything.
     expect(rust.narrow!(['cargo', 'test', '--workspace'], workspace, ['Cargo.toml'])).toBeNull();
     expect(rust.narrow!(['cargo', 'test'], workspace, ['crates/core/src/lib.rs'])).toBeNull();
@@ -61,7 +65,10 @@ describe('rust toolchain', () => {
     expect(rust.hostInstall!({ HOME: home }, home)).toBeNull();
     await mkdir(path.join(home, '.cargo', 'bin'), { recursive: true });
     await writeFile(path.join(home, '.cargo', 'bin', 'cargo'), '#!/bin/sh\n', { mode: 0o755 });
-    expect(rust.hostInstall!({ HOME: home }, home)).toEqual({ path: [path.join(home, '.cargo', 'bin')], env: { CARGO_HOME: path.join(home, '.cargo') } });
+    expect(rust.hostInstall!({ HOME: home }, home)).toEqual({
+      path: [path.join(home, '.cargo', 'bin')],
+      env: { CARGO_HOME: path.join(home, '.cargo') },
+    });
     await mkdir(path.join(home, '.rustup'));
     expect(rust.hostInstall!({ HOME: home }, home)?.env.RUSTUP_HOME).toBe(path.join(home, '.rustup'));
   });

@@ -76,7 +76,14 @@ describe('a crate that does not type-check', () => {
     const diagnostics = parseCargoMessages(build.stdout);
     expect(diagnostics).toHaveLength(2);
     expect(diagnostics[1]).toMatchObject({ code: 'E0308', line: 6 });
-    expect(diagnostics[0]).toMatchObject({ level: 'error', code: 'E0308', message: 'mismatched types', file: 'src/lib.rs', line: 2, column: 5 });
+    expect(diagnostics[0]).toMatchObject({
+      level: 'error',
+      code: 'E0308',
+      message: 'mismatched types',
+      file: 'src/lib.rs',
+      line: 2,
+      column: 5,
+    });
     expect(diagnostics[0].rendered).toContain('expected `i32`, found `&str`');
 
     const text = distillFailure('build', diagnostics);
@@ -181,12 +188,7 @@ describe('cargo test across unit, integration and doc tests', () => {
 
   it('finds the failing unit, integration and doc test with their assertion output', () => {
     const byName = new Map(change.failed.map((f) => [f.name, f.output]));
-    expect([...byName.keys()].sort()).toEqual([
-      'lib::tests::adds',
-      'lib::tests::doubles',
-      'src/lib.rs - add (line 5)',
-      'tests/it.rs::foo',
-    ]);
+    expect([...byName.keys()].sort()).toEqual(['lib::tests::adds', 'lib::tests::doubles', 'src/lib.rs - add (line 5)', 'tests/it.rs::foo']);
     expect(byName.get('lib::tests::adds')).toMatch(/assertion `left == right` failed\n\s*left: 6\n\s*right: 5/);
     expect(byName.get('lib::tests::adds')).toContain("thread 'tests::adds' panicked at src/lib.rs:");
     expect(byName.get('tests/it.rs::foo')).toMatch(/one and one\n\s*left: 3\n\s*right: 2/);
@@ -222,7 +224,7 @@ describe('cargo test across unit, integration and doc tests', () => {
 });
 
 describe('a failing no_run doc test', () => {
-  it('counts once: rustdoc\'s ` - compile` suffix is dropped from the name', () => {
+  it("counts once: rustdoc's ` - compile` suffix is dropped from the name", () => {
     const dir = crate('norun', {
       'src/lib.rs': [
         '/// Adds.',
@@ -261,8 +263,8 @@ describe('a failing no_run doc test', () => {
 describe('test code of a change', () => {
   const lib = [
     '/// Braces in docs: { and in strings do not count.',
-    'pub fn f() -> &\'static str {',
-    '    let _c = \'{\';',
+    "pub fn f() -> &'static str {",
+    "    let _c = '{';",
     '    "}"',
     '}',
     '',
@@ -286,7 +288,7 @@ describe('test code of a change', () => {
     expect(rustTestModules('fn main() {}\n')).toEqual([]);
   });
 
-  it('puts the change\'s test modules into the base\'s file and leaves its other code alone', () => {
+  it("puts the change's test modules into the base's file and leaves its other code alone", () => {
     const base = lib;
     const change = lib.replace('    "}"', '    "fixed"').replace('fn t() {', 'fn t2() {}\n    #[test]\n    fn t() {');
     const merged = withChangeTestModules(base, change)!;
@@ -363,18 +365,9 @@ describe('clippy warnings on the base and on the change', () => {
     '',
   ].join('\n');
   // Lines are inserted above everything, and a second needless `return` is added above the old one.
-  const change = [
-    '/// Zero.',
-    'pub fn zero() -> i32 {',
-    '    0',
-    '}',
-    '',
-    'pub fn two() -> i32 {',
-    '    return 2;',
-    '}',
-    '',
-    base,
-  ].join('\n');
+  const change = ['/// Zero.', 'pub fn zero() -> i32 {', '    0', '}', '', 'pub fn two() -> i32 {', '    return 2;', '}', '', base].join(
+    '\n',
+  );
 
   let dir: string;
   let baseDiagnostics: ReturnType<typeof parseCargoMessages>;
