@@ -143,27 +143,41 @@ export async function tasksRevertCommand(id: string, opts: { json?: boolean; con
   const { loadConfig } = await import('../config/load.js');
   const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: opts.config });
   const { config } = loaded;
-  const [{ createForge }, { createGit }, { createExec }, { revertTask }, { registerSecret }] = await Promise.all([
-    import('../ports/forge.js'),
-    import('../ports/git.js'),
-    import('../ports/exec.js'),
-    import('../task/task-sync.js'),
-    import('../util/redact.js'),
-  ]);
+  const [{ createForge }, { createGit }, { createExec }, { revertTask }, { createMetrics }, { openEventSession }, { registerSecret }] =
+    await Promise.all([
+      import('../ports/forge.js'),
+      import('../ports/git.js'),
+      import('../ports/exec.js'),
+      import('../task/task-sync.js'),
+      import('../observe/metrics.js'),
+      import('../task/session.js'),
+      import('../util/redact.js'),
+    ]);
   const token = io.env[config.git.github_token_env] || null;
   registerSecret(token);
-  const revert = await revertTask({
-    task,
-    store,
-    config,
-    env: io.env,
-    git: createGit({ githubApiUrl: config.git.github_api_url }),
-    exec: createExec(),
-    forge: createForge({ baseUrl: config.git.github_api_url, token }),
-  });
-  if (opts.json) io.stdout.write(`${JSON.stringify(revert, null, 2)}\n`);
-  else io.stdout.write(`revert pull request for task ${task.id}: ${revert.url} (branch ${revert.branch})\n`);
-  return ExitCode.ok;
+  // The revert goes to the task's audit trail like the run it undoes.
+  const session = openEventSession({ stateDir: stateDir(io.env), metrics: createMetrics() });
+  const log = (level: 'info' | 'error', message: string): void => session.emit({ type: 'log', taskId: task.id, level, message });
+  try {
+    const revert = await revertTask({
+      task,
+      store,
+      config,
+      env: io.env,
+      git: createGit({ githubApiUrl: config.git.github_api_url }),
+      exec: createExec(),
+      forge: createForge({ baseUrl: config.git.github_api_url, token }),
+    });
+    log('info', `revert pull request opened: ${revert.url} (branch ${revert.branch})`);
+    if (opts.json) io.stdout.write(`${JSON.stringify(revert, null, 2)}\n`);
+    else io.stdout.write(`revert pull request for task ${task.id}: ${revert.url} (branch ${revert.branch})\n`);
+    return ExitCode.ok;
+  } catch (error) {
+    log('error', `revert failed: ${(error as Error).message}`);
+    throw error;
+  } finally {
+    for (const warning of await session.close()) io.stderr.write(`autodev: warning: ${warning}\n`);
+  }
 }
 
 export async function tasksWatchCommand(opts: { interval?: string; limit?: string }, io: CliIo): Promise<number> {

@@ -8,6 +8,7 @@ import { AutodevError, ExitCode } from '../util/errors.js';
 import { deadline } from '../util/deadline.js';
 import type { TaskRequest } from '../config/request.js';
 import type { EngineEvent, RunMode, StepResult, StepStatus, TaskStatus, Tool } from './types.js';
+import { statusEvent } from './lifecycle.js';
 
 export interface StepRecord {
   id: string;
@@ -70,7 +71,7 @@ export async function runPlan<Ports, State>(options: EngineOptions<Ports, State>
   let status: TaskStatus | null = null;
   const setStatus = (next: TaskStatus, reason?: string): void => {
     status = next;
-    emit({ type: 'task.status', taskId, status: next, at: new Date().toISOString(), ...(reason ? { reason } : {}) });
+    emit(statusEvent(taskId, next, reason));
   };
   const end = (
     final: TaskStatus,

@@ -1,4 +1,4 @@
-// Session: what surrounds a task's run, written once for `run`, `serve` and `tasks sync`: the
+// Session: what surrounds a task's run, written once for `run`, `serve`, `tasks sync` and `tasks revert`: the
 // engine's events go to the audit trail, the metrics and the task's store record (and whatever the
 // caller adds: a progress view, JSONL on stderr); the plan and the workspace are recorded when they
 // exist; cancellation is one AbortController; at the end the result is recorded and the metrics

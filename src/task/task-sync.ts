@@ -11,6 +11,7 @@ import type { Exec, Forge, Git } from '../ports/types.js';
 import { isFinished, type StoredTask, type TaskStore } from '../store/task-store.js';
 import { ExternalError, UsageError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
+import { mergedEvent } from '../engine/lifecycle.js';
 
 /** owner, repo and number of a PR from its web URL (`https://HOST/OWNER/REPO/pull/N`). */
 export function pullRef(url: string): { owner: string; repo: string; number: number } | null {
@@ -54,6 +55,7 @@ export async function syncTasks(input: {
     try {
       const at = new Date().toISOString();
       let newlyMerged = false;
+      let merged: ReturnType<typeof mergedEvent> = null;
       let revertMerged = false;
       let prInfo: Awaited<ReturnType<Forge['getPullRequest']>> | null = null;
       let revertState: 'open' | 'closed' | 'merged' | null = null;
@@ -73,7 +75,9 @@ export async function syncTasks(input: {
           synced.changed = t.pr.state !== prInfo.state;
           newlyMerged = prInfo.state === 'merged' && t.pr.state !== 'merged';
           t.pr = { ...t.pr, state: prInfo.state, mergeCommit: prInfo.mergeCommit, syncedAt: at };
-          if (newlyMerged) {
+          // The lifecycle's one move outside a run: only a task at pr_created becomes merged.
+          merged = newlyMerged ? mergedEvent(task.id, t.status, at) : null;
+          if (merged) {
             t.status = 'merged';
             t.history.push({ status: 'merged', at });
           }
@@ -84,7 +88,7 @@ export async function syncTasks(input: {
           t.revert = { ...t.revert, state: revertState };
         }
       });
-      if (newlyMerged) emit({ type: 'task.status', taskId: task.id, status: 'merged', at });
+      if (merged) emit(merged);
       if (revertMerged) input.onRevertMerged();
     } catch (error) {
       synced.error = redact((error as Error).message);

@@ -93,6 +93,12 @@ describe('tasks sync and tasks revert', () => {
     // On the remote: the revert branch holds main's merge undone, i.e. the original (buggy) file again.
     expect(await git(bare, ['show', `${revert.branch}:src/lib.rs`])).toBe(CALC_FILES['src/lib.rs'].trimEnd());
     expect(await git(bare, ['log', '-1', '--format=%s%n%an', revert.branch])).toBe(`Revert "Merge branch ${pull.head}"\nautodev[bot]`);
+    // The revert is in the task's audit trail, after the merge.
+    const audited = (await readFile(path.join(box.state, 'autodev', 'audit', `${task.id}.jsonl`), 'utf8')).trim().split('\n').at(-1)!;
+    expect(JSON.parse(audited)).toMatchObject({
+      type: 'log',
+      message: expect.stringContaining(`revert pull request opened: ${revert.url}`),
+    });
     const revertPull = github.pulls('acme', 'calc').find((p) => p.number === revert.number)!;
     expect(revertPull).toMatchObject({ head: revert.branch, base: 'main', title: `Revert "${CALC_TASK.title}"` });
     expect(revertPull.body).toContain(`Reverts #${pull.number}`);
