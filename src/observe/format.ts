@@ -15,18 +15,14 @@ export function formatDuration(ms: number): string {
 }
 
 /**
- * Rounds are 0-based in events (0 = first generation); people count from 1, so the first repair round
- * shows as "round 2".
+ * `round` has one base everywhere (events, `--json` steps, `tasks show`, these views): the number of
+ * repair rounds before the run, so 0 is the first generation and 1 the first repair.
+ * "baseline, round 1, attempt 3": only the parts that differ from a plain first run.
  */
-export function displayRound(round: number): number {
-  return round + 1;
-}
-
-/** "baseline, round 2, attempt 3": only the parts that differ from a plain first run. */
 export function runQualifiers(run: { mode: RunMode; round: number; attempt: number }): string[] {
   const parts: string[] = [];
   if (run.mode === 'baseline') parts.push('baseline');
-  if (run.round > 0) parts.push(`round ${displayRound(run.round)}`);
+  if (run.round > 0) parts.push(`round ${run.round}`);
   if (run.attempt > 1) parts.push(`attempt ${run.attempt}`);
   return parts;
 }

@@ -1,6 +1,6 @@
 import type { EngineEvent, RunMode, StepStatus, TaskStatus } from '../engine/types.js';
 import type { Plan, PlanStep } from '../plan/types.js';
-import { cleanLine, displayRound, feedbackHeadline, firstLine, formatDuration, runQualifiers, statusWord } from './format.js';
+import { cleanLine, feedbackHeadline, firstLine, formatDuration, runQualifiers, statusWord } from './format.js';
 import { identity, makeSubscriber, type Redact, type Subscriber } from './types.js';
 
 export interface ListrProgressOptions {
@@ -210,8 +210,8 @@ export function createListrProgress(plan: Plan, options: ListrProgressOptions): 
         if (!view) return;
         view.tentativeFailure = false;
         if (view.final === null) view.repairing = true;
-        const last = view.last ? `${view.last.status} in round ${displayRound(view.last.round)}` : 'failed';
-        show(view, `${view.label}: ${last}; repairing (round ${displayRound(event.round)}, repair ${event.round} of ${event.budget})`);
+        const last = view.last ? `${view.last.status} in round ${view.last.round}` : 'failed';
+        show(view, `${view.label}: ${last}; repairing (round ${event.round} of ${event.budget})`);
         showOutput(view, feedbackHeadline(event.feedback));
         return;
       }

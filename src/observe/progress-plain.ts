@@ -1,5 +1,5 @@
 import type { EngineEvent } from '../engine/types.js';
-import { cleanLine, displayRound, feedbackHeadline, firstLine, formatDuration, statusWord } from './format.js';
+import { cleanLine, feedbackHeadline, firstLine, formatDuration, statusWord } from './format.js';
 import { identity, makeSubscriber, type Redact, type Subscriber } from './types.js';
 
 export interface PlainProgressOptions {
@@ -76,7 +76,7 @@ export function escapeControls(text: string): string {
 }
 
 function runLabel(run: { stepId: string; mode: string; round: number; attempt: number }): string {
-  return `${run.stepId} [${run.mode}, round ${displayRound(run.round)}, attempt ${run.attempt}]`;
+  return `${run.stepId} [${run.mode}, round ${run.round}, attempt ${run.attempt}]`;
 }
 
 /** The plain line for one event, or null when the event is not shown at this verbosity. */
@@ -94,10 +94,7 @@ export function formatPlainEvent(event: EngineEvent, verbose: boolean): string |
       return `${event.stepId}: retrying (attempt ${event.attempt}) in ${formatDuration(event.delayMs)}: ${firstLine(event.reason)}`;
     case 'repair.round': {
       const why = feedbackHeadline(event.feedback);
-      return (
-        `repair: ${event.failedStep} failed; starting round ${displayRound(event.round)} ` +
-        `(repair ${event.round} of ${event.budget})${why ? `: ${why}` : ''}`
-      );
+      return `repair: ${event.failedStep} failed; starting repair round ${event.round} ` + `of ${event.budget}${why ? `: ${why}` : ''}`;
     }
     case 'step.output':
       return verbose ? `  ${event.stepId} | ${event.line}` : null;

@@ -93,16 +93,16 @@ describe('createListrProgress', () => {
       pr: 'COMPLETED',
     });
     expect(lastTitle(lines, 'clone')).toBe('clone: ok in 1.2s: cloned');
-    expect(lastTitle(lines, 'codegen')).toBe('codegen (round 2): ok in 3.0s');
-    expect(lastTitle(lines, 'build')).toBe('build (round 2): ok in 2.0s: compiled');
+    expect(lastTitle(lines, 'codegen')).toBe('codegen (round 1): ok in 3.0s');
+    expect(lastTitle(lines, 'build')).toBe('build (round 1): ok in 2.0s: compiled');
     expect(lastTitle(lines, 'pr')).toBe('pr (attempt 2): ok in 400ms: opened #7');
 
     const titles = lines.filter((l) => l.event === 'TITLE').map((l) => l.data);
     expect(titles).toContain('build (baseline): failed in 500ms: already broken');
     // A baseline run that completed measured the base; it says so, not "ok".
     expect(titles).toContain('test (baseline): ran in 700ms');
-    expect(titles).toContain('build: failed in round 1; repairing (round 2, repair 1 of 2)');
-    expect(titles).toContain('codegen (round 2): running 250ms');
+    expect(titles).toContain('build: failed in round 0; repairing (round 1 of 2)');
+    expect(titles).toContain('codegen (round 1): running 250ms');
     expect(titles).toContain('pr: failed in 300ms: HTTP 502; retrying (attempt 2) in 1.0s');
 
     const outputs = lines.filter((l) => l.event === 'OUTPUT').map((l) => l.data);
@@ -131,7 +131,7 @@ describe('createListrProgress', () => {
       plan([step('clone'), step('codegen'), step('build', { repairable: true }), step('test', { repairable: true }), step('pr')], 1),
     );
     expect(finalStates(lines)).toEqual({ clone: 'COMPLETED', codegen: 'COMPLETED', build: 'FAILED', test: 'SKIPPED', pr: 'SKIPPED' });
-    expect(lastTitle(lines, 'build')).toBe('build (round 2): failed in 100ms: error: still');
+    expect(lastTitle(lines, 'build')).toBe('build (round 1): failed in 100ms: error: still');
     expect(lastTitle(lines, 'test')).toBe('test: not run');
   });
 

@@ -44,22 +44,22 @@ describe('createPlainProgress', () => {
     expect(run(false)).toEqual([
       'task t1: planning',
       'task t1: executing',
-      'clone [change, round 1, attempt 1]: started',
-      'clone [change, round 1, attempt 1]: ok in 1.2s: cloned acme/widgets at 1a2b3c4',
-      'build [baseline, round 1, attempt 1]: started',
-      'build [baseline, round 1, attempt 1]: ran in 420ms',
+      'clone [change, round 0, attempt 1]: started',
+      'clone [change, round 0, attempt 1]: ok in 1.2s: cloned acme/widgets at 1a2b3c4',
+      'build [baseline, round 0, attempt 1]: started',
+      'build [baseline, round 0, attempt 1]: ran in 420ms',
+      'codegen [change, round 0, attempt 1]: started',
+      'codegen [change, round 0, attempt 1]: ok in 1m05s: patch touches 2 files',
+      'build [change, round 0, attempt 1]: started',
+      'build [change, round 0, attempt 1]: failed in 2.5s: error[E0308]: mismatched types',
+      'repair: build failed; starting repair round 1 of 2: error[E0308]: mismatched types',
       'codegen [change, round 1, attempt 1]: started',
-      'codegen [change, round 1, attempt 1]: ok in 1m05s: patch touches 2 files',
-      'build [change, round 1, attempt 1]: started',
-      'build [change, round 1, attempt 1]: failed in 2.5s: error[E0308]: mismatched types',
-      'repair: build failed; starting round 2 (repair 1 of 2): error[E0308]: mismatched types',
-      'codegen [change, round 2, attempt 1]: started',
-      'codegen [change, round 2, attempt 1]: ok in 3.0s',
-      'pr [change, round 1, attempt 1]: started',
-      'pr [change, round 1, attempt 1]: failed in 800ms: HTTP 502',
+      'codegen [change, round 1, attempt 1]: ok in 3.0s',
+      'pr [change, round 0, attempt 1]: started',
+      'pr [change, round 0, attempt 1]: failed in 800ms: HTTP 502',
       'pr: retrying (attempt 2) in 1.0s: HTTP 502 Bad Gateway',
-      'pr [change, round 1, attempt 2]: started',
-      'pr [change, round 1, attempt 2]: ok in 900ms: opened #7',
+      'pr [change, round 0, attempt 2]: started',
+      'pr [change, round 0, attempt 2]: ok in 900ms: opened #7',
       'warn: token [REDACTED] expires soon',
       'task t1: denied (high_risk_needs_review,secrets_found)',
     ]);
@@ -81,10 +81,10 @@ describe('createPlainProgress', () => {
       s.finished('test', 'ok', 307, { mode: 'baseline', summary: 'base: 1 test failing (lib::tests::adds); 1 passed, 1 failed' }),
       false,
     );
-    expect(line).toBe('test [baseline, round 1, attempt 1]: ran in 307ms: base: 1 test failing (lib::tests::adds); 1 passed, 1 failed');
+    expect(line).toBe('test [baseline, round 0, attempt 1]: ran in 307ms: base: 1 test failing (lib::tests::adds); 1 passed, 1 failed');
     // A change run keeps its verdict.
     expect(formatPlainEvent(s.finished('test', 'ok', 307, { summary: '2 passed' }), false)).toBe(
-      'test [change, round 1, attempt 1]: ok in 307ms: 2 passed',
+      'test [change, round 0, attempt 1]: ok in 307ms: 2 passed',
     );
   });
 
@@ -93,7 +93,7 @@ describe('createPlainProgress', () => {
     const feedback =
       'The build failed with 1 error:\n\nerror[E0308]: mismatched types\n --> src/lib.rs:5:5\n  |\n5 |     (a as i64) + (b as i64)\n';
     expect(formatPlainEvent(s.repair(1, 2, 'build', feedback), false)).toBe(
-      'repair: build failed; starting round 2 (repair 1 of 2): The build failed with 1 error: error[E0308]: mismatched types',
+      'repair: build failed; starting repair round 1 of 2: The build failed with 1 error: error[E0308]: mismatched types',
     );
   });
 
