@@ -51,7 +51,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .addOption(new Option('--sandbox <kind>', 'where project code runs').choices(['docker', 'podman', 'bwrap', 'none']))
     .option('--no-pr', 'push the branch but open no pull request')
     .option('--keep-workspace', 'keep the task workspace and print its path')
-    .option('--events <format>', 'also stream engine events on stderr (jsonl)')
+    .option('--events <format>', 'stream engine events as JSON lines (jsonl) on stderr, which then carries nothing else')
+    .option('--events-file <path|fd>', 'write the JSONL events to this file (appended) or inherited descriptor; stderr keeps the progress')
     .option('--metrics-file <path>', 'write Prometheus metrics to this file (textfile format, accumulating)')
     .option(
       '--resume <id>',

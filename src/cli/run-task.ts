@@ -4,16 +4,17 @@ import type { LoadedConfig } from '../config/load.js';
 import type { TaskRequest } from '../config/request.js';
 import type { EngineEvent } from '../engine/types.js';
 import type { Plan } from '../plan/types.js';
-import { createJsonlStream } from '../observe/audit.js';
+import { createJsonlFile, createJsonlStream } from '../observe/audit.js';
 import { createMetrics } from '../observe/metrics.js';
 import { metricsTextfile, stateDir } from '../observe/paths.js';
 import { createPlainProgress, shouldUsePlain } from '../observe/progress-plain.js';
-import type { Subscriber } from '../observe/types.js';
+import { makeSubscriber, type Subscriber } from '../observe/types.js';
 import type { ResumeFrom } from '../task/resume.js';
 import type { TaskResult } from '../task/run-task.js';
 import { openTaskSession, writeMetrics } from '../task/session.js';
 import { newTaskId } from '../task/task.js';
 import { createTaskStore, newStoredTask } from '../store/task-store.js';
+import { UsageError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
 import type { CliIo } from './index.js';
 import type { RunFlags } from './run.js';
@@ -30,22 +31,32 @@ export async function runTaskCommand(input: {
 }): Promise<number> {
   const { request, loaded, flags, io, resume } = input;
   const { config } = loaded;
+  const events = openEventStream(flags, io);
+  // `--events jsonl` without a file: stderr is the event stream alone, so no human line may reach it.
+  const quiet = flags.events === 'jsonl' && flags.eventsFile === undefined;
   const store = createTaskStore(stateDir(io.env));
   const session = openTaskSession({
     store,
     stateDir: stateDir(io.env),
     taskId: resume?.taskId ?? newTaskId(),
     metrics: createMetrics(),
-    extra: flags.events === 'jsonl' ? [createJsonlStream({ stream: io.stderr, redact })] : [],
+    // The stream outlives the session: warnings from closing it still go out as events.
+    extra: events ? [makeSubscriber(events, async () => {})] : [],
   });
   const { taskId } = session;
+  const say = (level: 'info' | 'warn', message: string): void => {
+    if (quiet && events) events({ type: 'log', taskId, level, message });
+    else io.stderr.write(`autodev: ${level === 'warn' ? 'warning: ' : ''}${message}\n`);
+  };
+  // The config's warnings, which the caller left for the event stream.
+  if (quiet) for (const warning of loaded.warnings) say('warn', warning);
   const plain = shouldUsePlain({ isTTY: io.stderr.isTTY, env: io.env });
-  let progress: Subscriber | null = plain ? createPlainProgress({ stream: io.stderr, redact }) : null;
+  let progress: Subscriber | null = !quiet && plain ? createPlainProgress({ stream: io.stderr, redact }) : null;
   // Events before the plan exists (pending, planning, the clone) wait for the TTY view to be built.
   const early: EngineEvent[] = [];
   let pendingView: Promise<void> | null = null;
   const onPlan = async (plan: Plan): Promise<void> => {
-    if (progress) return;
+    if (progress || quiet) return;
     const { createListrProgress } = await import('../observe/progress-listr.js');
     progress = createListrProgress(plan, { stream: io.stderr, redact });
     for (const event of early.splice(0)) progress(event);
@@ -55,7 +66,8 @@ export async function runTaskCommand(input: {
   const onSignal = (signal: NodeJS.Signals): void => {
     interrupts += 1;
     if (interrupts === 1) {
-      io.stderr.write(`\nautodev: ${signal}: cancelling (stopping every process of the task; press Ctrl-C again to force)\n`);
+      if (!quiet) io.stderr.write('\n');
+      say('info', `${signal}: cancelling (stopping every process of the task; press Ctrl-C again to force)`);
       session.controller.abort(new Error(signal));
     } else {
       process.exit(130);
@@ -78,7 +90,7 @@ export async function runTaskCommand(input: {
           task.notes.push(`resumed at step ${resume.from.startAt} (${new Date().toISOString()})`);
         })
       : store.create(newStoredTask(taskId, request, { kind: 'run', pid: process.pid }));
-    await recorded.catch((error: Error) => io.stderr.write(`autodev: warning: task store: ${error.message}\n`));
+    await recorded.catch((error: Error) => say('warn', `task store: ${error.message}`));
     result = await session.run({
       request,
       config,
@@ -86,6 +98,7 @@ export async function runTaskCommand(input: {
       cloneUrl: input.cloneUrl,
       ...(resume ? { resume: resume.from } : {}),
       onEvent: (event) => {
+        if (quiet) return;
         if (progress) progress(event);
         else early.push(event);
       },
@@ -95,6 +108,7 @@ export async function runTaskCommand(input: {
     });
   } catch (error) {
     await session.abandon();
+    await events?.close();
     throw error;
   } finally {
     process.off('SIGINT', onSignal);
@@ -110,10 +124,27 @@ export async function runTaskCommand(input: {
       pushgatewayUrl: config.metrics.pushgateway_url || null,
     })),
   ];
-  for (const warning of warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
+  for (const warning of warnings) say('warn', warning);
+  await events?.close();
   if (flags.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else io.stdout.write(formatResult(result));
   return result.exitCode;
+}
+
+/** The `--events` subscriber: a file or inherited descriptor (`--events-file`), else stderr; none without the flags. */
+function openEventStream(flags: RunFlags, io: CliIo): Subscriber | null {
+  if (flags.eventsFile !== undefined) {
+    try {
+      return createJsonlFile({ target: flags.eventsFile, redact });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UsageError(
+        `--events-file ${flags.eventsFile}: cannot open (${code ?? (error as Error).message})`,
+        'give a writable path, or the number of a descriptor the process inherited',
+      );
+    }
+  }
+  return flags.events === 'jsonl' ? createJsonlStream({ stream: io.stderr, redact }) : null;
 }
 
 export function formatResult(result: TaskResult): string {

@@ -23,6 +23,7 @@ export interface RunFlags {
   pr?: boolean;
   keepWorkspace?: boolean;
   events?: string;
+  eventsFile?: string;
   metricsFile?: string;
   resume?: string;
 }
@@ -34,6 +35,7 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   if (flags.events !== undefined && flags.events !== 'jsonl') {
     throw new UsageError(`--events ${flags.events}: unknown format`, 'the only format is jsonl');
   }
+  if (flags.eventsFile === '') throw new UsageError('--events-file: empty path', 'give a path or a descriptor number');
   if (flags.resume !== undefined) return resumeCommand(flags.resume, flags, io);
   if (flags.issue === undefined && (flags.repo === undefined || flags.title === undefined)) {
     throw new UsageError(
@@ -43,7 +45,8 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   }
   const description = flags.descriptionFile !== undefined ? await readDescription(flags.descriptionFile, io) : flags.description;
   const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config, flags: { sandbox: flags.sandbox } });
-  for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
+  // When stderr is the event stream, the warnings become `log` events once the task has an id.
+  if (!eventsOnStderr(flags)) for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
   const { intakeRequest } = await import('../task/intake.js');
   const { request, cloneUrl } = await intakeRequest(
     {
@@ -62,6 +65,7 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   if (flags.planOnly) {
     const { planOnly } = await import('../task/prepare.js');
     const { task, plan, missing } = await planOnly({ request, config: loaded.config, env: io.env, cloneUrl });
+    if (eventsOnStderr(flags)) await writeWarningEvents(loaded.warnings, task.id, io);
     if (flags.json) io.stdout.write(`${JSON.stringify({ task, plan, missing }, null, 2)}\n`);
     else {
       const { formatPlan } = await import('./format-plan.js');
@@ -71,6 +75,18 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
   }
   const { runTaskCommand } = await import('./run-task.js');
   return runTaskCommand({ request, loaded, flags, io, cloneUrl });
+}
+
+/** `--events jsonl` without `--events-file`: stderr carries the event lines and nothing else. */
+function eventsOnStderr(flags: RunFlags): boolean {
+  return flags.events === 'jsonl' && flags.eventsFile === undefined;
+}
+
+/** Warnings as `log` events, for a run whose stderr is the event stream (`--plan-only` emits nothing else). */
+async function writeWarningEvents(warnings: string[], taskId: string, io: CliIo): Promise<void> {
+  if (!warnings.length) return;
+  const [{ auditLine }, { redact }] = await Promise.all([import('../observe/audit.js'), import('../util/redact.js')]);
+  for (const message of warnings) io.stderr.write(`${auditLine({ type: 'log', taskId, level: 'warn', message }, redact)}\n`);
 }
 
 // The task, its plan and its workspace are the stored ones: flags that would change them are refused.
@@ -91,7 +107,7 @@ async function resumeCommand(id: string, flags: RunFlags, io: CliIo): Promise<nu
     RESUME_CONFLICTS.find(([key]) => flags[key] !== undefined) ?? (flags.pr === false ? (['pr', '--no-pr'] as const) : undefined);
   if (conflict) throw new UsageError(`--resume cannot be combined with ${conflict[1]}`, 'a resumed task keeps its request and plan');
   const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config });
-  for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
+  if (!eventsOnStderr(flags)) for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
   const [{ prepareResume }, { createTaskStore }, { stateDir }, { createExec }] = await Promise.all([
     import('../task/resume.js'),
     import('../store/task-store.js'),
@@ -103,7 +119,13 @@ async function resumeCommand(id: string, flags: RunFlags, io: CliIo): Promise<nu
   checkGates(loaded.config, task.request.repo, io.cwd);
   const request: TaskRequest = { ...task.request, keepWorkspace: Boolean(flags.keepWorkspace) };
   const { runTaskCommand } = await import('./run-task.js');
-  return runTaskCommand({ request, loaded, flags, io, resume: { taskId: task.id, from: resume } });
+  return runTaskCommand({
+    request,
+    loaded,
+    flags,
+    io,
+    resume: { taskId: task.id, from: resume },
+  });
 }
 
 /** A request key as the flag that sets it: `keepWorkspace` → `--keep-workspace`. */

@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { EngineEvent } from '../engine/types.js';
 import { auditFile } from './paths.js';
@@ -19,14 +19,20 @@ export interface AuditSubscriber extends Subscriber {
 }
 
 /**
- * The line for one event: `{"ts": ..., "taskId": ..., "type": ..., ...}`.
+ * The version of the event lines' schema (`v` on every line of the audit trail and of `--events`):
+ * raised when a field changes meaning or goes away, not when one is added.
+ */
+export const EVENT_SCHEMA_VERSION = 1;
+
+/**
+ * The line for one event: `{"v": 1, "ts": ..., "taskId": ..., "type": ..., ...}`.
  * Redaction runs over every string value before serialising rather than over the finished line, so a
  * secret that JSON escaping would have changed (a quote or backslash in it) is still caught, and the
  * redactor can never produce invalid JSON by eating a quote.
  */
 export function auditLine(event: EngineEvent, redact: Redact, now: Date = new Date()): string {
   const { taskId, ...rest } = event;
-  return JSON.stringify(redactDeep({ ts: now.toISOString(), taskId, ...rest }, redact));
+  return JSON.stringify(redactDeep({ v: EVENT_SCHEMA_VERSION, ts: now.toISOString(), taskId, ...rest }, redact));
 }
 
 function redactDeep(value: unknown, redact: Redact): unknown {
@@ -129,6 +135,46 @@ export function createJsonlStream(options: JsonlStreamOptions): Subscriber {
     },
     async () => {
       stream.removeListener('error', onError);
+    },
+  );
+}
+
+export interface JsonlFileOptions {
+  /** `--events-file`: a path (appended to) or the number of a descriptor the process inherited. */
+  target: string;
+  redact: Redact;
+  now?: () => Date;
+}
+
+/**
+ * The `--events` lines written to a file or an inherited descriptor, synchronously (as the audit
+ * trail is), so stderr can keep the human progress. Opening fails loudly (the caller turns it into a
+ * usage error); a later write failure stops the stream silently, as on a closed pipe.
+ */
+export function createJsonlFile(options: JsonlFileOptions): Subscriber {
+  const { target, redact } = options;
+  const now = options.now ?? (() => new Date());
+  const inherited = /^\d+$/.test(target);
+  const fd = inherited ? Number(target) : openSync(target, 'a', 0o600);
+  // A descriptor the process did not inherit fails here (EBADF), not silently at the first event.
+  if (inherited) fstatSync(fd);
+  let broken = false;
+  return makeSubscriber(
+    (event) => {
+      if (broken) return;
+      try {
+        writeSync(fd, `${auditLine(event, redact, now())}\n`);
+      } catch {
+        broken = true;
+      }
+    },
+    async () => {
+      if (inherited) return;
+      try {
+        closeSync(fd);
+      } catch {
+        // Nothing left to save.
+      }
     },
   );
 }

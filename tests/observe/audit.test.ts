@@ -1,8 +1,9 @@
+import { closeSync, openSync } from 'node:fs';
 import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { createAuditTrail, createJsonlStream } from '../../src/observe/audit.js';
+import { createAuditTrail, createJsonlFile, createJsonlStream } from '../../src/observe/audit.js';
 import { cacheDir, configDir, stateDir } from '../../src/observe/paths.js';
 import { captureStream, scripter } from './helpers.js';
 
@@ -59,6 +60,7 @@ describe('createAuditTrail', () => {
       'task.status',
     ]);
     for (const l of lines) {
+      expect(l.v).toBe(1);
       expect(l.taskId).toBe('task-a');
       expect(l.ts).toBe('2026-05-06T07:08:09.000Z');
     }
@@ -112,6 +114,34 @@ describe('createJsonlStream', () => {
     expect(cap.text()).not.toContain(SECRET);
     const fromFile = (await readFile(join(dir, 'audit', 'task-a.jsonl'), 'utf8')).trimEnd().split('\n');
     expect(streamed.filter((l) => l.includes('"taskId":"task-a"'))).toEqual(fromFile);
+  });
+});
+
+describe('createJsonlFile', () => {
+  it('appends the same lines to a path, and to a descriptor given by its number (left open for its owner)', async () => {
+    const file = join(dir, 'events.jsonl');
+    await writeFile(file, '{"earlier":true}\n');
+    const byPath = createJsonlFile({ target: file, redact, now: fixedNow });
+    for (const e of events()) byPath(e);
+    await byPath.close();
+    const cap = captureStream();
+    const streamed = createJsonlStream({ stream: cap.stream, redact, now: fixedNow });
+    for (const e of events()) streamed(e);
+    await streamed.close();
+    expect(await readFile(file, 'utf8')).toBe(`{"earlier":true}\n${cap.text()}`);
+
+    const other = join(dir, 'fd.jsonl');
+    const fd = openSync(other, 'w');
+    const byFd = createJsonlFile({ target: String(fd), redact, now: fixedNow });
+    byFd(events()[0]);
+    await byFd.close();
+    closeSync(fd); // still open after close(): the descriptor belongs to whoever passed it
+    expect(await readFile(other, 'utf8')).toBe(cap.text().split('\n')[0] + '\n');
+  });
+
+  it('fails at once on a descriptor that is not open or a path it cannot create', () => {
+    expect(() => createJsonlFile({ target: '987', redact })).toThrow(/EBADF/);
+    expect(() => createJsonlFile({ target: join(dir, 'no', 'such', 'dir.jsonl'), redact })).toThrow(/ENOENT/);
   });
 });
 
