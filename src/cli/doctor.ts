@@ -52,7 +52,10 @@ export async function doctorCommand(flags: { json?: boolean; config?: string }, 
     { key: 'llm.api_key_env', variable: config.llm.api_key_env, set: Boolean(io.env[config.llm.api_key_env]) },
     { key: 'git.github_token_env', variable: config.git.github_token_env, set: Boolean(io.env[config.git.github_token_env]) },
   ];
+  const missing = whatARunLacks({ configProblem, programs, configured: config.sandbox, used: auto, sandboxes });
   const report = {
+    ready: missing.length === 0,
+    missing,
     configFile: loaded.file,
     configProblem,
     enabled: config.enabled,
@@ -61,9 +64,11 @@ export async function doctorCommand(flags: { json?: boolean; config?: string }, 
     sandbox: { configured: config.sandbox, used: auto, kinds: sandboxes },
     credentials,
   };
+  // Not ready is a failed check (exit 1), so a script can gate on `autodev doctor` alone.
+  const exitCode = report.ready ? ExitCode.ok : ExitCode.failed;
   if (flags.json) {
     io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-    return ExitCode.ok;
+    return exitCode;
   }
   const lines: string[] = [];
   if (configProblem) lines.push(`config: PROBLEM: ${configProblem}; the checks below use the defaults`);
@@ -84,6 +89,34 @@ export async function doctorCommand(flags: { json?: boolean; config?: string }, 
   lines.push('');
   lines.push('credentials (environment variables named by config):');
   for (const c of credentials) lines.push(`  ${c.set ? 'set    ' : 'not set'}  ${c.variable} (${c.key})`);
+  lines.push('');
+  if (report.ready) lines.push('ready: a run has what it needs');
+  else {
+    lines.push('NOT READY: a run would stop for lack of:');
+    for (const m of missing) lines.push(`  ${m.name.padEnd(7)} ${m.problem}`);
+  }
   io.stdout.write(`${lines.join('\n')}\n`);
-  return ExitCode.ok;
+  return exitCode;
+}
+
+/**
+ * What every run needs and this machine (or config) lacks: a readable config, git, and the sandbox the
+ * config asks for (with `auto`, any usable one). Toolchain programs depend on the repository, and the
+ * credentials on the forge and model; those stay in the report without making it not ready.
+ */
+function whatARunLacks(facts: {
+  configProblem: string | null;
+  programs: { name: string; found: boolean }[];
+  configured: string;
+  used: string | null;
+  sandboxes: { kind: string; usable: boolean; problem: string | null }[];
+}): { name: string; problem: string }[] {
+  const missing: { name: string; problem: string }[] = [];
+  if (facts.configProblem) missing.push({ name: 'config', problem: facts.configProblem });
+  if (!facts.programs.find((p) => p.name === 'git')?.found) missing.push({ name: 'git', problem: 'git not found on PATH' });
+  const chosen = facts.sandboxes.find((s) => s.kind === facts.used);
+  if (facts.used === null)
+    missing.push({ name: 'sandbox', problem: 'no usable sandbox (docker, podman or bwrap); or set sandbox = "none"' });
+  else if (chosen && !chosen.usable) missing.push({ name: 'sandbox', problem: `${chosen.kind}: ${chosen.problem ?? 'not usable'}` });
+  return missing;
 }

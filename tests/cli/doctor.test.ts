@@ -1,5 +1,6 @@
 // `autodev doctor --json` as a process: on this machine's PATH, and on a PATH holding only node and
-// git, where every other program is missing and the fallbacks show.
+// git, where every other program is missing and the fallbacks show. Exit 0 only when `ready`: git, a
+// usable sandbox and a readable config.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { execFileSync } from 'node:child_process';
 import { mkdir, symlink, writeFile } from 'node:fs/promises';
@@ -24,9 +25,9 @@ beforeEach(async () => {
 });
 afterAll(cleanup);
 
-async function doctor(env: Record<string, string>): Promise<{ report: Record<string, any>; stdout: string; stderr: string }> {
+async function doctor(env: Record<string, string>, exitCode = 0): Promise<{ report: Record<string, any>; stdout: string; stderr: string }> {
   const result = await runCli(['doctor', '--json'], { cwd: box.cwd, env });
-  expect(result.code).toBe(0);
+  expect(result.code).toBe(exitCode);
   return { report: JSON.parse(result.stdout) as Record<string, any>, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -36,7 +37,9 @@ function byName(report: Record<string, any>): Map<string, Program> {
 
 describe('autodev doctor --json', () => {
   it('lists every program with found and version, and credentials without values', async () => {
+    // this machine has git and bubblewrap (see the project brief): ready, exit 0
     const { report, stdout, stderr } = await doctor(cleanEnv(box, { OPENAI_API_KEY: SECRET }));
+    expect(report).toMatchObject({ ready: true, missing: [] });
     expect(stdout).not.toContain(SECRET);
     expect(stderr).not.toContain(SECRET);
     const programs = byName(report);
@@ -77,7 +80,10 @@ describe('autodev doctor --json', () => {
     await symlink(process.execPath, path.join(bin, 'node'));
     await symlink(execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim(), path.join(bin, 'git'));
 
-    const { report } = await doctor(cleanEnv(box, { PATH: bin }));
+    // No sandbox is usable: not ready (exit 1), and the report says why.
+    const { report } = await doctor(cleanEnv(box, { PATH: bin }), 1);
+    expect(report.ready).toBe(false);
+    expect(report.missing).toEqual([{ name: 'sandbox', problem: expect.stringMatching(/no usable sandbox.*sandbox = "none"/) }]);
     const programs = byName(report);
     expect(programs.get('git')).toMatchObject({ found: true });
     expect(programs.get('gitleaks')).toMatchObject({ found: false, version: null, insteadWhenMissing: 'the built-in secrets scanner' });
@@ -95,8 +101,10 @@ describe('autodev doctor --json', () => {
   it('reports a broken package.json in the cwd as a problem and still checks everything else', async () => {
     const pkg = path.join(box.cwd, 'package.json');
     await writeFile(pkg, '{"name": "x",\n"autodev": {"sandbox": }\n}\n');
-    const { report, stderr } = await doctor(cleanEnv(box));
+    const { report, stderr } = await doctor(cleanEnv(box), 1);
     expect(stderr).toBe('');
+    expect(report.ready).toBe(false);
+    expect(report.missing).toEqual([{ name: 'config', problem: report.configProblem }]);
     expect(report.configProblem).toContain(pkg);
     expect(report.configProblem).toMatch(/JSON/);
     expect(report.configFile).toBeNull();
@@ -104,8 +112,9 @@ describe('autodev doctor --json', () => {
     expect(report.sandbox.kinds.map((k: { kind: string }) => k.kind)).toEqual(['docker', 'podman', 'bwrap', 'none']);
 
     const human = await runCli(['doctor'], { cwd: box.cwd, env: cleanEnv(box) });
-    expect(human.code).toBe(0);
+    expect(human.code).toBe(1);
     expect(human.stdout).toMatch(/^config: PROBLEM: .*package\.json.*JSON/m);
+    expect(human.stdout).toMatch(/^NOT READY: .*\n {2}config +.*package\.json/m);
     expect(human.stdout).toMatch(/^programs:$/m);
 
     // With --config the named file is the only one read: the broken package.json is no problem then.
@@ -113,6 +122,7 @@ describe('autodev doctor --json', () => {
     const named = await runCli(['doctor', '--json', '--config', 'good.toml'], { cwd: box.cwd, env: cleanEnv(box) });
     expect(named.code).toBe(0);
     expect(JSON.parse(named.stdout)).toMatchObject({
+      ready: true,
       configFile: path.join(box.cwd, 'good.toml'),
       configProblem: null,
       sandbox: { configured: 'none' },
@@ -129,5 +139,20 @@ describe('autodev doctor --json', () => {
     expect(report.enabled).toBe(false);
     expect(report.allowlist).toEqual(['acme/*']);
     expect(report.sandbox).toMatchObject({ configured: 'none', used: 'none' });
+  });
+
+  it('is not ready without git, nor with a configured sandbox that is not usable', async () => {
+    const bin = path.join(box.dir, 'bin');
+    await mkdir(bin);
+    await symlink(process.execPath, path.join(bin, 'node'));
+    await writeFile(path.join(box.cwd, 'autodev.config.toml'), '[autodev]\nsandbox = "docker"\n');
+    const { report } = await doctor(cleanEnv(box, { PATH: bin }), 1);
+    expect(report.ready).toBe(false);
+    expect(report.missing.map((m: { name: string }) => m.name)).toEqual(['git', 'sandbox']);
+    expect(report.missing[1].problem).toMatch(/^docker: /);
+
+    const human = await runCli(['doctor'], { cwd: box.cwd, env: cleanEnv(box, { PATH: bin }) });
+    expect(human.code).toBe(1);
+    expect(human.stdout).toMatch(/^NOT READY: a run would stop for lack of:\n {2}git +git not found on PATH\n {2}sandbox +docker: /m);
   });
 });
