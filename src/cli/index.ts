@@ -18,6 +18,8 @@ export interface CliIo {
 
 export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
   let exitCode: number = ExitCode.ok;
+  // `run --events jsonl` without a file: stderr is the event stream, so even its error is an event.
+  let eventStream = false;
   const debug = argv.includes('--debug') || io.env.AUTODEV_DEBUG === '1';
   const program = new Command('autodev')
     .description(
@@ -59,6 +61,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       'continue a task that was killed, or failed with --keep-workspace, from its last good step (same id, same workspace)',
     )
     .action(async (opts) => {
+      eventStream = opts.events === 'jsonl' && opts.eventsFile === undefined;
       const { runCommand } = await import('./run.js');
       exitCode = await runCommand(opts, io);
     });
@@ -198,8 +201,22 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     await program.parseAsync(argv);
     return exitCode;
   } catch (error) {
-    return handleError(error, io, debug);
+    return handleError(error, eventStream ? { ...io, stderr: asLogEvents(io.stderr) } : io, debug);
   }
+}
+
+/**
+ * A stderr that turns each line into a `log` event of schema version 1 (as observe/audit.ts writes
+ * them), for the error that ends a run whose stderr carries events only. No task id: none may exist yet.
+ */
+function asLogEvents(stderr: CliIo['stderr']): CliIo['stderr'] {
+  const write = (text: string): boolean => {
+    for (const message of text.split('\n').filter(Boolean)) {
+      stderr.write(`${JSON.stringify({ v: 1, ts: new Date().toISOString(), taskId: null, type: 'log', level: 'error', message })}\n`);
+    }
+    return true;
+  };
+  return Object.assign(Object.create(stderr) as CliIo['stderr'], { write });
 }
 
 function handleError(error: unknown, io: CliIo, debug: boolean): number {

@@ -103,6 +103,32 @@ describe('autodev run: machine-readable output', () => {
   );
 
   it(
+    '--events jsonl: a config warning and the error that ends a run arrive as log events, not as text',
+    async () => {
+      const bare = await makeBareRepo();
+      const { llm, github } = await startServers();
+      const runDir = await makeRunDir();
+      const env = taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_SANDBX: 'none' } });
+      const planned = await runCli(['run', '--plan-only', '--events', 'jsonl', '--repo', bare, '--title', CALC_TASK.title], {
+        cwd: runDir.cwd,
+        env,
+      });
+      expect(planned.code).toBe(0);
+      expect(parseEvents(planned.stderr)).toEqual([
+        expect.objectContaining({ type: 'log', level: 'warn', message: expect.stringMatching(/AUTODEV_SANDBX/) }),
+      ]);
+
+      const missing = path.join(runDir.dir, 'no-such-repo');
+      const failed = await runCli(['run', '--events', 'jsonl', '--repo', missing, '--title', CALC_TASK.title], { cwd: runDir.cwd, env });
+      expect(failed.code).toBe(2);
+      const events = parseEvents(failed.stderr);
+      expect(events.map((e) => e.type)).toContain('log');
+      expect(failed.stderr).toContain('no-such-repo');
+    },
+    RUN_TIMEOUT,
+  );
+
+  it(
     '--plan-only --json prints the keys the README states, for the document and for each plan step',
     async () => {
       const bare = await makeBareRepo();
