@@ -81,10 +81,10 @@ describe('npm run demo', () => {
       // The repair round names the build error it is about, not a header ending in a colon.
       const repair = output.split('\n').filter((line) => line.startsWith('repair: '));
       expect(repair).toEqual([
-        'repair: build failed; starting round 2 (repair 1 of 2): The build failed with 1 error: error[E0308]: mismatched types',
+        'repair: build failed; starting repair round 1 of 2: The build failed with 1 error: error[E0308]: mismatched types',
       ]);
       // The base's failing test is named, not reported as "ok".
-      expect(output).toMatch(/^test \[baseline, round 1, attempt 1\]: ran in \S+: base: 1 test failing \(lib::tests::adds\)/m);
+      expect(output).toMatch(/^test \[baseline, round 0, attempt 1\]: ran in \S+: base: 1 test failing \(lib::tests::adds\)/m);
       // The summary: one name for the pull request, the sandbox used (not the user's "none").
       expect(demo.stdout).toMatch(/^pull request ready: /);
       expect(demo.stdout).toMatch(/^ {2}pull request: http:\/\/127\.0\.0\.1:\d+\/acme\/calc\/pull\/1$/m);
