@@ -2,10 +2,11 @@
 // `--events-file` beside the human progress, one `round` base in events, `--json` and the progress
 // lines, and the README's JSON contract against what the built CLI prints.
 import { describe, expect, it } from '@jest/globals';
+import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { BROKEN_REPLY, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
-import { lines, makeRunDir, ROOT, runCli, taskEnv } from '../support/cli.js';
+import { BIN, lines, makeRunDir, ROOT, runCli, taskEnv } from '../support/cli.js';
 import { e2eSuite, makeBareRepo, parseJson, runArgs } from './harness.js';
 
 const RUN_TIMEOUT = 180_000;
@@ -98,6 +99,38 @@ describe('autodev run: machine-readable output', () => {
       for (const line of stderr) expect(line.startsWith('{')).toBe(false);
       expect(outcome.stderr).toMatch(/codegen \[change, round 0, attempt 1\]/);
       expect(outcome.stderr).toMatch(/codegen \[change, round 1, attempt 1\]/);
+    },
+    RUN_TIMEOUT,
+  );
+
+  it(
+    '--events-file 3: the events go to a descriptor the process inherited',
+    async () => {
+      const bare = await makeBareRepo();
+      const { llm, github } = await startServers({ replies: [{ content: FIXED_REPLY }] });
+      const runDir = await makeRunDir();
+      const child = spawn(process.execPath, [BIN, ...runArgs(bare, CALC_TASK, '--events-file', '3')], {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github }),
+        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+      });
+      const read = (stream: NodeJS.ReadableStream | null): Promise<string> =>
+        new Promise((resolve) => {
+          let text = '';
+          stream!.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+          stream!.on('end', () => resolve(text));
+        });
+      const [stdout, stderr, fd3, code] = await Promise.all([
+        read(child.stdout),
+        read(child.stderr),
+        read(child.stdio[3] as NodeJS.ReadableStream),
+        new Promise<number | null>((resolve) => child.on('close', resolve)),
+      ]);
+      expect(code).toBe(0);
+      const json = parseJson({ code, stdout, stderr } as Parameters<typeof parseJson>[0]);
+      const events = parseEvents(fd3);
+      expect(events.filter((e) => e.type === 'step.finished')).toHaveLength(json.steps.length);
+      for (const line of lines(stderr)) expect(line.startsWith('{')).toBe(false);
     },
     RUN_TIMEOUT,
   );
