@@ -8,6 +8,7 @@ import { TOOLCHAINS } from '../toolchains/registry.js';
 import type { ProgramCheck } from '../toolchains/types.js';
 import { ConfigError, ExitCode } from '../util/errors.js';
 import type { CliIo } from './index.js';
+import { llmKeyRequired } from '../task/preflight.js';
 
 const CHECKS: ProgramCheck[] = [
   { name: 'git', command: ['git', '--version'], purpose: 'clone, branch, commit, push', fallback: 'none: git is required' },
@@ -52,7 +53,8 @@ export async function doctorCommand(flags: { json?: boolean; config?: string }, 
     { key: 'llm.api_key_env', variable: config.llm.api_key_env, set: Boolean(io.env[config.llm.api_key_env]) },
     { key: 'git.github_token_env', variable: config.git.github_token_env, set: Boolean(io.env[config.git.github_token_env]) },
   ];
-  const missing = whatARunLacks({ configProblem, programs, configured: config.sandbox, used: auto, sandboxes });
+  const modelKey = { variable: config.llm.api_key_env, required: llmKeyRequired(config), set: credentials[0].set };
+  const missing = whatARunLacks({ configProblem, programs, configured: config.sandbox, used: auto, sandboxes, modelKey });
   const report = {
     ready: missing.length === 0,
     missing,
@@ -100,9 +102,11 @@ export async function doctorCommand(flags: { json?: boolean; config?: string }, 
 }
 
 /**
- * What every run needs and this machine (or config) lacks: a readable config, git, and the sandbox the
- * config asks for (with `auto`, any usable one). Toolchain programs depend on the repository, and the
- * credentials on the forge and model; those stay in the report without making it not ready.
+ * What every run needs and this machine (or config) lacks: a readable config, git, the sandbox the
+ * config asks for (with `auto`, any usable one), and the model's API key unless the provider needs
+ * none (every run asks the model; `run` stops on a missing key before it clones). Toolchain programs
+ * depend on the repository and the GitHub token on whether a pull request is opened: those stay in the
+ * report without making it not ready.
  */
 function whatARunLacks(facts: {
   configProblem: string | null;
@@ -110,6 +114,7 @@ function whatARunLacks(facts: {
   configured: string;
   used: string | null;
   sandboxes: { kind: string; usable: boolean; problem: string | null }[];
+  modelKey: { variable: string; required: boolean; set: boolean };
 }): { name: string; problem: string }[] {
   const missing: { name: string; problem: string }[] = [];
   if (facts.configProblem) missing.push({ name: 'config', problem: facts.configProblem });
@@ -118,5 +123,12 @@ function whatARunLacks(facts: {
   if (facts.used === null)
     missing.push({ name: 'sandbox', problem: 'no usable sandbox (docker, podman or bwrap); or set sandbox = "none"' });
   else if (chosen && !chosen.usable) missing.push({ name: 'sandbox', problem: `${chosen.kind}: ${chosen.problem ?? 'not usable'}` });
+  const key = facts.modelKey;
+  if (key.required && !key.set) {
+    missing.push({
+      name: key.variable,
+      problem: `${key.variable} is not set (llm.api_key_env): every run asks the model, and stops without it`,
+    });
+  }
   return missing;
 }

@@ -83,7 +83,10 @@ describe('autodev doctor --json', () => {
     // No sandbox is usable: not ready (exit 1), and the report says why.
     const { report } = await doctor(cleanEnv(box, { PATH: bin }), 1);
     expect(report.ready).toBe(false);
-    expect(report.missing).toEqual([{ name: 'sandbox', problem: expect.stringMatching(/no usable sandbox.*sandbox = "none"/) }]);
+    expect(report.missing).toEqual([
+      { name: 'sandbox', problem: expect.stringMatching(/no usable sandbox.*sandbox = "none"/) },
+      { name: 'OPENAI_API_KEY', problem: expect.stringContaining('llm.api_key_env') },
+    ]);
     const programs = byName(report);
     expect(programs.get('git')).toMatchObject({ found: true });
     expect(programs.get('gitleaks')).toMatchObject({ found: false, version: null, insteadWhenMissing: 'the built-in secrets scanner' });
@@ -101,7 +104,7 @@ describe('autodev doctor --json', () => {
   it('reports a broken package.json in the cwd as a problem and still checks everything else', async () => {
     const pkg = path.join(box.cwd, 'package.json');
     await writeFile(pkg, '{"name": "x",\n"autodev": {"sandbox": }\n}\n');
-    const { report, stderr } = await doctor(cleanEnv(box), 1);
+    const { report, stderr } = await doctor(cleanEnv(box, { OPENAI_API_KEY: SECRET }), 1);
     expect(stderr).toBe('');
     expect(report.ready).toBe(false);
     expect(report.missing).toEqual([{ name: 'config', problem: report.configProblem }]);
@@ -111,7 +114,7 @@ describe('autodev doctor --json', () => {
     expect(byName(report).get('git')).toMatchObject({ found: true });
     expect(report.sandbox.kinds.map((k: { kind: string }) => k.kind)).toEqual(['docker', 'podman', 'bwrap', 'none']);
 
-    const human = await runCli(['doctor'], { cwd: box.cwd, env: cleanEnv(box) });
+    const human = await runCli(['doctor'], { cwd: box.cwd, env: cleanEnv(box, { OPENAI_API_KEY: SECRET }) });
     expect(human.code).toBe(1);
     expect(human.stdout).toMatch(/^config: PROBLEM: .*package\.json.*JSON/m);
     expect(human.stdout).toMatch(/^NOT READY: .*\n {2}config +.*package\.json/m);
@@ -119,7 +122,10 @@ describe('autodev doctor --json', () => {
 
     // With --config the named file is the only one read: the broken package.json is no problem then.
     await writeFile(path.join(box.cwd, 'good.toml'), '[autodev]\nsandbox = "none"\n');
-    const named = await runCli(['doctor', '--json', '--config', 'good.toml'], { cwd: box.cwd, env: cleanEnv(box) });
+    const named = await runCli(['doctor', '--json', '--config', 'good.toml'], {
+      cwd: box.cwd,
+      env: cleanEnv(box, { OPENAI_API_KEY: SECRET }),
+    });
     expect(named.code).toBe(0);
     expect(JSON.parse(named.stdout)).toMatchObject({
       ready: true,
@@ -134,7 +140,7 @@ describe('autodev doctor --json', () => {
       path.join(box.cwd, 'autodev.config.toml'),
       '[autodev]\nenabled = false\nallowlist_repos = ["acme/*"]\nsandbox = "none"\n',
     );
-    const { report } = await doctor(cleanEnv(box));
+    const { report } = await doctor(cleanEnv(box, { OPENAI_API_KEY: SECRET }));
     expect(report.configFile).toBe(path.join(box.cwd, 'autodev.config.toml'));
     expect(report.enabled).toBe(false);
     expect(report.allowlist).toEqual(['acme/*']);
@@ -146,13 +152,24 @@ describe('autodev doctor --json', () => {
     await mkdir(bin);
     await symlink(process.execPath, path.join(bin, 'node'));
     await writeFile(path.join(box.cwd, 'autodev.config.toml'), '[autodev]\nsandbox = "docker"\n');
-    const { report } = await doctor(cleanEnv(box, { PATH: bin }), 1);
+    const { report } = await doctor(cleanEnv(box, { PATH: bin, OPENAI_API_KEY: SECRET }), 1);
     expect(report.ready).toBe(false);
     expect(report.missing.map((m: { name: string }) => m.name)).toEqual(['git', 'sandbox']);
     expect(report.missing[1].problem).toMatch(/^docker: /);
 
-    const human = await runCli(['doctor'], { cwd: box.cwd, env: cleanEnv(box, { PATH: bin }) });
+    const human = await runCli(['doctor'], { cwd: box.cwd, env: cleanEnv(box, { PATH: bin, OPENAI_API_KEY: SECRET }) });
     expect(human.code).toBe(1);
     expect(human.stdout).toMatch(/^NOT READY: a run would stop for lack of:\n {2}git +git not found on PATH\n {2}sandbox +docker: /m);
+  });
+
+  it('is not ready without the model API key, unless the provider needs none', async () => {
+    await writeFile(path.join(box.cwd, 'autodev.config.toml'), '[autodev]\nsandbox = "none"\n');
+    const { report } = await doctor(cleanEnv(box), 1);
+    expect(report.missing).toEqual([{ name: 'OPENAI_API_KEY', problem: expect.stringContaining('llm.api_key_env') }]);
+    await writeFile(
+      path.join(box.cwd, 'autodev.config.toml'),
+      '[autodev]\nsandbox = "none"\n[autodev.llm]\nprovider = "ollama"\napi_url = "http://127.0.0.1:11434/v1"\n',
+    );
+    expect((await doctor(cleanEnv(box))).report).toMatchObject({ ready: true, missing: [] });
   });
 });
