@@ -14,24 +14,15 @@
 // new), while autodev keeps the machine-level cache a previous run leaves (one `--plan-only` run
 // first), as on a machine where autodev has been used before.
 
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { ownChild, stopping, tempDir } from './lib/temp.mjs';
 import { headline, times } from './lib/summary.mjs';
+import { gitWith, loadSupport, root, writeTree } from './lib/pipeline.mjs';
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-for (const file of ['dist/cli/index.js', 'build/support/openai-server.js']) {
-  if (!existsSync(path.join(root, file))) {
-    console.error(`${file} is missing: run \`npm run build && npm run build:support\` first`);
-    process.exit(2);
-  }
-}
-const { startOpenAiServer } = await import(path.join(root, 'build/support/openai-server.js'));
-const { startGitHubServer } = await import(path.join(root, 'build/support/github-server.js'));
-const calc = await import(path.join(root, 'build/support/calc-crate.js'));
+const { startOpenAiServer, startGitHubServer, calc } = await loadSupport();
 
 const RUNS = Math.max(1, Number(process.env.BENCH_E2E_RUNS ?? 1));
 const HOME = process.env.HOME ?? '/root';
@@ -58,24 +49,7 @@ const TOOLCHAINS = {
   },
 };
 
-const gitEnv = {
-  ...process.env,
-  PATH,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_AUTHOR_NAME: 'Bench',
-  GIT_AUTHOR_EMAIL: 'bench@example.test',
-  GIT_COMMITTER_NAME: 'Bench',
-  GIT_COMMITTER_EMAIL: 'bench@example.test',
-};
-const git = (cwd, ...args) => execFileSync('git', args, { cwd, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-
-function writeTree(dir, files) {
-  for (const [file, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), text);
-  }
-}
+const { env: gitEnv, git } = gitWith({ PATH });
 
 /**
  * Samples the peak RSS (VmHWM, which only grows) of a process and of every process under it every

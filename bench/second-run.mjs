@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // How much a second task on the same repository gains from the caches the first one left: the
 // cargo registry/git cache and the per-repository target dir under $XDG_CACHE_HOME/autodev.
-// A fixture crate depends (over file://, from a local bare repository) on a generated crate that
+// A fixture crate depends (over git, served from a local bare repository on 127.0.0.1) on a generated crate that
 // takes a while to compile; the full pipeline (`autodev run`, local OpenAI and GitHub servers,
 // bubblewrap) runs twice on it with two task titles, fresh workspaces and the same cache dir.
 // Prints both wall times, the ratio second/first (goal ≤ 0.3) and where each run spent its time.
@@ -10,44 +10,20 @@
 // BENCH_STRUCTS=<n> sizes the dependency (default 300 generated types); BENCH_KEEP=1 keeps the temp dirs
 // (removed otherwise on every exit path, Ctrl-C and kill included: lib/temp.mjs).
 
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { ownChild, stopping, tempDir } from './lib/temp.mjs';
 import { headline, times } from './lib/summary.mjs';
+import { gitWith, loadSupport, root, writeTree } from './lib/pipeline.mjs';
 
-const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-for (const file of ['dist/cli/index.js', 'build/support/openai-server.js']) {
-  if (!existsSync(path.join(root, file))) {
-    console.error(`${file} is missing: run \`npm run build && npm run build:support\` first`);
-    process.exit(2);
-  }
-}
-const { startOpenAiServer } = await import(path.join(root, 'build/support/openai-server.js'));
-const { startGitHubServer } = await import(path.join(root, 'build/support/github-server.js'));
-const { reply } = await import(path.join(root, 'build/support/calc-crate.js'));
+const { startOpenAiServer, startGitHubServer, startGitHttpServer, calc } = await loadSupport();
+const { reply } = calc;
 
 const STRUCTS = Number(process.env.BENCH_STRUCTS ?? 300);
 const GOAL = 0.3;
-const gitEnv = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_AUTHOR_NAME: 'Bench',
-  GIT_AUTHOR_EMAIL: 'bench@example.test',
-  GIT_COMMITTER_NAME: 'Bench',
-  GIT_COMMITTER_EMAIL: 'bench@example.test',
-};
-const git = (cwd, ...args) => execFileSync('git', args, { cwd, env: gitEnv, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-
-function writeTree(dir, files) {
-  for (const [file, text] of Object.entries(files)) {
-    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
-    writeFileSync(path.join(dir, file), text);
-  }
-}
+const { git } = gitWith();
 
 function commitTree(dir, files, message) {
   mkdirSync(dir, { recursive: true });
@@ -119,8 +95,9 @@ function stepTimes(json) {
 }
 
 const tmp = tempDir('autodev-bench-second-');
-// The sandbox has a private /tmp: the file:// dependency must live where `cargo fetch` can read it.
-const depRoot = tempDir('autodev-bench-dep-', '/var/tmp');
+// The sandbox shows no host path outside the workspace, so the dependency comes over the network the
+// deps step has, from a git server on 127.0.0.1, as a real one comes from a forge.
+const depRoot = tempDir('autodev-bench-dep-');
 const servers = [];
 let exitCode = 0;
 try {
@@ -132,9 +109,11 @@ try {
   );
   const depBare = path.join(depRoot, 'heavy.git');
   git(depRoot, 'clone', '-q', '--bare', depWork, depBare);
+  const depServer = await startGitHttpServer(depRoot);
+  servers.push(depServer);
 
   const appFiles = {
-    'Cargo.toml': `[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nheavy = { git = "file://${depBare}" }\n`,
+    'Cargo.toml': `[package]\nname = "app"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nheavy = { git = "${depServer.url}/heavy.git" }\n`,
     '.gitignore': '/target\n',
     'src/lib.rs': APP_BUGGY,
   };

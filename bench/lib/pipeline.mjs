@@ -1,0 +1,48 @@
+// What the benches that run the whole pipeline share: the built CLI and the local model and GitHub
+// servers (from build/support), and git with a fixed identity and no user or system config.
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = path.dirname(path.dirname(path.dirname(fileURLToPath(import.meta.url))));
+
+/** The support servers and the calc crate, or exit 2 naming the build that is missing. */
+export async function loadSupport() {
+  for (const file of ['dist/cli/index.js', 'build/support/openai-server.js']) {
+    if (!existsSync(path.join(root, file))) {
+      console.error(`${file} is missing: run \`npm run build && npm run build:support\` first`);
+      process.exit(2);
+    }
+  }
+  const [{ startOpenAiServer }, { startGitHubServer }, { startGitHttpServer }, calc] = await Promise.all([
+    import(path.join(root, 'build/support/openai-server.js')),
+    import(path.join(root, 'build/support/github-server.js')),
+    import(path.join(root, 'build/support/git-http-server.js')),
+    import(path.join(root, 'build/support/calc-crate.js')),
+  ]);
+  return { startOpenAiServer, startGitHubServer, startGitHttpServer, calc };
+}
+
+/** git with a fixed identity and no user or system config; `extra` adds to its environment. */
+export function gitWith(extra = {}) {
+  const env = {
+    ...process.env,
+    ...extra,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    GIT_AUTHOR_NAME: 'Bench',
+    GIT_AUTHOR_EMAIL: 'bench@example.test',
+    GIT_COMMITTER_NAME: 'Bench',
+    GIT_COMMITTER_EMAIL: 'bench@example.test',
+  };
+  const git = (cwd, ...args) => execFileSync('git', args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] }).toString();
+  return { env, git };
+}
+
+export function writeTree(dir, files) {
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  }
+}
