@@ -20,7 +20,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ownChild, stopping, tempDir } from './lib/temp.mjs';
 import { headline, times } from './lib/summary.mjs';
-import { gitWith, loadSupport, root, writeTree } from './lib/pipeline.mjs';
+import { autodevEnv, gitWith, loadSupport, root, writeTree } from './lib/pipeline.mjs';
 
 const { startOpenAiServer, startGitHubServer, calc } = await loadSupport();
 
@@ -109,36 +109,9 @@ function run(command, args, { cwd, env, group = false }) {
   });
 }
 
-function autodevEnv(runDir, cache, llm, github) {
-  for (const sub of ['tmp', 'state', 'config']) mkdirSync(path.join(runDir, sub), { recursive: true });
-  mkdirSync(cache, { recursive: true });
-  const env = {
-    PATH,
-    HOME,
-    LANG: 'C.UTF-8',
-    NO_COLOR: '1',
-    CI: 'true',
-    TMPDIR: path.join(runDir, 'tmp'),
-    XDG_STATE_HOME: path.join(runDir, 'state'),
-    XDG_CONFIG_HOME: path.join(runDir, 'config'),
-    XDG_CACHE_HOME: cache,
-    GIT_CONFIG_NOSYSTEM: '1',
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    OPENAI_API_KEY: 'bench-openai-key',
-    GITHUB_TOKEN: 'bench-github-token',
-    AUTODEV_SANDBOX: 'bwrap',
-    AUTODEV_LLM_API_URL: llm.baseUrl,
-    AUTODEV_LLM_MODEL: 'bench-model',
-    AUTODEV_GIT_GITHUB_API_URL: github.url,
-    AUTODEV_GIT_GITHUB_REPO: 'acme/calc',
-  };
-  for (const name of ['RUSTUP_HOME', 'CARGO_HOME', 'RUSTUP_TOOLCHAIN']) if (process.env[name]) env[name] = process.env[name];
-  return env;
-}
-
 /** The build/test/lint commands autodev's plan runs for this project (from `run --plan-only --json`). */
 async function planCommands(tc, bare, cache, llm, github, runDir) {
-  const env = autodevEnv(runDir, cache, llm, github);
+  const env = autodevEnv({ runDir, cache, llm, github, path: PATH });
   const r = await run(
     process.execPath,
     [
@@ -237,7 +210,7 @@ async function benchToolchain(name, tc, llm, github) {
   for (let i = 0; i < RUNS; i++) {
     // autodev: a fresh workspace, state and cargo target dir (XDG_CACHE_HOME) each time.
     const runDir = path.join(tmp, `autodev-${i + 1}`);
-    const env = autodevEnv(runDir, cache, llm, github);
+    const env = autodevEnv({ runDir, cache, llm, github, path: PATH });
     const args = [
       'run',
       '--no-pr',

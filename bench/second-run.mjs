@@ -16,7 +16,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { ownChild, stopping, tempDir } from './lib/temp.mjs';
 import { headline, times } from './lib/summary.mjs';
-import { gitWith, loadSupport, root, writeTree } from './lib/pipeline.mjs';
+import { autodevEnv, gitWith, loadSupport, root, writeTree } from './lib/pipeline.mjs';
 
 const { startOpenAiServer, startGitHubServer, startGitHttpServer, calc } = await loadSupport();
 const { reply } = calc;
@@ -135,28 +135,7 @@ try {
   const steps = [];
   for (const [index, title] of ['Make loud_name loud', 'Upper-case the loud name'].entries()) {
     const runDir = path.join(tmp, `run-${index + 1}`);
-    for (const sub of ['tmp', 'state', 'config']) mkdirSync(path.join(runDir, sub), { recursive: true });
-    const env = {
-      PATH: [path.join(process.env.CARGO_HOME ?? path.join(process.env.HOME ?? '/root', '.cargo'), 'bin'), process.env.PATH].join(':'),
-      HOME: process.env.HOME ?? '/root',
-      LANG: 'C.UTF-8',
-      NO_COLOR: '1',
-      CI: 'true',
-      TMPDIR: path.join(runDir, 'tmp'),
-      XDG_STATE_HOME: path.join(runDir, 'state'),
-      XDG_CONFIG_HOME: path.join(runDir, 'config'),
-      XDG_CACHE_HOME: cache,
-      GIT_CONFIG_NOSYSTEM: '1',
-      GIT_CONFIG_GLOBAL: '/dev/null',
-      OPENAI_API_KEY: 'bench-openai-key',
-      GITHUB_TOKEN: 'bench-github-token',
-      AUTODEV_SANDBOX: 'bwrap',
-      AUTODEV_LLM_API_URL: llm.baseUrl,
-      AUTODEV_LLM_MODEL: 'bench-model',
-      AUTODEV_GIT_GITHUB_API_URL: github.url,
-      AUTODEV_GIT_GITHUB_REPO: 'acme/app',
-    };
-    for (const name of ['RUSTUP_HOME', 'CARGO_HOME', 'RUSTUP_TOOLCHAIN']) if (process.env[name]) env[name] = process.env[name];
+    const env = autodevEnv({ runDir, cache, llm, github, repo: 'acme/app' });
     const args = [
       'run',
       '--json',

@@ -46,3 +46,35 @@ export function writeTree(dir, files) {
     writeFileSync(path.join(dir, file), text);
   }
 }
+
+/**
+ * The environment of one `autodev run` in a bench: its own TMPDIR and XDG dirs under `runDir` (made
+ * here), the shared cache, the local servers, bubblewrap, and the rustup variables cargo needs.
+ */
+export function autodevEnv({ runDir, cache, llm, github, repo = 'acme/calc', path: searchPath }) {
+  for (const sub of ['tmp', 'state', 'config']) mkdirSync(path.join(runDir, sub), { recursive: true });
+  mkdirSync(cache, { recursive: true });
+  const home = process.env.HOME ?? '/root';
+  const env = {
+    PATH: searchPath ?? [path.join(process.env.CARGO_HOME ?? path.join(home, '.cargo'), 'bin'), process.env.PATH].join(':'),
+    HOME: home,
+    LANG: 'C.UTF-8',
+    NO_COLOR: '1',
+    CI: 'true',
+    TMPDIR: path.join(runDir, 'tmp'),
+    XDG_STATE_HOME: path.join(runDir, 'state'),
+    XDG_CONFIG_HOME: path.join(runDir, 'config'),
+    XDG_CACHE_HOME: cache,
+    GIT_CONFIG_NOSYSTEM: '1',
+    GIT_CONFIG_GLOBAL: '/dev/null',
+    OPENAI_API_KEY: 'bench-openai-key',
+    GITHUB_TOKEN: 'bench-github-token',
+    AUTODEV_SANDBOX: 'bwrap',
+    AUTODEV_LLM_API_URL: llm.baseUrl,
+    AUTODEV_LLM_MODEL: 'bench-model',
+    AUTODEV_GIT_GITHUB_API_URL: github.url,
+    AUTODEV_GIT_GITHUB_REPO: repo,
+  };
+  for (const name of ['RUSTUP_HOME', 'CARGO_HOME', 'RUSTUP_TOOLCHAIN']) if (process.env[name]) env[name] = process.env[name];
+  return env;
+}
