@@ -41,7 +41,7 @@ export async function contextCommand(
     return ExitCode.ok;
   }
   const lines = [
-    `${selection.files.length} file(s), ${selection.tokens} of ${selection.budgetTokens} tokens (${selection.encoding}), ${Date.now() - started} ms:`,
+    `${selection.files.length} file(s), ~${selection.tokens} of ${selection.budgetTokens} tokens (estimated for ${selection.encoding}, errs high), ${Date.now() - started} ms:`,
   ];
   selection.files.forEach((f, i) => {
     const ranges = f.ranges ? ` lines ${f.ranges.map(([a, b]) => `${a}-${b}`).join(', ')}` : '';
@@ -51,7 +51,7 @@ export async function contextCommand(
         ?.reasons.slice(0, 3)
         .join('; ') ?? '';
     lines.push(
-      `  ${String(i + 1).padStart(2)}. ${f.path}${ranges}  (${f.tokens} tokens, score ${f.score.toFixed(2)}${why ? `: ${why}` : ''})`,
+      `  ${String(i + 1).padStart(2)}. ${f.path}${ranges}  (~${f.tokens} tokens, score ${f.score.toFixed(2)}${why ? `: ${why}` : ''})`,
     );
   });
   io.stdout.write(`${lines.join('\n')}\n`);
