@@ -11,7 +11,8 @@
 // - punctuation: a token per 2 characters (`});` and `=>` are single tokens, random symbols are not);
 // - white space: a token per 8 spaces or newlines (indentation runs merge well);
 // - a character outside ASCII: by its UTF-8 length, since the encoders fall back to bytes on rare
-//   characters (a random CJK character or an emoji is two to three tokens);
+//   characters (a random CJK character or an emoji is two to three tokens); letters of a two-byte
+//   script that follow one another in one Unicode block (a Russian or Greek word) less;
 // - a blob (base64, hashes, hex data: a long run of letters and digits mixing case or with many
 //   digits) is charged as the near-random text it is.
 // The total is then scaled by a margin calibrated against o200k_base and cl100k_base on code in
@@ -32,6 +33,8 @@ const enum Kind {
   Digit,
   Space,
   Punct,
+  /** Outside ASCII: charged per character as it is read. */
+  Other,
 }
 
 /** An upper estimate of the tokens in `text` for the o200k_base and cl100k_base encoders. */
@@ -81,15 +84,20 @@ function pieces(text: string, from: number, to: number): number {
   for (let i = from; i < to; i++) {
     const c = text.charCodeAt(i);
     if (c >= 0x80) {
-      total += close(kind, run, part, last, Kind.None, tabs);
-      kind = Kind.None;
-      run = part = 0;
-      // UTF-8 length: 2 bytes up to U+07FF, 3 up to U+FFFF, 4 for a surrogate pair (counted once).
-      if (c < 0x800) total += 1;
-      else if (c >= 0xd800 && c <= 0xdbff) {
+      total += close(kind, run, part, last, Kind.Other, tabs);
+      if (c < 0x800) {
+        // Two UTF-8 bytes (Latin with accents, Greek, Cyrillic, Hebrew, Arabic...): a word of one
+        // script merges into tokens of several letters; a character from another block than the
+        // one before it (random text, a lone symbol) costs up to two.
+        total += kind === Kind.Other && last >> 7 === c >> 7 ? 0.6 : 2;
+      } else if (c >= 0xd800 && c <= 0xdbff) {
+        // Four bytes (emoji, rare CJK), counted once for the surrogate pair.
         total += 3.5;
         i++;
-      } else total += 2.7;
+      } else total += 2.7; // three bytes: CJK, Indic scripts, symbols
+      kind = Kind.Other;
+      run = part = 0;
+      last = c;
       continue;
     }
     const next: Kind =
@@ -157,7 +165,8 @@ function close(kind: Kind, run: number, part: number, last: number, next: Kind, 
     case Kind.Space: {
       // The last white-space character joins the next piece when it is a space before a word or a
       // symbol, or a tab before a word; otherwise (a line break, before a digit) it is a token.
-      const joins = next === Kind.Lower || next === Kind.Upper ? last === 32 || last === 9 : next === Kind.Punct && last === 32;
+      const joins =
+        next === Kind.Lower || next === Kind.Upper || next === Kind.Other ? last === 32 || last === 9 : next === Kind.Punct && last === 32;
       // Runs of spaces merge up to 8 or more; runs of tabs only by twos and threes.
       return Math.ceil((run - 1) / (tabs ? 2 : 8)) + (joins ? 0 : 1);
     }
