@@ -17,14 +17,13 @@ export async function contextCommand(
   const budget = flags.budget === undefined ? undefined : Number(flags.budget);
   if (budget !== undefined && (!Number.isInteger(budget) || budget <= 0))
     throw new UsageError(`--budget ${flags.budget}: a positive whole number of tokens`);
+  // `git log` starts now and runs while the config loads and the files are searched; outside a git
+  // repository (or in one without commits) there is no history to rank by.
+  const history = createGit()
+    .history(dir, 300)
+    .catch((): string[][] => []);
   const { config } = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config });
   const searcher = createSearcher();
-  const git = createGit();
-  const isGit = await git.headCommit(dir).then(
-    () => true,
-    () => false,
-  );
-  const history = isGit ? await git.history(dir, 300).catch(() => []) : [];
   const started = Date.now();
   const selection = await selectContext({
     dir,

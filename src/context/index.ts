@@ -27,8 +27,11 @@ export interface SelectContextOptions {
   model: string;
   searcher: Searcher;
   listFiles: (dir: string) => Promise<string[]>;
-  /** Files changed together, one array per commit, newest first (Git.history); empty on a shallow clone. */
-  history?: string[][];
+  /**
+   * Files changed together, one array per commit, newest first (Git.history); empty on a shallow
+   * clone. A promise may be given, so `git log` runs while the files are listed and searched.
+   */
+  history?: string[][] | Promise<string[][]>;
   signal?: AbortSignal;
   /** How many of the best-ranked files are read and offered to the budget (default 60). */
   maxCandidates?: number;
@@ -57,16 +60,17 @@ const MAX_HITS_PER_TERM = 300;
 
 export async function selectContext(options: SelectContextOptions): Promise<ContextSelection> {
   const terms = extractTerms(options.title, options.description ?? '');
-  const [files, hits] = await Promise.all([
+  const [files, hits, history] = await Promise.all([
     options.listFiles(options.dir),
     options.searcher.search(
       options.dir,
       terms.filter((t) => t.kind !== 'path').map((t) => t.text),
       { maxHitsPerTerm: MAX_HITS_PER_TERM, signal: options.signal },
     ),
+    options.history,
   ]);
   options.signal?.throwIfAborted();
-  const ranked = rankFiles({ terms, hits, files, history: options.history });
+  const ranked = rankFiles({ terms, hits, files, history });
 
   const top = ranked.slice(0, options.maxCandidates ?? 60);
   const root = await realpath(options.dir);
