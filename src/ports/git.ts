@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -85,6 +85,8 @@ interface RunOptions {
   /** `-c key=value` settings that are not secret. */
   config?: string[];
   input?: string;
+  /** The command carries a url.<x>.insteadOf rule of ours (the clone out of a mirror). */
+  urlRewrite?: boolean;
 }
 
 // Variables simple-git's environment guard treats as dangerous besides GIT_*; it rejects them when
@@ -245,9 +247,10 @@ function keyHash(url: string): string {
   return createHash('sha256').update(remoteKey(url)).digest('hex').slice(0, 16);
 }
 
-// The config key that names the remote a mirror copies (credential-free, as remoteKey makes it); it is
-// written after the first fetch succeeded, so a half-made mirror is rebuilt rather than trusted.
-const MIRROR_KEY = 'autodev.remote';
+// The file in a mirror that names the remote it copies (credential-free, as remoteKey makes it); it is
+// written after the first fetch succeeded, so a half-made mirror is rebuilt rather than trusted. A
+// file, not git config: reading it costs no git process.
+const MIRROR_MARK = 'autodev-remote';
 
 // Fetches into a mirror run in the foreground: a detached gc would outlive the lock.
 const MIRROR_CONFIG = ['gc.autoDetach=false', 'maintenance.autoDetach=false'];
@@ -324,8 +327,8 @@ export function createGit(options: CreateGitOptions = {}): Git {
       abort: opts.signal,
       timeout: options.timeoutMs ? { block: options.timeoutMs } : undefined,
       allowEnvironment: ALLOWED_ENV,
-      // Both are set only by this module to fixed values (hooks off, the auth header).
-      unsafe: { allowUnsafeHooksPath: true, allowUnsafeConfigEnvCount: true },
+      // Set only by this module to fixed values (hooks off, the auth header, the mirror's URL rule).
+      unsafe: { allowUnsafeHooksPath: true, allowUnsafeConfigEnvCount: true, allowUnsafeUrlRewrite: opts.urlRewrite === true },
       input: opts.input === undefined ? undefined : () => opts.input,
       // simple-git treats a non-zero exit with an empty stderr as success; here it is a failure.
       errors: (error, result) => error ?? (result.exitCode !== 0 ? Buffer.from(`exit code ${result.exitCode}`) : undefined),
@@ -393,10 +396,7 @@ export function createGit(options: CreateGitOptions = {}): Git {
 
   /** A mirror made for `key`; anything else (half made, another remote's, not a repository) is not trusted. */
   async function mirrorFits(mirror: string, key: string): Promise<boolean> {
-    if (!existsSync(mirror)) return false;
-    // GIT_DIR: a broken mirror must not make git look for a repository in the directories above it.
-    const remote = await runTrim(['config', '--get', MIRROR_KEY], { cwd: mirror, env: { GIT_DIR: mirror } }).catch(() => '');
-    return remote === key;
+    return (await readFile(join(mirror, MIRROR_MARK), 'utf8').catch(() => null)) === key;
   }
 
   /** Every branch and tag of `url` into `mirror` (deleted ones pruned); the URL is given per command, never stored. */
@@ -413,6 +413,7 @@ export function createGit(options: CreateGitOptions = {}): Git {
         '+refs/heads/*:refs/heads/*',
         '+refs/tags/*:refs/tags/*',
       ],
+      // GIT_DIR: a broken mirror must fail here, not make git find a repository in a directory above it.
       { cwd: mirror, auth, signal, config: MIRROR_CONFIG, env: { GIT_DIR: mirror } },
     );
   }
@@ -423,7 +424,7 @@ export function createGit(options: CreateGitOptions = {}): Git {
     try {
       await run(['init', '--quiet', '--bare', scratch], { cwd: tmpdir() });
       await fetchInto(scratch, url, auth, signal);
-      await run(['config', MIRROR_KEY, key], { cwd: scratch, env: { GIT_DIR: scratch } });
+      await writeFile(join(scratch, MIRROR_MARK), key);
       await rm(mirror, { recursive: true, force: true });
       await rename(scratch, mirror);
     } finally {
@@ -469,18 +470,24 @@ export function createGit(options: CreateGitOptions = {}): Git {
           await buildMirror(mirror, key, url, auth, signal);
         }
         const branch = input.branch ?? (await head);
-        const from = pathToFileURL(mirror).href;
+        // The clone is told the real URL (so origin is the real remote, with nothing to rewrite after)
+        // and git reads it from the mirror instead; the rule is given for this command only.
+        const fromMirror = {
+          cwd: tmpdir(),
+          signal,
+          urlRewrite: true,
+          env: { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `url.${pathToFileURL(mirror).href}.insteadOf`, GIT_CONFIG_VALUE_0: url },
+        };
         try {
-          await run(cloneArgs(from, target, branch, depth), { cwd: tmpdir(), signal });
+          await run(cloneArgs(url, target, branch, depth), fromMirror);
         } catch (error) {
           if (use !== 'updated' || signal?.aborted || /Remote branch .* not found/.test(String(error))) throw error;
           // The fetch did not notice (it only reads what changed), but the copy did: rebuild and copy again.
           await rm(target, { recursive: true, force: true });
           use = 'rebuilt';
           await buildMirror(mirror, key, url, auth, signal);
-          await run(cloneArgs(from, target, branch, depth), { cwd: tmpdir(), signal });
+          await run(cloneArgs(url, target, branch, depth), fromMirror);
         }
-        await run(['remote', 'set-url', 'origin', url], { cwd: target });
         return use;
       },
       { kind: 'mirror', dir: options.lockDir ?? mirrorDir },
@@ -513,9 +520,9 @@ export function createGit(options: CreateGitOptions = {}): Git {
       if (options.mirrorDir) mirror = await cloneThroughMirror(options.mirrorDir, { url, auth, target, branch, depth, signal });
       else await run(cloneArgs(url, target, branch, depth), { cwd: tmpdir(), auth, signal });
       if (login) cloneLogins.set(target, login);
-      const commit = await runTrim(['rev-parse', 'HEAD'], { cwd: target });
-      // `symbolic-ref -q` exits 1 silently on a detached HEAD (a tag given as branch).
-      const checkedOut = await runTrim(['symbolic-ref', '--short', '-q', 'HEAD'], { cwd: target }).catch(() => '');
+      // The commit and the branch in one process; the branch reads `HEAD` when detached (a tag given as branch).
+      const [commit, ref = ''] = (await runTrim(['rev-parse', 'HEAD', '--symbolic-full-name', 'HEAD'], { cwd: target })).split('\n');
+      const checkedOut = ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : '';
       return { branch: checkedOut || (branch ?? ''), commit, ...(mirror ? { mirror } : {}) };
     },
 

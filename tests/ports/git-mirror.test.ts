@@ -151,7 +151,7 @@ describe('clone through the mirror', () => {
     await writeFile(join(mirror, 'HEAD'), 'garbage\n');
     expect(await port().clone({ source: bare, dest: await dest() })).toMatchObject({ commit: head, mirror: 'rebuilt' });
 
-    await git(mirror, ['config', 'autodev.remote', '/some/other/remote']);
+    await writeFile(join(mirror, 'autodev-remote'), '/some/other/remote');
     expect(await port().clone({ source: bare, dest: await dest() })).toMatchObject({ commit: head, mirror: 'rebuilt' });
     expect(await git(mirror, ['fsck', '--no-progress'])).toBe('');
     expect(await readdir(mirrorDir)).toHaveLength(1);
