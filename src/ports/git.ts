@@ -436,8 +436,8 @@ export function createGit(options: CreateGitOptions = {}): Git {
    * The clone through the repository's mirror, under the mirror's lock (concurrent tasks on one
    * repository take turns; another repository's do not wait): the mirror is made or fetched, then the
    * task's clone is a copy out of it over file:// (objects copied, nothing shared or hard-linked, so
-   * nothing done in the workspace reaches the mirror), and its origin is set back to the real remote,
-   * where pushes go. A mirror that fails is rebuilt once from the remote.
+   * nothing done in the workspace reaches the mirror) whose origin is the real remote, where pushes
+   * go. A mirror that fails is rebuilt once from the remote.
    */
   async function cloneThroughMirror(
     mirrorDir: string,
