@@ -2,7 +2,7 @@
 // task's clone copied out of it. Real repositories throughout: a local bare repository, or one served
 // over smart HTTP on 127.0.0.1, is the remote.
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { chmod, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createGit } from '../../src/ports/git.js';
@@ -155,6 +155,21 @@ describe('clone through the mirror', () => {
     expect(await port().clone({ source: bare, dest: await dest() })).toMatchObject({ commit: head, mirror: 'rebuilt' });
     expect(await git(mirror, ['fsck', '--no-progress'])).toBe('');
     expect(await readdir(mirrorDir)).toHaveLength(1);
+  });
+
+  it("keeps the mirror when the remote cannot be reached, and fails with git's reason", async () => {
+    const { bare } = await remote();
+    const { mirrorDir, port } = await cache();
+    await port().clone({ source: bare, dest: await dest() });
+    const mirror = await onlyMirror(mirrorDir);
+    const before = await allFiles(mirror);
+    const away = `${bare}.away`;
+    await rename(bare, away);
+    await expect(port().clone({ source: bare, dest: await dest() })).rejects.toThrow(/does not appear to be a git repository/);
+    expect(await allFiles(mirror)).toEqual(before);
+    expect(await readdir(mirrorDir)).toHaveLength(1);
+    await rename(away, bare);
+    expect(await port().clone({ source: bare, dest: await dest() })).toMatchObject({ mirror: 'updated' });
   });
 
   it('follows a remote whose history was rewritten', async () => {
