@@ -264,7 +264,7 @@ function cloneArgs(from: string, target: string, branch: string | null | undefin
 }
 
 function isTimeoutOrAbort(error: unknown, signal: AbortSignal | undefined): boolean {
-  return signal?.aborted === true || (error instanceof Error && (error.name === 'AbortError' || /\btimeout\b/i.test(error.message)));
+  return signal?.aborted === true || (error instanceof Error && (error.name === 'AbortError' || /\btime(d ?)?out\b/i.test(error.message)));
 }
 
 export function createGit(options: CreateGitOptions = {}): Git {
@@ -460,8 +460,15 @@ export function createGit(options: CreateGitOptions = {}): Git {
           try {
             await fetchInto(mirror, url, auth, signal);
           } catch (error) {
-            // An unreachable remote stays an error; anything else may be the mirror's own fault.
-            if (isTimeoutOrAbort(error, signal)) throw error;
+            // A remote that cannot be reached stays an error and the mirror is kept as it is; a fetch
+            // that fails while the remote answers is the mirror's own fault.
+            const answers = isTimeoutOrAbort(error, signal)
+              ? false
+              : await (head ?? remoteHead(url, auth, signal)).then(
+                  () => true,
+                  () => false,
+                );
+            if (!answers) throw error;
             use = 'rebuilt';
             await buildMirror(mirror, key, url, auth, signal);
           }

@@ -165,7 +165,12 @@ describe('clone through the mirror', () => {
     const before = await allFiles(mirror);
     const away = `${bare}.away`;
     await rename(bare, away);
-    await expect(port().clone({ source: bare, dest: await dest() })).rejects.toThrow(/does not appear to be a git repository/);
+    const argvs: string[][] = [];
+    const watched = createGit({ mirrorDir, onCommand: (argv) => argvs.push(argv) });
+    await expect(watched.clone({ source: bare, dest: await dest() })).rejects.toThrow(/does not appear to be a git repository/);
+    // One fetch, and no rebuild: the remote did not answer, so the mirror was not to blame.
+    expect(argvs.filter((argv) => argv.includes('fetch'))).toHaveLength(1);
+    expect(argvs.filter((argv) => argv.includes('init'))).toEqual([]);
     expect(await allFiles(mirror)).toEqual(before);
     expect(await readdir(mirrorDir)).toHaveLength(1);
     await rename(away, bare);
