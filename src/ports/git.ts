@@ -375,25 +375,6 @@ export function createGit(options: CreateGitOptions = {}): Git {
     return run(['ls-remote', ...flags, '--', remote.name, ...patterns], { cwd: dir, auth, signal });
   }
 
-  /** Everything in the work tree (untracked files included) as if staged, without touching the index. */
-  async function withScratchIndex<T>(dir: string, fn: (env: Record<string, string>) => Promise<T>): Promise<T> {
-    const scratch = await mkdtemp(join(tmpdir(), 'autodev-index-'));
-    const env = { GIT_INDEX_FILE: join(scratch, 'index') };
-    try {
-      const gitDir = await runTrim(['rev-parse', '--absolute-git-dir'], { cwd: dir });
-      // Starting from the real index keeps its stat cache, so `add -A` hashes only changed files.
-      const copied = await copyFile(join(gitDir, 'index'), env.GIT_INDEX_FILE).then(
-        () => true,
-        () => false,
-      );
-      if (!copied) await run(['read-tree', 'HEAD'], { cwd: dir, env });
-      await run(['add', '-A'], { cwd: dir, env });
-      return await fn(env);
-    } finally {
-      await rm(scratch, { recursive: true, force: true });
-    }
-  }
-
   /** A mirror made for `key`; anything else (half made, another remote's, not a repository) is not trusted. */
   async function mirrorFits(mirror: string, key: string): Promise<boolean> {
     return (await readFile(join(mirror, MIRROR_MARK), 'utf8').catch(() => null)) === key;
@@ -506,6 +487,25 @@ export function createGit(options: CreateGitOptions = {}): Git {
     const match = /^ref: refs\/heads\/(\S+)\s+HEAD$/m.exec(out);
     if (!match) throw new GitCommandError(`git ls-remote: ${scrubSecrets(url)} has no HEAD branch`, ['ls-remote']);
     return match[1];
+  }
+
+  /** Everything in the work tree (untracked files included) as if staged, without touching the index. */
+  async function withScratchIndex<T>(dir: string, fn: (env: Record<string, string>) => Promise<T>): Promise<T> {
+    const scratch = await mkdtemp(join(tmpdir(), 'autodev-index-'));
+    const env = { GIT_INDEX_FILE: join(scratch, 'index') };
+    try {
+      const gitDir = await runTrim(['rev-parse', '--absolute-git-dir'], { cwd: dir });
+      // Starting from the real index keeps its stat cache, so `add -A` hashes only changed files.
+      const copied = await copyFile(join(gitDir, 'index'), env.GIT_INDEX_FILE).then(
+        () => true,
+        () => false,
+      );
+      if (!copied) await run(['read-tree', 'HEAD'], { cwd: dir, env });
+      await run(['add', '-A'], { cwd: dir, env });
+      return await fn(env);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
   }
 
   /** Branches checked out in any work tree of a local repository (none for a bare one). */
