@@ -21,7 +21,7 @@ export interface LiveProgressOptions {
   tickMs?: number;
   /** Milliseconds since the process started (the header's elapsed time); tests pass a fake clock. */
   now?: () => number;
-  /** Colours and cursor control; off in tests that compare text. */
+  /** Colours, a hidden cursor and clipping by the terminal; off in tests that compare text. */
   color?: boolean;
 }
 
@@ -299,7 +299,8 @@ function renderFrame(model: Model, now: number, paint: Paint): string[] {
         break;
       }
       case 'running': {
-        const q = runQualifiers(state.run);
+        // A baseline row says so in its label.
+        const q = runQualifiers(state.run).filter((x) => x !== 'baseline');
         const what = [formatDuration(now - state.since), ...q].join(', ');
         const tail = state.note || row.title;
         lines.push(`  ${paint(spin, 'cyan')} ${label}  ${paint(what, 'yellow')}${tail ? `  ${paint(tail, 'dim')}` : ''}`);
