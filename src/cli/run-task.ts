@@ -94,7 +94,7 @@ export async function runTaskCommand(input: {
       cloneUrl: input.cloneUrl,
       ...(resume ? { resume: resume.from } : {}),
       onEvent: (event) => progress?.(event),
-      onPlan: (plan) => view?.setPlan(plan),
+      onPlan: (plan) => view?.setPlan(plan, resume?.from.startAt),
     });
   } catch (error) {
     await session.abandon();

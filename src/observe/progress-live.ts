@@ -27,7 +27,8 @@ export interface LiveProgressOptions {
 
 /** The view as the CLI holds it: an event subscriber that also learns the plan and takes the CLI's own notes. */
 export interface LiveProgress extends Subscriber {
-  setPlan(plan: Plan): void;
+  /** `startAt`: a resumed task goes on from this step; the ones before it ran in an earlier process. */
+  setPlan(plan: Plan, startAt?: string): void;
   /** A line the CLI would have written to stderr (a warning, "cancelling"): shown under the rows. */
   note(line: string): void;
   /** The current frame, without colours. */
@@ -48,6 +49,8 @@ interface Run {
 
 type RowState =
   | { kind: 'waiting' }
+  /** Done by the earlier process of a resumed task. */
+  | { kind: 'earlier' }
   | { kind: 'running'; since: number; run: Run; output: string; note: string }
   | { kind: 'done'; status: StepStatus | 'stopped'; run: Run; durationMs: number; summary: string }
   /** Ran in an earlier round; the repair round under way will run it again. */
@@ -117,8 +120,9 @@ function createModel(options: { title: string; resume: boolean; now: () => numbe
     if (setup.state.kind === 'running') finish(setup, 'ok', '');
   }
 
-  function setPlan(next: Plan): void {
+  function setPlan(next: Plan, startAt?: string): void {
     plan = next;
+    const resumedAt = startAt === undefined ? -1 : next.steps.findIndex((s) => s.id === startAt);
     // The plan's rows in its order; a clone that ran before the plan existed keeps its row.
     const planning = find(PLANNING);
     const loopFrom = next.repair?.from ?? null;
@@ -134,7 +138,8 @@ function createModel(options: { title: string; resume: boolean; now: () => numbe
         if (!find(anchor)) add(anchor, anchor, '');
         add(rowKey('baseline', step.id), `baseline ${step.id}`, `${step.title || step.id} on the untouched base`, anchor);
       }
-      add(step.id, step.id, step.title || step.id);
+      const added = add(step.id, step.id, step.title || step.id);
+      if (next.steps.indexOf(step) < resumedAt) added.state = { kind: 'earlier' };
     }
     // Rows the plan does not list (a clone the plan calls otherwise) keep their place; planning goes
     // after what ran before it.
@@ -285,7 +290,8 @@ function renderFrame(model: Model, now: number, paint: Paint): string[] {
   const lines: string[] = [];
   const head = [`autodev run`, header.title];
   if (header.status) head.push(header.status);
-  if (header.repair) head.push(`repair round ${header.repair.round} of ${header.repair.budget}`);
+  if (header.repair && !model.ended) head.push(`repair round ${header.repair.round} of ${header.repair.budget}`);
+  if (header.repair && model.ended) head.push(`${header.repair.round} repair round${header.repair.round === 1 ? '' : 's'}`);
   head.push(formatDuration(now));
   lines.push(paint(head.join(' · '), 'bold'));
 
@@ -307,6 +313,9 @@ function renderFrame(model: Model, now: number, paint: Paint): string[] {
         if (state.output) lines.push(`      ${paint(`│ ${state.output}`, 'dim')}`);
         break;
       }
+      case 'earlier':
+        lines.push(`  ${paint('✔', 'green')} ${label}  ${paint('done before the resume', 'dim')}`);
+        break;
       case 'queued': {
         const p = state.previous;
         const was = `${statusWord({ mode: p.run.mode, status: p.status })} in round ${p.run.round}`;
@@ -435,9 +444,9 @@ export function createLiveProgress(options: LiveProgressOptions): LiveProgress {
         draw();
         stop();
       },
-      setPlan(plan: Plan): void {
+      setPlan(plan: Plan, startAt?: string): void {
         if (!live) return;
-        model.setPlan(plan);
+        model.setPlan(plan, startAt);
         draw();
       },
       note(line: string): void {

@@ -171,6 +171,21 @@ describe('createLiveProgress', () => {
     expect(row(v.live.frame(), 'plan')).toBe('  ✖ plan   failed in 600ms  nothing answers at http://127.0.0.1:9 (llm.api_url)');
   });
 
+  it('shows a resumed task: no clone or planning of its own, the steps before the resume point done earlier', async () => {
+    const s = scripter();
+    const v = view({ resume: true, title: 'resume t1' });
+    expect(v.live.frame().split('\n').slice(1)).toEqual(['  ⠋ setup  0ms  loading, checking credentials']);
+    v.at(700);
+    v.live.setPlan(plan([step('clone'), step('codegen'), step('build', { repairable: true })]), 'build');
+    v.live(s.status('executing'));
+    v.live(s.started('build', { round: 1 }));
+    const frame = v.frameAt(1000);
+    expect(row(frame, 'clone')).toBe('  ✔ clone    done before the resume');
+    expect(row(frame, 'codegen')).toBe('  ✔ codegen  done before the resume');
+    expect(row(frame, 'build')).toMatch(SPINNER);
+    expect(row(frame, 'setup')).toMatch(/^ {2}✔ setup +ok in 700ms$/);
+  });
+
   it('keeps a retried step running through its backoff', () => {
     const s = scripter();
     const v = view();
