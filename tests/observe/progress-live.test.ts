@@ -253,3 +253,33 @@ describe('createLiveProgress', () => {
 afterEach(() => {
   jest.useRealTimers();
 });
+
+describe('the first frame loads almost nothing', () => {
+  /** Every module `file` loads at import time (type-only imports load nothing), followed through relative imports. */
+  async function staticImports(file: string, seen = new Set<string>()): Promise<Set<string>> {
+    const { readFile } = await import('node:fs/promises');
+    const pathModule = await import('node:path');
+    if (seen.has(file)) return seen;
+    seen.add(file);
+    const source = await readFile(file, 'utf8');
+    for (const match of source.matchAll(/^import\s+(?!type\b)[^;]*?from\s+'([^']+)';/gms)) {
+      const spec = match[1]!;
+      if (spec.startsWith('.')) await staticImports(pathModule.resolve(pathModule.dirname(file), spec.replace(/\.js$/, '.ts')), seen);
+      else seen.add(spec);
+    }
+    return seen;
+  }
+
+  it('the view and the run command that draws it import only node built-ins before the first frame', async () => {
+    const { fileURLToPath } = await import('node:url');
+    const root = fileURLToPath(new URL('../../src/', import.meta.url));
+    for (const entry of ['observe/progress-live.ts', 'observe/progress-plain.ts', 'util/redact.ts', 'cli/run.ts']) {
+      const loaded = [...(await staticImports(`${root}${entry}`))];
+      // The control: the walk does see what the file imports.
+      expect(loaded.length).toBeGreaterThan(1);
+      expect(loaded.filter((m) => !m.startsWith('/') && !m.startsWith('node:'))).toEqual([]);
+    }
+    // The control: the walk finds the packages of a module that loads some (the config run.ts loads later).
+    expect([...(await staticImports(`${root}config/load.ts`))]).toContain('cosmiconfig');
+  });
+});
