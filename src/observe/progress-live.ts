@@ -281,8 +281,13 @@ function sgr(text: string, style: Style): string {
   return `\u001b[${on}m${text}\u001b[${off}m`;
 }
 
-/** One line per row; a running row may add its latest output line beneath it. */
-function renderFrame(model: Model, now: number, paint: Paint): string[] {
+/**
+ * One line per row; a running row may add its latest output line beneath it. A live frame taller than
+ * the terminal could not be redrawn in place (the cursor cannot move above the screen), so it folds
+ * what matters least until it fits: finished rows first, then output lines, then rows still to come.
+ * The last frame is not folded: it stays as the record of the run.
+ */
+function renderFrame(model: Model, now: number, paint: Paint, maxLines = Infinity): string[] {
   const header = model.header();
   const rows = model.rows();
   const width = Math.max(...rows.map((r) => r.label.length));
@@ -295,13 +300,16 @@ function renderFrame(model: Model, now: number, paint: Paint): string[] {
   head.push(formatDuration(now));
   lines.push(paint(head.join(' · '), 'bold'));
 
+  const blocks: { row: Row; lines: string[] }[] = [];
   for (const row of rows) {
+    const own: string[] = [];
+    blocks.push({ row, lines: own });
     const label = row.label.padEnd(width);
     const state = row.state;
     switch (state.kind) {
       case 'waiting': {
         const why = model.ended ? 'not run' : row.title;
-        lines.push(`  ${paint('◌', 'dim')} ${label}  ${paint(why, 'dim')}`);
+        own.push(`  ${paint('◌', 'dim')} ${label}  ${paint(why, 'dim')}`);
         break;
       }
       case 'running': {
@@ -309,17 +317,17 @@ function renderFrame(model: Model, now: number, paint: Paint): string[] {
         const q = runQualifiers(state.run).filter((x) => x !== 'baseline');
         const what = [formatDuration(now - state.since), ...q].join(', ');
         const tail = state.note || row.title;
-        lines.push(`  ${paint(spin, 'cyan')} ${label}  ${paint(what, 'yellow')}${tail ? `  ${paint(tail, 'dim')}` : ''}`);
-        if (state.output) lines.push(`      ${paint(`│ ${state.output}`, 'dim')}`);
+        own.push(`  ${paint(spin, 'cyan')} ${label}  ${paint(what, 'yellow')}${tail ? `  ${paint(tail, 'dim')}` : ''}`);
+        if (state.output) own.push(`      ${paint(`│ ${state.output}`, 'dim')}`);
         break;
       }
       case 'earlier':
-        lines.push(`  ${paint('✔', 'green')} ${label}  ${paint('done before the resume', 'dim')}`);
+        own.push(`  ${paint('✔', 'green')} ${label}  ${paint('done before the resume', 'dim')}`);
         break;
       case 'queued': {
         const p = state.previous;
         const was = `${statusWord({ mode: p.run.mode, status: p.status })} in round ${p.run.round}`;
-        lines.push(`  ${paint('◌', 'dim')} ${label}  ${paint(`runs again in round ${state.round} (${was})`, 'dim')}`);
+        own.push(`  ${paint('◌', 'dim')} ${label}  ${paint(`runs again in round ${state.round} (${was})`, 'dim')}`);
         break;
       }
       case 'done': {
@@ -328,13 +336,39 @@ function renderFrame(model: Model, now: number, paint: Paint): string[] {
         const word = state.status === 'stopped' ? 'stopped' : statusWord({ mode: state.run.mode, status: state.status });
         const what = `${word} in ${formatDuration(state.durationMs)}${q.length ? ` (${q.join(', ')})` : ''}`;
         const summary = state.summary ? `  ${firstLine(state.summary, 160)}` : '';
-        lines.push(`  ${paint(glyph, style)} ${label}  ${what}${summary}`);
+        own.push(`  ${paint(glyph, style)} ${label}  ${what}${summary}`);
         break;
       }
     }
   }
-  for (const note of model.notes().slice(-3)) lines.push(`  ${paint(note, 'yellow')}`);
+  const notes = model
+    .notes()
+    .slice(-3)
+    .map((note) => `  ${paint(note, 'yellow')}`);
+  const room = model.ended ? Infinity : maxLines - lines.length - notes.length;
+  lines.push(...fold(blocks, room, paint), ...notes);
   return lines;
+}
+
+function fold(blocks: { row: Row; lines: string[] }[], room: number, paint: Paint): string[] {
+  const count = (): number => blocks.reduce((n, b) => n + b.lines.length, 0);
+  const finished = (b: { row: Row }): boolean =>
+    b.row.state.kind === 'earlier' || (b.row.state.kind === 'done' && (b.row.state.status === 'ok' || b.row.state.status === 'skipped'));
+  const folded: string[] = [];
+  while (count() + (folded.length ? 1 : 0) > room) {
+    const at = blocks.findIndex(finished);
+    if (at < 0) break;
+    folded.push(blocks[at]!.row.label);
+    blocks.splice(at, 1);
+  }
+  const head = folded.length ? [`  ${paint('✔', 'green')} ${paint(`${folded.length} done: ${folded.join(', ')}`, 'dim')}`] : [];
+  for (const b of blocks) if (count() + head.length > room && b.lines.length > 1) b.lines.length = 1;
+  const later: string[] = [];
+  while (blocks.length > 1 && count() + head.length + 1 > room && blocks.at(-1)!.row.state.kind === 'waiting') {
+    later.unshift(blocks.pop()!.row.label);
+  }
+  const tail = later.length ? [`  ${paint('◌', 'dim')} ${paint(`${later.length} more: ${later.join(', ')}`, 'dim')}`] : [];
+  return [...head, ...blocks.flatMap((b) => b.lines), ...tail];
 }
 
 function doneGlyph(status: StepStatus | 'stopped', mode: RunMode): [string, Style] {
@@ -382,7 +416,9 @@ export function createLiveProgress(options: LiveProgressOptions): LiveProgress {
   const columns = (): number => (stream as NodeJS.WriteStream).columns || 80;
 
   function lines(p: Paint): string[] {
-    return renderFrame(model, now(), p).map((line) => redact(line));
+    // One line is left free: the cursor rests below the frame.
+    const height = (stream as NodeJS.WriteStream).rows;
+    return renderFrame(model, now(), p, height ? height - 1 : Infinity).map((line) => redact(line));
   }
 
   function write(text: string): void {

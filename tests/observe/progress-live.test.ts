@@ -283,3 +283,37 @@ describe('the first frame loads almost nothing', () => {
     expect([...(await staticImports(`${root}config/load.ts`))]).toContain('cosmiconfig');
   });
 });
+
+describe('a terminal shorter than the frame', () => {
+  it('folds finished rows, then output lines, then rows to come, so the frame still redraws in place', async () => {
+    const out = frameStream(100);
+    Object.assign(out.stream, { rows: 10 });
+    let clock = 0;
+    const live = createLiveProgress({ stream: out.stream, title: 'short', tickMs: 0, color: false, now: () => clock });
+    const s = scripter();
+    live.setPlan(runPlan());
+    for (const e of [
+      s.status('executing'),
+      s.started('clone'),
+      s.finished('clone', 'ok', 100),
+      s.started('deps'),
+      s.finished('deps', 'ok', 100),
+    ])
+      live(e);
+    live(s.started('search'));
+    live(s.output('search', 'ranking 12 files'));
+    clock = 1000;
+    live.repaint();
+    const frame = screen(out.writes.at(-1)!);
+    expect(frame.split('\n').length).toBeLessThanOrEqual(9);
+    expect(frame).toMatchSnapshot('ten rows high');
+    expect(frame).toMatch(/^ {2}✔ \d done: setup, clone, deps/m);
+    expect(row(frame, 'search')).toMatch(SPINNER);
+    expect(frame).toMatch(/^ {2}◌ \d+ more: .*push$/m);
+    // The last frame is the record of the run: nothing folded.
+    await live.close();
+    const end = screen(out.writes.at(-1)!);
+    expect(row(end, 'clone')).toMatch(/^ {2}✔ clone +ok in 100ms$/);
+    expect(row(end, 'push')).toMatch(/^ {2}◌ push +not run$/);
+  });
+});
