@@ -21,7 +21,7 @@ export interface LiveProgressOptions {
   tickMs?: number;
   /** Milliseconds since the process started (the header's elapsed time); tests pass a fake clock. */
   now?: () => number;
-  /** Colours, a hidden cursor and clipping by the terminal; off in tests that compare text. */
+  /** Colours and clipping by the terminal; off in tests that compare text. */
   color?: boolean;
 }
 
@@ -386,10 +386,10 @@ function doneGlyph(status: StepStatus | 'stopped', mode: RunMode): [string, Styl
 }
 
 // ECMA-48 controls the painter needs. Autowrap is off while a frame is written, so a line wider than
-// the terminal is clipped instead of wrapping, and the number of lines to move up stays exact.
+// the terminal is clipped instead of wrapping, and the number of lines to move up stays exact; it is
+// back on at the end of the same write. The cursor is never hidden: a process killed by a signal
+// runs no handler that could show it again.
 const CSI = '\u001b[';
-const HIDE_CURSOR = `${CSI}?25l`;
-const SHOW_CURSOR = `${CSI}?25h`;
 const WRAP_OFF = `${CSI}?7l`;
 const WRAP_ON = `${CSI}?7h`;
 const ERASE_LINE_END = `${CSI}K`;
@@ -435,20 +435,15 @@ export function createLiveProgress(options: LiveProgressOptions): LiveProgress {
     const frame = lines(paint).map((line) => truncate(line, columns()));
     // One write per frame: a terminal never shows half of one.
     write(
-      `${color ? HIDE_CURSOR + WRAP_OFF : ''}${up(drawn)}${frame.map((l) => `${l}${ERASE_LINE_END}\n`).join('')}${ERASE_DOWN}${color ? WRAP_ON : ''}`,
+      `${color ? WRAP_OFF : ''}${up(drawn)}${frame.map((l) => `${l}${ERASE_LINE_END}\n`).join('')}${ERASE_DOWN}${color ? WRAP_ON : ''}`,
     );
     drawn = frame.length;
   }
 
-  // Whatever ends the process (a second Ctrl-C exits at once), the terminal gets its cursor back.
-  const restore = (): void => {
-    if (color && !broken) stream.write(SHOW_CURSOR + WRAP_ON);
-  };
   const onError = (): void => {
     broken = true;
   };
   stream.on('error', onError);
-  process.once('exit', restore);
 
   const timer = tickMs > 0 ? setInterval(draw, tickMs) : null;
   timer?.unref();
@@ -456,9 +451,7 @@ export function createLiveProgress(options: LiveProgressOptions): LiveProgress {
   function stop(): void {
     live = false;
     if (timer) clearInterval(timer);
-    process.removeListener('exit', restore);
     stream.removeListener('error', onError);
-    restore();
   }
 
   draw();

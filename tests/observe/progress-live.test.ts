@@ -225,14 +225,13 @@ describe('createLiveProgress', () => {
     const firstLines = stripVTControlCharacters(first!).split('\n').length - 1;
     // CSI n F: to the start of the line n lines up, where the previous frame began.
     expect(second!.includes(`\u001b[${firstLines}F`)).toBe(true);
-    // Autowrap off while drawing, back on after; the cursor hidden while the view lives.
-    expect(second!.startsWith('\u001b[?25l\u001b[?7l')).toBe(true);
+    // Autowrap off while drawing, back on after.
+    expect(second!.startsWith('\u001b[?7l')).toBe(true);
     expect(second!.endsWith('\u001b[?7h')).toBe(true);
     for (const line of stripVTControlCharacters(second!).split('\n')) expect([...line].length).toBeLessThan(40);
     live.discard();
-    // Discarded (a usage error before the run): erased, and the cursor is back.
-    expect(out.writes.at(-2)).toBe(`\u001b[${firstLines}F\u001b[J`);
-    expect(out.writes.at(-1)).toBe('\u001b[?25h\u001b[?7h');
+    // Discarded (a usage error before the run): erased.
+    expect(out.writes.at(-1)).toBe(`\u001b[${firstLines}F\u001b[J`);
   });
 
   it('keeps notes as lines when discarded, redacts every line, and ignores events once closed', async () => {
