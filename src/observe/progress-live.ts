@@ -126,27 +126,26 @@ function createModel(options: { title: string; resume: boolean; now: () => numbe
     // The plan's rows in its order; a clone that ran before the plan existed keeps its row.
     const planning = find(PLANNING);
     const loopFrom = next.repair?.from ?? null;
-    for (const step of next.steps) {
+    next.steps.forEach((step, index) => {
       const existing = find(step.id);
-      if (existing) {
-        existing.title = step.title || existing.title;
-        continue;
-      }
-      if (step.baseline) {
-        // Baseline runs go before the repair loop, where the engine starts them.
-        const anchor = loopFrom ?? step.id;
-        if (!find(anchor)) add(anchor, anchor, '');
-        add(rowKey('baseline', step.id), `baseline ${step.id}`, `${step.title || step.id} on the untouched base`, anchor);
-      }
-      const added = add(step.id, step.id, step.title || step.id);
-      if (next.steps.indexOf(step) < resumedAt) added.state = { kind: 'earlier' };
+      if (existing) existing.title = step.title || existing.title;
+      else add(step.id, step.id, step.title || step.id).state = index < resumedAt ? { kind: 'earlier' } : { kind: 'waiting' };
+    });
+    // Baseline runs go before the repair loop's first step, where the engine starts them; a task resumed
+    // past that point ran them earlier. (Without a loop there is no baseline pass: a baseline event
+    // would still get its row, beside its step.)
+    const loopAt = loopFrom === null ? -1 : next.steps.findIndex((s) => s.id === loopFrom);
+    for (const step of loopAt < 0 ? [] : next.steps.filter((s) => s.baseline)) {
+      if (find(rowKey('baseline', step.id))) continue;
+      const row = add(rowKey('baseline', step.id), `baseline ${step.id}`, `${step.title || step.id} on the untouched base`, loopFrom!);
+      if (resumedAt > loopAt) row.state = { kind: 'earlier' };
     }
     // Rows the plan does not list (a clone the plan calls otherwise) keep their place; planning goes
     // after what ran before it.
-    if (planning) {
+    const ran = rows.filter((r) => r.key !== SETUP && r.key !== PLANNING && r.state.kind !== 'waiting').at(-1);
+    if (planning && ran) {
       rows.splice(rows.indexOf(planning), 1);
-      const lastRan = rows.reduce((at, r, i) => (r.key !== SETUP && r.state.kind !== 'waiting' ? i : at), 0);
-      rows.splice(lastRan + 1, 0, planning);
+      rows.splice(rows.indexOf(ran) + 1, 0, planning);
     }
   }
 

@@ -186,6 +186,40 @@ describe('createLiveProgress', () => {
     expect(row(frame, 'setup')).toMatch(/^ {2}✔ setup +ok in 700ms$/);
   });
 
+  it('gives every run one row: a plan without a repair loop, a resume past the baseline', () => {
+    const noLoop = view();
+    noLoop.live.setPlan({ ...plan([step('clone'), step('build', { baseline: true }), step('test', { baseline: true })]), repair: null });
+    const labels = (frame: string): string[] =>
+      frame
+        .split('\n')
+        .slice(1)
+        .map((l) => l.slice(4).split(/ {2,}/)[0]!.trim());
+    expect(labels(noLoop.live.frame())).toEqual(['setup', 'clone', 'plan', 'build', 'test']);
+
+    const resumed = view({ resume: true });
+    resumed.live.setPlan(runPlan(), 'test');
+    const frame = resumed.live.frame();
+    expect(labels(frame)).toEqual([
+      'setup',
+      'clone',
+      'deps',
+      'search',
+      'baseline build',
+      'baseline test',
+      'baseline lint',
+      'codegen',
+      'apply',
+      'build',
+      'test',
+      'lint',
+      'secrets',
+      'push',
+    ]);
+    expect(row(frame, 'baseline lint')).toMatch(/done before the resume$/);
+    expect(row(frame, 'build')).toMatch(/done before the resume$/);
+    expect(row(frame, 'test')).toMatch(/^ {2}◌ test +cargo test$/);
+  });
+
   it('keeps a retried step running through its backoff', () => {
     const s = scripter();
     const v = view();
