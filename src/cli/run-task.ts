@@ -2,11 +2,10 @@
 // turns Ctrl-C into cancellation, prints the result and returns the exit code.
 import type { LoadedConfig } from '../config/load.js';
 import type { TaskRequest } from '../config/request.js';
-import type { EngineEvent } from '../engine/types.js';
-import type { Plan } from '../plan/types.js';
 import { createJsonlFile, createJsonlStream } from '../observe/audit.js';
 import { createMetrics } from '../observe/metrics.js';
 import { metricsTextfile, stateDir } from '../observe/paths.js';
+import type { LiveProgress } from '../observe/progress-live.js';
 import { createPlainProgress, shouldUsePlain } from '../observe/progress-plain.js';
 import { makeSubscriber, type Subscriber } from '../observe/types.js';
 import type { ResumeFrom } from '../task/resume.js';
@@ -28,6 +27,8 @@ export async function runTaskCommand(input: {
   resume?: { taskId: string; from: ResumeFrom };
   /** The URL to clone when it holds credentials the request (which is stored) does not. */
   cloneUrl?: string;
+  /** The live view the caller drew before this module loaded (a terminal); null for plain lines or none. */
+  view?: LiveProgress | null;
 }): Promise<number> {
   const { request, loaded, flags, io, resume } = input;
   const { config } = loaded;
@@ -44,29 +45,24 @@ export async function runTaskCommand(input: {
     extra: events ? [makeSubscriber(events, async () => {})] : [],
   });
   const { taskId } = session;
+  const view = input.view ?? null;
   const say = (level: 'info' | 'warn', message: string): void => {
+    const line = `autodev: ${level === 'warn' ? 'warning: ' : ''}${message}`;
     if (quiet && events) events({ type: 'log', taskId, level, message });
-    else io.stderr.write(`autodev: ${level === 'warn' ? 'warning: ' : ''}${message}\n`);
+    // While the live view draws, a line written past it would be drawn over.
+    else if (view?.live) view.note(line);
+    else io.stderr.write(`${line}\n`);
   };
   // The config's warnings, which the caller left for the event stream.
   if (quiet) for (const warning of loaded.warnings) say('warn', warning);
   const plain = shouldUsePlain({ isTTY: io.stderr.isTTY, env: io.env });
-  let progress: Subscriber | null = !quiet && plain ? createPlainProgress({ stream: io.stderr, redact }) : null;
-  // Events before the plan exists (pending, planning, the clone) wait for the TTY view to be built.
-  const early: EngineEvent[] = [];
-  let pendingView: Promise<void> | null = null;
-  const onPlan = async (plan: Plan): Promise<void> => {
-    if (progress || quiet) return;
-    const { createListrProgress } = await import('../observe/progress-listr.js');
-    progress = createListrProgress(plan, { stream: io.stderr, redact });
-    for (const event of early.splice(0)) progress(event);
-  };
+  const progress: Subscriber | null = quiet ? null : (view ?? (plain ? createPlainProgress({ stream: io.stderr, redact }) : null));
 
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     interrupts += 1;
     if (interrupts === 1) {
-      if (!quiet) io.stderr.write('\n');
+      if (!quiet && !view?.live) io.stderr.write('\n');
       say('info', `${signal}: cancelling (stopping every process of the task; press Ctrl-C again to force)`);
       session.controller.abort(new Error(signal));
     } else {
@@ -97,14 +93,8 @@ export async function runTaskCommand(input: {
       env: io.env,
       cloneUrl: input.cloneUrl,
       ...(resume ? { resume: resume.from } : {}),
-      onEvent: (event) => {
-        if (quiet) return;
-        if (progress) progress(event);
-        else early.push(event);
-      },
-      onPlan: (plan) => {
-        pendingView = onPlan(plan);
-      },
+      onEvent: (event) => progress?.(event),
+      onPlan: (plan) => view?.setPlan(plan, resume?.from.startAt),
     });
   } catch (error) {
     await session.abandon();
@@ -113,9 +103,7 @@ export async function runTaskCommand(input: {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (pendingView) await pendingView;
-    const view = progress as Subscriber | null;
-    await view?.close();
+    await progress?.close();
   }
   const warnings = [
     ...(await session.finish(result)),

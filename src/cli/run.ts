@@ -2,9 +2,8 @@
 // itself (returns it to main).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { loadConfig } from '../config/load.js';
-import { checkGates } from '../plan/gates.js';
 import type { TaskRequest } from '../config/request.js';
+import type { LiveProgress } from '../observe/progress-live.js';
 import { ExitCode, UsageError } from '../util/errors.js';
 import type { CliIo } from './index.js';
 
@@ -43,10 +42,22 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
       'or take the task from an issue with --issue',
     );
   }
+  // Drawn now, before config, the run's modules and the clone load or start: the terminal never sits blank.
+  const view = flags.planOnly ? null : await openLiveView(flags, io, flags.title ?? `issue ${flags.issue}`, false);
+  try {
+    return await prepareAndRun(flags, io, view);
+  } catch (error) {
+    view?.discard();
+    throw error;
+  }
+}
+
+async function prepareAndRun(flags: RunFlags, io: CliIo, view: LiveProgress | null): Promise<number> {
   const description = flags.descriptionFile !== undefined ? await readDescription(flags.descriptionFile, io) : flags.description;
+  const { loadConfig } = await import('../config/load.js');
   const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config, flags: { sandbox: flags.sandbox } });
   // When stderr is the event stream, the warnings become `log` events once the task has an id.
-  if (!eventsOnStderr(flags)) for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
+  if (!eventsOnStderr(flags)) for (const warning of loaded.warnings) warn(io, view, warning);
   const { intakeRequest } = await import('../task/intake.js');
   const { request, cloneUrl } = await intakeRequest(
     {
@@ -74,7 +85,26 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
     return ExitCode.ok;
   }
   const { runTaskCommand } = await import('./run-task.js');
-  return runTaskCommand({ request, loaded, flags, io, cloneUrl });
+  return runTaskCommand({ request, loaded, flags, io, cloneUrl, view });
+}
+
+/** A warning for stderr: under the live view's rows while it draws (a line past it would be drawn over). */
+function warn(io: CliIo, view: LiveProgress | null, warning: string): void {
+  const line = `autodev: warning: ${warning}`;
+  if (view?.live) view.note(line);
+  else io.stderr.write(`${line}\n`);
+}
+
+/**
+ * The live view, on a terminal that takes it (not for plain lines, nor when stderr carries `--events
+ * jsonl`). Its module imports only node built-ins, so the first frame costs milliseconds.
+ */
+async function openLiveView(flags: RunFlags, io: CliIo, title: string, resume: boolean): Promise<LiveProgress | null> {
+  if (eventsOnStderr(flags)) return null;
+  const { shouldUsePlain } = await import('../observe/progress-plain.js');
+  if (shouldUsePlain({ isTTY: io.stderr.isTTY, env: io.env })) return null;
+  const [{ createLiveProgress }, { redact }] = await Promise.all([import('../observe/progress-live.js'), import('../util/redact.js')]);
+  return createLiveProgress({ stream: io.stderr, title, resume, redact });
 }
 
 /** `--events jsonl` without `--events-file`: stderr carries the event lines and nothing else. */
@@ -106,26 +136,35 @@ async function resumeCommand(id: string, flags: RunFlags, io: CliIo): Promise<nu
   const conflict =
     RESUME_CONFLICTS.find(([key]) => flags[key] !== undefined) ?? (flags.pr === false ? (['pr', '--no-pr'] as const) : undefined);
   if (conflict) throw new UsageError(`--resume cannot be combined with ${conflict[1]}`, 'a resumed task keeps its request and plan');
-  const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config });
-  if (!eventsOnStderr(flags)) for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
-  const [{ prepareResume }, { createTaskStore }, { stateDir }, { createExec }] = await Promise.all([
-    import('../task/resume.js'),
-    import('../store/task-store.js'),
-    import('../observe/paths.js'),
-    import('../ports/exec.js'),
-  ]);
-  const { task, resume } = await prepareResume({ store: createTaskStore(stateDir(io.env)), id, exec: createExec(), env: io.env });
-  // The gates hold for a resumed task too: the tool may have been switched off or the repo disallowed since.
-  checkGates(loaded.config, task.request.repo, io.cwd);
-  const request: TaskRequest = { ...task.request, keepWorkspace: Boolean(flags.keepWorkspace) };
-  const { runTaskCommand } = await import('./run-task.js');
-  return runTaskCommand({
-    request,
-    loaded,
-    flags,
-    io,
-    resume: { taskId: task.id, from: resume },
-  });
+  const view = await openLiveView(flags, io, `resume ${id}`, true);
+  try {
+    const { loadConfig } = await import('../config/load.js');
+    const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config });
+    if (!eventsOnStderr(flags)) for (const warning of loaded.warnings) warn(io, view, warning);
+    const [{ prepareResume }, { createTaskStore }, { stateDir }, { createExec }, { checkGates }] = await Promise.all([
+      import('../task/resume.js'),
+      import('../store/task-store.js'),
+      import('../observe/paths.js'),
+      import('../ports/exec.js'),
+      import('../plan/gates.js'),
+    ]);
+    const { task, resume } = await prepareResume({ store: createTaskStore(stateDir(io.env)), id, exec: createExec(), env: io.env });
+    // The gates hold for a resumed task too: the tool may have been switched off or the repo disallowed since.
+    checkGates(loaded.config, task.request.repo, io.cwd);
+    const request: TaskRequest = { ...task.request, keepWorkspace: Boolean(flags.keepWorkspace) };
+    const { runTaskCommand } = await import('./run-task.js');
+    return await runTaskCommand({
+      request,
+      loaded,
+      flags,
+      io,
+      resume: { taskId: task.id, from: resume },
+      view,
+    });
+  } catch (error) {
+    view?.discard();
+    throw error;
+  }
 }
 
 /** A request key as the flag that sets it: `keepWorkspace` → `--keep-workspace`. */
