@@ -2,7 +2,8 @@
 import type { Toolchain } from '../types.js';
 import { nodeCommands } from './commands.js';
 import { npmDeclared, npmLocked, npmWorkspaceDirs } from './manifest.js';
-import { isNodeTestFile, parseNodeTestOutput, parseTsc, parseWorkspaceTestOutput } from './output.js';
+import { nodeHostInstall } from './host-install.js';
+import { isNodeTestFile, nodeDepsFailureLine, parseNodeTestOutput, parseTsc, parseWorkspaceTestOutput } from './output.js';
 import { narrowNodeCommand, readNodeMembers, scopeNodeBaselineFailures } from './workspace.js';
 
 const JS_DEF =
@@ -42,6 +43,7 @@ export const node: Toolchain = {
   // pnpm and yarn run through corepack (or as found on PATH) when the project pins them or its lockfile says so.
   hostPrograms: ['npm', 'corepack', 'pnpm', 'yarn'],
   sandboxPrograms: ['node', 'npm', 'npx', 'corepack', 'pnpm', 'yarn'],
+  hostInstall: nodeHostInstall,
   doctor: [
     { name: 'npm', command: ['npm', '--version'], purpose: 'Node projects', fallback: 'none: Node projects cannot be verified' },
     {
@@ -89,6 +91,7 @@ export const node: Toolchain = {
     if (format === 'tsc') return { diagnostics: parseTsc(`${stdout}\n${stderr}`), tests: null };
     return { diagnostics: [], tests: null };
   },
+  depsFailureLine: nodeDepsFailureLine,
   narrow: narrowNodeCommand,
   scopeBaselineFailures: (failures, scope) => scopeNodeBaselineFailures(failures, scope),
   isTestFile: isNodeTestFile,

@@ -435,3 +435,19 @@ export function isNodeTestFile(file: string): boolean {
   if (!/\.[cm]?[jt]sx?$/.test(name)) return false;
   return /\.(test|spec)\.[cm]?[jt]sx?$/.test(name) || parts.slice(0, -1).some((p) => p === 'test' || p === 'tests' || p === '__tests__');
 }
+
+// ---------------------------------------------------------------- deps
+
+/**
+ * One line for a failed install: the package manager's own error (`ERR_PNPM_…`, yarn's `error …`,
+ * `npm error …`, a thrown `Error: …` from corepack), not the source line Node prints above it.
+ */
+export function nodeDepsFailureLine(text: string, exitCode: number | null): string {
+  const lines = cleanLines(text).map((l) => l.trim());
+  const found =
+    lines.find((l) => /^ERR_PNPM_\w+/.test(l)) ??
+    lines.find((l) => /^(?:[A-Z]\w*)?Error: \S/.test(l)) ??
+    lines.find((l) => /^(?:error|➤ YN\d+: .*(?:error|Error))\b/.test(l) && !/^error Command failed/.test(l)) ??
+    lines.find((l) => /^npm (?:error|ERR!) (?!code\b)\S/.test(l));
+  return `dependencies could not be fetched: ${found ? found.slice(0, 300) : `the install exited with ${exitCode ?? 'a signal'}`}`;
+}

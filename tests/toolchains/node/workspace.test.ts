@@ -203,3 +203,35 @@ describe('a Node workspace', () => {
     expect(node.scopeBaselineFailures!(failures, { packages: ['b'], workspace: ws }, []).map((f) => f.name)).toEqual(['b: quad']);
   });
 });
+
+describe('a failed install', () => {
+  it("says the package manager's error, not the source line Node prints above a thrown one", () => {
+    const corepack = [
+      '/usr/lib/node_modules/corepack/dist/lib/corepack.cjs:22089',
+      '    throw new Error(',
+      '          ^',
+      '',
+      'Error: Error when performing the request to https://registry.npmjs.org/pnpm/10.28.1',
+      '  [cause]: TypeError: fetch failed',
+    ].join('\n');
+    expect(node.depsFailureLine!(corepack, 1)).toBe(
+      'dependencies could not be fetched: Error: Error when performing the request to https://registry.npmjs.org/pnpm/10.28.1',
+    );
+    expect(node.depsFailureLine!('Lockfile is up to date\n ERR_PNPM_OUTDATED_LOCKFILE  Cannot install with "frozen-lockfile"', 1)).toBe(
+      'dependencies could not be fetched: ERR_PNPM_OUTDATED_LOCKFILE  Cannot install with "frozen-lockfile"',
+    );
+    expect(node.depsFailureLine!('npm error code E404\nnpm error 404 Not Found - GET https://registry.npmjs.org/nope', 1)).toBe(
+      'dependencies could not be fetched: npm error 404 Not Found - GET https://registry.npmjs.org/nope',
+    );
+    expect(node.depsFailureLine!('', null)).toBe('dependencies could not be fetched: the install exited with a signal');
+  });
+
+  it("passes the host's extra CA file (a trust setting, never a secret) to the sandbox, when it exists", () => {
+    expect(node.hostInstall!({ NODE_EXTRA_CA_CERTS: '/etc/hostname' }, '/home/x')).toEqual({
+      path: [],
+      env: { NODE_EXTRA_CA_CERTS: '/etc/hostname' },
+    });
+    expect(node.hostInstall!({ NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' }, '/home/x')).toBeNull();
+    expect(node.hostInstall!({}, '/home/x')).toBeNull();
+  });
+});
