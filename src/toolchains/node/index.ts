@@ -1,5 +1,7 @@
 // Node with npm, pnpm or yarn: everything autodev knows about it, behind the Toolchain interface.
+import type { DependencyReader, LockedPackage } from '../../depcheck/types.js';
 import type { Toolchain } from '../types.js';
+import { pnpmLocked, yarnLocked } from './lockfiles.js';
 import { nodeCommands } from './commands.js';
 import { npmDeclared, npmLocked, npmWorkspaceDirs } from './manifest.js';
 import { nodeHostInstall } from './host-install.js';
@@ -34,6 +36,21 @@ function jsDefinitions(line: string): string[] {
   const method = JS_METHOD.exec(line);
   if (method && !JS_KEYWORDS.has(method[1])) return [method[1]];
   return [];
+}
+
+function npmReader(lockfile: string, locked: (text: string) => LockedPackage[]): DependencyReader {
+  return {
+    ecosystem: 'npm',
+    manifest: 'package.json',
+    lockfile,
+    registry: 'npm',
+    memberManifests: (rootText, files) => npmWorkspaceDirs(rootText, files).map((dir) => `${dir}/package.json`),
+    declared: (file, text) => npmDeclared(file, text),
+    locked,
+    localLockedIsOwnCode: false,
+    lockInstallScripts: lockfile !== 'yarn.lock',
+    buildDependenciesRun: false,
+  };
 }
 
 export const node: Toolchain = {
@@ -95,18 +112,9 @@ export const node: Toolchain = {
   narrow: narrowNodeCommand,
   scopeBaselineFailures: (failures, scope) => scopeNodeBaselineFailures(failures, scope),
   isTestFile: isNodeTestFile,
-  dependencies: {
-    ecosystem: 'npm',
-    manifest: 'package.json',
-    lockfile: 'package-lock.json',
-    registry: 'npm',
-    memberManifests: (rootText, files) => npmWorkspaceDirs(rootText, files).map((dir) => `${dir}/package.json`),
-    declared: (file, text) => npmDeclared(file, text),
-    locked: npmLocked,
-    localLockedIsOwnCode: false,
-    lockInstallScripts: true,
-    buildDependenciesRun: false,
-  },
+  dependencies: npmReader('package-lock.json', npmLocked),
+  // The dependency check reads package.json through the first reader; each lockfile through its own.
+  otherLockfiles: [npmReader('pnpm-lock.yaml', pnpmLocked), npmReader('yarn.lock', yarnLocked)],
   context: {
     extensions: ['ts', 'tsx', 'js', 'jsx', 'mjs', 'cjs', 'mts', 'cts'],
     definitions: jsDefinitions,
