@@ -449,5 +449,9 @@ export function nodeDepsFailureLine(text: string, exitCode: number | null): stri
     lines.find((l) => /^(?:[A-Z]\w*)?Error: \S/.test(l)) ??
     lines.find((l) => /^(?:error|➤ YN\d+: .*(?:error|Error))\b/.test(l) && !/^error Command failed/.test(l)) ??
     lines.find((l) => /^npm (?:error|ERR!) (?!code\b)\S/.test(l));
-  return `dependencies could not be fetched: ${found ? found.slice(0, 300) : `the install exited with ${exitCode ?? 'a signal'}`}`;
+  // Corepack checks an unhashed version against the registry's signatures, which a mirror may drop.
+  const hint = /No compatible signature found/.test(text)
+    ? ' (the registry sent no signatures: pin the package manager with its hash, `packageManager: "pnpm@<version>+sha512.<hex>"`, as `corepack use` writes it)'
+    : '';
+  return `dependencies could not be fetched: ${found ? found.slice(0, 300) : `the install exited with ${exitCode ?? 'a signal'}`}${hint}`;
 }

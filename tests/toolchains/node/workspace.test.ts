@@ -224,6 +224,9 @@ describe('a failed install', () => {
       'dependencies could not be fetched: npm error 404 Not Found - GET https://registry.npmjs.org/nope',
     );
     expect(node.depsFailureLine!('', null)).toBe('dependencies could not be fetched: the install exited with a signal');
+    expect(node.depsFailureLine!('Error: No compatible signature found in package metadata\n    at verifySignature', 1)).toMatch(
+      /^dependencies could not be fetched: Error: No compatible signature found in package metadata \(the registry sent no signatures: pin .*\+sha512/,
+    );
   });
 
   it("passes the host's extra CA file (a trust setting, never a secret) to the sandbox, when it exists", () => {
