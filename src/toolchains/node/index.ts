@@ -6,7 +6,7 @@ import { nodeCommands } from './commands.js';
 import { npmDeclared, npmLocked, npmWorkspaceDirs } from './manifest.js';
 import { nodeHostInstall } from './host-install.js';
 import { isNodeTestFile, nodeDepsFailureLine, parseNodeTestOutput, parseTsc, parseWorkspaceTestOutput } from './output.js';
-import { narrowNodeCommand, readNodeMembers, scopeNodeBaselineFailures } from './workspace.js';
+import { narrowNodeCommand, pnpmMemberManifests, readNodeMembers, scopeNodeBaselineFailures } from './workspace.js';
 
 const JS_DEF =
   /^\s*(?:export\s+)?(?:default\s+)?(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(?:function\s*\*?|class|interface|type|enum|namespace)\s+([A-Za-z_$][\w$]*)/;
@@ -114,7 +114,16 @@ export const node: Toolchain = {
   isTestFile: isNodeTestFile,
   dependencies: npmReader('package-lock.json', npmLocked),
   // The dependency check reads package.json through the first reader; each lockfile through its own.
-  otherLockfiles: [npmReader('pnpm-lock.yaml', pnpmLocked), npmReader('yarn.lock', yarnLocked)],
+  otherLockfiles: [
+    // pnpm's workspace members are named by pnpm-workspace.yaml (which declares no dependency itself).
+    {
+      ...npmReader('pnpm-lock.yaml', pnpmLocked),
+      manifest: 'pnpm-workspace.yaml',
+      memberManifests: pnpmMemberManifests,
+      declared: () => ({ declared: [], scripts: [] }),
+    },
+    npmReader('yarn.lock', yarnLocked),
+  ],
   context: {
     extensions: ['ts', 'tsx', 'js', 'jsx', 'mjs', 'cjs', 'mts', 'cts'],
     definitions: jsDefinitions,

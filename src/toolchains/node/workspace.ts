@@ -18,7 +18,7 @@ function strings(value: unknown): string[] {
 }
 
 /** The member patterns: pnpm-workspace.yaml's `packages`, else package.json's `workspaces` (array or `{ packages }`). */
-export function workspacePatterns(manifests: Record<string, string>): string[] {
+function workspacePatterns(manifests: Record<string, string>): string[] {
   const yamlText = manifests['pnpm-workspace.yaml'];
   if (yamlText !== undefined) {
     try {
@@ -53,6 +53,14 @@ function matchMembers(patterns: string[], dirs: string[]): string[] {
   const isMember = picomatch(include);
   const isExcluded = exclude.length ? picomatch(exclude) : () => false;
   return dirs.filter((d) => d !== '.' && !d.split('/').includes('..') && isMember(d) && !isExcluded(d)).sort();
+}
+
+/** The members' package.json files a pnpm-workspace.yaml names, over a file list (the dependency check's). */
+export function pnpmMemberManifests(yamlText: string, files: string[]): string[] {
+  const dirs = files
+    .filter((f) => f.endsWith('/package.json') && !f.split('/').includes('node_modules'))
+    .map((f) => f.slice(0, -'/package.json'.length));
+  return matchMembers(workspacePatterns({ 'pnpm-workspace.yaml': yamlText }), dirs).map((dir) => `${dir}/package.json`);
 }
 
 /** The workspace's member directories on disk, each member's package.json added to `manifests`. */

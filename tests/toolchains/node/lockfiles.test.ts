@@ -1,6 +1,6 @@
 // pnpm-lock.yaml and yarn.lock in the dependency check, beside package-lock.json.
 import { describe, expect, it } from '@jest/globals';
-import { compareDependencies } from '../../../src/depcheck/compare.js';
+import { compareDependencies, manifestPaths } from '../../../src/depcheck/compare.js';
 import { dependencyReaders } from '../../../src/toolchains/registry.js';
 import { node } from '../../../src/toolchains/node/index.js';
 
@@ -112,6 +112,39 @@ describe('pnpm-lock.yaml', () => {
     expect(report.warnings).toEqual([]);
     const added = report.findings.filter((f) => f.type === 'added');
     expect(added.map((f) => [f.name, f.manifest, f.locked])).toEqual([['is-odd', 'package.json', { from: null, to: '3.0.1' }]]);
+  });
+});
+
+describe('a pnpm workspace', () => {
+  it('has its members named by pnpm-workspace.yaml, and a dependency a member adds shows in that member', () => {
+    const files = (a: Record<string, string>) => ({
+      'package.json': JSON.stringify({ name: 'mono', private: true }),
+      'pnpm-workspace.yaml': "packages:\n  - 'packages/*'\n",
+      'packages/a/package.json': JSON.stringify({ name: 'a', dependencies: a }),
+      'pnpm-lock.yaml': PNPM_V6,
+    });
+    const readers = dependencyReaders();
+    const pnpm = readers.find((r) => r.manifest === 'pnpm-workspace.yaml')!;
+    expect(
+      pnpm.memberManifests("packages:\n  - 'packages/*'\n", [
+        'packages/a/package.json',
+        'packages/a/node_modules/x/package.json',
+        'docs/package.json',
+      ]),
+    ).toEqual(['packages/a/package.json']);
+    // what deps-check reads: the workspace file, the root and member manifests, the lockfile
+    const base = files({});
+    const roots = { 'package.json': base['package.json'], 'pnpm-workspace.yaml': base['pnpm-workspace.yaml'] };
+    expect(manifestPaths(Object.keys(base), readers, roots)).toEqual([
+      'package.json',
+      'packages/a/package.json',
+      'pnpm-lock.yaml',
+      'pnpm-workspace.yaml',
+    ]);
+    const report = compareDependencies({ files: base }, { files: files({ 'is-odd': '^3.0.1' }) }, readers);
+    expect(report.findings.map((f) => [f.type, f.name, f.manifest, f.member])).toEqual([
+      ['added', 'is-odd', 'packages/a/package.json', 'a'],
+    ]);
   });
 });
 
