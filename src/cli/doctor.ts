@@ -5,20 +5,54 @@ import { autodevSchema } from '../config/schema.js';
 import { createExec } from '../ports/exec.js';
 import { AUTO_ORDER, createSandbox } from '../ports/sandbox/index.js';
 import { TOOLCHAINS } from '../toolchains/registry.js';
-import type { ProgramCheck } from '../toolchains/types.js';
+import type { ProgramCheck, Toolchain } from '../toolchains/types.js';
 import { ConfigError, ExitCode } from '../util/errors.js';
 import type { CliIo } from './index.js';
 import { llmKeyRequired } from '../task/preflight.js';
 
-const CHECKS: ProgramCheck[] = [
+const GENERAL: ProgramCheck[] = [
   { name: 'git', command: ['git', '--version'], purpose: 'clone, branch, commit, push', fallback: 'none: git is required' },
   { name: 'rg', command: ['rg', '--version'], purpose: 'code search', fallback: 'git grep' },
   { name: 'gitleaks', command: ['gitleaks', 'version'], purpose: 'secrets scan', fallback: 'the built-in secrets scanner' },
-  ...TOOLCHAINS.flatMap((t) => t.doctor),
+];
+
+const SANDBOXES: ProgramCheck[] = [
   { name: 'docker', command: ['docker', '--version'], purpose: 'sandbox', fallback: 'the next sandbox (podman, then bwrap)' },
   { name: 'podman', command: ['podman', '--version'], purpose: 'sandbox', fallback: 'the next sandbox (bwrap)' },
   { name: 'bwrap', command: ['bwrap', '--version'], purpose: 'sandbox', fallback: 'none left: set sandbox = "none" to run unisolated' },
 ];
+
+interface ProgramResult {
+  name: string;
+  found: boolean;
+  version: string | null;
+  purpose: string;
+  insteadWhenMissing: string | null;
+}
+
+/**
+ * Every registered toolchain (whatever registry.ts lists) with its own checks' results, and what a
+ * project of that kind would miss here: a missing program with no fallback (`none: …`) means such a
+ * project cannot be verified; one with a fallback only changes how.
+ */
+function toolchainReports(toolchains: readonly Toolchain[], results: Map<string, ProgramResult>) {
+  return toolchains.map((t) => {
+    const programs = t.doctor.map((check) => results.get(checkKey(check))!);
+    const missing = programs.filter((p) => !p.found).map((p) => ({ name: p.name, consequence: p.insteadWhenMissing ?? '' }));
+    return {
+      id: t.id,
+      language: t.language,
+      detectedBy: t.manifests[0] ?? null,
+      usable: missing.every((m) => !m.consequence.startsWith('none')),
+      programs,
+      missing,
+    };
+  });
+}
+
+function checkKey(check: ProgramCheck): string {
+  return JSON.stringify(check.command);
+}
 
 export async function doctorCommand(flags: { json?: boolean; config?: string }, io: CliIo): Promise<number> {
   // A broken config file (or a broken package.json where the search looks) is one of the problems
@@ -34,14 +68,24 @@ export async function doctorCommand(flags: { json?: boolean; config?: string }, 
   }
   const { config } = loaded;
   const exec = createExec();
-  const programs = await Promise.all(
-    CHECKS.map(async (check) => {
-      const result = await exec.run(check.command, { inheritEnv: true, timeoutMs: 15_000 });
-      const found = result.exitCode === 0;
-      const version = found ? (result.stdout || result.stderr).split('\n')[0].trim() : null;
-      return { name: check.name, found, version, purpose: check.purpose, insteadWhenMissing: found ? null : check.fallback };
-    }),
+  // A program two toolchains check (or a toolchain and the general list) runs once.
+  const checks = [...GENERAL, ...TOOLCHAINS.flatMap((t) => t.doctor), ...SANDBOXES];
+  const unique = [...new Map(checks.map((c) => [checkKey(c), c])).values()];
+  const results = new Map<string, ProgramResult>(
+    await Promise.all(
+      unique.map(async (check): Promise<[string, ProgramResult]> => {
+        const result = await exec.run(check.command, { inheritEnv: true, timeoutMs: 15_000 });
+        const found = result.exitCode === 0;
+        const version = found ? (result.stdout || result.stderr).split('\n')[0].trim() : null;
+        return [
+          checkKey(check),
+          { name: check.name, found, version, purpose: check.purpose, insteadWhenMissing: found ? null : check.fallback },
+        ];
+      }),
+    ),
   );
+  const programs = unique.map((c) => results.get(checkKey(c))!);
+  const toolchains = toolchainReports(TOOLCHAINS, results);
   const sandboxes = await Promise.all(
     (['docker', 'podman', 'bwrap', 'none'] as const).map(async (kind) => {
       const problem = await createSandbox(kind, { exec, image: config.sandbox_image }).check();
@@ -63,6 +107,7 @@ export async function doctorCommand(flags: { json?: boolean; config?: string }, 
     enabled: config.enabled,
     allowlist: config.allowlist_repos.length ? config.allowlist_repos : 'not set: every repository is allowed',
     programs,
+    toolchains,
     sandbox: { configured: config.sandbox, used: auto, kinds: sandboxes },
     credentials,
   };
@@ -77,13 +122,29 @@ export async function doctorCommand(flags: { json?: boolean; config?: string }, 
   else lines.push(`config: ${loaded.file ?? '(none found)'}; ${config.enabled ? 'enabled' : 'DISABLED (enabled = false)'}`);
   lines.push(`allowlist: ${typeof report.allowlist === 'string' ? report.allowlist : report.allowlist.join(', ')}`);
   lines.push('');
+  const programLine = (p: ProgramResult, indent: string) =>
+    p.found
+      ? `${indent}ok       ${p.name.padEnd(13)} ${p.version}`
+      : `${indent}missing  ${p.name.padEnd(13)} ${p.purpose}; instead: ${p.insteadWhenMissing}`;
+  const toolchainPrograms = new Set(TOOLCHAINS.flatMap((t) => t.doctor.map(checkKey)));
   lines.push('programs:');
-  for (const p of programs) {
-    lines.push(
-      p.found
-        ? `  ok       ${p.name.padEnd(13)} ${p.version}`
-        : `  missing  ${p.name.padEnd(13)} ${p.purpose}; instead: ${p.insteadWhenMissing}`,
-    );
+  for (const check of [...GENERAL, ...SANDBOXES]) {
+    if (!toolchainPrograms.has(checkKey(check))) lines.push(programLine(results.get(checkKey(check))!, '  '));
+  }
+  lines.push('');
+  lines.push('toolchains:');
+  for (const t of toolchains) {
+    const state =
+      t.missing.length === 0
+        ? 'ready'
+        : t.usable
+          ? `usable, without ${t.missing.map((m) => m.name).join(', ')}`
+          : `a ${t.language} project would miss ${t.missing
+              .filter((m) => m.consequence.startsWith('none'))
+              .map((m) => m.name)
+              .join(', ')}`;
+    lines.push(`  ${t.language}${t.detectedBy ? ` (${t.detectedBy})` : ''}: ${state}`);
+    for (const p of t.programs) lines.push(programLine(p, '    '));
   }
   lines.push('');
   lines.push(`sandbox: configured ${config.sandbox}, used ${auto ?? 'none usable'}`);

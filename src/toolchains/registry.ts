@@ -19,5 +19,5 @@ export function hostInstalls(toolchains: readonly Toolchain[] = TOOLCHAINS): Hos
 
 /** The dependency check's manifest and lockfile readers, one per toolchain that has them. */
 export function dependencyReaders(toolchains: readonly Toolchain[] = TOOLCHAINS): DependencyReader[] {
-  return toolchains.flatMap((t) => (t.dependencies ? [t.dependencies] : []));
+  return toolchains.flatMap((t) => [...(t.dependencies ? [t.dependencies] : []), ...(t.otherLockfiles ?? [])]);
 }

@@ -247,5 +247,7 @@ export interface Toolchain {
   withChangeTestCode?(file: string, baseText: string, changeText: string): string | null;
   /** The manifest and lockfile readers of the dependency check. */
   dependencies: DependencyReader | null;
+  /** Readers of the same manifests' other lockfile formats (pnpm-lock.yaml beside package-lock.json): one lockfile each. */
+  otherLockfiles?: readonly DependencyReader[];
   context: ContextHints;
 }

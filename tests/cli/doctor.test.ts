@@ -7,9 +7,18 @@ import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { cleanup } from '../support/fixture-repo.js';
 import { cleanEnv, makeRunDir, requireBuilt, runCli, type RunDir } from '../support/cli.js';
+import { TOOLCHAINS } from '../../src/toolchains/registry.js';
 
 const PROGRAMS = ['git', 'rg', 'gitleaks', 'cargo', 'cargo clippy', 'docker', 'podman', 'bwrap'];
 const SECRET = 'sk-test-secret-value';
+
+interface ToolchainReport {
+  id: string;
+  language: string;
+  usable: boolean;
+  programs: Program[];
+  missing: { name: string; consequence: string }[];
+}
 
 interface Program {
   name: string;
@@ -64,6 +73,25 @@ describe('autodev doctor --json', () => {
     const gitleaks = programs.get('gitleaks')!;
     if (!gitleaks.found) expect(gitleaks.insteadWhenMissing).toMatch(/built-in secrets scanner/);
 
+    // Every registered toolchain, in the registry's order, with its own checks and their versions.
+    const toolchains = report.toolchains as ToolchainReport[];
+    expect(toolchains.map((t) => t.id)).toEqual(TOOLCHAINS.map((t) => t.id));
+    for (const t of TOOLCHAINS) {
+      const found = toolchains.find((r) => r.id === t.id)!;
+      expect(found.language).toBe(t.language);
+      expect(found.programs.map((p) => p.name)).toEqual(t.doctor.map((c) => c.name));
+      expect(found.missing).toEqual(
+        found.programs.filter((p) => !p.found).map((p) => ({ name: p.name, consequence: p.insteadWhenMissing })),
+      );
+    }
+    // this machine has Rust and Node with corepack (see the project brief)
+    const rust = toolchains.find((t) => t.id === 'rust')!;
+    expect(rust).toMatchObject({ usable: true, missing: [] });
+    expect(rust.programs.find((p) => p.name === 'cargo')?.version).toMatch(/^cargo \d/);
+    const node = toolchains.find((t) => t.id === 'node')!;
+    expect(node).toMatchObject({ usable: true, missing: [] });
+    expect(node.programs.find((p) => p.name === 'corepack')?.version).toMatch(/^\d+\.\d+\.\d+$/);
+
     expect(report.credentials).toEqual([
       { key: 'llm.api_key_env', variable: 'OPENAI_API_KEY', set: true },
       { key: 'git.github_token_env', variable: 'GITHUB_TOKEN', set: false },
@@ -93,6 +121,17 @@ describe('autodev doctor --json', () => {
     expect(programs.get('rg')).toMatchObject({ found: false, insteadWhenMissing: 'git grep' });
     expect(programs.get('cargo')).toMatchObject({ found: false });
     expect(programs.get('cargo clippy')).toMatchObject({ found: false });
+    // What a project of each kind would miss here: Rust and Node cannot be verified at all.
+    const toolchains = new Map((report.toolchains as ToolchainReport[]).map((t) => [t.id, t]));
+    expect(toolchains.get('rust')).toMatchObject({ usable: false });
+    expect(toolchains.get('rust')!.missing.map((m) => m.name)).toEqual(['cargo', 'cargo clippy']);
+    expect(toolchains.get('node')).toMatchObject({ usable: false });
+    expect(toolchains.get('node')!.missing).toEqual([
+      { name: 'npm', consequence: expect.stringMatching(/^none: Node projects cannot be verified/) },
+      { name: 'corepack', consequence: 'a pnpm or yarn on PATH, else npm' },
+    ]);
+    // Toolchains are no reason for a run to stop: which one it needs depends on the repository.
+    expect(report.missing.map((m: { name: string }) => m.name)).not.toContain('cargo');
     expect(programs.get('docker')?.insteadWhenMissing).toMatch(/podman, then bwrap/);
     expect(programs.get('bwrap')?.insteadWhenMissing).toMatch(/sandbox = "none"/);
     const kinds = new Map(report.sandbox.kinds.map((k: { kind: string; usable: boolean; problem: string | null }) => [k.kind, k]));
@@ -119,6 +158,9 @@ describe('autodev doctor --json', () => {
     expect(human.stdout).toMatch(/^config: PROBLEM: .*package\.json.*JSON/m);
     expect(human.stdout).toMatch(/^NOT READY: .*\n {2}config +.*package\.json/m);
     expect(human.stdout).toMatch(/^programs:$/m);
+    expect(human.stdout).toMatch(/^toolchains:$/m);
+    for (const t of TOOLCHAINS) expect(human.stdout).toContain(`  ${t.language} (${t.manifests[0]}): `);
+    expect(human.stdout).toMatch(/^ {4}ok +cargo +cargo \d/m);
 
     // With --config the named file is the only one read: the broken package.json is no problem then.
     await writeFile(path.join(box.cwd, 'good.toml'), '[autodev]\nsandbox = "none"\n');

@@ -138,3 +138,49 @@ describe('a dependency that cannot be fetched', () => {
     RUN_TIMEOUT,
   );
 });
+
+const LABEL_BUGGY = `/// A ticket label: \`#\` and the number.
+pub fn label(n: u64) -> String {
+    let mut buffer = itoa::Buffer::new();
+    format!("#{}", buffer.format(n + 1))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn labels() {
+        assert_eq!(super::label(42), "#42");
+    }
+}
+`;
+
+describe('a crate with a crates.io dependency', () => {
+  it(
+    'fetches it from crates.io in the deps step into the shared CARGO_HOME, then builds and tests it offline',
+    async () => {
+      const files = {
+        'Cargo.toml': '[package]\nname = "label"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\nitoa = "1"\n',
+        '.gitignore': '/target\n',
+        'src/lib.rs': LABEL_BUGGY,
+      };
+      const run = await realRun({
+        files,
+        task: { title: 'Fix the label', description: 'label(42) says #43; the test `labels` fails.' },
+        replies: [await replyFor('Label the number itself', files, { 'src/lib.rs': LABEL_BUGGY.replace('n + 1', 'n') })],
+        cache,
+        forgeRepo: 'acme/label',
+      });
+      expect({ code: run.outcome.code, why: run.outcome.code ? explain(run) : '' }).toEqual({ code: 0, why: '' });
+      expect(step(run.json, 'deps')[0].status).toBe('ok');
+      // The crate came from crates.io into the shared registry; build and test (no network) used it.
+      const registryCache = path.join(cache, 'autodev', 'cargo-home', 'registry', 'cache');
+      const crates = (await Promise.all((await readdir(registryCache)).map((dir) => readdir(path.join(registryCache, dir))))).flat();
+      expect(crates.some((name) => /^itoa-1\.\d+\.\d+\.crate$/.test(name))).toBe(true);
+      expect(step(run.json, 'test', { mode: 'change' }).at(-1)?.summary).toMatch(
+        /fixes 1 test\(s\) failing on the base: lib::tests::labels/,
+      );
+      expect(run.json.change?.files).toEqual(['src/lib.rs']);
+    },
+    RUN_TIMEOUT,
+  );
+});

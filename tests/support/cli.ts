@@ -69,6 +69,8 @@ function baseEnv(run: RunDir, cache: string): Record<string, string> {
     RUSTUP_HOME: process.env.RUSTUP_HOME ?? path.join(realHome, '.rustup'),
     CARGO_HOME: process.env.CARGO_HOME ?? path.join(realHome, '.cargo'),
     ...(process.env.RUSTUP_TOOLCHAIN ? { RUSTUP_TOOLCHAIN: process.env.RUSTUP_TOOLCHAIN } : {}),
+    // behind a TLS-inspecting proxy, Node's own downloads (corepack's) trust its CA through this
+    ...(process.env.NODE_EXTRA_CA_CERTS ? { NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS } : {}),
   };
 }
 

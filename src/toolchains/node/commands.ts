@@ -1,35 +1,146 @@
 // The package manager's commands for a repository: install (by its lockfile), the build and lint
 // scripts (or tsc when TypeScript is installed), and a test run that names every test.
 import type { HostFacts, RepoFacts, ToolchainCommand, ToolchainCommands } from '../types.js';
+import { nodeWorkspace } from './workspace.js';
 
 export function nodeCommands(repo: RepoFacts, host: HostFacts): ToolchainCommands {
   const pkg = readJson(repo.manifests['package.json']);
   const scripts = (pkg?.scripts ?? {}) as Record<string, string>;
   const manager = nodePackageManager(repo, host);
-  const hasDeps = Object.keys({ ...(pkg?.dependencies ?? {}), ...(pkg?.devDependencies ?? {}) }).length > 0;
-  const deps: ToolchainCommand | null = !hasDeps
-    ? null
-    : manager === 'pnpm'
-      ? { argv: ['pnpm', 'install', '--frozen-lockfile'], format: 'plain' }
-      : manager === 'yarn'
-        ? { argv: ['yarn', 'install', '--frozen-lockfile'], format: 'plain' }
-        : { argv: repo.files.includes('package-lock.json') ? ['npm', 'ci'] : ['npm', 'install'], format: 'plain' };
-  const run = manager === 'npm' ? ['npm', 'run'] : [manager, 'run'];
+  const notes = [...manager.notes];
+  const workspace = nodeWorkspace(repo);
+  const memberPkgs = (workspace?.members ?? []).map((m) => readJson(repo.manifests[`${m.dir}/package.json`]));
+  const hasDeps = [pkg, ...memberPkgs].some((p) => Object.keys({ ...(p?.dependencies ?? {}), ...(p?.devDependencies ?? {}) }).length > 0);
+  const run = manager.kind === 'npm' ? ['npm', 'run'] : [...manager.argv, 'run'];
   const devDeps = { ...(pkg?.dependencies ?? {}), ...(pkg?.devDependencies ?? {}) } as Record<string, unknown>;
   // `tsc` only when the project installs TypeScript; `--offline`, because without it npx asks the
   // registry for a missing package and, in a sandbox with no network, waits until the step times out.
+  // Yarn's Plug'n'Play leaves no node_modules/.bin for npx: yarn runs the binary itself.
+  const tsc =
+    manager.kind === 'yarn' && manager.berry
+      ? [...manager.argv, 'tsc', '--noEmit']
+      : ['npx', '--no-install', '--offline', 'tsc', '--noEmit'];
   const lint: ToolchainCommand | null = scripts.lint
     ? { argv: [...run, 'lint'], format: 'plain' }
     : repo.files.includes('tsconfig.json') && 'typescript' in devDeps
-      ? { argv: ['npx', '--no-install', '--offline', 'tsc', '--noEmit'], format: 'tsc' }
+      ? { argv: tsc, format: 'tsc' }
       : null;
+  const recursive = workspace ? recursiveTest(manager, scripts.test) : null;
+  if (workspace) {
+    const names = workspace.members.map((m) => m.name);
+    const list = `${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''}`;
+    notes.push(
+      recursive
+        ? `${manager.kind} workspace with ${names.length} member(s) (${list}): the tests run in every member, narrowed to the touched packages at run time (and the members that depend on them); the baseline covers the whole workspace.`
+        : `${manager.kind} workspace with ${names.length} member(s) (${list}): the root's test script runs as it is, not narrowed.`,
+    );
+  }
   return {
-    deps,
+    // A workspace installs even without dependencies: the install links the members to each other.
+    deps: hasDeps || workspace ? installCommand(manager, repo) : null,
     build: scripts.build ? { argv: [...run, 'build'], format: 'plain' } : null,
-    test: { argv: testArgv(manager, verboseTestArgs(scripts.test)), format: 'node-test' },
+    test: recursive ?? { argv: testArgv(manager, verboseTestArgs(scripts.test)), format: 'node-test' },
     lint,
-    notes: manager !== 'npm' ? [`lockfile says ${manager}`] : [],
+    notes,
+    ...(workspace && recursive ? { workspace } : {}),
   };
+}
+
+interface PackageManager {
+  kind: 'npm' | 'pnpm' | 'yarn';
+  /** Yarn 2 and later ("berry"), whose flags and layout differ from Yarn 1's. */
+  berry: boolean;
+  /** How the package manager is started: `corepack pnpm@10.28.1+sha1.…`, `corepack yarn` (pinned), `pnpm`. */
+  argv: string[];
+  notes: string[];
+}
+
+/**
+ * Versions used when the project pins none, by what its lockfile needs: corepack's own defaults
+ * (0.34), with the hash corepack knows them by, so the download is checked against a hash rather
+ * than the registry's signatures. pnpm 10 reads lockfile v9 (pnpm 9's too); v6 is pnpm 8's, v5 pnpm 7's.
+ */
+const DEFAULT_VERSIONS = {
+  pnpm10: 'pnpm@10.28.1+sha1.20817ab95fb7f61154ba5ff3bcb61f27defb6142',
+  pnpm8: 'pnpm@8.15.9+sha1.aa4bc353b5f59fe1f1df5d802ce049ddf7f3c60e',
+  pnpm7: 'pnpm@7.33.7+sha1.0a91240fea52ec90d7ed374186f4688e1d13efa7',
+  yarn1: 'yarn@1.22.22+sha1.ac34549e6aa8e7ead463a7407e1c7390f61a6610',
+  yarn4: 'yarn@4.12.0+sha224.877304a94a6946ab1d58a358df5ff8af2f7c9d86ea506f05f5c9df05',
+};
+
+/**
+ * The package manager and how to start it: the one package.json's `packageManager` pins, else the
+ * one whose lockfile is there. pnpm and yarn run through corepack (the pinned version, or a default
+ * the lockfile fits), which the deps step downloads into the shared COREPACK_HOME; without corepack,
+ * a pnpm or yarn on PATH; without either, npm.
+ */
+function nodePackageManager(repo: RepoFacts, host: HostFacts): PackageManager {
+  const pin = /^(npm|pnpm|yarn)@(\d+)[^\s]*$/.exec(String(readJson(repo.manifests['package.json'])?.packageManager ?? '').trim());
+  const kind = pin
+    ? (pin[1] as PackageManager['kind'])
+    : repo.files.includes('pnpm-lock.yaml')
+      ? 'pnpm'
+      : repo.files.includes('yarn.lock')
+        ? 'yarn'
+        : 'npm';
+  const yarnLock = repo.manifests['yarn.lock'] ?? '';
+  const berry = kind === 'yarn' && (pin ? Number(pin[2]) >= 2 : /^__metadata:/m.test(yarnLock));
+  if (kind === 'npm') return { kind, berry: false, argv: ['npm'], notes: [] };
+  const why = pin ? `package.json pins ${pin[0]}` : `${kind === 'pnpm' ? 'pnpm-lock.yaml' : 'yarn.lock'} says ${kind}`;
+  if (host.programs.corepack) {
+    if (pin) return { kind, berry, argv: ['corepack', kind], notes: [`${why}; run through corepack`] };
+    const version =
+      kind === 'pnpm'
+        ? DEFAULT_VERSIONS[pnpmForLockfile(repo.manifests['pnpm-lock.yaml'] ?? '')]
+        : DEFAULT_VERSIONS[berry ? 'yarn4' : 'yarn1'];
+    return {
+      kind,
+      berry,
+      argv: ['corepack', version],
+      notes: [`${why} and pins no version (packageManager); ${version.split('+')[0]} is used, through corepack`],
+    };
+  }
+  if (host.programs[kind]) return { kind, berry, argv: [kind], notes: [`${why}; corepack is not on PATH, so the ${kind} on PATH is used`] };
+  return { kind: 'npm', berry: false, argv: ['npm'], notes: [`${why}, but neither corepack nor ${kind} is on PATH: npm is used`] };
+}
+
+function pnpmForLockfile(lock: string): 'pnpm10' | 'pnpm8' | 'pnpm7' {
+  const version = Number(/^lockfileVersion:\s*'?(\d+(?:\.\d+)?)/m.exec(lock)?.[1] ?? 9);
+  return version >= 7 ? 'pnpm10' : version >= 6 ? 'pnpm8' : 'pnpm7';
+}
+
+// The install is frozen to the lockfile when there is one (CI mode would refuse one without).
+function installCommand(manager: PackageManager, repo: RepoFacts): ToolchainCommand {
+  const locked = (file: string) => repo.files.includes(file);
+  if (manager.kind === 'pnpm') {
+    return { argv: [...manager.argv, 'install', locked('pnpm-lock.yaml') ? '--frozen-lockfile' : '--no-frozen-lockfile'], format: 'plain' };
+  }
+  if (manager.kind === 'yarn') {
+    const frozen = manager.berry
+      ? locked('yarn.lock')
+        ? '--immutable'
+        : '--no-immutable'
+      : locked('yarn.lock')
+        ? '--frozen-lockfile'
+        : '--no-lockfile';
+    return { argv: [...manager.argv, 'install', frozen, ...(manager.berry ? [] : ['--non-interactive'])], format: 'plain' };
+  }
+  return { argv: locked('package-lock.json') ? ['npm', 'ci'] : ['npm', 'install'], format: 'plain' };
+}
+
+/**
+ * The workspace's tests as one run over the members, which verify can narrow (pnpm's `-r`, npm's
+ * `--workspaces`) and whose output names the member of each test: when the root has no test
+ * script of its own, or its script only runs the members'. Null otherwise (the root's script runs).
+ */
+function recursiveTest(manager: PackageManager, script: string | undefined): ToolchainCommand | null {
+  if (script && !/(^|\s)(-r|--recursive|--filter|--workspaces|-ws)(\s|$)|workspaces (run|foreach)|\b(lerna|turbo|nx)\b/.test(script))
+    return null;
+  // One member at a time: each one's output stays together under its `> name@version test` header.
+  if (manager.kind === 'pnpm')
+    return { argv: [...manager.argv, '-r', '--no-bail', '--workspace-concurrency=1', 'test'], format: 'node-test-workspace' };
+  if (manager.kind === 'npm') return { argv: ['npm', 'test', '--workspaces', '--if-present'], format: 'node-test-workspace' };
+  return null;
 }
 
 /**
@@ -50,15 +161,9 @@ function verboseTestArgs(script: string | undefined): string[] {
 
 // npm needs `--` before arguments meant for the script; pnpm and yarn pass them on as they are (and
 // would hand the script a literal `--`, which jest reads as the end of its options).
-function testArgv(manager: string, extra: string[]): string[] {
-  if (manager === 'npm') return ['npm', 'test', ...(extra.length ? ['--', ...extra] : [])];
-  return [manager, 'test', ...extra];
-}
-
-function nodePackageManager(repo: RepoFacts, host: HostFacts): 'npm' | 'pnpm' | 'yarn' {
-  if (repo.files.includes('pnpm-lock.yaml') && host.programs.pnpm) return 'pnpm';
-  if (repo.files.includes('yarn.lock') && host.programs.yarn) return 'yarn';
-  return 'npm';
+function testArgv(manager: PackageManager, extra: string[]): string[] {
+  if (manager.kind === 'npm') return ['npm', 'test', ...(extra.length ? ['--', ...extra] : [])];
+  return [...manager.argv, 'test', ...extra];
 }
 
 function readJson(text: string | undefined): Record<string, any> | null {

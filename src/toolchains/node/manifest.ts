@@ -140,7 +140,8 @@ export function npmDeclared(manifest: string, text: string): { declared: Declare
   return { declared, scripts };
 }
 
-function lockSource(resolved: unknown, link: boolean): DependencySource {
+/** A lockfile's `resolved` URL as a source: the npm registry (a tarball under `/-/`), git, a path, a URL. */
+export function lockSource(resolved: unknown, link = false): DependencySource {
   if (link || typeof resolved !== 'string' || resolved === '') return { kind: 'local', location: '' };
   if (resolved.startsWith('file:')) return { kind: 'path', location: resolved.slice(5) };
   if (/^git(\+[a-z]+)?:/.test(resolved)) return { kind: 'git', location: resolved.replace(/^git\+/, '').replace(/#.*$/, '') };

@@ -44,6 +44,38 @@ export function parseNodeTestOutput(stdout: string, stderr = '', runner?: NodeTe
   }
 }
 
+// npm (`> a@1.0.0 test`) and pnpm run one at a time (`> a@1.0.0 test /repo/packages/a`) open
+// each member's output with this header.
+const MEMBER_HEADER = /^> ((?:@[^/\s]+\/)?[^@\s]+)(?:@\S+)? test(?:\s|$)/;
+
+/**
+ * A recursive test run over workspace members (`pnpm -r test`, `npm test --workspaces`): each
+ * member's section parsed alone, its tests named `<package>: <test>` so a name says which member
+ * ran it (the same in the full run and a narrowed one). Output without member headers is read as
+ * one project's.
+ */
+export function parseWorkspaceTestOutput(stdout: string, stderr = ''): TestReport {
+  const sections: { member: string; lines: string[] }[] = [];
+  for (const line of cleanLines(stdout)) {
+    const header = MEMBER_HEADER.exec(line);
+    if (header) sections.push({ member: header[1], lines: [] });
+    else sections.at(-1)?.lines.push(line);
+  }
+  if (sections.length === 0) return parseNodeTestOutput(stdout, stderr);
+  const passed: string[] = [];
+  const failed: TestFailure[] = [];
+  const ignored: string[] = [];
+  for (const { member, lines } of sections) {
+    const part = parseNodeTestOutput(lines.join('\n'));
+    passed.push(...part.passed.map((n) => `${member}: ${n}`));
+    for (const f of part.failed) addFailure(failed, `${member}: ${f.name}`, f.output);
+    ignored.push(...(part.ignoredTests ?? []).map((n) => `${member}: ${n}`));
+  }
+  // jest reports on stderr, which carries no headers: then the run is read as one project's.
+  if (passed.length + failed.length + ignored.length === 0) return parseNodeTestOutput(stdout, stderr);
+  return report(passed, failed, ignored);
+}
+
 // Stack frames from the runner or node itself say nothing about the project.
 function isInternalFrame(line: string): boolean {
   return /^\s*at .*(node:internal|node:async_hooks|node_modules[\\/]|<anonymous>\)?$)/.test(line) || /^\s*at (async )?node:/.test(line);
@@ -402,4 +434,24 @@ export function isNodeTestFile(file: string): boolean {
   const name = parts[parts.length - 1];
   if (!/\.[cm]?[jt]sx?$/.test(name)) return false;
   return /\.(test|spec)\.[cm]?[jt]sx?$/.test(name) || parts.slice(0, -1).some((p) => p === 'test' || p === 'tests' || p === '__tests__');
+}
+
+// ---------------------------------------------------------------- deps
+
+/**
+ * One line for a failed install: the package manager's own error (`ERR_PNPM_…`, yarn's `error …`,
+ * `npm error …`, a thrown `Error: …` from corepack), not the source line Node prints above it.
+ */
+export function nodeDepsFailureLine(text: string, exitCode: number | null): string {
+  const lines = cleanLines(text).map((l) => l.trim());
+  const found =
+    lines.find((l) => /^ERR_PNPM_\w+/.test(l)) ??
+    lines.find((l) => /^(?:[A-Z]\w*)?Error: \S/.test(l)) ??
+    lines.find((l) => /^(?:error|➤ YN\d+: .*(?:error|Error))\b/.test(l) && !/^error Command failed/.test(l)) ??
+    lines.find((l) => /^npm (?:error|ERR!) (?!code\b)\S/.test(l));
+  // Corepack checks an unhashed version against the registry's signatures, which a mirror may drop.
+  const hint = /No compatible signature found/.test(text)
+    ? ' (the registry sent no signatures: pin the package manager with its hash, `packageManager: "pnpm@<version>+sha512.<hex>"`, as `corepack use` writes it)'
+    : '';
+  return `dependencies could not be fetched: ${found ? found.slice(0, 300) : `the install exited with ${exitCode ?? 'a signal'}`}${hint}`;
 }

@@ -17,12 +17,10 @@ describe('node toolchain', () => {
     expect(node.parse('cargo-test', { stdout: tap, stderr: '', exitCode: 1 })).toEqual({ diagnostics: [], tests: null });
   });
 
-  it('knows its test files, needs no shared cache and has no narrowing', () => {
+  it('knows its test files', () => {
     expect(node.isTestFile('src/add.test.ts')).toBe(true);
     expect(node.isTestFile('test/add.js')).toBe(true);
     expect(node.isTestFile('src/add.ts')).toBe(false);
-    expect(node.sandbox.caches).toEqual([]);
-    expect(node.narrow).toBeUndefined();
   });
 
   it('reads package.json workspaces and the lockfile for the dependency check', () => {

@@ -1,0 +1,240 @@
+// pnpm and Yarn through corepack, and Node workspaces narrowed to the touched packages.
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { node } from '../../../src/toolchains/node/index.js';
+import type { HostFacts, RepoFacts, Workspace } from '../../../src/toolchains/types.js';
+
+const PNPM_DEFAULT = 'pnpm@10.28.1+sha1.20817ab95fb7f61154ba5ff3bcb61f27defb6142';
+
+function host(programs: Record<string, boolean>): HostFacts {
+  return { programs, autoSandbox: 'bwrap', installed: {} };
+}
+
+function repo(manifests: Record<string, string>, members?: string[]): RepoFacts {
+  return { files: Object.keys(manifests), manifests, branch: 'main', ...(members ? { members: { node: members } } : {}) };
+}
+
+const pkg = (doc: Record<string, unknown>) => JSON.stringify({ name: 'app', version: '1.0.0', ...doc });
+const DEPS = { dependencies: { 'is-number': '^7.0.0' }, scripts: { test: 'node --test', build: 'tsc' } };
+
+describe('the package manager', () => {
+  it('runs the version package.json pins through corepack, whatever the lockfile', () => {
+    const cmds = node.commands(
+      repo({ 'package.json': pkg({ ...DEPS, packageManager: 'yarn@4.5.0+sha512.abc' }), 'pnpm-lock.yaml': "lockfileVersion: '9.0'\n" }),
+      host({ corepack: true, pnpm: true }),
+    );
+    // no yarn.lock, nothing to freeze (CI mode would refuse to write one)
+    expect(cmds.deps?.argv).toEqual(['corepack', 'yarn', 'install', '--no-immutable']);
+    expect(cmds.test.argv).toEqual(['corepack', 'yarn', 'test']);
+    expect(cmds.build?.argv).toEqual(['corepack', 'yarn', 'run', 'build']);
+    expect(cmds.notes.join('\n')).toContain('package.json pins yarn@4.5.0+sha512.abc');
+  });
+
+  it('without a pin, takes the manager from the lockfile and a hashed default version that reads it', () => {
+    const v9 = node.commands(repo({ 'package.json': pkg(DEPS), 'pnpm-lock.yaml': "lockfileVersion: '9.0'\n" }), host({ corepack: true }));
+    expect(v9.deps?.argv).toEqual(['corepack', PNPM_DEFAULT, 'install', '--frozen-lockfile']);
+    expect(v9.test.argv).toEqual(['corepack', PNPM_DEFAULT, 'test']);
+    const v6 = node.commands(repo({ 'package.json': pkg(DEPS), 'pnpm-lock.yaml': "lockfileVersion: '6.0'\n" }), host({ corepack: true }));
+    expect(v6.deps?.argv[1]).toMatch(/^pnpm@8\.15\.9\+sha1\./);
+    const classic = node.commands(
+      repo({ 'package.json': pkg(DEPS), 'yarn.lock': '# yarn lockfile v1\n\nis-number@^7.0.0:\n  version "7.0.0"\n' }),
+      host({ corepack: true }),
+    );
+    expect(classic.deps?.argv).toEqual([
+      'corepack',
+      expect.stringMatching(/^yarn@1\.22\.22\+sha1\./),
+      'install',
+      '--frozen-lockfile',
+      '--non-interactive',
+    ]);
+    const berry = node.commands(
+      repo({ 'package.json': pkg(DEPS), 'yarn.lock': '__metadata:\n  version: 8\n  cacheKey: 10c0\n' }),
+      host({ corepack: true }),
+    );
+    expect(berry.deps?.argv).toEqual(['corepack', expect.stringMatching(/^yarn@4\.12\.0\+sha224\./), 'install', '--immutable']);
+    expect(berry.notes.join('\n')).toContain('yarn.lock says yarn and pins no version');
+  });
+
+  it('without corepack uses the pnpm on PATH, and npm when there is neither', () => {
+    const files = { 'package.json': pkg(DEPS), 'pnpm-lock.yaml': "lockfileVersion: '9.0'\n" };
+    expect(node.commands(repo(files), host({ pnpm: true })).deps?.argv).toEqual(['pnpm', 'install', '--frozen-lockfile']);
+    const none = node.commands(repo(files), host({}));
+    expect(none.deps?.argv).toEqual(['npm', 'install']);
+    expect(none.notes.join('\n')).toContain('neither corepack nor pnpm is on PATH: npm is used');
+  });
+
+  it("names pnpm's own version, and shares corepack's downloads and the stores, written by deps only", () => {
+    expect(node.versionArgv!(['corepack', PNPM_DEFAULT, 'test'])).toEqual(['corepack', PNPM_DEFAULT, '--version']);
+    expect(node.versionArgv!(['npm', 'test'])).toEqual(['npm', '--version']);
+    expect(node.sandbox.caches.map((c) => [c.env, c.writer])).toEqual([
+      ['COREPACK_HOME', 'deps'],
+      ['npm_config_store_dir', 'deps'],
+      ['YARN_CACHE_FOLDER', 'deps'],
+      ['YARN_GLOBAL_FOLDER', 'deps'],
+    ]);
+    // never a pin written into the user's package.json; nothing downloaded once offline
+    expect(node.sandbox.env.COREPACK_ENABLE_AUTO_PIN).toBe('0');
+    expect(node.sandbox.offlineEnv.COREPACK_ENABLE_NETWORK).toBe('0');
+  });
+});
+
+describe('a Node workspace', () => {
+  const dirs: string[] = [];
+  afterAll(async () => {
+    for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+  });
+
+  async function tree(files: Record<string, string>): Promise<string> {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'node-ws-'));
+    dirs.push(dir);
+    for (const [file, text] of Object.entries(files)) {
+      await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+      await writeFile(path.join(dir, file), text);
+    }
+    return dir;
+  }
+
+  it('reads the members pnpm-workspace.yaml names on disk (negations and node_modules left out)', async () => {
+    const manifests: Record<string, string> = {
+      'package.json': pkg({ name: 'root' }),
+      'pnpm-workspace.yaml': "packages:\n  - 'packages/*'\n  - '!packages/skip'\n",
+    };
+    const dir = await tree({
+      'packages/a/package.json': pkg({ name: 'a' }),
+      'packages/b/package.json': pkg({ name: 'b', dependencies: { a: 'workspace:*' } }),
+      'packages/skip/package.json': pkg({ name: 'skip' }),
+      'packages/docs/README.md': 'no package here',
+      'packages/a/node_modules/x/package.json': pkg({ name: 'x' }),
+    });
+    expect(await node.readMembers!(dir, manifests)).toEqual(['packages/a', 'packages/b']);
+    expect(Object.keys(manifests)).toContain('packages/b/package.json');
+  });
+
+  it("reads package.json's workspaces (npm, yarn), the `{ packages }` form too", async () => {
+    const dir = await tree({ 'apps/web/package.json': pkg({ name: 'web' }), 'libs/ui/package.json': pkg({ name: 'ui' }) });
+    expect(await node.readMembers!(dir, { 'package.json': pkg({ workspaces: ['apps/*', 'libs/*'] }) })).toEqual(['apps/web', 'libs/ui']);
+    expect(await node.readMembers!(dir, { 'package.json': pkg({ workspaces: { packages: ['libs/*'] } }) })).toEqual(['libs/ui']);
+    expect(await node.readMembers!(dir, { 'package.json': pkg({}) })).toEqual([]);
+  });
+
+  const MEMBERS = {
+    'package.json': pkg({ name: 'root', private: true, scripts: { test: 'pnpm -r test' } }),
+    'pnpm-workspace.yaml': "packages:\n  - 'packages/*'\n",
+    'pnpm-lock.yaml': "lockfileVersion: '9.0'\n",
+    'packages/a/package.json': pkg({ name: 'a', dependencies: { 'is-number': '^7.0.0' }, scripts: { test: 'node --test' } }),
+    'packages/b/package.json': pkg({ name: 'b', dependencies: { a: 'workspace:*' }, scripts: { test: 'node --test' } }),
+    'packages/c/package.json': pkg({ name: 'c', scripts: { test: 'node --test' } }),
+  };
+
+  it('tests every member in one recursive run that verify narrows to the touched packages and their dependents', () => {
+    const cmds = node.commands(repo(MEMBERS, ['packages/a', 'packages/b', 'packages/c']), host({ corepack: true }));
+    expect(cmds.test).toEqual({
+      argv: ['corepack', PNPM_DEFAULT, '-r', '--no-bail', '--workspace-concurrency=1', 'test'],
+      format: 'node-test-workspace',
+    });
+    const ws = cmds.workspace!;
+    expect(ws.members).toEqual([
+      { name: 'a', dir: 'packages/a', dependsOn: [] },
+      { name: 'b', dir: 'packages/b', dependsOn: ['a'] },
+      { name: 'c', dir: 'packages/c', dependsOn: [] },
+    ]);
+    expect(node.narrow!(cmds.test.argv, ws, ['packages/b/index.js'])).toEqual({
+      argv: ['corepack', PNPM_DEFAULT, '--filter', 'b', '--no-bail', '--workspace-concurrency=1', 'test'],
+      packages: ['b'],
+      label: '--filter b',
+    });
+    // a touched `a` takes `b`, which depends on it; a root file takes everything
+    expect(node.narrow!(cmds.test.argv, ws, ['packages/a/index.js'])?.packages).toEqual(['a', 'b']);
+    expect(node.narrow!(cmds.test.argv, ws, ['pnpm-lock.yaml'])).toBeNull();
+    // npm's --workspaces narrows to --workspace=<name>
+    const npm = node.commands(
+      repo({ ...MEMBERS, 'package.json': pkg({ name: 'root', workspaces: ['packages/*'] }), 'pnpm-lock.yaml': '' }, [
+        'packages/a',
+        'packages/c',
+      ]),
+      host({}),
+    );
+    expect(npm.test.argv).toEqual(['npm', 'test', '--workspaces', '--if-present']);
+    expect(node.narrow!(npm.test.argv, npm.workspace!, ['packages/c/x.js'])?.argv).toEqual([
+      'npm',
+      'test',
+      '--workspace=c',
+      '--if-present',
+    ]);
+  });
+
+  it('runs a root test script of its own as it is, not narrowed', () => {
+    const own = { ...MEMBERS, 'package.json': pkg({ name: 'root', scripts: { test: 'node --test' } }) };
+    const cmds = node.commands(repo(own, ['packages/a']), host({ corepack: true }));
+    expect(cmds.test.argv).toEqual(['corepack', PNPM_DEFAULT, 'test']);
+    expect(cmds.workspace).toBeUndefined();
+  });
+
+  it("names each test by its member, and scopes the base's failures to the narrowed run", () => {
+    const tap = (ok: string, name: string) =>
+      `TAP version 13\n# Subtest: ${name}\n${ok} 1 - ${name}\n  ---\n  error: 'boom'\n  ...\n1..1\n`;
+    const stdout = [
+      'Scope: 2 of 3 workspace projects',
+      '',
+      '> a@1.0.0 test /tmp/ws/packages/a',
+      '> node --test',
+      '',
+      tap('ok', 'double'),
+      '> b@1.0.0 test /tmp/ws/packages/b',
+      '> node --test',
+      '',
+      tap('not ok', 'quad'),
+    ].join('\n');
+    const tests = node.parse('node-test-workspace', { stdout, stderr: ' ERR_PNPM_RECURSIVE_FAIL', exitCode: 1 }).tests!;
+    expect(tests.passed).toEqual(['a: double']);
+    expect(tests.failed.map((f) => f.name)).toEqual(['b: quad']);
+    const ws: Workspace = {
+      members: [
+        { name: 'a', dir: 'packages/a', dependsOn: [] },
+        { name: 'b', dir: 'packages/b', dependsOn: ['a'] },
+      ],
+    };
+    const failures = [
+      { name: 'a: double', output: '' },
+      { name: 'b: quad', output: '' },
+    ];
+    expect(node.scopeBaselineFailures!(failures, { packages: ['b'], workspace: ws }, []).map((f) => f.name)).toEqual(['b: quad']);
+  });
+});
+
+describe('a failed install', () => {
+  it("says the package manager's error, not the source line Node prints above a thrown one", () => {
+    const corepack = [
+      '/usr/lib/node_modules/corepack/dist/lib/corepack.cjs:22089',
+      '    throw new Error(',
+      '          ^',
+      '',
+      'Error: Error when performing the request to https://registry.npmjs.org/pnpm/10.28.1',
+      '  [cause]: TypeError: fetch failed',
+    ].join('\n');
+    expect(node.depsFailureLine!(corepack, 1)).toBe(
+      'dependencies could not be fetched: Error: Error when performing the request to https://registry.npmjs.org/pnpm/10.28.1',
+    );
+    expect(node.depsFailureLine!('Lockfile is up to date\n ERR_PNPM_OUTDATED_LOCKFILE  Cannot install with "frozen-lockfile"', 1)).toBe(
+      'dependencies could not be fetched: ERR_PNPM_OUTDATED_LOCKFILE  Cannot install with "frozen-lockfile"',
+    );
+    expect(node.depsFailureLine!('npm error code E404\nnpm error 404 Not Found - GET https://registry.npmjs.org/nope', 1)).toBe(
+      'dependencies could not be fetched: npm error 404 Not Found - GET https://registry.npmjs.org/nope',
+    );
+    expect(node.depsFailureLine!('', null)).toBe('dependencies could not be fetched: the install exited with a signal');
+    expect(node.depsFailureLine!('Error: No compatible signature found in package metadata\n    at verifySignature', 1)).toMatch(
+      /^dependencies could not be fetched: Error: No compatible signature found in package metadata \(the registry sent no signatures: pin .*\+sha512/,
+    );
+  });
+
+  it("passes the host's extra CA file (a trust setting, never a secret) to the sandbox, when it exists", () => {
+    expect(node.hostInstall!({ NODE_EXTRA_CA_CERTS: '/etc/hostname' }, '/home/x')).toEqual({
+      path: [],
+      env: { NODE_EXTRA_CA_CERTS: '/etc/hostname' },
+    });
+    expect(node.hostInstall!({ NODE_EXTRA_CA_CERTS: '/nonexistent/ca.pem' }, '/home/x')).toBeNull();
+    expect(node.hostInstall!({}, '/home/x')).toBeNull();
+  });
+});
