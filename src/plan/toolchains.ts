@@ -42,6 +42,15 @@ export function resolveToolchain(
   return null;
 }
 
+/** Why the repository is of a kind a toolchain knows but cannot verify (a Gradle build); null when none says so. */
+export function unsupportedReason(repo: RepoFacts, toolchains: readonly Toolchain[] = TOOLCHAINS): string | null {
+  for (const toolchain of toolchains) {
+    const reason = toolchain.unsupported?.(repo);
+    if (reason) return reason;
+  }
+  return null;
+}
+
 /** The toolchains autodev supports, for a hint: `Rust (Cargo.toml) and Node (package.json)`. */
 export function supportedToolchains(toolchains: readonly Toolchain[] = TOOLCHAINS): string {
   const each = toolchains.map((t) => `${t.language} (${t.manifests[0]})`);
