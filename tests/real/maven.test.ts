@@ -12,7 +12,6 @@ import os from 'node:os';
 import path from 'node:path';
 import { e2eSuite } from '../e2e/harness.js';
 import { git, makeRepo } from '../support/fixture-repo.js';
-import { runCli, makeRunDir, taskEnv } from '../support/cli.js';
 import { reply } from '../support/calc-crate.js';
 import type { Tree } from './fixtures.js';
 import { RUN_TIMEOUT, explain, planOnly, promptsSent, realRun, step } from './helpers.js';
@@ -204,7 +203,7 @@ describe('a Maven project', () => {
         'src/test/java/com/acme/LegacyTest.java',
       ]);
     },
-    RUN_TIMEOUT * 2,
+    RUN_TIMEOUT * 3,
   );
 
   it(
@@ -223,12 +222,11 @@ describe('a Maven project', () => {
       expect(planned.plan.toolchain).toBeNull();
       expect(planned.plan.notes.join('\n')).toMatch(/Gradle projects are not supported yet \(found build\.gradle/);
 
-      const bare = await makeRepo(gradle, { bare: true });
-      const dir = await makeRunDir();
-      const ran = await runCli(['run', '--json', '--repo', bare, '--title', 'Anything'], { cwd: dir.cwd, env: taskEnv(dir, { cache }) });
-      expect(ran.code).toBe(1);
-      expect(ran.stderr).toMatch(/Gradle projects are not supported yet \(found build\.gradle/);
-      expect(ran.stderr).not.toMatch(/\n\s+at /);
+      const ran = await realRun({ files: gradle, task: TASK, replies: [], cache, forgeRepo: 'acme/gradle' });
+      expect(ran.outcome.code).toBe(1);
+      expect(ran.outcome.stderr).toMatch(/Gradle projects are not supported yet \(found build\.gradle/);
+      expect(ran.llm.chatBodies()).toHaveLength(0);
+      expect(ran.outcome.stderr).not.toMatch(/\n\s+at /);
     },
     RUN_TIMEOUT,
   );
