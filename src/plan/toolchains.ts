@@ -1,16 +1,18 @@
 // Which toolchain builds the repository, and its commands with the config's overrides applied.
 // The toolchains themselves (detection, commands, parsers, ...) live in src/toolchains/<id>/.
-import type { Config } from '../config/schema.js';
+import { DEFAULT_SANDBOX_IMAGE, type Config } from '../config/schema.js';
 import { TOOLCHAINS } from '../toolchains/registry.js';
 import type { HostFacts, RepoFacts, SandboxNeeds, Toolchain, ToolchainCommand, ToolchainCommands } from '../toolchains/types.js';
 
 export interface ToolchainPlan extends ToolchainCommands {
   id: string;
+  /** The container image for docker and podman: the toolchain's config, else a configured sandbox_image, else the toolchain's default. */
+  image: string;
   reason: string;
   sandbox: SandboxNeeds;
 }
 
-type Overrides = Partial<Record<'deps' | 'build' | 'test' | 'lint', string[]>>;
+type Overrides = Partial<Record<'deps' | 'build' | 'test' | 'lint', string[]>> & { image?: string };
 
 /** Picks the first toolchain that recognises the repo, then applies the config's command overrides. */
 export function resolveToolchain(
@@ -30,6 +32,9 @@ export function resolveToolchain(
     return {
       id: toolchain.id,
       reason: `found ${reason}`,
+      image:
+        overrides.image ??
+        (config.sandbox_image !== DEFAULT_SANDBOX_IMAGE ? config.sandbox_image : (toolchain.image ?? config.sandbox_image)),
       deps: pick('deps', base.deps),
       build: pick('build', base.build),
       test: pick('test', base.test)!,
