@@ -3,7 +3,7 @@
 import type { Toolchain } from '../types.js';
 import { mavenCommands } from './commands.js';
 import { MAVEN_CENTRAL, mavenDeclared } from './manifest.js';
-import { isJavaTestFile, mavenDepsFailureLine, parseCheckstyle, parseMavenOutput, parseSurefireReports } from './output.js';
+import { isJavaTestFile, mavenDepsFailureLine, parseMavenLint, parseMavenOutput, parseSurefireReports } from './output.js';
 import { mavenModuleDirs, narrowMaven, readMavenMembers, scopeMavenFailures } from './workspace.js';
 
 const MODIFIERS =
@@ -106,10 +106,7 @@ export const maven: Toolchain = {
     const text = `${stdout}\n${stderr}`;
     if (format === 'maven') return { diagnostics: parseMavenOutput(text, root), tests: null };
     if (format === 'surefire') return { diagnostics: parseMavenOutput(text, root), tests: parseSurefireReports(reports) };
-    if (format === 'maven-lint') {
-      const javac = parseMavenOutput(text, root).filter((d) => d.level === 'error');
-      return { diagnostics: [...javac, ...parseCheckstyle(text, root)], tests: null };
-    }
+    if (format === 'maven-lint') return { diagnostics: parseMavenLint(text, root), tests: null };
     return { diagnostics: [], tests: null };
   },
   depsFailureLine: mavenDepsFailureLine,

@@ -83,24 +83,42 @@ function offlineHint(message: string): string {
   return `${artifact} is not in the local repository and the build runs offline (dependencies are fetched only before the change, from the base's pom): ${message}`;
 }
 
-/** Checkstyle's `[WARN] /abs/File.java:12:5: message [CheckName]` (and `[ERROR]`) lines. */
+// maven-checkstyle-plugin's console lines: `[ERROR] src/main/java/A.java:[4,20] (misc) FinalParameters: Parameter a should be final.`
+const CHECKSTYLE = /^\[(?:ERROR|WARN|WARNING|INFO)\] (.+?\.java):\[(\d+)(?:,(\d+))?\] \(([\w-]+)\) (\w+): (.*)$/;
+
+/** Checkstyle's violations as the Maven plugin prints them, as warnings coded `checkstyle:<Check>`. */
 export function parseCheckstyle(text: string, root?: string): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const line of cleanLines(text)) {
-    const m = /^\[(WARN|WARNING|ERROR)\] (.+?\.java):(\d+)(?::(\d+))?: (.*?)(?: \[(\w+)\])?$/.exec(line.trim());
+    const m = CHECKSTYLE.exec(line.trim());
     if (!m) continue;
-    const file = relative(m[2], root);
+    const file = relative(m[1], root);
     out.push({
       level: 'warning',
-      code: m[6] ? `checkstyle:${m[6]}` : 'checkstyle',
-      message: m[5],
+      code: `checkstyle:${m[5]}`,
+      message: m[6],
       file,
-      line: Number(m[3]),
-      column: m[4] ? Number(m[4]) : null,
-      rendered: `${file}:${m[3]}${m[4] ? `:${m[4]}` : ''}: ${m[5]}${m[6] ? ` [${m[6]}]` : ''}`,
+      line: Number(m[2]),
+      column: m[3] ? Number(m[3]) : null,
+      rendered: `${file}:${m[2]}${m[3] ? `:${m[3]}` : ''}: ${m[6]} [${m[5]}]`,
     });
   }
   return out;
+}
+
+/**
+ * A lint run: Checkstyle's violations, and javac's errors when the code did not compile. The
+ * plugin's closing "You have N Checkstyle violations" is no diagnostic of its own (its count changes
+ * with every violation, so it would always read as new).
+ */
+export function parseMavenLint(text: string, root?: string): Diagnostic[] {
+  const javac = parseMavenOutput(
+    cleanLines(text)
+      .filter((l) => !CHECKSTYLE.test(l.trim()))
+      .join('\n'),
+    root,
+  ).filter((d) => d.level === 'error' && d.file !== null);
+  return [...javac, ...parseCheckstyle(text, root)];
 }
 
 const REPORT_DIR = /(?:^|\/)target\/(?:surefire|failsafe)-reports\/[^/]+$/;

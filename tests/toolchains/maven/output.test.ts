@@ -11,6 +11,7 @@ import {
   isJavaTestFile,
   mavenDepsFailureLine,
   parseCheckstyle,
+  parseMavenLint,
   parseMavenOutput,
   parseSurefireReports,
 } from '../../../src/toolchains/maven/output.js';
@@ -63,20 +64,18 @@ describe('javac through Maven', () => {
     expect(line).toMatch(/^cannot fetch dependency org\.nope:ghost:jar:9\.9: Could not resolve dependencies/);
   });
 
-  it('reads Checkstyle violations as warnings', () => {
-    const diagnostics = parseCheckstyle(
-      '[WARN] /tmp/mvnscratch/p/src/main/java/com/acme/Calc.java:5:9: Missing a Javadoc comment. [MissingJavadocMethod]\n',
-      ROOT,
-    );
-    expect(diagnostics).toEqual([
-      expect.objectContaining({
-        level: 'warning',
-        code: 'checkstyle:MissingJavadocMethod',
-        file: 'src/main/java/com/acme/Calc.java',
-        line: 5,
-        column: 9,
-      }),
-    ]);
+  it("reads the Checkstyle plugin's violations as warnings, and not its closing count", () => {
+    const diagnostics = parseMavenLint(fixture('checkstyle.txt'), ROOT);
+    expect(diagnostics).toHaveLength(9);
+    expect(diagnostics.every((d) => d.level === 'warning' && d.file === 'src/main/java/com/acme/Calc.java')).toBe(true);
+    expect(diagnostics[2]).toMatchObject({
+      code: 'checkstyle:FinalParameters',
+      line: 4,
+      column: 20,
+      message: 'Parameter a should be final.',
+    });
+    expect(diagnostics[0]).toMatchObject({ code: 'checkstyle:JavadocPackage', line: 1, column: null });
+    expect(parseCheckstyle(fixture('checkstyle.txt'))).toEqual(diagnostics);
   });
 });
 
