@@ -6,7 +6,8 @@ import { rust } from './rust/index.js';
 import type { DependencyReader } from '../depcheck/types.js';
 import type { HostInstallLocator, Toolchain } from './types.js';
 
-export const TOOLCHAINS: readonly Toolchain[] = [rust, node, maven];
+// Maven before Node: a Java project often has a package.json for its web assets, rarely the reverse.
+export const TOOLCHAINS: readonly Toolchain[] = [rust, maven, node];
 
 /** The registered toolchain with this id, or null (an id from an older plan, say). */
 export function toolchainById(id: unknown, toolchains: readonly Toolchain[] = TOOLCHAINS): Toolchain | null {

@@ -57,6 +57,11 @@ describe('the plan of a Maven project', () => {
     expect(plan({ 'pom.xml': POM }, { sandbox_image: 'mine:1' }).steps.find((s) => s.id === 'test')?.inputs.image).toBe('mine:1');
   });
 
+  it('is chosen over Node when the Java project also has a package.json (web assets)', () => {
+    expect(plan({ 'pom.xml': POM, 'package.json': '{"name":"assets","scripts":{"test":"jest"}}' }).toolchain).toBe('maven');
+    expect(plan({ 'package.json': '{"name":"web"}' }).toolchain).toBe('node');
+  });
+
   it('names a Gradle build as not supported yet', () => {
     const p = plan({ 'build.gradle.kts': 'plugins { java }\n', 'settings.gradle.kts': '' });
     expect(p.toolchain).toBeNull();
