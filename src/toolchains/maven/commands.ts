@@ -42,8 +42,9 @@ export function mavenCommands(repo: RepoFacts, _host: HostFacts): ToolchainComma
   return {
     // `test` with a filter that selects no method still resolves the Surefire provider (which
     // `dependency:go-offline` misses) along with every plugin and dependency of compile and test,
-    // the reactor's own modules included; no test runs. -fae: one broken module does not keep the
-    // others' dependencies out of the local repository.
+    // the reactor's own modules included; no test runs. A base that does not compile (the task may
+    // be to fix that) still gets its dependencies: javac's errors do not stop the fetch, and -fae
+    // keeps one broken module from keeping the others' out of the local repository.
     deps: {
       argv: [
         'mvn',
@@ -56,6 +57,7 @@ export function mavenCommands(repo: RepoFacts, _host: HostFacts): ToolchainComma
         '-Dsurefire.failIfNoSpecifiedTests=false',
         '-DfailIfNoTests=false',
         '-Dmaven.test.failure.ignore=true',
+        '-Dmaven.compiler.failOnError=false',
       ],
       format: 'plain',
     },
