@@ -5,11 +5,18 @@
 // that adds a dependency the local repository lacks (offline, it fails with a reason that says so),
 // then the fix, which adds a dependency that is present (flagged in the PR body) and deletes a test
 // class (its report from the base's run must not be read as this run's). A second run shows a
-// Gradle build refused with one line.
+// Gradle build refused with one line; a third test runs the toolchain's commands on a real reactor.
 import { describe, expect, it } from '@jest/globals';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { execa } from 'execa';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { glob } from 'tinyglobby';
+import { maven } from '../../src/toolchains/maven/index.js';
+import { mavenCommands, SUREFIRE_REPORTS } from '../../src/toolchains/maven/commands.js';
+import { parseSurefireReports } from '../../src/toolchains/maven/output.js';
+import { narrowMaven, readMavenMembers, scopeMavenFailures } from '../../src/toolchains/maven/workspace.js';
+import type { RepoFacts, ReportFile } from '../../src/toolchains/types.js';
 import { e2eSuite } from '../e2e/harness.js';
 import { git, makeRepo } from '../support/fixture-repo.js';
 import { reply } from '../support/calc-crate.js';
@@ -230,4 +237,77 @@ describe('a Maven project', () => {
     },
     RUN_TIMEOUT,
   );
+});
+
+const PLUGINS =
+  '<plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-compiler-plugin</artifactId><version>3.13.0</version></plugin>' +
+  '<plugin><groupId>org.apache.maven.plugins</groupId><artifactId>maven-surefire-plugin</artifactId><version>3.5.2</version></plugin>';
+const PARENT = '<parent><groupId>com.acme</groupId><artifactId>parent</artifactId><version>1.0</version></parent>';
+const javaTest = (pkg: string, cls: string, body: string) =>
+  `package ${pkg};\nimport org.junit.jupiter.api.Test;\nimport static org.junit.jupiter.api.Assertions.*;\nclass ${cls} {\n  @Test void ${body}\n}\n`;
+
+const REACTOR: Record<string, string> = {
+  'pom.xml': `<project><modelVersion>4.0.0</modelVersion><groupId>com.acme</groupId><artifactId>parent</artifactId><version>1.0</version><packaging>pom</packaging>
+<modules><module>core</module><module>app</module><module>tools</module></modules>
+<properties><maven.compiler.release>17</maven.compiler.release><project.build.sourceEncoding>UTF-8</project.build.sourceEncoding></properties>
+<dependencies><dependency><groupId>org.junit.jupiter</groupId><artifactId>junit-jupiter</artifactId><version>5.14.1</version><scope>test</scope></dependency></dependencies>
+<build><plugins>${PLUGINS}</plugins></build></project>\n`,
+  'core/pom.xml': `<project><modelVersion>4.0.0</modelVersion>${PARENT}<artifactId>core</artifactId></project>\n`,
+  'app/pom.xml': `<project><modelVersion>4.0.0</modelVersion>${PARENT}<artifactId>app</artifactId><dependencies><dependency><groupId>com.acme</groupId><artifactId>core</artifactId><version>1.0</version></dependency></dependencies></project>\n`,
+  'tools/pom.xml': `<project><modelVersion>4.0.0</modelVersion>${PARENT}<artifactId>tools</artifactId></project>\n`,
+  'core/src/main/java/c/Core.java': 'package c;\npublic class Core { public static int two() { return 2; } }\n',
+  'core/src/test/java/c/CoreTest.java': javaTest('c', 'CoreTest', 'two() { assertEquals(2, Core.two()); }'),
+  'app/src/main/java/a/App.java': 'package a;\npublic class App { public static int four() { return c.Core.two() * 2; } }\n',
+  'app/src/test/java/a/AppTest.java': javaTest('a', 'AppTest', 'four() { assertEquals(4, App.four()); }'),
+  'tools/src/test/java/t/ToolTest.java': javaTest('t', 'ToolTest', 'broken() { fail("broken on the base"); }'),
+};
+
+async function mvn(dir: string, argv: string[]): Promise<{ exitCode: number; reports: ReportFile[]; output: string }> {
+  // As the verify step does: no report of an earlier run is read as this one's.
+  for (const stale of await glob([SUREFIRE_REPORTS], { cwd: dir })) await rm(path.join(dir, stale));
+  const cache = maven.sandbox.caches[0];
+  const env = { MAVEN_OPTS: cache.envValue!.split('{dir}').join(SHARED_M2) };
+  const result = await execa(argv[0], argv.slice(1), { cwd: dir, env, reject: false, all: true });
+  const reports: ReportFile[] = [];
+  for (const file of (await glob([SUREFIRE_REPORTS], { cwd: dir })).sort()) {
+    const text = await readFile(path.join(dir, file), 'utf8');
+    reports.push({ path: file, text });
+  }
+  return { exitCode: result.exitCode ?? -1, reports, output: result.all ?? '' };
+}
+
+// Not through the CLI (a run covers one change): the toolchain's own commands, narrowing and report
+// reader against real mvn on a reactor (core ← app, and tools beside them).
+describe('a real Maven reactor', () => {
+  it('fetches, then runs offline narrowed to the touched module and its dependents, tests named by module', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'autodev-reactor-'));
+    for (const [file, text] of Object.entries(REACTOR)) {
+      await mkdir(path.dirname(path.join(dir, file)), { recursive: true });
+      await writeFile(path.join(dir, file), text);
+    }
+    await mkdir(SHARED_M2, { recursive: true });
+    const manifests: Record<string, string> = { 'pom.xml': REACTOR['pom.xml'] };
+    const repo: RepoFacts = { files: ['pom.xml', 'core', 'app', 'tools'], manifests, branch: 'main' };
+    repo.members = { maven: await readMavenMembers(dir, manifests) };
+    const commands = mavenCommands(repo, { programs: {}, autoSandbox: null, installed: {} });
+
+    const deps = await mvn(dir, commands.deps!.argv);
+    expect({ exitCode: deps.exitCode, tail: deps.exitCode ? deps.output.slice(-3000) : '' }).toEqual({ exitCode: 0, tail: '' });
+
+    // The base: the whole reactor, offline; tools' test fails there.
+    const base = await mvn(dir, commands.test.argv);
+    const baseTests = parseSurefireReports(base.reports)!;
+    expect(base.exitCode).toBe(1);
+    expect(baseTests.failed.map((f) => f.name)).toEqual(['tools/t.ToolTest#broken']);
+    expect(baseTests.passed.sort()).toEqual(['app/a.AppTest#four', 'core/c.CoreTest#two']);
+
+    // A change in core: core and app run (offline, core built in the same reactor), tools does not.
+    const narrowed = narrowMaven(commands.test.argv, commands.workspace!, ['core/src/main/java/c/Core.java'])!;
+    expect(narrowed.label).toBe('-pl app,core -am');
+    const change = await mvn(dir, narrowed.argv);
+    const changeTests = parseSurefireReports(change.reports)!;
+    expect({ exitCode: change.exitCode, tail: change.exitCode ? change.output.slice(-3000) : '' }).toEqual({ exitCode: 0, tail: '' });
+    expect(changeTests.passed.sort()).toEqual(['app/a.AppTest#four', 'core/c.CoreTest#two']);
+    expect(scopeMavenFailures(baseTests.failed, { packages: narrowed.packages, workspace: commands.workspace! })).toEqual([]);
+  }, 300_000);
 });
