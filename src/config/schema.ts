@@ -26,12 +26,16 @@ const optionalHttpUrl = z
   .regex(/^$|^https?:\/\//i, `expected "" (off) or ${HTTP_URL}`)
   .refine((text) => text === '' || isHttpUrl(text), { message: `expected "" (off) or ${HTTP_URL}`, abort: true });
 
+/** The image of `sandbox_image` when none is configured; a toolchain may bring its own default instead. */
+export const DEFAULT_SANDBOX_IMAGE = 'rust:1-slim';
+
 const toolchainCommands = z
   .strictObject({
     deps: argv.optional().describe('Fetch dependencies (runs with network, scrubbed environment).'),
     build: argv.optional().describe('Build command (offline, in the sandbox).'),
     test: argv.optional().describe('Test command (offline, in the sandbox).'),
     lint: argv.optional().describe('Lint command (offline, in the sandbox).'),
+    image: z.string().min(1).optional().describe("Container image for this toolchain's commands under docker and podman."),
   })
   .describe("Overrides for one toolchain's commands, each an argv array.");
 
@@ -154,7 +158,11 @@ export const autodevSchema = z
       .enum(['auto', 'docker', 'podman', 'bwrap', 'none'])
       .default('auto')
       .describe('Where project code runs: auto picks docker, podman, then bwrap; none must be chosen explicitly.'),
-    sandbox_image: z.string().min(1).default('rust:1-slim').describe('Container image for the docker and podman sandboxes.'),
+    sandbox_image: z
+      .string()
+      .min(1)
+      .default(DEFAULT_SANDBOX_IMAGE)
+      .describe("Container image for the docker and podman sandboxes; left at its default, a toolchain's own default image is used."),
     runner_timeout_secs: z.int().positive().default(900).describe('Timeout of each build, test and lint command.'),
     opa_url: optionalHttpUrl.default('').describe('Open Policy Agent server; empty uses the local rules.'),
     policy_package: z
@@ -171,7 +179,7 @@ export const autodevSchema = z
     policy: policySchema.default(policySchema.parse({})),
     metrics: metricsSchema.default(metricsSchema.parse({})),
     toolchains: z
-      .strictObject({ rust: toolchainCommands.optional(), node: toolchainCommands.optional() })
+      .strictObject({ rust: toolchainCommands.optional(), node: toolchainCommands.optional(), maven: toolchainCommands.optional() })
       .default({})
       .describe('Per-toolchain command overrides.'),
   })

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { TaskRequest } from '../config/request.js';
 import type { HostFacts, RepoFacts } from './facts.js';
-import { knownManifests, resolveToolchain, sandboxBinds } from './toolchains.js';
+import { knownManifests, resolveToolchain, sandboxBinds, unsupportedReason } from './toolchains.js';
 import type { Toolchain, ToolchainCommand } from '../toolchains/types.js';
 import { displayRepo } from '../util/display.js';
 import type {
@@ -62,7 +62,7 @@ export function buildPlan({ request, config, repo, host, forge, toolchains }: Pl
         format: command.format,
         ...(command.reports?.length ? { reports: command.reports } : {}),
         toolchain: toolchain?.id,
-        image: config.sandbox_image,
+        image: toolchain?.image ?? config.sandbox_image,
         caches: toolchain?.sandbox.caches ?? [],
         env: toolchain?.sandbox.env ?? {},
         offlineEnv: toolchain?.sandbox.offlineEnv ?? {},
@@ -153,7 +153,10 @@ export function buildPlan({ request, config, repo, host, forge, toolchains }: Pl
   }
 
   const manifests = knownManifests(toolchains);
-  if (!toolchain)
+  // A build a toolchain recognises but cannot verify (Gradle) is named as such, not as "no project".
+  const unsupported = toolchain ? null : unsupportedReason(repo, toolchains);
+  if (unsupported) notes.push(`${unsupported}: nothing can be built or tested, so the change cannot be verified.`);
+  else if (!toolchain)
     notes.push(`No known toolchain (${manifests.join(', ')}): nothing can be built or tested, so the change cannot be verified.`);
   else notes.push(...toolchain.notes);
   const firstRepairable = steps.find((s) => s.repairable);
@@ -161,6 +164,7 @@ export function buildPlan({ request, config, repo, host, forge, toolchains }: Pl
     toolchain: toolchain?.id ?? null,
     toolchainReason:
       toolchain?.reason ??
+      unsupported ??
       `no ${manifests.slice(0, -1).join(', ')}${manifests.length > 1 ? ' or ' : ''}${manifests.at(-1) ?? 'manifest'} at the top of the repository`,
     base,
     branch,

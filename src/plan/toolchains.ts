@@ -1,16 +1,18 @@
 // Which toolchain builds the repository, and its commands with the config's overrides applied.
 // The toolchains themselves (detection, commands, parsers, ...) live in src/toolchains/<id>/.
-import type { Config } from '../config/schema.js';
+import { DEFAULT_SANDBOX_IMAGE, type Config } from '../config/schema.js';
 import { TOOLCHAINS } from '../toolchains/registry.js';
 import type { HostFacts, RepoFacts, SandboxNeeds, Toolchain, ToolchainCommand, ToolchainCommands } from '../toolchains/types.js';
 
 export interface ToolchainPlan extends ToolchainCommands {
   id: string;
+  /** The container image for docker and podman: the toolchain's config, else a configured sandbox_image, else the toolchain's default. */
+  image: string;
   reason: string;
   sandbox: SandboxNeeds;
 }
 
-type Overrides = Partial<Record<'deps' | 'build' | 'test' | 'lint', string[]>>;
+type Overrides = Partial<Record<'deps' | 'build' | 'test' | 'lint', string[]>> & { image?: string };
 
 /** Picks the first toolchain that recognises the repo, then applies the config's command overrides. */
 export function resolveToolchain(
@@ -30,6 +32,9 @@ export function resolveToolchain(
     return {
       id: toolchain.id,
       reason: `found ${reason}`,
+      image:
+        overrides.image ??
+        (config.sandbox_image !== DEFAULT_SANDBOX_IMAGE ? config.sandbox_image : (toolchain.image ?? config.sandbox_image)),
       deps: pick('deps', base.deps),
       build: pick('build', base.build),
       test: pick('test', base.test)!,
@@ -38,6 +43,15 @@ export function resolveToolchain(
       sandbox: toolchain.sandbox,
       ...(base.workspace ? { workspace: base.workspace } : {}),
     };
+  }
+  return null;
+}
+
+/** Why the repository is of a kind a toolchain knows but cannot verify (a Gradle build); null when none says so. */
+export function unsupportedReason(repo: RepoFacts, toolchains: readonly Toolchain[] = TOOLCHAINS): string | null {
+  for (const toolchain of toolchains) {
+    const reason = toolchain.unsupported?.(repo);
+    if (reason) return reason;
   }
   return null;
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { glob } from 'tinyglobby';
 import type { StepResult } from '../engine/types.js';
 import type { ExecResult, Mount, ToolchainBinds } from '../ports/types.js';
-import { privateCopy, scrubbedEnv } from '../ports/sandbox/index.js';
+import { privateCopy, scrubbedEnv, workspaceTarget } from '../ports/sandbox/index.js';
 import {
   compareTestRuns,
   diffDiagnostics,
@@ -138,7 +138,7 @@ function workspaceScope(ctx: Ctx): WorkspaceScope | null {
 }
 
 /** A command's result and the report files it wrote (see ToolchainCommand's `{reports}` and `reports`). */
-type RunResult = ExecResult & { reports: ReportFile[] };
+type RunResult = ExecResult & { reports: ReportFile[]; root: string };
 
 async function runInSandbox(ctx: Ctx, argv: string[]): Promise<RunResult> {
   const { sandbox, cacheDir } = ctx.ports;
@@ -169,7 +169,7 @@ async function runInSandbox(ctx: Ctx, argv: string[]): Promise<RunResult> {
       }
     }
     mounts.push({ host: dir, target: dir, writable: cache.writer === 'deps' ? isDeps : true });
-    cacheEnv[cache.env] = dir;
+    cacheEnv[cache.env] = cache.envValue ? cache.envValue.split('{dir}').join(dir) : dir;
   }
   // Reports: a fresh directory for `{reports}` (outside the repository, so nothing lands in the
   // change), and the repository's own report files removed first, so a stale one is never read.
@@ -216,7 +216,7 @@ async function runInSandbox(ctx: Ctx, argv: string[]): Promise<RunResult> {
     ...(reportsDir ? await readReports(reportsDir, ['**/*']) : []),
     ...(reportGlobs.length ? await readReports(repoDir, reportGlobs) : []),
   ];
-  return { ...result, reports };
+  return { ...result, reports, root: workspaceTarget(sandbox.kind, repoDir) };
 }
 
 const REPORTS = '{reports}';
@@ -333,7 +333,7 @@ export function targetTests(baseFailures: string[], taskText: string): string[] 
     const last =
       name
         .replace(/ \(line \d+\)$/, '')
-        .split(/::|\s>\s|\s-\s/)
+        .split(/::|#|\s>\s|\s-\s/)
         .pop()
         ?.trim()
         .toLowerCase() ?? '';

@@ -162,7 +162,9 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
         `autodev supports ${supportedToolchains()} projects`,
       );
     }
-    const chosen = createSandbox(made.sandbox, { exec, image: config.sandbox_image });
+    // The toolchain's image (see resolveToolchain), which the plan's sandboxed steps carry.
+    const image = made.steps.map((s) => s.inputs.image).find((i): i is string => typeof i === 'string') ?? config.sandbox_image;
+    const chosen = createSandbox(made.sandbox, { exec, image });
     const problem = await chosen.check();
     if (problem)
       throw new ExternalError(

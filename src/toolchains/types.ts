@@ -111,6 +111,8 @@ export interface CommandOutput {
   exitCode: number | null;
   /** The report files (`{reports}` and `reports`), in path order; empty when there are none. */
   reports?: ReportFile[];
+  /** The repository's directory as the command saw it (to make the absolute paths a tool prints relative). */
+  root?: string;
 }
 
 export interface WorkspaceMember {
@@ -150,6 +152,8 @@ export interface CacheNeed {
   writer: 'deps' | 'baseline';
   /** The environment variable that tells the toolchain where the cache is. */
   env: string;
+  /** The variable's value, `{dir}` standing for the directory (default: the directory itself). */
+  envValue?: string;
   /** Name of the private copy in the task's workspace (writer `baseline` only). */
   privateCopy?: string;
 }
@@ -216,10 +220,14 @@ export interface Toolchain {
   sandboxProxies?: { programs: string[]; homes: { env: string; parts: string[] }[] };
   /** Finds an installation on the host that PATH's system directories miss (rustup under a home). */
   hostInstall?: HostInstallLocator;
+  /** The container image docker and podman run its commands in, unless the config names one. */
+  image?: string;
   /** What `autodev doctor` checks for this toolchain. */
   doctor: ProgramCheck[];
   /** The reason (the file that told us) when the repository is of this kind, else null. */
   detect(repo: RepoFacts): string | null;
+  /** Why a repository of a kind this toolchain knows but cannot verify is refused (a Gradle build), else null. */
+  unsupported?(repo: RepoFacts): string | null;
   /** Workspace member directories on disk; may add their manifests to `manifests`. Called once, when the facts are read. */
   readMembers?(dir: string, manifests: Record<string, string>): Promise<string[]>;
   /** deps/build/test/lint for this repository (before config overrides). */

@@ -1,0 +1,135 @@
+// Java with Maven: everything autodev knows about it, behind the Toolchain interface. Gradle builds
+// are recognised, and said to be unsupported, rather than mistaken for "no project".
+import type { Toolchain } from '../types.js';
+import { mavenCommands } from './commands.js';
+import { MAVEN_CENTRAL, mavenDeclared } from './manifest.js';
+import { isJavaTestFile, mavenDepsFailureLine, parseMavenLint, parseMavenOutput, parseSurefireReports } from './output.js';
+import { mavenModuleDirs, narrowMaven, readMavenMembers, scopeMavenFailures } from './workspace.js';
+
+const MODIFIERS =
+  '(?:(?:public|protected|private|static|final|abstract|sealed|non-sealed|strictfp|synchronized|native|default|transient|volatile)\\s+)';
+const JAVA_TYPE = new RegExp(
+  `^\\s*(?:@[\\w.]+(?:\\([^)]*\\))?\\s+)*${MODIFIERS}*(?:class|interface|enum|record|@interface)\\s+([A-Za-z_$][\\w$]*)`,
+);
+// `[<modifiers>] [<T>] [Type] name(`: the type possibly qualified, generic or an array; a
+// constructor has modifiers and no type.
+const JAVA_METHOD = new RegExp(
+  `^\\s*(?:@[\\w.]+(?:\\([^)]*\\))?\\s+)*(${MODIFIERS}*)(?:<.+?>\\s+)?(?:([\\w$.]+(?:<[^()]*>)?(?:\\[\\])*)\\s+)?([A-Za-z_$][\\w$]*)\\s*\\(`,
+);
+const NOT_NAMES = new Set([
+  'if',
+  'for',
+  'while',
+  'switch',
+  'catch',
+  'return',
+  'new',
+  'else',
+  'throw',
+  'synchronized',
+  'try',
+  'do',
+  'assert',
+  'super',
+  'this',
+  'yield',
+  'case',
+]);
+
+/** The class, interface, enum, record or method (constructor) a line of Java defines. */
+export function javaDefinitions(line: string): string[] {
+  const type = JAVA_TYPE.exec(line);
+  if (type) return [type[1]];
+  const m = JAVA_METHOD.exec(line);
+  if (!m) return [];
+  const [, modifiers, returns, name] = m;
+  // A bare `name(` is a call; `return f(`, `new F(`, `x = f(` are statements.
+  if (!modifiers && !returns) return [];
+  if ((returns && NOT_NAMES.has(returns)) || NOT_NAMES.has(name)) return [];
+  if (line.slice(0, line.indexOf('(')).includes('=')) return [];
+  return [name];
+}
+
+const GRADLE_FILES = ['build.gradle', 'build.gradle.kts', 'settings.gradle', 'settings.gradle.kts'];
+
+export const maven: Toolchain = {
+  id: 'maven',
+  language: 'Java (Maven)',
+  manifests: ['pom.xml'],
+  hostPrograms: ['mvn', 'java'],
+  sandboxPrograms: ['mvn', 'java', 'javac'],
+  image: 'maven:3-eclipse-temurin-17',
+  doctor: [
+    {
+      name: 'mvn',
+      command: ['mvn', '--version'],
+      purpose: 'Java (Maven) build and test',
+      fallback: 'none: Maven projects cannot be verified',
+    },
+    {
+      name: 'java',
+      command: ['java', '-version'],
+      purpose: 'the JVM Maven and the tests run on',
+      fallback: 'none: Maven projects cannot be verified',
+    },
+  ],
+  detect: (repo) => (repo.files.includes('pom.xml') ? 'pom.xml' : null),
+  unsupported: (repo) => {
+    const gradle = GRADLE_FILES.find((f) => repo.files.includes(f));
+    return gradle && !repo.files.includes('pom.xml')
+      ? `Gradle projects are not supported yet (found ${gradle}; Maven projects with a pom.xml are)`
+      : null;
+  },
+  readMembers: readMavenMembers,
+  commands: mavenCommands,
+  // The local repository is shared by every task and written only by the fetch; MAVEN_OPTS carries
+  // it (mvn reads no variable of its own for it), and user.home the sandbox's HOME, so no
+  // ~/.m2/settings.xml of the host (mirrors, credentials) is read. Maven's own JVM stops at the
+  // first JIT tier: it starts several times per task and never runs long enough for the second
+  // to pay (the tests run in Surefire's fork, which keeps the JVM's defaults).
+  sandbox: {
+    caches: [
+      {
+        dir: 'maven-repo',
+        perRepository: false,
+        writer: 'deps',
+        env: 'MAVEN_OPTS',
+        envValue: '-Dmaven.repo.local={dir} -Duser.home=/tmp -XX:TieredStopAtLevel=1',
+      },
+    ],
+    env: {},
+    offlineEnv: {},
+  },
+  // `java -version` prints to stderr; Maven's version names its JDK too.
+  versionArgv: (command) => (command[0] === 'mvn' ? ['mvn', '-v'] : [command[0], '--version']),
+  parse(format, { stdout, stderr, reports, root }) {
+    const text = `${stdout}\n${stderr}`;
+    if (format === 'maven') return { diagnostics: parseMavenOutput(text, root), tests: null };
+    if (format === 'surefire') return { diagnostics: parseMavenOutput(text, root), tests: parseSurefireReports(reports) };
+    if (format === 'maven-lint') return { diagnostics: parseMavenLint(text, root), tests: null };
+    return { diagnostics: [], tests: null };
+  },
+  depsFailureLine: mavenDepsFailureLine,
+  narrow: narrowMaven,
+  scopeBaselineFailures: (failures, scope) => scopeMavenFailures(failures, scope),
+  isTestFile: isJavaTestFile,
+  dependencies: {
+    ecosystem: 'maven',
+    manifest: 'pom.xml',
+    // Maven has no lockfile: a pom names the versions fetched.
+    lockfile: '',
+    registry: MAVEN_CENTRAL,
+    memberManifests: (rootText, files) => mavenModuleDirs(rootText, files).map((dir) => `${dir}/pom.xml`),
+    declared: mavenDeclared,
+    locked: () => [],
+    localLockedIsOwnCode: true,
+    lockInstallScripts: false,
+    buildDependenciesRun: false,
+  },
+  context: {
+    extensions: ['java'],
+    definitions: javaDefinitions,
+    testFileNames: [/^(?:Test[A-Z]\w*|\w+(?:Test|Tests|IT|TestCase))\.java$/],
+    lockfiles: [],
+  },
+};
