@@ -45,6 +45,8 @@ export interface TaskResult {
    * Null when the change's tests were not judged.
    */
   evidence: { fixed: string[]; failOnBase: string[]; gone: string[] } | null;
+  /** Each test of the last test run by name (the toolchain's naming); null when the tests did not run. */
+  tests: { passed: string[]; failed: string[]; ignored: string[] } | null;
   verification: Record<string, string>;
   workspace: string | null;
   notes: string[];
@@ -65,6 +67,8 @@ export interface RunTaskInput {
   resume?: ResumeFrom;
   /** What to clone when it differs from `request.repo`: the URL with the credentials the user gave (never stored). */
   cloneUrl?: string;
+  /** `grade`: only fetch the dependencies and run the tests, recording each test's result (`autodev eval`). */
+  purpose?: 'task' | 'grade';
 }
 
 export async function runTask(input: RunTaskInput): Promise<TaskResult> {
@@ -152,7 +156,7 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
     } else {
       const down = preflightError(unreachable ? [unreachable] : []);
       if (down) throw down;
-      plan = await planTask(prepared, state.repoDir, state.baseBranch!, host);
+      plan = await planTask(prepared, state.repoDir, state.baseBranch!, host, input.purpose);
     }
     const made = plan!;
     task = taskInfo(taskId, request, made.base);
@@ -251,6 +255,13 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
         : null,
     },
     evidence: state.verify.test?.evidence ?? null,
+    tests: state.verify.test?.tests
+      ? {
+          passed: state.verify.test.tests.passed,
+          failed: state.verify.test.tests.failed.map((f) => f.name),
+          ignored: state.verify.test.tests.ignoredTests ?? [],
+        }
+      : null,
     verification,
     workspace,
     notes: [...(plan?.notes ?? []), ...state.notes],

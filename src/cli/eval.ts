@@ -1,0 +1,159 @@
+// `autodev eval`: flags → tasks and models → runEval → figures on stdout (text, or JSON), and the
+// figures, Markdown table and plot written beside the results. Progress goes to stderr: a line per
+// finished run, and on a terminal a status line that says how far it got and what it cost.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { loadConfig } from '../config/load.js';
+import { computeFigures, renderMarkdown, renderPlot, renderText } from '../eval/figures.js';
+import type { EvalProgress } from '../eval/run.js';
+import { ExitCode, UsageError } from '../util/errors.js';
+import type { CliIo } from './index.js';
+
+export interface EvalFlags {
+  models?: string;
+  jobs?: string;
+  out?: string;
+  maxCost?: string;
+  maxTokens?: string;
+  seed?: string;
+  json?: boolean;
+  config?: string;
+  sandbox?: 'docker' | 'podman' | 'bwrap' | 'none';
+}
+
+function positiveNumber(flag: string, value: string | undefined, integer: boolean): number | null {
+  if (value === undefined) return null;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    throw new UsageError(`${flag} ${value}: not a positive ${integer ? 'whole number' : 'number'}`);
+  }
+  return n;
+}
+
+export async function evalCommand(file: string, flags: EvalFlags, io: CliIo): Promise<number> {
+  const jobs = positiveNumber('--jobs', flags.jobs ?? '1', true)!;
+  const maxCostUsd = positiveNumber('--max-cost', flags.maxCost, false);
+  const maxTokens = positiveNumber('--max-tokens', flags.maxTokens, true);
+  const seed = Number(flags.seed ?? '1');
+  if (!Number.isInteger(seed)) throw new UsageError(`--seed ${flags.seed}: not a whole number`);
+  const { readTaskFile } = await import('../eval/tasks.js');
+  const tasks = await readTaskFile(path.resolve(io.cwd, file));
+  const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config, flags: { sandbox: flags.sandbox } });
+  for (const warning of loaded.warnings) io.stderr.write(`autodev: warning: ${warning}\n`);
+  const models = (flags.models ?? loaded.config.llm.model)
+    .split(',')
+    .map((m) => m.trim())
+    .filter(Boolean);
+  if (models.length === 0) throw new UsageError('--models: no model named', 'give a comma-separated list');
+  if (new Set(models).size !== models.length) throw new UsageError(`--models ${flags.models}: a model is named twice`);
+  const outDir = path.resolve(io.cwd, flags.out ?? 'autodev-eval');
+  await mkdir(outDir, { recursive: true });
+
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupts += 1;
+    if (interrupts > 1) process.exit(ExitCode.interrupted);
+    io.stderr.write(`\nautodev: ${signal}: stopping the runs under way (finished results are kept; press Ctrl-C again to force)\n`);
+    controller.abort(new Error(signal));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const progress = createProgress(io);
+  let summary;
+  try {
+    const { runEval } = await import('../eval/run.js');
+    summary = await runEval({
+      tasks,
+      models,
+      config: loaded.config,
+      env: io.env,
+      cwd: io.cwd,
+      outDir,
+      jobs,
+      maxCostUsd,
+      maxTokens,
+      seed,
+      signal: controller.signal,
+      onProgress: progress.update,
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    progress.end();
+  }
+  const figures = computeFigures(
+    summary.outcomes,
+    models,
+    tasks.map((t) => t.id),
+  );
+  await writeFile(path.join(outDir, 'figures.json'), `${JSON.stringify(figures, null, 2)}\n`);
+  await writeFile(path.join(outDir, 'figures.md'), renderMarkdown(figures));
+  await writeFile(path.join(outDir, 'plot.svg'), renderPlot(figures));
+  if (flags.json) {
+    io.stdout.write(`${JSON.stringify({ ...figures, skipped: summary.skipped, stoppedBy: summary.stoppedBy, out: outDir }, null, 2)}\n`);
+  } else {
+    io.stdout.write(renderText(figures));
+    io.stdout.write(
+      `\nresults: ${summary.resultsFile}; table: ${path.join(outDir, 'figures.md')}; plot: ${path.join(outDir, 'plot.svg')}\n`,
+    );
+    if (summary.skipped)
+      io.stdout.write(
+        `not done: ${summary.skipped} run(s) (${summary.stoppedBy ?? 'stopped'}); run the same command again to finish them\n`,
+      );
+  }
+  if (controller.signal.aborted) return ExitCode.interrupted;
+  // The eval did its job when every run ran; how the runs went is in the figures.
+  return summary.skipped ? ExitCode.failed : ExitCode.ok;
+}
+
+/** Progress on stderr: one line per finished run; on a terminal also a status line redrawn in place. */
+function createProgress(io: CliIo): { update(event: EvalProgress): void; end(): void } {
+  const tty = Boolean(io.stderr.isTTY) && !io.env.CI;
+  let total = 0;
+  let done = 0;
+  let failed = 0;
+  let cost = 0;
+  const running = new Set<string>();
+  let status = '';
+  const draw = (): void => {
+    if (!tty) return;
+    const width = 24;
+    const filled = total ? Math.round((width * done) / total) : 0;
+    status = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} done, ${running.size} running, ${failed} failed, $${cost.toFixed(4)}`;
+    io.stderr.write(`\r\x1b[2K${status}`);
+  };
+  const line = (text: string): void => {
+    io.stderr.write(tty ? `\r\x1b[2K${text}\n` : `${text}\n`);
+    draw();
+  };
+  return {
+    update(event) {
+      if (event.type === 'planned') {
+        total = event.total;
+        done = event.done;
+        if (done) line(`autodev eval: ${done} of ${total} run(s) already in the results; doing the other ${total - done}`);
+      } else if (event.type === 'started') {
+        running.add(`${event.task} ${event.model}`);
+      } else if (event.type === 'finished') {
+        const o = event.outcome;
+        running.delete(`${o.task} ${o.model}`);
+        done += 1;
+        cost += o.usage.costUsd ?? 0;
+        if (o.category !== 'resolved') failed += 1;
+        const spent = o.usage.costUsd !== null ? `, $${o.usage.costUsd.toFixed(4)}` : '';
+        line(
+          `[${done}/${total}] ${o.task} ${o.model}: ${o.category}${o.reason ? ` (${o.reason})` : ''} in ${(o.wallMs / 1000).toFixed(1)}s${spent}`,
+        );
+        return;
+      } else {
+        line(`autodev eval: stopped: ${event.reason}`);
+        return;
+      }
+      draw();
+    },
+    end() {
+      if (tty && status) io.stderr.write('\r\x1b[2K');
+    },
+  };
+}
