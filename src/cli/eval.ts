@@ -16,6 +16,7 @@ export interface EvalFlags {
   maxCost?: string;
   maxTokens?: string;
   seed?: string;
+  checkGold?: boolean;
   json?: boolean;
   config?: string;
   sandbox?: 'docker' | 'podman' | 'bwrap' | 'none';
@@ -60,6 +61,34 @@ export async function evalCommand(file: string, flags: EvalFlags, io: CliIo): Pr
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const progress = createProgress(io);
+  if (flags.checkGold) {
+    let checks;
+    try {
+      const { checkGold } = await import('../eval/run.js');
+      checks = await checkGold({
+        tasks,
+        config: loaded.config,
+        env: io.env,
+        cwd: io.cwd,
+        outDir,
+        signal: controller.signal,
+        onProgress: progress.update,
+      });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      progress.end();
+    }
+    const unsound = checks.filter((c) => !c.sound);
+    if (flags.json) io.stdout.write(`${JSON.stringify({ checks }, null, 2)}\n`);
+    else {
+      const width = Math.max(4, ...checks.map((c) => c.task.length));
+      for (const c of checks) io.stdout.write(`${c.task.padEnd(width)}  ${c.sound ? 'sound' : `not sound: ${c.reason}`}\n`);
+      io.stdout.write(`${checks.length - unsound.length} of ${tasks.length} task(s) sound\n`);
+    }
+    if (controller.signal.aborted) return ExitCode.interrupted;
+    return unsound.length || checks.length < tasks.length ? ExitCode.failed : ExitCode.ok;
+  }
   let summary;
   try {
     const { runEval } = await import('../eval/run.js');
@@ -145,6 +174,10 @@ function createProgress(io: CliIo): { update(event: EvalProgress): void; end(): 
         line(
           `[${done}/${total}] ${o.task} ${o.model}: ${o.category}${o.reason ? ` (${o.reason})` : ''} in ${(o.wallMs / 1000).toFixed(1)}s${spent}`,
         );
+        return;
+      } else if (event.type === 'checked') {
+        const c = event.check;
+        line(`${c.task}: ${c.sound ? 'sound' : `NOT sound: ${c.reason}`}`);
         return;
       } else {
         line(`autodev eval: stopped: ${event.reason}`);

@@ -195,6 +195,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--max-cost <usd>', 'stop starting runs, and cap each run, once the whole eval has cost this much')
     .option('--max-tokens <n>', 'the same for tokens')
     .option('--seed <n>', "the simulated model's seed", '1')
+    .option('--check-gold', 'ask no model: check each task is sound (its fail-to-pass tests fail on the base, the gold patch resolves it)')
     .option('--json', 'print one JSON document on stdout')
     .option('--config <file>', 'use this config file')
     .addOption(new Option('--sandbox <kind>', 'where project code runs').choices(['docker', 'podman', 'bwrap', 'none']))

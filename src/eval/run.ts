@@ -40,7 +40,8 @@ export type EvalProgress =
   | { type: 'planned'; total: number; done: number }
   | { type: 'started'; task: string; model: string }
   | { type: 'finished'; outcome: EvalOutcome }
-  | { type: 'stopped'; reason: string };
+  | { type: 'stopped'; reason: string }
+  | { type: 'checked'; check: GoldCheck };
 
 export interface EvalSummary {
   outcomes: EvalOutcome[];
@@ -261,7 +262,7 @@ function runConfig(input: EvalOneInput, model: string): Config {
 
 /** One run through a task session (recorded in the task store and the audit trail, like `autodev run`). */
 async function runSession(
-  input: EvalOneInput,
+  input: Pick<EvalOptions, 'env' | 'signal'> & { store: TaskStore },
   request: TaskRequest,
   config: Config,
   purpose: 'task' | 'grade',
@@ -289,33 +290,39 @@ async function runSession(
  * The result graded on its own: the change (the branch the run pushed, else its diff) on a fresh
  * base, the hidden test patch over it, the tests run in the sandbox with nothing judged for them.
  */
-async function gradeResult(
-  input: EvalOneInput,
-  repo: string,
-  result: TaskResult,
-  model: string,
-  config: Config,
-): Promise<{ resolved: boolean; reason: string | null; detail: NonNullable<EvalOutcome['grade']> } | null> {
+async function gradeResult(input: EvalOneInput, repo: string, result: TaskResult, model: string, config: Config): Promise<Grade | null> {
   const { task } = input;
-  const branch = `eval/grade/${safeName(model)}`;
-  const hidden = task.testPatch && task.testPatchMode === 'hidden' ? [{ patch: task.testPatch, what: 'the hidden test patch' }] : [];
-  if (result.pushed) {
-    await commitOnBranch(input.exec, repo, result.pushed.branch, branch, hidden, 'Grade: the hidden tests', input.signal);
-  } else {
-    await commitOnBranch(
-      input.exec,
-      repo,
-      BASE_BRANCH,
-      branch,
-      [{ patch: result.change!.diff, what: "the run's change" }, ...hidden],
-      'Grade: the change and the hidden tests',
-      input.signal,
-    );
-  }
+  const hidden = hiddenTests(task);
+  const change = result.pushed
+    ? { from: result.pushed.branch, patches: hidden }
+    : { from: BASE_BRANCH, patches: [{ patch: result.change!.diff, what: "the run's change" }, ...hidden] };
+  return grade(input, repo, change, `eval/grade/${safeName(model)}`, config);
+}
+
+interface Grade {
+  resolved: boolean;
+  reason: string | null;
+  detail: NonNullable<EvalOutcome['grade']>;
+}
+
+function hiddenTests(task: EvalTask): { patch: string; what: string }[] {
+  return task.testPatch && task.testPatchMode === 'hidden' ? [{ patch: task.testPatch, what: 'the hidden test patch' }] : [];
+}
+
+/** `patches` committed on `from` as `branch`, the tests run there (a grade-purpose run), the named tests judged. */
+async function grade(
+  input: Pick<EvalOptions, 'env' | 'signal'> & { exec: Exec; store: TaskStore; task: EvalTask },
+  repo: string,
+  change: { from: string; patches: { patch: string; what: string }[] },
+  branch: string,
+  config: Config,
+): Promise<Grade | null> {
+  const { task } = input;
+  await commitOnBranch(input.exec, repo, change.from, branch, change.patches, 'Grade: the change and the hidden tests', input.signal);
   const request = taskRequestSchema.parse({
     repo,
     base: branch,
-    title: `Grade ${task.id} (${model})`.slice(0, 200),
+    title: `Grade ${task.id}`.slice(0, 200),
     description: '',
     risk: 'low',
     noPr: true,
@@ -336,15 +343,70 @@ async function gradeResult(
   const passToPassFailed = task.passToPass.filter((name) => !passed.has(name));
   const resolved = failToPass.every((t) => t.passed) && passToPassFailed.length === 0;
   const missing = failToPass.filter((t) => !t.passed).map((t) => t.name);
+  const list = (names: string[]): string => `${names.slice(0, 3).join(', ')}${names.length > 3 ? ', …' : ''}`;
   const reason = resolved
     ? null
     : [
-        missing.length ? `fail-to-pass not passing: ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ', …' : ''}` : '',
-        passToPassFailed.length
-          ? `pass-to-pass broken: ${passToPassFailed.slice(0, 3).join(', ')}${passToPassFailed.length > 3 ? ', …' : ''}`
-          : '',
+        missing.length ? `fail-to-pass not passing: ${list(missing)}` : '',
+        passToPassFailed.length ? `pass-to-pass broken: ${list(passToPassFailed)}` : '',
       ]
         .filter(Boolean)
         .join('; ');
   return { resolved, reason, detail: { failToPass, passToPassFailed } };
+}
+
+export interface GoldCheck {
+  task: string;
+  /** The fail-to-pass tests that already pass on the base (with the hidden tests): they prove nothing. */
+  passOnBase: string[];
+  /** The gold patch resolves the task, as the grading sees it. */
+  goldResolves: boolean;
+  sound: boolean;
+  reason: string | null;
+}
+
+/**
+ * `--check-gold`: is each task itself sound? Its fail-to-pass tests must fail on the base (the
+ * hidden tests applied) and the gold patch must resolve it. No model is asked.
+ */
+export async function checkGold(options: Omit<EvalOptions, 'models' | 'jobs' | 'maxCostUsd' | 'maxTokens' | 'seed'>): Promise<GoldCheck[]> {
+  const { tasks, config, env } = options;
+  for (const repo of new Set(tasks.map((t) => t.repo))) checkGates(config, repo, options.cwd);
+  const exec = createExec();
+  const store = createTaskStore(stateDir(env));
+  const checks: GoldCheck[] = [];
+  for (const task of tasks) {
+    if (options.signal.aborted) break;
+    const input = { env, signal: options.signal, exec, store, task };
+    const noGold = !task.goldPatch;
+    try {
+      const mirror = await mirrorFor(exec, path.join(cacheDir(env), 'eval-mirrors'), task.repo, task.base, options.signal);
+      const repo = await taskRepo(exec, path.join(options.outDir, 'repos'), mirror, task, options.signal);
+      const onBase = await grade(input, repo, { from: BASE_BRANCH, patches: hiddenTests(task) }, 'eval/gold/base', config);
+      const withGold = noGold
+        ? null
+        : await grade(
+            input,
+            repo,
+            { from: BASE_BRANCH, patches: [{ patch: task.goldPatch!, what: 'the gold patch' }, ...hiddenTests(task)] },
+            'eval/gold/patch',
+            config,
+          );
+      if (!onBase || (!noGold && !withGold)) break;
+      const passOnBase = onBase.detail.failToPass.filter((t) => t.passed).map((t) => t.name);
+      const goldResolves = withGold?.resolved ?? false;
+      const problems = [
+        task.failToPass.length === 0 ? 'no fail-to-pass test' : '',
+        passOnBase.length ? `already passing on the base: ${passOnBase.join(', ')}` : '',
+        noGold ? 'no gold patch' : goldResolves ? '' : `the gold patch does not resolve it (${withGold!.reason})`,
+      ].filter(Boolean);
+      checks.push({ task: task.id, passOnBase, goldResolves, sound: problems.length === 0, reason: problems.join('; ') || null });
+      options.onProgress?.({ type: 'checked', check: checks.at(-1)! });
+    } catch (error) {
+      if (options.signal.aborted) break;
+      checks.push({ task: task.id, passOnBase: [], goldResolves: false, sound: false, reason: setupReason(error) });
+      options.onProgress?.({ type: 'checked', check: checks.at(-1)! });
+    }
+  }
+  return checks;
 }

@@ -129,7 +129,10 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
   // Before anything is spent (a workspace, a clone, a baseline build): the credentials the run will need.
   const check = async (): Promise<void> => {
     const prPlanned = resume ? resume.plan.steps.some((s) => s.tool === 'pr') : undefined;
-    const refusal = preflightError(missingFor(prepared, prPlanned));
+    // A grading run asks no model: what only the model needs is not missing.
+    const grading = input.purpose === 'grade';
+    const forModel = (key: string): boolean => key === config.llm.api_key_env || key.startsWith('llm.');
+    const refusal = preflightError(missingFor(prepared, prPlanned).filter((m) => !(grading && forModel(m.key))));
     if (refusal) throw refusal;
     const opened = workspace ?? (await createWorkspace(taskId));
     workspace = opened;
@@ -145,7 +148,7 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
     });
     // Learnt while the clone runs, so they cost no time; the tokenizer (search needs it next) loads meanwhile too.
     probes = probeHost(prepared, input.signal);
-    if (!resume) void import('../context/budget.js').then((m) => m.loadTokenCounter(config.llm.model)).catch(() => undefined);
+    if (!resume && !grading) void import('../context/budget.js').then((m) => m.loadTokenCounter(config.llm.model)).catch(() => undefined);
   };
 
   // After the clone (or in the resumed workspace): facts, plan, and what the plan needs of this machine.
@@ -154,7 +157,7 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
     if (resume) {
       emit({ type: 'log', taskId, level: 'info', message: `resuming task ${taskId} at step ${resume.startAt} in ${workspace!.dir}` });
     } else {
-      const down = preflightError(unreachable ? [unreachable] : []);
+      const down = preflightError(unreachable && input.purpose !== 'grade' ? [unreachable] : []);
       if (down) throw down;
       plan = await planTask(prepared, state.repoDir, state.baseBranch!, host, input.purpose);
     }
