@@ -249,6 +249,7 @@ function setupReason(error: unknown): string {
 
 /** The config of one run: the model (the simulator's address for `sim:` models) and this run's share of the budget. */
 function runConfig(input: EvalOneInput, model: string): Config {
+  // Prices by model (llm.prices) are the planner's to pick.
   const llm = { ...input.config.llm, model };
   if (isSimulated(model) && input.simulator) {
     // The simulator is ours, on 127.0.0.1: it gets a key of its own, never the user's.

@@ -107,6 +107,8 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
     };
   }
   add('search', 'Select the code the model is shown', { timeoutSecs: 60, inputs: searchInputs });
+  // A model with its own prices (llm.prices) is priced by them.
+  const price = config.llm.prices[config.llm.model];
   const codegenInputs: CodegenInputs = {
     // The only strategy and edit format there are today (src/generate/): one reply, a unified diff.
     strategy: 'single',
@@ -118,8 +120,8 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
     callsPerAttempt: CODEGEN_CALLS,
     maxTotalTokens: config.llm.max_total_tokens,
     maxCostUsd: config.llm.max_cost_usd ?? null,
-    promptPricePer1k: config.llm.prompt_price_per_1k ?? null,
-    completionPricePer1k: config.llm.completion_price_per_1k ?? null,
+    promptPricePer1k: price?.prompt_per_1k ?? config.llm.prompt_price_per_1k ?? null,
+    completionPricePer1k: price?.completion_per_1k ?? config.llm.completion_price_per_1k ?? null,
   };
   add('codegen', `Ask ${config.llm.model} for a patch`, {
     retries,
