@@ -4,11 +4,13 @@
 // autodev's ranking is printed beside a plain ranking by ripgrep hit count. The corpus is a fixture
 // repository written here (a multi-module Rust crate and a TypeScript project with ~48 fix commits,
 // each touching 1-3 files) plus /work/main's own history where it has commits of that size.
-// Then one selection on a ~2,000-file repository is timed beside the ripgrep ranking, and last the
-// `autodev context` command on the 2-file calc crate beside `node -e 0` (wall time and peak memory).
+// Then one selection on a ~2,000-file repository is timed beside the ripgrep ranking; sizing text with
+// the estimate beside loading the o200k encoder and counting exactly (wall, CPU, peak memory of a
+// fresh process); and last the `autodev context` command on the 2-file calc crate beside `node -e 0`
+// (wall, CPU, peak memory).
 //
 // Build first: npm run build && npm run build:support ; then: node bench/context.mjs
-// BENCH_ONLY=fixture|self|large|cli runs one part; BENCH_KEEP=1 keeps (and prints) the temp repositories;
+// BENCH_ONLY=fixture|self|large|tokens|cli runs one part; BENCH_KEEP=1 keeps (and prints) the temp repositories;
 // BENCH_CONTEXT_RUNS=<n> timed runs of each side (default 5).
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -20,7 +22,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { selectContext, loadTokenCounter } = await import(join(root, 'dist/context/index.js'));
+const { selectContext, estimateTokens } = await import(join(root, 'dist/context/index.js'));
 const { createSearcher } = await import(join(root, 'dist/ports/search.js'));
 
 const BUDGET = 8000;
@@ -826,7 +828,7 @@ const PLAIN_STOP = new Set(
 );
 
 /** The baseline: rank files by how many lines ripgrep finds for the message's words; whole files into the budget. */
-async function rgCountSelection(dir, task, counter) {
+async function rgCountSelection(dir, task) {
   const words = [...new Set(`${task.title} ${task.description}`.toLowerCase().match(/[a-z_][a-z0-9_]{2,}/g) ?? [])].filter(
     (w) => !PLAIN_STOP.has(w),
   );
@@ -837,7 +839,8 @@ async function rgCountSelection(dir, task, counter) {
   const shown = [];
   let used = 0;
   for (const path of ranking) {
-    const tokens = counter.count(readFileSync(join(dir, path), 'utf8')) + counter.count(path) + 8;
+    // Sized as autodev sizes its selection (the estimate), so both fill the same budget.
+    const tokens = estimateTokens(readFileSync(join(dir, path), 'utf8')) + estimateTokens(path) + 8;
     if (used + tokens > BUDGET) continue;
     used += tokens;
     shown.push(path);
@@ -846,7 +849,6 @@ async function rgCountSelection(dir, task, counter) {
 }
 
 async function evaluate(dir, commits, label) {
-  const counter = await loadTokenCounter(MODEL);
   const rows = [];
   for (const c of commits) {
     git(dir, 'checkout', '-q', '--detach', c.parent);
@@ -861,7 +863,7 @@ async function evaluate(dir, commits, label) {
       listFiles: (d) => searcher.listFiles(d),
       history: history(dir, c.parent),
     });
-    const base = await rgCountSelection(dir, c, counter);
+    const base = await rgCountSelection(dir, c);
     const shownA = new Set(sel.files.map((f) => f.path));
     const rankA = sel.ranking.map((r) => r.path);
     const rankOf = (ranking, f) => (ranking.indexOf(f) >= 0 ? ranking.indexOf(f) + 1 : files.length);
@@ -993,7 +995,6 @@ async function timeLarge() {
         listFiles: (d) => searcher.listFiles(d),
         history: history(dir, 'HEAD'),
       });
-    const counter = await loadTokenCounter(MODEL);
     // Alternating, so both see the same machine load.
     const ours = [];
     const rg = [];
@@ -1004,7 +1005,7 @@ async function timeLarge() {
       sel = await run();
       ours.push(performance.now() - t0);
       t0 = performance.now();
-      base = await rgCountSelection(dir, task, counter);
+      base = await rgCountSelection(dir, task);
       rg.push(performance.now() - t0);
     }
     const ms = median(ours);
@@ -1013,7 +1014,7 @@ async function timeLarge() {
       `\nselection on a ${count}-file repository (${sel.files.length} files shown, ${sel.tokens} tokens, top ${sel.files[0]?.path}; rg-count top ${base.shown[0]}):`,
     );
     console.log(
-      `  autodev: first run ${ours[0].toFixed(0)} ms (tokenizer already loaded), median of ${RUNS} ${ms.toFixed(0)} ms, max ${Math.max(...ours).toFixed(0)} ms; ` +
+      `  autodev: first run ${ours[0].toFixed(0)} ms, median of ${RUNS} ${ms.toFixed(0)} ms, max ${Math.max(...ours).toFixed(0)} ms; ` +
         `rg-count: median ${rgMs.toFixed(0)} ms; autodev/rg-count ${times(ms / rgMs)}`,
     );
     headline({ figure: `selection on ${count} files`, autodev: ms, alternative: rgMs, against: 'rg-count', unit: 'ms' });
@@ -1030,16 +1031,41 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-/** Wall ms and peak RSS (KiB, from GNU time when installed) of one command. */
+/**
+ * Wall ms, CPU ms (user + system) and peak RSS (KiB) of one node command; CPU and RSS from GNU time
+ * when installed. CPU is the steadier figure on a shared machine: waiting for a core is not in it.
+ */
 function measure(args, env) {
   const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
-  const argv = timeBin ? [timeBin, ['-f', '%M', process.execPath, ...args]] : [process.execPath, args];
+  const argv = timeBin ? [timeBin, ['-f', '%U %S %M', process.execPath, ...args]] : [process.execPath, args];
   const t0 = performance.now();
   const r = spawnSync(argv[0], argv[1], { cwd: root, env, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`node ${args.join(' ')} exited ${r.status}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-  const kib = timeBin ? Number(r.stderr.trim().split('\n').at(-1)) : NaN;
-  return { ms, kib, stdout: r.stdout };
+  const [user, sys, kib] = timeBin ? r.stderr.trim().split('\n').at(-1).split(' ').map(Number) : [NaN, NaN, NaN];
+  return { ms, cpuMs: (user + sys) * 1000, kib, stdout: r.stdout };
+}
+
+/** Medians of wall and CPU, and the largest peak RSS, of several measurements. */
+function summarize(list) {
+  return { ms: median(list.map((m) => m.ms)), cpuMs: median(list.map((m) => m.cpuMs)), kib: Math.max(...list.map((m) => m.kib)) };
+}
+
+/** `a` beside `b` (wall, CPU, peak RSS) with ratios, and the headline rows. */
+function sideBySide(nameA, a, nameB, b, { goal, figure }) {
+  const mib = (kib) => `${(kib / 1024).toFixed(0)} MiB`;
+  console.log(
+    `  wall:     ${nameA} ${a.ms.toFixed(0)} ms, ${nameB} ${b.ms.toFixed(0)} ms, ratio ${times(a.ms / b.ms)}${goal ? ` (goal ≤ ${goal}×)` : ''}`,
+  );
+  if (Number.isFinite(a.cpuMs)) {
+    console.log(`  CPU:      ${nameA} ${a.cpuMs.toFixed(0)} ms, ${nameB} ${b.cpuMs.toFixed(0)} ms, ratio ${times(a.cpuMs / b.cpuMs)}`);
+    console.log(`  peak RSS: ${nameA} ${mib(a.kib)}, ${nameB} ${mib(b.kib)}, ratio ${times(a.kib / b.kib)}`);
+  }
+  headline({ figure: `${figure}, wall`, autodev: a.ms, alternative: b.ms, against: nameB, unit: 'ms', goal: goal ?? null });
+  if (Number.isFinite(a.cpuMs)) {
+    headline({ figure: `${figure}, CPU`, autodev: a.cpuMs, alternative: b.cpuMs, against: nameB, unit: 'ms' });
+    headline({ figure: `${figure}, peak RSS`, autodev: a.kib / 1024, alternative: b.kib / 1024, against: nameB, unit: 'MiB' });
+  }
 }
 
 async function timeCli() {
@@ -1075,34 +1101,60 @@ async function timeCli() {
       node.push(measure(bare, env));
       ours.push(measure(cli, env));
     }
-    const ms = median(ours.map((m) => m.ms));
-    const nodeMs = median(node.map((m) => m.ms));
-    const kib = Math.max(...ours.map((m) => m.kib));
-    const nodeKib = Math.max(...node.map((m) => m.kib));
     console.log(
-      `\nautodev context on the 2-file calc crate (${shown.files.length} files shown, ${shown.tokens} tokens) vs node -e 0, ${RUNS} runs each, alternating:`,
+      `\nautodev context on the 2-file calc crate (${shown.files.length} files shown, ~${shown.tokens} tokens) vs node -e 0, ${RUNS} runs each, alternating (medians; peak RSS: largest):`,
     );
-    console.log(
-      `  wall: autodev context median ${ms.toFixed(0)} ms, node -e 0 median ${nodeMs.toFixed(0)} ms, ratio ${times(ms / nodeMs)} (goal ≤ 3×)`,
-    );
-    if (Number.isFinite(kib))
-      console.log(
-        `  peak RSS: autodev context ${(kib / 1024).toFixed(0)} MiB, node -e 0 ${(nodeKib / 1024).toFixed(0)} MiB, ratio ${times(kib / nodeKib)}`,
-      );
-    headline({ figure: 'autodev context, 2-file crate', autodev: ms, alternative: nodeMs, against: 'node -e 0', unit: 'ms', goal: 3 });
-    if (Number.isFinite(kib))
-      headline({ figure: 'autodev context peak RSS', autodev: kib / 1024, alternative: nodeKib / 1024, against: 'node -e 0', unit: 'MiB' });
+    sideBySide('autodev context', summarize(ours), 'node -e 0', summarize(node), { goal: 3, figure: 'autodev context, 2-file crate' });
   } finally {
     cleanup(dir);
     cleanup(home);
   }
 }
 
+// ---------------------------------------------------------------- counting tokens: estimate vs encoder
+
+/**
+ * What sizing context costs one process: the estimate autodev uses (dist/context/estimate.js) beside
+ * loading the o200k_base encoder and counting exactly (what every run and `autodev context` did
+ * before), each in a fresh node on the same text (this checkout's src/, ~1 MB), with how far the
+ * estimate is above the exact count.
+ */
+function timeTokens() {
+  const files = execFileSync('git', ['ls-files', 'src'], { cwd: root, encoding: 'utf8' })
+    .split('\n')
+    .filter((f) => f.endsWith('.ts'));
+  const dir = tempDir('autodev-bench-tokens-');
+  try {
+    const textFile = join(dir, 'text.txt');
+    writeFileSync(textFile, files.map((f) => readFileSync(join(root, f), 'utf8')).join('\n'));
+    const script = (module, make) => [
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(join(root, 'dist/context', module))}); const text = (await import('node:fs')).readFileSync(${JSON.stringify(textFile)}, 'utf8'); ${make} console.log(count(text));`,
+    ];
+    const estimate = script('estimate.js', 'const count = m.estimateTokens;');
+    const exact = script('tokenizer.js', `const count = (await m.loadTokenCounter(${JSON.stringify(MODEL)})).count;`);
+    const env = { PATH: process.env.PATH, LANG: 'C.UTF-8' };
+    const ours = [];
+    const theirs = [];
+    for (let i = 0; i < RUNS; i++) {
+      ours.push(measure(estimate, env));
+      theirs.push(measure(exact, env));
+    }
+    const e = Number(ours[0].stdout.trim());
+    const x = Number(theirs[0].stdout.trim());
+    console.log(
+      `\nsizing ${(readFileSync(textFile).length / 1024).toFixed(0)} KiB of code: the estimate (${e} tokens) vs loading ${MODEL}'s o200k_base and counting (${x} tokens; estimate/exact ${times(e / x)}), ${RUNS} runs each, alternating:`,
+    );
+    sideBySide('estimate', summarize(ours), 'o200k encoder', summarize(theirs), { figure: 'sizing context: estimate vs encoder' });
+  } finally {
+    cleanup(dir);
+  }
+}
+
 // ---------------------------------------------------------------- main
 
-const t0 = performance.now();
-await loadTokenCounter(MODEL);
-console.log(`tokenizer (${MODEL}) loaded in ${(performance.now() - t0).toFixed(0)} ms; search engine: ${searcher.engine}`);
+console.log(`search engine: ${searcher.engine}; sizes estimated (dist/context/estimate.js), as autodev sizes context`);
 
 const allRows = [];
 if (runs('fixture')) {
@@ -1150,4 +1202,5 @@ if (allRows.length > 0) {
 }
 
 if (runs('large')) await timeLarge();
+if (runs('tokens')) timeTokens();
 if (runs('cli')) await timeCli();

@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 // How much a second task on the same repository gains from the caches the first one left: the
-// cargo registry/git cache and the per-repository target dir under $XDG_CACHE_HOME/autodev.
-// A fixture crate depends (over git, served from a local bare repository on 127.0.0.1) on a generated crate that
-// takes a while to compile; the full pipeline (`autodev run`, local OpenAI and GitHub servers,
-// bubblewrap) runs twice on it with two task titles, fresh workspaces and the same cache dir.
+// repository's mirror (git.clone_cache), the cargo registry/git cache, the per-repository target dir
+// and the baseline results under $XDG_CACHE_HOME/autodev.
+// A fixture crate depends (over git) on a generated crate that takes a while to compile; both are
+// served over smart HTTP from local bare repositories on 127.0.0.1, as a forge serves them. The full
+// pipeline (`autodev run`, local OpenAI and GitHub servers, bubblewrap) runs twice on it with two task
+// titles, fresh workspaces and the same cache dir.
 // Prints both wall times, the ratio second/first (goal ≤ 0.3) and where each run spent its time.
 //
 // Build first: npm run build && npm run build:support ; then: node bench/second-run.mjs
-// BENCH_STRUCTS=<n> sizes the dependency (default 300 generated types); BENCH_KEEP=1 keeps the temp dirs
+// BENCH_STRUCTS=<n> sizes the dependency (default 300 generated types); BENCH_CLONE_CACHE=off runs both
+// tasks with git.clone_cache = false (each clones from the remote); BENCH_KEEP=1 keeps the temp dirs
 // (removed otherwise on every exit path, Ctrl-C and kill included: lib/temp.mjs).
 
 import { spawn } from 'node:child_process';
@@ -23,6 +26,7 @@ const { reply } = calc;
 
 const STRUCTS = Number(process.env.BENCH_STRUCTS ?? 300);
 const GOAL = 0.3;
+const CLONE_CACHE_OFF = process.env.BENCH_CLONE_CACHE === 'off';
 const { git } = gitWith();
 
 function commitTree(dir, files, message) {
@@ -119,8 +123,10 @@ try {
   };
   const appWork = path.join(tmp, 'app');
   commitTree(appWork, appFiles, 'app');
-  const appBare = path.join(tmp, 'app.git');
+  // Served beside the dependency: the repository comes over the network as a forge's would.
+  const appBare = path.join(depRoot, 'app.git');
   git(tmp, 'clone', '-q', '--bare', appWork, appBare);
+  const appUrl = `${depServer.url}/app.git`;
   writeFileSync(path.join(appWork, 'src/lib.rs'), APP_FIXED);
   const patch = `${git(appWork, 'diff', '--no-color')}`;
   const answer = reply('Make loud_name loud', patch, 'It lower-cased instead of upper-casing.');
@@ -136,11 +142,12 @@ try {
   for (const [index, title] of ['Make loud_name loud', 'Upper-case the loud name'].entries()) {
     const runDir = path.join(tmp, `run-${index + 1}`);
     const env = autodevEnv({ runDir, cache, llm, github, repo: 'acme/app' });
+    if (CLONE_CACHE_OFF) env.AUTODEV_GIT_CLONE_CACHE = 'false';
     const args = [
       'run',
       '--json',
       '--repo',
-      appBare,
+      appUrl,
       '--title',
       title,
       '--description',
@@ -155,8 +162,13 @@ try {
     }
     const status = json?.status ?? 'no JSON';
     console.log(`run ${index + 1} ("${title}"): ${(result.ms / 1000).toFixed(1)}s, exit ${result.code}, ${status}`);
+    // What each cache gave, in the steps' own words (a mirror fetched, a baseline reused).
+    for (const id of ['clone', 'build', 'test', 'lint']) {
+      const st = json?.steps?.find((s) => s.id === id);
+      if (st) console.log(`  ${id === 'clone' ? id : `${id}/${st.mode}`}: ${st.summary}`);
+    }
     const test = json?.steps?.filter((st) => st.id === 'test').at(-1);
-    if (test) console.log(`  test: ${test.summary}`);
+    if (test) console.log(`  test/change: ${test.summary}`);
     if (result.code !== 0) {
       console.error(result.stderr.split('\n').slice(-30).join('\n'));
       exitCode = 1;
@@ -180,7 +192,9 @@ try {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   for (const r of rows) console.log(`  ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('   ')}`);
   const ratio = walls[1] / walls[0];
-  console.log(`dependency: ${STRUCTS} generated types; first ${(walls[0] / 1000).toFixed(1)}s, second ${(walls[1] / 1000).toFixed(1)}s`);
+  console.log(
+    `clone cache: ${CLONE_CACHE_OFF ? 'off' : 'on'}; dependency: ${STRUCTS} generated types; first ${(walls[0] / 1000).toFixed(1)}s, second ${(walls[1] / 1000).toFixed(1)}s`,
+  );
   console.log(`ratio second/first: ${times(ratio)} (goal ≤ ${GOAL}: ${ratio <= GOAL ? 'met' : 'NOT met'})`);
   headline({
     figure: 'second task on the same repository',

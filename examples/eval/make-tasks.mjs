@@ -108,11 +108,15 @@ const TASKS = [
 const REPOS = { calc: CALC, summer: SUMMER };
 
 function git(cwd, ...args) {
-  return execFileSync('git', ['-c', 'user.name=autodev example', '-c', 'user.email=example@autodev.invalid', '-c', 'commit.gpgsign=false', ...args], {
-    cwd,
-    encoding: 'utf8',
-    env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null' },
-  });
+  return execFileSync(
+    'git',
+    ['-c', 'user.name=autodev example', '-c', 'user.email=example@autodev.invalid', '-c', 'commit.gpgsign=false', ...args],
+    {
+      cwd,
+      encoding: 'utf8',
+      env: { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null' },
+    },
+  );
 }
 
 function write(dir, files) {

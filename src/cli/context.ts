@@ -17,14 +17,13 @@ export async function contextCommand(
   const budget = flags.budget === undefined ? undefined : Number(flags.budget);
   if (budget !== undefined && (!Number.isInteger(budget) || budget <= 0))
     throw new UsageError(`--budget ${flags.budget}: a positive whole number of tokens`);
+  // `git log` starts now and runs while the config loads and the files are searched; outside a git
+  // repository (or in one without commits) there is no history to rank by.
+  const history = createGit()
+    .history(dir, 300)
+    .catch((): string[][] => []);
   const { config } = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config });
   const searcher = createSearcher();
-  const git = createGit();
-  const isGit = await git.headCommit(dir).then(
-    () => true,
-    () => false,
-  );
-  const history = isGit ? await git.history(dir, 300).catch(() => []) : [];
   const started = Date.now();
   const selection = await selectContext({
     dir,
@@ -41,7 +40,7 @@ export async function contextCommand(
     return ExitCode.ok;
   }
   const lines = [
-    `${selection.files.length} file(s), ${selection.tokens} of ${selection.budgetTokens} tokens (${selection.encoding}), ${Date.now() - started} ms:`,
+    `${selection.files.length} file(s), ~${selection.tokens} of ${selection.budgetTokens} tokens (estimated for ${selection.encoding}, errs high), ${Date.now() - started} ms:`,
   ];
   selection.files.forEach((f, i) => {
     const ranges = f.ranges ? ` lines ${f.ranges.map(([a, b]) => `${a}-${b}`).join(', ')}` : '';
@@ -51,7 +50,7 @@ export async function contextCommand(
         ?.reasons.slice(0, 3)
         .join('; ') ?? '';
     lines.push(
-      `  ${String(i + 1).padStart(2)}. ${f.path}${ranges}  (${f.tokens} tokens, score ${f.score.toFixed(2)}${why ? `: ${why}` : ''})`,
+      `  ${String(i + 1).padStart(2)}. ${f.path}${ranges}  (~${f.tokens} tokens, score ${f.score.toFixed(2)}${why ? `: ${why}` : ''})`,
     );
   });
   io.stdout.write(`${lines.join('\n')}\n`);

@@ -90,6 +90,12 @@ export const gitSchema = z
     github_api_url: httpUrl.default('https://api.github.com').describe('GitHub API base URL (GitHub Enterprise: https://HOST/api/v3).'),
     branch_prefix: z.string().min(1).default('autodev/').describe('Prefix of the branches the tool creates.'),
     clone_depth: z.int().positive().default(1).describe('Depth of the shallow clone.'),
+    clone_cache: z
+      .boolean()
+      .default(true)
+      .describe(
+        'Keep a local mirror of each repository (in the cache dir), fetched before each clone; false: clone from the remote each time.',
+      ),
     github_repo: z
       .string()
       .regex(/^[\w.-]+\/[\w.-]+$/, 'owner/name')

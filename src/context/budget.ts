@@ -1,60 +1,21 @@
-// Token counting and selection within a budget. Counting uses the model family's real BPE
-// (js-tiktoken), loaded on first use; only the one rank table needed is imported.
+// Selection within a token budget. Sizes are estimated (estimate.ts: one pass over the text, no
+// rank table, errs high), so ranking and fitting cost nothing like loading a BPE; the exact encoder
+// (tokenizer.ts) is for tests and benchmarks that check the estimate against it.
 //
 // Selection walks the ranked files best first. A file that fits is shown whole; one that does not is
 // shown as line ranges around its definitions and hits (windows merged where they touch), shrunk
 // until they fit. No single file may take more than `maxFileShare` of the budget while others wait,
 // so one large file does not crowd out the second file a fix needs.
 
-import type { Tiktoken } from 'js-tiktoken/lite';
+import { estimateTokens } from './estimate.js';
 import type { LineMark } from './rank.js';
 
-export type EncodingName = 'o200k_base' | 'cl100k_base';
-
 export interface TokenCounter {
-  encoding: EncodingName;
   count(text: string): number;
 }
 
-/**
- * The encoding for a model name. o200k_base for the GPT-4o generation and later (gpt-4o, gpt-4.1,
- * gpt-4.5, gpt-5, o1/o3/o4, chatgpt-4o); cl100k_base for gpt-4, gpt-3.5 and embeddings, and for
- * models of other vendors (Llama, Qwen, Mistral...), whose tokenizers are closer to cl100k's token
- * counts on code than to o200k's, so the budget errs on the safe side.
- */
-export function encodingForModel(model: string): EncodingName {
-  const name = model.toLowerCase().split('/').pop()!.trim();
-  if (/^(gpt-4o|gpt-4\.1|gpt-4\.5|gpt-5|chatgpt-|o[1-9](-|$)|gpt-oss|codex)/.test(name)) return 'o200k_base';
-  return 'cl100k_base';
-}
-
-const encoders = new Map<EncodingName, Promise<Tiktoken>>();
-
-async function loadEncoder(encoding: EncodingName): Promise<Tiktoken> {
-  const { Tiktoken } = await import('js-tiktoken/lite');
-  const ranks =
-    encoding === 'o200k_base'
-      ? (await import('js-tiktoken/ranks/o200k_base')).default
-      : (await import('js-tiktoken/ranks/cl100k_base')).default;
-  return new Tiktoken(ranks);
-}
-
-/** A counter for `model`'s encoding; the rank table is loaded once per process. */
-export async function loadTokenCounter(model: string): Promise<TokenCounter> {
-  const encoding = encodingForModel(model);
-  let pending = encoders.get(encoding);
-  if (!pending) {
-    pending = loadEncoder(encoding);
-    encoders.set(encoding, pending);
-    pending.catch(() => encoders.delete(encoding));
-  }
-  const encoder = await pending;
-  return {
-    encoding,
-    // Special-token text inside a source file (`<|endoftext|>`) is counted as ordinary text.
-    count: (text) => encoder.encode(text, [], []).length,
-  };
-}
+/** The counter selection uses: the estimate, an upper bound of the o200k_base and cl100k_base counts. */
+export const estimatingCounter: TokenCounter = { count: estimateTokens };
 
 export interface Candidate {
   path: string;
@@ -160,12 +121,18 @@ function fitRanges(
       const content = renderRanges(lines, ranges);
       // Skip the count when the text is plainly too long.
       if (content.length > cap * CHARS_PER_TOKEN_BOUND) continue;
-      const tokens = counter.count(content);
+      // The prompt names the ranges beside the path (` (lines 3-40, 52-60)`): charged here too.
+      const tokens = counter.count(content) + counter.count(rangesLabel(ranges));
       if (tokens <= cap) return { ranges, content, tokens };
     }
     marks = marks.slice(0, Math.floor(marks.length / 2));
   }
   return null;
+}
+
+/** How a prompt names the ranges of an excerpt, after the path. */
+export function rangesLabel(ranges: [number, number][]): string {
+  return ` (lines ${ranges.map(([a, b]) => `${a}-${b}`).join(', ')})`;
 }
 
 /** Windows of `radius` lines around each line, clamped to the file and merged where they overlap or touch. */

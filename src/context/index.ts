@@ -5,19 +5,16 @@
 import { open, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { Searcher } from '../ports/types.js';
-import {
-  loadTokenCounter,
-  selectWithinBudget,
-  type BudgetOptions,
-  type Candidate,
-  type EncodingName,
-  type SelectedFile,
-} from './budget.js';
+import { estimatingCounter, selectWithinBudget, type BudgetOptions, type Candidate, type SelectedFile } from './budget.js';
 import { rankFiles, type LineMark } from './rank.js';
 import { extractTerms, type Term } from './terms.js';
+import { encodingForModel, type EncodingName } from './tokenizer.js';
 
-export { loadTokenCounter } from './budget.js';
-export type { BudgetOptions, EncodingName, SelectedFile } from './budget.js';
+// The exact encoder is re-exported for benchmarks; importing it loads no rank table.
+export { loadTokenCounter } from './tokenizer.js';
+export { estimateTokens } from './estimate.js';
+export type { BudgetOptions, SelectedFile } from './budget.js';
+export type { EncodingName } from './tokenizer.js';
 export type { Term } from './terms.js';
 
 export interface SelectContextOptions {
@@ -26,12 +23,15 @@ export interface SelectContextOptions {
   title: string;
   description?: string;
   budgetTokens: number;
-  /** The model name; picks the tokenizer (see encodingForModel). */
+  /** The model name; names the encoding the budget is meant for (see encodingForModel). */
   model: string;
   searcher: Searcher;
   listFiles: (dir: string) => Promise<string[]>;
-  /** Files changed together, one array per commit, newest first (Git.history); empty on a shallow clone. */
-  history?: string[][];
+  /**
+   * Files changed together, one array per commit, newest first (Git.history); empty on a shallow
+   * clone. A promise may be given, so `git log` runs while the files are listed and searched.
+   */
+  history?: string[][] | Promise<string[][]>;
   signal?: AbortSignal;
   /** How many of the best-ranked files are read and offered to the budget (default 60). */
   maxCandidates?: number;
@@ -40,6 +40,7 @@ export interface SelectContextOptions {
 
 export interface ContextSelection {
   files: SelectedFile[];
+  /** Estimated (estimate.ts): at least what the model's encoder counts, so within budgetTokens. */
   tokens: number;
   budgetTokens: number;
   encoding: EncodingName;
@@ -59,17 +60,17 @@ const MAX_HITS_PER_TERM = 300;
 
 export async function selectContext(options: SelectContextOptions): Promise<ContextSelection> {
   const terms = extractTerms(options.title, options.description ?? '');
-  const [counter, files, hits] = await Promise.all([
-    loadTokenCounter(options.model),
+  const [files, hits, history] = await Promise.all([
     options.listFiles(options.dir),
     options.searcher.search(
       options.dir,
       terms.filter((t) => t.kind !== 'path').map((t) => t.text),
       { maxHitsPerTerm: MAX_HITS_PER_TERM, signal: options.signal },
     ),
+    options.history,
   ]);
   options.signal?.throwIfAborted();
-  const ranked = rankFiles({ terms, hits, files, history: options.history });
+  const ranked = rankFiles({ terms, hits, files, history });
 
   const top = ranked.slice(0, options.maxCandidates ?? 60);
   const root = await realpath(options.dir);
@@ -81,11 +82,12 @@ export async function selectContext(options: SelectContextOptions): Promise<Cont
     candidates.push({ path: r.path, score: r.score, content, marks: withStructuralMarks(r.path, content, r.marks) });
   });
 
-  const selection = selectWithinBudget(candidates, options.budgetTokens, counter, options.budget);
+  // Estimated, not encoded: the estimate errs high, so the selection fits the model's real count too.
+  const selection = selectWithinBudget(candidates, options.budgetTokens, estimatingCounter, options.budget);
   return {
     ...selection,
     budgetTokens: options.budgetTokens,
-    encoding: counter.encoding,
+    encoding: encodingForModel(options.model),
     terms,
     ranking: ranked.map((r) => ({ path: r.path, score: r.score, reasons: r.reasons })),
   };

@@ -5,15 +5,15 @@
 // and only to the configured GitHub host: a token sent to any http(s) remote is a token given away.
 
 import { createHash } from 'node:crypto';
-import { realpathSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync, realpathSync } from 'node:fs';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import lockfile from 'proper-lockfile';
 import { simpleGit } from 'simple-git';
-import type { ApplyCheck, CloneOptions, Git, GitIdentity } from './types.js';
+import type { ApplyCheck, CloneOptions, Git, GitIdentity, MirrorUse } from './types.js';
 
 export interface CreateGitOptions {
   /** Kill a git command that produces no output for this long (default: no limit). */
@@ -30,6 +30,11 @@ export interface CreateGitOptions {
    * so two runs pushing to one repository do so one after the other. Unset: no lock.
    */
   lockDir?: string;
+  /**
+   * Where each remote's bare mirror lives (one per repository, made on its first clone, fetched on
+   * later ones); a clone is then a local copy out of the mirror. Unset: every clone fetches from the remote.
+   */
+  mirrorDir?: string;
 }
 
 /** A git command that failed; the message is scrubbed of the token and URL credentials. */
@@ -80,6 +85,8 @@ interface RunOptions {
   /** `-c key=value` settings that are not secret. */
   config?: string[];
   input?: string;
+  /** The command carries a url.<x>.insteadOf rule of ours (the clone out of a mirror). */
+  urlRewrite?: boolean;
 }
 
 // Variables simple-git's environment guard treats as dangerous besides GIT_*; it rejects them when
@@ -92,6 +99,7 @@ const ALLOWED_ENV = [
   'GIT_HTTP_LOW_SPEED_LIMIT',
   'GIT_HTTP_LOW_SPEED_TIME',
   'GIT_INDEX_FILE',
+  'GIT_DIR',
   'GIT_CONFIG_COUNT',
   'GIT_CONFIG_KEY_0',
   'GIT_CONFIG_VALUE_0',
@@ -235,6 +243,30 @@ function remoteKey(url: string): string {
     .toLowerCase();
 }
 
+function keyHash(url: string): string {
+  return createHash('sha256').update(remoteKey(url)).digest('hex').slice(0, 16);
+}
+
+// The file in a mirror that names the remote it copies (credential-free, as remoteKey makes it); it is
+// written after the first fetch succeeded, so a half-made mirror is rebuilt rather than trusted. A
+// file, not git config: reading it costs no git process.
+const MIRROR_MARK = 'autodev-remote';
+
+// Fetches into a mirror run in the foreground: a detached gc would outlive the lock.
+const MIRROR_CONFIG = ['gc.autoDetach=false', 'maintenance.autoDetach=false'];
+
+function cloneArgs(from: string, target: string, branch: string | null | undefined, depth: number): string[] {
+  const args = ['clone', '--no-tags', '--single-branch'];
+  if (depth > 0) args.push('--depth', String(depth));
+  if (branch) args.push('--branch', branch);
+  args.push('--', from, target);
+  return args;
+}
+
+function isTimeoutOrAbort(error: unknown, signal: AbortSignal | undefined): boolean {
+  return signal?.aborted === true || (error instanceof Error && (error.name === 'AbortError' || /\btime(d ?)?out\b/i.test(error.message)));
+}
+
 export function createGit(options: CreateGitOptions = {}): Git {
   const tokenOrigin = githubGitOrigin(options.githubApiUrl ?? 'https://api.github.com');
 
@@ -253,10 +285,15 @@ export function createGit(options: CreateGitOptions = {}): Git {
    * after the other, each one's lease sees what the other pushed (instead of git's "cannot lock ref"
    * or a stale lease). Waiting polls with a growing pause and gives up when `signal` aborts.
    */
-  async function withRemoteLock<T>(url: string, signal: AbortSignal | undefined, fn: () => Promise<T>): Promise<T> {
-    if (!options.lockDir) return fn();
-    await mkdir(options.lockDir, { recursive: true, mode: 0o700 });
-    const file = join(options.lockDir, `push-${createHash('sha256').update(remoteKey(url)).digest('hex').slice(0, 16)}`);
+  async function withRemoteLock<T>(
+    url: string,
+    signal: AbortSignal | undefined,
+    fn: () => Promise<T>,
+    { kind = 'push', dir = options.lockDir }: { kind?: string; dir?: string } = {},
+  ): Promise<T> {
+    if (!dir) return fn();
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const file = join(dir, `${kind}-${keyHash(url)}`);
     let pause = 20;
     let release: (() => Promise<void>) | null = null;
     while (release === null) {
@@ -290,8 +327,8 @@ export function createGit(options: CreateGitOptions = {}): Git {
       abort: opts.signal,
       timeout: options.timeoutMs ? { block: options.timeoutMs } : undefined,
       allowEnvironment: ALLOWED_ENV,
-      // Both are set only by this module to fixed values (hooks off, the auth header).
-      unsafe: { allowUnsafeHooksPath: true, allowUnsafeConfigEnvCount: true },
+      // Set only by this module to fixed values (hooks off, the auth header, the mirror's URL rule).
+      unsafe: { allowUnsafeHooksPath: true, allowUnsafeConfigEnvCount: true, allowUnsafeUrlRewrite: opts.urlRewrite === true },
       input: opts.input === undefined ? undefined : () => opts.input,
       // simple-git treats a non-zero exit with an empty stderr as success; here it is a failure.
       errors: (error, result) => error ?? (result.exitCode !== 0 ? Buffer.from(`exit code ${result.exitCode}`) : undefined),
@@ -338,6 +375,120 @@ export function createGit(options: CreateGitOptions = {}): Git {
     return run(['ls-remote', ...flags, '--', remote.name, ...patterns], { cwd: dir, auth, signal });
   }
 
+  /** A mirror made for `key`; anything else (half made, another remote's, not a repository) is not trusted. */
+  async function mirrorFits(mirror: string, key: string): Promise<boolean> {
+    return (await readFile(join(mirror, MIRROR_MARK), 'utf8').catch(() => null)) === key;
+  }
+
+  /** Every branch and tag of `url` into `mirror` (deleted ones pruned); the URL is given per command, never stored. */
+  async function fetchInto(mirror: string, url: string, auth: Auth | null, signal?: AbortSignal): Promise<void> {
+    await run(
+      [
+        'fetch',
+        '--quiet',
+        '--prune',
+        '--no-tags',
+        '--no-write-fetch-head',
+        '--',
+        url,
+        '+refs/heads/*:refs/heads/*',
+        '+refs/tags/*:refs/tags/*',
+      ],
+      // GIT_DIR: a broken mirror must fail here, not make git find a repository in a directory above it.
+      { cwd: mirror, auth, signal, config: MIRROR_CONFIG, env: { GIT_DIR: mirror } },
+    );
+  }
+
+  /** A new mirror of `url` in a scratch dir beside `mirror`, put in its place only once its fetch succeeded. */
+  async function buildMirror(mirror: string, key: string, url: string, auth: Auth | null, signal?: AbortSignal): Promise<void> {
+    const scratch = await mkdtemp(`${mirror}.new-`);
+    try {
+      await run(['init', '--quiet', '--bare', scratch], { cwd: tmpdir() });
+      await fetchInto(scratch, url, auth, signal);
+      await writeFile(join(scratch, MIRROR_MARK), key);
+      await rm(mirror, { recursive: true, force: true });
+      await rename(scratch, mirror);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  /**
+   * The clone through the repository's mirror, under the mirror's lock (concurrent tasks on one
+   * repository take turns; another repository's do not wait): the mirror is made or fetched, then the
+   * task's clone is a copy out of it over file:// (objects copied, nothing shared or hard-linked, so
+   * nothing done in the workspace reaches the mirror) whose origin is the real remote, where pushes
+   * go. A mirror that fails is rebuilt once from the remote.
+   */
+  async function cloneThroughMirror(
+    mirrorDir: string,
+    input: { url: string; auth: Auth | null; target: string; branch?: string | null; depth: number; signal?: AbortSignal },
+  ): Promise<MirrorUse> {
+    const { url, auth, target, depth, signal } = input;
+    const key = remoteKey(url);
+    const mirror = join(mirrorDir, `${keyHash(url)}.git`);
+    await mkdir(mirrorDir, { recursive: true, mode: 0o700 });
+    return withRemoteLock(
+      url,
+      signal,
+      async () => {
+        // With no branch asked for, the remote's default branch, as a direct clone would take it; asked
+        // while the fetch runs (an earlier failure is the one reported, so this one is caught here).
+        const head = input.branch ? null : remoteHead(url, auth, signal);
+        head?.catch(() => undefined);
+        let use: MirrorUse = 'updated';
+        if (await mirrorFits(mirror, key)) {
+          try {
+            await fetchInto(mirror, url, auth, signal);
+          } catch (error) {
+            // A remote that cannot be reached stays an error and the mirror is kept as it is; a fetch
+            // that fails while the remote answers is the mirror's own fault.
+            const answers = isTimeoutOrAbort(error, signal)
+              ? false
+              : await (head ?? remoteHead(url, auth, signal)).then(
+                  () => true,
+                  () => false,
+                );
+            if (!answers) throw error;
+            use = 'rebuilt';
+            await buildMirror(mirror, key, url, auth, signal);
+          }
+        } else {
+          use = existsSync(mirror) ? 'rebuilt' : 'created';
+          await buildMirror(mirror, key, url, auth, signal);
+        }
+        const branch = input.branch ?? (await head);
+        // The clone is told the real URL (so origin is the real remote, with nothing to rewrite after)
+        // and git reads it from the mirror instead; the rule is given for this command only.
+        const fromMirror = {
+          cwd: tmpdir(),
+          signal,
+          urlRewrite: true,
+          env: { GIT_CONFIG_COUNT: '1', GIT_CONFIG_KEY_0: `url.${pathToFileURL(mirror).href}.insteadOf`, GIT_CONFIG_VALUE_0: url },
+        };
+        try {
+          await run(cloneArgs(url, target, branch, depth), fromMirror);
+        } catch (error) {
+          if (use !== 'updated' || signal?.aborted || /Remote branch .* not found/.test(String(error))) throw error;
+          // The fetch did not notice (it only reads what changed), but the copy did: rebuild and copy again.
+          await rm(target, { recursive: true, force: true });
+          use = 'rebuilt';
+          await buildMirror(mirror, key, url, auth, signal);
+          await run(cloneArgs(url, target, branch, depth), fromMirror);
+        }
+        return use;
+      },
+      { kind: 'mirror', dir: options.lockDir ?? mirrorDir },
+    );
+  }
+
+  async function remoteHead(url: string, auth: Auth | null, signal?: AbortSignal): Promise<string> {
+    const out = await lsRemote(tmpdir(), { name: url, url }, ['--symref', 'HEAD'], auth, signal);
+    const match = /^ref: refs\/heads\/(\S+)\s+HEAD$/m.exec(out);
+    if (!match) throw new GitCommandError(`git ls-remote: ${scrubSecrets(url)} has no HEAD branch`, ['ls-remote']);
+    return match[1];
+  }
+
   /** Everything in the work tree (untracked files included) as if staged, without touching the index. */
   async function withScratchIndex<T>(dir: string, fn: (env: Record<string, string>) => Promise<T>): Promise<T> {
     const scratch = await mkdtemp(join(tmpdir(), 'autodev-index-'));
@@ -370,25 +521,21 @@ export function createGit(options: CreateGitOptions = {}): Git {
     async clone({ source, dest, branch, depth = 1, token, signal }: CloneOptions) {
       const { url, login } = splitLogin(toGitUrl(source));
       const target = resolve(dest);
-      const args = ['clone', '--no-tags', '--single-branch'];
-      if (depth > 0) args.push('--depth', String(depth));
-      if (branch) args.push('--branch', branch);
-      args.push('--', url, target);
       // Credentials the user put in the URL are theirs to use; otherwise the token, if this is GitHub.
-      await run(args, { cwd: tmpdir(), auth: login ?? tokenFor(url, token), signal });
+      const auth = login ?? tokenFor(url, token);
+      let mirror: MirrorUse | undefined;
+      if (options.mirrorDir) mirror = await cloneThroughMirror(options.mirrorDir, { url, auth, target, branch, depth, signal });
+      else await run(cloneArgs(url, target, branch, depth), { cwd: tmpdir(), auth, signal });
       if (login) cloneLogins.set(target, login);
-      const commit = await runTrim(['rev-parse', 'HEAD'], { cwd: target });
-      // `symbolic-ref -q` exits 1 silently on a detached HEAD (a tag given as branch).
-      const checkedOut = await runTrim(['symbolic-ref', '--short', '-q', 'HEAD'], { cwd: target }).catch(() => '');
-      return { branch: checkedOut || (branch ?? ''), commit };
+      // The commit and the branch in one process; the branch reads `HEAD` when detached (a tag given as branch).
+      const [commit, ref = ''] = (await runTrim(['rev-parse', 'HEAD', '--symbolic-full-name', 'HEAD'], { cwd: target })).split('\n');
+      const checkedOut = ref.startsWith('refs/heads/') ? ref.slice('refs/heads/'.length) : '';
+      return { branch: checkedOut || (branch ?? ''), commit, ...(mirror ? { mirror } : {}) };
     },
 
     async defaultBranch(source, token) {
       const { url, login } = splitLogin(toGitUrl(source));
-      const out = await lsRemote(tmpdir(), { name: url, url }, ['--symref', 'HEAD'], login ?? tokenFor(url, token));
-      const match = /^ref: refs\/heads\/(\S+)\s+HEAD$/m.exec(out);
-      if (!match) throw new GitCommandError(`git ls-remote: ${scrubSecrets(url)} has no HEAD branch`, ['ls-remote']);
-      return match[1];
+      return remoteHead(url, login ?? tokenFor(url, token));
     },
 
     async headCommit(dir) {

@@ -99,6 +99,16 @@ export interface CloneOptions {
   signal?: AbortSignal;
 }
 
+/** How a clone used the repository's local mirror: made it, fetched into it, or replaced a broken or foreign one. */
+export type MirrorUse = 'created' | 'updated' | 'rebuilt';
+
+export interface Cloned {
+  branch: string;
+  commit: string;
+  /** Set when the clone came out of the local mirror (git.clone_cache). */
+  mirror?: MirrorUse;
+}
+
 export interface GitIdentity {
   name: string;
   email: string;
@@ -110,7 +120,7 @@ export interface ApplyCheck {
 }
 
 export interface Git {
-  clone(options: CloneOptions): Promise<{ branch: string; commit: string }>;
+  clone(options: CloneOptions): Promise<Cloned>;
   /** The remote's default branch (HEAD symref) without cloning. */
   defaultBranch(source: string, token?: string | null): Promise<string>;
   headCommit(dir: string): Promise<string>;

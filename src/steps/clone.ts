@@ -2,7 +2,7 @@
 // planning (the plan depends on the repository's files); `--plan-only` clones with the same function.
 import { inputsOf, type CloneInputs } from '../plan/types.js';
 import { GitCommandError } from '../ports/git.js';
-import type { Git } from '../ports/types.js';
+import type { Cloned, Git, MirrorUse } from '../ports/types.js';
 import { displayRepo } from '../util/display.js';
 import { ExternalError } from '../util/errors.js';
 import type { StepTool } from './types.js';
@@ -12,7 +12,7 @@ export const cloneTool: StepTool = {
   async run(ctx) {
     const inputs = inputsOf<CloneInputs>(ctx.step);
     const { git, credentials } = ctx.ports;
-    const { branch, commit } = await cloneRepository({
+    const { branch, commit, mirror } = await cloneRepository({
       git,
       inputs,
       token: credentials.githubToken,
@@ -22,8 +22,19 @@ export const cloneTool: StepTool = {
     });
     ctx.state.baseBranch = branch;
     ctx.state.baseCommit = commit;
-    return { status: 'ok', summary: `cloned ${branch} at ${commit.slice(0, 8)} (depth ${inputs.depth})`, data: { branch, commit } };
+    const from = mirror ? `, ${MIRROR_WORDS[mirror]}` : '';
+    return {
+      status: 'ok',
+      summary: `cloned ${branch} at ${commit.slice(0, 8)} (depth ${inputs.depth}${from})`,
+      data: { branch, commit, ...(mirror ? { mirror } : {}) },
+    };
   },
+};
+
+const MIRROR_WORDS: Record<MirrorUse, string> = {
+  created: 'local mirror created',
+  updated: 'from the local mirror, fetched',
+  rebuilt: 'local mirror rebuilt',
 };
 
 /** Clones as the step's inputs say; a failure is an ExternalError naming the repository (never its credentials). */
@@ -35,7 +46,7 @@ export async function cloneRepository(input: {
   url?: string;
   dest: string;
   signal?: AbortSignal;
-}): Promise<{ branch: string; commit: string }> {
+}): Promise<Cloned> {
   const { source, base, depth } = input.inputs;
   try {
     return await input.git.clone({

@@ -54,8 +54,14 @@ export async function prepareTask(input: {
   registerSecret(credentials.llmApiKey);
   registerSecret(credentials.githubToken);
   registerSecret(urlPassword(input.cloneUrl));
-  // Pushes to one repository take a lock beside the caches the runs share (cargo targets, baselines).
-  const git = createGit({ githubApiUrl: config.git.github_api_url, lockDir: path.join(cacheDir(env), 'locks') });
+  // Pushes to one repository (and fetches into its mirror) take a lock beside the caches the runs
+  // share (cargo targets, baselines, the repositories' mirrors).
+  const cache = cacheDir(env);
+  const git = createGit({
+    githubApiUrl: config.git.github_api_url,
+    lockDir: path.join(cache, 'locks'),
+    ...(config.git.clone_cache ? { mirrorDir: path.join(cache, 'mirrors') } : {}),
+  });
   return {
     taskId: input.taskId ?? newTaskId(),
     request,

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { loadTokenCounter, selectContext, toContextJson } from '../../src/context/index.js';
+import { estimateTokens, loadTokenCounter, selectContext, toContextJson } from '../../src/context/index.js';
+import { rangesLabel } from '../../src/context/budget.js';
 import { createSearcher } from '../../src/ports/search.js';
 
 function write(root: string, files: Record<string, string>): void {
@@ -95,9 +96,13 @@ describe('selectContext', () => {
       expect(paths.indexOf('tests/header.rs')).toBeLessThan(paths.indexOf('src/body.rs') < 0 ? Infinity : paths.indexOf('src/body.rs'));
       expect(selection.tokens).toBeLessThanOrEqual(4000);
       expect(selection.encoding).toBe('o200k_base');
-      // Each file's token count is real: re-count what is shown.
+      // Each file's token count is the estimate of what is shown, and at least the real count.
       const counter = await loadTokenCounter('gpt-4o');
-      for (const f of selection.files) expect(f.tokens).toBe(counter.count(f.content) + counter.count(f.path) + 8);
+      for (const f of selection.files) {
+        const label = f.ranges ? rangesLabel(f.ranges) : '';
+        expect(f.tokens).toBe(estimateTokens(f.content) + estimateTokens(label) + estimateTokens(f.path) + 8);
+        expect(f.tokens).toBeGreaterThanOrEqual(counter.count(f.content) + counter.count(label) + counter.count(f.path) + 8);
+      }
     });
   }
 

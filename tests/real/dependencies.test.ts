@@ -86,6 +86,9 @@ describe('a crate with a git dependency', () => {
       );
       // One target dir for the repository, shared by both tasks' different clone paths.
       expect(await readdir(targets)).toEqual(targetsAfterFirst);
+      // The first task made the repository's mirror, the second cloned out of it after a fetch.
+      expect(step(first.json, 'clone')[0].summary).toMatch(/local mirror created\)$/);
+      expect(step(second.json, 'clone')[0].summary).toMatch(/from the local mirror, fetched\)$/);
     },
     RUN_TIMEOUT,
   );
