@@ -60,7 +60,11 @@ export async function evalCommand(file: string, flags: EvalFlags, io: CliIo): Pr
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const progress = createProgress(io);
+  // On a terminal, listr2 runs the jobs and draws them; elsewhere (CI, pipes) a plain line per finished run.
+  const tty = Boolean(io.stderr.isTTY) && !io.env.CI && !io.env.NO_COLOR;
+  const progress = createProgress(io, !tty);
+  const schedule =
+    tty && !flags.checkGold ? await (await import('./eval-view.js')).listrScheduler(io.stderr as NodeJS.WriteStream) : undefined;
   if (flags.checkGold) {
     let checks;
     try {
@@ -105,6 +109,7 @@ export async function evalCommand(file: string, flags: EvalFlags, io: CliIo): Pr
       seed,
       signal: controller.signal,
       onProgress: progress.update,
+      ...(schedule ? { schedule } : {}),
     });
   } finally {
     process.off('SIGINT', onSignal);
@@ -132,61 +137,39 @@ export async function evalCommand(file: string, flags: EvalFlags, io: CliIo): Pr
       );
   }
   if (controller.signal.aborted) return ExitCode.interrupted;
-  // The eval did its job when every run ran; how the runs went is in the figures.
-  return summary.skipped ? ExitCode.failed : ExitCode.ok;
+  // The eval did its job when every run ran and was graded; how the runs went is in the figures.
+  const errors = summary.outcomes.filter((o) => o.category === 'error').length;
+  if (errors && !flags.json) io.stdout.write(`${errors} run(s) could not be prepared or graded (category "error"): see results.jsonl\n`);
+  return summary.skipped || errors ? ExitCode.failed : ExitCode.ok;
 }
 
-/** Progress on stderr: one line per finished run; on a terminal also a status line redrawn in place. */
-function createProgress(io: CliIo): { update(event: EvalProgress): void; end(): void } {
-  const tty = Boolean(io.stderr.isTTY) && !io.env.CI;
+/** Progress on stderr as plain lines: one per finished run (or checked task), and why the eval stopped. */
+function createProgress(io: CliIo, lines: boolean): { update(event: EvalProgress): void; end(): void } {
   let total = 0;
   let done = 0;
-  let failed = 0;
-  let cost = 0;
-  const running = new Set<string>();
-  let status = '';
-  const draw = (): void => {
-    if (!tty) return;
-    const width = 24;
-    const filled = total ? Math.round((width * done) / total) : 0;
-    status = `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} done, ${running.size} running, ${failed} failed, $${cost.toFixed(4)}`;
-    io.stderr.write(`\r\x1b[2K${status}`);
-  };
   const line = (text: string): void => {
-    io.stderr.write(tty ? `\r\x1b[2K${text}\n` : `${text}\n`);
-    draw();
+    if (lines) io.stderr.write(`${text}\n`);
   };
   return {
     update(event) {
       if (event.type === 'planned') {
         total = event.total;
         done = event.done;
-        if (done) line(`autodev eval: ${done} of ${total} run(s) already in the results; doing the other ${total - done}`);
-      } else if (event.type === 'started') {
-        running.add(`${event.task} ${event.model}`);
+        if (done) io.stderr.write(`autodev eval: ${done} of ${total} run(s) already in the results; doing the other ${total - done}\n`);
       } else if (event.type === 'finished') {
         const o = event.outcome;
-        running.delete(`${o.task} ${o.model}`);
         done += 1;
-        cost += o.usage.costUsd ?? 0;
-        if (o.category !== 'resolved') failed += 1;
         const spent = o.usage.costUsd !== null ? `, $${o.usage.costUsd.toFixed(4)}` : '';
         line(
           `[${done}/${total}] ${o.task} ${o.model}: ${o.category}${o.reason ? ` (${o.reason})` : ''} in ${(o.wallMs / 1000).toFixed(1)}s${spent}`,
         );
-        return;
       } else if (event.type === 'checked') {
         const c = event.check;
-        line(`${c.task}: ${c.sound ? 'sound' : `NOT sound: ${c.reason}`}`);
-        return;
-      } else {
-        line(`autodev eval: stopped: ${event.reason}`);
-        return;
+        io.stderr.write(`${c.task}: ${c.sound ? 'sound' : `not sound: ${c.reason}`}\n`);
+      } else if (event.type === 'stopped') {
+        io.stderr.write(`autodev eval: stopped: ${event.reason}\n`);
       }
-      draw();
     },
-    end() {
-      if (tty && status) io.stderr.write('\r\x1b[2K');
-    },
+    end() {},
   };
 }

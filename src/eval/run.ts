@@ -34,6 +34,26 @@ export interface EvalOptions {
   signal: AbortSignal;
   /** Called as runs start and end (the progress view). */
   onProgress?: (event: EvalProgress) => void;
+  /** Runs the jobs, `concurrency` at a time (default: a plain pool; the CLI's terminal view brings its own). */
+  schedule?: Scheduler;
+}
+
+/** One (task, model) run: `run` records its outcome, or says why it was skipped (budget spent, interrupted). */
+export interface EvalJob {
+  task: string;
+  model: string;
+  run(): Promise<{ outcome: EvalOutcome | null; skipped: string | null }>;
+}
+
+export type Scheduler = (jobs: EvalJob[], concurrency: number) => Promise<void>;
+
+/** `concurrency` workers taking the jobs in order. */
+async function poolSchedule(jobs: EvalJob[], concurrency: number): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) await jobs[next++].run();
+  };
+  await Promise.all(Array.from({ length: concurrency }, () => worker()));
 }
 
 export type EvalProgress =
@@ -71,7 +91,6 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
   const repos = new Map<string, Promise<string>>();
   let stoppedBy: string | null = null;
   let running = 0;
-  let next = 0;
 
   // One task repository per task, made once and shared by its models' runs.
   const repoOf = (task: EvalTask): Promise<string> => {
@@ -86,32 +105,37 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
     return made;
   };
 
-  const worker = async (): Promise<void> => {
-    while (next < pending.length && !options.signal.aborted && !stoppedBy) {
+  // Each run checks the eval's budget as it starts: once it is spent, the runs not started are skipped.
+  const jobs: EvalJob[] = pending.map(({ task, model }) => ({
+    task: task.id,
+    model,
+    run: async () => {
+      if (options.signal.aborted) return { outcome: null, skipped: 'interrupted' };
+      if (stoppedBy) return { outcome: null, skipped: stoppedBy };
       const budget = remainingBudget(options, spent, running + 1);
       if (budget.exhausted) {
         stoppedBy = budget.exhausted;
         options.onProgress?.({ type: 'stopped', reason: budget.exhausted });
-        break;
+        return { outcome: null, skipped: budget.exhausted };
       }
-      const { task, model } = pending[next++];
       running += 1;
       options.onProgress?.({ type: 'started', task: task.id, model });
       try {
         const outcome = await evalOne({ ...options, exec, store, simulator, budget, repoOf, task, model });
-        if (!outcome) continue; // interrupted: nothing recorded, the rerun does it again
+        if (!outcome) return { outcome: null, skipped: 'interrupted' }; // nothing recorded: the rerun does it again
         spent.tokens += outcome.usage.promptTokens + outcome.usage.completionTokens;
         spent.cost += outcome.usage.costUsd ?? 0;
         await appendOutcome(resultsFile, outcome);
         outcomes.push(outcome);
         options.onProgress?.({ type: 'finished', outcome });
+        return { outcome, skipped: null };
       } finally {
         running -= 1;
       }
-    }
-  };
+    },
+  }));
   try {
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(options.jobs, pending.length)) }, () => worker()));
+    await (options.schedule ?? poolSchedule)(jobs, Math.max(1, Math.min(options.jobs, jobs.length)));
   } finally {
     await simulator?.close();
   }
