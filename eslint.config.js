@@ -1,6 +1,6 @@
 // Lint: typescript-eslint's recommended rules, and the arrows of shared/DESIGN.md as rules, so an
 // import against the layering fails `npm run lint`:
-//   cli, server → task → engine, plan, observe, store; engine → steps (through the registry) →
+//   cli, server, eval → task → engine, plan, observe, store; engine → steps (through the registry) →
 //   generate, patch, context, toolchains, checks, ports. Nothing imports cli; the engine imports no
 //   step and no task code; plan, patch and context import no port (the port's types excepted);
 //   no import cycles at all.
@@ -12,6 +12,7 @@ const src = (dir) => `./src/${dir}`;
 const everywhere = [
   'cli',
   'server',
+  'eval',
   'task',
   'engine',
   'plan',
@@ -47,9 +48,14 @@ const layering = [
     'only the CLI starts the server',
   ),
   ...forbid(
-    everywhere.filter((d) => !['cli', 'server', 'task'].includes(d)),
+    everywhere.filter((d) => d !== 'cli' && d !== 'eval'),
+    'eval',
+    'only the CLI runs an eval',
+  ),
+  ...forbid(
+    everywhere.filter((d) => !['cli', 'server', 'eval', 'task'].includes(d)),
     'task',
-    'task/ is called by the CLI and the server only',
+    'task/ is called by the CLI, the server and eval only',
   ),
   ...forbid(['engine'], 'steps', 'the engine knows no step: it gets the tools from the registry it is given'),
   ...forbid(['engine'], 'generate', 'the engine knows no step or strategy'),

@@ -184,6 +184,27 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     });
 
   program
+    .command('eval')
+    .description(
+      'Run a task set with one or more models, grade every result on its own, and print resolve rate, trust and cost side by side.',
+    )
+    .argument('<tasks.jsonl>', "the tasks, one JSON object per line (autodev's fields or SWE-bench's)")
+    .option('--models <a,b,...>', 'the models to compare (default: llm.model); sim:<preset|rates> is the simulated model')
+    .option('--jobs <n>', 'runs at once', '1')
+    .option('--out <dir>', 'where results.jsonl, the figures and the plot go (a rerun skips what is there)', 'autodev-eval')
+    .option('--max-cost <usd>', 'stop starting runs, and cap each run, once the whole eval has cost this much')
+    .option('--max-tokens <n>', 'the same for tokens')
+    .option('--seed <n>', "the simulated model's seed", '1')
+    .option('--check-gold', 'ask no model: check each task is sound (its fail-to-pass tests fail on the base, the gold patch resolves it)')
+    .option('--json', 'print one JSON document on stdout')
+    .option('--config <file>', 'use this config file')
+    .addOption(new Option('--sandbox <kind>', 'where project code runs').choices(['docker', 'podman', 'bwrap', 'none']))
+    .action(async (file, opts) => {
+      const { evalCommand } = await import('./eval.js');
+      exitCode = await evalCommand(file, opts, io);
+    });
+
+  program
     .command('context')
     .description('Show the files (and line ranges) the model would be shown for a task, best first, within the token budget.')
     .requiredOption('--repo <dir>', 'the repository checkout')

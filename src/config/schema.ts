@@ -66,6 +66,16 @@ export const llmSchema = z
     prompt_price_per_1k: z.number().nonnegative().optional().describe('USD per 1000 prompt tokens, to report cost.'),
     completion_price_per_1k: z.number().nonnegative().optional().describe('USD per 1000 completion tokens.'),
     max_cost_usd: z.number().positive().optional().describe('Stop the task when its cost reaches this (needs prices).'),
+    prices: z
+      .record(
+        z.string().min(1),
+        z.strictObject({
+          prompt_per_1k: z.number().nonnegative().describe('USD per 1000 prompt tokens.'),
+          completion_per_1k: z.number().nonnegative().describe('USD per 1000 completion tokens.'),
+        }),
+      )
+      .default({})
+      .describe('Prices by model name (`autodev eval --models` compares several); a model listed here overrides the two prices above.'),
   })
   .describe('The language model.');
 

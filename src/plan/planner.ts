@@ -32,12 +32,17 @@ export interface PlanInput {
   forge: ForgeTarget | null;
   /** The toolchains detection tries, in order (the registry's unless a test gives its own). */
   toolchains?: readonly Toolchain[];
+  /**
+   * `grade`: no model and no change, only the repository's tests as they are (dependencies
+   * fetched first), their per-test results recorded and judged by the caller (`autodev eval`).
+   */
+  purpose?: 'task' | 'grade';
 }
 
 /** Model calls one codegen attempt may make: the reply and up to two re-asks of a malformed one. */
 const CODEGEN_CALLS = 3;
 
-export function buildPlan({ request, config, repo, host, forge, toolchains }: PlanInput): Plan {
+export function buildPlan({ request, config, repo, host, forge, toolchains, purpose = 'task' }: PlanInput): Plan {
   const notes: string[] = [];
   const sandbox = resolveSandbox(config, host, notes);
   const toolchain = resolveToolchain(repo, host, config, toolchains);
@@ -85,7 +90,25 @@ export function buildPlan({ request, config, repo, host, forge, toolchains }: Pl
     model: config.llm.model,
     engine: host.programs.rg ? 'rg' : 'git-grep',
   };
+  if (purpose === 'grade') {
+    if (toolchain) sandboxed('test', 'Run the tests that grade the result', toolchain.test);
+    const graded = steps.find((s) => s.id === 'test');
+    // Recorded, not judged: there is no change and no baseline to judge against.
+    if (graded) graded.inputs = { ...graded.inputs, record: true };
+    return {
+      toolchain: toolchain?.id ?? null,
+      toolchainReason: toolchain?.reason ?? 'no known toolchain',
+      base,
+      branch,
+      sandbox,
+      repair: null,
+      steps,
+      notes,
+    };
+  }
   add('search', 'Select the code the model is shown', { timeoutSecs: 60, inputs: searchInputs });
+  // A model with its own prices (llm.prices) is priced by them.
+  const price = config.llm.prices[config.llm.model];
   const codegenInputs: CodegenInputs = {
     // The only strategy and edit format there are today (src/generate/): one reply, a unified diff.
     strategy: 'single',
@@ -97,8 +120,8 @@ export function buildPlan({ request, config, repo, host, forge, toolchains }: Pl
     callsPerAttempt: CODEGEN_CALLS,
     maxTotalTokens: config.llm.max_total_tokens,
     maxCostUsd: config.llm.max_cost_usd ?? null,
-    promptPricePer1k: config.llm.prompt_price_per_1k ?? null,
-    completionPricePer1k: config.llm.completion_price_per_1k ?? null,
+    promptPricePer1k: price?.prompt_per_1k ?? config.llm.prompt_price_per_1k ?? null,
+    completionPricePer1k: price?.completion_per_1k ?? config.llm.completion_price_per_1k ?? null,
   };
   add('codegen', `Ask ${config.llm.model} for a patch`, {
     retries,

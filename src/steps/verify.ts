@@ -54,6 +54,8 @@ export const verifyTool: StepTool = {
       return { status: 'ok', summary: `base: ${baselineSummary(outcome)}${couldNot}`, data: outcomeData(outcome) };
     }
     ctx.state.verify[kind] = outcome;
+    // A grading run (`autodev eval`): the per-test results are the product; the caller judges them.
+    if (ctx.step.inputs.record) return { status: 'ok', summary: outcome.summary, data: outcomeData(outcome) };
     const verdict = await judge(kind, outcome, ctx, scope);
     if (!scope) return verdict;
     return { ...verdict, summary: `${verdict.summary} [${scope.label}]`, data: { ...verdict.data, packages: scope.packages } };

@@ -90,9 +90,15 @@ export function probeHost(task: PreparedTask, signal?: AbortSignal): { host: Pro
 }
 
 /** The plan, from the clone in `repoDir` (on `branch`) and the host's facts. */
-export async function planTask(task: PreparedTask, repoDir: string, branch: string, host: HostFacts): Promise<Plan> {
+export async function planTask(
+  task: PreparedTask,
+  repoDir: string,
+  branch: string,
+  host: HostFacts,
+  purpose: 'task' | 'grade' = 'task',
+): Promise<Plan> {
   const repo = await readRepoFacts(repoDir, branch);
-  return buildPlan({ request: task.request, config: task.config, repo, host, forge: task.forge });
+  return buildPlan({ request: task.request, config: task.config, repo, host, forge: task.forge, purpose });
 }
 
 /**

@@ -45,6 +45,8 @@ export interface TaskResult {
    * Null when the change's tests were not judged.
    */
   evidence: { fixed: string[]; failOnBase: string[]; gone: string[] } | null;
+  /** Each test of the last test run by name (the toolchain's naming); null when the tests did not run. */
+  tests: { passed: string[]; failed: string[]; ignored: string[] } | null;
   verification: Record<string, string>;
   workspace: string | null;
   notes: string[];
@@ -65,6 +67,8 @@ export interface RunTaskInput {
   resume?: ResumeFrom;
   /** What to clone when it differs from `request.repo`: the URL with the credentials the user gave (never stored). */
   cloneUrl?: string;
+  /** `grade`: only fetch the dependencies and run the tests, recording each test's result (`autodev eval`). */
+  purpose?: 'task' | 'grade';
 }
 
 export async function runTask(input: RunTaskInput): Promise<TaskResult> {
@@ -125,7 +129,10 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
   // Before anything is spent (a workspace, a clone, a baseline build): the credentials the run will need.
   const check = async (): Promise<void> => {
     const prPlanned = resume ? resume.plan.steps.some((s) => s.tool === 'pr') : undefined;
-    const refusal = preflightError(missingFor(prepared, prPlanned));
+    // A grading run asks no model: what only the model needs is not missing.
+    const grading = input.purpose === 'grade';
+    const forModel = (key: string): boolean => key === config.llm.api_key_env || key.startsWith('llm.');
+    const refusal = preflightError(missingFor(prepared, prPlanned).filter((m) => !(grading && forModel(m.key))));
     if (refusal) throw refusal;
     const opened = workspace ?? (await createWorkspace(taskId));
     workspace = opened;
@@ -149,9 +156,9 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
     if (resume) {
       emit({ type: 'log', taskId, level: 'info', message: `resuming task ${taskId} at step ${resume.startAt} in ${workspace!.dir}` });
     } else {
-      const down = preflightError(unreachable ? [unreachable] : []);
+      const down = preflightError(unreachable && input.purpose !== 'grade' ? [unreachable] : []);
       if (down) throw down;
-      plan = await planTask(prepared, state.repoDir, state.baseBranch!, host);
+      plan = await planTask(prepared, state.repoDir, state.baseBranch!, host, input.purpose);
     }
     const made = plan!;
     task = taskInfo(taskId, request, made.base);
@@ -252,6 +259,13 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
         : null,
     },
     evidence: state.verify.test?.evidence ?? null,
+    tests: state.verify.test?.tests
+      ? {
+          passed: state.verify.test.tests.passed,
+          failed: state.verify.test.tests.failed.map((f) => f.name),
+          ignored: state.verify.test.tests.ignoredTests ?? [],
+        }
+      : null,
     verification,
     workspace,
     notes: [...(plan?.notes ?? []), ...state.notes],

@@ -61,6 +61,8 @@ export interface TaskSession {
     env: Env;
     cloneUrl?: string;
     resume?: ResumeFrom;
+    /** `grade`: the tests only, recorded (see runTask). */
+    purpose?: 'task' | 'grade';
     onEvent?: (event: EngineEvent) => void;
     onPlan?: (plan: Plan, task: TaskInfo) => void;
   }): Promise<TaskResult>;

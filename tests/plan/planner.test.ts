@@ -150,6 +150,28 @@ describe('a Rust crate', () => {
     expect(step(p, 'codegen').title).toBe('Ask m-1 for a patch');
   });
 
+  it('prices a model by its own entry in llm.prices, over the general prices', () => {
+    const prices = { 'm-1': { prompt_per_1k: 0.25, completion_per_1k: 1 }, other: { prompt_per_1k: 9, completion_per_1k: 9 } };
+    const priced = plan({ 'Cargo.toml': CARGO }, { cfg: { llm: { model: 'm-1', prompt_price_per_1k: 0.5, prices } } });
+    expect(step(priced, 'codegen').inputs).toMatchObject({ promptPricePer1k: 0.25, completionPricePer1k: 1 });
+    const general = plan({ 'Cargo.toml': CARGO }, { cfg: { llm: { model: 'm-2', prompt_price_per_1k: 0.5, prices } } });
+    expect(step(general, 'codegen').inputs).toMatchObject({ promptPricePer1k: 0.5, completionPricePer1k: null });
+  });
+
+  it('plans a grading run as the tests alone: clone, deps, test (recorded, not judged); no model, no change', () => {
+    const p = buildPlan({
+      request: request(),
+      config: config(),
+      repo: repo({ 'Cargo.toml': CARGO }),
+      host: host(),
+      forge: FORGE,
+      purpose: 'grade',
+    });
+    expect(p.steps.map((s) => s.id)).toEqual(['clone', 'test']);
+    expect(step(p, 'test').inputs.record).toBe(true);
+    expect(p.repair).toBeNull();
+  });
+
   it('names the GitHub repository the pull request goes to', () => {
     expect(step(plan({ 'Cargo.toml': CARGO }), 'pr').inputs).toMatchObject({ repository: 'acme/calc' });
   });
