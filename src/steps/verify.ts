@@ -155,7 +155,11 @@ async function runInSandbox(ctx: Ctx, argv: string[]): Promise<RunResult> {
   const mounts: Mount[] = [];
   const cacheEnv: Record<string, string> = {};
   for (const cache of caches) {
-    const shared = cache.perRepository ? path.join(cacheDir, cache.dir, `${repoKey}-${toolchainId}`) : path.join(cacheDir, cache.dir);
+    const shared = cache.perTask
+      ? path.join(ctx.ports.workspaceDir, cache.dir)
+      : cache.perRepository
+        ? path.join(cacheDir, cache.dir, `${repoKey}-${toolchainId}`)
+        : path.join(cacheDir, cache.dir);
     await mkdir(shared, { recursive: true });
     let dir = shared;
     if (cache.writer === 'baseline' && !isDeps && ctx.mode !== 'baseline') {
