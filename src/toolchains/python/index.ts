@@ -3,6 +3,7 @@
 import type { Toolchain } from '../types.js';
 import { pythonCommands } from './commands.js';
 import { isPythonTestFile, parsePytestReports, parsePythonBuild, parsePythonLint, parseUnittest } from './output.js';
+import { PYPI, pythonDeclared, pythonLocked, REQUIREMENTS_PATTERN } from './manifest.js';
 import { PYTHON_MANIFESTS, readPythonProject } from './project.js';
 
 const PY_DEF = /^\s*(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)/;
@@ -67,7 +68,21 @@ export const python: Toolchain = {
     return { diagnostics: [], tests: null };
   },
   isTestFile: isPythonTestFile,
-  dependencies: null,
+  dependencies: {
+    ecosystem: 'pypi',
+    manifest: 'pyproject.toml',
+    manifestPattern: REQUIREMENTS_PATTERN,
+    lockfile: 'poetry.lock',
+    lockfiles: ['poetry.lock', 'uv.lock'],
+    registry: PYPI,
+    memberManifests: () => [],
+    declared: (file, text) => pythonDeclared(file, text),
+    locked: pythonLocked,
+    // uv.lock lists the project itself (editable / virtual): that is not the supply chain.
+    localLockedIsOwnCode: true,
+    lockInstallScripts: false,
+    buildDependenciesRun: false,
+  },
   context: {
     extensions: ['py', 'pyi'],
     definitions: pythonDefinitions,
