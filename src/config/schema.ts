@@ -26,12 +26,22 @@ const optionalHttpUrl = z
   .regex(/^$|^https?:\/\//i, `expected "" (off) or ${HTTP_URL}`)
   .refine((text) => text === '' || isHttpUrl(text), { message: `expected "" (off) or ${HTTP_URL}`, abort: true });
 
+/** The sandbox image when the config names none; a toolchain with an image of its own (python) uses that instead. */
+export const DEFAULT_SANDBOX_IMAGE = 'rust:1-slim';
+
 const toolchainCommands = z
   .strictObject({
     deps: argv.optional().describe('Fetch dependencies (runs with network, scrubbed environment).'),
     build: argv.optional().describe('Build command (offline, in the sandbox).'),
     test: argv.optional().describe('Test command (offline, in the sandbox).'),
     lint: argv.optional().describe('Lint command (offline, in the sandbox).'),
+    image: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Container image for the docker and podman sandboxes for this toolchain (default: sandbox_image when set, else the toolchain's own).",
+      ),
   })
   .describe("Overrides for one toolchain's commands, each an argv array.");
 
@@ -148,7 +158,7 @@ export const autodevSchema = z
       .enum(['auto', 'docker', 'podman', 'bwrap', 'none'])
       .default('auto')
       .describe('Where project code runs: auto picks docker, podman, then bwrap; none must be chosen explicitly.'),
-    sandbox_image: z.string().min(1).default('rust:1-slim').describe('Container image for the docker and podman sandboxes.'),
+    sandbox_image: z.string().min(1).default(DEFAULT_SANDBOX_IMAGE).describe('Container image for the docker and podman sandboxes.'),
     runner_timeout_secs: z.int().positive().default(900).describe('Timeout of each build, test and lint command.'),
     opa_url: optionalHttpUrl.default('').describe('Open Policy Agent server; empty uses the local rules.'),
     policy_package: z

@@ -62,7 +62,7 @@ export function buildPlan({ request, config, repo, host, forge, toolchains }: Pl
         format: command.format,
         ...(command.reports?.length ? { reports: command.reports } : {}),
         toolchain: toolchain?.id,
-        image: config.sandbox_image,
+        image: toolchain?.image ?? config.sandbox_image,
         caches: toolchain?.sandbox.caches ?? [],
         env: toolchain?.sandbox.env ?? {},
         offlineEnv: toolchain?.sandbox.offlineEnv ?? {},

@@ -1,6 +1,6 @@
 // Which toolchain builds the repository, and its commands with the config's overrides applied.
 // The toolchains themselves (detection, commands, parsers, ...) live in src/toolchains/<id>/.
-import type { Config } from '../config/schema.js';
+import { DEFAULT_SANDBOX_IMAGE, type Config } from '../config/schema.js';
 import { TOOLCHAINS } from '../toolchains/registry.js';
 import type { HostFacts, RepoFacts, SandboxNeeds, Toolchain, ToolchainCommand, ToolchainCommands } from '../toolchains/types.js';
 
@@ -8,9 +8,11 @@ export interface ToolchainPlan extends ToolchainCommands {
   id: string;
   reason: string;
   sandbox: SandboxNeeds;
+  /** The docker/podman image: the toolchain's config `image`, else sandbox_image when set, else the toolchain's own. */
+  image: string;
 }
 
-type Overrides = Partial<Record<'deps' | 'build' | 'test' | 'lint', string[]>>;
+type Overrides = Partial<Record<'deps' | 'build' | 'test' | 'lint', string[]>> & { image?: string };
 
 /** Picks the first toolchain that recognises the repo, then applies the config's command overrides. */
 export function resolveToolchain(
@@ -36,6 +38,9 @@ export function resolveToolchain(
       lint: pick('lint', base.lint),
       notes: base.notes,
       sandbox: toolchain.sandbox,
+      image:
+        overrides.image ??
+        (config.sandbox_image !== DEFAULT_SANDBOX_IMAGE ? config.sandbox_image : (toolchain.image ?? config.sandbox_image)),
       ...(base.workspace ? { workspace: base.workspace } : {}),
     };
   }

@@ -221,6 +221,8 @@ export interface Toolchain {
   sandboxProxies?: { programs: string[]; homes: { env: string; parts: string[] }[] };
   /** Finds an installation on the host that PATH's system directories miss (rustup under a home). */
   hostInstall?: HostInstallLocator;
+  /** The docker/podman image that has this toolchain, used unless the config names one. */
+  image?: string;
   /** What `autodev doctor` checks for this toolchain. */
   doctor: ProgramCheck[];
   /** The reason (the file that told us) when the repository is of this kind, else null. */

@@ -11,13 +11,21 @@ const PY = '"$VIRTUAL_ENV/bin/python"';
 
 /**
  * Create the environment with the interpreter on PATH (the system's: a pyenv shim under a home
- * is not visible in the sandbox), install, then drop the `*.egg-info` a setuptools editable install
- * leaves in the checkout (untracked metadata that would otherwise show up in the change).
+ * is not visible in the sandbox) and install into it: with that interpreter's own pip when it has
+ * one (`--python` targets the environment, and seeding the environment with pip of its own costs
+ * half a minute), else with the pip `ensurepip` seeds. Then drop the `*.egg-info` a setuptools
+ * editable install leaves in the checkout (untracked metadata that would show up in the change).
  */
 const DEPS_SCRIPT = [
   'set -e',
-  'python3 -m venv "$VIRTUAL_ENV"',
-  `[ $# -eq 0 ] || ${PY} -m pip install --disable-pip-version-check --no-input --progress-bar off "$@"`,
+  'if python3 -m pip --version >/dev/null 2>&1; then',
+  '  python3 -m venv --without-pip "$VIRTUAL_ENV"',
+  '  pip() { python3 -m pip --python "$VIRTUAL_ENV/bin/python" "$@"; }',
+  'else',
+  '  python3 -m venv "$VIRTUAL_ENV"',
+  `  pip() { ${PY} -m pip "$@"; }`,
+  'fi',
+  '[ $# -eq 0 ] || pip install --disable-pip-version-check --no-input --progress-bar off "$@"',
   'find . -path ./.git -prune -o -type d -name "*.egg-info" -prune -print | while read -r d; do',
   '  git ls-files --error-unmatch "$d" >/dev/null 2>&1 || rm -rf "$d"',
   'done',

@@ -21,6 +21,8 @@ export const python: Toolchain = {
   manifests: PYTHON_MANIFESTS,
   hostPrograms: ['python3', 'uv'],
   sandboxPrograms: ['python3'],
+  // Debian's CPython with pip and venv (ensurepip); the sandbox has no network after deps.
+  image: 'python:3.11-slim',
   doctor: [
     {
       name: 'python3',
