@@ -337,6 +337,8 @@ export function targetTests(baseFailures: string[], taskText: string): string[] 
     const last =
       name
         .replace(/ \(line \d+\)$/, '')
+        // A parametrized pytest case (`tests/test_x.py::test_m[1-2]`) is named by its test, `test_m`.
+        .replace(/\[[^\]]*\]$/, '')
         .split(/::|\s>\s|\s-\s/)
         .pop()
         ?.trim()

@@ -2,6 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { autodevSchema } from '../../../src/config/schema.js';
 import { buildPlan } from '../../../src/plan/planner.js';
+import { targetTests } from '../../../src/steps/verify.js';
 import type { Plan } from '../../../src/plan/types.js';
 import type { RepoFacts } from '../../../src/toolchains/types.js';
 
@@ -97,5 +98,15 @@ describe('container image', () => {
     expect(image({})).toBe('python:3.11-slim');
     expect(image({ sandbox_image: 'my/python:3.12' })).toBe('my/python:3.12');
     expect(image({ sandbox_image: 'my/all', toolchains: { python: { image: 'my/py' } } })).toBe('my/py');
+  });
+});
+
+describe('the tests a task names', () => {
+  it('finds pytest node ids, parametrized ones by their test', () => {
+    const failing = ['tests/test_x.py::TestK::test_total[values0-6]', 'tests/test_x.py::test_legacy', 'tests/test_x.py::test_other[a]'];
+    expect(targetTests(failing, 'test_total fails for a list; see tests/test_x.py::test_legacy')).toEqual([
+      'tests/test_x.py::TestK::test_total[values0-6]',
+      'tests/test_x.py::test_legacy',
+    ]);
   });
 });
