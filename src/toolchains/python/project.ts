@@ -3,6 +3,7 @@
 // flake8 and mypy it configures. Read from the manifests the repository facts keep.
 import { parse as parseToml } from 'smol-toml';
 import type { RepoFacts } from '../types.js';
+import { REQUIREMENTS_PATTERN } from './manifest.js';
 
 /** Files whose text the facts keep (top level, or one directory down). */
 export const PYTHON_MANIFESTS = [
@@ -78,9 +79,7 @@ function iniSection(text: string | undefined, name: string): boolean {
 
 /** Requirements files worth installing: top-level `requirements*.txt` and the like, and `requirements/*.txt`. */
 export function requirementsFiles(files: string[]): string[] {
-  return files
-    .filter((f) => /^(?:[\w.-]*requirements[\w.-]*\.txt|requirements\/[\w.-]+\.txt)$/i.test(f))
-    .sort((a, b) => a.length - b.length || a.localeCompare(b));
+  return files.filter((f) => REQUIREMENTS_PATTERN.test(f)).sort((a, b) => a.length - b.length || a.localeCompare(b));
 }
 
 /** Whether a requirements file is for development or tests (besides the plain `requirements.txt`). */
@@ -120,7 +119,7 @@ export function readPythonProject(repo: RepoFacts): PythonProject {
     .join('\n');
   const pytest =
     has('pytest.ini') ||
-    has('conftest.py') ||
+    repo.files.some((f) => /^(?:[^/]+\/)?conftest\.py$/.test(f)) ||
     'pytest' in tool ||
     iniSection(m['setup.cfg'], 'tool:pytest') ||
     iniSection(m['tox.ini'], 'pytest') ||

@@ -68,6 +68,12 @@ describe('commands', () => {
     expect(p.steps.find((s) => s.id === 'test')!.inputs.format).toBe('unittest');
   });
 
+  it('tests with pytest when a conftest.py says so, even with no other sign of pytest', () => {
+    const p = plan({ 'setup.py': 'from setuptools import setup\nsetup(name="p")\n' }, ['tests/', 'tests/conftest.py']);
+    expect(p.steps.find((s) => s.id === 'test')!.inputs.format).toBe('pytest');
+    expect(command(p, 'deps').slice(4)).toEqual(['-e', '.', 'pytest']);
+  });
+
   it('lints with the linters the project configures, and installs them', () => {
     const files = {
       'pyproject.toml': `${PEP621}[tool.ruff]\nline-length = 100\n[tool.mypy]\nstrict = true\n`,
