@@ -1,7 +1,7 @@
 // The Python row: a small src-layout project (pyproject.toml with a setuptools backend, one real
 // dependency from PyPI: six) run end to end through the built CLI in bubblewrap. `deps` creates a
 // virtual environment beside the checkout and installs the project editable with its test extra
-// (pytest from PyPI), then build and test run offline. The tests share one cache dir (pip's cache).
+// (pytest from PyPI) and flake8, which it configures; then build, test and lint run offline. The tests share one cache dir (pip's cache).
 import { describe, expect, it } from '@jest/globals';
 import { e2eSuite } from '../e2e/harness.js';
 import { replyFor, type Tree } from './fixtures.js';
@@ -30,7 +30,9 @@ where = ["src"]
 testpaths = ["tests"]
 `;
 
-const TALLY = `import six
+const TALLY = `import os
+
+import six
 
 
 def total(values):
@@ -73,6 +75,8 @@ const FILES: Tree = {
   'src/tally/__init__.py': TALLY,
   'tests/test_tally.py': TESTS,
   '.gitignore': '',
+  // flake8 is configured, so deps installs it and lint runs it; the base's unused import is lint debt.
+  '.flake8': '[flake8]\nmax-line-length = 120\n',
 };
 
 const TASK = {
@@ -82,6 +86,7 @@ const TASK = {
 
 const FIXED = TALLY.replace('values[1:]', 'values');
 const BROKEN = TALLY.replace('for value in values[1:]:', 'for value in values');
+const BROKEN_LINE = TALLY.split('\n').findIndex((l) => l.includes('for value in values[1:]:')) + 1;
 
 describe('a Python project with a PyPI dependency', () => {
   it(
@@ -124,7 +129,7 @@ describe('a Python project with a PyPI dependency', () => {
       const first = step(run.json, 'build', { mode: 'change', round: 0 })[0];
       expect(first.status).toBe('failed');
       expect(first.summary).toMatch(/SyntaxError|src\/tally\/__init__\.py/);
-      expect(promptsSent(run.llm)[1]).toMatch(/src\/tally\/__init__\.py:7/);
+      expect(promptsSent(run.llm)[1]).toContain(`src/tally/__init__.py:${BROKEN_LINE}`);
 
       // Round 1: builds, fixes the named test, and the old failure is reported, not blamed.
       expect(step(run.json, 'build', { mode: 'change', round: 1 })[0].status).toBe('ok');
@@ -133,6 +138,10 @@ describe('a Python project with a PyPI dependency', () => {
       expect(test.summary).toMatch(/3 passed, 1 failed/);
       expect(test.summary).toContain('tests/test_tally.py::TestTotal::test_total[values0-6]');
       expect(run.json.change?.files.sort()).toEqual(['pyproject.toml', 'src/tally/__init__.py']);
+      // flake8's finding on the base (F401, `os` unused) is not the change's.
+      const lint = step(run.json, 'lint', { mode: 'change', round: 1 })[0];
+      expect(lint.status).toBe('ok');
+      expect(lint.summary).toMatch(/lint clean for the change \(1 already on the base, not blamed\)/);
 
       // The added requirement is in the PR body's dependency table.
       const body = run.github.pulls('acme', 'tally')[0].body ?? '';
