@@ -19,7 +19,7 @@ export const python: Toolchain = {
   id: 'python',
   language: 'Python',
   manifests: PYTHON_MANIFESTS,
-  hostPrograms: ['python3', 'uv'],
+  hostPrograms: ['python3'],
   sandboxPrograms: ['python3'],
   // Debian's CPython with pip and venv (ensurepip); the sandbox has no network after deps.
   image: 'python:3.11-slim',
