@@ -137,6 +137,8 @@ describe('a Python project with a PyPI dependency', () => {
       expect(test.status).toBe('ok');
       expect(test.summary).toMatch(/3 passed, 1 failed/);
       expect(test.summary).toContain('tests/test_tally.py::TestTotal::test_total[values0-6]');
+      const evidence = (run.json as unknown as { evidence: { fixed: string[] } }).evidence;
+      expect(evidence.fixed).toEqual(['tests/test_tally.py::TestTotal::test_total[values0-6]']);
       expect(run.json.change?.files.sort()).toEqual(['pyproject.toml', 'src/tally/__init__.py']);
       // flake8's finding on the base (F401, `os` unused) is not the change's.
       const lint = step(run.json, 'lint', { mode: 'change', round: 1 })[0];
