@@ -189,7 +189,12 @@ export const autodevSchema = z
     policy: policySchema.default(policySchema.parse({})),
     metrics: metricsSchema.default(metricsSchema.parse({})),
     toolchains: z
-      .strictObject({ rust: toolchainCommands.optional(), node: toolchainCommands.optional(), maven: toolchainCommands.optional() })
+      .strictObject({
+        rust: toolchainCommands.optional(),
+        node: toolchainCommands.optional(),
+        maven: toolchainCommands.optional(),
+        python: toolchainCommands.optional(),
+      })
       .default({})
       .describe('Per-toolchain command overrides.'),
   })

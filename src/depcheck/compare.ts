@@ -29,6 +29,8 @@ export function manifestPaths(
   const out = new Set<string>();
   const has = new Set(files);
   for (const reader of readers) {
+    const pattern = reader.manifestPattern;
+    if (pattern) for (const file of files) if (pattern.test(file)) out.add(file);
     if (!has.has(reader.manifest)) continue;
     out.add(reader.manifest);
     const root = roots[reader.manifest];
@@ -38,8 +40,13 @@ export function manifestPaths(
       // An unparsable root is reported when it is compared.
     }
   }
-  for (const reader of readers) if (has.has(reader.lockfile)) out.add(reader.lockfile);
+  for (const reader of perLockfile(readers)) if (has.has(reader.lockfile)) out.add(reader.lockfile);
   return [...out].sort();
+}
+
+/** One reader per lockfile it reads (`lockfiles`), so each lockfile is compared on its own. */
+function perLockfile(readers: readonly DependencyReader[]): DependencyReader[] {
+  return readers.flatMap((r) => (r.lockfiles ?? [r.lockfile]).map((lockfile) => (lockfile === r.lockfile ? r : { ...r, lockfile })));
 }
 
 interface Side {
@@ -55,10 +62,10 @@ function readSide(snapshot: ManifestSnapshot, readers: readonly DependencyReader
     try {
       const lockOf = readers.find((r) => r.lockfile === file);
       if (lockOf) {
-        side.locked.set(lockOf, lockOf.locked(text));
+        side.locked.set(lockOf, lockOf.locked(text, file));
         continue;
       }
-      const reader = readers.find((r) => r.manifest === base);
+      const reader = readers.find((r) => r.manifest === base || r.manifestPattern?.test(file));
       if (!reader) continue;
       const { declared, scripts } = reader.declared(file, text, snapshot.files[reader.manifest]);
       side.declared.push(...declared);
@@ -330,9 +337,10 @@ function compareScripts(base: InstallScript[], change: InstallScript[], ecosyste
 export function compareDependencies(
   base: ManifestSnapshot,
   change: ManifestSnapshot,
-  readers: readonly DependencyReader[],
+  readerList: readonly DependencyReader[],
 ): DependencyReport {
   const warnings: string[] = [];
+  const readers = perLockfile(readerList);
   const registries = new Set(readers.map((r) => r.registry));
   const manifests = [...new Set([...Object.keys(base.files), ...Object.keys(change.files)])].sort();
   const changed = manifests.filter((f) => base.files[f] !== change.files[f]);
@@ -340,7 +348,7 @@ export function compareDependencies(
   const before = readSide(base, readers, 'base', warnings);
   const after = readSide(change, readers, 'change', warnings);
   const ecosystemOf = (manifest: string): Ecosystem =>
-    readers.find((r) => r.manifest === path.posix.basename(manifest))?.ecosystem ?? 'unknown';
+    readers.find((r) => r.manifest === path.posix.basename(manifest) || r.manifestPattern?.test(manifest))?.ecosystem ?? 'unknown';
   const findings = [
     ...compareDeclared(before.declared, after.declared, registries),
     ...compareScripts(before.scripts, after.scripts, ecosystemOf),

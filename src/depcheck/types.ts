@@ -168,15 +168,23 @@ export interface DependencyReader {
   ecosystem: string;
   /** File name of a manifest (`package.json`); the root one sits at the top of the repository. */
   manifest: string;
+  /**
+   * Further manifests, by repository-relative path, read wherever the file list has them: Python's
+   * `requirements*.txt`, which need no root manifest.
+   */
+  manifestPattern?: RegExp;
   /** The lockfile at the top of the repository. */
   lockfile: string;
+  /** Every lockfile format the reader reads, each compared on its own (default: just `lockfile`). */
+  lockfiles?: string[];
   /** The default registry's name, as a source location (said plainly in findings). */
   registry: string;
   /** The member manifests a root manifest declares, over a file list. */
   memberManifests(rootText: string, files: string[]): string[];
   /** The dependencies (and install scripts) one manifest declares; `rootText` is the root manifest's text. */
   declared(file: string, text: string, rootText: string | undefined): { declared: DeclaredDependency[]; scripts: InstallScript[] };
-  locked(text: string): LockedPackage[];
+  /** The packages a lockfile pins; `file` tells a reader of several lockfile formats which one this is. */
+  locked(text: string, file: string): LockedPackage[];
   /** Lockfile entries with no source are the repository's own code (not the supply chain). */
   localLockedIsOwnCode: boolean;
   /** The lockfile marks packages that run an install script. */

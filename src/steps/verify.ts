@@ -157,7 +157,11 @@ async function runInSandbox(ctx: Ctx, argv: string[]): Promise<RunResult> {
   const mounts: Mount[] = [];
   const cacheEnv: Record<string, string> = {};
   for (const cache of caches) {
-    const shared = cache.perRepository ? path.join(cacheDir, cache.dir, `${repoKey}-${toolchainId}`) : path.join(cacheDir, cache.dir);
+    const shared = cache.perTask
+      ? path.join(ctx.ports.workspaceDir, cache.dir)
+      : cache.perRepository
+        ? path.join(cacheDir, cache.dir, `${repoKey}-${toolchainId}`)
+        : path.join(cacheDir, cache.dir);
     await mkdir(shared, { recursive: true });
     let dir = shared;
     if (cache.writer === 'baseline' && !isDeps && ctx.mode !== 'baseline') {
@@ -335,6 +339,8 @@ export function targetTests(baseFailures: string[], taskText: string): string[] 
     const last =
       name
         .replace(/ \(line \d+\)$/, '')
+        // A parametrized pytest case (`tests/test_x.py::test_m[1-2]`) is named by its test, `test_m`.
+        .replace(/\[[^\]]*\]$/, '')
         .split(/::|#|\s>\s|\s-\s/)
         .pop()
         ?.trim()

@@ -149,6 +149,11 @@ export interface CacheNeed {
   dir: string;
   /** One per repository and toolchain (build output) rather than one for all (downloads). */
   perRepository: boolean;
+  /**
+   * Not shared at all: a directory in the task's own workspace, beside (not inside) the repository,
+   * mounted like a shared one (a Python virtual environment that installs this task's checkout).
+   */
+  perTask?: boolean;
   writer: 'deps' | 'baseline';
   /** The environment variable that tells the toolchain where the cache is. */
   env: string;

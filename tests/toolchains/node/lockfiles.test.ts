@@ -78,7 +78,7 @@ function reader(lockfile: string) {
 
 describe('pnpm-lock.yaml', () => {
   it('pins each package with its source, scoped names and peer suffixes handled, v9 and v6', () => {
-    expect(reader('pnpm-lock.yaml').locked(PNPM_V9)).toEqual([
+    expect(reader('pnpm-lock.yaml').locked(PNPM_V9, 'pnpm-lock.yaml')).toEqual([
       { ecosystem: 'npm', name: '@types/node', version: '20.1.0', source: { kind: 'registry', location: 'npm' }, installScript: false },
       { ecosystem: 'npm', name: 'is-number', version: '7.0.0', source: { kind: 'registry', location: 'npm' }, installScript: false },
       {
@@ -91,7 +91,7 @@ describe('pnpm-lock.yaml', () => {
     ]);
     expect(
       reader('pnpm-lock.yaml')
-        .locked(PNPM_V6)
+        .locked(PNPM_V6, 'pnpm-lock.yaml')
         .map((p) => [p.name, p.version, p.installScript]),
     ).toEqual([
       ['esbuild', '0.19.0', true],
@@ -150,7 +150,7 @@ describe('a pnpm workspace', () => {
 
 describe('yarn.lock', () => {
   it("reads Yarn 2+'s lockfile, the project's own workspaces left out", () => {
-    expect(reader('yarn.lock').locked(BERRY)).toEqual([
+    expect(reader('yarn.lock').locked(BERRY, 'yarn.lock')).toEqual([
       { ecosystem: 'npm', name: 'is-number', version: '7.0.0', source: { kind: 'registry', location: 'npm' } },
       { ecosystem: 'npm', name: '@scope/x', version: '1.0.0', source: { kind: 'git', location: 'git+https://example.com/x.git' } },
     ]);
@@ -158,7 +158,7 @@ describe('yarn.lock', () => {
 
   it("refuses Yarn 1's format with a reason, which the check reports as a warning", () => {
     const classic = '# yarn lockfile v1\n\nis-number@^7.0.0:\n  version "7.0.0"\n';
-    expect(() => reader('yarn.lock').locked(classic)).toThrow(/Yarn 1 lockfile/);
+    expect(() => reader('yarn.lock').locked(classic, 'yarn.lock')).toThrow(/Yarn 1 lockfile/);
     const report = compareDependencies(
       { files: { 'package.json': '{"name":"a"}', 'yarn.lock': classic } },
       { files: { 'package.json': '{"name":"a","dependencies":{"x":"1"}}', 'yarn.lock': `${classic}\nx@1:\n  version "1.0.0"\n` } },
