@@ -165,7 +165,7 @@ export const autodevSchema = z
     policy: policySchema.default(policySchema.parse({})),
     metrics: metricsSchema.default(metricsSchema.parse({})),
     toolchains: z
-      .strictObject({ rust: toolchainCommands.optional(), node: toolchainCommands.optional() })
+      .strictObject({ rust: toolchainCommands.optional(), node: toolchainCommands.optional(), go: toolchainCommands.optional() })
       .default({})
       .describe('Per-toolchain command overrides.'),
   })

@@ -1,11 +1,12 @@
 // The toolchains autodev knows, in the order detection tries them: one line per toolchain.
 // Adding a language is a new folder beside these and a new line here.
+import { go } from './go/index.js';
 import { node } from './node/index.js';
 import { rust } from './rust/index.js';
 import type { DependencyReader } from '../depcheck/types.js';
 import type { HostInstallLocator, Toolchain } from './types.js';
 
-export const TOOLCHAINS: readonly Toolchain[] = [rust, node];
+export const TOOLCHAINS: readonly Toolchain[] = [rust, node, go];
 
 /** The registered toolchain with this id, or null (an id from an older plan, say). */
 export function toolchainById(id: unknown, toolchains: readonly Toolchain[] = TOOLCHAINS): Toolchain | null {
