@@ -6,7 +6,7 @@ import { depsFailureLine, isGoTestFile, parseGoDiagnostics, parseGoTest } from '
 import { narrowGoCommand, readGoMembers, scopeGoBaselineFailures } from './workspace.js';
 
 // `func Name(`, `func (r *T) Name(`, `type Name …`, and top-level `var`/`const` names.
-const GO_FUNC = /^func\s+(?:\(\s*\w*\s*\*?\s*([A-Za-z_]\w*)(?:\[[^\]]*\])?\s*\)\s*)?([A-Za-z_]\w*)/;
+const GO_FUNC = /^func\s+(?:\(\s*(?:[A-Za-z_]\w*\s+)?\*?\s*([A-Za-z_]\w*)(?:\[[^\]]*\])?\s*\)\s*)?([A-Za-z_]\w*)/;
 const GO_TYPE = /^\s*type\s+([A-Za-z_]\w*)\b(?!\s*\()/;
 const GO_VALUE = /^(?:var|const)\s+([A-Za-z_]\w*)/;
 
@@ -28,9 +28,7 @@ export const go: Toolchain = {
   // The linters are used when the repository configures one and it is installed.
   hostPrograms: ['go', 'golangci-lint', 'staticcheck'],
   sandboxPrograms: ['go', 'gofmt', 'golangci-lint', 'staticcheck'],
-  doctor: [
-    { name: 'go', command: ['go', 'version'], purpose: 'Go build, test and vet', fallback: 'none: Go projects cannot be verified' },
-  ],
+  doctor: [{ name: 'go', command: ['go', 'version'], purpose: 'Go build, test and vet', fallback: 'none: Go projects cannot be verified' }],
   detect: (repo) => (repo.files.includes('go.work') ? 'go.work' : repo.files.includes('go.mod') ? 'go.mod' : null),
   readMembers: readGoMembers,
   commands: goCommands,

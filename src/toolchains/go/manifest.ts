@@ -96,10 +96,14 @@ function sourceOf(module: string, version: string | null, replacements: Map<stri
   return { kind: 'registry', location: `${hit.source.location}${hit.toVersion ? `@${hit.toVersion}` : ''}` };
 }
 
-/** Go modules as semver ranges: a requirement is a minimum (minimal version selection). */
+/**
+ * A Go requirement as a node-semver range: the exact version. Minimal version selection builds
+ * with that version unless another module asks for a newer one, so a lower one is a downgrade (as
+ * a minimum, `>=`, it would read as a loosening).
+ */
 function goRange(version: string): string | null {
   const m = /^v(\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?)(?:\+incompatible)?$/.exec(version);
-  return m ? `>=${m[1]}` : null;
+  return m ? m[1] : null;
 }
 
 /**

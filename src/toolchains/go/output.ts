@@ -43,7 +43,8 @@ export function parseGoDiagnostics(text: string, level: 'error' | 'warning', opt
         level: line.startsWith('vet: ') ? 'error' : level,
         code,
         message,
-        file: at[1],
+        // go build names the files of `.` as `./x.go`, go vet the same file as `x.go`.
+        file: at[1].replace(/^\.\//, ''),
         line: Number(at[2]),
         column: at[3] ? Number(at[3]) : null,
         rendered: line,

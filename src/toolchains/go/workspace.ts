@@ -92,7 +92,8 @@ export function narrowGoCommand(argv: string[], workspace: Workspace, changedFil
  */
 export function scopeGoBaselineFailures(failures: TestFailure[], scope: { packages: string[]; workspace: Workspace }): TestFailure[] {
   const all = [...scope.workspace.members.map((m) => m.name)].sort((a, b) => b.length - a.length);
-  const moduleOf = (name: string): string | null => all.find((m) => name === m || name.startsWith(`${m}/`) || name.startsWith(`${m}.`)) ?? null;
+  const moduleOf = (name: string): string | null =>
+    all.find((m) => name === m || name.startsWith(`${m}/`) || name.startsWith(`${m}.`)) ?? null;
   return failures.filter((f) => {
     const module = moduleOf(f.name);
     return module === null || scope.packages.includes(module);
