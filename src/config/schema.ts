@@ -32,6 +32,7 @@ const toolchainCommands = z
     build: argv.optional().describe('Build command (offline, in the sandbox).'),
     test: argv.optional().describe('Test command (offline, in the sandbox).'),
     lint: argv.optional().describe('Lint command (offline, in the sandbox).'),
+    image: z.string().min(1).optional().describe("Container image for this toolchain's projects (docker and podman sandboxes)."),
   })
   .describe("Overrides for one toolchain's commands, each an argv array.");
 
@@ -148,7 +149,13 @@ export const autodevSchema = z
       .enum(['auto', 'docker', 'podman', 'bwrap', 'none'])
       .default('auto')
       .describe('Where project code runs: auto picks docker, podman, then bwrap; none must be chosen explicitly.'),
-    sandbox_image: z.string().min(1).default('rust:1-slim').describe('Container image for the docker and podman sandboxes.'),
+    sandbox_image: z
+      .string()
+      .min(1)
+      .optional()
+      .describe(
+        "Container image for the docker and podman sandboxes, whatever the toolchain; unset: the toolchain's own (toolchains.<id>.image, else its default, e.g. golang:1), else rust:1-slim.",
+      ),
     runner_timeout_secs: z.int().positive().default(900).describe('Timeout of each build, test and lint command.'),
     opa_url: optionalHttpUrl.default('').describe('Open Policy Agent server; empty uses the local rules.'),
     policy_package: z

@@ -8,9 +8,20 @@ export interface ToolchainPlan extends ToolchainCommands {
   id: string;
   reason: string;
   sandbox: SandboxNeeds;
+  /** The docker/podman image (see containerImage). */
+  image: string;
 }
 
-type Overrides = Partial<Record<'deps' | 'build' | 'test' | 'lint', string[]>>;
+type Overrides = Partial<Record<'deps' | 'build' | 'test' | 'lint', string[]>> & { image?: string };
+
+/** The image the container sandboxes run when neither the config nor the toolchain names one. */
+export const DEFAULT_SANDBOX_IMAGE = 'rust:1-slim';
+
+/** The docker/podman image: the toolchain's config key, else `sandbox_image`, else the toolchain's default. */
+export function containerImage(config: Config, toolchain: Toolchain | null): string {
+  const overrides: Overrides = toolchain ? ((config.toolchains as Record<string, Overrides | undefined>)[toolchain.id] ?? {}) : {};
+  return overrides.image ?? config.sandbox_image ?? toolchain?.image ?? DEFAULT_SANDBOX_IMAGE;
+}
 
 /** Picks the first toolchain that recognises the repo, then applies the config's command overrides. */
 export function resolveToolchain(
@@ -35,6 +46,7 @@ export function resolveToolchain(
       lint: pick('lint', base.lint),
       notes: base.notes,
       sandbox: toolchain.sandbox,
+      image: containerImage(config, toolchain),
       ...(base.workspace ? { workspace: base.workspace } : {}),
     };
   }

@@ -192,6 +192,8 @@ export interface Toolchain {
   hostInstall?: HostInstallLocator;
   /** What `autodev doctor` checks for this toolchain. */
   doctor: ProgramCheck[];
+  /** The docker/podman image its projects run in unless the config names one (`golang:1`). */
+  image?: string;
   /** The reason (the file that told us) when the repository is of this kind, else null. */
   detect(repo: RepoFacts): string | null;
   /** Workspace member directories on disk; may add their manifests to `manifests`. Called once, when the facts are read. */

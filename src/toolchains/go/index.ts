@@ -29,6 +29,8 @@ export const go: Toolchain = {
   hostPrograms: ['go', 'golangci-lint', 'staticcheck'],
   sandboxPrograms: ['go', 'gofmt', 'golangci-lint', 'staticcheck'],
   doctor: [{ name: 'go', command: ['go', 'version'], purpose: 'Go build, test and vet', fallback: 'none: Go projects cannot be verified' }],
+  // The official image: the go command, git and a C toolchain for cgo.
+  image: 'golang:1',
   detect: (repo) => (repo.files.includes('go.work') ? 'go.work' : repo.files.includes('go.mod') ? 'go.mod' : null),
   readMembers: readGoMembers,
   commands: goCommands,

@@ -32,7 +32,7 @@ export function parseGoDiagnostics(text: string, level: 'error' | 'warning', opt
     }
     const at = LOCATED.exec(line);
     if (at) {
-      let message = at[4].trim();
+      let message = offlineMiss(at[4].trim());
       let code: string | null = null;
       const named = options.codes ? TRAILING_CODE.exec(message) : null;
       if (named) {
@@ -64,6 +64,18 @@ export function parseGoDiagnostics(text: string, level: 'error' | 'warning', opt
     out.push(last);
   }
   return out;
+}
+
+// The module cache is read-only after deps: looking up a module that is not there, go first tries
+// to create its download directory, and that error says nothing about what is missing.
+const CACHE_MISS = /^mkdir \S*\/cache\/download\/(\S+?)(?:\/@v)?: read-only file system$/;
+
+function offlineMiss(message: string): string {
+  const miss = CACHE_MISS.exec(message);
+  if (!miss) return message;
+  // The cache escapes capitals (`!burnt!sushi` is `BurntSushi`).
+  const module = miss[1].replace(/!([a-z])/g, (_, c: string) => c.toUpperCase());
+  return `module ${module} is not in the module cache, and nothing is fetched after the deps step (module lookup disabled by GOPROXY=off)`;
 }
 
 interface TestEvent {

@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { autodevSchema } from '../../../src/config/schema.js';
 import { compareDependencies, manifestPaths, policyDependencies } from '../../../src/depcheck/index.js';
+import { buildPlan } from '../../../src/plan/planner.js';
 import { go } from '../../../src/toolchains/go/index.js';
 import { goDirectives } from '../../../src/toolchains/go/manifest.js';
 import { dependencyReaders } from '../../../src/toolchains/registry.js';
@@ -76,6 +78,35 @@ describe('go toolchain: detection and commands', () => {
       { dir: 'go-mod', perRepository: false, writer: 'deps', env: 'GOMODCACHE' },
       { dir: 'go-build', perRepository: true, writer: 'baseline', env: 'GOCACHE', privateCopy: 'go-build' },
     ]);
+  });
+});
+
+describe('go toolchain: container image', () => {
+  function imageOf(cfg: Record<string, unknown>, manifests: Record<string, string> = { 'go.mod': GO_MOD }): unknown {
+    const plan = buildPlan({
+      request: {
+        repo: 'https://github.com/acme/demo.git',
+        title: 'Fix',
+        description: 'x',
+        risk: 'medium',
+        noPr: false,
+        keepWorkspace: false,
+      },
+      config: autodevSchema.parse(cfg),
+      repo: repo(manifests),
+      host: { ...HOST, autoSandbox: 'docker' },
+      forge: { owner: 'acme', repo: 'demo' },
+    });
+    return plan.steps.find((s) => s.id === 'build')?.inputs.image;
+  }
+
+  it("runs a Go project in golang:1 unless the config names another (the toolchain's key first, then sandbox_image)", () => {
+    expect(imageOf({})).toBe('golang:1');
+    expect(imageOf({ sandbox_image: 'corp/all:1' })).toBe('corp/all:1');
+    expect(imageOf({ sandbox_image: 'corp/all:1', toolchains: { go: { image: 'golang:1.26-bookworm' } } })).toBe('golang:1.26-bookworm');
+    // Another toolchain's key does not apply; a toolchain with no image of its own keeps rust:1-slim.
+    expect(imageOf({ toolchains: { rust: { image: 'rust:1' } } })).toBe('golang:1');
+    expect(imageOf({}, { 'Cargo.toml': '[package]\nname = "x"\nversion = "0.1.0"\n' })).toBe('rust:1-slim');
   });
 });
 

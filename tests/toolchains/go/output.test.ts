@@ -200,6 +200,21 @@ describe('parseGoDiagnostics on real go build and go vet output', () => {
     );
   });
 
+  it('says which module is missing when the read-only module cache stops the lookup (as the sandbox mounts it after deps)', () => {
+    // The line go build printed in the sandbox (tests/real/go.test.ts; root cannot be kept from writing here),
+    // with a module whose path has capitals.
+    const stderr =
+      '# example.com/tags/tags\ntags/tags.go:7:2: mkdir /tmp/cache/autodev/go-mod/cache/download/github.com/!burnt!sushi/toml: read-only file system\n';
+    const { diagnostics } = go.parse('go-build', { stdout: '', stderr, exitCode: 1 });
+    expect(diagnostics.map((d) => [d.file, d.line, d.message])).toEqual([
+      [
+        'tags/tags.go',
+        7,
+        'module github.com/BurntSushi/toml is not in the module cache, and nothing is fetched after the deps step (module lookup disabled by GOPROXY=off)',
+      ],
+    ]);
+  });
+
   it('reads go vet findings as warnings, and only what a change adds counts', () => {
     const before = 'package v\n\nimport "fmt"\n\nfunc Show(n int) string {\n\treturn fmt.Sprintf("%s items", n)\n}\n';
     const after = before + '\nfunc Copy() int {\n\tx := 1\n\tx = x\n\treturn x\n}\n';
