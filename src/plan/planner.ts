@@ -60,6 +60,7 @@ export function buildPlan({ request, config, repo, host, forge, toolchains }: Pl
       // can narrow a whole-workspace command to the touched packages).
       inputs: {
         format: command.format,
+        ...(command.reports?.length ? { reports: command.reports } : {}),
         toolchain: toolchain?.id,
         image: toolchain?.image ?? config.sandbox_image ?? DEFAULT_SANDBOX_IMAGE,
         caches: toolchain?.sandbox.caches ?? [],

@@ -36,7 +36,8 @@ export function resolveToolchain(
     const base = toolchain.commands(repo, host);
     const overrides: Overrides = (config.toolchains as Record<string, Overrides | undefined>)[toolchain.id] ?? {};
     const pick = (key: 'deps' | 'build' | 'test' | 'lint', current: ToolchainCommand | null): ToolchainCommand | null =>
-      overrides[key] ? { argv: overrides[key]!, format: current?.format ?? 'plain' } : current;
+      // An overriding command is read the same way (and from the same report files) as the one it replaces.
+      overrides[key] ? { ...current, argv: overrides[key]!, format: current?.format ?? 'plain' } : current;
     return {
       id: toolchain.id,
       reason: `found ${reason}`,

@@ -5,6 +5,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
 import path from 'node:path';
 import { createHash } from 'node:crypto';
+import { glob } from 'tinyglobby';
 import type { StepResult } from '../engine/types.js';
 import type { ExecResult, Mount, ToolchainBinds } from '../ports/types.js';
 import { privateCopy, scrubbedEnv } from '../ports/sandbox/index.js';
@@ -19,7 +20,7 @@ import {
 import { distillFailure } from '../toolchains/distill.js';
 import { hostInstalls, toolchainById } from '../toolchains/registry.js';
 import { fetchFailureReason } from '../toolchains/text.js';
-import type { CacheNeed, Diagnostic, TestFailure, Toolchain, Workspace } from '../toolchains/types.js';
+import type { CacheNeed, Diagnostic, ReportFile, TestFailure, Toolchain, Workspace } from '../toolchains/types.js';
 import type { Ctx, StepTool, TestEvidence, VerifyOutcome } from './types.js';
 
 type Kind = 'build' | 'test' | 'lint';
@@ -136,7 +137,10 @@ function workspaceScope(ctx: Ctx): WorkspaceScope | null {
   return narrowed ? { ...narrowed, workspace, toolchain } : null;
 }
 
-async function runInSandbox(ctx: Ctx, command: string[]): Promise<ExecResult> {
+/** A command's result and the report files it wrote (see ToolchainCommand's `{reports}` and `reports`). */
+type RunResult = ExecResult & { reports: ReportFile[] };
+
+async function runInSandbox(ctx: Ctx, argv: string[]): Promise<RunResult> {
   const { sandbox, cacheDir } = ctx.ports;
   const repoDir = ctx.state.repoDir;
   const toolchainId = String(ctx.step.inputs.toolchain ?? 'unknown');
@@ -167,6 +171,18 @@ async function runInSandbox(ctx: Ctx, command: string[]): Promise<ExecResult> {
     mounts.push({ host: dir, target: dir, writable: cache.writer === 'deps' ? isDeps : true });
     cacheEnv[cache.env] = dir;
   }
+  // Reports: a fresh directory for `{reports}` (outside the repository, so nothing lands in the
+  // change), and the repository's own report files removed first, so a stale one is never read.
+  const reportGlobs = (ctx.step.inputs.reports ?? []) as string[];
+  let reportsDir: string | null = null;
+  if (argv.some((a) => a.includes(REPORTS))) {
+    reportsDir = path.join(ctx.ports.workspaceDir, 'reports', `${ctx.step.id}-${ctx.mode}-${ctx.round}`);
+    await rm(reportsDir, { recursive: true, force: true });
+    await mkdir(reportsDir, { recursive: true });
+    mounts.push({ host: reportsDir, target: reportsDir, writable: true });
+  }
+  for (const stale of await findReports(repoDir, reportGlobs)) await rm(path.join(repoDir, stale), { force: true });
+  const command = reportsDir ? argv.map((a) => a.split(REPORTS).join(reportsDir)) : argv;
   const env = scrubbedEnv(
     {
       ...cacheEnv,
@@ -177,7 +193,7 @@ async function runInSandbox(ctx: Ctx, command: string[]): Promise<ExecResult> {
   );
   const toolchain = toolchainOf(ctx);
   let lastEmit = 0;
-  return sandbox.run({
+  const result = await sandbox.run({
     workspace: repoDir,
     command,
     env,
@@ -196,9 +212,37 @@ async function runInSandbox(ctx: Ctx, command: string[]): Promise<ExecResult> {
       ctx.emit({ type: 'step.output', stepId: ctx.step.id, stream, line: line.slice(0, 300) });
     },
   });
+  const reports = [
+    ...(reportsDir ? await readReports(reportsDir, ['**/*']) : []),
+    ...(reportGlobs.length ? await readReports(repoDir, reportGlobs) : []),
+  ];
+  return { ...result, reports };
 }
 
-function interpret(kind: Kind, toolchain: Toolchain | null, format: string, result: ExecResult): VerifyOutcome {
+const REPORTS = '{reports}';
+const MAX_REPORT_BYTES = 16 * 1024 * 1024;
+
+async function findReports(dir: string, globs: string[]): Promise<string[]> {
+  if (globs.length === 0) return [];
+  // Report files are plain files the tool wrote: links are not followed out of the directory.
+  return (await glob(globs, { cwd: dir, onlyFiles: true, followSymbolicLinks: false, dot: false })).sort();
+}
+
+async function readReports(dir: string, globs: string[]): Promise<ReportFile[]> {
+  const files: ReportFile[] = [];
+  let total = 0;
+  for (const file of await findReports(dir, globs)) {
+    const text = await readFile(path.join(dir, file), 'utf8').catch(() => null);
+    if (text === null) continue;
+    total += text.length;
+    // A runaway report must not take the process's memory: what fits is read, the rest dropped.
+    if (total > MAX_REPORT_BYTES) break;
+    files.push({ path: file, text });
+  }
+  return files;
+}
+
+function interpret(kind: Kind, toolchain: Toolchain | null, format: string, result: RunResult): VerifyOutcome {
   const base = { exitCode: result.exitCode, durationMs: result.durationMs };
   if (result.spawnError) {
     return {

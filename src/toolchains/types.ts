@@ -82,9 +82,35 @@ export interface HostFacts {
 }
 
 export interface ToolchainCommand {
+  /**
+   * The command. An argument may hold `{reports}`: the verify step puts a fresh, empty directory
+   * there (outside the repository, writable in the sandbox) and hands the files the command wrote
+   * into it to `parse` (pytest's `--junitxml={reports}/junit.xml`).
+   */
   argv: string[];
   /** How the verify step reads the command's output (a format the toolchain's `parse` knows). */
   format: string;
+  /**
+   * Report files the command writes inside the repository (globs relative to it, `**` for any depth:
+   * Surefire's `TEST-*.xml` under each module's `target/surefire-reports`): removed before the command runs, so a report
+   * from an earlier run is never read as this one's, and handed to `parse` afterwards.
+   */
+  reports?: string[];
+}
+
+/** A report file a command wrote (see ToolchainCommand), by its path relative to where it was found. */
+export interface ReportFile {
+  path: string;
+  text: string;
+}
+
+/** What a command left for its toolchain's parser. */
+export interface CommandOutput {
+  stdout: string;
+  stderr: string;
+  exitCode: number | null;
+  /** The report files (`{reports}` and `reports`), in path order; empty when there are none. */
+  reports?: ReportFile[];
 }
 
 export interface WorkspaceMember {
@@ -206,10 +232,7 @@ export interface Toolchain {
   /** Output lines meant for the parser, not for the progress view. */
   isMachineLine?(line: string): boolean;
   /** Reads a command's output in one of the toolchain's formats; unknown formats give nothing. */
-  parse(
-    format: string,
-    output: { stdout: string; stderr: string; exitCode: number | null },
-  ): { diagnostics: Diagnostic[]; tests: TestReport | null };
+  parse(format: string, output: CommandOutput): { diagnostics: Diagnostic[]; tests: TestReport | null };
   /** One line for a failed dependency fetch. */
   depsFailureLine?(text: string, exitCode: number | null): string;
   /** The command narrowed to the packages the changed files touch; null when it must cover all. */
