@@ -32,7 +32,8 @@ export function parseGoDiagnostics(text: string, level: 'error' | 'warning', opt
     }
     const at = LOCATED.exec(line);
     if (at) {
-      let message = offlineMiss(at[4].trim());
+      const said = at[4].trim();
+      let message = offlineMiss(said);
       let code: string | null = null;
       const named = options.codes ? TRAILING_CODE.exec(message) : null;
       if (named) {
@@ -47,7 +48,8 @@ export function parseGoDiagnostics(text: string, level: 'error' | 'warning', opt
         file: at[1].replace(/^\.\//, ''),
         line: Number(at[2]),
         column: at[3] ? Number(at[3]) : null,
-        rendered: line,
+        // What the model and the summary read: the plain reason when go's said little.
+        rendered: message === said || code ? line : line.replace(said, message),
       };
     } else if (/^(?:go|go build \S+|pattern \S+|\S+\.go): /.test(line) && !/^go: (?:downloading|finding|extracting) /.test(line)) {
       last = { level: 'error', code: null, message: line.replace(/^go: /, ''), file: null, line: null, column: null, rendered: line };

@@ -215,6 +215,13 @@ describe('parseGoDiagnostics on real go build and go vet output', () => {
     ]);
   });
 
+  it('renders the plain reason for the model, not the mkdir error', () => {
+    const stderr = 'x.go:3:8: mkdir /c/go-mod/cache/download/github.com/google/go-cmp/@v: read-only file system\n';
+    expect(go.parse('go-build', { stdout: '', stderr, exitCode: 1 }).diagnostics[0].rendered).toBe(
+      'x.go:3:8: module github.com/google/go-cmp is not in the module cache, and nothing is fetched after the deps step (module lookup disabled by GOPROXY=off)',
+    );
+  });
+
   it('reads go vet findings as warnings, and only what a change adds counts', () => {
     const before = 'package v\n\nimport "fmt"\n\nfunc Show(n int) string {\n\treturn fmt.Sprintf("%s items", n)\n}\n';
     const after = before + '\nfunc Copy() int {\n\tx := 1\n\tx = x\n\treturn x\n}\n';
