@@ -327,18 +327,28 @@ async function judge(kind: Kind, outcome: VerifyOutcome, ctx: Ctx, scope: Worksp
  * The base's failing tests that the task names (by their last path segment, e.g. `adds` for
  * `lib::tests::adds`, as a whole word in the title or description): the tests the task is about.
  */
-export function targetTests(baseFailures: string[], taskText: string): string[] {
+export function targetTests(baseFailures: string[], taskText: string, testLeaf?: (name: string) => string): string[] {
   const words = new Set(taskText.toLowerCase().match(/[a-z_][a-z0-9_]*/g) ?? []);
   return baseFailures.filter((name) => {
-    const last =
-      name
-        .replace(/ \(line \d+\)$/, '')
-        .split(/::|\s>\s|\s-\s/)
-        .pop()
-        ?.trim()
-        .toLowerCase() ?? '';
+    const last = testLeaf ? testLeaf(name).toLowerCase() : defaultLeaf(name);
     return last.length >= 3 && words.has(last);
   });
+}
+
+function leafOf(toolchain: Toolchain | null): ((name: string) => string) | undefined {
+  return toolchain?.testLeaf ? (name) => toolchain.testLeaf!(name) : undefined;
+}
+
+// The last segment of a `::`, ` > ` or ` - ` path (`lib::tests::adds` → `adds`).
+function defaultLeaf(name: string): string {
+  return (
+    name
+      .replace(/ \(line \d+\)$/, '')
+      .split(/::|\s>\s|\s-\s/)
+      .pop()
+      ?.trim()
+      .toLowerCase() ?? ''
+  );
 }
 
 /**
@@ -392,6 +402,7 @@ async function judgeTests(
   const targets = targetTests(
     baseFailures.map((f) => f.name),
     `${ctx.request.title}\n${ctx.request.description}`,
+    leafOf(toolchainOf(ctx)),
   );
   const missed = tests.failed.filter((f) => targets.includes(f.name));
   if (missed.length) {

@@ -243,6 +243,8 @@ export interface Toolchain {
     scope: { packages: string[]; workspace: Workspace },
     changeNames: string[],
   ): TestFailure[];
+  /** The name a task would call a test by (default: the last `::`, ` > ` or ` - ` segment of its name). */
+  testLeaf?(name: string): string;
   /** Whether a file is test code (run against the base to find evidence). */
   isTestFile(file: string): boolean;
   /** The base's source with the change's inline test code (Rust's `#[cfg(test)]` modules); null when none. */

@@ -71,6 +71,8 @@ export const go: Toolchain = {
   depsFailureLine,
   narrow: narrowGoCommand,
   scopeBaselineFailures: scopeGoBaselineFailures,
+  // A task names a Go test by its function (`TestSum`), which covers its subtests.
+  testLeaf: (name) => /\.((?:Test|Example|Fuzz)[^/]*)(?:\/|$)/.exec(name)?.[1] ?? '',
   isTestFile: isGoTestFile,
   dependencies: {
     ecosystem: 'go',

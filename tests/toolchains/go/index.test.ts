@@ -7,6 +7,7 @@ import path from 'node:path';
 import { autodevSchema } from '../../../src/config/schema.js';
 import { compareDependencies, manifestPaths, policyDependencies } from '../../../src/depcheck/index.js';
 import { buildPlan } from '../../../src/plan/planner.js';
+import { targetTests } from '../../../src/steps/verify.js';
 import { go } from '../../../src/toolchains/go/index.js';
 import { goDirectives } from '../../../src/toolchains/go/manifest.js';
 import { dependencyReaders } from '../../../src/toolchains/registry.js';
@@ -64,6 +65,18 @@ describe('go toolchain: detection and commands', () => {
     expect(missing.notes.join('\n')).toMatch(/\.golangci\.yml configures golangci-lint, which is not installed/);
     const staticcheck = repo({ 'go.mod': GO_MOD }, ['staticcheck.conf']);
     expect(go.commands(staticcheck, { ...HOST, programs: { go: true, staticcheck: true } }).lint?.argv).toEqual(['staticcheck', './...']);
+  });
+
+  it('knows a test by its function, which the task names (`TestSum` covers its subtests)', () => {
+    expect(go.testLeaf!('example.com/ledger/calc.TestSum/two_values')).toBe('TestSum');
+    expect(go.testLeaf!('example.com/ledger/calc.TestSum')).toBe('TestSum');
+    expect(go.testLeaf!('gopkg.in/yaml.v3.TestDecode/v1.2')).toBe('TestDecode');
+    expect(go.testLeaf!('example.com/ledger/calc')).toBe('');
+    // So the verify step holds the change to the tests the task names.
+    const failing = ['example.com/l/calc.TestSum/empty', 'example.com/l/calc.TestSum/two_values', 'example.com/l/legacy.TestRounding'];
+    const leaf = (name: string) => go.testLeaf!(name);
+    expect(targetTests(failing, 'Fix calc.Sum\nTestSum fails: the total is off by one', leaf)).toEqual(failing.slice(0, 2));
+    expect(targetTests(failing, 'Fix calc.Sum', leaf)).toEqual([]);
   });
 
   it('asks go for its version as go does (`go version`), other linters with --version', () => {
