@@ -6,13 +6,14 @@ import { depsFailureLine, isGoTestFile, parseGoDiagnostics, parseGoTest } from '
 import { narrowGoCommand, readGoMembers, scopeGoBaselineFailures } from './workspace.js';
 
 // `func Name(`, `func (r *T) Name(`, `type Name …`, and top-level `var`/`const` names.
-const GO_FUNC = /^func\s+(?:\(\s*(?:[A-Za-z_]\w*\s+)?\*?\s*([A-Za-z_]\w*)(?:\[[^\]]*\])?\s*\)\s*)?([A-Za-z_]\w*)/;
+const GO_FUNC = /^func\s+(?:\(\s*(?:[A-Za-z_]\w*\s+)?\*?\s*(?:[A-Za-z_]\w*)(?:\[[^\]]*\])?\s*\)\s*)?([A-Za-z_]\w*)/;
 const GO_TYPE = /^\s*type\s+([A-Za-z_]\w*)\b(?!\s*\()/;
 const GO_VALUE = /^(?:var|const)\s+([A-Za-z_]\w*)/;
 
 function goDefinitions(line: string): string[] {
   const fn = GO_FUNC.exec(line);
-  if (fn) return fn[1] ? [fn[2], fn[1]] : [fn[2]];
+  // A method defines its own name; its receiver's type is defined where `type` says so.
+  if (fn) return [fn[1]];
   const m = GO_TYPE.exec(line) ?? GO_VALUE.exec(line);
   return m ? [m[1]] : [];
 }

@@ -253,8 +253,8 @@ describe('go toolchain: context hints', () => {
   it('knows func, method, type and top-level var/const definitions, and x_test.go beside x.go', () => {
     const d = go.context.definitions;
     expect(d('func Sum(xs ...int) int {')).toEqual(['Sum']);
-    expect(d('func (s *Store) Get(key string) (string, error) {')).toEqual(['Get', 'Store']);
-    expect(d('func (List[T]) Len() int {')).toEqual(['Len', 'List']);
+    expect(d('func (s *Store) Get(key string) (string, error) {')).toEqual(['Get']);
+    expect(d('func (List[T]) Len() int {')).toEqual(['Len']);
     expect(d('type Store struct {')).toEqual(['Store']);
     expect(d('\ttype inner int')).toEqual(['inner']);
     expect(d('type (')).toEqual([]);
