@@ -26,9 +26,6 @@ const optionalHttpUrl = z
   .regex(/^$|^https?:\/\//i, `expected "" (off) or ${HTTP_URL}`)
   .refine((text) => text === '' || isHttpUrl(text), { message: `expected "" (off) or ${HTTP_URL}`, abort: true });
 
-/** The image of `sandbox_image` when none is configured; a toolchain may bring its own default instead. */
-export const DEFAULT_SANDBOX_IMAGE = 'rust:1-slim';
-
 const toolchainCommands = z
   .strictObject({
     deps: argv.optional().describe('Fetch dependencies (runs with network, scrubbed environment).'),
@@ -171,8 +168,10 @@ export const autodevSchema = z
     sandbox_image: z
       .string()
       .min(1)
-      .default(DEFAULT_SANDBOX_IMAGE)
-      .describe("Container image for the docker and podman sandboxes; left at its default, a toolchain's own default image is used."),
+      .optional()
+      .describe(
+        "Container image for the docker and podman sandboxes, whatever the toolchain; unset: the toolchain's own (toolchains.<id>.image, else its default, e.g. golang:1), else rust:1-slim.",
+      ),
     runner_timeout_secs: z.int().positive().default(900).describe('Timeout of each build, test and lint command.'),
     opa_url: optionalHttpUrl.default('').describe('Open Policy Agent server; empty uses the local rules.'),
     policy_package: z
@@ -194,6 +193,7 @@ export const autodevSchema = z
         node: toolchainCommands.optional(),
         maven: toolchainCommands.optional(),
         python: toolchainCommands.optional(),
+        go: toolchainCommands.optional(),
       })
       .default({})
       .describe('Per-toolchain command overrides.'),

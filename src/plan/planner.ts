@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import type { TaskRequest } from '../config/request.js';
 import type { HostFacts, RepoFacts } from './facts.js';
-import { knownManifests, resolveToolchain, sandboxBinds, unsupportedReason } from './toolchains.js';
+import { DEFAULT_SANDBOX_IMAGE, knownManifests, resolveToolchain, sandboxBinds, unsupportedReason } from './toolchains.js';
 import type { Toolchain, ToolchainCommand } from '../toolchains/types.js';
 import { displayRepo } from '../util/display.js';
 import type {
@@ -67,7 +67,7 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
         format: command.format,
         ...(command.reports?.length ? { reports: command.reports } : {}),
         toolchain: toolchain?.id,
-        image: toolchain?.image ?? config.sandbox_image,
+        image: toolchain?.image ?? config.sandbox_image ?? DEFAULT_SANDBOX_IMAGE,
         caches: toolchain?.sandbox.caches ?? [],
         env: toolchain?.sandbox.env ?? {},
         offlineEnv: toolchain?.sandbox.offlineEnv ?? {},

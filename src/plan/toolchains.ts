@@ -1,18 +1,27 @@
 // Which toolchain builds the repository, and its commands with the config's overrides applied.
 // The toolchains themselves (detection, commands, parsers, ...) live in src/toolchains/<id>/.
-import { DEFAULT_SANDBOX_IMAGE, type Config } from '../config/schema.js';
+import type { Config } from '../config/schema.js';
 import { TOOLCHAINS } from '../toolchains/registry.js';
 import type { HostFacts, RepoFacts, SandboxNeeds, Toolchain, ToolchainCommand, ToolchainCommands } from '../toolchains/types.js';
 
 export interface ToolchainPlan extends ToolchainCommands {
   id: string;
-  /** The container image for docker and podman: the toolchain's config, else a configured sandbox_image, else the toolchain's default. */
-  image: string;
   reason: string;
   sandbox: SandboxNeeds;
+  /** The docker/podman image (see containerImage). */
+  image: string;
 }
 
 type Overrides = Partial<Record<'deps' | 'build' | 'test' | 'lint', string[]>> & { image?: string };
+
+/** The image the container sandboxes run when neither the config nor the toolchain names one. */
+export const DEFAULT_SANDBOX_IMAGE = 'rust:1-slim';
+
+/** The docker/podman image: the toolchain's config key, else `sandbox_image`, else the toolchain's default. */
+export function containerImage(config: Config, toolchain: Toolchain | null): string {
+  const overrides: Overrides = toolchain ? ((config.toolchains as Record<string, Overrides | undefined>)[toolchain.id] ?? {}) : {};
+  return overrides.image ?? config.sandbox_image ?? toolchain?.image ?? DEFAULT_SANDBOX_IMAGE;
+}
 
 /** Picks the first toolchain that recognises the repo, then applies the config's command overrides. */
 export function resolveToolchain(
@@ -32,15 +41,13 @@ export function resolveToolchain(
     return {
       id: toolchain.id,
       reason: `found ${reason}`,
-      image:
-        overrides.image ??
-        (config.sandbox_image !== DEFAULT_SANDBOX_IMAGE ? config.sandbox_image : (toolchain.image ?? config.sandbox_image)),
       deps: pick('deps', base.deps),
       build: pick('build', base.build),
       test: pick('test', base.test)!,
       lint: pick('lint', base.lint),
       notes: base.notes,
       sandbox: toolchain.sandbox,
+      image: containerImage(config, toolchain),
       ...(base.workspace ? { workspace: base.workspace } : {}),
     };
   }

@@ -333,20 +333,30 @@ async function judge(kind: Kind, outcome: VerifyOutcome, ctx: Ctx, scope: Worksp
  * The base's failing tests that the task names (by their last path segment, e.g. `adds` for
  * `lib::tests::adds`, as a whole word in the title or description): the tests the task is about.
  */
-export function targetTests(baseFailures: string[], taskText: string): string[] {
+export function targetTests(baseFailures: string[], taskText: string, testLeaf?: (name: string) => string): string[] {
   const words = new Set(taskText.toLowerCase().match(/[a-z_][a-z0-9_]*/g) ?? []);
   return baseFailures.filter((name) => {
-    const last =
-      name
-        .replace(/ \(line \d+\)$/, '')
-        // A parametrized pytest case (`tests/test_x.py::test_m[1-2]`) is named by its test, `test_m`.
-        .replace(/\[[^\]]*\]$/, '')
-        .split(/::|#|\s>\s|\s-\s/)
-        .pop()
-        ?.trim()
-        .toLowerCase() ?? '';
+    const last = testLeaf ? testLeaf(name).toLowerCase() : defaultLeaf(name);
     return last.length >= 3 && words.has(last);
   });
+}
+
+function leafOf(toolchain: Toolchain | null): ((name: string) => string) | undefined {
+  return toolchain?.testLeaf ? (name) => toolchain.testLeaf!(name) : undefined;
+}
+
+// The last segment of a `::`, `#`, ` > ` or ` - ` path (`lib::tests::adds` → `adds`,
+// `com.acme.CalcTest#divides` → `divides`); a parametrized pytest case (`test_m[1-2]`) by its test.
+function defaultLeaf(name: string): string {
+  return (
+    name
+      .replace(/ \(line \d+\)$/, '')
+      .replace(/\[[^\]]*\]$/, '')
+      .split(/::|#|\s>\s|\s-\s/)
+      .pop()
+      ?.trim()
+      .toLowerCase() ?? ''
+  );
 }
 
 /**
@@ -400,6 +410,7 @@ async function judgeTests(
   const targets = targetTests(
     baseFailures.map((f) => f.name),
     `${ctx.request.title}\n${ctx.request.description}`,
+    leafOf(toolchainOf(ctx)),
   );
   const missed = tests.failed.filter((f) => targets.includes(f.name));
   if (missed.length) {

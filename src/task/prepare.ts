@@ -11,6 +11,7 @@ import type { Config } from '../config/schema.js';
 import { cacheDir } from '../observe/paths.js';
 import { readRepoFacts, type HostFacts } from '../plan/facts.js';
 import { buildPlan, cloneStep } from '../plan/planner.js';
+import { DEFAULT_SANDBOX_IMAGE } from '../plan/toolchains.js';
 import { inputsOf, type CloneInputs, type ForgeTarget, type Plan, type PlanStep } from '../plan/types.js';
 import { createExec } from '../ports/exec.js';
 import { createGit } from '../ports/git.js';
@@ -84,7 +85,7 @@ export function missingFor(task: PreparedTask, prPlanned = !task.request.noPr &&
 export function probeHost(task: PreparedTask, signal?: AbortSignal): { host: Promise<HostFacts>; unreachable: Promise<Missing | null> } {
   const { config, exec } = task;
   return {
-    host: gatherHostFacts(exec, { image: config.sandbox_image, sandbox: config.sandbox }),
+    host: gatherHostFacts(exec, { image: config.sandbox_image ?? DEFAULT_SANDBOX_IMAGE, sandbox: config.sandbox }),
     unreachable: checkLlmEndpoint(config, signal),
   };
 }

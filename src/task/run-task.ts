@@ -169,7 +169,7 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
         `autodev supports ${supportedToolchains()} projects`,
       );
     }
-    // The toolchain's image (see resolveToolchain), which the plan's sandboxed steps carry.
+    // The image the plan chose for its toolchain (its config key, sandbox_image, or its default).
     const image = made.steps.map((s) => s.inputs.image).find((i): i is string => typeof i === 'string') ?? config.sandbox_image;
     const chosen = createSandbox(made.sandbox, { exec, image });
     const problem = await chosen.check();

@@ -1,5 +1,6 @@
 // The toolchains autodev knows, in the order detection tries them: one line per toolchain.
 // Adding a language is a new folder beside these and a new line here.
+import { go } from './go/index.js';
 import { maven } from './maven/index.js';
 import { node } from './node/index.js';
 import { python } from './python/index.js';
@@ -8,8 +9,8 @@ import type { DependencyReader } from '../depcheck/types.js';
 import type { HostInstallLocator, Toolchain } from './types.js';
 
 // Maven before Node: a Java project often has a package.json for its web assets, rarely the reverse;
-// Python likewise (a pyproject.toml beside a package.json for the docs or the front end).
-export const TOOLCHAINS: readonly Toolchain[] = [rust, maven, python, node];
+// Python and Go likewise (a pyproject.toml or go.mod beside a package.json for the docs or the front end).
+export const TOOLCHAINS: readonly Toolchain[] = [rust, maven, python, go, node];
 
 /** The registered toolchain with this id, or null (an id from an older plan, say). */
 export function toolchainById(id: unknown, toolchains: readonly Toolchain[] = TOOLCHAINS): Toolchain | null {

@@ -225,10 +225,10 @@ export interface Toolchain {
   sandboxProxies?: { programs: string[]; homes: { env: string; parts: string[] }[] };
   /** Finds an installation on the host that PATH's system directories miss (rustup under a home). */
   hostInstall?: HostInstallLocator;
-  /** The container image docker and podman run its commands in, unless the config names one. */
-  image?: string;
   /** What `autodev doctor` checks for this toolchain. */
   doctor: ProgramCheck[];
+  /** The docker/podman image its projects run in unless the config names one (`golang:1`). */
+  image?: string;
   /** The reason (the file that told us) when the repository is of this kind, else null. */
   detect(repo: RepoFacts): string | null;
   /** Why a repository of a kind this toolchain knows but cannot verify is refused (a Gradle build), else null. */
@@ -254,6 +254,8 @@ export interface Toolchain {
     scope: { packages: string[]; workspace: Workspace },
     changeNames: string[],
   ): TestFailure[];
+  /** The name a task would call a test by (default: the last `::`, ` > ` or ` - ` segment of its name). */
+  testLeaf?(name: string): string;
   /** Whether a file is test code (run against the base to find evidence). */
   isTestFile(file: string): boolean;
   /** The base's source with the change's inline test code (Rust's `#[cfg(test)]` modules); null when none. */

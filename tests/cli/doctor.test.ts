@@ -70,6 +70,7 @@ describe('autodev doctor --json', () => {
     expect(programs.get('bwrap')?.version).toMatch(/^bubblewrap \d/);
     expect(programs.get('cargo')?.version).toMatch(/^cargo \d/);
     expect(programs.get('cargo clippy')?.version).toMatch(/^clippy \d/);
+    expect(programs.get('go')?.version).toMatch(/^go version go1\.\d+/);
     const gitleaks = programs.get('gitleaks')!;
     if (!gitleaks.found) expect(gitleaks.insteadWhenMissing).toMatch(/built-in secrets scanner/);
 
@@ -132,6 +133,7 @@ describe('autodev doctor --json', () => {
     ]);
     // Toolchains are no reason for a run to stop: which one it needs depends on the repository.
     expect(report.missing.map((m: { name: string }) => m.name)).not.toContain('cargo');
+    expect(programs.get('go')).toMatchObject({ found: false, insteadWhenMissing: 'none: Go projects cannot be verified' });
     expect(programs.get('docker')?.insteadWhenMissing).toMatch(/podman, then bwrap/);
     expect(programs.get('bwrap')?.insteadWhenMissing).toMatch(/sandbox = "none"/);
     const kinds = new Map(report.sandbox.kinds.map((k: { kind: string; usable: boolean; problem: string | null }) => [k.kind, k]));
