@@ -139,9 +139,9 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
       finished: resume?.finished,
       warn: (message) => input.emit({ type: 'log', taskId, level: 'warn', message }),
     });
-    // Learnt while the clone runs, so they cost no time; the tokenizer (search needs it next) loads meanwhile too.
+    // Learnt while the clone runs, so they cost no time. (The tokenizer is not preloaded here: its
+    // table is CPU work on this thread, which would hold up the clone's end and the planning.)
     probes = probeHost(prepared, input.signal);
-    if (!resume) void import('../context/budget.js').then((m) => m.loadTokenCounter(config.llm.model)).catch(() => undefined);
   };
 
   // After the clone (or in the resumed workspace): facts, plan, and what the plan needs of this machine.
