@@ -9,7 +9,7 @@ import { runPlan, type EngineOutcome, type StepRecord } from '../engine/engine.j
 import type { EngineEvent, TaskStatus } from '../engine/types.js';
 import type { Usage } from '../generate/types.js';
 import type { Plan } from '../plan/types.js';
-import { createSandbox } from '../ports/sandbox/index.js';
+import { checkOnce, createSandbox, sandboxChecksFile } from '../ports/sandbox/index.js';
 import { createSearcher } from '../ports/search.js';
 import type { Sandbox, Searcher } from '../ports/types.js';
 import { summarizeDependencies, type DependencyFinding } from '../depcheck/index.js';
@@ -141,7 +141,7 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
     });
     // Learnt while the clone runs, so they cost no time. (The tokenizer is not preloaded here: its
     // table is CPU work on this thread, which would hold up the clone's end and the planning.)
-    probes = probeHost(prepared, input.signal);
+    probes = probeHost(prepared, input.signal, { sandbox: true });
   };
 
   // After the clone (or in the resumed workspace): facts, plan, and what the plan needs of this machine.
@@ -164,7 +164,11 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
       );
     }
     const chosen = createSandbox(made.sandbox, { exec, image: config.sandbox_image });
-    const problem = await chosen.check();
+    // Checked while the clone ran when the config named this kind; once per process, and bwrap's
+    // pass once per machine state (ports/sandbox/checked.ts).
+    const early = probes!.sandbox?.kind === made.sandbox ? probes!.sandbox.problem : null;
+    const problem = await (early ??
+      checkOnce(chosen, { exec, image: config.sandbox_image, machineFile: sandboxChecksFile(cacheDir(env)) }));
     if (problem)
       throw new ExternalError(
         `sandbox ${made.sandbox} is not usable: ${problem}`,
