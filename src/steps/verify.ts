@@ -503,7 +503,9 @@ async function runChangeTestsOnBase(ctx: Ctx, argv: string[]): Promise<VerifyOut
   const toolchain = toolchainOf(ctx);
   if (!base || !change || !toolchain) return null;
   const writes: { file: string; text: string | null }[] = [];
-  for (const file of await git.changedFiles(dir, base)) {
+  // The change's files as the apply step committed them (its diff against the base): no scratch
+  // index and diff again, and nothing the build left in the work tree taken for the change.
+  for (const file of change.files) {
     const changeText = await git.showFile(dir, change.commit, file).catch(() => null);
     if (toolchain.isTestFile(file)) {
       writes.push({ file, text: changeText });
