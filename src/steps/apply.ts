@@ -22,11 +22,9 @@ export const applyTool: StepTool = {
     const branch = inputs.branch;
     const base = ctx.state.baseCommit ?? 'HEAD';
     // Every round starts from the base on the task's branch, whatever the previous round committed:
-    // one checkout forces the tree, the index and the branch there. Untracked files can only be
-    // left by an earlier apply (the baseline's output is what the base builds with), so the first
-    // apply of a task skips the clean.
-    const earlier = ctx.round > 0 || ctx.attempt > 1 || ctx.state.apply !== null || ctx.state.change !== null;
-    await git.startBranch(dir, branch, base, { clean: earlier });
+    // one checkout forces the tree, the index and the branch there, and the clean removes untracked
+    // files (an earlier round's new files, the baseline's unignored output such as a Cargo.lock).
+    await git.startBranch(dir, branch, base, { clean: true });
     const patch = await withSecretsRestored(dir, generation.patch);
     const result = await applyPatchToDir(dir, patch, {
       // --index: what git applies is staged as it is written, so the commit needs no `add`.
