@@ -84,7 +84,8 @@ export function buildPlan({ request, config, repo, host, forge, toolchains }: Pl
     model: config.llm.model,
     engine: host.programs.rg ? 'rg' : 'git-grep',
   };
-  add('search', 'Select the code the model is shown', { timeoutSecs: 60, inputs: searchInputs });
+  // Reading the code needs nothing of the base's build: it runs while the baseline does.
+  add('search', 'Select the code the model is shown', { timeoutSecs: 60, overlapsBaseline: true, inputs: searchInputs });
   const codegenInputs: CodegenInputs = {
     // The only strategy and edit format there are today (src/generate/): one reply, a unified diff.
     strategy: 'single',
