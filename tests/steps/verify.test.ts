@@ -291,10 +291,12 @@ describe('baseline cache key', () => {
       const BUILD: PlanStep = { ...STEP, id: 'build', tool: 'build', command: ['cargo', 'build', '--offline'] };
       const versions = (): number => ran.filter((argv) => argv.includes('--version')).length;
 
+      // Its own cache dir: the file's other tests leave baselines of the same base commit in theirs.
+      const ownCache = await makeTempDir('autodev-version-cache-');
       const sandbox = recording();
       for (const step of [BUILD, STEP]) {
         const ctx = context(state, 'baseline', []);
-        const result = await verifyTool.run({ ...ctx, step, ports: { ...ctx.ports, sandbox } });
+        const result = await verifyTool.run({ ...ctx, step, ports: { ...ctx.ports, sandbox, cacheDir: ownCache } });
         expect(result.status).toBe('ok');
       }
       expect(ran.filter((argv) => argv[1] === 'build' || argv[1] === 'test')).toHaveLength(2);
@@ -303,7 +305,7 @@ describe('baseline cache key', () => {
       // Another run (its own sandbox): the version is asked again, and the results are reused by it.
       const next = recording();
       const ctx = context(state, 'baseline', []);
-      const reused = await verifyTool.run({ ...ctx, step: BUILD, ports: { ...ctx.ports, sandbox: next } });
+      const reused = await verifyTool.run({ ...ctx, step: BUILD, ports: { ...ctx.ports, sandbox: next, cacheDir: ownCache } });
       expect(reused.summary).toMatch(/reused from an earlier task/);
       expect(versions()).toBe(2);
     },
