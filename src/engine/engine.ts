@@ -144,6 +144,38 @@ export async function runPlan<Ports, State>(options: EngineOptions<Ports, State>
   let round = 0;
   let feedback: string | null = null;
   let baselineDone = index > loopStart && loopStart >= 0;
+  // The baseline starts before the first step that may overlap it (one before the loop), else right
+  // before the loop; it then runs beside those steps, and the first step without the flag waits.
+  const overlapFrom = plan.steps.findIndex((s, i) => s.overlapsBaseline && i < loopStart);
+  const baselineFrom = loopStart >= 0 ? (overlapFrom >= 0 ? overlapFrom : loopStart) : -1;
+  let baseline: Promise<string | null> | null = null;
+  const startBaseline = (): void => {
+    // Records go in as steps finish, so the steps list has the order of the step.finished events.
+    const running = (async (): Promise<string | null> => {
+      for (const baselineStep of plan.steps.filter((s) => s.baseline)) {
+        const { record } = await runStep(options, plan, baselineStep, 'baseline', 0, null);
+        records.push(record);
+        if (record.status === 'cancelled') return baselineStep.id;
+      }
+      return null;
+    })();
+    // Awaited by joinBaseline; should the engine throw before that, its failure is not unhandled.
+    running.catch(() => undefined);
+    baseline = running;
+  };
+  /** Waits for a running baseline; the id of its cancelled step, if any. */
+  const joinBaseline = async (): Promise<string | null> => {
+    if (!baseline) return null;
+    const cancelled = await baseline;
+    baseline = null;
+    baselineDone = true;
+    return cancelled;
+  };
+  /** Ends the task once the baseline running beside the last step (if any) has ended too. */
+  const finish = async (...args: Parameters<typeof end>): Promise<EngineOutcome> => {
+    await joinBaseline();
+    return end(...args);
+  };
 
   while (index < plan.steps.length) {
     const step = plan.steps[index];
@@ -151,18 +183,15 @@ export async function runPlan<Ports, State>(options: EngineOptions<Ports, State>
       index += 1;
       continue;
     }
-    if (index === loopStart && !baselineDone) {
-      baselineDone = true;
-      for (const baselineStep of plan.steps.filter((s) => s.baseline)) {
-        const { record } = await runStep(options, plan, baselineStep, 'baseline', 0, null);
-        records.push(record);
-        if (record.status === 'cancelled') return end('cancelled', 'cancelled', baselineStep.id, null, round);
-      }
+    if (!baselineDone && !baseline && baselineFrom >= 0 && index >= baselineFrom) startBaseline();
+    if (baseline && !step.overlapsBaseline) {
+      const cancelledAt = await joinBaseline();
+      if (cancelledAt !== null) return end('cancelled', 'cancelled', cancelledAt, null, round);
     }
     const { record, result }: StepOutcome = await runStep(options, plan, step, 'change', round, feedback);
     records.push(record);
-    if (record.status === 'cancelled') return end('cancelled', 'cancelled', step.id, null, round);
-    if (record.status === 'denied') return end('denied', record.summary, step.id, result.error ?? null, round);
+    if (record.status === 'cancelled') return finish('cancelled', 'cancelled', step.id, null, round);
+    if (record.status === 'denied') return finish('denied', record.summary, step.id, result.error ?? null, round);
     if (record.status === 'failed') {
       if (step.repairable && plan.repair && loopStart >= 0 && round < plan.repair.budget) {
         round += 1;
@@ -174,11 +203,12 @@ export async function runPlan<Ports, State>(options: EngineOptions<Ports, State>
       }
       const exhausted = step.repairable && plan.repair && round >= plan.repair.budget && plan.repair.budget > 0;
       const reason = exhausted ? `${record.summary} (after ${round} repair round${round === 1 ? '' : 's'})` : record.summary;
-      return end(result.endsAs ?? 'failed', reason, step.id, result.error ?? null, round);
+      return finish(result.endsAs ?? 'failed', reason, step.id, result.error ?? null, round);
     }
     if (result.advance && result.advance !== status) setStatus(result.advance);
     index += 1;
   }
+  await joinBaseline();
   const final: TaskStatus = status === 'executing' ? 'verified' : (status ?? 'verified');
   return end(final, null, null, null, round);
 }

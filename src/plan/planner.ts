@@ -106,7 +106,8 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
       notes,
     };
   }
-  add('search', 'Select the code the model is shown', { timeoutSecs: 60, inputs: searchInputs });
+  // Reading the code needs nothing of the base's build: it runs while the baseline does.
+  add('search', 'Select the code the model is shown', { timeoutSecs: 60, overlapsBaseline: true, inputs: searchInputs });
   // A model with its own prices (llm.prices) is priced by them.
   const price = config.llm.prices[config.llm.model];
   const codegenInputs: CodegenInputs = {

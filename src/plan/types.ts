@@ -32,6 +32,12 @@ export interface PlanStep {
   baseline?: boolean;
   /** A failure here goes back to codegen (the repair loop) while the budget lasts. */
   repairable?: boolean;
+  /**
+   * Runs while the baseline runs: it needs none of the baseline's results and leaves the work tree
+   * as it is (search reads it). The baseline then starts before the first such step instead of
+   * right before codegen, and the first step without the flag waits for the whole baseline.
+   */
+  overlapsBaseline?: boolean;
   /** Tool-specific inputs, all serializable. */
   inputs: Record<string, unknown>;
 }

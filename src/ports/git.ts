@@ -6,7 +6,7 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -508,6 +508,23 @@ export function createGit(options: CreateGitOptions = {}): Git {
     }
   }
 
+  /** False only for a bare repository without linked work trees, which has no branch checked out. */
+  async function mayHaveWorkTree(repo: string): Promise<boolean> {
+    const isBare = await stat(join(repo, '.git')).then(
+      () => false,
+      () =>
+        stat(join(repo, 'objects')).then(
+          (info) => info.isDirectory(),
+          () => false,
+        ),
+    );
+    if (!isBare) return true;
+    return stat(join(repo, 'worktrees')).then(
+      () => true,
+      () => false,
+    );
+  }
+
   /** Branches checked out in any work tree of a local repository (none for a bare one). */
   async function checkedOutBranches(repo: string): Promise<string[]> {
     const out = await run(['worktree', 'list', '--porcelain'], { cwd: repo });
@@ -549,10 +566,10 @@ export function createGit(options: CreateGitOptions = {}): Git {
       await run(['clean', '-q', '-f', '-d'], { cwd: dir });
     },
 
-    async apply(dir, patch, { check = false } = {}): Promise<ApplyCheck> {
+    async apply(dir, patch, { check = false, index = false } = {}): Promise<ApplyCheck> {
       // An empty stdin would never be closed by simple-git, leaving git waiting.
       if (patch.trim() === '') return { ok: false, error: 'empty patch' };
-      const args = ['apply', '--whitespace=nowarn', ...(check ? ['--check'] : []), '-'];
+      const args = ['apply', '--whitespace=nowarn', ...(index ? ['--index'] : []), ...(check ? ['--check'] : []), '-'];
       try {
         await run(args, { cwd: dir, input: patch.endsWith('\n') ? patch : `${patch}\n` });
         return { ok: true, error: '' };
@@ -590,23 +607,66 @@ export function createGit(options: CreateGitOptions = {}): Git {
       return runTrim(['rev-parse', 'HEAD'], { cwd: dir });
     },
 
+    async startBranch(dir, branch, base, { clean = false } = {}) {
+      // git itself refuses an invalid branch name here ("is not a valid branch name"); only an
+      // option-like name must not reach its argv.
+      if (branch.startsWith('-')) throw new GitCommandError(`invalid branch name: ${JSON.stringify(branch)}`, ['checkout']);
+      if (!/^[0-9a-f]{7,64}$/i.test(base) && base !== 'HEAD') throw new GitCommandError(`not a commit id: ${base}`, ['checkout']);
+      await run(['checkout', '-q', '-f', '-B', branch, base], { cwd: dir });
+      // Untracked files an earlier round's patch created go too; ignored build output is kept for speed.
+      if (clean) await run(['clean', '-q', '-f', '-d'], { cwd: dir });
+    },
+
+    async commitIndex(dir, message, identity: GitIdentity, paths = []) {
+      if (paths.length) await run(['add', '-A', '--', ...paths], { cwd: dir });
+      // The bot identity per command: the user's config is never written; signing is off because
+      // the user's signing key must not sign as the bot (and could prompt). No automatic
+      // maintenance: the clone is the task's own and short-lived.
+      await run(['commit', '-q', '--no-verify', '--no-gpg-sign', '-F', '-'], {
+        cwd: dir,
+        config: [`user.name=${identity.name}`, `user.email=${identity.email}`, 'maintenance.auto=false', 'gc.auto=0'],
+        input: message,
+      });
+      // The commit id and its diff in one process: `%H`, an empty line, then the patch.
+      const shown = await run(['show', '--no-color', '--no-ext-diff', '--no-textconv', '--no-renames', '--format=%H', 'HEAD', '--'], {
+        cwd: dir,
+      });
+      const end = shown.indexOf('\n');
+      const commit = (end < 0 ? shown : shown.slice(0, end)).trim();
+      const diff = end < 0 ? '' : shown.slice(end + 1).replace(/^\n/, '');
+      return { commit, diff };
+    },
+
     async push(dir, branch, { token, force = false, signal } = {}) {
-      await assertBranchName(branch);
+      // git refuses an invalid name in the refspec itself ("invalid refspec"): no check-ref-format first.
+      if (branch.startsWith('-')) throw new GitCommandError(`invalid branch name: ${JSON.stringify(branch)}`, ['push']);
       const url = await remoteUrl(dir);
       if (url === null) throw new GitCommandError('git push: the clone has no origin remote', ['push']);
       const local = localPath(url);
       // git's own guard (receive.denyCurrentBranch) is the remote's config to relax, and local
       // transports ignore our -c / GIT_CONFIG_*; so the user's checked-out branch is refused here.
-      if (local !== null && (await checkedOutBranches(local)).includes(branch)) {
+      // A bare repository without linked work trees has no branch checked out: nothing to ask.
+      if (local !== null && (await mayHaveWorkTree(local)) && (await checkedOutBranches(local)).includes(branch)) {
         throw new GitCommandError(`git push refused: branch ${branch} is checked out in ${local}`, ['push']);
       }
       const ref = `refs/heads/${branch}`;
       const auth = cloneLogins.get(resolve(dir)) ?? tokenFor(url, token);
       await withRemoteLock(url, signal, async () => {
         const args = ['push', '--no-verify', '--quiet'];
+        const target = ['origin', `HEAD:${ref}`];
         if (force) {
-          // An explicit lease: overwrite only the value seen just now (or create it if absent),
-          // because a fresh shallow clone has no remote-tracking ref for the lease to use.
+          // A plain push first: a new branch (the usual case) or a fast-forward is what a forced push
+          // would leave too, in one process. Only a rejected one (the branch holds something else: a
+          // re-run of the task) is forced, with an explicit lease: overwrite only the value seen just
+          // now, because a fresh shallow clone has no remote-tracking ref for the lease to use.
+          const rejected = await run([...args, ...target], { cwd: dir, auth, signal }).then(
+            () => false,
+            (error: GitCommandError) => {
+              if (signal?.aborted || !/\[rejected\]|\(fetch first\)|non-fast-forward/.test(error.message)) throw error;
+              return true;
+            },
+          );
+          if (!rejected) return;
           const seen = await lsRemote(dir, { name: 'origin', url }, ['--heads', ref], auth, signal).then((out) =>
             out
               .split('\n')
@@ -615,8 +675,7 @@ export function createGit(options: CreateGitOptions = {}): Git {
           );
           args.push(`--force-with-lease=${ref}:${seen?.[0] ?? ''}`);
         }
-        args.push('origin', `HEAD:${ref}`);
-        await run(args, { cwd: dir, auth, signal });
+        await run([...args, ...target], { cwd: dir, auth, signal });
       });
     },
 

@@ -126,12 +126,22 @@ export interface Git {
   headCommit(dir: string): Promise<string>;
   /** Discard every change in the working tree and index (back to HEAD, or to `commit`). */
   resetHard(dir: string, commit?: string): Promise<void>;
-  /** `git apply` (optionally --check) of a patch text. */
-  apply(dir: string, patch: string, options?: { check?: boolean }): Promise<ApplyCheck>;
+  /** `git apply` (optionally --check; with `index`, to the index too, ready to commit) of a patch text. */
+  apply(dir: string, patch: string, options?: { check?: boolean; index?: boolean }): Promise<ApplyCheck>;
   diff(dir: string, options?: { cached?: boolean; base?: string }): Promise<string>;
   changedFiles(dir: string, base?: string): Promise<string[]>;
   createBranch(dir: string, branch: string): Promise<void>;
   commitAll(dir: string, message: string, identity: GitIdentity): Promise<string>;
+  /**
+   * `branch` created (or reset) at `base` and checked out, the work tree and index forced to it; with
+   * `clean`, untracked files go too (ignored ones stay). One process (two with `clean`).
+   */
+  startBranch(dir: string, branch: string, base: string, options?: { clean?: boolean }): Promise<void>;
+  /**
+   * Commits the index (after `add` of `paths`, for changes written outside git) as `identity`, and
+   * returns the commit and its diff against its parent: two processes (three with `paths`).
+   */
+  commitIndex(dir: string, message: string, identity: GitIdentity, paths?: string[]): Promise<{ commit: string; diff: string }>;
   /** Push `branch` to the clone's origin (force-with-lease on the same name for re-runs). */
   push(dir: string, branch: string, options?: { token?: string | null; force?: boolean; signal?: AbortSignal }): Promise<void>;
   /** Delete `branch` on the clone's origin (undoing a push whose pull request could not be opened). */

@@ -2,8 +2,6 @@
 // preset lacks, over the lines a patch adds. Used when gitleaks is not installed.
 
 import { extname } from 'node:path';
-import { lintSource } from '@secretlint/core';
-import { rules as recommendedRules } from '@secretlint/secretlint-rule-preset-recommend';
 import type { SecretLintCoreConfig } from '@secretlint/types';
 import { redactFindingText } from '../util/redact.js';
 import type { AddedLine } from './added-lines.js';
@@ -13,16 +11,30 @@ import type { Finding } from './types.js';
 // `secretlint-disable` comments would let a generated patch silence the scan of itself.
 const SKIPPED_SECRETLINT_RULES = new Set(['@secretlint/secretlint-rule-filter-comments']);
 
-const SECRETLINT_CONFIG: SecretLintCoreConfig = {
-  rules: recommendedRules
-    .filter((rule) => !SKIPPED_SECRETLINT_RULES.has(rule.meta.id))
-    .map((rule) => ({
-      id: rule.meta.id,
-      rule,
-      // AWS access key ids are reported by our own rule, which does not skip the documented example.
-      options: {},
-    })),
-};
+/**
+ * secretlint and its preset, loaded on the first scan: a run whose secrets step uses gitleaks (or
+ * never gets there) does not pay for them at start-up.
+ */
+let secretlint: Promise<{ lintSource: typeof import('@secretlint/core').lintSource; config: SecretLintCoreConfig }> | null = null;
+
+function loadSecretlint(): NonNullable<typeof secretlint> {
+  secretlint ??= Promise.all([import('@secretlint/core'), import('@secretlint/secretlint-rule-preset-recommend')]).then(
+    ([core, preset]) => ({
+      lintSource: core.lintSource,
+      config: {
+        rules: preset.rules
+          .filter((rule) => !SKIPPED_SECRETLINT_RULES.has(rule.meta.id))
+          .map((rule) => ({
+            id: rule.meta.id,
+            rule,
+            // AWS access key ids are reported by our own rule, which does not skip the documented example.
+            options: {},
+          })),
+      },
+    }),
+  );
+  return secretlint;
+}
 
 // Our ids and words for secretlint's message ids; anything new in a later preset falls back to a
 // kebab-case id of its own.
@@ -111,10 +123,11 @@ async function secretlintFindings(file: string, lines: AddedLine[]): Promise<Loc
     lineStarts.push(offset);
     offset += l.text.length + 1;
   }
+  const { lintSource, config } = await loadSecretlint();
   const result = await lintSource({
     // Some rules pick their checks by extension (GCP key files are `.json`); core does not derive it.
     source: { filePath: file, ext: extname(file), content, contentType: 'text' },
-    options: { config: SECRETLINT_CONFIG, maskSecrets: true, noPhysicFilePath: true, locale: 'en' },
+    options: { config, maskSecrets: true, noPhysicFilePath: true, locale: 'en' },
   });
   const out: Located[] = [];
   for (const msg of result.messages) {

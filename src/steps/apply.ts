@@ -19,14 +19,16 @@ export const applyTool: StepTool = {
     const dir = ctx.state.repoDir;
     const generation = ctx.state.generation;
     if (!generation) return { status: 'failed', summary: 'no patch to apply (codegen did not run)' };
-    // Every round starts from the base, whatever the previous round committed.
-    await git.resetHard(dir, ctx.state.baseCommit ?? undefined);
-    if (ctx.state.baseCommit && (await git.headCommit(dir)) !== ctx.state.baseCommit) {
-      throw new Error('the workspace is not at the base commit after reset');
-    }
+    const branch = inputs.branch;
+    const base = ctx.state.baseCommit ?? 'HEAD';
+    // Every round starts from the base on the task's branch, whatever the previous round committed:
+    // one checkout forces the tree, the index and the branch there, and the clean removes untracked
+    // files (an earlier round's new files, the baseline's unignored output such as a Cargo.lock).
+    await git.startBranch(dir, branch, base, { clean: true });
     const patch = await withSecretsRestored(dir, generation.patch);
     const result = await applyPatchToDir(dir, patch, {
-      gitApply: (d, p, check) => git.apply(d, p, { check }),
+      // --index: what git applies is staged as it is written, so the commit needs no `add`.
+      gitApply: (d, p, check) => git.apply(d, p, { check, index: true }),
       allowSymlinks: inputs.allowSymlinks,
     });
     ctx.state.apply = result;
@@ -46,11 +48,9 @@ export const applyTool: StepTool = {
         data: { reason: 'protected_path' },
       };
     }
-    const branch = inputs.branch;
-    await git.createBranch(dir, branch);
-    const commit = await git.commitAll(dir, generation.commitMessage, inputs.author);
-    // Everything is committed, so the index is the change: one `diff --cached` against the base.
-    const diff = await git.diff(dir, { cached: true, base: ctx.state.baseCommit ?? undefined });
+    // The text layers write files git has not seen: those are added (only those: never build output).
+    const written = result.strategy === 'git-apply' ? [] : result.files;
+    const { commit, diff } = await git.commitIndex(dir, generation.commitMessage, inputs.author, written);
     // The diff already names every file (renames come as delete + add): no second pass over git.
     const files = summarizeDiff(diff).files;
     ctx.state.change = { branch, commit, diff, files };

@@ -101,10 +101,39 @@ async function baselineCache(ctx: Ctx): Promise<{ file: string; outcome: VerifyO
   }
 }
 
+/**
+ * Versions asked of one sandbox (one per run), by argv, workspace and binds: the baseline's build,
+ * test and lint share one tool, so they share one `cargo --version` sandbox instead of one each.
+ * Asked again by the next run: the answer depends on that run's checkout (a rust-toolchain file).
+ */
+const versionsBySandbox = new WeakMap<object, Map<string, Promise<string | null>>>();
+
 // The tool's version as the sandbox sees it: a toolchain upgrade brings new lints and must not be
 // compared against an older linter's baseline.
-async function toolVersion(ctx: Ctx, command: string[]): Promise<string | null> {
+function toolVersion(ctx: Ctx, command: string[]): Promise<string | null> {
   const versionArgv = toolchainOf(ctx)?.versionArgv?.(command) ?? [command[0], '--version'];
+  const sandbox = ctx.ports.sandbox;
+  let known = versionsBySandbox.get(sandbox);
+  if (!known) {
+    known = new Map();
+    versionsBySandbox.set(sandbox, known);
+  }
+  const key = JSON.stringify([versionArgv, ctx.state.repoDir, ctx.step.inputs.binds ?? null]);
+  let version = known.get(key);
+  if (!version) {
+    version = askVersion(ctx, versionArgv);
+    known.set(key, version);
+    // A failure (cancelled, timed out) is not remembered: the next step asks again.
+    const memo = known;
+    void version.then(
+      (v) => (v === null ? memo.delete(key) : undefined),
+      () => memo.delete(key),
+    );
+  }
+  return version;
+}
+
+async function askVersion(ctx: Ctx, versionArgv: string[]): Promise<string | null> {
   const result = await ctx.ports.sandbox.run({
     workspace: ctx.state.repoDir,
     command: versionArgv,
@@ -537,7 +566,9 @@ async function runChangeTestsOnBase(ctx: Ctx, argv: string[]): Promise<VerifyOut
   const toolchain = toolchainOf(ctx);
   if (!base || !change || !toolchain) return null;
   const writes: { file: string; text: string | null }[] = [];
-  for (const file of await git.changedFiles(dir, base)) {
+  // The change's files as the apply step committed them (its diff against the base): no scratch
+  // index and diff again, and nothing the build left in the work tree taken for the change.
+  for (const file of change.files) {
     const changeText = await git.showFile(dir, change.commit, file).catch(() => null);
     if (toolchain.isTestFile(file)) {
       writes.push({ file, text: changeText });

@@ -12,9 +12,10 @@ import { cacheDir } from '../observe/paths.js';
 import { readRepoFacts, type HostFacts } from '../plan/facts.js';
 import { buildPlan, cloneStep } from '../plan/planner.js';
 import { DEFAULT_SANDBOX_IMAGE } from '../plan/toolchains.js';
-import { inputsOf, type CloneInputs, type ForgeTarget, type Plan, type PlanStep } from '../plan/types.js';
+import { inputsOf, type CloneInputs, type ForgeTarget, type Plan, type PlanStep, type SandboxKind } from '../plan/types.js';
 import { createExec } from '../ports/exec.js';
 import { createGit } from '../ports/git.js';
+import { checkOnce, createSandbox, sandboxChecksFile } from '../ports/sandbox/index.js';
 import { parseGitHubRemote } from '../ports/github-remote.js';
 import type { Exec, Git } from '../ports/types.js';
 import { cloneRepository } from '../steps/clone.js';
@@ -81,12 +82,44 @@ export function missingFor(task: PreparedTask, prPlanned = !task.request.noPr &&
   return missingCredentials({ config: task.config, env: task.env, request: task.request, forge: task.forge, prPlanned });
 }
 
-/** Host facts and whether the LLM endpoint answers: learnt while the clone runs, so they cost no time. */
-export function probeHost(task: PreparedTask, signal?: AbortSignal): { host: Promise<HostFacts>; unreachable: Promise<Missing | null> } {
+/**
+ * Host facts, whether the LLM endpoint answers and whether the configured sandbox works: learnt
+ * while the clone runs, so they cost no time. (With `sandbox = "auto"` the host facts pick one.)
+ */
+export function probeHost(
+  task: PreparedTask,
+  signal?: AbortSignal,
+  options: { sandbox?: boolean } = {},
+): {
+  host: Promise<HostFacts>;
+  unreachable: Promise<Missing | null>;
+  sandbox: { kind: SandboxKind; image: string; problem: Promise<string | null> } | null;
+} {
   const { config, exec } = task;
+  const machineFile = sandboxChecksFile(cacheDir(task.env));
+  // --plan-only runs no sandbox: only a run checks the configured one early.
+  const configured = config.sandbox === 'auto' || !options.sandbox ? null : config.sandbox;
+  // The plan may pick the toolchain's own image; a check of another image is simply not used.
+  const earlyImage = config.sandbox_image ?? DEFAULT_SANDBOX_IMAGE;
   return {
-    host: gatherHostFacts(exec, { image: config.sandbox_image ?? DEFAULT_SANDBOX_IMAGE, sandbox: config.sandbox }),
+    host: gatherHostFacts(exec, {
+      image: config.sandbox_image ?? DEFAULT_SANDBOX_IMAGE,
+      sandbox: config.sandbox,
+      cacheDir: cacheDir(task.env),
+      env: task.env,
+    }),
     unreachable: checkLlmEndpoint(config, signal),
+    sandbox: configured
+      ? {
+          kind: configured,
+          image: earlyImage,
+          problem: checkOnce(createSandbox(configured, { exec, image: earlyImage }), {
+            exec,
+            image: earlyImage,
+            machineFile,
+          }).catch((error: Error) => `the check failed: ${error.message}`),
+        }
+      : null,
   };
 }
 

@@ -1,7 +1,7 @@
 // One task from request to result: prepare (ports, preflight, workspace), then the engine, which
 // clones, plans through `build` below and runs the plan; then the workspace goes. Used through the
 // session by `run`, `run --resume` and `serve`; it prints nothing and never exits the process.
-import { supportedToolchains } from '../plan/toolchains.js';
+import { DEFAULT_SANDBOX_IMAGE, supportedToolchains } from '../plan/toolchains.js';
 import type { Config } from '../config/schema.js';
 import type { Env } from '../config/load.js';
 import type { TaskRequest } from '../config/request.js';
@@ -9,7 +9,7 @@ import { runPlan, type EngineOutcome, type StepRecord } from '../engine/engine.j
 import type { EngineEvent, TaskStatus } from '../engine/types.js';
 import type { Usage } from '../generate/types.js';
 import type { Plan } from '../plan/types.js';
-import { createSandbox } from '../ports/sandbox/index.js';
+import { checkOnce, createSandbox, sandboxChecksFile } from '../ports/sandbox/index.js';
 import { createSearcher } from '../ports/search.js';
 import type { Sandbox, Searcher } from '../ports/types.js';
 import { summarizeDependencies, type DependencyFinding } from '../depcheck/index.js';
@@ -146,8 +146,9 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
       finished: resume?.finished,
       warn: (message) => input.emit({ type: 'log', taskId, level: 'warn', message }),
     });
-    // Learnt while the clone runs, so they cost no time.
-    probes = probeHost(prepared, input.signal);
+    // Learnt while the clone runs, so they cost no time. (The tokenizer is not preloaded here: its
+    // table is CPU work on this thread, which would hold up the clone's end and the planning.)
+    probes = probeHost(prepared, input.signal, { sandbox: true });
   };
 
   // After the clone (or in the resumed workspace): facts, plan, and what the plan needs of this machine.
@@ -170,9 +171,15 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
       );
     }
     // The image the plan chose for its toolchain (its config key, sandbox_image, or its default).
-    const image = made.steps.map((s) => s.inputs.image).find((i): i is string => typeof i === 'string') ?? config.sandbox_image;
+    const image =
+      made.steps.map((s) => s.inputs.image).find((i): i is string => typeof i === 'string') ??
+      config.sandbox_image ??
+      DEFAULT_SANDBOX_IMAGE;
     const chosen = createSandbox(made.sandbox, { exec, image });
-    const problem = await chosen.check();
+    // Checked while the clone ran when the config named this kind (with the same image); once per
+    // process, and bwrap's pass once per machine state (ports/sandbox/checked.ts).
+    const early = probes!.sandbox?.kind === made.sandbox && probes!.sandbox.image === image ? probes!.sandbox.problem : null;
+    const problem = await (early ?? checkOnce(chosen, { exec, image, machineFile: sandboxChecksFile(cacheDir(env)) }));
     if (problem)
       throw new ExternalError(
         `sandbox ${made.sandbox} is not usable: ${problem}`,

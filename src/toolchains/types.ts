@@ -218,7 +218,17 @@ export interface Toolchain {
   /** Programs looked up on the host's PATH when the plan is made. */
   hostPrograms: string[];
   /** A command run on the host when the plan is made; its parsed output lands in `HostFacts.installed[id]`. */
-  hostQuery?: { program: string; argv: string[]; parse(stdout: string): string[] };
+  hostQuery?: {
+    program: string;
+    argv: string[];
+    parse(stdout: string): string[];
+    /**
+     * The files and directories whose change can change the answer (where installs land), so the
+     * answer is kept per machine and asked again only when one of them (or the program) changes.
+     * Without it the query runs for every plan.
+     */
+    inputs?(env: Record<string, string | undefined>, home: string): string[];
+  };
   /** Programs whose installations the bubblewrap sandbox binds when the command's PATH finds them. */
   sandboxPrograms: string[];
   /** Of those, the ones that resolve to a proxy whose installation root must not be bound (and what it needs instead). */

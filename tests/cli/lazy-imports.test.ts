@@ -1,10 +1,14 @@
 // --help, config and run --plan-only must not load the heavy libraries (openai, octokit, ink,
-// listr2): a module-resolution hook records every package the CLI process loads.
+// listr2), and a whole `run --no-pr` loads neither octokit (no pull request) nor secretlint when
+// gitleaks scans: a module-resolution hook records every package the CLI process loads.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup, makeRepo } from '../support/fixture-repo.js';
-import { cleanEnv, makeRunDir, requireBuilt, runCli, type RunDir } from '../support/cli.js';
+import { cleanEnv, GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, taskEnv, type RunDir } from '../support/cli.js';
+import { startGitHubServer } from '../support/github-server.js';
+import { startOpenAiServer } from '../support/openai-server.js';
 
 const HEAVY = /node_modules\/(openai|@octokit|ink|listr2|react)\//;
 let box: RunDir;
@@ -34,11 +38,28 @@ afterAll(async () => {
   await cleanup();
 });
 
-async function loadedBy(args: string[]): Promise<string[]> {
+async function loadedBy(args: string[], env: Record<string, string> = cleanEnv(box)): Promise<string[]> {
   writeFileSync(log, '');
-  const result = await runCli(args, { cwd: box.cwd, env: cleanEnv(box), nodeArgs: ['--import', register] });
-  expect(result.code).toBe(0);
+  const result = await runCli(args, { cwd: box.cwd, env, nodeArgs: ['--import', register] });
+  expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });
   return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+}
+
+/**
+ * A stand-in `gitleaks` (the machine may have none): it answers `version` and writes an empty
+ * report where --report-path says, so the plan picks gitleaks and the scan finds nothing.
+ */
+function standInGitleaks(dir: string): string {
+  const bin = path.join(dir, 'stand-in-bin');
+  mkdirSync(bin, { recursive: true });
+  const file = path.join(bin, 'gitleaks');
+  writeFileSync(
+    file,
+    '#!/bin/sh\nif [ "$1" = version ]; then echo 8.24.2; exit 0; fi\n' +
+      'while [ $# -gt 0 ]; do if [ "$1" = --report-path ]; then echo "[]" > "$2"; fi; shift; done\nexit 0\n',
+  );
+  chmodSync(file, 0o755);
+  return bin;
 }
 
 describe('start-up loads only what the command needs', () => {
@@ -56,4 +77,24 @@ describe('start-up loads only what the command needs', () => {
     expect(loaded.some((url) => url.includes('node_modules/zod/'))).toBe(true);
     expect(loaded.some((url) => url.includes('node_modules/cosmiconfig/'))).toBe(true);
   });
+
+  it('run --no-pr with gitleaks: no octokit (no pull request), no secretlint (gitleaks scans), no listr2 without a TTY', async () => {
+    const repo = await makeRepo(CALC_FILES, { bare: true });
+    const run = await makeRunDir('lazy-run-');
+    const llm = await startOpenAiServer({ apiKey: OPENAI_KEY, onRequest: () => ({ content: FIXED_REPLY }) });
+    const github = await startGitHubServer({ token: GITHUB_TOKEN });
+    try {
+      const env = taskEnv(run, { llm, github });
+      env.PATH = `${standInGitleaks(run.dir)}:${env.PATH}`;
+      const loaded = await loadedBy(
+        ['run', '--no-pr', '--json', '--repo', repo, '--title', CALC_TASK.title, '--description', CALC_TASK.description],
+        env,
+      );
+      // The control: the run did ask the model (openai loads on first use).
+      expect(loaded.some((url) => url.includes('node_modules/openai/'))).toBe(true);
+      expect(loaded.filter((url) => /node_modules\/(@octokit|@secretlint|listr2|ink|react)\//.test(url))).toEqual([]);
+    } finally {
+      await Promise.all([llm.close(), github.close()]);
+    }
+  }, 120_000);
 });

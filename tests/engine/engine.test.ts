@@ -229,6 +229,82 @@ describe('baseline', () => {
   });
 });
 
+describe('baseline overlapping the steps that do not need it', () => {
+  /** Tools that take a few turns of the event loop, as real ones do. */
+  const slow: Script = async () => {
+    for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    return OK;
+  };
+  const marks = (events: EngineEvent[]): string[] =>
+    events.flatMap((e) =>
+      e.type === 'step.started' ? [`start ${e.stepId}:${e.mode}`] : e.type === 'step.finished' ? [`end ${e.stepId}:${e.mode}`] : [],
+    );
+
+  it('starts the baseline before a step flagged overlapsBaseline, runs them side by side, and codegen waits for the whole baseline', async () => {
+    const { outcome, events } = await run(fullPlan(2, { search: { overlapsBaseline: true } }), {
+      search: slow,
+      build: slow,
+      test: slow,
+      lint: slow,
+    });
+    expect(outcome.status).toBe('verified');
+    const order = marks(events);
+    const at = (mark: string): number => order.indexOf(mark);
+    // Side by side: search starts while the base builds, and ends before the baseline does.
+    expect(at('start build:baseline')).toBeLessThan(at('start search:change'));
+    expect(at('start search:change')).toBeLessThan(at('end build:baseline'));
+    expect(at('end search:change')).toBeLessThan(at('end lint:baseline'));
+    // Codegen only after the last baseline step; the baseline's own order is kept.
+    expect(at('end lint:baseline')).toBeLessThan(at('start codegen:change'));
+    expect(order.filter((m) => m.endsWith(':baseline'))).toEqual([
+      'start build:baseline',
+      'end build:baseline',
+      'start test:baseline',
+      'end test:baseline',
+      'start lint:baseline',
+      'end lint:baseline',
+    ]);
+    // Every step that started ended, once.
+    for (const mark of order.filter((m) => m.startsWith('start '))) {
+      expect(order.filter((m) => m === mark.replace('start ', 'end '))).toHaveLength(1);
+    }
+    // The steps list has the order of the step.finished events.
+    expect(outcome.steps.map((s) => `end ${s.id}:${s.mode}`)).toEqual(order.filter((m) => m.startsWith('end ')));
+  });
+
+  it('waits for the baseline before ending when the overlapping step fails, and files its records', async () => {
+    const { outcome, events } = await run(fullPlan(2, { search: { overlapsBaseline: true } }), {
+      search: () => ({ status: 'failed', summary: 'search broke' }),
+      build: slow,
+      test: slow,
+      lint: slow,
+    });
+    expect(outcome).toMatchObject({ status: 'failed', reason: 'search broke', failedStep: 'search' });
+    expect(outcome.steps.map((s) => `${s.id}:${s.mode}`).sort()).toEqual(
+      ['clone:change', 'build:baseline', 'test:baseline', 'lint:baseline', 'search:change'].sort(),
+    );
+    // The task's end is the last event: nothing of the baseline comes after it.
+    expect(events.at(-1)).toMatchObject({ type: 'task.status', status: 'failed' });
+  });
+
+  it('ends cancelled when the baseline is cancelled while a step runs beside it', async () => {
+    const controller = new AbortController();
+    const { outcome, calls } = await run(
+      fullPlan(2, { search: { overlapsBaseline: true } }),
+      {
+        build: async () => {
+          controller.abort();
+          return OK;
+        },
+        search: slow,
+      },
+      { signal: controller.signal },
+    );
+    expect(outcome.status).toBe('cancelled');
+    expect(calls.map((c) => c.tool)).not.toContain('codegen');
+  });
+});
+
 describe('repair loop', () => {
   it('goes back to codegen with the feedback and succeeds in a later round', async () => {
     const { outcome, calls, events } = await run(fullPlan(), {

@@ -364,6 +364,51 @@ describe('working in a clone', () => {
     await expect(port.createBranch(target, 'bad..name')).rejects.toThrow(/invalid branch name/);
   });
 
+  it('starts the branch at the base and commits what git apply --index staged: checkout, apply, commit, show', async () => {
+    const target = await dest();
+    const commands: string[][] = [];
+    const port = createGit({ onCommand: (argv) => commands.push(argv.slice(argv.indexOf('-c') + 2)) });
+    const { commit: base } = await port.clone({ source: await threeCommitRepo(), dest: target });
+    // What a baseline build leaves: an untracked file, and a tracked one it rewrote.
+    await writeFile(join(target, 'build-output.txt'), 'artifact\n');
+    await writeFile(join(target, 'README.md'), 'rewritten by the build\n');
+    commands.length = 0;
+
+    await port.startBranch(target, 'autodev/fix-1', base);
+    expect(await port.apply(target, patch, { index: true })).toEqual({ ok: true, error: '' });
+    const { commit, diff } = await port.commitIndex(target, 'Add three\n\nBody line.', BOT);
+
+    expect(commands.map((argv) => argv.find((a) => !a.startsWith('-') && !a.includes('=')))).toEqual([
+      'checkout',
+      'apply',
+      'commit',
+      'show',
+    ]);
+    expect(commit).toBe(await git(target, ['rev-parse', 'HEAD']));
+    expect(await git(target, ['symbolic-ref', '--short', 'HEAD'])).toBe('autodev/fix-1');
+    expect(await git(target, ['rev-parse', 'HEAD~1'])).toBe(base);
+    expect(diff).toBe(`${await git(target, ['diff', '--no-color', '--no-renames', base, commit])}\n`);
+    // Only the patch is committed: the build's rewrite was undone, its untracked output left out.
+    expect(await git(target, ['diff', '--name-only', base, commit])).toBe('src/lib.rs');
+    expect(await git(target, ['log', '-1', '--format=%an <%ae>|%B'])).toBe('autodev-bot <bot@autodev.test>|Add three\n\nBody line.');
+    expect(await git(target, ['config', '--local', '--list'])).not.toMatch(/user\.(name|email)|maintenance/);
+
+    // A later round: back to the base on the same branch, and `clean` removes what the round left.
+    await writeFile(join(target, 'left-by-round-1.txt'), 'x\n');
+    await port.startBranch(target, 'autodev/fix-1', base, { clean: true });
+    expect(await git(target, ['rev-parse', 'HEAD'])).toBe(base);
+    expect(await git(target, ['status', '--porcelain'])).toBe('');
+    // Files written outside git (the text layers) are added by name, and only those.
+    await writeFile(join(target, 'src/new.rs'), 'pub fn new() {}\n');
+    await writeFile(join(target, 'stray.txt'), 'not part of the change\n');
+    const second = await port.commitIndex(target, 'Add new', BOT, ['src/new.rs']);
+    expect(await git(target, ['diff', '--name-only', base, second.commit])).toBe('src/new.rs');
+    expect(second.diff).toContain('+++ b/src/new.rs');
+
+    await expect(port.startBranch(target, '--force', base)).rejects.toThrow(/invalid branch name/);
+    await expect(port.startBranch(target, 'bad..name', base)).rejects.toThrow(/not a valid branch name/);
+  });
+
   it('gives per-commit changed files for a full clone and nothing for a shallow one', async () => {
     const source = await threeCommitRepo();
     const port = createGit();
@@ -398,6 +443,19 @@ describe('push', () => {
 
     expect(await git(user, ['rev-parse', 'refs/heads/autodev/task'])).toBe(sha);
     expect(await snapshotTree(user)).toEqual(before);
+  });
+
+  it('pushes a new branch to a bare remote with one push: no ref-format check, no work-tree listing, no ls-remote', async () => {
+    const bare = await makeBareRemote(await threeCommitRepo());
+    const { target, sha } = await commitInClone(bare, 'one');
+    const commands: string[][] = [];
+    const port = createGit({ onCommand: (argv) => commands.push(argv.slice(argv.indexOf('-c') + 2)) });
+
+    await port.push(target, 'autodev/task', { force: true });
+
+    expect(await git(bare, ['rev-parse', 'refs/heads/autodev/task'])).toBe(sha);
+    expect(commands.map((argv) => argv[0])).toEqual(['config', 'push']);
+    await expect(port.push(target, 'bad..name', { force: true })).rejects.toThrow(/invalid refspec/);
   });
 
   it("refuses to push to the repo's checked-out branch", async () => {
@@ -435,8 +493,13 @@ describe('push', () => {
     const rerun = await commitInClone(bare, 'second');
     await expect(port.push(rerun.target, 'autodev/task')).rejects.toThrow(/git push failed/);
     expect(await git(bare, ['rev-parse', 'refs/heads/autodev/task'])).toBe(first.sha);
-    await port.push(rerun.target, 'autodev/task', { force: true });
+    // The plain push is rejected (the branch holds the first run's commit): then the lease.
+    const commands: string[][] = [];
+    const counted = createGit({ onCommand: (argv) => commands.push(argv.slice(argv.indexOf('-c') + 2)) });
+    await counted.push(rerun.target, 'autodev/task', { force: true });
     expect(await git(bare, ['rev-parse', 'refs/heads/autodev/task'])).toBe(rerun.sha);
+    expect(commands.map((argv) => argv[0])).toEqual(['config', 'push', 'ls-remote', 'push']);
+    expect(commands[3]).toContain(`--force-with-lease=refs/heads/autodev/task:${first.sha}`);
 
     await git(rerun.target, ['commit', '--amend', '-q', '-m', 'amended']);
     const amended = await port.headCommit(rerun.target);

@@ -272,3 +272,43 @@ describe('test step: evidence that the change does the task', () => {
     TIMEOUT,
   );
 });
+
+describe('baseline cache key', () => {
+  it(
+    "asks the tool's version once per run (one sandbox), not once per baseline step; the next run asks again",
+    async () => {
+      const repo = await makeRepo(CALC_FILES);
+      const state = initialState(repo);
+      state.baseBranch = 'main';
+      state.baseCommit = await git(repo, ['rev-parse', 'HEAD']);
+      const ran: string[][] = [];
+      /** A run's real bwrap sandbox, recording each command it runs. */
+      const recording = (): StepPorts['sandbox'] => {
+        const exec = createExec();
+        const real = createSandbox('bwrap', { exec, image: '' });
+        return { ...real, run: (spec) => (ran.push(spec.command), real.run(spec)) };
+      };
+      const BUILD: PlanStep = { ...STEP, id: 'build', tool: 'build', command: ['cargo', 'build', '--offline'] };
+      const versions = (): number => ran.filter((argv) => argv.includes('--version')).length;
+
+      // Its own cache dir: the file's other tests leave baselines of the same base commit in theirs.
+      const ownCache = await makeTempDir('autodev-version-cache-');
+      const sandbox = recording();
+      for (const step of [BUILD, STEP]) {
+        const ctx = context(state, 'baseline', []);
+        const result = await verifyTool.run({ ...ctx, step, ports: { ...ctx.ports, sandbox, cacheDir: ownCache } });
+        expect(result.status).toBe('ok');
+      }
+      expect(ran.filter((argv) => argv[1] === 'build' || argv[1] === 'test')).toHaveLength(2);
+      expect(versions()).toBe(1);
+
+      // Another run (its own sandbox): the version is asked again, and the results are reused by it.
+      const next = recording();
+      const ctx = context(state, 'baseline', []);
+      const reused = await verifyTool.run({ ...ctx, step: BUILD, ports: { ...ctx.ports, sandbox: next, cacheDir: ownCache } });
+      expect(reused.summary).toMatch(/reused from an earlier task/);
+      expect(versions()).toBe(2);
+    },
+    TIMEOUT,
+  );
+});

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { SandboxKind } from '../../plan/types.js';
 import type { Exec, Sandbox } from '../types.js';
 import { createBwrapSandbox } from './bwrap.js';
+import { checkOnce } from './checked.js';
 import { CONTAINER_WORKSPACE } from './container.js';
 import { createDockerSandbox } from './docker.js';
 import { createNoneSandbox } from './none.js';
@@ -14,6 +15,7 @@ export { containerArgv } from './container.js';
 export { createDockerSandbox } from './docker.js';
 export { createPodmanSandbox } from './podman.js';
 export { privateCopy } from './task-cache.js';
+export { checkOnce, sandboxChecksFile } from './checked.js';
 export { isSecretName, scrubbedEnv } from './scrubbed-env.js';
 
 export interface SandboxFactoryOptions {
@@ -50,12 +52,19 @@ export interface SandboxPick {
   checked: { kind: SandboxKind; problem: string | null }[];
 }
 
-export async function pickSandbox(preferred: SandboxKind | 'auto', options: SandboxFactoryOptions): Promise<SandboxPick> {
+/**
+ * The first usable sandbox of `preferred` ('auto': AUTO_ORDER). Each kind is tried at most once per
+ * process (checked.ts), and bwrap once per machine state when `machineFile` is given.
+ */
+export async function pickSandbox(
+  preferred: SandboxKind | 'auto',
+  options: SandboxFactoryOptions & { machineFile?: string | null },
+): Promise<SandboxPick> {
   const kinds = preferred === 'auto' ? AUTO_ORDER : [preferred];
   const checked: SandboxPick['checked'] = [];
   for (const kind of kinds) {
     const sandbox = createSandbox(kind, options);
-    const problem = await sandbox.check();
+    const problem = await checkOnce(sandbox, options);
     checked.push({ kind, problem });
     if (problem === null) return { sandbox, checked };
   }

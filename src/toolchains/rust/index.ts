@@ -39,6 +39,8 @@ export const rust: Toolchain = {
         .split('\n')
         .map((l) => l.trim().split(/\s+/)[0])
         .filter(Boolean),
+    // `rustup toolchain install/uninstall` adds or removes a directory here.
+    inputs: (env, home) => [path.join(env.RUSTUP_HOME ?? path.join(home, '.rustup'), 'toolchains')],
   },
   sandboxPrograms: ['cargo', 'rustc'],
   // rustup's proxies live in CARGO_HOME/bin, whose parent also holds the host's registry and
