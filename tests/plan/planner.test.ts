@@ -135,7 +135,8 @@ describe('a Rust crate', () => {
     expect(step(p, 'search').inputs).toEqual({ budgetTokens: 4321, model: 'm-1', engine: 'rg' });
     expect(step(p, 'codegen').inputs).toEqual({
       strategy: 'single',
-      format: 'udiff',
+      // An unknown model gets SEARCH/REPLACE blocks (llm.edit_format = "auto").
+      format: 'search-replace',
       model: 'm-1',
       apiUrl: 'http://127.0.0.1:9/v1',
       temperature: 0.7,
@@ -147,7 +148,7 @@ describe('a Rust crate', () => {
       // Unset settings are null rather than absent, so the JSON plan shows them.
       completionPricePer1k: null,
     });
-    expect(step(p, 'codegen').title).toBe('Ask m-1 for a patch');
+    expect(step(p, 'codegen').title).toBe('Ask m-1 for a change (search-replace edits)');
   });
 
   it('names the GitHub repository the pull request goes to', () => {
