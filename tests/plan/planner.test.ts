@@ -114,6 +114,18 @@ describe('a Rust crate', () => {
     expect(p.repair).toEqual({ from: 'codegen', budget: 4 });
   });
 
+  it('resolves llm.edit_format = "auto" by model name when the plan is made, and keeps a forced format', () => {
+    const format = (llm: Record<string, unknown>): unknown =>
+      step(plan({ 'Cargo.toml': CARGO }, { cfg: { llm } }), 'codegen').inputs.format;
+    expect(format({})).toBe('apply-patch'); // the default model, gpt-4o
+    expect(format({ model: 'o3' })).toBe('apply-patch');
+    expect(format({ model: 'claude-sonnet-4' })).toBe('search-replace');
+    expect(format({ model: 'claude-sonnet-4', edit_format: 'udiff' })).toBe('udiff');
+    expect(format({ model: 'gpt-4o', edit_format: 'whole' })).toBe('whole');
+    expect(step(plan({ 'Cargo.toml': CARGO }), 'codegen').title).toBe('Ask gpt-4o for a change (apply-patch edits)');
+    expect(() => config({ llm: { edit_format: 'diff3' } })).toThrow(/edit_format/);
+  });
+
   it('gives codegen and search every setting they use: model, sampling, budgets, prices, strategy and edit format', () => {
     const p = plan(
       { 'Cargo.toml': CARGO },
