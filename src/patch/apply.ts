@@ -535,12 +535,23 @@ function locateUnique(name: string, h: Hunk, file: FileText, index: LineIndex): 
   const old = oldSide(h);
   const n = old.length;
   const N = file.texts.length;
+  // Where the anchors put the chunk: at or after the last anchor's line (models often repeat the
+  // anchor as the chunk's first context line). Each anchor is looked for after the one before it.
   let floor = 0;
+  let from = 0;
   for (const anchor of h.anchors ?? []) {
     const want = normalizeWs(anchor);
-    const hits = index.positionsOf(want).filter((p) => p >= floor);
+    let hits = index.positionsOf(want).filter((p) => p >= from);
+    // `@@ def total` for `def total(self):`: a line that contains the anchor, when none equals it.
+    if (hits.length === 0 && want.length >= 4) hits = index.norm.flatMap((t, p) => (p >= from && t.includes(want) ? [p] : []));
     if (hits.length !== 1) {
-      const where = hits.length === 0 ? 'is not in the file' : `is found ${hits.length} times (lines ${hits.map((p) => p + 1).join(', ')})`;
+      const where =
+        hits.length === 0
+          ? 'is not in the file'
+          : `is found ${hits.length} times (lines ${hits
+              .slice(0, 6)
+              .map((p) => p + 1)
+              .join(', ')})`;
       throw new HunkFailure({
         ...simpleFailure(
           hits.length === 0 ? 'not-found' : 'ambiguous',
@@ -551,10 +562,11 @@ function locateUnique(name: string, h: Hunk, file: FileText, index: LineIndex): 
         excerpt: hits.slice(0, 3).flatMap((p, k) => [...(k > 0 ? ['…'] : []), ...numbered(file.texts, p - 1, p + 2)]),
       });
     }
-    floor = hits[0] + 1;
+    floor = hits[0];
+    from = hits[0] + 1;
   }
-  // Only added lines: after the anchor, else at the end of the file.
-  if (n === 0) return [h.anchors?.length ? floor : N, 'exact'];
+  // Only added lines: right after the anchor, else at the end of the file.
+  if (n === 0) return [h.anchors?.length ? from : N, 'exact'];
   const after = (list: number[]): number[] => list.filter((p) => p >= floor);
   const exact = after(positionsWhere(n, N, index.positionsOf(normalizeWs(old[0])), (p) => old.every((t, k) => file.texts[p + k] === t)));
   const oldNorm = old.map(normalizeWs);
@@ -590,7 +602,8 @@ function locateUnique(name: string, h: Hunk, file: FileText, index: LineIndex): 
       (closest ? `; closest at line ${closest.line} (similarity ${Math.round(closest.similarity * 100)}%)` : ''),
     closest,
     expected: old,
-    excerpt: closest ? numbered(file.texts, closest.line - 1 - 2, closest.line - 1 + n + 2) : [],
+    // A file shorter than the text has no window to compare: its first lines are the region.
+    excerpt: closest ? numbered(file.texts, closest.line - 1 - 2, closest.line - 1 + n + 2) : numbered(file.texts, 0, n + 2),
   });
 }
 

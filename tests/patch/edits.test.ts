@@ -113,6 +113,11 @@ describe('search-replace', () => {
     await refused(dir, sr('link.ts', '  return a + b;\n', '  return 0;\n'), /refused symlink "link\.ts"/);
   });
 
+  it('quotes the first lines of a file shorter than the SEARCH text', async () => {
+    const error = await refused(repo(), sr('README.md', 'a\nb\nc\n', 'x\n'), /block #1 does not apply/);
+    expect(error).toContain('1 | # x');
+  });
+
   it('an empty SEARCH for a file that exists is refused, not appended', async () => {
     await refused(repo(), sr('src/util.ts', '', 'x\n'), /creates this file but it already exists/);
   });
@@ -162,6 +167,22 @@ describe('apply-patch', () => {
       /chunk #1 of "\*\*\* Update File: src\/dup\.ts" is ambiguous/,
     );
     expect(error).toContain('found 2 times');
+  });
+
+  it('takes an anchor repeated as the first context line, and an anchor that is part of a line', async () => {
+    const dir = repo();
+    const repeated = ['*** Update File: src/dup.ts', '@@ function b() {', ' function b() {', '-  return 1;', '+  return 2;', ''].join('\n');
+    expect((await apply(dir, env(repeated))).error).toBeNull();
+    expect(read(dir, 'src/dup.ts')).toBe(DUP.replace(/return 1;\n}\n$/, 'return 2;\n}\n'));
+    const partial = ['*** Update File: src/util.ts', '@@ function twice', '-  return a + a;', '+  return 2 * a;', ''].join('\n');
+    expect((await apply(dir, env(partial))).error).toBeNull();
+    expect(read(dir, 'src/util.ts')).toContain('return 2 * a;');
+    // An anchor found on several lines is refused, not picked.
+    await refused(
+      repo(),
+      env(['*** Update File: src/util.ts', '@@ export function', '-  return a + a;', '+  x', ''].join('\n')),
+      /anchor "@@ export function" is found 3 times/,
+    );
   });
 
   it('refuses a delete of a missing file and a path outside the repository', async () => {
