@@ -6,8 +6,8 @@
 // - apply-patch: OpenAI's `*** Begin Patch` … `*** End Patch` envelope (Add / Update / Delete File,
 //   `*** Move to:`, `@@ anchor` lines, ` `/`-`/`+` lines, no line numbers);
 // - whole: a path line, then the file's complete new content in a fenced block.
-// The format is told by the text's own markers, so a reply in another format than the one asked
-// for, or in several, is read all the same.
+// The format is told by the text's own markers (at the start of a line: indented, they are a diff's
+// context), so a reply in another format than the one asked for, or in several, is read all the same.
 import { type DiffLine, type FilePatch, type Hunk, type ParsedPatch, PatchParseError, parsePatch } from './parse.js';
 
 export type EditFormatName = 'udiff' | 'search-replace' | 'apply-patch' | 'whole';
@@ -17,12 +17,12 @@ export interface ParsedEdits extends ParsedPatch {
   formats: EditFormatName[];
 }
 
-const SEARCH_RE = /^\s*<{5,9}\s*SEARCH\s*$/;
-const DIVIDER_RE = /^\s*={5,9}\s*$/;
-const REPLACE_RE = /^\s*>{5,9}\s*REPLACE\s*$/;
-const BEGIN_RE = /^\s*\*\*\* Begin Patch\s*$/;
-const END_RE = /^\s*\*\*\* End Patch\s*$/;
-const FENCE_RE = /^\s*(`{3,}|~{3,})\s*([\w.+#-]*)\s*$/;
+const SEARCH_RE = /^<{5,9} ?SEARCH\s*$/;
+const DIVIDER_RE = /^={5,9}\s*$/;
+const REPLACE_RE = /^>{5,9} ?REPLACE\s*$/;
+const BEGIN_RE = /^\*\*\* Begin Patch\s*$/;
+const END_RE = /^\*\*\* End Patch\s*$/;
+const FENCE_RE = /^(`{3,}|~{3,})\s*([\w.+#-]*)\s*$/;
 
 /** Which formats a text uses (udiff when it cannot be read at all: the applier reports why). */
 export function detectEditFormats(text: string): EditFormatName[] {
@@ -30,7 +30,7 @@ export function detectEditFormats(text: string): EditFormatName[] {
   try {
     return parseEdits(text).formats;
   } catch {
-    return [/^\s*\*\*\* Begin Patch\s*$/m.test(text) ? 'apply-patch' : /^\s*<{5,9}\s*SEARCH\s*$/m.test(text) ? 'search-replace' : 'whole'];
+    return [/^\*\*\* Begin Patch\s*$/m.test(text) ? 'apply-patch' : /^<{5,9} ?SEARCH\s*$/m.test(text) ? 'search-replace' : 'whole'];
   }
 }
 
@@ -80,6 +80,8 @@ function isDiff(lang: string, inner: string[]): boolean {
  * `File: src/a.ts`, `src/a.ts:`. It must look like a path (a dot or a slash, no spaces).
  */
 function pathOf(line: string): string | null {
+  // Markers, fences and path lines start at the line's start: an indented one is a diff's context line.
+  if (/^\s/.test(line)) return null;
   let t = line.trim();
   if (!t || t.length > 300) return null;
   t = t.replace(/^#{1,6}\s+/, '').replace(/^(?:file|path)\s*:\s*/i, '');

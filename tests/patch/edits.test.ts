@@ -237,6 +237,32 @@ describe('mixed formats in one text', () => {
   });
 });
 
+describe('a unified diff of a file that holds markers or fences is still read as a diff', () => {
+  it('context lines with `<<<<<<< SEARCH`, a fence and a path-like line do not make it another format', async () => {
+    const doc = 'Example:\n\nsrc/a.ts\n```\n<<<<<<< SEARCH\nold\n=======\nnew\n>>>>>>> REPLACE\n```\nend\n';
+    const dir = repo({ 'doc.md': doc });
+    const diff = [
+      '--- a/doc.md',
+      '+++ b/doc.md',
+      '@@ -3,9 +3,9 @@',
+      ' src/a.ts',
+      ' ```',
+      ' <<<<<<< SEARCH',
+      ' old',
+      ' =======',
+      '-new',
+      '+newer',
+      ' >>>>>>> REPLACE',
+      ' ```',
+      '',
+    ].join('\n');
+    expect(parseEdits(diff).formats).toEqual(['udiff']);
+    const r = await apply(dir, diff);
+    expect(r.error).toBeNull();
+    expect(read(dir, 'doc.md')).toBe(doc.replace('new\n>>>', 'newer\n>>>'));
+  });
+});
+
 describe('formatPatchError: the repair feedback names the failed edit and quotes the real region', () => {
   it('for a SEARCH/REPLACE block, with the SEARCH/REPLACE retry hint', async () => {
     const dir = repo();
