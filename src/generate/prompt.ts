@@ -74,7 +74,7 @@ export function buildMessages(input: {
 
 /** The previous edits in a fence longer than any inside them (SEARCH/REPLACE and whole files carry their own). */
 function quoted(edits: string): string {
-  const longest = Math.max(2, ...[...edits.matchAll(/^\s*(`{3,})/gm)].map((m) => m[1].length));
-  const fence = '`'.repeat(longest + 1 > 3 && /^\s*```/m.test(edits) ? longest + 1 : 3);
+  const longest = Math.max(0, ...[...edits.matchAll(/^\s*(`{3,})/gm)].map((m) => m[1].length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
   return `${fence}${isPlainDiff(edits) ? 'diff' : ''}\n${edits.replace(/\n$/, '')}\n${fence}`;
 }
