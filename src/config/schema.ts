@@ -51,6 +51,10 @@ export const llmSchema = z
     api_url: httpUrl
       .default('https://api.openai.com/v1')
       .describe('Base URL of the API; a URL ending in /chat/completions is accepted and trimmed.'),
+    edit_format: z
+      .enum(['auto', 'udiff', 'search-replace', 'apply-patch', 'whole'])
+      .default('auto')
+      .describe('How the model writes its edits; auto picks by model name (GPT/o-series: apply-patch, others: search-replace).'),
     max_tokens: z.int().positive().default(4096).describe('Maximum completion tokens per request.'),
     temperature: z.number().min(0).max(2).default(0.2).describe('Sampling temperature.'),
     context_tokens: z.int().positive().default(8000).describe('Token budget for the code shown to the model.'),

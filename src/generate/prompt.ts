@@ -5,6 +5,7 @@ import type { ChatMessage } from '../ports/types.js';
 import { hasRedactions } from '../secrets/redact-content.js';
 import { redact } from '../util/redact.js';
 import type { BaselineFailures, EditFormat, RepairFeedback } from './types.js';
+import { isPlainDiff } from '../patch/edits.js';
 
 /** Said only when the prompt holds a placeholder, so the model keeps it instead of "fixing" it. */
 const REDACTION_NOTE = `Note: values shown as [REDACTED:<kind>] are secrets (keys, tokens, passwords) hidden from you; the files hold
@@ -49,7 +50,7 @@ export function buildMessages(input: {
   }
   if (input.repair) {
     parts.push('# Your previous patch failed');
-    if (input.repair.previousPatch) parts.push(`It was:\n\`\`\`diff\n${input.repair.previousPatch.replace(/\n$/, '')}\n\`\`\``);
+    if (input.repair.previousPatch) parts.push(`It was:\n${quoted(input.repair.previousPatch)}`);
     parts.push(
       `What failed:\n${input.repair.feedback}\n\nWrite a new patch against the ORIGINAL files above (not on top of the previous patch).`,
     );
@@ -69,4 +70,11 @@ export function buildMessages(input: {
     });
   }
   return messages;
+}
+
+/** The previous edits in a fence longer than any inside them (SEARCH/REPLACE and whole files carry their own). */
+function quoted(edits: string): string {
+  const longest = Math.max(0, ...[...edits.matchAll(/^\s*(`{3,})/gm)].map((m) => m[1].length));
+  const fence = '`'.repeat(Math.max(3, longest + 1));
+  return `${fence}${isPlainDiff(edits) ? 'diff' : ''}\n${edits.replace(/\n$/, '')}\n${fence}`;
 }

@@ -6,11 +6,14 @@ import type { CodegenInputs } from '../plan/types.js';
 import type { Llm } from '../ports/types.js';
 import type { BudgetMeter } from './budget.js';
 
-/** One candidate change, as the model wrote it: the patch is always a unified diff for the apply step. */
+/** One candidate change, as the model wrote it. */
 export interface Generation {
   rationale: string;
   commitMessage: string;
+  /** The edits in the format the model wrote (src/patch/edits.ts reads every one): a unified diff, blocks, an envelope… */
   patch: string;
+  /** The edit format(s) the reply used, `+`-joined when mixed (`search-replace`, `udiff+whole`). */
+  format?: string;
 }
 
 /** A reply that does not follow the format; its message is shown to the model when it is asked again. */

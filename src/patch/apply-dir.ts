@@ -4,7 +4,8 @@
 import { chmod, lstat, mkdir, readFile, readdir, readlink, realpath, rmdir, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type FileChange, type HunkStrategy, type PatchFailure, applyPatchToFiles } from './apply.js';
-import { type FilePatch, type ParsedPatch, PatchParseError, filePatchPath, parsePatch } from './parse.js';
+import { type EditFormatName, parseEdits } from './edits.js';
+import { type FilePatch, type ParsedPatch, PatchParseError, filePatchPath } from './parse.js';
 import { checkRepoPath, checkRepoPathReal } from './paths.js';
 
 export type PatchStrategy = 'git-apply' | HunkStrategy;
@@ -48,7 +49,9 @@ export async function applyPatchToDir(dir: string, patchText: string, options: A
   const check = options.check === true;
   let parsed: ParsedPatch;
   try {
-    parsed = parsePatch(patchText);
+    // Any edit format (SEARCH/REPLACE, apply_patch, whole files, unified diffs, or a mix) becomes
+    // file patches here, so every one goes through the same checks and layers below.
+    parsed = parseEdits(patchText);
   } catch (err) {
     if (!(err instanceof PatchParseError)) throw err;
     return { applied: false, files: [], strategy: null, hunks: [], error: `cannot parse the patch: ${err.message}` };
@@ -247,14 +250,14 @@ async function targetEscapes(dir: string, link: string, target: string, links: M
  * The message the repair loop sends back to the model: what failed, where, and what the file really
  * has there, so the next patch can be written against the real text.
  */
-export function formatPatchError(result: PatchApplyResult): string {
+export function formatPatchError(result: PatchApplyResult, format: EditFormatName = 'udiff'): string {
   if (result.applied) return 'The patch applied.';
   const applied = result.hunks.filter((h) => h.status === 'applied').length;
   const failed = result.hunks.filter((h) => h.status === 'failed');
   const lines = ['Your patch was NOT applied (no file was changed).', result.error ?? 'unknown error'];
   if (result.hunks.length > 0) {
     lines.push(
-      `${applied} of ${result.hunks.length} hunks matched; failed: ${
+      `${applied} of ${result.hunks.length} edits matched; failed in: ${
         failed
           .map((h) => h.file)
           .filter((f, k, a) => a.indexOf(f) === k)
@@ -262,11 +265,20 @@ export function formatPatchError(result: PatchApplyResult): string {
       }.`,
     );
   }
-  lines.push(
-    'Write a new unified diff against the file content shown above: copy context and removed lines exactly as the file has them, with 3 unchanged lines of context around each change.',
-  );
+  lines.push(RETRY_HINT[format]);
   return lines.join('\n');
 }
+
+/** How to write the next attempt, in the words of the format the model writes. */
+const RETRY_HINT: Record<EditFormatName, string> = {
+  udiff:
+    'Write a new unified diff against the file content shown above: copy context and removed lines exactly as the file has them, with 3 unchanged lines of context around each change.',
+  'search-replace':
+    'Write new SEARCH/REPLACE blocks: copy each SEARCH text exactly as the file has it (the numbered lines above, without the numbers), with enough lines that it matches exactly one place.',
+  'apply-patch':
+    'Write a new apply_patch envelope: copy the " " and "-" lines exactly as the file has them (the numbered lines above, without the numbers), with an "@@" anchor or enough context that each chunk matches one place.',
+  whole: 'Write the complete new content of each file again, starting from the file as it is now.',
+};
 
 function describeFailure(f: PatchFailure): string {
   const out = [f.message];

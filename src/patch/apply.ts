@@ -196,6 +196,7 @@ function applyFilePatch(fp: FilePatch, read: (p: string) => string | null): { ch
   const name = filePatchPath(fp);
   const pureAddition = fp.hunks.length > 0 && fp.hunks.every((h) => h.lines.every((l) => l.kind === '+'));
   const sourcePath = fp.oldPath ?? fp.newPath!;
+  if (fp.wholeContent !== undefined) return wholeFile(fp, sourcePath, read(sourcePath));
   const original = fp.isNew ? null : read(sourcePath);
 
   if (fp.isNew || (original === null && pureAddition)) {
@@ -205,9 +206,7 @@ function applyFilePatch(fp: FilePatch, read: (p: string) => string | null): { ch
     }
     for (const h of fp.hunks) {
       if (h.lines.some((l) => l.kind !== '+')) {
-        throw new HunkFailure(
-          simpleFailure('missing-file', name, `${name}: hunk #${h.index} (${h.header}) of a new file has context or removed lines`, h),
-        );
+        throw new HunkFailure(simpleFailure('missing-file', name, `${name}: ${hunkName(h)} of a new file has context or removed lines`, h));
       }
     }
     const added = fp.hunks.flatMap((h) => h.lines);
@@ -258,6 +257,21 @@ function applyFilePatch(fp: FilePatch, read: (p: string) => string | null): { ch
   const target = fp.newPath ?? sourcePath;
   const renamedFrom = fp.oldPath !== null && fp.oldPath !== target ? fp.oldPath : null;
   return { change: { path: target, renamedFrom, content: text, created: renamedFrom !== null, mode: fp.newMode }, outcomes };
+}
+
+/** A whole new content: the file's own line ends are kept (a CRLF file stays CRLF). */
+function wholeFile(fp: FilePatch, target: string, original: string | null): { change: FileChange; outcomes: HunkOutcome[] } {
+  let content = fp.wholeContent!.replace(/\r\n/g, '\n');
+  if (original !== null) {
+    const eols = splitText(original).eols;
+    if (eols.filter((e) => e === '\r\n').length * 2 > eols.filter((e) => e !== '').length) content = content.replace(/\n/g, '\r\n');
+  }
+  return { change: { path: target, renamedFrom: null, content, created: original === null, mode: fp.newMode }, outcomes: [] };
+}
+
+/** How messages name a hunk: the edit format's own name for it when it has one. */
+function hunkName(h: Hunk): string {
+  return h.label ?? `hunk #${h.index} (${h.header})`;
 }
 
 export function splitText(s: string): FileText {
@@ -348,7 +362,7 @@ function locateHunks(name: string, hunks: Hunk[], file: FileText): Placement[] {
       file: name,
       hunk: h.index,
       header: h.header,
-      message: `${name}: hunk #${h.index} (${h.header}) matches ${loc.candidates.length} places (lines ${lines.join(', ')}${loc.candidates.length > 6 ? ', …' : ''}); add context lines that make it unique`,
+      message: `${name}: ${hunkName(h)} matches ${loc.candidates.length} places (lines ${lines.join(', ')}${loc.candidates.length > 6 ? ', …' : ''}); add context lines that make it unique`,
       closest: { line: loc.candidates[0] + 1, similarity: 1 },
       expected: loc.old,
       excerpt: loc.candidates
@@ -459,6 +473,7 @@ function locateOne(name: string, h: Hunk, file: FileText, index: LineIndex): Loc
   });
   const n = old.length;
   const N = file.texts.length;
+  if (h.unique) return place(...locateUnique(name, h, file, index));
 
   if (n === 0) {
     // Nothing to check the place against: only an empty file leaves no doubt.
@@ -467,7 +482,7 @@ function locateOne(name: string, h: Hunk, file: FileText, index: LineIndex): Loc
       ...simpleFailure(
         'no-context',
         name,
-        `${name}: hunk #${h.index} (${h.header}) only adds lines and has no context line to find its place; include a few unchanged lines around it`,
+        `${name}: ${hunkName(h)} only adds lines and has no context line to find its place; include a few unchanged lines around it`,
         h,
       ),
     });
@@ -499,7 +514,7 @@ function locateOne(name: string, h: Hunk, file: FileText, index: LineIndex): Loc
     hunk: h.index,
     header: h.header,
     message:
-      `${name}: hunk #${h.index} (${h.header}) does not apply: ${why}` +
+      `${name}: ${hunkName(h)} does not apply: ${why}` +
       (closest ? `; closest at line ${closest.line} (similarity ${Math.round(closest.similarity * 100)}%)` : ''),
     closest,
     expected: old,
@@ -508,6 +523,88 @@ function locateOne(name: string, h: Hunk, file: FileText, index: LineIndex): Loc
   // Close fuzzy contenders may still be told apart by the other hunks (see locateHunks).
   if (fuzzy.contenders.length > 1) return { ...base, candidates: fuzzy.contenders, candidateStrategy: 'fuzzy', pendingFailure: failure };
   throw new HunkFailure(failure);
+}
+
+/**
+ * An edit without line numbers (SEARCH/REPLACE, apply_patch) is placed only where it cannot be
+ * mistaken: after its anchors, at the one place that has its text exactly, or else the one place that
+ * has it modulo whitespace. Two places are ambiguous and refused, never guessed; the fuzzy layer only
+ * finds the closest region for the message.
+ */
+function locateUnique(name: string, h: Hunk, file: FileText, index: LineIndex): [number, HunkStrategy] {
+  const old = oldSide(h);
+  const n = old.length;
+  const N = file.texts.length;
+  // Where the anchors put the chunk: at or after the last anchor's line (models often repeat the
+  // anchor as the chunk's first context line). Each anchor is looked for after the one before it.
+  let floor = 0;
+  let from = 0;
+  for (const anchor of h.anchors ?? []) {
+    const want = normalizeWs(anchor);
+    let hits = index.positionsOf(want).filter((p) => p >= from);
+    // `@@ def total` for `def total(self):`: a line that contains the anchor, when none equals it.
+    if (hits.length === 0 && want.length >= 4) hits = index.norm.flatMap((t, p) => (p >= from && t.includes(want) ? [p] : []));
+    if (hits.length !== 1) {
+      const where =
+        hits.length === 0
+          ? 'is not in the file'
+          : `is found ${hits.length} times (lines ${hits
+              .slice(0, 6)
+              .map((p) => p + 1)
+              .join(', ')})`;
+      throw new HunkFailure({
+        ...simpleFailure(
+          hits.length === 0 ? 'not-found' : 'ambiguous',
+          name,
+          `${name}: ${hunkName(h)}: its anchor "@@ ${anchor.trim()}" ${where}`,
+          h,
+        ),
+        excerpt: hits.slice(0, 3).flatMap((p, k) => [...(k > 0 ? ['…'] : []), ...numbered(file.texts, p - 1, p + 2)]),
+      });
+    }
+    floor = hits[0];
+    from = hits[0] + 1;
+  }
+  // Only added lines: right after the anchor, else at the end of the file.
+  if (n === 0) return [h.anchors?.length ? from : N, 'exact'];
+  const after = (list: number[]): number[] => list.filter((p) => p >= floor);
+  const exact = after(positionsWhere(n, N, index.positionsOf(normalizeWs(old[0])), (p) => old.every((t, k) => file.texts[p + k] === t)));
+  const oldNorm = old.map(normalizeWs);
+  const found: [number[], HunkStrategy] =
+    exact.length > 0
+      ? [exact, 'exact']
+      : [after(positionsWhere(n, N, index.positionsOf(oldNorm[0]), (p) => oldNorm.every((t, k) => index.norm[p + k] === t))), 'whitespace'];
+  const [places, strategy] = found;
+  if (places.length === 1) return [places[0], strategy];
+  if (places.length > 1) {
+    throw new HunkFailure({
+      kind: 'ambiguous',
+      file: name,
+      hunk: h.index,
+      header: h.header,
+      message: `${name}: ${hunkName(h)} is ambiguous: its text is found ${places.length} times (lines ${places
+        .slice(0, 6)
+        .map((p) => p + 1)
+        .join(', ')}); include more lines so it matches exactly one place`,
+      closest: { line: places[0] + 1, similarity: 1 },
+      expected: old,
+      excerpt: places.slice(0, 3).flatMap((c, k) => [...(k > 0 ? ['…'] : []), ...numbered(file.texts, c - 1, c + n + 1)]),
+    });
+  }
+  const closest = fuzzyLocate(h, oldNorm, index, N, null).closest ?? scanClosest(oldNorm, index, N);
+  throw new HunkFailure({
+    kind: 'not-found',
+    file: name,
+    hunk: h.index,
+    header: h.header,
+    message:
+      `${name}: ${hunkName(h)} does not apply: its text is not in the file (not even modulo whitespace)` +
+      (closest ? `; closest at line ${closest.line} (similarity ${Math.round(closest.similarity * 100)}%)` : ''),
+    closest,
+    expected: old,
+    // A file shorter than the text has no window to compare: its first lines are the region.
+    excerpt: closest ? numbered(file.texts, closest.line - 1 - 2, closest.line - 1 + n + 2) : numbered(file.texts, 0, n + 2),
+  });
 }
 
 /** Start positions whose first line is one of `firstHits` and that satisfy `ok`. */

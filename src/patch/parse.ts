@@ -30,6 +30,15 @@ export interface Hunk {
   /** `\ No newline at end of file` after the last old-side / new-side line. */
   noNewlineOld: boolean;
   noNewlineNew: boolean;
+  /** How messages name this edit (`SEARCH/REPLACE block #2`); default `hunk #<index> (<header>)`. */
+  label?: string;
+  /**
+   * The edit carries no line numbers (SEARCH/REPLACE, apply_patch): it must match exactly one place,
+   * exactly or else modulo whitespace; it is never placed by the fuzzy layer nor settled by neighbours.
+   */
+  unique?: boolean;
+  /** apply_patch `@@ <line>` anchors: the hunk lies after these lines, found in this order. */
+  anchors?: string[];
 }
 
 export interface FilePatch {
@@ -47,6 +56,8 @@ export interface FilePatch {
   /** The new side is a symbolic link (mode 120000 in `new file mode`, `new mode` or the `index` line). */
   symlink: boolean;
   hunks: Hunk[];
+  /** The file's complete new content (the `whole` edit format): replaces or creates the file. */
+  wholeContent?: string;
 }
 
 export interface ParsedPatch {

@@ -2,6 +2,7 @@
 // what `run` will do and tests can assert on it.
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.js';
+import { resolveEditFormat } from '../generate/formats/choose.js';
 import type { TaskRequest } from '../config/request.js';
 import type { HostFacts, RepoFacts } from './facts.js';
 import { DEFAULT_SANDBOX_IMAGE, knownManifests, resolveToolchain, sandboxBinds, unsupportedReason } from './toolchains.js';
@@ -111,9 +112,9 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
   // A model with its own prices (llm.prices) is priced by them.
   const price = config.llm.prices[config.llm.model];
   const codegenInputs: CodegenInputs = {
-    // The only strategy and edit format there are today (src/generate/): one reply, a unified diff.
+    // One reply (the only strategy today), in the edit format the model writes best or the one forced.
     strategy: 'single',
-    format: 'udiff',
+    format: resolveEditFormat(config.llm.edit_format, config.llm.model),
     model: config.llm.model,
     apiUrl: config.llm.api_url,
     temperature: config.llm.temperature,
@@ -124,7 +125,7 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
     promptPricePer1k: price?.prompt_per_1k ?? config.llm.prompt_price_per_1k ?? null,
     completionPricePer1k: price?.completion_per_1k ?? config.llm.completion_price_per_1k ?? null,
   };
-  add('codegen', `Ask ${config.llm.model} for a patch`, {
+  add('codegen', `Ask ${config.llm.model} for a change (${codegenInputs.format} edits)`, {
     retries,
     // Each request has its own timeout (a transient failure, retried); the step's covers the reply
     // and the two re-asks of a malformed one. Were they equal, the step's would fire first and a

@@ -4,7 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import { applyPatchToDir, formatPatchError } from '../patch/apply-dir.js';
-import { parsePatch } from '../patch/parse.js';
+import { detectEditFormats, parseEdits } from '../patch/edits.js';
 import { checkRepoPathReal } from '../patch/paths.js';
 import { summarizeDiff } from '../secrets/added-lines.js';
 import { hasRedactions, restoreRedactions } from '../secrets/redact-content.js';
@@ -37,7 +37,11 @@ export const applyTool: StepTool = {
       if (/^refused path/.test(error)) {
         return { status: 'denied', summary: `patch refused: ${error.split('\n')[0]}`, data: { reason: 'path_outside_repo' } };
       }
-      return { status: 'failed', summary: `patch did not apply: ${error.split('\n')[0]}`, feedback: formatPatchError(result) };
+      return {
+        status: 'failed',
+        summary: `patch did not apply: ${error.split('\n')[0]}`,
+        feedback: formatPatchError(result, detectEditFormats(generation.patch)[0]),
+      };
     }
     const protectedHit = result.files.filter((f) => inputs.protectedPaths.some((p) => picomatch(p, { dot: true })(f)));
     if (protectedHit.length) {
@@ -71,7 +75,7 @@ async function withSecretsRestored(dir: string, patch: string): Promise<string> 
   if (!hasRedactions(patch)) return patch;
   let paths: string[];
   try {
-    paths = parsePatch(patch).files.flatMap((f) => [f.oldPath, f.newPath].filter((p): p is string => p !== null));
+    paths = parseEdits(patch).files.flatMap((f) => [f.oldPath, f.newPath].filter((p): p is string => p !== null));
   } catch {
     return patch; // the applier reports the parse error
   }

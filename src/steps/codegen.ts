@@ -34,7 +34,8 @@ export const codegenTool: StepTool = {
     return {
       status: 'ok',
       summary: `patch received: "${subject}" (${ctx.state.usage.totalTokens} tokens so far)`,
-      data: { subject, patchLines: generation.patch.split('\n').length },
+      // The format the model actually wrote, which may not be the one it was asked for.
+      data: { subject, format: generation.format ?? settings.format, patchLines: generation.patch.split('\n').length },
     };
   },
 };

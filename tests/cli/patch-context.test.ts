@@ -72,6 +72,20 @@ describe('autodev patch apply', () => {
     await writeFile(path.join(repo, 'src/lib.rs'), LIB);
   });
 
+  it('applies SEARCH/REPLACE blocks too, and refuses an ambiguous one with the tree unchanged', async () => {
+    const blocks = 'src/lib.rs\n<<<<<<< SEARCH\n    a - b\n=======\n    a + b\n>>>>>>> REPLACE\n';
+    const applied = await runCli(['patch', 'apply', '--repo', repo, '--json', '-'], { cwd: box.cwd, env: cleanEnv(box), input: blocks });
+    expect(applied.code).toBe(0);
+    expect(await readFile(path.join(repo, 'src/lib.rs'), 'utf8')).toBe(LIB.replace('    a - b', '    a + b'));
+    await writeFile(path.join(repo, 'src/lib.rs'), LIB);
+    const before = await hashTree(repo);
+    const ambiguous = 'src/lib.rs\n<<<<<<< SEARCH\n}\n=======\n} // end\n>>>>>>> REPLACE\n';
+    const refused = await runCli(['patch', 'apply', '--repo', repo, '-'], { cwd: box.cwd, env: cleanEnv(box), input: ambiguous });
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/SEARCH\/REPLACE block #1 is ambiguous: its text is found 3 times/);
+    expect(await hashTree(repo)).toEqual(before);
+  });
+
   it('--check reports without changing anything, reading the patch from stdin', async () => {
     const before = await hashTree(repo);
     const result = await runCli(['patch', 'apply', '--repo', repo, '--check', '-'], { cwd: box.cwd, env: cleanEnv(box), input: SLOPPY });

@@ -73,7 +73,7 @@ describe('run --plan-only', () => {
     const steps = (JSON.parse(result.stdout) as { plan: { steps: { id: string; inputs: Record<string, unknown> }[] } }).plan.steps;
     expect(steps.find((s) => s.id === 'codegen')!.inputs).toMatchObject({
       strategy: 'single',
-      format: 'udiff',
+      format: 'search-replace',
       model: 'plan-model',
       maxTokens: 777,
       temperature: 0.2,

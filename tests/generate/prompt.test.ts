@@ -110,6 +110,12 @@ describe('the prompt', () => {
     expect(messages()[1].content).not.toContain('previous patch');
   });
 
+  it('quotes previous SEARCH/REPLACE blocks in a fence longer than their own', () => {
+    const previousPatch = 'src/lib.rs\n```rust\n<<<<<<< SEARCH\n    a - b\n=======\n    a * b\n>>>>>>> REPLACE\n```\n';
+    const [, user] = messages({ repair: { feedback: 'src/lib.rs: SEARCH/REPLACE block #1 does not apply', previousPatch } });
+    expect(user.content).toContain(`It was:\n\`\`\`\`\n${previousPatch.replace(/\n$/, '')}\n\`\`\`\``);
+  });
+
   it('asks again after a malformed reply, saying what was wrong', () => {
     const all = messages({ formatError: 'missing section "## Rationale"' });
     expect(all).toHaveLength(3);

@@ -114,6 +114,18 @@ describe('a Rust crate', () => {
     expect(p.repair).toEqual({ from: 'codegen', budget: 4 });
   });
 
+  it('resolves llm.edit_format = "auto" by model name when the plan is made, and keeps a forced format', () => {
+    const format = (llm: Record<string, unknown>): unknown =>
+      step(plan({ 'Cargo.toml': CARGO }, { cfg: { llm } }), 'codegen').inputs.format;
+    expect(format({})).toBe('apply-patch'); // the default model, gpt-4o
+    expect(format({ model: 'o3' })).toBe('apply-patch');
+    expect(format({ model: 'claude-sonnet-4' })).toBe('search-replace');
+    expect(format({ model: 'claude-sonnet-4', edit_format: 'udiff' })).toBe('udiff');
+    expect(format({ model: 'gpt-4o', edit_format: 'whole' })).toBe('whole');
+    expect(step(plan({ 'Cargo.toml': CARGO }), 'codegen').title).toBe('Ask gpt-4o for a change (apply-patch edits)');
+    expect(() => config({ llm: { edit_format: 'diff3' } })).toThrow(/edit_format/);
+  });
+
   it('gives codegen and search every setting they use: model, sampling, budgets, prices, strategy and edit format', () => {
     const p = plan(
       { 'Cargo.toml': CARGO },
@@ -135,7 +147,8 @@ describe('a Rust crate', () => {
     expect(step(p, 'search').inputs).toEqual({ budgetTokens: 4321, model: 'm-1', engine: 'rg' });
     expect(step(p, 'codegen').inputs).toEqual({
       strategy: 'single',
-      format: 'udiff',
+      // An unknown model gets SEARCH/REPLACE blocks (llm.edit_format = "auto").
+      format: 'search-replace',
       model: 'm-1',
       apiUrl: 'http://127.0.0.1:9/v1',
       temperature: 0.7,
@@ -147,7 +160,7 @@ describe('a Rust crate', () => {
       // Unset settings are null rather than absent, so the JSON plan shows them.
       completionPricePer1k: null,
     });
-    expect(step(p, 'codegen').title).toBe('Ask m-1 for a patch');
+    expect(step(p, 'codegen').title).toBe('Ask m-1 for a change (search-replace edits)');
   });
 
   it('prices a model by its own entry in llm.prices, over the general prices', () => {

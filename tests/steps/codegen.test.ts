@@ -76,9 +76,14 @@ describe('the codegen step', () => {
     expect(result).toEqual({
       status: 'ok',
       summary: 'patch received: "Fix add" (1500 tokens so far)',
-      data: { subject: 'Fix add', patchLines: DIFF.split('\n').length },
+      data: { subject: 'Fix add', format: 'udiff', patchLines: DIFF.split('\n').length },
     });
-    expect(state.generation).toEqual({ rationale: 'Wrong operator.', commitMessage: 'Fix add\n\nIt subtracted.', patch: DIFF });
+    expect(state.generation).toEqual({
+      rationale: 'Wrong operator.',
+      commitMessage: 'Fix add\n\nIt subtracted.',
+      patch: DIFF,
+      format: 'udiff',
+    });
     expect(state.generations).toBe(1);
     expect(state.usage).toEqual({ promptTokens: 1000, completionTokens: 500, totalTokens: 1500, costUsd: 2, calls: 1 });
     expect(events.filter((e) => e.type === 'llm.usage')).toEqual([

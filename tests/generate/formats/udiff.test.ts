@@ -46,17 +46,27 @@ describe('the udiff format', () => {
   it('is the format the planner names, with instructions that show the three sections', () => {
     expect(udiff.name).toBe('udiff');
     expect(udiff.instructions).toMatch(/## Rationale[\s\S]*## Commit message[\s\S]*## Patch\n```diff/);
-    expect(() => editFormat('search-replace')).toThrow(/unknown edit format "search-replace" \(known: udiff\)/);
+    expect(() => editFormat('diff3')).toThrow(/unknown edit format "diff3" \(known: udiff, search-replace, apply-patch, whole\)/);
   });
 
   it('reads a well-formed reply: rationale, commit message with its body, and the diff as written', () => {
     const generation = udiff.parse(reply(fenced(LIB_DIFF), { commit: 'Fix add\n\nIt subtracted.' }));
-    expect(generation).toEqual({ rationale: 'add used the wrong operator.', commitMessage: 'Fix add\n\nIt subtracted.', patch: LIB_DIFF });
+    expect(generation).toEqual({
+      rationale: 'add used the wrong operator.',
+      commitMessage: 'Fix add\n\nIt subtracted.',
+      patch: LIB_DIFF,
+      format: 'udiff',
+    });
   });
 
   it('tolerates prose before the first heading, CRLF line ends, a ~~~ or ```patch fence and a fenced commit message', () => {
     const text = `Sure! Here is the fix.\n\n${reply(fenced(LIB_DIFF, '~~~diff'), { commit: '```\nFix add\n```' })}`.replace(/\n/g, '\r\n');
-    expect(udiff.parse(text)).toEqual({ rationale: 'add used the wrong operator.', commitMessage: 'Fix add', patch: LIB_DIFF });
+    expect(udiff.parse(text)).toEqual({
+      rationale: 'add used the wrong operator.',
+      commitMessage: 'Fix add',
+      patch: LIB_DIFF,
+      format: 'udiff',
+    });
     expect(udiff.parse(reply(`\`\`\`patch\n${LIB_DIFF}\`\`\`\n`)).patch).toBe(LIB_DIFF);
   });
 

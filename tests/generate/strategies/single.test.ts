@@ -75,7 +75,7 @@ describe('the single strategy', () => {
     const { outcome, spent, calls, warnings } = run(llm);
     expect(await outcome).toEqual({
       status: 'generated',
-      candidates: [{ rationale: 'Wrong operator.', commitMessage: 'Fix add', patch: DIFF }],
+      candidates: [{ rationale: 'Wrong operator.', commitMessage: 'Fix add', patch: DIFF, format: 'udiff' }],
     });
     expect(llm.requests).toHaveLength(1);
     expect(llm.requests[0]).toMatchObject({ model: 'test-model', temperature: 0.3, maxTokens: 1234 });
