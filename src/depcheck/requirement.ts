@@ -3,8 +3,6 @@
 import semver from 'semver';
 import type { RequirementChange, VersionScheme } from './types.js';
 
-export type { RequirementChange } from './types.js';
-
 /**
  * How a requirement moved. Loosened: the new range admits every version the old one did and more
  * (`=1.2.3` → `^1`, `*`). Otherwise the lowest admitted version tells up from down; a range that
