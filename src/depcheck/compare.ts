@@ -1,7 +1,7 @@
 // Base vs change: which dependencies a change adds, removes, moves up or down, fetches from
 // elsewhere, loosens or extends, and which new code runs at build or install time. Pure on text.
 import path from 'node:path';
-import { compareVersions, requirementChange } from './requirement.js';
+import { SEMVER_VERSIONS } from './requirement.js';
 import type {
   CrateTraits,
   DeclaredDependency,
@@ -14,6 +14,7 @@ import type {
   LockedPackage,
   ManifestSnapshot,
   PolicyDependencies,
+  VersionScheme,
 } from './types.js';
 
 /**
@@ -116,7 +117,12 @@ function fromDeclared(
   };
 }
 
-function compareDeclared(base: DeclaredDependency[], change: DeclaredDependency[], registries: ReadonlySet<string>): DependencyFinding[] {
+function compareDeclared(
+  base: DeclaredDependency[],
+  change: DeclaredDependency[],
+  registries: ReadonlySet<string>,
+  versionsOf: (ecosystem: Ecosystem) => VersionScheme,
+): DependencyFinding[] {
   const findings: DependencyFinding[] = [];
   const before = new Map(base.map((d) => [keyOf(d), d]));
   const after = new Map(change.map((d) => [keyOf(d), d]));
@@ -154,7 +160,7 @@ function compareDeclared(base: DeclaredDependency[], change: DeclaredDependency[
         }),
       );
     } else if (!bothInherited) {
-      const move = requirementChange(old.range, d.range);
+      const move = versionsOf(d.ecosystem).requirementChange(old.range, d.range);
       if (move) {
         const type = move === 'loosened' ? 'requirement_loosened' : move;
         const verb = move === 'loosened' ? 'requirement loosened' : move;
@@ -193,10 +199,10 @@ function compareDeclared(base: DeclaredDependency[], change: DeclaredDependency[
   return findings;
 }
 
-function byName(packages: LockedPackage[]): Map<string, LockedPackage[]> {
+function byName(packages: LockedPackage[], compare: VersionScheme['compare']): Map<string, LockedPackage[]> {
   const out = new Map<string, LockedPackage[]>();
   for (const p of packages) out.set(p.name, [...(out.get(p.name) ?? []), p]);
-  for (const list of out.values()) list.sort((a, b) => compareVersions(a.version, b.version));
+  for (const list of out.values()) list.sort((a, b) => compare(a.version, b.version));
   return out;
 }
 
@@ -210,8 +216,9 @@ function compareLocked(
 ): void {
   const { ecosystem, lockfile } = reader;
   const direct = new Set(declared.filter((d) => d.ecosystem === ecosystem).map((d) => d.package));
-  const before = byName(base);
-  const after = byName(change);
+  const { compare } = reader.versions ?? SEMVER_VERSIONS;
+  const before = byName(base, compare);
+  const after = byName(change, compare);
   const manifestFinding = (name: string, ...types: DependencyFinding['type'][]): DependencyFinding | undefined =>
     findings.find((f) => f.ecosystem === ecosystem && f.name === name && f.direct && types.includes(f.type));
   const lockFinding = (
@@ -242,7 +249,7 @@ function compareLocked(
     for (let i = 0; i < pairs; i += 1) {
       const from = gone[gone.length - pairs + i];
       const to = came[i];
-      const order = compareVersions(to.version, from.version);
+      const order = compare(to.version, from.version);
       if (order === 0) continue;
       const type = order > 0 ? 'upgraded' : 'downgraded';
       const known = manifestFinding(name, type);
@@ -350,7 +357,12 @@ export function compareDependencies(
   const ecosystemOf = (manifest: string): Ecosystem =>
     readers.find((r) => r.manifest === path.posix.basename(manifest) || r.manifestPattern?.test(manifest))?.ecosystem ?? 'unknown';
   const findings = [
-    ...compareDeclared(before.declared, after.declared, registries),
+    ...compareDeclared(
+      before.declared,
+      after.declared,
+      registries,
+      (ecosystem) => readers.find((r) => r.ecosystem === ecosystem)?.versions ?? SEMVER_VERSIONS,
+    ),
     ...compareScripts(before.scripts, after.scripts, ecosystemOf),
   ];
   for (const reader of readers) {

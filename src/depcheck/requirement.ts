@@ -1,8 +1,7 @@
 // What a change to a version requirement means, on node-semver ranges (each toolchain's manifest
-// reader turns its own requirement syntax into one).
+// reader turns its own requirement syntax into one, unless it brings its own VersionScheme).
 import semver from 'semver';
-
-export type RequirementChange = 'loosened' | 'upgraded' | 'downgraded' | null;
+import type { RequirementChange, VersionScheme } from './types.js';
 
 /**
  * How a requirement moved. Loosened: the new range admits every version the old one did and more
@@ -31,3 +30,6 @@ export function compareVersions(a: string, b: string): number {
   if (va && vb) return semver.compare(va, vb, { loose: true });
   return a < b ? -1 : a > b ? 1 : 0;
 }
+
+/** node-semver's order and ranges: what a reader without its own `versions` gets. */
+export const SEMVER_VERSIONS: VersionScheme = { compare: compareVersions, requirementChange };

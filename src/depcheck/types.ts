@@ -30,7 +30,7 @@ export interface DeclaredDependency {
   package: string;
   /** The version requirement as written, when there is one. */
   requirement: string | null;
-  /** The requirement as a node-semver range, for comparisons; null when it is none. */
+  /** The requirement as a range for comparisons: node-semver's, unless the reader has its own `versions`; null when it is none. */
   range: string | null;
   source: DependencySource;
   features: string[];
@@ -160,6 +160,17 @@ export interface CrateTraits {
   procMacro: boolean;
 }
 
+/** How a requirement moved (`requirementChange`): null when it did not, or only narrowed. */
+export type RequirementChange = 'loosened' | 'upgraded' | 'downgraded' | null;
+
+/** An ecosystem's own version order and range semantics, where node-semver's would be wrong (PEP 440). */
+export interface VersionScheme {
+  /** -1, 0 or 1. */
+  compare(a: string, b: string): number;
+  /** Over two of the reader's `range`s. */
+  requirementChange(from: string | null, to: string | null): RequirementChange;
+}
+
 /**
  * Reads one ecosystem's manifests and lockfile (a toolchain provides it: src/toolchains/<id>/);
  * this folder compares what the readers return, whichever ecosystem they read.
@@ -191,6 +202,8 @@ export interface DependencyReader {
   lockInstallScripts: boolean;
   /** A newly declared `build` dependency runs code at build time. */
   buildDependenciesRun: boolean;
+  /** Its versions and ranges, when not node-semver's (the default). */
+  versions?: VersionScheme;
   /**
    * What an added package's own files say (build script, proc-macro), read where the repository or
    * the toolchain's cache (under `cacheDir`) has them; null when not on disk. Absent: never knowable.

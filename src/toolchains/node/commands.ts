@@ -34,6 +34,15 @@ export function nodeCommands(repo: RepoFacts, host: HostFacts): ToolchainCommand
         ? `${manager.kind} workspace with ${names.length} member(s) (${list}): the tests run in every member, narrowed to the touched packages at run time (and the members that depend on them); the baseline covers the whole workspace.`
         : `${manager.kind} workspace with ${names.length} member(s) (${list}): the root's test script runs as it is, not narrowed.`,
     );
+    // Yarn 2+ stops at the first member whose tests fail; the members after it do not run.
+    if (recursive && manager.berry)
+      notes.push(
+        'Yarn runs the members one after the other and stops at the first whose tests fail: the members after it report no tests.',
+      );
+    else if (!recursive && manager.kind === 'yarn' && !manager.berry)
+      notes.push(
+        "Yarn 1's `workspaces run` cannot be narrowed to some members (it has no filter): pin Yarn 2+ in packageManager to narrow.",
+      );
   }
   return {
     // A workspace installs even without dependencies: the install links the members to each other.
@@ -130,7 +139,7 @@ function installCommand(manager: PackageManager, repo: RepoFacts): ToolchainComm
 
 /**
  * The workspace's tests as one run over the members, which verify can narrow (pnpm's `-r`, npm's
- * `--workspaces`) and whose output names the member of each test: when the root has no test
+ * `--workspaces`, Yarn 2+'s `workspaces foreach --all`) and whose output names the member of each test: when the root has no test
  * script of its own, or its script only runs the members'. Null otherwise (the root's script runs).
  */
 function recursiveTest(manager: PackageManager, script: string | undefined): ToolchainCommand | null {
@@ -140,6 +149,10 @@ function recursiveTest(manager: PackageManager, script: string | undefined): Too
   if (manager.kind === 'pnpm')
     return { argv: [...manager.argv, '-r', '--no-bail', '--workspace-concurrency=1', 'test'], format: 'node-test-workspace' };
   if (manager.kind === 'npm') return { argv: ['npm', 'test', '--workspaces', '--if-present'], format: 'node-test-workspace' };
+  // Yarn 2+: one member after the other, each output line prefixed `[name]: ` (--verbose); members
+  // without a test script are skipped. Yarn 1's `workspaces run` has no filter to narrow it by.
+  if (manager.berry)
+    return { argv: [...manager.argv, 'workspaces', 'foreach', '--all', '--verbose', 'run', 'test'], format: 'node-test-workspace' };
   return null;
 }
 

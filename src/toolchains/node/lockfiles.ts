@@ -1,6 +1,7 @@
-// pnpm-lock.yaml and Yarn 2+'s yarn.lock, read with a YAML parser into the packages they pin (the
-// dependency check compares them as it compares package-lock.json). Yarn 1's yarn.lock has a format
-// of its own, for which no parser is installed: it is reported as not read, never guessed at.
+// pnpm-lock.yaml and Yarn 2+'s yarn.lock, read with a YAML parser, and Yarn 1's yarn.lock, read with
+// Yarn's own parser, into the packages they pin (the dependency check compares them as it compares
+// package-lock.json).
+import yarnLockfile from '@yarnpkg/lockfile';
 import { parse as parseYaml } from 'yaml';
 import type { DependencySource, LockedPackage } from '../../depcheck/types.js';
 import { lockSource } from './manifest.js';
@@ -64,11 +65,40 @@ function berrySource(resolution: string): DependencySource | null {
   return { kind: 'other', location: protocol };
 }
 
-/** The packages a yarn.lock pins: Yarn 2+ (YAML, with `__metadata`); Yarn 1's format is refused with a reason. */
-export function yarnLocked(text: string): LockedPackage[] {
-  if (!/^__metadata:/m.test(text)) {
-    throw new Error('a Yarn 1 lockfile, whose format is not read (no parser for it is installed); the package.json files were compared');
+/** Where a Yarn 1 entry comes from: its `resolved` URL, else (a `file:`/`link:` spec has none) its key's spec. */
+function classicSource(spec: string, resolved: string | undefined): DependencySource {
+  if (!resolved) {
+    const protocol = spec.slice(spec.indexOf('@', 1) + 1);
+    if (/^(file|link):/.test(protocol)) return { kind: 'path', location: protocol.replace(/^\w+:/, '') };
+    return { kind: 'local', location: '' };
   }
+  // `#<sha1>` after a tarball URL is its checksum; after a git URL, the commit (left out, as for npm).
+  const source = lockSource(resolved.replace(/#.*$/, ''));
+  // Yarn 1's default registry is npm's, under another host name.
+  if (source.kind === 'registry' && source.location === 'registry.yarnpkg.com') return { kind: 'registry', location: 'npm' };
+  return source;
+}
+
+/**
+ * The packages a Yarn 1 yarn.lock pins. Each entry is keyed by every spec it satisfies
+ * (`a@^1.0.0, a@^1.1.0`), so one name@version is listed once. Workspace members are not in it.
+ */
+function classicLocked(text: string): LockedPackage[] {
+  const parsed = yarnLockfile.parse(text);
+  if (parsed.type === 'conflict') throw new Error('it has unresolved merge conflicts');
+  const out = new Map<string, LockedPackage>();
+  for (const [spec, entry] of Object.entries(parsed.object)) {
+    const name = spec.slice(0, spec.indexOf('@', 1));
+    if (!name || typeof entry.version !== 'string') continue;
+    const key = `${name}@${entry.version}`;
+    if (!out.has(key)) out.set(key, { ecosystem: 'npm', name, version: entry.version, source: classicSource(spec, entry.resolved) });
+  }
+  return [...out.values()];
+}
+
+/** The packages a yarn.lock pins: Yarn 2+ (YAML, with `__metadata`) or Yarn 1 (its own format). */
+export function yarnLocked(text: string): LockedPackage[] {
+  if (!/^__metadata:/m.test(text)) return classicLocked(text);
   const doc = object(parseYaml(text));
   if (!doc) throw new Error('not a YAML mapping');
   const out: LockedPackage[] = [];

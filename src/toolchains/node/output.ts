@@ -47,19 +47,33 @@ export function parseNodeTestOutput(stdout: string, stderr = '', runner?: NodeTe
 // npm (`> a@1.0.0 test`) and pnpm run one at a time (`> a@1.0.0 test /repo/packages/a`) open
 // each member's output with this header.
 const MEMBER_HEADER = /^> ((?:@[^/\s]+\/)?[^@\s]+)(?:@\S+)? test(?:\s|$)/;
+// Yarn 2+'s `workspaces foreach --verbose` prefixes every line of a member's output instead.
+const MEMBER_PREFIX = /^\[((?:@[^/\s\]]+\/)?[^\]\s]+)\]: ?(.*)$/;
 
 /**
- * A recursive test run over workspace members (`pnpm -r test`, `npm test --workspaces`): each
+ * A recursive test run over workspace members (`pnpm -r test`, `npm test --workspaces`, Yarn 2+'s
+ * `workspaces foreach --verbose run test`): each
  * member's section parsed alone, its tests named `<package>: <test>` so a name says which member
  * ran it (the same in the full run and a narrowed one). Output without member headers is read as
  * one project's.
  */
 export function parseWorkspaceTestOutput(stdout: string, stderr = ''): TestReport {
+  const lines = cleanLines(stdout);
   const sections: { member: string; lines: string[] }[] = [];
-  for (const line of cleanLines(stdout)) {
-    const header = MEMBER_HEADER.exec(line);
-    if (header) sections.push({ member: header[1], lines: [] });
-    else sections.at(-1)?.lines.push(line);
+  if (lines.some((l) => MEMBER_HEADER.test(l)) || !lines.some((l) => MEMBER_PREFIX.test(l))) {
+    for (const line of lines) {
+      const header = MEMBER_HEADER.exec(line);
+      if (header) sections.push({ member: header[1], lines: [] });
+      else sections.at(-1)?.lines.push(line);
+    }
+  } else {
+    // Yarn's own lines (`The command failed in workspace …`) carry no prefix and are no test output.
+    for (const line of lines) {
+      const prefixed = MEMBER_PREFIX.exec(line);
+      if (!prefixed) continue;
+      if (sections.at(-1)?.member !== prefixed[1]) sections.push({ member: prefixed[1], lines: [] });
+      sections.at(-1)!.lines.push(prefixed[2]);
+    }
   }
   if (sections.length === 0) return parseNodeTestOutput(stdout, stderr);
   const passed: string[] = [];

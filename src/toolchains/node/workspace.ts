@@ -159,15 +159,23 @@ function touchedPackages(workspace: Workspace, changedFiles: string[]): string[]
 
 /**
  * A recursive run narrowed to the touched packages: pnpm's `-r` becomes `--filter <name>` per
- * package, npm's `--workspaces` becomes `--workspace=<name>`. Null when the command is not a
+ * package, npm's `--workspaces` becomes `--workspace=<name>`, Yarn 2+'s `workspaces foreach --all`
+ * gets `--include <name>`. Null when the command is not a
  * recursive run, or the whole workspace must run.
  */
 export function narrowNodeCommand(argv: string[], workspace: Workspace, changedFiles: string[]): NarrowedCommand | null {
   const pnpmAt = argv.indexOf('-r');
   const npmAt = argv.indexOf('--workspaces');
-  if (pnpmAt < 0 && npmAt < 0) return null;
+  const foreachAt = argv.indexOf('foreach');
+  const yarnAt = foreachAt > 0 && argv[foreachAt - 1] === 'workspaces' ? argv.indexOf('--all', foreachAt) : -1;
+  if (pnpmAt < 0 && npmAt < 0 && yarnAt < 0) return null;
   const packages = touchedPackages(workspace, changedFiles);
   if (!packages || packages.length === workspace.members.length) return null;
+  if (yarnAt >= 0) {
+    // `--all` stays: it makes the root the starting point, which `--include` then filters by name.
+    const flags = packages.flatMap((p) => ['--include', p]);
+    return { argv: [...argv.slice(0, yarnAt + 1), ...flags, ...argv.slice(yarnAt + 1)], packages, label: flags.join(' ') };
+  }
   if (pnpmAt >= 0) {
     const flags = packages.flatMap((p) => ['--filter', p]);
     return { argv: [...argv.slice(0, pnpmAt), ...flags, ...argv.slice(pnpmAt + 1)], packages, label: flags.join(' ') };

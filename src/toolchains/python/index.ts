@@ -3,7 +3,7 @@
 import type { Toolchain } from '../types.js';
 import { pythonCommands } from './commands.js';
 import { isPythonTestFile, parsePytestReports, parsePythonBuild, parsePythonLint, parseUnittest } from './output.js';
-import { PYPI, pythonDeclared, pythonLocked, REQUIREMENTS_PATTERN } from './manifest.js';
+import { PEP440_VERSIONS, PYPI, pythonDeclared, pythonLocked, REQUIREMENTS_PATTERN } from './manifest.js';
 import { PYTHON_MANIFESTS, readPythonProject } from './project.js';
 
 const PY_DEF = /^\s*(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)/;
@@ -84,6 +84,7 @@ export const python: Toolchain = {
     localLockedIsOwnCode: true,
     lockInstallScripts: false,
     buildDependenciesRun: false,
+    versions: PEP440_VERSIONS,
   },
   context: {
     extensions: ['py', 'pyi'],

@@ -1,10 +1,19 @@
 // Python's dependency declarations and lockfiles for the dependency check: requirements files,
 // pyproject.toml (PEP 621 `[project]`, PEP 735 `[dependency-groups]`, Poetry's tables), poetry.lock
-// and uv.lock. PEP 440 specifiers become node-semver ranges for the comparison of requirements.
+// and uv.lock. Versions and specifiers are PEP 440's, compared with a PEP 440 library (pre/post/dev
+// releases, epochs, `~=`, `!=`), which the reader hands the shared comparison.
 import path from 'node:path';
-import semver from 'semver';
+import * as pep440 from '@renovatebot/pep440';
 import { parse as parseToml } from 'smol-toml';
-import type { DeclaredDependency, DependencyKind, DependencySource, InstallScript, LockedPackage } from '../../depcheck/types.js';
+import type {
+  DeclaredDependency,
+  DependencyKind,
+  DependencySource,
+  InstallScript,
+  LockedPackage,
+  RequirementChange,
+  VersionScheme,
+} from '../../depcheck/types.js';
 
 type Table = Record<string, unknown>;
 
@@ -22,51 +31,159 @@ export function normalizeName(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-');
 }
 
-function version(text: string): string | null {
-  return semver.coerce(text)?.version ?? null;
-}
+/** One specifier clause: `>=1.2`, `~=1.4`, `==1.2.*`, `!=1.3`, `===foo`. */
+const CLAUSE = /^(===|==|~=|!=|<=|>=|<|>)\s*(\S+)$/;
 
 /**
- * A PEP 440 specifier set (`>=1.2,<2`, `~=1.4.2`, `==1.2.*`) as a node-semver range; null when a
- * part cannot be read (and for none at all, which allows anything: `*`).
+ * A PEP 440 specifier set (`>=1.2,<2`, `~=1.4.2`, `==1.2.*`), normalized (no spaces), as the range
+ * the dependency check compares; `*` for none (anything goes), null when it is not valid PEP 440.
  */
 export function pep440Range(spec: string): string | null {
   const parts = spec
     .split(',')
-    .map((p) => p.trim())
+    .map((p) => p.trim().replace(/\s+/g, ''))
     .filter(Boolean);
   if (parts.length === 0) return '*';
-  const out: string[] = [];
-  for (const part of parts) {
-    const m = /^(===|==|~=|!=|<=|>=|<|>)\s*(\S+)$/.exec(part);
-    if (!m) return null;
-    const [, op, raw] = m;
-    if (op === '!=') continue;
-    if ((op === '==' || op === '===') && raw.endsWith('.*')) {
-      out.push(`${raw.slice(0, -2)}.x`);
-      continue;
-    }
-    const v = version(raw);
-    if (!v) return null;
-    if (op === '~=') {
-      // ~=1.4.2 allows 1.4.*, ~=1.4 allows 1.*: the last given component may grow.
-      const given = raw.split('.').length;
-      const [major, minor] = v.split('.').map(Number);
-      out.push(given >= 3 ? `>=${v} <${major}.${minor + 1}.0` : `>=${v} <${major + 1}.0.0`);
-    } else {
-      out.push(op === '==' || op === '===' ? v : `${op}${v}`);
-    }
-  }
-  return semver.validRange(out.join(' ') || '*');
+  const joined = parts.join(',');
+  return parts.every((p) => CLAUSE.test(p)) && pep440.validRange(joined) ? joined : null;
 }
 
-/** A Poetry constraint (`^1.2`, `~1.2`, `>=1,<2`, `*`, `1.2.3`) as a node-semver range. */
+/** A Poetry constraint (`^1.2`, `~1.2`, `>=1,<2`, `*`, `1.2.3`) as a PEP 440 specifier set. */
 function poetryRange(spec: string): string | null {
   const s = spec.trim();
-  if (/^[\^~]\d/.test(s) || s === '*' || s === '') return semver.validRange(s || '*');
-  if (/^\d/.test(s)) return version(s);
+  if (s === '*' || s === '') return '*';
+  const caret = /^([\^~])\s*(\S+)$/.exec(s);
+  const v = caret ? pep440.explain(caret[2]) : null;
+  if (caret && v) {
+    const release = [...v.release];
+    // ^1.2 → <2, ^0.2 → <0.3, ^0.0.3 → <0.0.4; ~1.2 → <1.3, ~1 → <2.
+    const bump =
+      caret[1] === '^'
+        ? Math.max(
+            0,
+            release.findIndex((n) => n !== 0),
+          )
+        : Math.min(1, release.length - 1);
+    const index = bump < release.length ? bump : release.length - 1;
+    const upper = [...release.slice(0, index), release[index] + 1].join('.');
+    return pep440Range(`>=${caret[2]},<${v.epoch ? `${v.epoch}!` : ''}${upper}`);
+  }
+  if (/^\d/.test(s)) return pep440Range(`==${s}`);
   return pep440Range(s);
 }
+
+/** -1, 0 or 1 by PEP 440 (`2.0.0rc1` < `2.0.0` < `2.0.0.post1`, `1!1.0` > `2.0`); text order for what is not PEP 440. */
+export function comparePep440(a: string, b: string): number {
+  if (pep440.valid(a) && pep440.valid(b)) return Math.sign(pep440.compare(a, b));
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** One end of the interval a specifier set admits; absent: unbounded. */
+interface Bound {
+  version: string;
+  inclusive: boolean;
+}
+
+interface Interval {
+  low?: Bound;
+  high?: Bound;
+  /** `!=` clauses, as written. */
+  excluded: string[];
+}
+
+/** The version after a release prefix: `1.2` → `1.3` (`==1.2.*`), with its epoch. */
+function nextRelease(version: string, keep: number): string | null {
+  const v = pep440.explain(version);
+  if (!v || keep < 1) return null;
+  const release = v.release.slice(0, keep);
+  while (release.length < keep) release.push(0);
+  release[keep - 1] += 1;
+  return `${v.epoch ? `${v.epoch}!` : ''}${release.join('.')}`;
+}
+
+function tighterLow(a: Bound | undefined, b: Bound): Bound {
+  if (!a) return b;
+  const order = comparePep440(a.version, b.version);
+  return order > 0 || (order === 0 && !a.inclusive) ? a : b;
+}
+
+function tighterHigh(a: Bound | undefined, b: Bound): Bound {
+  if (!a) return b;
+  const order = comparePep440(a.version, b.version);
+  return order < 0 || (order === 0 && !a.inclusive) ? a : b;
+}
+
+/** The interval a (normalized) specifier set admits, its `!=` holes listed; null when it is not readable. */
+function interval(range: string): Interval | null {
+  const out: Interval = { excluded: [] };
+  if (range === '*') return out;
+  for (const part of range.split(',')) {
+    const m = CLAUSE.exec(part);
+    if (!m) return null;
+    const [, op, raw] = m;
+    const wildcard = raw.endsWith('.*');
+    const version = wildcard ? raw.slice(0, -2) : raw;
+    if (!pep440.valid(version)) return null;
+    if (op === '!=') {
+      out.excluded.push(raw);
+    } else if (op === '==' && wildcard) {
+      const next = nextRelease(version, version.replace(/^\d+!/, '').split('.').length);
+      if (!next) return null;
+      out.low = tighterLow(out.low, { version, inclusive: true });
+      out.high = tighterHigh(out.high, { version: next, inclusive: false });
+    } else if (op === '==' || op === '===') {
+      out.low = tighterLow(out.low, { version, inclusive: true });
+      out.high = tighterHigh(out.high, { version, inclusive: true });
+    } else if (op === '~=') {
+      // ~=1.4.2 allows 1.4.*, ~=1.4 allows 1.*: the last given component may grow.
+      const next = nextRelease(version, (pep440.explain(version)?.release.length ?? 0) - 1);
+      if (!next) return null;
+      out.low = tighterLow(out.low, { version, inclusive: true });
+      out.high = tighterHigh(out.high, { version: next, inclusive: false });
+    } else if (op === '>=' || op === '>') out.low = tighterLow(out.low, { version, inclusive: op === '>=' });
+    else out.high = tighterHigh(out.high, { version, inclusive: op === '<=' });
+  }
+  return out;
+}
+
+/** Lower ends in order; an absent one (unbounded) is the lowest. */
+function compareLow(a: Bound | undefined, b: Bound | undefined): number {
+  if (!a || !b) return (a ? 1 : 0) - (b ? 1 : 0);
+  return comparePep440(a.version, b.version) || (a.inclusive === b.inclusive ? 0 : a.inclusive ? -1 : 1);
+}
+
+/** Upper ends in order; an absent one (unbounded) is the highest. */
+function compareHigh(a: Bound | undefined, b: Bound | undefined): number {
+  if (!a || !b) return (a ? 0 : 1) - (b ? 0 : 1);
+  return comparePep440(a.version, b.version) || (a.inclusive === b.inclusive ? 0 : a.inclusive ? 1 : -1);
+}
+
+/** Whether everything `inner` admits, `outer` admits too (a hole of `outer` inside `inner` breaks it). */
+function within(inner: Interval, innerRange: string, outer: Interval): boolean {
+  if (compareLow(outer.low, inner.low) > 0 || compareHigh(outer.high, inner.high) < 0) return false;
+  return outer.excluded.every(
+    (hole) => inner.excluded.includes(hole) || (innerRange !== '*' && !pep440.satisfies(hole.replace(/\.\*$/, ''), innerRange)),
+  );
+}
+
+/**
+ * How a PEP 440 requirement moved. Loosened: the new set admits every version the old one did and
+ * more (`>=1.0,!=1.3` → `>=1.0`). Otherwise the lowest admitted version tells up from down
+ * (`~=1.4` → `~=1.6` up, `==2.0.0rc1` → `==2.0.0` up, `==1!2.0` → `==3.0` down); a set that only
+ * narrows is no finding.
+ */
+export function pep440RequirementChange(from: string | null, to: string | null): RequirementChange {
+  if (!from || !to || from === to) return null;
+  const a = interval(from);
+  const b = interval(to);
+  if (!a || !b) return null;
+  if (within(a, from, b) && !within(b, to, a)) return 'loosened';
+  const order = compareLow(b.low, a.low);
+  return order > 0 ? 'upgraded' : order < 0 ? 'downgraded' : null;
+}
+
+/** What the dependency check compares Python versions and requirements with. */
+export const PEP440_VERSIONS: VersionScheme = { compare: comparePep440, requirementChange: pep440RequirementChange };
 
 interface Requirement {
   name: string;

@@ -165,6 +165,83 @@ describe('a Node workspace', () => {
     ]);
   });
 
+  const YARN4 = 'yarn@4.12.0+sha224.877304a94a6946ab1d58a358df5ff8af2f7c9d86ea506f05f5c9df05';
+  const YARN_MEMBERS = {
+    ...MEMBERS,
+    'package.json': pkg({ name: 'root', private: true, workspaces: ['packages/*'] }),
+    'pnpm-workspace.yaml': undefined,
+    'pnpm-lock.yaml': undefined,
+    'yarn.lock': '__metadata:\n  version: 8\n  cacheKey: 10c0\n',
+  };
+  const yarnFiles = Object.fromEntries(Object.entries(YARN_MEMBERS).filter((e): e is [string, string] => e[1] !== undefined));
+
+  it("runs Yarn 2+'s members with `workspaces foreach --all`, narrowed with `--include` to the touched packages and their dependents", () => {
+    const cmds = node.commands(repo(yarnFiles, ['packages/a', 'packages/b', 'packages/c']), host({ corepack: true }));
+    expect(cmds.test).toEqual({
+      argv: ['corepack', YARN4, 'workspaces', 'foreach', '--all', '--verbose', 'run', 'test'],
+      format: 'node-test-workspace',
+    });
+    expect(cmds.notes.join('\n')).toMatch(/stops at the first whose tests fail/);
+    const ws = cmds.workspace!;
+    expect(node.narrow!(cmds.test.argv, ws, ['packages/a/index.js'])).toEqual({
+      argv: ['corepack', YARN4, 'workspaces', 'foreach', '--all', '--include', 'a', '--include', 'b', '--verbose', 'run', 'test'],
+      packages: ['a', 'b'],
+      label: '--include a --include b',
+    });
+    expect(node.narrow!(cmds.test.argv, ws, ['packages/c/index.js'])?.packages).toEqual(['c']);
+    expect(node.narrow!(cmds.test.argv, ws, ['yarn.lock'])).toBeNull();
+    // `foreach` somewhere else in a command is not Yarn's
+    expect(node.narrow!(['node', 'foreach', '--all'], ws, ['packages/c/index.js'])).toBeNull();
+  });
+
+  it("leaves Yarn 1's workspaces unnarrowed (its `workspaces run` has no filter) and says so in the plan", () => {
+    const classic = { ...yarnFiles, 'yarn.lock': '# yarn lockfile v1\n\n' };
+    const cmds = node.commands(repo(classic, ['packages/a', 'packages/b', 'packages/c']), host({ corepack: true }));
+    expect(cmds.test.argv).toEqual(['corepack', expect.stringMatching(/^yarn@1\.22\.22\+/), 'test']);
+    expect(cmds.workspace).toBeUndefined();
+    expect(cmds.notes.join('\n')).toMatch(/Yarn 1's `workspaces run` cannot be narrowed/);
+  });
+
+  it("names each test of Yarn's `[member]: ` prefixed output by its member, Yarn's own lines left out", () => {
+    // Recorded from `yarn workspaces foreach --all --verbose --include a --include b run test` (Yarn 4.12, node --test).
+    const member = (name: string, lines: string[]) => lines.map((l) => `[${name}]: ${l}`);
+    const stdout = [
+      ...member('a', [
+        'TAP version 13',
+        '# Subtest: a works',
+        'ok 1 - a works',
+        '  ---',
+        '  duration_ms: 2.0',
+        '  ...',
+        '1..1',
+        '# pass 1',
+        '# fail 0',
+      ]),
+      ...member('@scope/b', [
+        'TAP version 13',
+        '# Subtest: b works',
+        'ok 1 - b works',
+        '  ---',
+        '  duration_ms: 6.6',
+        '  ...',
+        '# Subtest: b fails',
+        'not ok 2 - b fails',
+        '  ---',
+        "  error: 'x'",
+        '  ...',
+        '1..2',
+        '# pass 1',
+        '# fail 1',
+      ]),
+      'The command failed in workspace @scope/b@workspace:packages/b with exit code 1',
+      'Failed with errors in 1s 468ms',
+    ].join('\n');
+    const tests = node.parse('node-test-workspace', { stdout, stderr: '', exitCode: 1 }).tests!;
+    expect(tests.passed).toEqual(['a: a works', '@scope/b: b works']);
+    expect(tests.failed.map((f) => f.name)).toEqual(['@scope/b: b fails']);
+    expect(tests.failed[0].output).toContain("error: 'x'");
+  });
+
   it('runs a root test script of its own as it is, not narrowed', () => {
     const own = { ...MEMBERS, 'package.json': pkg({ name: 'root', scripts: { test: 'node --test' } }) };
     const cmds = node.commands(repo(own, ['packages/a']), host({ corepack: true }));

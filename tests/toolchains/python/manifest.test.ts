@@ -4,7 +4,13 @@ import { describe, expect, it } from '@jest/globals';
 import { compareDependencies, manifestPaths } from '../../../src/depcheck/index.js';
 import type { DependencyReader } from '../../../src/depcheck/types.js';
 import { python } from '../../../src/toolchains/python/index.js';
-import { parseRequirement, pep440Range, requirementsDeclared } from '../../../src/toolchains/python/manifest.js';
+import {
+  comparePep440,
+  parseRequirement,
+  pep440Range,
+  pep440RequirementChange,
+  requirementsDeclared,
+} from '../../../src/toolchains/python/manifest.js';
 
 const reader = python.dependencies as DependencyReader;
 
@@ -13,14 +19,44 @@ function compare(base: Record<string, string>, change: Record<string, string>) {
 }
 
 describe('PEP 440 and PEP 508', () => {
-  it('turns specifier sets into ranges that order like PyPI versions', () => {
-    expect(pep440Range('==1.16.0')).toBe('1.16.0');
-    expect(pep440Range('>=1.2,<2')).toBe('>=1.2.0 <2.0.0');
-    expect(pep440Range('~=1.4.2')).toBe('>=1.4.2 <1.5.0');
-    expect(pep440Range('~=1.4')).toBe('>=1.4.0 <2.0.0');
-    expect(pep440Range('==1.2.*')).toBe('>=1.2.0 <1.3.0-0');
+  it('keeps specifier sets as PEP 440, normalized, and refuses what is not PEP 440', () => {
+    expect(pep440Range('==1.16.0')).toBe('==1.16.0');
+    expect(pep440Range('>= 1.2, < 2')).toBe('>=1.2,<2');
+    expect(pep440Range('~=1.4.2')).toBe('~=1.4.2');
+    expect(pep440Range('==1.2.*')).toBe('==1.2.*');
     expect(pep440Range('')).toBe('*');
-    expect(pep440Range('>=1,!=1.5')).toBe('>=1.0.0');
+    expect(pep440Range('>=1,!=1.5')).toBe('>=1,!=1.5');
+    expect(pep440Range('^1.2')).toBeNull();
+    expect(pep440Range('>=banana')).toBeNull();
+  });
+
+  it('orders versions by PEP 440: pre, post and dev releases, epochs', () => {
+    const sorted = ['1!0.5', '2.0.0', '2.0.0rc1', '2.0.0.post1', '2.0.0.dev3', '10.0', '2.0.0a1'].sort(comparePep440);
+    expect(sorted).toEqual(['2.0.0.dev3', '2.0.0a1', '2.0.0rc1', '2.0.0', '2.0.0.post1', '10.0', '1!0.5']);
+  });
+
+  it('tells up-, downgrades and loosening of specifier sets the PEP 440 way', () => {
+    const move = (from: string, to: string) => pep440RequirementChange(pep440Range(from), pep440Range(to));
+    expect(move('~=1.4', '~=1.6')).toBe('upgraded');
+    // Back down within the same major admits more, as `^1.6` → `^1.4` would.
+    expect(move('~=1.6', '~=1.4')).toBe('loosened');
+    expect(move('~=1.4.2', '~=1.3.0')).toBe('downgraded');
+    expect(move('==2.0.0rc1', '==2.0.0')).toBe('upgraded');
+    expect(move('==2.0.0', '==2.0.0.post1')).toBe('upgraded');
+    expect(move('==2.0.0', '==2.0.0rc1')).toBe('downgraded');
+    expect(move('==1!2.0', '==3.0')).toBe('downgraded');
+    expect(move('>=1.0', '>=1!0.1')).toBe('upgraded');
+    // Dropping an exclusion admits more; adding one only narrows.
+    expect(move('>=1.0,!=1.3', '>=1.0')).toBe('loosened');
+    expect(move('>=1.0', '>=1.0,!=1.3')).toBeNull();
+    expect(move('>=1.0,!=1.3', '>=1.0,!=1.3.*')).toBeNull();
+    expect(move('>=1.0,!=1.3', '>=1.1,!=1.3')).toBe('upgraded');
+    expect(move('~=1.4.2', '~=1.4')).toBe('loosened');
+    expect(move('==1.2.*', '>=1.2,<1.3')).toBeNull();
+    expect(move('==1.2.0', '==1.2.*')).toBe('loosened');
+    expect(move('>=1.2,<2', '>=1.2')).toBe('loosened');
+    expect(move('', '>=2')).toBe('upgraded');
+    expect(move('>=2', '')).toBe('loosened');
   });
 
   it('reads names, extras, markers and direct references', () => {
@@ -68,6 +104,40 @@ describe('comparing base and change', () => {
       ]),
     );
     expect(report.findings).toHaveLength(5);
+  });
+
+  it('compares requirements by PEP 440 through the reader: ~=, release candidates, !=, epochs', () => {
+    const report = compare(
+      { 'requirements.txt': 'attrs~=1.4\nsix==2.0.0rc1\nidna>=1.0,!=1.3\nurllib3==1!2.0\n' },
+      { 'requirements.txt': 'attrs~=1.6\nsix==2.0.0\nidna>=1.0\nurllib3==3.0\n' },
+    );
+    expect(report.findings.map((f) => [f.type, f.name, f.from, f.to])).toEqual([
+      ['upgraded', 'attrs', '~=1.4', '~=1.6'],
+      ['upgraded', 'six', '==2.0.0rc1', '==2.0.0'],
+      ['requirement_loosened', 'idna', '>=1.0,!=1.3', '>=1.0'],
+      ['downgraded', 'urllib3', '==1!2.0', '==3.0'],
+    ]);
+    expect(report.warnings).toEqual([]);
+  });
+
+  it('compares Poetry constraints as the PEP 440 sets they mean', () => {
+    const poetry = (requests: string) =>
+      `[tool.poetry]\nname = "p"\n[tool.poetry.dependencies]\npython = "^3.9"\nrequests = "${requests}"\n`;
+    const moved = (from: string, to: string) =>
+      compare({ 'pyproject.toml': poetry(from) }, { 'pyproject.toml': poetry(to) }).findings.map((f) => f.type);
+    expect(moved('^2.28', '^2.31')).toEqual(['upgraded']);
+    expect(moved('^0.2', '^0.3')).toEqual(['upgraded']);
+    expect(moved('~1.2', '^1.2')).toEqual(['requirement_loosened']);
+    expect(moved('2.0.0', '2.0.0rc1')).toEqual(['downgraded']);
+  });
+
+  it('orders poetry.lock pins by PEP 440: a release candidate to its release is an upgrade, an epoch outranks', () => {
+    const lock = (v: string) => `[[package]]\nname = "six"\nversion = "${v}"\n`;
+    const moved = (from: string, to: string) =>
+      compare({ 'poetry.lock': lock(from) }, { 'poetry.lock': lock(to) }).findings.map((f) => [f.type, f.from, f.to]);
+    expect(moved('2.0.0rc1', '2.0.0')).toEqual([['upgraded', '2.0.0rc1', '2.0.0']]);
+    expect(moved('1!1.0', '2.0')).toEqual([['downgraded', '1!1.0', '2.0']]);
+    expect(moved('1.0.post1', '1.0')).toEqual([['downgraded', '1.0.post1', '1.0']]);
   });
 
   it('reads PEP 621 dependencies and extras, and Poetry tables', () => {
