@@ -5,6 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { NarrowedCommand, RepoFacts, TestFailure, Workspace } from '../types.js';
 import { goModulePath, goRequires, goWorkUses } from './manifest.js';
+import { withDependents } from '../dependents.js';
 
 /** The package pattern covering one module directory (`./...` for the root). */
 export function modulePattern(dir: string): string {
@@ -60,17 +61,7 @@ export function touchedModules(workspace: Workspace, changedFiles: string[]): st
     if (!name) return null;
     touched.add(name);
   }
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const m of workspace.members) {
-      if (!touched.has(m.name) && m.dependsOn.some((d) => touched.has(d))) {
-        touched.add(m.name);
-        grew = true;
-      }
-    }
-  }
-  return workspace.members.map((m) => m.name).filter((n) => touched.has(n));
+  return withDependents(workspace, touched);
 }
 
 /** The command with its module patterns (`./a/...`) cut down to the touched modules'; null when it must cover all. */

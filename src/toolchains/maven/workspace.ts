@@ -5,6 +5,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { NarrowedCommand, RepoFacts, TestFailure, Workspace } from '../types.js';
 import { moduleDir, parsePom, type Pom } from './pom.js';
+import { withDependents } from '../dependents.js';
 
 function pomPath(dir: string): string {
   return dir === '.' ? 'pom.xml' : `${dir}/pom.xml`;
@@ -110,17 +111,7 @@ function touchedModules(workspace: Workspace, changedFiles: string[]): string[] 
     if (!owner) return null;
     touched.add(owner.name);
   }
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const member of workspace.members) {
-      if (!touched.has(member.name) && member.dependsOn.some((d) => touched.has(d))) {
-        touched.add(member.name);
-        grew = true;
-      }
-    }
-  }
-  return workspace.members.filter((m) => touched.has(m.name)).map((m) => m.name);
+  return withDependents(workspace, touched);
 }
 
 /** The modules `-am` adds: everything the named ones depend on or inherit from, transitively. */

@@ -6,6 +6,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { parse as parseYaml } from 'yaml';
 import type { NarrowedCommand, RepoFacts, TestFailure, Workspace } from '../types.js';
+import { withDependents } from '../dependents.js';
 
 type Json = Record<string, unknown>;
 
@@ -144,17 +145,7 @@ function touchedPackages(workspace: Workspace, changedFiles: string[]): string[]
     if (!owner) return null;
     touched.add(owner.name);
   }
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const member of workspace.members) {
-      if (!touched.has(member.name) && member.dependsOn.some((d) => touched.has(d))) {
-        touched.add(member.name);
-        grew = true;
-      }
-    }
-  }
-  return workspace.members.map((m) => m.name).filter((n) => touched.has(n));
+  return withDependents(workspace, touched);
 }
 
 /**

@@ -7,6 +7,7 @@ import path from 'node:path';
 import picomatch from 'picomatch';
 import { parse as parseToml } from 'smol-toml';
 import type { NarrowedCommand, RepoFacts, TestFailure, Workspace } from '../types.js';
+import { withDependents } from '../dependents.js';
 
 type Table = Record<string, unknown>;
 
@@ -167,17 +168,7 @@ export function touchedCargoPackages(workspace: Workspace, changedFiles: string[
     if (!root || file === 'Cargo.toml' || file === 'Cargo.lock' || file.startsWith('.cargo/') || /^rust-toolchain/.test(file)) return null;
     touched.add(root.name);
   }
-  let grew = true;
-  while (grew) {
-    grew = false;
-    for (const member of workspace.members) {
-      if (!touched.has(member.name) && member.dependsOn.some((d) => touched.has(d))) {
-        touched.add(member.name);
-        grew = true;
-      }
-    }
-  }
-  return workspace.members.map((m) => m.name).filter((n) => touched.has(n));
+  return withDependents(workspace, touched);
 }
 
 /** `--workspace` replaced by `-p <name>` for each package; the argv unchanged when it has no `--workspace`. */
