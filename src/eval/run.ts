@@ -157,7 +157,7 @@ function sumCost(outcomes: EvalOutcome[]): number {
  * What one run may spend: the eval's remaining budget shared among the runs going at once (each
  * run checks its own budget before every model call, so the eval's holds too).
  */
-function remainingBudget(
+export function remainingBudget(
   options: Pick<EvalOptions, 'maxCostUsd' | 'maxTokens'>,
   spent: { tokens: number; cost: number },
   runs: number,

@@ -66,7 +66,7 @@ async function taskFile(run: RunDir): Promise<string> {
 }
 
 interface EvalJson {
-  models: { model: string; tasks: number; resolvedPct: number; wrongPct: number; claimPrecisionPct: number | null }[];
+  models: { model: string; tasks: number; resolvedPct: number; wrongPct: number; claimPrecisionPct: number | null; meanRounds: number }[];
   tasks: { task: string; outcomes: Record<string, string> }[];
   skipped: number;
   stoppedBy: string | null;
@@ -88,35 +88,48 @@ describe('autodev eval', () => {
       const file = await taskFile(run);
       const out = path.join(run.dir, 'out');
       const env = taskEnv(run, { cache });
-      const args = ['eval', file, '--models', 'sim:perfect', '--out', out, '--json'];
+      // Two models side by side: the second's first attempt is always wrong (it needs a repair round).
+      const args = ['eval', file, '--models', 'sim:perfect,sim:wrong_first=1', '--out', out, '--json'];
       const first = await runCli(args, { cwd: run.cwd, env });
       expect({ code: first.code, stderr: first.code ? first.stderr : '' }).toEqual({ code: 0, stderr: '' });
       const doc = JSON.parse(first.stdout) as EvalJson;
       expect(doc.tasks).toEqual([
-        { task: 'calc-add', outcomes: { 'sim:perfect': 'resolved' } },
-        { task: 'calc-saturate', outcomes: { 'sim:perfect': 'wrong' } },
+        { task: 'calc-add', outcomes: { 'sim:perfect': 'resolved', 'sim:wrong_first=1': 'resolved' } },
+        { task: 'calc-saturate', outcomes: { 'sim:perfect': 'wrong', 'sim:wrong_first=1': 'wrong' } },
       ]);
-      expect(doc.models[0]).toMatchObject({ model: 'sim:perfect', tasks: 2, resolvedPct: 50, wrongPct: 50, claimPrecisionPct: 50 });
+      expect(doc.models[0]).toMatchObject({
+        model: 'sim:perfect',
+        tasks: 2,
+        resolvedPct: 50,
+        wrongPct: 50,
+        claimPrecisionPct: 50,
+        meanRounds: 0,
+      });
+      expect(doc.models[1]).toMatchObject({ model: 'sim:wrong_first=1', tasks: 2, resolvedPct: 50, wrongPct: 50, meanRounds: 1 });
       const recorded = await results(out);
-      expect(recorded.map((r) => [r.task, r.category, r.claimed, r.resolved])).toEqual([
-        ['calc-add', 'resolved', true, true],
-        ['calc-saturate', 'wrong', true, false],
+      expect(recorded.map((r) => [r.task, r.model, r.category, r.claimed, r.resolved])).toEqual([
+        ['calc-add', 'sim:perfect', 'resolved', true, true],
+        ['calc-add', 'sim:wrong_first=1', 'resolved', true, true],
+        ['calc-saturate', 'sim:perfect', 'wrong', true, false],
+        ['calc-saturate', 'sim:wrong_first=1', 'wrong', true, false],
       ]);
-      const saturate = (await results(out))[1] as unknown as { grade: { failToPass: { name: string; passed: boolean }[] }; reason: string };
+      const saturate = (await results(out))[2] as unknown as { grade: { failToPass: { name: string; passed: boolean }[] }; reason: string };
       expect(saturate.grade.failToPass).toEqual([
         { name: 'lib::tests::adds', passed: true },
         { name: 'lib::tests::adds_saturating', passed: false },
       ]);
       expect(saturate.reason).toContain('lib::tests::adds_saturating');
       // The figures beside the results: Markdown and the plot.
-      expect(await readFile(path.join(out, 'figures.md'), 'utf8')).toContain('| sim:perfect | 2 | 50.0% | 50.0% |');
+      const table = await readFile(path.join(out, 'figures.md'), 'utf8');
+      expect(table).toContain('| sim:perfect | 2 | 50.0% | 50.0% |');
+      expect(table).toContain('| sim:wrong_first=1 | 2 | 50.0% | 50.0% |');
       expect(await readFile(path.join(out, 'plot.svg'), 'utf8')).toMatch(/^<svg [\s\S]*sim:perfect \(50%, wrong 50%\)/);
 
       // Again: everything is in the results, nothing runs, the same figures come out.
       const again = await runCli(args, { cwd: run.cwd, env });
       expect(again.code).toBe(0);
-      expect(again.stderr).toContain('2 of 2 run(s) already in the results');
-      expect(await results(out)).toHaveLength(2);
+      expect(again.stderr).toContain('4 of 4 run(s) already in the results');
+      expect(await results(out)).toHaveLength(4);
       expect((JSON.parse(again.stdout) as EvalJson).tasks).toEqual(doc.tasks);
     },
     TIMEOUT,
