@@ -87,9 +87,10 @@ describe('start-up loads only what the command needs', () => {
     },
   );
 
-  it('context loads no manifest, lockfile or output parser', async () => {
+  it("context loads the toolchains' context hints only: no toolchain, no manifest, lockfile or output parser", async () => {
     const loaded = await loadedBy(['context', '--repo', crate, '--title', 'x', '--json']);
-    expect(loaded.some((url) => url.includes('/dist/toolchains/registry.js'))).toBe(true);
+    expect(loaded.some((url) => url.includes('/dist/toolchains/rust/context.js'))).toBe(true);
+    expect(loaded.filter((url) => /\/dist\/toolchains\/(registry|\w+\/index)\.js$/.test(url))).toEqual([]);
     expect(loaded.filter((url) => PARSERS.test(url))).toEqual([]);
   });
 
