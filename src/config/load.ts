@@ -6,12 +6,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
 import { cosmiconfig } from 'cosmiconfig';
-import { parse as parseToml, TomlError } from 'smol-toml';
 import { closest } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import { autodevSchema, fileSchema, type Config } from './schema.js';
 import { findTomlKeyLine } from './locate.js';
 import { ConfigError } from '../util/errors.js';
+import { tomlLib } from '../util/libs.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -158,8 +158,10 @@ function refuseScript(filepath: string): never {
 }
 
 function parseTomlOrThrow(filepath: string, content: string): unknown {
+  // Loaded here, not at the top: most commands run without a config file.
+  const { parse, TomlError } = tomlLib();
   try {
-    return parseToml(content);
+    return parse(content);
   } catch (error) {
     if (error instanceof TomlError) {
       const reason = firstLine(error.message).replace(/^Invalid TOML document:\s*/i, '');

@@ -13,7 +13,7 @@
 // - lock files, generated and vendored files and prose weigh less.
 
 import type { SearchHit } from '../ports/types.js';
-import { toolchainById, TOOLCHAINS } from '../toolchains/registry.js';
+import { CONTEXT_HINTS } from '../toolchains/context-hints.js';
 import type { Term } from './terms.js';
 
 export interface LineMark {
@@ -247,7 +247,7 @@ type Language = string;
 
 function languageOf(path: string): Language {
   const ext = path.slice(path.lastIndexOf('.') + 1).toLowerCase();
-  const toolchain = TOOLCHAINS.find((t) => t.context.extensions.includes(ext));
+  const toolchain = CONTEXT_HINTS.find((t) => t.context.extensions.includes(ext));
   if (toolchain) return toolchain.id;
   if (ext === 'py') return 'python';
   if (ext === 'go') return 'go';
@@ -259,7 +259,7 @@ const GO_DEF = /^\s*(?:func\s+(?:\([^)]*\)\s*)?|type\s+|const\s+|var\s+)([A-Za-z
 
 /** The names a line defines, if it is a definition (`lang`: a toolchain id, `python`, `go`). */
 export function definedNames(line: string, lang: Language): string[] {
-  const toolchain = toolchainById(lang);
+  const toolchain = CONTEXT_HINTS.find((t) => t.id === lang);
   if (toolchain) return toolchain.context.definitions(line);
   const m = lang === 'python' ? PY_DEF.exec(line) : lang === 'go' ? GO_DEF.exec(line) : null;
   return m ? [m[1]] : [];
@@ -283,9 +283,15 @@ export function definitionMatch(line: string, term: string, lang: Language): 'ex
 // ---------- file kinds ----------
 
 // The toolchains' lockfiles, and those of ecosystems with no toolchain folder yet.
-const LOCK_FILES = new Set([...TOOLCHAINS.flatMap((t) => t.context.lockfiles), 'poetry.lock', 'go.sum', 'Gemfile.lock', 'composer.lock']);
+const LOCK_FILES = new Set([
+  ...CONTEXT_HINTS.flatMap((t) => t.context.lockfiles),
+  'poetry.lock',
+  'go.sum',
+  'Gemfile.lock',
+  'composer.lock',
+]);
 // Test file names by the toolchains' conventions, and those of languages with no toolchain folder yet.
-const TEST_NAMES = [...TOOLCHAINS.flatMap((t) => t.context.testFileNames), /^test_.*\.py$/, /_test\.(py|go)$/, /Tests?\.(java|kt|cs)$/];
+const TEST_NAMES = [...CONTEXT_HINTS.flatMap((t) => t.context.testFileNames), /^test_.*\.py$/, /_test\.(py|go)$/, /Tests?\.(java|kt|cs)$/];
 const GENERATED = /(^|\/)(dist|build|target|vendor|node_modules|\.next|coverage|__snapshots__)\/|\.min\.(js|css)$|\.map$|\.snap$/;
 const CODE_EXT = /\.(rs|ts|tsx|js|jsx|mjs|cjs|mts|cts|py|go|java|kt|rb|php|c|h|cc|cpp|hpp|cs|swift|scala|sql|sh)$/i;
 

@@ -1,6 +1,6 @@
 // What a change to a version requirement means, on node-semver ranges (each toolchain's manifest
 // reader turns its own requirement syntax into one, unless it brings its own VersionScheme).
-import semver from 'semver';
+import { semverLib } from '../util/libs.js';
 import type { RequirementChange, VersionScheme } from './types.js';
 
 /**
@@ -11,12 +11,12 @@ import type { RequirementChange, VersionScheme } from './types.js';
 export function requirementChange(from: string | null, to: string | null): RequirementChange {
   if (!from || !to || from === to) return null;
   try {
-    const widened = semver.subset(from, to) && !semver.subset(to, from);
+    const widened = semverLib().subset(from, to) && !semverLib().subset(to, from);
     if (widened) return 'loosened';
-    const lowFrom = semver.minVersion(from);
-    const lowTo = semver.minVersion(to);
+    const lowFrom = semverLib().minVersion(from);
+    const lowTo = semverLib().minVersion(to);
     if (!lowFrom || !lowTo) return null;
-    const order = semver.compare(lowTo, lowFrom);
+    const order = semverLib().compare(lowTo, lowFrom);
     return order > 0 ? 'upgraded' : order < 0 ? 'downgraded' : null;
   } catch {
     return null;
@@ -25,9 +25,9 @@ export function requirementChange(from: string | null, to: string | null): Requi
 
 /** -1, 0 or 1; versions that are not semver compare as text, so the answer is at least stable. */
 export function compareVersions(a: string, b: string): number {
-  const va = semver.valid(a, { loose: true });
-  const vb = semver.valid(b, { loose: true });
-  if (va && vb) return semver.compare(va, vb, { loose: true });
+  const va = semverLib().valid(a, { loose: true });
+  const vb = semverLib().valid(b, { loose: true });
+  if (va && vb) return semverLib().compare(va, vb, { loose: true });
   return a < b ? -1 : a > b ? 1 : 0;
 }
 

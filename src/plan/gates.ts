@@ -4,7 +4,7 @@
 import { realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import picomatch from 'picomatch';
+import { picomatchLib } from '../util/libs.js';
 import type { Config } from '../config/schema.js';
 import { RefusedError } from '../util/errors.js';
 import { displayRepo } from '../util/display.js';
@@ -89,7 +89,7 @@ export function repoIdentities(repo: string, cwd: string): string[] {
 /** An absolute-path pattern with its literal directory part resolved, so it compares with real paths. */
 function realPattern(pattern: string): string {
   if (!path.isAbsolute(pattern)) return pattern;
-  const { base, glob } = picomatch.scan(pattern);
+  const { base, glob } = picomatchLib().scan(pattern);
   if (base === '' || !path.isAbsolute(base)) return pattern;
   const real = realPath(base);
   return glob === '' ? real : `${real.replace(/\/+$/, '')}/${glob}`;
@@ -118,7 +118,7 @@ export function checkGates(config: Config, repo: string, cwd: string, options: G
     return;
   }
   const ids = repoIdentities(repo, cwd);
-  const matchers = config.allowlist_repos.map((p) => picomatch(realPattern(p), { dot: true, nocase: true }));
+  const matchers = config.allowlist_repos.map((p) => picomatchLib()(realPattern(p), { dot: true, nocase: true }));
   if (ids.some((id) => matchers.some((m) => m(id)))) return;
   throw new RefusedError(
     `repository ${displayRepo(repo)} is not in allowlist_repos (${config.allowlist_repos.join(', ')})`,

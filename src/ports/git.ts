@@ -4,6 +4,7 @@
 // (git >= 2.31) as an http.extraHeader, so it is never in argv, in .git/config or in a message,
 // and only to the configured GitHub host: a token sent to any http(s) remote is a token given away.
 
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, realpathSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -11,8 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import lockfile from 'proper-lockfile';
-import { simpleGit } from 'simple-git';
+import type { simpleGit as SimpleGit } from 'simple-git';
 import type { ApplyCheck, CloneOptions, Git, GitIdentity, MirrorUse } from './types.js';
 
 export interface CreateGitOptions {
@@ -298,6 +298,8 @@ export function createGit(options: CreateGitOptions = {}): Git {
     let release: (() => Promise<void>) | null = null;
     while (release === null) {
       signal?.throwIfAborted();
+      // Loaded here: only pushes take the lock, and its dependencies cost every command start-up.
+      const { default: lockfile } = await import('proper-lockfile');
       release = await lockfile
         // A crashed holder's lock goes stale (it is refreshed while held); the default onCompromised
         // throws from a timer, which would crash the run for a lock that at worst lets two pushes meet.
@@ -321,6 +323,8 @@ export function createGit(options: CreateGitOptions = {}): Git {
   async function run(args: string[], opts: RunOptions): Promise<string> {
     const config = [...ALWAYS_CONFIG, ...(opts.config ?? [])];
     options.onCommand?.(['git', ...config.flatMap((entry) => ['-c', entry]), ...args]);
+    // simple-git (and its dependencies) load with the first command, not with this module.
+    const simpleGit: typeof SimpleGit = (await import('simple-git')).simpleGit;
     const git = simpleGit({
       baseDir: opts.cwd,
       config,
@@ -345,6 +349,25 @@ export function createGit(options: CreateGitOptions = {}): Git {
 
   async function runTrim(args: string[], opts: RunOptions): Promise<string> {
     return (await run(args, opts)).trim();
+  }
+
+  /**
+   * A local, read-only git command with fixed arguments, run without simple-git: `autodev context`
+   * needs only `git log`, and loading simple-git cost it more than the command itself.
+   */
+  async function read(args: string[], opts: { cwd: string }): Promise<string> {
+    options.onCommand?.(['git', ...ALWAYS_CONFIG.flatMap((entry) => ['-c', entry]), ...args]);
+    return await new Promise((done, fail) => {
+      execFile(
+        'git',
+        [...ALWAYS_CONFIG.flatMap((entry) => ['-c', entry]), ...args],
+        { cwd: opts.cwd, env: childEnv(opts), maxBuffer: 256 * 1024 * 1024, timeout: options.timeoutMs ?? 0 },
+        (error, stdout, stderr) => {
+          if (error) fail(new GitCommandError(`git ${args[0]} failed: ${(stderr || error.message).trim()}`, args));
+          else done(stdout);
+        },
+      );
+    });
   }
 
   async function assertBranchName(branch: string): Promise<void> {
@@ -700,9 +723,9 @@ export function createGit(options: CreateGitOptions = {}): Git {
     },
 
     async history(dir, maxCommits) {
-      if ((await runTrim(['rev-parse', '--is-shallow-repository'], { cwd: dir })) === 'true') return [];
+      if ((await read(['rev-parse', '--is-shallow-repository'], { cwd: dir })).trim() === 'true') return [];
       if (maxCommits <= 0) return [];
-      const out = await run(['log', `-n${maxCommits}`, '--no-merges', '--no-renames', '--name-only', '-z', '--format=%x01'], {
+      const out = await read(['log', `-n${maxCommits}`, '--no-merges', '--no-renames', '--name-only', '-z', '--format=%x01'], {
         cwd: dir,
       });
       return out

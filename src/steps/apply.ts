@@ -2,7 +2,7 @@
 // previous attempt), on the task's branch, committed with the bot identity.
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import picomatch from 'picomatch';
+import { picomatchLib } from '../util/libs.js';
 import { applyPatchToDir, formatPatchError } from '../patch/apply-dir.js';
 import { detectEditFormats, parseEdits } from '../patch/edits.js';
 import { checkRepoPathReal } from '../patch/paths.js';
@@ -43,7 +43,7 @@ export const applyTool: StepTool = {
         feedback: formatPatchError(result, detectEditFormats(generation.patch)[0]),
       };
     }
-    const protectedHit = result.files.filter((f) => inputs.protectedPaths.some((p) => picomatch(p, { dot: true })(f)));
+    const protectedHit = result.files.filter((f) => inputs.protectedPaths.some((p) => picomatchLib()(p, { dot: true })(f)));
     if (protectedHit.length) {
       await git.resetHard(dir, ctx.state.baseCommit ?? undefined);
       return {

@@ -1,7 +1,7 @@
 // JUnit XML, the report format pytest (`--junitxml`), Maven Surefire (`TEST-*.xml`) and many other
 // runners write: one reader for all of them, so each toolchain only decides how a case is named.
 // The XML is read by fast-xml-parser; this file only walks what it returns.
-import { XMLParser } from 'fast-xml-parser';
+import { xmlLib } from '../util/libs.js';
 import { testSummary } from './text.js';
 import type { TestFailure, TestReport } from './types.js';
 
@@ -22,17 +22,22 @@ export interface JUnitCase {
   text: string;
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '',
-  textNodeName: '#text',
-  // Names and messages are text, never numbers ("1.10" must stay "1.10").
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: false,
-  isArray: (name) =>
-    ['testsuite', 'testcase', 'failure', 'error', 'skipped', 'system-out', 'system-err', 'rerunFailure', 'flakyFailure'].includes(name),
-});
+// Built on first use: the XML library loads only when a document is read.
+let parser: InstanceType<ReturnType<typeof xmlLib>['XMLParser']> | undefined;
+
+function xmlParser(): NonNullable<typeof parser> {
+  return (parser ??= new (xmlLib().XMLParser)({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    textNodeName: '#text',
+    // Names and messages are text, never numbers ("1.10" must stay "1.10").
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: false,
+    isArray: (name) =>
+      ['testsuite', 'testcase', 'failure', 'error', 'skipped', 'system-out', 'system-err', 'rerunFailure', 'flakyFailure'].includes(name),
+  }));
+}
 
 type Node = Record<string, unknown>;
 
@@ -44,7 +49,7 @@ type Node = Record<string, unknown>;
 export function readJUnitCases(xml: string): JUnitCase[] {
   let doc: Node;
   try {
-    doc = parser.parse(xml) as Node;
+    doc = xmlParser().parse(xml) as Node;
   } catch {
     return [];
   }

@@ -1,5 +1,5 @@
 // The toolchains autodev knows, in the order detection tries them: one line per toolchain.
-// Adding a language is a new folder beside these and a new line here.
+// Adding a language is a new folder beside these and a new line here (and its context hints in context-hints.ts).
 import { go } from './go/index.js';
 import { maven } from './maven/index.js';
 import { node } from './node/index.js';

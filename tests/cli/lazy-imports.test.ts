@@ -1,6 +1,9 @@
 // --help, config and run --plan-only must not load the heavy libraries (openai, octokit, ink,
 // listr2), and a whole `run --no-pr` loads neither octokit (no pull request) nor secretlint when
 // gitleaks scans: a module-resolution hook records every package the CLI process loads.
+// `context` and `run --plan-only` load none of the manifest/lockfile/output parsers either (they are
+// required on first use); the register script also records CommonJS `require`s, which the ESM hook
+// does not see, so a parser required eagerly would show too.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -11,6 +14,7 @@ import { startGitHubServer } from '../support/github-server.js';
 import { startOpenAiServer } from '../support/openai-server.js';
 
 const HEAVY = /node_modules\/(openai|@octokit|ink|listr2|react)\//;
+const PARSERS = /node_modules\/(yaml|smol-toml|fast-xml-parser|@renovatebot\/pep440|@yarnpkg\/lockfile|npm-package-arg)\//;
 let box: RunDir;
 let crate: string;
 let log: string;
@@ -31,7 +35,18 @@ beforeAll(async () => {
       `  return result;\n}\n`,
   );
   register = path.join(box.dir, 'register.mjs');
-  writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(new URL(`file://${hooks}`).href)});\n`);
+  writeFileSync(
+    register,
+    `import { appendFileSync } from 'node:fs';\n` +
+      `import Module, { register } from 'node:module';\n` +
+      `register(${JSON.stringify(new URL(`file://${hooks}`).href)});\n` +
+      // CommonJS requires (createRequire included) do not pass the ESM hook: record what they resolve to.
+      `const resolveFilename = Module._resolveFilename;\n` +
+      `Module._resolveFilename = function (...args) {\n` +
+      `  const file = resolveFilename.apply(this, args);\n` +
+      `  appendFileSync(${JSON.stringify(log)}, 'file://' + file + '\\n');\n` +
+      `  return file;\n};\n`,
+  );
 });
 
 afterAll(async () => {
@@ -71,6 +86,26 @@ describe('start-up loads only what the command needs', () => {
       expect(loaded.filter((url) => HEAVY.test(url))).toEqual([]);
     },
   );
+
+  it("context loads the toolchains' context hints only: no toolchain, no manifest, lockfile or output parser", async () => {
+    const loaded = await loadedBy(['context', '--repo', crate, '--title', 'x', '--json']);
+    expect(loaded.some((url) => url.includes('/dist/toolchains/rust/context.js'))).toBe(true);
+    expect(loaded.filter((url) => /\/dist\/toolchains\/(registry|\w+\/index)\.js$/.test(url))).toEqual([]);
+    expect(loaded.filter((url) => PARSERS.test(url))).toEqual([]);
+  });
+
+  it('run --plan-only loads no lockfile or output parser (only smol-toml: planning a crate reads Cargo.toml)', async () => {
+    const loaded = await loadedBy(['run', '--repo', crate, '--title', 't', '--plan-only', '--json']);
+    expect(loaded.some((url) => url.includes('/dist/toolchains/registry.js'))).toBe(true);
+    expect(loaded.filter((url) => PARSERS.test(url) && !url.includes('node_modules/smol-toml/'))).toEqual([]);
+  });
+
+  it('sees a parser required on first use (the control: a TOML config file loads smol-toml)', async () => {
+    const file = path.join(box.dir, 'autodev.toml');
+    writeFileSync(file, '[autodev]\nenabled = true\n');
+    const loaded = await loadedBy(['config', '--json', '--config', file]);
+    expect(loaded.some((url) => url.includes('node_modules/smol-toml/'))).toBe(true);
+  });
 
   it('sees the packages a command does load (the control: zod and cosmiconfig for config)', async () => {
     const loaded = await loadedBy(['config', '--json']);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { autodevSchema } from '../../src/config/schema.js';
 import { readRepoFacts } from '../../src/plan/facts.js';
 import { buildPlan } from '../../src/plan/planner.js';
+import { CONTEXT_HINTS } from '../../src/toolchains/context-hints.js';
 import { dependencyReaders, toolchainById, TOOLCHAINS } from '../../src/toolchains/registry.js';
 import type { Toolchain } from '../../src/toolchains/types.js';
 
@@ -126,5 +127,10 @@ describe('a toolchain added through the registry', () => {
       expect(t.manifests.length).toBeGreaterThan(0);
       expect(t.context.extensions.length).toBeGreaterThan(0);
     }
+  });
+
+  it('gives context selection the same hints, in the same order, without loading the toolchains', () => {
+    expect(CONTEXT_HINTS.map((h) => h.id)).toEqual(TOOLCHAINS.map((t) => t.id));
+    for (const [i, t] of TOOLCHAINS.entries()) expect(CONTEXT_HINTS[i].context).toBe(t.context);
   });
 });

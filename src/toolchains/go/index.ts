@@ -1,22 +1,10 @@
 // Go with modules (go.mod, go.work): everything autodev knows about it, behind the Toolchain interface.
 import type { Toolchain } from '../types.js';
+import { goContext } from './context.js';
 import { goCommands } from './commands.js';
 import { goDeclared, goSumLocked } from './manifest.js';
 import { depsFailureLine, isGoTestFile, parseGoDiagnostics, parseGoTest } from './output.js';
 import { narrowGoCommand, readGoMembers, scopeGoBaselineFailures } from './workspace.js';
-
-// `func Name(`, `func (r *T) Name(`, `type Name …`, and top-level `var`/`const` names.
-const GO_FUNC = /^func\s+(?:\(\s*(?:[A-Za-z_]\w*\s+)?\*?\s*(?:[A-Za-z_]\w*)(?:\[[^\]]*\])?\s*\)\s*)?([A-Za-z_]\w*)/;
-const GO_TYPE = /^\s*type\s+([A-Za-z_]\w*)\b(?!\s*\()/;
-const GO_VALUE = /^(?:var|const)\s+([A-Za-z_]\w*)/;
-
-function goDefinitions(line: string): string[] {
-  const fn = GO_FUNC.exec(line);
-  // A method defines its own name; its receiver's type is defined where `type` says so.
-  if (fn) return [fn[1]];
-  const m = GO_TYPE.exec(line) ?? GO_VALUE.exec(line);
-  return m ? [m[1]] : [];
-}
 
 // Where the go command keeps downloads (GOMODCACHE): written only by `go mod download`.
 const GO_MOD_CACHE = 'go-mod';
@@ -89,10 +77,5 @@ export const go: Toolchain = {
     // Go runs no dependency code at build time (no build scripts; cgo compiles, go generate is manual).
     buildDependenciesRun: false,
   },
-  context: {
-    extensions: ['go'],
-    definitions: goDefinitions,
-    testFileNames: [/_test\.go$/],
-    lockfiles: ['go.sum', 'go.work.sum'],
-  },
+  context: goContext,
 };

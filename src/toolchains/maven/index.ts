@@ -1,54 +1,11 @@
 // Java with Maven: everything autodev knows about it, behind the Toolchain interface. Gradle builds
 // are recognised, and said to be unsupported, rather than mistaken for "no project".
 import type { Toolchain } from '../types.js';
+import { mavenContext } from './context.js';
 import { mavenCommands } from './commands.js';
 import { MAVEN_CENTRAL, mavenDeclared } from './manifest.js';
 import { isJavaTestFile, mavenDepsFailureLine, parseMavenLint, parseMavenOutput, parseSurefireReports } from './output.js';
 import { mavenModuleDirs, narrowMaven, readMavenMembers, scopeMavenFailures } from './workspace.js';
-
-const MODIFIERS =
-  '(?:(?:public|protected|private|static|final|abstract|sealed|non-sealed|strictfp|synchronized|native|default|transient|volatile)\\s+)';
-const JAVA_TYPE = new RegExp(
-  `^\\s*(?:@[\\w.]+(?:\\([^)]*\\))?\\s+)*${MODIFIERS}*(?:class|interface|enum|record|@interface)\\s+([A-Za-z_$][\\w$]*)`,
-);
-// `[<modifiers>] [<T>] [Type] name(`: the type possibly qualified, generic or an array; a
-// constructor has modifiers and no type.
-const JAVA_METHOD = new RegExp(
-  `^\\s*(?:@[\\w.]+(?:\\([^)]*\\))?\\s+)*(${MODIFIERS}*)(?:<.+?>\\s+)?(?:([\\w$.]+(?:<[^()]*>)?(?:\\[\\])*)\\s+)?([A-Za-z_$][\\w$]*)\\s*\\(`,
-);
-const NOT_NAMES = new Set([
-  'if',
-  'for',
-  'while',
-  'switch',
-  'catch',
-  'return',
-  'new',
-  'else',
-  'throw',
-  'synchronized',
-  'try',
-  'do',
-  'assert',
-  'super',
-  'this',
-  'yield',
-  'case',
-]);
-
-/** The class, interface, enum, record or method (constructor) a line of Java defines. */
-export function javaDefinitions(line: string): string[] {
-  const type = JAVA_TYPE.exec(line);
-  if (type) return [type[1]];
-  const m = JAVA_METHOD.exec(line);
-  if (!m) return [];
-  const [, modifiers, returns, name] = m;
-  // A bare `name(` is a call; `return f(`, `new F(`, `x = f(` are statements.
-  if (!modifiers && !returns) return [];
-  if ((returns && NOT_NAMES.has(returns)) || NOT_NAMES.has(name)) return [];
-  if (line.slice(0, line.indexOf('(')).includes('=')) return [];
-  return [name];
-}
 
 const GRADLE_FILES = ['build.gradle', 'build.gradle.kts', 'settings.gradle', 'settings.gradle.kts'];
 
@@ -126,10 +83,5 @@ export const maven: Toolchain = {
     lockInstallScripts: false,
     buildDependenciesRun: false,
   },
-  context: {
-    extensions: ['java'],
-    definitions: javaDefinitions,
-    testFileNames: [/^(?:Test[A-Z]\w*|\w+(?:Test|Tests|IT|TestCase))\.java$/],
-    lockfiles: [],
-  },
+  context: mavenContext,
 };

@@ -3,7 +3,7 @@
 // repository's root pom) and, when the entry has none, from <dependencyManagement>. Maven has no
 // lockfile: what a pom names is what is fetched.
 import path from 'node:path';
-import semver from 'semver';
+import { semverLib } from '../../util/libs.js';
 import type { DeclaredDependency, DependencyKind, InstallScript } from '../../depcheck/types.js';
 import { interpolate, parsePom, pomProperties, type Pom, type PomDependency } from './pom.js';
 
@@ -16,7 +16,7 @@ export const MAVEN_CENTRAL = 'Maven Central';
 export function mavenRange(version: string | null): string | null {
   if (!version || version.includes('${')) return null;
   const range = /^([[(])\s*([^,\s]*)\s*(?:,\s*([^\])\s]*))?\s*([\])])$/.exec(version.trim());
-  const exact = (v: string): string | null => semver.coerce(v)?.version ?? null;
+  const exact = (v: string): string | null => semverLib().coerce(v)?.version ?? null;
   if (!range) {
     const v = exact(version);
     return v ? `=${v}` : null;
@@ -27,7 +27,7 @@ export function mavenRange(version: string | null): string | null {
   const parts: string[] = [];
   if (low) parts.push(`${open === '[' ? '>=' : '>'}${exact(low)}`);
   if (high) parts.push(`${close === ']' ? '<=' : '<'}${exact(high)}`);
-  return semver.validRange(parts.join(' ') || '*');
+  return semverLib().validRange(parts.join(' ') || '*');
 }
 
 function kindOf(d: PomDependency): DependencyKind {

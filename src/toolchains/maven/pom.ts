@@ -1,7 +1,7 @@
 // pom.xml, read by fast-xml-parser: coordinates, <modules>, <properties>, <dependencies>,
 // <dependencyManagement> and the plugins of <build>. Only what the plan, the workspace and the
 // dependency check need; the effective POM (parents from a repository, profiles) is Maven's business.
-import { XMLParser } from 'fast-xml-parser';
+import { xmlLib } from '../../util/libs.js';
 
 type Node = Record<string, unknown>;
 
@@ -30,13 +30,18 @@ export interface Pom {
   plugins: string[];
 }
 
-const parser = new XMLParser({
-  ignoreAttributes: true,
-  // Versions are text: "1.10" must stay "1.10".
-  parseTagValue: false,
-  trimValues: true,
-  isArray: (name) => ['module', 'dependency', 'plugin', 'profile'].includes(name),
-});
+// Built on first use: the XML library loads only when a document is read.
+let parser: InstanceType<ReturnType<typeof xmlLib>['XMLParser']> | undefined;
+
+function xmlParser(): NonNullable<typeof parser> {
+  return (parser ??= new (xmlLib().XMLParser)({
+    ignoreAttributes: true,
+    // Versions are text: "1.10" must stay "1.10".
+    parseTagValue: false,
+    trimValues: true,
+    isArray: (name) => ['module', 'dependency', 'plugin', 'profile'].includes(name),
+  }));
+}
 
 function node(value: unknown): Node | null {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Node) : null;
@@ -69,7 +74,7 @@ function dependency(raw: Node): PomDependency | null {
 
 /** A pom.xml's text as data; throws when it is not XML or has no <project>. */
 export function parsePom(xml: string): Pom {
-  const doc = parser.parse(xml, true) as Node;
+  const doc = xmlParser().parse(xml, true) as Node;
   const project = node(doc.project);
   if (!project) throw new Error('no <project> element');
   const parent = node(project.parent);

@@ -1,42 +1,13 @@
 // Node with npm, pnpm or yarn: everything autodev knows about it, behind the Toolchain interface.
 import type { DependencyReader, LockedPackage } from '../../depcheck/types.js';
 import type { Toolchain } from '../types.js';
+import { nodeContext } from './context.js';
 import { pnpmLocked, yarnLocked } from './lockfiles.js';
 import { nodeCommands } from './commands.js';
 import { npmDeclared, npmLocked, npmWorkspaceDirs } from './manifest.js';
 import { nodeHostInstall } from './host-install.js';
 import { isNodeTestFile, nodeDepsFailureLine, parseNodeTestOutput, parseTsc, parseWorkspaceTestOutput } from './output.js';
 import { narrowNodeCommand, pnpmMemberManifests, readNodeMembers, scopeNodeBaselineFailures } from './workspace.js';
-
-const JS_DEF =
-  /^\s*(?:export\s+)?(?:default\s+)?(?:declare\s+)?(?:abstract\s+)?(?:async\s+)?(?:function\s*\*?|class|interface|type|enum|namespace)\s+([A-Za-z_$][\w$]*)/;
-// Variables only at the top level of a module: an indented `const` is a local.
-const JS_VAR_DEF = /^(?:export\s+)?(?:const|let|var)\s+([A-Za-z_$][\w$]*)/;
-const JS_METHOD =
-  /^\s+(?:(?:public|private|protected|static|async|readonly|override|get|set)\s+)*\*?([A-Za-z_$][\w$]*)\s*(?:<[^>]*>)?\s*\([^)]*\)?[^;]*\{\s*$/;
-const JS_KEYWORDS = new Set([
-  'if',
-  'for',
-  'while',
-  'switch',
-  'catch',
-  'return',
-  'function',
-  'do',
-  'else',
-  'with',
-  'await',
-  'new',
-  'typeof',
-]);
-
-function jsDefinitions(line: string): string[] {
-  const m = JS_DEF.exec(line) ?? JS_VAR_DEF.exec(line);
-  if (m) return [m[1]];
-  const method = JS_METHOD.exec(line);
-  if (method && !JS_KEYWORDS.has(method[1])) return [method[1]];
-  return [];
-}
 
 function npmReader(lockfile: string, locked: (text: string) => LockedPackage[]): DependencyReader {
   return {
@@ -124,10 +95,5 @@ export const node: Toolchain = {
     },
     npmReader('yarn.lock', yarnLocked),
   ],
-  context: {
-    extensions: ['ts', 'tsx', 'js', 'jsx', 'mjs', 'cjs', 'mts', 'cts'],
-    definitions: jsDefinitions,
-    testFileNames: [/\.(test|spec)\.[cm]?[jt]sx?$/],
-    lockfiles: ['package-lock.json', 'yarn.lock', 'pnpm-lock.yaml'],
-  },
+  context: nodeContext,
 };

@@ -1,8 +1,7 @@
 // pnpm-lock.yaml and Yarn 2+'s yarn.lock, read with a YAML parser, and Yarn 1's yarn.lock, read with
 // Yarn's own parser, into the packages they pin (the dependency check compares them as it compares
 // package-lock.json).
-import yarnLockfile from '@yarnpkg/lockfile';
-import { parse as parseYaml } from 'yaml';
+import { yamlLib, yarnLockfileLib } from '../../util/libs.js';
 import type { DependencySource, LockedPackage } from '../../depcheck/types.js';
 import { lockSource } from './manifest.js';
 
@@ -32,7 +31,7 @@ function pnpmSource(resolution: Json | null): DependencySource {
 
 /** The packages a pnpm-lock.yaml (v5, v6, v9) pins; workspace members (linked, not in `packages`) are not among them. */
 export function pnpmLocked(text: string): LockedPackage[] {
-  const doc = object(parseYaml(text));
+  const doc = object(yamlLib().parse(text));
   if (!doc) throw new Error('not a YAML mapping');
   const out: LockedPackage[] = [];
   for (const [key, raw] of Object.entries(object(doc.packages) ?? {})) {
@@ -84,7 +83,7 @@ function classicSource(spec: string, resolved: string | undefined): DependencySo
  * (`a@^1.0.0, a@^1.1.0`), so one name@version is listed once. Workspace members are not in it.
  */
 function classicLocked(text: string): LockedPackage[] {
-  const parsed = yarnLockfile.parse(text);
+  const parsed = yarnLockfileLib().parse(text);
   if (parsed.type === 'conflict') throw new Error('it has unresolved merge conflicts');
   const out = new Map<string, LockedPackage>();
   for (const [spec, entry] of Object.entries(parsed.object)) {
@@ -99,7 +98,7 @@ function classicLocked(text: string): LockedPackage[] {
 /** The packages a yarn.lock pins: Yarn 2+ (YAML, with `__metadata`) or Yarn 1 (its own format). */
 export function yarnLocked(text: string): LockedPackage[] {
   if (!/^__metadata:/m.test(text)) return classicLocked(text);
-  const doc = object(parseYaml(text));
+  const doc = object(yamlLib().parse(text));
   if (!doc) throw new Error('not a YAML mapping');
   const out: LockedPackage[] = [];
   for (const [key, raw] of Object.entries(doc)) {

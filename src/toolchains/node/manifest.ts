@@ -1,8 +1,7 @@
 // package.json and package-lock.json (lockfile v1, v2 and v3). Specs are read with npm's own parser.
 import path from 'node:path';
-import npa from 'npm-package-arg';
-import picomatch from 'picomatch';
-import semver from 'semver';
+import type npa from 'npm-package-arg';
+import { npaLib, picomatchLib, semverLib } from '../../util/libs.js';
 import type { DeclaredDependency, DependencyKind, DependencySource, InstallScript, LockedPackage } from '../../depcheck/types.js';
 
 type Json = Record<string, unknown>;
@@ -24,7 +23,7 @@ function object(value: unknown): Json | null {
 /** An npm registry spec (`^1.2`, `1.x`, a dist-tag) as a range; a tag allows whatever it points at. */
 function npmRange(spec: string, isTag: boolean): string | null {
   if (isTag) return '*';
-  return semver.validRange(spec);
+  return semverLib().validRange(spec);
 }
 
 function parsePackageJson(text: string): Json {
@@ -41,7 +40,7 @@ export function npmWorkspaceDirs(rootText: string, files: string[]): string[] {
     .filter((p): p is string => typeof p === 'string')
     .map((p) => p.replace(/^\.\//, '').replace(/\/+$/, ''));
   if (patterns.length === 0) return [];
-  const match = picomatch(patterns);
+  const match = picomatchLib()(patterns);
   return files
     .filter((f) => f.endsWith('/package.json') && !f.split('/').includes('node_modules'))
     .map((f) => f.slice(0, -'/package.json'.length))
@@ -60,7 +59,7 @@ function npmSpec(
   let parsed: npa.Result;
   try {
     // `where` only matters for relative paths, which are reported as written.
-    parsed = npa.resolve(name, spec, '/');
+    parsed = npaLib().resolve(name, spec, '/');
   } catch {
     return { source: { kind: 'other', location: spec }, requirement: spec, range: null, package: name };
   }

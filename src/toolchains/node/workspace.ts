@@ -3,8 +3,7 @@
 // recursive run over every member is narrowed to the packages a change touches.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import picomatch from 'picomatch';
-import { parse as parseYaml } from 'yaml';
+import { picomatchLib, yamlLib } from '../../util/libs.js';
 import type { NarrowedCommand, RepoFacts, TestFailure, Workspace } from '../types.js';
 import { withDependents } from '../dependents.js';
 
@@ -23,7 +22,7 @@ function workspacePatterns(manifests: Record<string, string>): string[] {
   const yamlText = manifests['pnpm-workspace.yaml'];
   if (yamlText !== undefined) {
     try {
-      return strings(object(parseYaml(yamlText))?.packages).map(normalizePattern);
+      return strings(object(yamlLib().parse(yamlText))?.packages).map(normalizePattern);
     } catch {
       return [];
     }
@@ -51,8 +50,8 @@ function matchMembers(patterns: string[], dirs: string[]): string[] {
   const include = patterns.filter((p) => !p.startsWith('!'));
   const exclude = patterns.filter((p) => p.startsWith('!')).map((p) => p.slice(1));
   if (include.length === 0) return [];
-  const isMember = picomatch(include);
-  const isExcluded = exclude.length ? picomatch(exclude) : () => false;
+  const isMember = picomatchLib()(include);
+  const isExcluded = exclude.length ? picomatchLib()(exclude) : () => false;
   return dirs.filter((d) => d !== '.' && !d.split('/').includes('..') && isMember(d) && !isExcluded(d)).sort();
 }
 
@@ -90,10 +89,10 @@ async function expandSegments(dir: string, segments: string[], prefix = '', dept
   const [head, ...rest] = segments;
   if (head === '..' || head === '' || head === '.') return head === '.' ? expandSegments(dir, rest, prefix, depth) : [];
   const join = (name: string) => (prefix ? `${prefix}/${name}` : name);
-  if (!picomatch.scan(head).isGlob) return expandSegments(dir, rest, join(head), depth);
+  if (!picomatchLib().scan(head).isGlob) return expandSegments(dir, rest, join(head), depth);
   const entries = await readdir(path.join(dir, prefix), { withFileTypes: true }).catch(() => []);
   const found: string[] = [];
-  const match = picomatch(head);
+  const match = picomatchLib()(head);
   for (const entry of entries) {
     if (!entry.isDirectory() || entry.name === '.git' || entry.name === 'node_modules') continue;
     if (head === '**') {

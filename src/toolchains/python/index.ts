@@ -1,19 +1,11 @@
 // Python with pip and a virtual environment: everything autodev knows about it, behind the
 // Toolchain interface.
 import type { Toolchain } from '../types.js';
+import { pythonContext } from './context.js';
 import { pythonCommands } from './commands.js';
 import { isPythonTestFile, parsePytestReports, parsePythonBuild, parsePythonLint, parseUnittest } from './output.js';
 import { PEP440_VERSIONS, PYPI, pythonDeclared, pythonLocked, REQUIREMENTS_PATTERN } from './manifest.js';
 import { PYTHON_MANIFESTS, readPythonProject } from './project.js';
-
-const PY_DEF = /^\s*(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)/;
-// Module-level names only (an indented assignment is a local or an attribute).
-const PY_CONST = /^([A-Za-z_]\w*)\s*(?::[^=]+)?=(?!=)/;
-
-function pythonDefinitions(line: string): string[] {
-  const m = PY_DEF.exec(line) ?? PY_CONST.exec(line);
-  return m ? [m[1]] : [];
-}
 
 export const python: Toolchain = {
   id: 'python',
@@ -86,10 +78,5 @@ export const python: Toolchain = {
     buildDependenciesRun: false,
     versions: PEP440_VERSIONS,
   },
-  context: {
-    extensions: ['py', 'pyi'],
-    definitions: pythonDefinitions,
-    testFileNames: [/^test_.*\.py$/, /_test\.py$/],
-    lockfiles: ['poetry.lock', 'uv.lock', 'pdm.lock', 'Pipfile.lock'],
-  },
+  context: pythonContext,
 };

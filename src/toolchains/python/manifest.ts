@@ -3,8 +3,7 @@
 // and uv.lock. Versions and specifiers are PEP 440's, compared with a PEP 440 library (pre/post/dev
 // releases, epochs, `~=`, `!=`), which the reader hands the shared comparison.
 import path from 'node:path';
-import * as pep440 from '@renovatebot/pep440';
-import { parse as parseToml } from 'smol-toml';
+import { pep440Lib, tomlLib } from '../../util/libs.js';
 import type {
   DeclaredDependency,
   DependencyKind,
@@ -45,7 +44,7 @@ export function pep440Range(spec: string): string | null {
     .filter(Boolean);
   if (parts.length === 0) return '*';
   const joined = parts.join(',');
-  return parts.every((p) => CLAUSE.test(p)) && pep440.validRange(joined) ? joined : null;
+  return parts.every((p) => CLAUSE.test(p)) && pep440Lib().validRange(joined) ? joined : null;
 }
 
 /** A Poetry constraint (`^1.2`, `~1.2`, `>=1,<2`, `*`, `1.2.3`) as a PEP 440 specifier set. */
@@ -53,7 +52,7 @@ function poetryRange(spec: string): string | null {
   const s = spec.trim();
   if (s === '*' || s === '') return '*';
   const caret = /^([\^~])\s*(\S+)$/.exec(s);
-  const v = caret ? pep440.explain(caret[2]) : null;
+  const v = caret ? pep440Lib().explain(caret[2]) : null;
   if (caret && v) {
     const release = [...v.release];
     // ^1.2 → <2, ^0.2 → <0.3, ^0.0.3 → <0.0.4; ~1.2 → <1.3, ~1 → <2.
@@ -74,7 +73,7 @@ function poetryRange(spec: string): string | null {
 
 /** -1, 0 or 1 by PEP 440 (`2.0.0rc1` < `2.0.0` < `2.0.0.post1`, `1!1.0` > `2.0`); text order for what is not PEP 440. */
 export function comparePep440(a: string, b: string): number {
-  if (pep440.valid(a) && pep440.valid(b)) return Math.sign(pep440.compare(a, b));
+  if (pep440Lib().valid(a) && pep440Lib().valid(b)) return Math.sign(pep440Lib().compare(a, b));
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -93,7 +92,7 @@ interface Interval {
 
 /** The version after a release prefix: `1.2` → `1.3` (`==1.2.*`), with its epoch. */
 function nextRelease(version: string, keep: number): string | null {
-  const v = pep440.explain(version);
+  const v = pep440Lib().explain(version);
   if (!v || keep < 1) return null;
   const release = v.release.slice(0, keep);
   while (release.length < keep) release.push(0);
@@ -123,7 +122,7 @@ function interval(range: string): Interval | null {
     const [, op, raw] = m;
     const wildcard = raw.endsWith('.*');
     const version = wildcard ? raw.slice(0, -2) : raw;
-    if (!pep440.valid(version)) return null;
+    if (!pep440Lib().valid(version)) return null;
     if (op === '!=') {
       out.excluded.push(raw);
     } else if (op === '==' && wildcard) {
@@ -136,7 +135,7 @@ function interval(range: string): Interval | null {
       out.high = tighterHigh(out.high, { version, inclusive: true });
     } else if (op === '~=') {
       // ~=1.4.2 allows 1.4.*, ~=1.4 allows 1.*: the last given component may grow.
-      const next = nextRelease(version, (pep440.explain(version)?.release.length ?? 0) - 1);
+      const next = nextRelease(version, (pep440Lib().explain(version)?.release.length ?? 0) - 1);
       if (!next) return null;
       out.low = tighterLow(out.low, { version, inclusive: true });
       out.high = tighterHigh(out.high, { version: next, inclusive: false });
@@ -162,7 +161,7 @@ function compareHigh(a: Bound | undefined, b: Bound | undefined): number {
 function within(inner: Interval, innerRange: string, outer: Interval): boolean {
   if (compareLow(outer.low, inner.low) > 0 || compareHigh(outer.high, inner.high) < 0) return false;
   return outer.excluded.every(
-    (hole) => inner.excluded.includes(hole) || (innerRange !== '*' && !pep440.satisfies(hole.replace(/\.\*$/, ''), innerRange)),
+    (hole) => inner.excluded.includes(hole) || (innerRange !== '*' && !pep440Lib().satisfies(hole.replace(/\.\*$/, ''), innerRange)),
   );
 }
 
@@ -305,7 +304,7 @@ function poetryRequirement(name: string, spec: unknown): Requirement {
 
 /** pyproject.toml: `[project]` dependencies and extras, `[dependency-groups]`, and Poetry's tables. */
 export function pyprojectDeclared(file: string, text: string): { declared: DeclaredDependency[]; scripts: InstallScript[] } {
-  const doc = parseToml(text) as Table;
+  const doc = tomlLib().parse(text) as Table;
   const project = table(doc.project);
   const poetry = table(table(doc.tool).poetry);
   const member =
@@ -346,7 +345,7 @@ function registryLocation(url: string): string {
 
 /** poetry.lock: `[[package]]` with an optional `source` table (git, directory, file, url, legacy). */
 export function poetryLocked(text: string): LockedPackage[] {
-  const doc = parseToml(text) as Table;
+  const doc = tomlLib().parse(text) as Table;
   const packages = Array.isArray(doc.package) ? (doc.package as Table[]) : [];
   return packages.map((p) => {
     const src = table(p.source);
@@ -363,7 +362,7 @@ export function poetryLocked(text: string): LockedPackage[] {
 
 /** uv.lock: `[[package]]` whose `source` names a registry, git, a URL, a path, or the project itself (editable / virtual). */
 export function uvLocked(text: string): LockedPackage[] {
-  const doc = parseToml(text) as Table;
+  const doc = tomlLib().parse(text) as Table;
   const packages = Array.isArray(doc.package) ? (doc.package as Table[]) : [];
   return packages.map((p) => {
     const src = table(p.source);

@@ -1,7 +1,7 @@
 // What a Python project's own files say about how it is installed, tested and linted: the build
 // backend, the extras that hold its test tools, its requirements files, and which of pytest, ruff,
 // flake8 and mypy it configures. Read from the manifests the repository facts keep.
-import { parse as parseToml } from 'smol-toml';
+import { tomlLib } from '../../util/libs.js';
 import type { RepoFacts } from '../types.js';
 import { REQUIREMENTS_PATTERN } from './manifest.js';
 
@@ -64,7 +64,7 @@ function table(value: unknown): Table {
 export function readPyproject(text: string | undefined): Table {
   if (!text) return {};
   try {
-    return parseToml(text) as Table;
+    return tomlLib().parse(text) as Table;
   } catch {
     return {};
   }

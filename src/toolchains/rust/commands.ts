@@ -1,6 +1,6 @@
 // Cargo's commands for a repository: fetch (only when something must be fetched), build, test and
 // clippy over the whole workspace (narrowed at run time), with the pinned toolchain when installed.
-import { parse as parseToml } from 'smol-toml';
+import { tomlLib } from '../../util/libs.js';
 import type { HostFacts, RepoFacts, ToolchainCommands } from '../types.js';
 import { cargoWorkspace, dependencyTables } from './workspace.js';
 
@@ -47,7 +47,7 @@ function pinnedRustToolchain(repo: RepoFacts): string | null {
   const toml = repo.manifests['rust-toolchain.toml'];
   if (toml) {
     try {
-      const channel = (parseToml(toml) as { toolchain?: { channel?: unknown } }).toolchain?.channel;
+      const channel = (tomlLib().parse(toml) as { toolchain?: { channel?: unknown } }).toolchain?.channel;
       if (typeof channel === 'string') return channel;
     } catch {
       return null;
@@ -65,7 +65,7 @@ function rustHasDependencies(repo: RepoFacts): boolean {
   if (!manifest) return false;
   let rootDoc: Record<string, any>;
   try {
-    rootDoc = parseToml(manifest) as Record<string, any>;
+    rootDoc = tomlLib().parse(manifest) as Record<string, any>;
   } catch {
     return true;
   }
@@ -81,7 +81,7 @@ function rustHasDependencies(repo: RepoFacts): boolean {
   const docs: Record<string, any>[] = [rootDoc];
   for (const dir of members) {
     try {
-      docs.push(parseToml(repo.manifests[`${dir}/Cargo.toml`] ?? '') as Record<string, any>);
+      docs.push(tomlLib().parse(repo.manifests[`${dir}/Cargo.toml`] ?? '') as Record<string, any>);
     } catch {
       return true;
     }

@@ -1,25 +1,13 @@
 // Rust with Cargo: everything autodev knows about it, behind the Toolchain interface.
 import path from 'node:path';
 import type { Toolchain } from '../types.js';
+import { rustContext } from './context.js';
 import { rustCommands } from './commands.js';
 import { rustHostInstall } from './host-install.js';
 import { findCrateTraits } from './crate-traits.js';
 import { cargoDeclared, cargoLocked, cargoWorkspaceDeps } from './manifest.js';
 import { depsFailureLine, isRustTestFile, parseCargoMessages, parseCargoTest, parseRustcText, withChangeTestModules } from './output.js';
 import { cargoMemberDirs, narrowCommand, readCargoMembers, scopeBaselineFailures } from './workspace.js';
-
-const RUST_DEF =
-  /^\s*(?:pub(?:\([^)]*\))?\s+)?(?:(?:async|const|unsafe|default|extern\s+"[^"]*")\s+)*(?:fn|struct|enum|trait|type|union|const|static|mod|macro_rules!)\s+([A-Za-z_]\w*)/;
-const RUST_IMPL = /^\s*(?:unsafe\s+)?impl\b(?:\s*<[^>]*>)?\s+(?:([\w:]+)(?:<[^>]*>)?\s+for\s+)?([\w:]+)/;
-
-function rustDefinitions(line: string): string[] {
-  const m = RUST_DEF.exec(line);
-  // `mod foo;` only declares a module that lives in another file.
-  if (m && !/^\s*(?:pub(?:\([^)]*\))?\s+)?mod\s+\w+\s*;/.test(line)) return [m[1]];
-  const impl = RUST_IMPL.exec(line);
-  if (impl) return [impl[2], impl[1]].filter((n): n is string => Boolean(n)).map((n) => n.split('::').pop()!);
-  return [];
-}
 
 // The shared cache CARGO_HOME points at: where the fetch unpacks crates, and so where the
 // dependency check finds an added crate's own Cargo.toml.
@@ -104,10 +92,5 @@ export const rust: Toolchain = {
     buildDependenciesRun: true,
     traits: (finding, repoDir, cacheDir) => findCrateTraits(finding, repoDir, path.join(cacheDir, CARGO_HOME_CACHE)),
   },
-  context: {
-    extensions: ['rs'],
-    definitions: rustDefinitions,
-    testFileNames: [/_test\.rs$/],
-    lockfiles: ['Cargo.lock'],
-  },
+  context: rustContext,
 };

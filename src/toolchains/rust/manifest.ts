@@ -1,7 +1,6 @@
 // Cargo.toml and Cargo.lock, read with a real TOML parser.
 import path from 'node:path';
-import { parse as parseToml } from 'smol-toml';
-import semver from 'semver';
+import { tomlLib, semverLib } from '../../util/libs.js';
 import type { CrateTraits, DeclaredDependency, DependencyKind, DependencySource, LockedPackage } from '../../depcheck/types.js';
 
 type Table = Record<string, unknown>;
@@ -27,11 +26,11 @@ function cargoRange(requirement: string): string | null {
     .filter(Boolean);
   if (parts.length === 0) return null;
   const mapped = parts.map((p) => (/^\d/.test(p) ? `^${p}` : p.replace(/^=\s*/, '=')));
-  return semver.validRange(mapped.join(' '));
+  return semverLib().validRange(mapped.join(' '));
 }
 
 export function parseCargoToml(text: string): Table {
-  return parseToml(text) as Table;
+  return tomlLib().parse(text) as Table;
 }
 
 function sourceOf(spec: Table): DependencySource {
@@ -141,7 +140,7 @@ function cargoLockSource(source: string | null): DependencySource {
 }
 
 export function cargoLocked(text: string): LockedPackage[] {
-  const doc = parseToml(text) as Table;
+  const doc = tomlLib().parse(text) as Table;
   const packages = Array.isArray(doc.package) ? doc.package : [];
   const out: LockedPackage[] = [];
   for (const raw of packages) {

@@ -4,8 +4,7 @@
 // the whole workspace is narrowed to the packages a change touches.
 import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import picomatch from 'picomatch';
-import { parse as parseToml } from 'smol-toml';
+import { picomatchLib, tomlLib } from '../../util/libs.js';
 import type { NarrowedCommand, RepoFacts, TestFailure, Workspace } from '../types.js';
 import { withDependents } from '../dependents.js';
 
@@ -17,7 +16,7 @@ function table(value: unknown): Table | null {
 
 /** The member directories of a workspace root, expanded over the file list (members minus exclude). */
 export function cargoMemberDirs(rootText: string, files: string[]): string[] {
-  const workspace = table(parseToml(rootText).workspace);
+  const workspace = table(tomlLib().parse(rootText).workspace);
   if (!workspace) return [];
   const members = (Array.isArray(workspace.members) ? workspace.members : [])
     .filter((m): m is string => typeof m === 'string')
@@ -26,8 +25,8 @@ export function cargoMemberDirs(rootText: string, files: string[]): string[] {
     .filter((m): m is string => typeof m === 'string')
     .map(normalizeMember);
   if (members.length === 0) return [];
-  const isMember = picomatch(members);
-  const isExcluded = excludes.length ? picomatch(excludes) : () => false;
+  const isMember = picomatchLib()(members);
+  const isExcluded = excludes.length ? picomatchLib()(excludes) : () => false;
   return files
     .filter((f) => f.endsWith('/Cargo.toml'))
     .map((f) => f.slice(0, -'/Cargo.toml'.length))
@@ -46,7 +45,7 @@ export async function readCargoMembers(dir: string, manifests: Record<string, st
   let workspace: { members?: unknown; exclude?: unknown } | undefined;
   let hasPackage = false;
   try {
-    const doc = parseToml(root) as Record<string, any>;
+    const doc = tomlLib().parse(root) as Record<string, any>;
     workspace = doc.workspace;
     hasPackage = !!doc.package;
   } catch {
@@ -82,8 +81,8 @@ async function expandSegments(dir: string, segments: string[], prefix = ''): Pro
   if (segments.length === 0) return [prefix || '.'];
   const [head, ...rest] = segments;
   if (head === '..' || head === '') return [];
-  if (!picomatch.scan(head).isGlob) return expandSegments(dir, rest, prefix ? `${prefix}/${head}` : head);
-  const match = picomatch(head);
+  if (!picomatchLib().scan(head).isGlob) return expandSegments(dir, rest, prefix ? `${prefix}/${head}` : head);
+  const match = picomatchLib()(head);
   const entries = await readdir(path.join(dir, prefix), { withFileTypes: true }).catch(() => []);
   const found: string[] = [];
   for (const entry of entries) {
@@ -107,7 +106,7 @@ export function cargoWorkspace(repo: RepoFacts): Workspace | null {
   if (dirs.length === 0) return null;
   let workspaceDeps: Record<string, unknown> = {};
   try {
-    workspaceDeps = ((parseToml(repo.manifests['Cargo.toml'] ?? '') as Record<string, any>).workspace?.dependencies ?? {}) as Record<
+    workspaceDeps = ((tomlLib().parse(repo.manifests['Cargo.toml'] ?? '') as Record<string, any>).workspace?.dependencies ?? {}) as Record<
       string,
       unknown
     >;
@@ -119,7 +118,7 @@ export function cargoWorkspace(repo: RepoFacts): Workspace | null {
     const text = repo.manifests[dir === '.' ? 'Cargo.toml' : `${dir}/Cargo.toml`];
     let doc: Record<string, any>;
     try {
-      doc = parseToml(text ?? '') as Record<string, any>;
+      doc = tomlLib().parse(text ?? '') as Record<string, any>;
     } catch {
       continue;
     }
