@@ -1,6 +1,12 @@
 // The task's token and cost budget over all its model calls (retries and repair rounds included).
 // Every strategy counts through one meter, so a strategy that asks for several candidates cannot
 // spend more than the task allows.
+//
+// The budget holds before it is spent: each call is bounded before it is made (its prompt by the
+// context estimate, which errs high and needs no tokenizer; its reply by `max_tokens`, which the
+// server never exceeds). A call whose bound does not fit what is left gets a lower `max_tokens`
+// while a useful reply still fits; otherwise it is not made, and the reason names the setting.
+import { estimateTokens } from '../context/estimate.js';
 import type { Usage } from './types.js';
 import type { CodegenInputs } from '../plan/types.js';
 
@@ -11,20 +17,48 @@ interface CallUsage {
   costUsd: number | null;
 }
 
+/** Whether a call may be made, and with which `max_tokens`. */
+export type Admission = { ok: true; maxTokens: number } | { ok: false; reason: string };
+
 export interface BudgetMeter {
   /** Why no further call may be made, or null while the budget lasts. */
   exhausted(): string | null;
-  /** Adds one call's tokens (and their cost) to the task's usage. */
+  /**
+   * Bounds a call of `messages` asking for up to `maxTokens` before it is made: admitted as asked,
+   * admitted with a lower `max_tokens` that fits what is left, or refused with the reason.
+   */
+  admit(messages: readonly { content: string }[], maxTokens: number): Admission;
+  /** Adds one call's tokens (and their cost) to the task's usage, as the API reported them. */
   record(promptTokens: number, completionTokens: number): CallUsage;
 }
 
 type Budget = Pick<CodegenInputs, 'maxTotalTokens' | 'maxCostUsd' | 'promptPricePer1k' | 'completionPricePer1k'>;
 
 /**
+ * The fewest reply tokens worth asking for: below this a rationale, a commit message and an edit
+ * no longer fit, so the call would be paid for and wasted. A plan asking for less keeps its own.
+ */
+export const MIN_REPLY_TOKENS = 256;
+
+/** Tokens the chat format adds per message (role, separators) and to prime the reply; OpenAI's are 3-4 and 3. */
+const PER_MESSAGE_TOKENS = 4;
+const REPLY_PRIMING_TOKENS = 3;
+
+/** An upper bound of the prompt tokens a server will count for `messages`. */
+export function promptBound(messages: readonly { content: string }[]): number {
+  let total = REPLY_PRIMING_TOKENS;
+  for (const message of messages) total += PER_MESSAGE_TOKENS + estimateTokens(message.content);
+  return total;
+}
+
+/**
  * A meter over `usage` (the task's running totals, updated in place so they outlive the step);
  * `onCall` hears of every call (the step turns it into an `llm.usage` event).
  */
 export function budgetMeter(budget: Budget, usage: Usage, onCall: (call: CallUsage) => void): BudgetMeter {
+  const priced = budget.promptPricePer1k !== null || budget.completionPricePer1k !== null;
+  const promptPrice = (budget.promptPricePer1k ?? 0) / 1000;
+  const completionPrice = (budget.completionPricePer1k ?? 0) / 1000;
   return {
     exhausted() {
       if (usage.totalTokens >= budget.maxTotalTokens) {
@@ -35,13 +69,44 @@ export function budgetMeter(budget: Budget, usage: Usage, onCall: (call: CallUsa
       }
       return null;
     },
+    admit(messages, maxTokens) {
+      const prompt = promptBound(messages);
+      const floor = Math.min(maxTokens, MIN_REPLY_TOKENS);
+      const byTokens = budget.maxTotalTokens - usage.totalTokens - prompt;
+      if (byTokens < floor) {
+        return {
+          ok: false,
+          reason:
+            `token budget: the next call could use up to ${prompt + floor} tokens (${prompt} prompt, ${floor} reply); ` +
+            `llm.max_total_tokens = ${budget.maxTotalTokens}, ${usage.totalTokens} used`,
+        };
+      }
+      let reply = Math.min(maxTokens, byTokens);
+      if (priced && budget.maxCostUsd !== null) {
+        const spent = usage.costUsd ?? 0;
+        const left = budget.maxCostUsd - spent - prompt * promptPrice;
+        // Whole tokens only, and a hair under the cap so rounding never lets a call cross it.
+        const byCost = completionPrice > 0 ? Math.floor((left * (1 - 1e-9)) / completionPrice) : left >= 0 ? Infinity : -1;
+        if (byCost < floor) {
+          const bound = prompt * promptPrice + floor * completionPrice;
+          return {
+            ok: false,
+            reason:
+              `cost budget: the next call could cost up to $${bound.toFixed(4)} (${prompt} prompt, ${floor} reply tokens); ` +
+              `llm.max_cost_usd = $${budget.maxCostUsd}, $${spent.toFixed(4)} used`,
+          };
+        }
+        reply = Math.min(reply, byCost);
+      }
+      return { ok: true, maxTokens: reply };
+    },
     record(promptTokens, completionTokens) {
       usage.promptTokens += promptTokens;
       usage.completionTokens += completionTokens;
       usage.totalTokens += promptTokens + completionTokens;
       usage.calls += 1;
       let costUsd: number | null = null;
-      if (budget.promptPricePer1k !== null || budget.completionPricePer1k !== null) {
+      if (priced) {
         costUsd = (promptTokens / 1000) * (budget.promptPricePer1k ?? 0) + (completionTokens / 1000) * (budget.completionPricePer1k ?? 0);
         usage.costUsd = (usage.costUsd ?? 0) + costUsd;
       }

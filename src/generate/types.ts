@@ -60,8 +60,8 @@ export interface StrategyInput {
 export type StrategyOutcome =
   /** Candidates, best first. */
   | { status: 'generated'; candidates: Generation[] }
-  /** No usable candidate: the budget is spent or every reply was malformed; `reason` says which. */
-  | { status: 'stopped'; reason: string };
+  /** No usable candidate: the budget is spent or every reply was malformed; `reason` says which, `budget` marks the first. */
+  | { status: 'stopped'; reason: string; budget?: boolean };
 
 export interface Strategy {
   name: string;

@@ -26,7 +26,14 @@ export const codegenTool: StepTool = {
       signal: ctx.signal,
       warn: (message) => ctx.emit({ type: 'log', level: 'warn', message }),
     });
-    if (outcome.status === 'stopped') return { status: 'failed', summary: outcome.reason };
+    if (outcome.status === 'stopped') {
+      // A repair round the budget cannot pay for is not made: the task ends with the failure it was
+      // to repair, and why no round followed.
+      if (outcome.budget && ctx.feedback) {
+        return { status: 'failed', summary: `${lastFailure(ctx.feedback)}; no repair round: ${outcome.reason}` };
+      }
+      return { status: 'failed', summary: outcome.reason };
+    }
     const [generation] = outcome.candidates;
     ctx.state.generation = generation;
     ctx.state.generations += 1;
@@ -39,3 +46,9 @@ export const codegenTool: StepTool = {
     };
   },
 };
+
+/** The first line of a round's feedback, short enough for a summary. */
+function lastFailure(feedback: string): string {
+  const line = feedback.trim().split('\n')[0] ?? '';
+  return line.length > 200 ? `${line.slice(0, 199)}…` : line;
+}

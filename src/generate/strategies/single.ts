@@ -12,13 +12,16 @@ export const singleStrategy: Strategy = {
     let formatError: string | null = null;
     for (let call = 0; call < settings.callsPerAttempt; call++) {
       const over = budget.exhausted();
-      if (over) return { status: 'stopped', reason: over };
+      if (over) return { status: 'stopped', reason: over, budget: true };
       const messages = buildMessages({ ...input, formatError });
+      // Bounded before it is made: a call that could cross the budget gets a lower max_tokens, or is not made.
+      const admitted = budget.admit(messages, settings.maxTokens);
+      if (!admitted.ok) return { status: 'stopped', reason: admitted.reason, budget: true };
       const reply = await ask(input.llm, {
         messages,
         model: settings.model,
         temperature: settings.temperature,
-        maxTokens: settings.maxTokens,
+        maxTokens: admitted.maxTokens,
         signal: input.signal,
       });
       budget.record(reply.promptTokens, reply.completionTokens);

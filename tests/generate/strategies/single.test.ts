@@ -3,7 +3,8 @@
 // call counted against the task's token and cost budget.
 import { describe, expect, it } from '@jest/globals';
 import type { Usage } from '../../../src/generate/types.js';
-import { budgetMeter } from '../../../src/generate/budget.js';
+import { budgetMeter, promptBound } from '../../../src/generate/budget.js';
+import { buildMessages } from '../../../src/generate/prompt.js';
 import { editFormat } from '../../../src/generate/formats/index.js';
 import { strategyNamed } from '../../../src/generate/strategies/index.js';
 import type { StrategyInput } from '../../../src/generate/types.js';
@@ -112,23 +113,51 @@ describe('the single strategy', () => {
     expect(llm.requests).toHaveLength(2);
   });
 
-  it("does not call the model once the task's token budget is spent, and stops a re-ask that would exceed it", async () => {
+  it("does not call the model once the task's token budget is spent, nor make a re-ask that could cross it", async () => {
     const spent = { ...usage(), totalTokens: 1000, calls: 4 };
     const none = scriptedLlm([GOOD]);
     const first = run(none, { settings: { maxTotalTokens: 1000 }, spent });
-    expect(await first.outcome).toEqual({ status: 'stopped', reason: 'token budget exhausted: 1000 of llm.max_total_tokens = 1000 used' });
+    expect(await first.outcome).toEqual({
+      status: 'stopped',
+      reason: 'token budget exhausted: 1000 of llm.max_total_tokens = 1000 used',
+      budget: true,
+    });
     expect(none.requests).toHaveLength(0);
 
-    const llm = scriptedLlm([PROSE, GOOD]);
-    const second = run(llm, { settings: { maxTotalTokens: 150 } });
-    expect(await second.outcome).toEqual({ status: 'stopped', reason: 'token budget exhausted: 150 of llm.max_total_tokens = 150 used' });
+    // A budget that pays for exactly one call at its full max_tokens: the re-ask is bounded first
+    // and not made, though the budget is not yet spent.
+    const bound = promptBound(
+      buildMessages({
+        task: { title: 'Fix add', description: '' },
+        context: null,
+        baseline: { failingTests: [] },
+        repair: null,
+        format: editFormat('udiff'),
+        formatError: null,
+      }),
+    );
+    const llm = scriptedLlm([PROSE, GOOD], { promptTokens: 500, completionTokens: 1000 });
+    const second = run(llm, { settings: { maxTotalTokens: bound + 1234 } });
+    const outcome = await second.outcome;
+    expect(outcome).toMatchObject({ status: 'stopped', budget: true });
+    expect(outcome.status === 'stopped' && outcome.reason).toMatch(
+      new RegExp(
+        `^token budget: the next call could use up to \\d+ tokens \\(\\d+ prompt, 256 reply\\); llm\\.max_total_tokens = ${bound + 1234}, 1500 used$`,
+      ),
+    );
     expect(llm.requests).toHaveLength(1);
+    expect(llm.requests[0].maxTokens).toBe(1234);
+    expect(second.spent.totalTokens).toBe(1500);
   });
 
   it("prices each call with the plan's prices and stops when the cost budget is spent", async () => {
     const llm = scriptedLlm([PROSE, PROSE, GOOD], { promptTokens: 1000, completionTokens: 500 });
     const { outcome, spent, calls } = run(llm, { settings: { promptPricePer1k: 0.01, completionPricePer1k: 0.02, maxCostUsd: 0.035 } });
-    expect(await outcome).toEqual({ status: 'stopped', reason: 'cost budget exhausted: $0.0400 of llm.max_cost_usd = $0.035' });
+    expect(await outcome).toEqual({
+      status: 'stopped',
+      reason: 'cost budget exhausted: $0.0400 of llm.max_cost_usd = $0.035',
+      budget: true,
+    });
     expect(calls.map((c) => c.costUsd)).toEqual([0.02, 0.02]);
     expect(spent.costUsd).toBeCloseTo(0.04, 10);
     expect(llm.requests).toHaveLength(2);
