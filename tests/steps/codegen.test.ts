@@ -3,11 +3,14 @@
 import { describe, expect, it } from '@jest/globals';
 import { autodevSchema } from '../../src/config/schema.js';
 import type { EngineEvent } from '../../src/engine/types.js';
+import { promptBound } from '../../src/generate/budget.js';
 import { buildPlan } from '../../src/plan/planner.js';
+import { createLlm } from '../../src/ports/llm.js';
 import type { PlanStep } from '../../src/plan/types.js';
 import type { ChatRequest, Llm } from '../../src/ports/types.js';
 import { createRegistry } from '../../src/steps/registry.js';
 import { initialState, type Ctx, type StepPorts, type TaskState } from '../../src/steps/types.js';
+import { startOpenAiServer } from '../support/openai-server.js';
 
 const REQUEST = {
   repo: 'https://github.com/acme/calc.git',
@@ -128,6 +131,57 @@ describe('the codegen step', () => {
     );
     await expect(codegen(scripted([GOOD]), { step: { ...CODEGEN, inputs: { ...CODEGEN.inputs, format: 'whole-file' } } })).rejects.toThrow(
       'unknown edit format "whole-file"',
+    );
+  });
+
+  it('makes only the calls the budget can pay for, lowering the last max_tokens on the wire, and stops with the reason', async () => {
+    // The conversations of the first call and of the re-ask after a malformed reply, bounded as the meter bounds them.
+    const probe = scripted(['Just use a plus.', GOOD]);
+    await codegen(probe);
+    const [first, second] = probe.requests.map((r) => promptBound(r.messages));
+    // Each reply uses 50 tokens less than it was allowed: the budget pays for the first call at
+    // the plan's 321 reply tokens, what is left for the second at 300, and not for a third.
+    const budget = first + 271 + second + 300;
+    const server = await startOpenAiServer({
+      onRequest: (body) => ({
+        content: 'Just use a plus.',
+        promptTokens: promptBound(body.messages!),
+        completionTokens: body.max_tokens! - 50,
+      }),
+    });
+    try {
+      const llm = createLlm({ apiUrl: server.baseUrl, timeoutMs: 10_000 });
+      const step = { ...CODEGEN, inputs: { ...CODEGEN.inputs, maxTotalTokens: budget } };
+      const { result, state } = await codegen(llm, { step });
+      const bodies = server.chatBodies();
+      expect(bodies).toHaveLength(2);
+      expect(bodies.map((b) => b.max_tokens)).toEqual([321, 300]);
+      const spent = budget - 50;
+      expect(result.status).toBe('failed');
+      expect(result.summary).toMatch(
+        new RegExp(
+          `^token budget: the next call could use up to \\d+ tokens \\(\\d+ prompt, 256 reply\\); llm\\.max_total_tokens = ${budget}, ${spent} used$`,
+        ),
+      );
+      // The usage is what the API reported.
+      expect(state.usage).toMatchObject({ promptTokens: first + second, completionTokens: 271 + 250, totalTokens: spent, calls: 2 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('makes no repair round the budget cannot pay for, ending with the failure it was to repair and why', async () => {
+    const state = initialState('/nonexistent');
+    Object.assign(state.usage, { promptTokens: 1000, completionTokens: 500, totalTokens: 1500, calls: 1 });
+    state.generation = { rationale: 'r', commitMessage: 'First try', patch: DIFF };
+    state.generations = 1;
+    const llm = scripted([GOOD]);
+    const step = { ...CODEGEN, inputs: { ...CODEGEN.inputs, maxTotalTokens: 1600 } };
+    const { result } = await codegen(llm, { state, step, feedback: 'test lib::tests::adds failed: left 0 right 4\nmore output' });
+    expect(llm.requests).toHaveLength(0);
+    expect(result.status).toBe('failed');
+    expect(result.summary).toMatch(
+      /^test lib::tests::adds failed: left 0 right 4; no repair round: token budget: the next call could use up to \d+ tokens \(\d+ prompt, 256 reply\); llm\.max_total_tokens = 1600, 1500 used$/,
     );
   });
 });
