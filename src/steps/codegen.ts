@@ -47,8 +47,8 @@ export const codegenTool: StepTool = {
   },
 };
 
-/** The first line of a round's feedback, short enough for a summary. */
+/** The start of a round's feedback on one line, short enough for a summary (the whole is in the log). */
 function lastFailure(feedback: string): string {
-  const line = feedback.trim().split('\n')[0] ?? '';
+  const line = feedback.trim().replace(/\s+/g, ' ');
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }

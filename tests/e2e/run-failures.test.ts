@@ -107,6 +107,37 @@ describe('autodev run (ending without a pull request)', () => {
   );
 
   it(
+    'makes no repair round the token budget cannot pay for: exit 1 with the failure and the budget reason',
+    async () => {
+      const bare = await makeBareRepo();
+      const hashBefore = await hashDir(bare);
+      // The server bills the first call 2700 + 50 tokens: 250 of the 3000 are left, less than any
+      // repair prompt, so the repair round is not asked for.
+      const { llm, github } = await startServers({ replies: [{ content: UNAPPLICABLE_REPLY, promptTokens: 2700, completionTokens: 50 }] });
+      const runDir = await makeRunDir();
+
+      const outcome = await runCli(runArgs(bare, CALC_TASK), {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir, { cache, llm, github, extra: { AUTODEV_LLM_MAX_TOTAL_TOKENS: '3000', AUTODEV_LLM_MAX_TOKENS: '256' } }),
+      });
+      const json = parseJson(outcome);
+
+      expect(outcome.code).toBe(1);
+      expect(json.status).toBe('failed');
+      expect(json.reason).toMatch(/^Your patch was NOT applied \(no file was changed\)\. .*src\/lib\.rs/);
+      expect(json.reason).toMatch(
+        /; no repair round: token budget: the next call could use up to \d+ tokens \(\d+ prompt, 256 reply\); llm\.max_total_tokens = 3000, 2750 used$/,
+      );
+      expect(llm.chatBodies()).toHaveLength(1);
+      expect(llm.chatBodies()[0].max_tokens).toBe(256);
+      // Usage as the API reported it.
+      expect(json.usage).toMatchObject({ promptTokens: 2700, completionTokens: 50, totalTokens: 2750, calls: 1 });
+      await expectNothingReachedTheRemote(bare, hashBefore, github);
+    },
+    RUN_TIMEOUT,
+  );
+
+  it(
     'fails with exit 1 when the tests still fail after the repair budget',
     async () => {
       const bare = await makeBareRepo();

@@ -181,7 +181,7 @@ describe('the codegen step', () => {
     expect(llm.requests).toHaveLength(0);
     expect(result.status).toBe('failed');
     expect(result.summary).toMatch(
-      /^test lib::tests::adds failed: left 0 right 4; no repair round: token budget: the next call could use up to \d+ tokens \(\d+ prompt, 256 reply\); llm\.max_total_tokens = 1600, 1500 used$/,
+      /^test lib::tests::adds failed: left 0 right 4 more output; no repair round: token budget: the next call could use up to \d+ tokens \(\d+ prompt, 256 reply\); llm\.max_total_tokens = 1600, 1500 used$/,
     );
   });
 });
