@@ -1,5 +1,6 @@
 // `single`: ask once for one candidate. A malformed reply is asked again with the parse error, up to
-// the plan's calls per attempt; every call, re-asks included, is bounded against the task's budget before it is made and counted after.
+// the plan's calls per attempt; every call, re-asks included, is bounded against the task's budget
+// before it is made and counted after.
 import { TransientError, type ChatReply, type ChatRequest, type Llm } from '../../ports/types.js';
 import { AutodevError, ExternalError } from '../../util/errors.js';
 import { buildMessages } from '../prompt.js';
