@@ -241,28 +241,17 @@ function applyCoChange(history: string[][], fileSet: Set<string>, entries: Map<s
 
 // ---------- definitions ----------
 
-// A registered toolchain's id (its context hints know its definitions), or a language with no
-// toolchain folder yet, whose patterns are kept here.
+// A registered toolchain's id (its context hints know its definitions), or `other`.
 type Language = string;
 
 function languageOf(path: string): Language {
   const ext = path.slice(path.lastIndexOf('.') + 1).toLowerCase();
-  const toolchain = CONTEXT_HINTS.find((t) => t.context.extensions.includes(ext));
-  if (toolchain) return toolchain.id;
-  if (ext === 'py') return 'python';
-  if (ext === 'go') return 'go';
-  return 'other';
+  return CONTEXT_HINTS.find((t) => t.context.extensions.includes(ext))?.id ?? 'other';
 }
 
-const PY_DEF = /^\s*(?:async\s+)?(?:def|class)\s+([A-Za-z_]\w*)/;
-const GO_DEF = /^\s*(?:func\s+(?:\([^)]*\)\s*)?|type\s+|const\s+|var\s+)([A-Za-z_]\w*)/;
-
-/** The names a line defines, if it is a definition (`lang`: a toolchain id, `python`, `go`). */
+/** The names a line defines, if it is a definition (`lang`: a toolchain id). */
 export function definedNames(line: string, lang: Language): string[] {
-  const toolchain = CONTEXT_HINTS.find((t) => t.id === lang);
-  if (toolchain) return toolchain.context.definitions(line);
-  const m = lang === 'python' ? PY_DEF.exec(line) : lang === 'go' ? GO_DEF.exec(line) : null;
-  return m ? [m[1]] : [];
+  return CONTEXT_HINTS.find((t) => t.id === lang)?.context.definitions(line) ?? [];
 }
 
 /** Whether `line` defines `term` exactly, defines a name containing it, or does not define it. */
@@ -285,13 +274,11 @@ export function definitionMatch(line: string, term: string, lang: Language): 'ex
 // The toolchains' lockfiles, and those of ecosystems with no toolchain folder yet.
 const LOCK_FILES = new Set([
   ...CONTEXT_HINTS.flatMap((t) => t.context.lockfiles),
-  'poetry.lock',
-  'go.sum',
   'Gemfile.lock',
   'composer.lock',
 ]);
 // Test file names by the toolchains' conventions, and those of languages with no toolchain folder yet.
-const TEST_NAMES = [...CONTEXT_HINTS.flatMap((t) => t.context.testFileNames), /^test_.*\.py$/, /_test\.(py|go)$/, /Tests?\.(java|kt|cs)$/];
+const TEST_NAMES = [...CONTEXT_HINTS.flatMap((t) => t.context.testFileNames), /Tests?\.(kt|cs)$/];
 const GENERATED = /(^|\/)(dist|build|target|vendor|node_modules|\.next|coverage|__snapshots__)\/|\.min\.(js|css)$|\.map$|\.snap$/;
 const CODE_EXT = /\.(rs|ts|tsx|js|jsx|mjs|cjs|mts|cts|py|go|java|kt|rb|php|c|h|cc|cpp|hpp|cs|swift|scala|sql|sh)$/i;
 
