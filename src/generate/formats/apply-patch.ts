@@ -1,18 +1,8 @@
 // The `apply-patch` edit format: OpenAI's envelope, which GPT models are trained to write.
 import type { EditFormat } from '../types.js';
-import { parseReply } from './reply.js';
+import { editFormat } from './reply.js';
 
-const INSTRUCTIONS = `Reply in exactly this format and nothing else:
-
-## Rationale
-<why this change does the task, briefly>
-
-## Commit message
-<subject line, imperative, at most 72 characters>
-<optional body after a blank line>
-
-## Changes
-*** Begin Patch
+const EXAMPLE = `*** Begin Patch
 *** Update File: path/to/file.ext
 @@ a line that names the place, e.g. the enclosing function's signature
  unchanged line
@@ -22,16 +12,11 @@ const INSTRUCTIONS = `Reply in exactly this format and nothing else:
 *** Add File: path/to/new.ext
 +every line of the new file, each starting with +
 *** Delete File: path/to/old.ext
-*** End Patch
+*** End Patch`;
 
-Rules for the changes: paths relative to the repository root; no line numbers. In an Update File, each
+const RULES = `Rules for the changes: paths relative to the repository root; no line numbers. In an Update File, each
 chunk starts with "@@" (optionally followed by one line of the file that comes before the chunk, copied
 exactly) and holds 3 unchanged lines (" ") before and after each change, copied exactly from the file,
-so the chunk matches exactly one place. Put "*** Move to: new/path" right after "*** Update File:" to rename.
-Never touch .git/ or paths outside the repository. Never put secrets, tokens or keys in code.`;
+so the chunk matches exactly one place. Put "*** Move to: new/path" right after "*** Update File:" to rename.`;
 
-export const applyPatchFormat: EditFormat = {
-  name: 'apply-patch',
-  instructions: INSTRUCTIONS,
-  parse: (reply) => parseReply(reply, 'Changes'),
-};
+export const applyPatchFormat: EditFormat = editFormat('apply-patch', 'Changes', EXAMPLE, RULES);

@@ -5,10 +5,33 @@
 // whose text goes back to the model.
 import { isPlainDiff, parseEdits } from '../../patch/edits.js';
 import { PatchParseError } from '../../patch/parse.js';
-import { ReplyFormatError, type Generation } from '../types.js';
+import { ReplyFormatError, type EditFormat, type Generation } from '../types.js';
 
 const EDIT_HEADINGS = ['patch', 'changes', 'edits'];
 const HEADINGS = ['rationale', 'commit message', 'edits'] as const;
+
+const SHARED_SECTIONS = `Reply in exactly this format and nothing else:
+
+## Rationale
+<why this change does the task, briefly>
+
+## Commit message
+<subject line, imperative, at most 72 characters>
+<optional body after a blank line>`;
+
+const SAFETY = 'Never touch .git/ or paths outside the repository. Never put secrets, tokens or keys in code.';
+
+/**
+ * An edit format: the reply layout every format shares, its edits under `heading` as `example`
+ * shows them, its `rules`, and the one reply reader.
+ */
+export function editFormat(name: string, heading: string, example: string, rules: string): EditFormat {
+  return {
+    name,
+    instructions: `${SHARED_SECTIONS}\n\n## ${heading}\n${example}\n\n${rules}\n${SAFETY}`,
+    parse: (reply) => parseReply(reply, heading),
+  };
+}
 
 export function parseReply(text: string, editsHeading: string): Generation {
   const normalized = text.replace(/\r\n/g, '\n');
