@@ -1,6 +1,6 @@
 // What one (task, model) run of `autodev eval` came to, appended to results.jsonl as it ends, so an
 // eval killed half-way keeps every finished result and a rerun skips them.
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -68,7 +68,21 @@ export async function readOutcomes(file: string): Promise<EvalOutcome[]> {
 /** Appends one result as a line of its own (a torn previous line is ended first, so the new one stays readable). */
 export async function appendOutcome(file: string, outcome: EvalOutcome): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true });
-  const existing = await readFile(file, 'utf8').catch(() => '');
-  const lead = existing && !existing.endsWith('\n') ? '\n' : '';
+  const lead = (await endsTorn(file)) ? '\n' : '';
   await appendFile(file, `${lead}${JSON.stringify(outcome)}\n`);
+}
+
+/** Whether the file's last byte is not a newline (an interrupted write): only that byte is read. */
+async function endsTorn(file: string): Promise<boolean> {
+  const handle = await open(file, 'r').catch(() => null);
+  if (!handle) return false;
+  try {
+    const { size } = await handle.stat();
+    if (size === 0) return false;
+    const last = Buffer.alloc(1);
+    await handle.read(last, 0, 1, size - 1);
+    return last[0] !== 0x0a;
+  } finally {
+    await handle.close();
+  }
 }
