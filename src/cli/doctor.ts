@@ -4,7 +4,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { autodevSchema } from '../config/schema.js';
 import { createExec } from '../ports/exec.js';
 import { AUTO_ORDER, createSandbox } from '../ports/sandbox/index.js';
-import { DEFAULT_SANDBOX_IMAGE } from '../plan/toolchains.js';
+import { containerImage } from '../plan/toolchains.js';
 import { TOOLCHAINS } from '../toolchains/registry.js';
 import type { ProgramCheck, Toolchain } from '../toolchains/types.js';
 import { ConfigError, ExitCode } from '../util/errors.js';
@@ -89,7 +89,7 @@ export async function doctorCommand(flags: { json?: boolean; config?: string }, 
   const toolchains = toolchainReports(TOOLCHAINS, results);
   const sandboxes = await Promise.all(
     (['docker', 'podman', 'bwrap', 'none'] as const).map(async (kind) => {
-      const problem = await createSandbox(kind, { exec, image: config.sandbox_image ?? DEFAULT_SANDBOX_IMAGE }).check();
+      const problem = await createSandbox(kind, { exec, image: containerImage(config, null) }).check();
       return { kind, usable: problem === null, problem };
     }),
   );

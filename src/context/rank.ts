@@ -272,11 +272,7 @@ export function definitionMatch(line: string, term: string, lang: Language): 'ex
 // ---------- file kinds ----------
 
 // The toolchains' lockfiles, and those of ecosystems with no toolchain folder yet.
-const LOCK_FILES = new Set([
-  ...CONTEXT_HINTS.flatMap((t) => t.context.lockfiles),
-  'Gemfile.lock',
-  'composer.lock',
-]);
+const LOCK_FILES = new Set([...CONTEXT_HINTS.flatMap((t) => t.context.lockfiles), 'Gemfile.lock', 'composer.lock']);
 // Test file names by the toolchains' conventions, and those of languages with no toolchain folder yet.
 const TEST_NAMES = [...CONTEXT_HINTS.flatMap((t) => t.context.testFileNames), /Tests?\.(kt|cs)$/];
 const GENERATED = /(^|\/)(dist|build|target|vendor|node_modules|\.next|coverage|__snapshots__)\/|\.min\.(js|css)$|\.map$|\.snap$/;

@@ -5,7 +5,7 @@ import type { Config } from '../config/schema.js';
 import { resolveEditFormat } from '../generate/formats/choose.js';
 import type { TaskRequest } from '../config/request.js';
 import type { HostFacts, RepoFacts } from './facts.js';
-import { DEFAULT_SANDBOX_IMAGE, knownManifests, resolveToolchain, sandboxBinds, unsupportedReason } from './toolchains.js';
+import { containerImage, knownManifests, resolveToolchain, sandboxBinds, unsupportedReason } from './toolchains.js';
 import type { Toolchain, ToolchainCommand } from '../toolchains/types.js';
 import { displayRepo } from '../util/display.js';
 import type {
@@ -68,7 +68,7 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
         format: command.format,
         ...(command.reports?.length ? { reports: command.reports } : {}),
         toolchain: toolchain?.id,
-        image: toolchain?.image ?? config.sandbox_image ?? DEFAULT_SANDBOX_IMAGE,
+        image: toolchain?.image ?? containerImage(config, null),
         caches: toolchain?.sandbox.caches ?? [],
         env: toolchain?.sandbox.env ?? {},
         offlineEnv: toolchain?.sandbox.offlineEnv ?? {},

@@ -15,7 +15,7 @@ export interface ToolchainPlan extends ToolchainCommands {
 type Overrides = Partial<Record<'deps' | 'build' | 'test' | 'lint', string[]>> & { image?: string };
 
 /** The image the container sandboxes run when neither the config nor the toolchain names one. */
-export const DEFAULT_SANDBOX_IMAGE = 'rust:1-slim';
+const DEFAULT_SANDBOX_IMAGE = 'rust:1-slim';
 
 /** The docker/podman image: the toolchain's config key, else `sandbox_image`, else the toolchain's default. */
 export function containerImage(config: Config, toolchain: Toolchain | null): string {

@@ -11,7 +11,7 @@ import type { Config } from '../config/schema.js';
 import { cacheDir } from '../observe/paths.js';
 import { readRepoFacts, type HostFacts } from '../plan/facts.js';
 import { buildPlan, cloneStep } from '../plan/planner.js';
-import { DEFAULT_SANDBOX_IMAGE } from '../plan/toolchains.js';
+import { containerImage } from '../plan/toolchains.js';
 import { inputsOf, type CloneInputs, type ForgeTarget, type Plan, type PlanStep, type SandboxKind } from '../plan/types.js';
 import { createExec } from '../ports/exec.js';
 import { createGit } from '../ports/git.js';
@@ -100,10 +100,10 @@ export function probeHost(
   // --plan-only runs no sandbox: only a run checks the configured one early.
   const configured = config.sandbox === 'auto' || !options.sandbox ? null : config.sandbox;
   // The plan may pick the toolchain's own image; a check of another image is simply not used.
-  const earlyImage = config.sandbox_image ?? DEFAULT_SANDBOX_IMAGE;
+  const earlyImage = containerImage(config, null);
   return {
     host: gatherHostFacts(exec, {
-      image: config.sandbox_image ?? DEFAULT_SANDBOX_IMAGE,
+      image: earlyImage,
       sandbox: config.sandbox,
       cacheDir: cacheDir(task.env),
       env: task.env,

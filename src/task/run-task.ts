@@ -1,7 +1,7 @@
 // One task from request to result: prepare (ports, preflight, workspace), then the engine, which
 // clones, plans through `build` below and runs the plan; then the workspace goes. Used through the
 // session by `run`, `run --resume` and `serve`; it prints nothing and never exits the process.
-import { DEFAULT_SANDBOX_IMAGE, supportedToolchains } from '../plan/toolchains.js';
+import { containerImage, supportedToolchains } from '../plan/toolchains.js';
 import type { Config } from '../config/schema.js';
 import type { Env } from '../config/load.js';
 import type { TaskRequest } from '../config/request.js';
@@ -171,10 +171,7 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
       );
     }
     // The image the plan chose for its toolchain (its config key, sandbox_image, or its default).
-    const image =
-      made.steps.map((s) => s.inputs.image).find((i): i is string => typeof i === 'string') ??
-      config.sandbox_image ??
-      DEFAULT_SANDBOX_IMAGE;
+    const image = made.steps.map((s) => s.inputs.image).find((i): i is string => typeof i === 'string') ?? containerImage(config, null);
     const chosen = createSandbox(made.sandbox, { exec, image });
     // Checked while the clone ran when the config named this kind (with the same image); once per
     // process, and bwrap's pass once per machine state (ports/sandbox/checked.ts).
