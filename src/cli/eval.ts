@@ -81,7 +81,6 @@ export async function evalCommand(file: string, flags: EvalFlags, io: CliIo): Pr
     } finally {
       process.off('SIGINT', onSignal);
       process.off('SIGTERM', onSignal);
-      progress.end();
     }
     const unsound = checks.filter((c) => !c.sound);
     if (flags.json) io.stdout.write(`${JSON.stringify({ checks }, null, 2)}\n`);
@@ -114,7 +113,6 @@ export async function evalCommand(file: string, flags: EvalFlags, io: CliIo): Pr
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    progress.end();
   }
   const figures = computeFigures(
     summary.outcomes,
@@ -144,7 +142,7 @@ export async function evalCommand(file: string, flags: EvalFlags, io: CliIo): Pr
 }
 
 /** Progress on stderr as plain lines: one per finished run (or checked task), and why the eval stopped. */
-function createProgress(io: CliIo, lines: boolean): { update(event: EvalProgress): void; end(): void } {
+function createProgress(io: CliIo, lines: boolean): { update(event: EvalProgress): void } {
   let total = 0;
   let done = 0;
   const line = (text: string): void => {
@@ -170,6 +168,5 @@ function createProgress(io: CliIo, lines: boolean): { update(event: EvalProgress
         io.stderr.write(`autodev eval: stopped: ${event.reason}\n`);
       }
     },
-    end() {},
   };
 }
