@@ -70,6 +70,21 @@ export interface PolicyOutcome {
   labels: string[];
 }
 
+/**
+ * A test the model wrote before the fix that fails on the base for the reported reason: the change
+ * must make it pass (and candidates are ranked by it).
+ */
+export interface Reproduction {
+  /** Repository-relative path of the test file. */
+  file: string;
+  /** The test's content, as written on the base. */
+  content: string;
+  /** The test names it adds, as the toolchain's test parser reports them. */
+  tests: string[];
+  /** How it failed on the base (one line). */
+  baseFailure: string;
+}
+
 export interface TaskState {
   repoDir: string;
   baseBranch: string | null;
@@ -77,6 +92,8 @@ export interface TaskState {
   context: ContextSelection | null;
   generation: Generation | null;
   generations: number;
+  /** The reproduction test kept for this task (generate.reproduce); null when there is none. */
+  reproduction: Reproduction | null;
   usage: Usage;
   apply: PatchApplyResult | null;
   change: { branch: string; commit: string; diff: string; files: string[] } | null;
@@ -102,6 +119,7 @@ export function initialState(repoDir: string): TaskState {
     context: null,
     generation: null,
     generations: 0,
+    reproduction: null,
     usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: null, calls: 0 },
     apply: null,
     change: null,
