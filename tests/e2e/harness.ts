@@ -32,7 +32,7 @@ export interface RunJson {
   policy: { engine: string; decision: string; reasons: { code: string; message: string }[] } | null;
   secrets: { engine: string; findings: { rule: string; file: string; line: number; redacted: string }[] } | null;
   usage: { promptTokens: number; completionTokens: number; totalTokens: number; calls: number };
-  baseline: { failingTests: string[] };
+  baseline: { failingTests: string[]; build: string | null; test: string | null; lint: string | null };
   verification: Record<string, string>;
   workspace: string | null;
   notes: string[];

@@ -1,7 +1,7 @@
 // The package manager's commands for a repository: install (by its lockfile), the build and lint
 // scripts (or tsc when TypeScript is installed), and a test run that names every test.
-import type { HostFacts, RepoFacts, ToolchainCommand, ToolchainCommands } from '../types.js';
-import { nodeWorkspace } from './workspace.js';
+import type { HostFacts, RepoFacts, ToolchainCommand, ToolchainCommands, WorkspaceMember } from '../types.js';
+import { YARN1_MEMBERS, nodeWorkspace } from './workspace.js';
 
 export function nodeCommands(repo: RepoFacts, host: HostFacts): ToolchainCommands {
   const pkg = readJson(repo.manifests['package.json']);
@@ -25,7 +25,8 @@ export function nodeCommands(repo: RepoFacts, host: HostFacts): ToolchainCommand
     : repo.files.includes('tsconfig.json') && 'typescript' in devDeps
       ? { argv: tsc, format: 'tsc' }
       : null;
-  const recursive = workspace ? recursiveTest(manager, scripts.test) : null;
+  const testedMembers = (workspace?.members ?? []).filter((_, i) => typeof memberPkgs[i]?.scripts?.test === 'string');
+  const recursive = workspace ? recursiveTest(manager, scripts.test, testedMembers) : null;
   if (workspace) {
     const names = workspace.members.map((m) => m.name);
     const list = `${names.slice(0, 6).join(', ')}${names.length > 6 ? ', …' : ''}`;
@@ -39,9 +40,9 @@ export function nodeCommands(repo: RepoFacts, host: HostFacts): ToolchainCommand
       notes.push(
         'Yarn runs the members one after the other and stops at the first whose tests fail: the members after it report no tests.',
       );
-    else if (!recursive && manager.kind === 'yarn' && !manager.berry)
+    else if (recursive && manager.kind === 'yarn')
       notes.push(
-        "Yarn 1's `workspaces run` cannot be narrowed to some members (it has no filter): pin Yarn 2+ in packageManager to narrow.",
+        "Yarn 1's `workspaces run` has no filter and stops at the first failing member: each member's tests run as `yarn --cwd <member> run test`, one after the other, all of them even when one fails.",
       );
   }
   return {
@@ -139,10 +140,11 @@ function installCommand(manager: PackageManager, repo: RepoFacts): ToolchainComm
 
 /**
  * The workspace's tests as one run over the members, which verify can narrow (pnpm's `-r`, npm's
- * `--workspaces`, Yarn 2+'s `workspaces foreach --all`) and whose output names the member of each test: when the root has no test
- * script of its own, or its script only runs the members'. Null otherwise (the root's script runs).
+ * `--workspaces`, Yarn 2+'s `workspaces foreach --all`, the Yarn 1 driver's member list) and whose
+ * output names the member of each test: when the root has no test script of its own, or its script
+ * only runs the members'. Null otherwise (the root's script runs).
  */
-function recursiveTest(manager: PackageManager, script: string | undefined): ToolchainCommand | null {
+function recursiveTest(manager: PackageManager, script: string | undefined, tested: WorkspaceMember[]): ToolchainCommand | null {
   if (script && !/(^|\s)(-r|--recursive|--filter|--workspaces|-ws)(\s|$)|workspaces (run|foreach)|\b(lerna|turbo|nx)\b/.test(script))
     return null;
   // One member at a time: each one's output stays together under its `> name@version test` header.
@@ -153,7 +155,33 @@ function recursiveTest(manager: PackageManager, script: string | undefined): Too
   // without a test script are skipped. Yarn 1's `workspaces run` has no filter to narrow it by.
   if (manager.berry)
     return { argv: [...manager.argv, 'workspaces', 'foreach', '--all', '--verbose', 'run', 'test'], format: 'node-test-workspace' };
-  return null;
+  // Yarn 1's `workspaces run test` can neither be filtered nor made to go on past a failing member.
+  if (tested.length === 0) return null;
+  return { argv: yarn1MembersTest(manager.argv, tested), format: 'node-test-workspace' };
+}
+
+/**
+ * Runs `yarn --cwd <dir> run test` in each member, one after the other, every member even when one
+ * fails, each output opened by the `> name test` header the workspace parser reads (npm's own
+ * header); exits 1 when any member failed. Node is in every Node sandbox, and a driver in the argv
+ * keeps the step one command the plan can show.
+ */
+const YARN1_DRIVER = [
+  "const { spawnSync } = require('node:child_process');",
+  'const args = process.argv.slice(1);',
+  `const at = args.indexOf('${YARN1_MEMBERS}');`,
+  'let failed = 0;',
+  'for (const member of args.slice(at + 1)) {',
+  "  const eq = member.indexOf('=');",
+  "  process.stdout.write('\\n> ' + member.slice(0, eq) + ' test\\n');",
+  "  const run = spawnSync(args[0], [...args.slice(1, at), '--cwd', member.slice(eq + 1), 'run', 'test'], { stdio: ['ignore', 'inherit', 'inherit'] });",
+  '  if (run.status !== 0) failed = 1;',
+  '}',
+  'process.exit(failed);',
+].join('\n');
+
+function yarn1MembersTest(yarn: string[], members: WorkspaceMember[]): string[] {
+  return ['node', '-e', YARN1_DRIVER, ...yarn, YARN1_MEMBERS, ...members.map((m) => `${m.name}=${m.dir}`)];
 }
 
 /**

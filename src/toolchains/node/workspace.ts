@@ -9,6 +9,12 @@ import { withDependents } from '../dependents.js';
 
 type Json = Record<string, unknown>;
 
+/**
+ * The marker after which the Yarn 1 driver's argv (src/toolchains/node/commands.ts) lists the
+ * members as `name=dir`; narrowing keeps the touched ones.
+ */
+export const YARN1_MEMBERS = '--members';
+
 function object(value: unknown): Json | null {
   return value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : null;
 }
@@ -150,10 +156,24 @@ function touchedPackages(workspace: Workspace, changedFiles: string[]): string[]
 /**
  * A recursive run narrowed to the touched packages: pnpm's `-r` becomes `--filter <name>` per
  * package, npm's `--workspaces` becomes `--workspace=<name>`, Yarn 2+'s `workspaces foreach --all`
- * gets `--include <name>`. Null when the command is not a
- * recursive run, or the whole workspace must run.
+ * gets `--include <name>`, the Yarn 1 driver keeps only their `name=dir` entries. Null when the
+ * command is not a recursive run, or the whole workspace must run.
  */
 export function narrowNodeCommand(argv: string[], workspace: Workspace, changedFiles: string[]): NarrowedCommand | null {
+  const driverAt = argv[0] === 'node' && argv[1] === '-e' ? argv.indexOf(YARN1_MEMBERS) : -1;
+  if (driverAt >= 0) {
+    const packages = touchedPackages(workspace, changedFiles);
+    const listed = argv.slice(driverAt + 1);
+    const kept = packages ? listed.filter((entry) => packages.includes(entry.slice(0, entry.indexOf('=')))) : listed;
+    if (!packages || kept.length === listed.length) return null;
+    const names = kept.map((entry) => entry.slice(0, entry.indexOf('=')));
+    // A touched member without a test script has nothing to run: the scope is the members that do.
+    return {
+      argv: [...argv.slice(0, driverAt + 1), ...kept],
+      packages: names,
+      label: `members ${names.join(', ') || '(none with tests)'}`,
+    };
+  }
   const pnpmAt = argv.indexOf('-r');
   const npmAt = argv.indexOf('--workspaces');
   const foreachAt = argv.indexOf('foreach');

@@ -1,4 +1,5 @@
 // pnpm and Yarn through corepack, and Node workspaces narrowed to the touched packages.
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -194,12 +195,45 @@ describe('a Node workspace', () => {
     expect(node.narrow!(['node', 'foreach', '--all'], ws, ['packages/c/index.js'])).toBeNull();
   });
 
-  it("leaves Yarn 1's workspaces unnarrowed (its `workspaces run` has no filter) and says so in the plan", () => {
+  it("runs Yarn 1's members one by one with `--cwd` (its `workspaces run` has no filter), narrowed to the touched ones", () => {
     const classic = { ...yarnFiles, 'yarn.lock': '# yarn lockfile v1\n\n' };
     const cmds = node.commands(repo(classic, ['packages/a', 'packages/b', 'packages/c']), host({ corepack: true }));
-    expect(cmds.test.argv).toEqual(['corepack', expect.stringMatching(/^yarn@1\.22\.22\+/), 'test']);
-    expect(cmds.workspace).toBeUndefined();
-    expect(cmds.notes.join('\n')).toMatch(/Yarn 1's `workspaces run` cannot be narrowed/);
+    const yarn1 = expect.stringMatching(/^yarn@1\.22\.22\+/);
+    expect(cmds.test).toEqual({
+      argv: ['node', '-e', expect.any(String), 'corepack', yarn1, '--members', 'a=packages/a', 'b=packages/b', 'c=packages/c'],
+      format: 'node-test-workspace',
+    });
+    expect(cmds.notes.join('\n')).toMatch(/yarn --cwd <member> run test/);
+    const ws = cmds.workspace!;
+    expect(node.narrow!(cmds.test.argv, ws, ['packages/c/index.js'])).toEqual({
+      argv: ['node', '-e', expect.any(String), 'corepack', yarn1, '--members', 'c=packages/c'],
+      packages: ['c'],
+      label: 'members c',
+    });
+    expect(node.narrow!(cmds.test.argv, ws, ['packages/a/index.js'])?.packages).toEqual(['a', 'b']);
+    expect(node.narrow!(cmds.test.argv, ws, ['yarn.lock'])).toBeNull();
+  });
+
+  it("Yarn 1's member driver runs every member even after one fails, each under the header the parser reads", async () => {
+    const classic = { ...yarnFiles, 'yarn.lock': '# yarn lockfile v1\n\n' };
+    const cmds = node.commands(repo(classic, ['packages/a', 'packages/b', 'packages/c']), host({ corepack: true }));
+    // A stand-in for yarn that prints a TAP line per member and fails in b: the driver is real node.
+    const dir = await tree({
+      'fake-yarn.js': `const dir = process.argv[process.argv.indexOf('--cwd') + 1];
+const ok = !dir.endsWith('/b');
+console.log('TAP version 13');
+console.log((ok ? 'ok' : 'not ok') + ' 1 - works in ' + dir);
+process.exit(ok ? 0 : 1);
+`,
+    });
+    const [, flag, script, , , ...rest] = cmds.test.argv;
+    const run = spawnSync(process.execPath, [flag, script, process.execPath, path.join(dir, 'fake-yarn.js'), ...rest], {
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    const report = node.parse('node-test-workspace', { stdout: run.stdout, stderr: run.stderr, exitCode: run.status }).tests!;
+    expect(report.passed).toEqual(['a: works in packages/a', 'c: works in packages/c']);
+    expect(report.failed.map((f) => f.name)).toEqual(['b: works in packages/b']);
   });
 
   it("names each test of Yarn's `[member]: ` prefixed output by its member, Yarn's own lines left out", () => {
