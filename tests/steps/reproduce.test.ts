@@ -15,7 +15,8 @@ import { whyNotReproduce } from '../../src/steps/reproduce.js';
 import { createRegistry } from '../../src/steps/registry.js';
 import { initialState, type Ctx, type StepPorts, type TaskState, type VerifyOutcome } from '../../src/steps/types.js';
 import { rust } from '../../src/toolchains/rust/index.js';
-import { cleanup, makeTempDir } from '../support/fixture-repo.js';
+import { createGit } from '../../src/ports/git.js';
+import { cleanup, git, makeRepo, makeTempDir } from '../support/fixture-repo.js';
 
 afterAll(async () => {
   await cleanup();
@@ -387,5 +388,42 @@ describe('the test step with a reproduction', () => {
   it('does not write a kept reproduction: it is in the change already', async () => {
     const { present } = await testChange(both(REPRO_PASSED), true);
     expect(present).toEqual([false]);
+  });
+});
+
+describe('apply with a reproduction (real git)', () => {
+  const PATCH = (file: string, line: string) => `--- /dev/null\n+++ b/${file}\n@@ -0,0 +1 @@\n+${line}\n`;
+  const REPRO_STATE = { file: 'tests/repro_add.rs', content: 'use calc::add;\n', tests: ['tests/repro_add.rs::t'], baseFailure: 't: boom' };
+
+  async function apply(patch: string, kept: boolean) {
+    const repo = await makeRepo({ 'Cargo.toml': '[package]\nname = "calc"\n', 'src/lib.rs': 'pub fn add() {}\n' });
+    const plan = planWith({});
+    const state = initialState(repo);
+    state.baseCommit = (await git(repo, ['rev-parse', 'HEAD'])).trim();
+    state.reproduction = { ...REPRO_STATE, kept };
+    state.generation = { rationale: 'r', commitMessage: 'Add notes', patch };
+    const { ctx } = context({ step: plan.steps.find((s) => s.id === 'apply')!, state, sandbox: replaySandbox([], repo).sandbox });
+    (ctx.ports as { git: unknown }).git = createGit();
+    const result = await createRegistry().get('apply')!.run(ctx);
+    return { result, state, repo };
+  }
+
+  it('commits a kept reproduction with the change, and a reproduction not kept never', async () => {
+    const kept = await apply(PATCH('NOTES.md', 'notes'), true);
+    expect(kept.result.status).toBe('ok');
+    expect([...kept.state.change!.files].sort()).toEqual(['NOTES.md', 'tests/repro_add.rs']);
+    expect(await git(kept.repo, ['show', `${kept.state.change!.commit}:tests/repro_add.rs`])).toContain('use calc::add;');
+
+    const notKept = await apply(PATCH('NOTES.md', 'notes'), false);
+    expect(notKept.state.change!.files).toEqual(['NOTES.md']);
+    expect(notKept.state.change!.diff).not.toContain('repro_add');
+  });
+
+  it('sends a patch that writes the reproduction test back to the model', async () => {
+    const { result, state } = await apply(PATCH('tests/repro_add.rs', '// fixed by editing the test'), false);
+    expect(result.status).toBe('failed');
+    expect(result.summary).toBe('the patch edits the reproduction test tests/repro_add.rs');
+    expect(result.feedback).toContain('Leave it exactly as it is');
+    expect(state.change).toBeNull();
   });
 });
