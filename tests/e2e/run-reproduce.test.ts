@@ -73,6 +73,24 @@ async function branchFiles(bare: string, branch: string): Promise<string[]> {
 }
 
 describe('autodev run: reproduce first', () => {
+  it('--plan-only --json shows the reproduce step between search and codegen, with its settings; never leaves it out', async () => {
+    const bare = await makeBareRepo(UNTESTED_FILES);
+    const plans: { id: string; tool: string; command?: string[]; inputs: Record<string, unknown> }[][] = [];
+    for (const reproduce of ['auto', 'never']) {
+      const runDir = await makeRunDir();
+      const env = taskEnv(runDir, { cache, extra: { AUTODEV_GENERATE_REPRODUCE: reproduce, AUTODEV_GENERATE_REPRODUCE_TRIES: '3' } });
+      const outcome = await runCli([...runArgs(bare, TASK), '--plan-only'], { cwd: runDir.cwd, env });
+      expect(outcome.code).toBe(0);
+      plans.push((JSON.parse(outcome.stdout) as { plan: { steps: (typeof plans)[number] } }).plan.steps);
+    }
+    const ids = plans[0].map((s) => s.id);
+    expect(ids.slice(ids.indexOf('search'), ids.indexOf('search') + 3)).toEqual(['search', 'reproduce', 'codegen']);
+    const step = plans[0].find((s) => s.id === 'reproduce')!;
+    expect(step.command).toEqual(plans[0].find((s) => s.id === 'test')!.command);
+    expect(step.inputs).toMatchObject({ mode: 'auto', keep: false, tries: 3, model: 'test-model', format: 'cargo-test' });
+    expect(plans[1].map((s) => s.id)).not.toContain('reproduce');
+  });
+
   it(
     'keeps a reproduction that fails on the base, sends a fix that leaves it failing back, and shows before/after; not committed by default',
     async () => {
