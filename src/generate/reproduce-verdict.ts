@@ -45,7 +45,10 @@ export function judgeReproduction(input: { file: string; base: RunReading; run: 
   const isFileItself = (name: string): boolean => name === file || name === stem || name === file.split('/').pop();
   const crashed = run.tests.failed.filter((f) => isNew(f.name) && isFileItself(f.name));
   if (crashed.length) {
-    return { kind: 'did-not-run', problem: `${file} failed before any of its tests reported:\n${crashed[0].output.trim()}` };
+    return {
+      kind: 'did-not-run',
+      problem: `${file} failed before any of its tests ran (it does not load, import or start):\n${crashed[0].output.trim()}`,
+    };
   }
   const failed = run.tests.failed.filter((f) => isNew(f.name));
   const passed = run.tests.passed.filter(isNew);

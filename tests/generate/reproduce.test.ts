@@ -6,6 +6,8 @@ import { buildReproduceMessages, parseReproduction } from '../../src/generate/re
 import { judgeReproduction, rejection, type RunReading } from '../../src/generate/reproduce-verdict.js';
 import { editFormat } from '../../src/generate/formats/index.js';
 import { ReplyFormatError } from '../../src/generate/types.js';
+import { python } from '../../src/toolchains/python/index.js';
+import { rust } from '../../src/toolchains/rust/index.js';
 import type { Diagnostic } from '../../src/toolchains/types.js';
 
 const TASK = { title: 'Fix add', description: 'add(2, 3) returns -1.' };
@@ -150,5 +152,30 @@ describe('judgeReproduction', () => {
     expect(judgeReproduction({ file: 'tests/r.rs', base: BASE, run: BASE }).kind).toBe('did-not-run');
     const unread = judgeReproduction({ file: 'tests/r.rs', base: BASE, run: { ...reading(null), summary: 'timed out after 900s' } });
     expect(unread).toEqual({ kind: 'did-not-run', problem: 'the test run could not be read (timed out after 900s)' });
+  });
+});
+
+describe('the toolchains’ reproduction idioms', () => {
+  it('narrow the test command to the one new file where the runner allows it', () => {
+    const cargo = ['cargo', 'test', '--offline', '--no-fail-fast'];
+    expect(rust.reproduction?.narrowToFile?.(cargo, 'tests/repro_add.rs')).toEqual([...cargo, '--test', 'repro_add']);
+    // A workspace-wide command, or a file that is not an integration test of the root crate, runs whole.
+    expect(rust.reproduction?.narrowToFile?.([...cargo, '--workspace'], 'tests/repro_add.rs')).toBeNull();
+    expect(rust.reproduction?.narrowToFile?.(cargo, 'crates/core/tests/r.rs')).toBeNull();
+    const pytest = ['sh', '-c', 'exec "$VENV/bin/python" -m pytest "$@"', 'python', '-p', 'no:cacheprovider'];
+    expect(python.reproduction?.narrowToFile?.(pytest, 'tests/test_repro.py')).toEqual([...pytest, 'tests/test_repro.py']);
+    expect(python.reproduction?.narrowToFile?.(['sh', '-c', 'exec python -m unittest "$@"', 'python'], 'tests/test_r.py')).toBeNull();
+  });
+
+  it('a pytest module that fails to import is not kept (pytest reports it as a failure named after the file)', () => {
+    const junit = `<?xml version="1.0" encoding="utf-8"?><testsuites name="pytest tests"><testsuite name="pytest" errors="1" failures="0" skipped="0" tests="2" time="0.3"><testcase classname="" name="tests.test_repro" file="tests/test_repro.py" time="0.000"><error message="collection failure">ImportError while importing test module '/w/tests/test_repro.py'.
+tests/test_repro.py:1: in &lt;module&gt;
+    import nosuchmod
+E   ModuleNotFoundError: No module named 'nosuchmod'</error></testcase><testcase classname="tests.test_ok" name="test_ok" file="tests/test_ok.py" line="0" time="0.001" /></testsuite></testsuites>`;
+    const parsed = python.parse('pytest', { stdout: '', stderr: '', exitCode: 1, reports: [{ path: 'junit.xml', text: junit }] });
+    const base = reading({ passed: ['tests/test_ok.py::test_ok'], failed: [], ignored: 0, summary: '1 passed' });
+    const verdict = judgeReproduction({ file: 'tests/test_repro.py', base, run: reading(parsed.tests, parsed.diagnostics) });
+    expect(verdict.kind).toBe('did-not-run');
+    expect(verdict.kind === 'did-not-run' && verdict.problem).toContain("No module named 'nosuchmod'");
   });
 });
