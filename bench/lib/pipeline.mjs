@@ -74,6 +74,8 @@ export function autodevEnv({ runDir, cache, llm, github, repo = 'acme/calc', pat
     AUTODEV_LLM_MODEL: 'bench-model',
     AUTODEV_GIT_GITHUB_API_URL: github.url,
     AUTODEV_GIT_GITHUB_REPO: repo,
+    // The scripted model answers every request with the fix: no reproduction is asked of it.
+    AUTODEV_GENERATE_REPRODUCE: 'never',
   };
   for (const name of ['RUSTUP_HOME', 'CARGO_HOME', 'RUSTUP_TOOLCHAIN']) if (process.env[name]) env[name] = process.env[name];
   return env;

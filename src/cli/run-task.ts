@@ -164,6 +164,11 @@ export function formatResult(result: TaskResult): string {
   const failing = result.baseline.failingTests;
   if (failing.length)
     row('base:', `${failing.length} test${failing.length === 1 ? '' : 's'} failing before the change: ${failing.join(', ')}`);
+  const repro = result.reproduction;
+  if (repro) {
+    const where = repro.kept ? 'committed with the change' : 'not committed';
+    row('reproduction:', `${repro.file} (${where}): failed on the base (${repro.base.failure}); with the change: ${repro.head.outcome}`);
+  } else if (result.verification.reproduce) row('reproduce', result.verification.reproduce);
   for (const [step, summary] of Object.entries(result.verification)) {
     if (['build', 'test', 'lint', 'secrets', 'policy'].includes(step)) row(step, summary);
   }

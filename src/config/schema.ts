@@ -135,6 +135,27 @@ export const metricsSchema = z
   })
   .describe('Prometheus metrics.');
 
+export const generateSchema = z
+  .strictObject({
+    reproduce: z
+      .enum(['auto', 'always', 'never'])
+      .default('auto')
+      .describe(
+        'Ask the model for a test of the reported behaviour before the fix, kept only if it fails on the base: auto when the task names no failing test, always, or never.',
+      ),
+    keep_reproduction: z
+      .boolean()
+      .default(false)
+      .describe('Commit the reproduction test with the change; false: it is present only while the change is tested.'),
+    reproduce_tries: z
+      .int()
+      .positive()
+      .max(5)
+      .default(2)
+      .describe('Model calls (each run on the base) for a reproduction test before going on without one.'),
+  })
+  .describe('How the change is generated.');
+
 export const autodevSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe('false refuses every run (a global off switch).'),
@@ -191,6 +212,7 @@ export const autodevSchema = z
     git: gitSchema.default(gitSchema.parse({})),
     policy: policySchema.default(policySchema.parse({})),
     metrics: metricsSchema.default(metricsSchema.parse({})),
+    generate: generateSchema.default(generateSchema.parse({})),
     toolchains: z
       .strictObject({
         rust: toolchainCommands.optional(),

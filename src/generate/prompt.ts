@@ -4,7 +4,7 @@ import type { ContextSelection } from '../context/index.js';
 import type { ChatMessage } from '../ports/types.js';
 import { hasRedactions } from '../secrets/redact-content.js';
 import { redact } from '../util/redact.js';
-import type { BaselineFailures, EditFormat, RepairFeedback } from './types.js';
+import type { BaselineFailures, EditFormat, RepairFeedback, ReproductionTest } from './types.js';
 import { isPlainDiff } from '../patch/edits.js';
 
 /** Said only when the prompt holds a placeholder, so the model keeps it instead of "fixing" it. */
@@ -25,19 +25,16 @@ export function buildMessages(input: {
   baseline: BaselineFailures;
   repair: RepairFeedback | null;
   format: EditFormat;
+  /** The reproduction test kept for the task (generate.reproduce): it fails on the base, the change must make it pass. */
+  reproduction?: ReproductionTest | null;
   /** Why the previous reply in this attempt could not be used; the model is asked again. */
   formatError: string | null;
 }): ChatMessage[] {
   const parts: string[] = [];
   parts.push(`# Task\n${input.task.title}`);
   if (input.task.description.trim()) parts.push(`## Description\n${input.task.description.trim()}`);
-  if (input.context && input.context.files.length) {
-    parts.push('# Repository code (selected for this task)');
-    for (const file of input.context.files) {
-      const what = file.ranges ? ` (lines ${file.ranges.map(([a, b]) => `${a}-${b}`).join(', ')})` : '';
-      parts.push(`## ${file.path}${what}\n\`\`\`\n${file.content.replace(/\n$/, '')}\n\`\`\``);
-    }
-  }
+  parts.push(...codeSection(input.context));
+  if (input.reproduction) parts.push(reproductionSection(input.reproduction));
   const failing = input.baseline.failingTests;
   if (failing.length) {
     const more = failing.length > MAX_BASELINE_TESTS ? `\n- …and ${failing.length - MAX_BASELINE_TESTS} more` : '';
@@ -70,6 +67,28 @@ export function buildMessages(input: {
     });
   }
   return messages;
+}
+
+/** The code selected for the task, one section per file (also shown when a reproduction test is asked for). */
+export function codeSection(context: ContextSelection | null): string[] {
+  if (!context || context.files.length === 0) return [];
+  const parts = ['# Repository code (selected for this task)'];
+  for (const file of context.files) {
+    const what = file.ranges ? ` (lines ${file.ranges.map(([a, b]) => `${a}-${b}`).join(', ')})` : '';
+    parts.push(`## ${file.path}${what}\n\`\`\`\n${file.content.replace(/\n$/, '')}\n\`\`\``);
+  }
+  return parts;
+}
+
+/** The test written before the fix: the model must make it pass and leave it as it is. */
+function reproductionSection(reproduction: ReproductionTest): string {
+  const tests = reproduction.tests.map((name) => `- ${name}`).join('\n');
+  return [
+    `# Reproduction test: ${reproduction.file}`,
+    `This test was written before the fix and fails on the base (before any change):\n${tests}\nHow it fails: ${reproduction.baseFailure}`,
+    `\`\`\`\n${reproduction.content.replace(/\n$/, '')}\n\`\`\``,
+    `It is in place when your change is tested, and your change must make it pass. Do not edit, move or delete ${reproduction.file}: fix the code it tests.`,
+  ].join('\n\n');
 }
 
 /** The previous edits in a fence longer than any inside them (SEARCH/REPLACE and whole files carry their own). */

@@ -35,6 +35,14 @@ export interface BaselineFailures {
   failingTests: string[];
 }
 
+/** A test written before the fix that fails on the base (the shape of the task state's `reproduction`). */
+export interface ReproductionTest {
+  file: string;
+  content: string;
+  tests: string[];
+  baseFailure: string;
+}
+
 /** The previous round's failure, in a repair round. */
 export interface RepairFeedback {
   feedback: string;
@@ -47,6 +55,8 @@ export interface StrategyInput {
   context: ContextSelection | null;
   baseline: BaselineFailures;
   repair: RepairFeedback | null;
+  /** The reproduction test the change must make pass (generate.reproduce); null or absent when there is none. */
+  reproduction?: ReproductionTest | null;
   settings: CodegenInputs;
   format: EditFormat;
   llm: Llm;

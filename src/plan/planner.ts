@@ -18,6 +18,7 @@ import type {
   PlanStep,
   PolicyInputs,
   PublishInputs,
+  ReproduceInputs,
   SandboxKind,
   SearchInputs,
   SecretsInputs,
@@ -125,6 +126,31 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
     promptPricePer1k: price?.prompt_per_1k ?? config.llm.prompt_price_per_1k ?? null,
     completionPricePer1k: price?.completion_per_1k ?? config.llm.completion_price_per_1k ?? null,
   };
+  // Reproduce first: after the baseline (it needs the base's test results, and it is the first step
+  // that does not overlap the baseline) and before codegen, with the test step's command and sandbox.
+  if (toolchain && config.generate.reproduce !== 'never') {
+    const tries = config.generate.reproduce_tries;
+    const reproduce: ReproduceInputs = {
+      mode: config.generate.reproduce,
+      keep: config.generate.keep_reproduction,
+      tries,
+      model: codegenInputs.model,
+      temperature: codegenInputs.temperature,
+      maxTokens: codegenInputs.maxTokens,
+      maxTotalTokens: codegenInputs.maxTotalTokens,
+      maxCostUsd: codegenInputs.maxCostUsd,
+      promptPricePer1k: codegenInputs.promptPricePer1k,
+      completionPricePer1k: codegenInputs.completionPricePer1k,
+    };
+    const why = config.generate.reproduce === 'auto' ? ' (when the task names no failing test)' : '';
+    sandboxed('reproduce', `Ask ${config.llm.model} for a test reproducing the task, kept if it fails on the base${why}`, toolchain.test, {
+      retries,
+      // Each try is one model request and one test run on the base.
+      timeoutSecs: tries * (config.llm.request_timeout_secs + timeout) + 60,
+    });
+    const step = steps[steps.length - 1];
+    step.inputs = { ...step.inputs, ...reproduce };
+  }
   add('codegen', `Ask ${config.llm.model} for a change (${codegenInputs.format} edits)`, {
     retries,
     // Each request has its own timeout (a transient failure, retried); the step's covers the reply

@@ -1,7 +1,20 @@
 // The plan is plain data: what `run` will do, in order. `--plan-only` prints it; the engine walks it.
 
 export type ToolName =
-  'clone' | 'deps' | 'search' | 'codegen' | 'apply' | 'build' | 'test' | 'lint' | 'deps-check' | 'secrets' | 'policy' | 'pr' | 'push';
+  | 'clone'
+  | 'deps'
+  | 'search'
+  | 'reproduce'
+  | 'codegen'
+  | 'apply'
+  | 'build'
+  | 'test'
+  | 'lint'
+  | 'deps-check'
+  | 'secrets'
+  | 'policy'
+  | 'pr'
+  | 'push';
 
 /** The GitHub repository a pull request goes to (from the repository URL, its origin, or git.github_repo). */
 export interface ForgeTarget {
@@ -72,6 +85,22 @@ export type CodegenInputs = {
   promptPricePer1k: number | null;
   completionPricePer1k: number | null;
 };
+
+/**
+ * What the reproduce step uses besides the test step's sandbox inputs (command format, toolchain,
+ * caches, env, binds), which its plan step carries too: the step runs the test command on the base.
+ */
+export type ReproduceInputs = {
+  /** `auto`: only when the task names no test failing on the base; `always`: whatever it names. */
+  mode: 'auto' | 'always';
+  /** The reproduction test is committed with the change (generate.keep_reproduction). */
+  keep: boolean;
+  /** Model calls for a reproduction, each run on the base (generate.reproduce_tries). */
+  tries: number;
+} & Pick<
+  CodegenInputs,
+  'model' | 'temperature' | 'maxTokens' | 'maxTotalTokens' | 'maxCostUsd' | 'promptPricePer1k' | 'completionPricePer1k'
+>;
 
 export interface Plan {
   toolchain: ToolchainId | null;

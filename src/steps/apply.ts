@@ -1,6 +1,6 @@
 // apply: the patch goes onto the clean base (every round starts from the base, not from the
 // previous attempt), on the task's branch, committed with the bot identity.
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { picomatchLib } from '../util/libs.js';
 import { applyPatchToDir, formatPatchError } from '../patch/apply-dir.js';
@@ -9,7 +9,8 @@ import { checkRepoPathReal } from '../patch/paths.js';
 import { summarizeDiff } from '../secrets/added-lines.js';
 import { hasRedactions, restoreRedactions } from '../secrets/redact-content.js';
 import { inputsOf, type ApplyInputs } from '../plan/types.js';
-import type { StepTool } from './types.js';
+import type { StepResult } from '../engine/types.js';
+import type { Ctx, StepTool } from './types.js';
 
 export const applyTool: StepTool = {
   name: 'apply',
@@ -52,8 +53,10 @@ export const applyTool: StepTool = {
         data: { reason: 'protected_path' },
       };
     }
+    const reproduction = await placeReproduction(ctx, result.files);
+    if (reproduction) return reproduction;
     // The text layers write files git has not seen: those are added (only those: never build output).
-    const written = result.strategy === 'git-apply' ? [] : result.files;
+    const written = [...(result.strategy === 'git-apply' ? [] : result.files), ...keptReproduction(ctx)];
     const { commit, diff } = await git.commitIndex(dir, generation.commitMessage, inputs.author, written);
     // The diff already names every file (renames come as delete + add): no second pass over git.
     const files = summarizeDiff(diff).files;
@@ -65,6 +68,33 @@ export const applyTool: StepTool = {
     };
   },
 };
+
+/**
+ * The reproduction test (steps/reproduce.ts) is the fixed point of the task: a patch that edits it
+ * is sent back. When it is kept (generate.keep_reproduction), it is written here, onto the clean
+ * base with the patch, so it is committed with the change and every later check sees it.
+ */
+async function placeReproduction(ctx: Ctx, patched: string[]): Promise<StepResult | null> {
+  const repro = ctx.state.reproduction;
+  if (!repro) return null;
+  if (patched.includes(repro.file)) {
+    return {
+      status: 'failed',
+      summary: `the patch edits the reproduction test ${repro.file}`,
+      feedback: `Your patch edits ${repro.file}, the reproduction test written before the fix (it fails on the base). Leave it exactly as it is and change the code it tests so that it passes.`,
+    };
+  }
+  if (!repro.kept) return null;
+  const target = path.join(ctx.state.repoDir, repro.file);
+  await mkdir(path.dirname(target), { recursive: true });
+  await writeFile(target, repro.content);
+  return null;
+}
+
+function keptReproduction(ctx: Ctx): string[] {
+  const repro = ctx.state.reproduction;
+  return repro?.kept ? [repro.file] : [];
+}
 
 /**
  * The model was shown the files with their secrets as `[REDACTED:<kind>]` (generate/prompt.ts), so its

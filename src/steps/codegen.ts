@@ -18,6 +18,7 @@ export const codegenTool: StepTool = {
       task: { title: ctx.request.title, description: ctx.request.description },
       context: ctx.state.context,
       baseline: { failingTests: ctx.state.baseline.test?.tests?.failed.map((f) => f.name) ?? [] },
+      reproduction: ctx.state.reproduction,
       repair: ctx.feedback ? { feedback: ctx.feedback, previousPatch: ctx.state.generation?.patch ?? null } : null,
       settings,
       format,

@@ -40,6 +40,7 @@ export function prBody(input: { taskId: string; request: TaskRequest; plan: Plan
       lines.push(`- \`${name}\` (added or changed here) fails on the base and passes with this change`);
     for (const name of evidence.gone.slice(0, 20)) lines.push(`- \`${name}\` ran on the base and no longer runs (not evidence)`);
   }
+  lines.push(...reproductionSection(state));
   const fixed = new Set(evidence?.fixed ?? []);
   const baselineFailures = (state.baseline.test?.tests?.failed.map((f) => f.name) ?? []).filter((name) => !fixed.has(name));
   if (baselineFailures.length) {
@@ -59,6 +60,29 @@ export function prBody(input: { taskId: string; request: TaskRequest; plan: Plan
     `<sub>Opened by autodev, task \`${input.taskId}\`. Every change was built, tested, linted, scanned for secrets and checked against policy in a sandbox before this PR was opened.</sub>`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** The test written before the fix: how it failed on the base, how it does with the change, and where it is. */
+function reproductionSection(state: TaskState): string[] {
+  const repro = state.reproduction;
+  if (!repro) return [];
+  const head = repro.head;
+  const after = !head
+    ? 'not run with this change'
+    : head.failed.length || head.notRun.length
+      ? `still failing with this change (${[...head.failed, ...head.notRun].join(', ')})`
+      : 'passes with this change';
+  const names = repro.tests.map((t) => `\`${t}\``).join(', ');
+  return [
+    '',
+    '### Reproduction',
+    '',
+    `A test written before the fix, \`${repro.file}\` (${names}):`,
+    '',
+    `- before (base): fails: ${repro.baseFailure.replace(/\n/g, ' ')}`,
+    `- after (this change): ${after}`,
+    `- ${repro.kept ? 'committed with this change' : 'not part of this change (used to verify it only)'}`,
+  ];
 }
 
 const MAX_DEPENDENCY_ROWS = 20;

@@ -6,6 +6,7 @@ import { codegenTool } from './codegen.js';
 import { depsCheckTool } from './deps-check.js';
 import { policyTool } from './policy.js';
 import { prTool } from './pr.js';
+import { reproduceTool } from './reproduce.js';
 import { searchTool } from './search.js';
 import { secretsTool } from './secrets.js';
 import type { StepTool } from './types.js';
@@ -16,6 +17,7 @@ export function createRegistry(): Map<ToolName | string, StepTool> {
     ['clone', cloneTool],
     ['deps', verifyTool],
     ['search', searchTool],
+    ['reproduce', reproduceTool],
     ['codegen', codegenTool],
     ['apply', applyTool],
     ['build', verifyTool],

@@ -83,6 +83,10 @@ export interface Reproduction {
   tests: string[];
   /** How it failed on the base (one line). */
   baseFailure: string;
+  /** Part of the change (generate.keep_reproduction), or present only while the change is tested. */
+  kept?: boolean;
+  /** How its tests did in the change's last test run; absent until the change's tests ran. */
+  head?: { passed: string[]; failed: string[]; notRun: string[] };
 }
 
 export interface TaskState {

@@ -20,7 +20,7 @@ import {
 import { distillFailure } from '../toolchains/distill.js';
 import { hostInstalls, toolchainById } from '../toolchains/registry.js';
 import { fetchFailureReason } from '../toolchains/text.js';
-import type { CacheNeed, Diagnostic, ReportFile, TestFailure, Toolchain, Workspace } from '../toolchains/types.js';
+import type { CacheNeed, Diagnostic, ReportFile, TestFailure, TestReport, Toolchain, Workspace } from '../toolchains/types.js';
 import type { Ctx, StepTool, TestEvidence, VerifyOutcome } from './types.js';
 
 type Kind = 'build' | 'test' | 'lint';
@@ -42,9 +42,11 @@ export const verifyTool: StepTool = {
       };
     }
     const scope = workspaceScope(ctx);
-    const result = await runInSandbox(ctx, scope?.argv ?? ctx.step.command ?? []);
+    const argv = scope?.argv ?? ctx.step.command ?? [];
+    const result = kind === 'test' ? await withReproductionFile(ctx, () => runInSandbox(ctx, argv)) : await runInSandbox(ctx, argv);
     if (kind === 'deps') return judgeDeps(result, toolchainOf(ctx));
     const outcome = interpret(kind, toolchainOf(ctx), String(ctx.step.inputs.format ?? 'plain'), result);
+    if (kind === 'test' && ctx.mode === 'change') noteReproductionHead(ctx, outcome);
     if (ctx.mode === 'baseline') {
       ctx.state.baseline[kind] = outcome;
       if (reuse && !result.timedOut && !result.spawnError && !ctx.signal.aborted) {
@@ -161,7 +163,9 @@ interface WorkspaceScope {
 // after scoping the baseline to those packages (the toolchain's scopeBaselineFailures).
 function workspaceScope(ctx: Ctx): WorkspaceScope | null {
   const workspace = ctx.step.inputs.workspace as Workspace | undefined;
-  const files = ctx.state.change?.files;
+  const repro = ctx.state.reproduction;
+  // The reproduction test runs with the change, kept or not: its package is in scope too.
+  const files = ctx.state.change && [...ctx.state.change.files, ...(repro && !repro.kept ? [repro.file] : [])];
   const toolchain = toolchainOf(ctx);
   if (ctx.mode !== 'change' || !workspace || !files || !ctx.step.command || !toolchain?.narrow) return null;
   const narrowed = toolchain.narrow(ctx.step.command, workspace, files);
@@ -422,7 +426,8 @@ async function judgeTests(
   const baseFailures = scoped(baseline?.tests?.failed ?? []);
   const basePassed = scoped((baseline?.tests?.passed ?? []).map((name) => ({ name, output: '' }))).map((f) => f.name);
 
-  const fresh = newFailures(baseFailures, tests.failed);
+  // A reproduction test failed on the base too (the reproduce step ran it): still failing is judged below, not "new".
+  const fresh = newFailures([...baseFailures, ...reproductionBaseFailures(ctx)], tests.failed);
   const compileErrors = outcome.diagnostics.filter((d) => d.level === 'error');
   if (compileErrors.length && !(baseline && baseline.diagnostics.some((d) => d.level === 'error'))) {
     return failed(`tests did not compile: ${compileErrors.length} error(s)`, distillFailure('build', compileErrors), data);
@@ -449,6 +454,8 @@ async function judgeTests(
       { ...data, targetTests: targets },
     );
   }
+  const reproduction = judgeReproductionTests(ctx, tests, data);
+  if (reproduction) return reproduction;
   if (!outcome.ok && tests.failed.length === 0) {
     if (baseline && !baseline.ok && !baseline.tests?.failed.length) {
       return unproven(
@@ -461,7 +468,7 @@ async function judgeTests(
   }
 
   const vsBase = compareTestRuns({ passed: basePassed, failed: baseFailures }, tests);
-  const evidence = await findEvidence(ctx, scope, outcome, vsBase, { passed: basePassed, failed: baseFailures });
+  const evidence = withReproduced(ctx, await findEvidence(ctx, scope, outcome, vsBase, { passed: basePassed, failed: baseFailures }));
   outcome.evidence = evidence;
   const proven = evidence.fixed.length + evidence.failOnBase.length > 0;
   const evidenceData = { ...data, fixedTests: evidence.fixed, failOnBase: evidence.failOnBase, gone: evidence.gone };
@@ -600,6 +607,78 @@ async function runChangeTestsOnBase(ctx: Ctx, argv: string[]): Promise<VerifyOut
   } finally {
     await git.resetHard(dir, change.commit);
   }
+}
+
+/** The step's test command (`argv`) in the sandbox, read as the test step reads it: the reproduce step runs it on the base. */
+export async function runTestCommand(ctx: Ctx, argv: string[]): Promise<VerifyOutcome> {
+  const result = await runInSandbox(ctx, argv);
+  return interpret('test', toolchainOf(ctx), String(ctx.step.inputs.format ?? 'plain'), result);
+}
+
+// ---- the reproduction test (steps/reproduce.ts): present while the change is tested, and must pass.
+
+/**
+ * Runs the change's tests with the reproduction file in place when it is not part of the change
+ * (generate.keep_reproduction = false): written just before, removed just after, so it never
+ * reaches the commit, the diff the later checks read, or the next round's clean base.
+ */
+async function withReproductionFile<T>(ctx: Ctx, run: () => Promise<T>): Promise<T> {
+  const repro = ctx.state.reproduction;
+  if (!repro || repro.kept || ctx.mode !== 'change' || ctx.step.inputs.record) return run();
+  const target = path.join(ctx.state.repoDir, repro.file);
+  await mkdir(path.dirname(target), { recursive: true });
+  await writeFile(target, repro.content);
+  try {
+    return await run();
+  } finally {
+    await rm(target, { force: true });
+  }
+}
+
+/** How the reproduction tests did in this run of the change (for the result and the PR body). */
+function noteReproductionHead(ctx: Ctx, outcome: VerifyOutcome): void {
+  const repro = ctx.state.reproduction;
+  if (!repro) return;
+  const passed = new Set((outcome.tests?.passed ?? []).map(stableTestName));
+  const failed = new Set((outcome.tests?.failed ?? []).map((f) => stableTestName(f.name)));
+  const key = (name: string) => stableTestName(name);
+  repro.head = {
+    passed: repro.tests.filter((t) => passed.has(key(t))),
+    failed: repro.tests.filter((t) => failed.has(key(t))),
+    notRun: repro.tests.filter((t) => !passed.has(key(t)) && !failed.has(key(t))),
+  };
+}
+
+function reproductionBaseFailures(ctx: Ctx): TestFailure[] {
+  const repro = ctx.state.reproduction;
+  return repro ? repro.tests.map((name) => ({ name, output: repro.baseFailure })) : [];
+}
+
+/** A repairable failure when a reproduction test does not pass with the change; null when all pass. */
+function judgeReproductionTests(ctx: Ctx, tests: TestReport, data: Record<string, unknown>): StepResult | null {
+  const repro = ctx.state.reproduction;
+  const head = repro?.head;
+  if (!repro || !head || (head.failed.length === 0 && head.notRun.length === 0)) return null;
+  const failing = tests.failed.filter((f) => head.failed.includes(f.name));
+  const parts = [
+    `The reproduction test ${repro.file} was written before the fix and fails on the base (${repro.baseFailure}). Your change must make it pass; do not edit it.`,
+    failing.length ? `Still failing with your change:\n${distillFailure('test', { ...tests, failed: failing })}` : '',
+    head.notRun.length ? `Did not run with your change: ${head.notRun.join(', ')}` : '',
+  ].filter(Boolean);
+  const names = [...head.failed, ...head.notRun];
+  return failed(
+    `the reproduction test ${repro.file} does not pass: ${list(names)} ${head.failed.length ? 'still fail' : 'did not run'}`,
+    parts.join('\n\n'),
+    { ...data, reproduction: { file: repro.file, failed: head.failed, notRun: head.notRun } },
+  );
+}
+
+/** Reproduction tests that passed are evidence: they failed on the base (reproduce step) and pass with the change. */
+function withReproduced(ctx: Ctx, evidence: TestEvidence): TestEvidence {
+  const passed = ctx.state.reproduction?.head?.passed ?? [];
+  const known = new Set([...evidence.fixed, ...evidence.failOnBase]);
+  const added = passed.filter((name) => !known.has(name));
+  return added.length ? { ...evidence, fixed: [...evidence.fixed, ...added] } : evidence;
 }
 
 function buildFeedback(kind: Kind, outcome: VerifyOutcome): string {

@@ -45,11 +45,26 @@ export interface TaskResult {
    * Null when the change's tests were not judged.
    */
   evidence: { fixed: string[]; failOnBase: string[]; gone: string[] } | null;
+  /**
+   * The reproduction test written before the fix (generate.reproduce): how it did on the base and
+   * with the change, and whether it is part of the change. Null when none was kept.
+   */
+  reproduction: ReproductionResult | null;
   /** Each test of the last test run by name (the toolchain's naming); null when the tests did not run. */
   tests: { passed: string[]; failed: string[]; ignored: string[] } | null;
   verification: Record<string, string>;
   workspace: string | null;
   notes: string[];
+}
+
+export interface ReproductionResult {
+  file: string;
+  tests: string[];
+  /** Committed with the change (generate.keep_reproduction), or present only while testing. */
+  kept: boolean;
+  base: { outcome: 'failed'; failure: string };
+  /** `not run`: the change's tests did not run (the task ended before), or these tests were not in the run. */
+  head: { outcome: 'passed' | 'failed' | 'not run'; passed: string[]; failed: string[]; notRun: string[] };
 }
 
 export interface RunTaskInput {
@@ -263,6 +278,7 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
         : null,
     },
     evidence: state.verify.test?.evidence ?? null,
+    reproduction: reproductionResult(state),
     tests: state.verify.test?.tests
       ? {
           passed: state.verify.test.tests.passed,
@@ -273,5 +289,19 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
     verification,
     workspace,
     notes: [...(plan?.notes ?? []), ...state.notes],
+  };
+}
+
+function reproductionResult(state: TaskState): ReproductionResult | null {
+  const repro = state.reproduction;
+  if (!repro) return null;
+  const head = repro.head ?? { passed: [], failed: [], notRun: repro.tests };
+  const outcome = head.failed.length ? 'failed' : head.notRun.length ? 'not run' : 'passed';
+  return {
+    file: repro.file,
+    tests: repro.tests,
+    kept: repro.kept ?? false,
+    base: { outcome: 'failed', failure: repro.baseFailure },
+    head: { outcome, ...head },
   };
 }

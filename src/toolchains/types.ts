@@ -209,6 +209,14 @@ export interface ContextHints {
   lockfiles: string[];
 }
 
+/** What the model is told about writing one new test file, and how the test command runs just that file. */
+export interface ReproductionIdiom {
+  /** Where a new test file goes and what it looks like (shown to the model). */
+  conventions: string;
+  /** The test command narrowed to the one new test file; null when it must run whole. */
+  narrowToFile?(argv: string[], file: string): string[] | null;
+}
+
 export interface Toolchain {
   id: string;
   /** The language the toolchain builds, for messages ("Rust"). */
@@ -268,6 +276,8 @@ export interface Toolchain {
   testLeaf?(name: string): string;
   /** Whether a file is test code (run against the base to find evidence). */
   isTestFile(file: string): boolean;
+  /** How a new test reproducing a reported behaviour is written here (generate.reproduce); absent: generic advice. */
+  reproduction?: ReproductionIdiom;
   /** The base's source with the change's inline test code (Rust's `#[cfg(test)]` modules); null when none. */
   withChangeTestCode?(file: string, baseText: string, changeText: string): string | null;
   /** The manifest and lockfile readers of the dependency check. */

@@ -104,3 +104,29 @@ describe('formatResult', () => {
     expect(early).toContain('  reason:       OPENAI_API_KEY is not set\n');
   });
 });
+
+describe('formatResult with reproduce first', () => {
+  it('shows the reproduction before and after, or why there is none', () => {
+    const kept = formatResult(
+      result({
+        reproduction: {
+          file: 'tests/repro_add.rs',
+          tests: ['tests/repro_add.rs::sums'],
+          kept: false,
+          base: { outcome: 'failed', failure: 'sums: left: -1' },
+          head: { outcome: 'passed', passed: ['tests/repro_add.rs::sums'], failed: [], notRun: [] },
+        },
+      }),
+    );
+    expect(kept).toContain(
+      '  reproduction: tests/repro_add.rs (not committed): failed on the base (sums: left: -1); with the change: passed\n',
+    );
+    const none = formatResult(
+      result({
+        reproduction: null,
+        verification: { reproduce: 'ok: no reproduction: it passes on the base (x); going on without one', test: 'ok: fine' },
+      }),
+    );
+    expect(none).toContain('  reproduce     ok: no reproduction: it passes on the base (x); going on without one\n');
+  });
+});

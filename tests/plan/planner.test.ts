@@ -13,7 +13,7 @@ const CARGO = '[package]\nname = "calc"\nversion = "0.1.0"\nedition = "2021"\n\n
 const CARGO_WITH_DEP = `${CARGO}serde = "1"\n`;
 const CARGO_LOCK = '# generated\nversion = 3\n\n[[package]]\nname = "calc"\nversion = "0.1.0"\n';
 const CARGO_LOCK_WITH_DEP = `${CARGO_LOCK}dependencies = ["serde"]\n\n[[package]]\nname = "serde"\nversion = "1.0.0"\nsource = "registry+https://github.com/rust-lang/crates.io-index"\n`;
-const RUST_TOOLS = ['clone', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'deps-check', 'secrets', 'policy', 'pr'];
+const RUST_TOOLS = ['clone', 'search', 'reproduce', 'codegen', 'apply', 'build', 'test', 'lint', 'deps-check', 'secrets', 'policy', 'pr'];
 
 function request(extra: Partial<TaskRequest> = {}): TaskRequest {
   return {
@@ -67,7 +67,7 @@ function step(p: Plan, id: string) {
 }
 
 describe('a Rust crate', () => {
-  it('plans exactly clone, search, codegen, apply, build, test, lint, deps-check, secrets, policy, pr', () => {
+  it('plans exactly clone, search, reproduce, codegen, apply, build, test, lint, deps-check, secrets, policy, pr', () => {
     const p = plan({ 'Cargo.toml': CARGO });
     expect(p.steps.map((s) => s.tool)).toEqual(RUST_TOOLS);
     expect(p.steps.map((s) => s.id)).toEqual(RUST_TOOLS);
@@ -389,7 +389,18 @@ describe('a Node project', () => {
     expect(untyped.steps.map((s) => s.id)).not.toContain('lint');
 
     const bare = plan({ 'package.json': pkg({}) });
-    expect(bare.steps.map((s) => s.id)).toEqual(['clone', 'search', 'codegen', 'apply', 'test', 'deps-check', 'secrets', 'policy', 'pr']);
+    expect(bare.steps.map((s) => s.id)).toEqual([
+      'clone',
+      'search',
+      'reproduce',
+      'codegen',
+      'apply',
+      'test',
+      'deps-check',
+      'secrets',
+      'policy',
+      'pr',
+    ]);
   });
 
   it('installs dependencies with npm ci when locked, npm install when not, pnpm when its lockfile and pnpm exist', () => {
@@ -533,6 +544,7 @@ describe('readRepoFacts on real directories', () => {
       'clone',
       'deps',
       'search',
+      'reproduce',
       'codegen',
       'apply',
       'build',
@@ -569,5 +581,54 @@ describe('readRepoFacts on real directories', () => {
     });
     expect(p.toolchain).toBe('node');
     expect(step(p, 'lint').command).toEqual(['npm', 'run', 'lint']);
+  });
+});
+
+describe('reproduce first (generate.reproduce)', () => {
+  it('plans a reproduce step after search and before codegen, with the test command and typed inputs', () => {
+    const p = plan({ 'Cargo.toml': CARGO }, { cfg: { generate: { keep_reproduction: true, reproduce_tries: 3 }, llm: { model: 'm1' } } });
+    const ids = p.steps.map((s) => s.id);
+    expect(ids.indexOf('reproduce')).toBe(ids.indexOf('search') + 1);
+    expect(ids.indexOf('codegen')).toBe(ids.indexOf('reproduce') + 1);
+    const s = step(p, 'reproduce');
+    // The test step's command and sandbox: it runs the tests on the base, offline, never as a baseline or repair step.
+    expect(s.command).toEqual(step(p, 'test').command);
+    expect(s).toMatchObject({ sandbox: 'bwrap', network: false, retries: 3 });
+    expect(s.baseline).toBeFalsy();
+    expect(s.repairable).toBeFalsy();
+    expect(s.overlapsBaseline).toBeFalsy();
+    expect(s.inputs).toMatchObject({
+      format: 'cargo-test',
+      toolchain: 'rust',
+      mode: 'auto',
+      keep: true,
+      tries: 3,
+      model: 'm1',
+      maxTokens: 4096,
+      maxTotalTokens: 200000,
+    });
+    // Three tries, each a model request and a test run.
+    expect(s.timeoutSecs).toBe(3 * (120 + 900) + 60);
+  });
+
+  it('is left out with reproduce = "never", in a grading run and without a toolchain', () => {
+    expect(plan({ 'Cargo.toml': CARGO }, { cfg: { generate: { reproduce: 'never' } } }).steps.map((s) => s.id)).not.toContain('reproduce');
+    expect(plan({ 'Cargo.toml': CARGO }, { cfg: { generate: { reproduce: 'always' } } }).steps.map((s) => s.id)).toContain('reproduce');
+    expect(step(plan({ 'Cargo.toml': CARGO }, { cfg: { generate: { reproduce: 'always' } } }), 'reproduce').inputs.mode).toBe('always');
+    const grade = buildPlan({
+      request: request(),
+      config: config(),
+      repo: repo({ 'Cargo.toml': CARGO }),
+      host: host(),
+      forge: FORGE,
+      purpose: 'grade',
+    });
+    expect(grade.steps.map((s) => s.id)).not.toContain('reproduce');
+    expect(plan({ 'README.md': 'x' }).steps.map((s) => s.id)).not.toContain('reproduce');
+  });
+
+  it('refuses a bad reproduce setting by its key', () => {
+    expect(() => config({ generate: { reproduce: 'sometimes' } })).toThrow(/reproduce/);
+    expect(() => config({ generate: { reproduce_tries: 0 } })).toThrow(/reproduce_tries/);
   });
 });

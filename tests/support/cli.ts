@@ -103,6 +103,8 @@ export function taskEnv(run: RunDir, options: TaskEnvOptions = {}): Record<strin
     AUTODEV_SANDBOX: 'bwrap',
     AUTODEV_LLM_MODEL: 'test-model',
     AUTODEV_GIT_GITHUB_REPO: 'acme/calc',
+    // The scripted model answers in order: a test asks for a reproduction (generate.reproduce) itself.
+    AUTODEV_GENERATE_REPRODUCE: 'never',
   };
   if (options.llm) env.AUTODEV_LLM_API_URL = options.llm.baseUrl;
   if (options.github) env.AUTODEV_GIT_GITHUB_API_URL = options.github.url;

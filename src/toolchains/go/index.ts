@@ -63,6 +63,10 @@ export const go: Toolchain = {
   // A task names a Go test by its function (`TestSum`), which covers its subtests.
   testLeaf: (name) => /\.((?:Test|Example|Fuzz)[^/]*)(?:\/|$)/.exec(name)?.[1] ?? '',
   isTestFile: isGoTestFile,
+  reproduction: {
+    conventions:
+      'A new `<name>_test.go` file in the directory of the package under test, in the same package (`package <name>`), with `func TestXxx(t *testing.T)` functions that call `t.Errorf`/`t.Fatalf` on the wrong result. Standard library only.',
+  },
   dependencies: {
     ecosystem: 'go',
     manifest: 'go.mod',

@@ -70,6 +70,10 @@ export const maven: Toolchain = {
   narrow: narrowMaven,
   scopeBaselineFailures: (failures, scope) => scopeMavenFailures(failures, scope),
   isTestFile: isJavaTestFile,
+  reproduction: {
+    conventions:
+      'A new JUnit test class `src/test/java/<package path>/<Name>Test.java` (in the module of the code under test), in the package of that code, using the JUnit version the pom.xml already declares (`@Test`, `assertEquals`). No new dependencies.',
+  },
   dependencies: {
     ecosystem: 'maven',
     manifest: 'pom.xml',

@@ -83,6 +83,10 @@ export const node: Toolchain = {
   narrow: narrowNodeCommand,
   scopeBaselineFailures: (failures, scope) => scopeNodeBaselineFailures(failures, scope),
   isTestFile: isNodeTestFile,
+  reproduction: {
+    conventions:
+      "A new test file named like the project's existing tests (`test/<name>.test.js`, `*.test.ts`, `__tests__/…`), written for the runner the `test` script in package.json uses (node:test, jest, vitest or mocha), importing the module under test by a relative path. No new dependencies.",
+  },
   dependencies: npmReader('package-lock.json', npmLocked),
   // The dependency check reads package.json through the first reader; each lockfile through its own.
   otherLockfiles: [

@@ -62,6 +62,12 @@ export const python: Toolchain = {
     return { diagnostics: [], tests: null };
   },
   isTestFile: isPythonTestFile,
+  reproduction: {
+    conventions:
+      'A new pytest module `tests/test_<name>.py` (or beside the existing tests) with plain `def test_…():` functions and `assert`, importing the package under test as the existing tests do. No new dependencies.',
+    // pytest takes the file as an argument after the command's own (`sh -c '… pytest "$@"'`); unittest has no such narrowing here.
+    narrowToFile: (argv, file) => (argv.some((a) => a.includes('-m pytest')) ? [...argv, file] : null),
+  },
   dependencies: {
     ecosystem: 'pypi',
     manifest: 'pyproject.toml',

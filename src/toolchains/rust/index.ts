@@ -78,6 +78,16 @@ export const rust: Toolchain = {
   narrow: narrowCommand,
   scopeBaselineFailures,
   isTestFile: isRustTestFile,
+  reproduction: {
+    conventions:
+      'A new integration test file `tests/<name>.rs` (at the top of the crate) that uses the crate by its name from Cargo.toml (`use <crate_name>::...;`, hyphens as underscores) and holds one or a few `#[test] fn` functions with `assert_eq!`/`assert!`. It sees only the public API; no new dependencies.',
+    // Only that file's test binary runs (`--test <name>`); a workspace-wide command stays whole.
+    narrowToFile: (argv, file) => {
+      const m = /^tests\/([A-Za-z0-9_-]+)\.rs$/.exec(file);
+      if (!m || argv.includes('--workspace') || argv.includes('-p')) return null;
+      return [...argv, '--test', m[1]];
+    },
+  },
   withChangeTestCode: (file, baseText, changeText) => (file.endsWith('.rs') ? withChangeTestModules(baseText, changeText) : null),
   dependencies: {
     ecosystem: 'cargo',
