@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 // The CLI as an esbuild bundle in dist/bundle/, which bin/autodev.js loads: Node reads a few chunk
-// files instead of ~180 per-file modules, and zod (~100 ESM files, the largest start-up cost left)
-// comes inside the bundle, tree-shaken (the config imports it as a namespace, so its ~50 locales
-// drop out). Code splitting keeps each command's dynamic import a chunk of its own, so `--help` and
-// `--plan-only` still load none of what a full run needs.
+// files instead of ~180 per-file modules. Code splitting keeps each command's dynamic import a chunk
+// of its own, so `--help` and `--plan-only` still load none of what a full run needs.
 //
-// The other packages stay external, loaded from node_modules as before. Measured on `autodev
-// context` (CPU, user+sys, 7 runs each, 2 loaded cores): per-file tsc output 0.41 s, this bundle
-// 0.33 s, every package bundled 0.55 s (large chunks parsed whole, with code the command never
-// runs). External packages also let a module-resolution hook see which ones a command loads
-// (tests/cli/lazy-imports.test.ts). Run by `npm run build` after tsc, whose per-file dist/ stays
-// for the benches and tests that import single modules.
+// Bundled too: the packages made of many small ES modules that every command loads: zod (tree-
+// shaken: the config imports it as a namespace, so its ~50 locales drop out), execa and simple-git.
+// Importing execa alone costs ~150 ms of CPU from node_modules and ~40 ms bundled. The other
+// packages stay external, loaded from node_modules as before: bundling them all made start-up
+// slower (cosmiconfig's optional TypeScript loader brings the whole compiler in, and large chunks
+// are parsed whole), and a module-resolution hook can still see which of them a command loads
+// (tests/cli/lazy-imports.test.ts). Measured (CPU, user+sys, 7 runs, 2 loaded cores): `run
+// --plan-only` per-file 1.00 s, zod bundled 0.80 s, this 0.63 s; `context` 0.47 s, 0.35 s, 0.33 s.
+// Run by `npm run build` after tsc, whose per-file dist/ stays for benches and tests.
 import { build } from 'esbuild';
 import { readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -20,7 +21,7 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const pkg = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
 
 // Bundled: what every command loads and whose many small files dominate its start-up.
-const BUNDLED = new Set(['zod']);
+const BUNDLED = new Set(['zod', 'execa', 'simple-git']);
 const external = Object.keys(pkg.dependencies).filter((name) => !BUNDLED.has(name));
 
 // Chunk names carry a hash: the last build's chunks would otherwise stay beside the new ones.
@@ -42,5 +43,7 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   chunkNames: 'chunk-[hash]',
+  // The CommonJS modules of bundled packages (cross-spawn under execa) call require: give them one.
+  banner: { js: "import { createRequire as __autodevRequire } from 'node:module'; const require = __autodevRequire(import.meta.url);" },
   logLevel: 'warning',
 });
