@@ -16,7 +16,8 @@ import { cleanEnv, GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, ROOT, run
 import { startGitHubServer } from '../support/github-server.js';
 import { startOpenAiServer } from '../support/openai-server.js';
 
-const HEAVY = /node_modules\/(openai|@octokit|ink|listr2|react)\//;
+// prom-client (and the OpenTelemetry API it requires) loads in a run at its first event, never for --help, config or --plan-only.
+const HEAVY = /node_modules\/(openai|@octokit|ink|listr2|react|prom-client|@opentelemetry)\//;
 const PARSERS = /node_modules\/(yaml|smol-toml|fast-xml-parser|@renovatebot\/pep440|@yarnpkg\/lockfile|npm-package-arg)\//;
 let box: RunDir;
 let crate: string;
@@ -150,6 +151,8 @@ describe('start-up loads only what the command needs', () => {
       );
       // The control: the run did ask the model (openai loads on first use).
       expect(loaded.some((url) => url.includes('node_modules/openai/'))).toBe(true);
+      // And it counted its events (the metrics textfile is on by default): prom-client did load.
+      expect(loaded.some((url) => url.includes('node_modules/prom-client/'))).toBe(true);
       expect(loaded.filter((url) => /node_modules\/(@octokit|@secretlint|listr2|ink|react)\//.test(url))).toEqual([]);
     } finally {
       await Promise.all([llm.close(), github.close()]);
