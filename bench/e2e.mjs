@@ -273,7 +273,7 @@ async function benchToolchain(name, tc, llm, github) {
   const first = median(autodevRuns.map((r) => r.firstOutputMs ?? r.ms));
   const status = autodevRuns.map((r) => `${r.status}/exit ${r.code}`).join(', ');
   console.log(
-    `  wall: autodev run --no-pr ${sec(aMs)} (${status}), bare script ${sec(sMs)}; ratio autodev/script ${times(aMs / sMs)} (goal ≤ 1.1×)`,
+    `  wall: autodev run --no-pr ${sec(aMs)} (${status}), bare script ${sec(sMs)}; ratio autodev/script ${times(aMs / sMs)} (goal ≤ 1.1×: ${aMs / sMs <= 1.1 ? 'met' : 'NOT met'})`,
   );
 
   // Per step, side by side (medians over the runs).
@@ -342,7 +342,7 @@ async function benchToolchain(name, tc, llm, github) {
   const sLargest = scriptRuns.map((r) => r.largest).sort((x, y) => y.kib - x.kib)[0];
   if (Number.isFinite(own)) {
     console.log(
-      `  peak RSS: autodev's own process ${mib(own)} (goal ≤ 150 MiB), largest in its tree ${aLargest.name} ${mib(aLargest.kib)}; ` +
+      `  peak RSS: autodev's own process ${mib(own)} (goal ≤ 150 MiB: ${own / 1024 <= 150 ? 'met' : 'NOT met'}), largest in its tree ${aLargest.name} ${mib(aLargest.kib)}; ` +
         `largest in the script's tree ${sLargest.name} ${mib(sLargest.kib)}; autodev's own/script's largest ${times(own / sLargest.kib)}`,
     );
     headline({

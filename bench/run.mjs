@@ -127,7 +127,7 @@ for (const result of results) {
       `${fmt(r.alternative, r.unit)} (${r.against})`,
       times(r.ratio),
       r.better,
-      r.goal === null ? '' : `≤ ${r.goal}×`,
+      r.goal === null ? '' : `≤ ${r.goal}×: ${r.ratio !== null && r.ratio <= r.goal ? 'met' : 'NOT met'}`,
     ]);
   }
 }

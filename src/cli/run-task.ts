@@ -1,9 +1,10 @@
 // `autodev run` without --plan-only: wires progress, audit and metrics to the engine's events,
 // turns Ctrl-C into cancellation, prints the result and returns the exit code.
 import type { LoadedConfig } from '../config/load.js';
+import type { EngineEvent } from '../engine/types.js';
 import type { TaskRequest } from '../config/request.js';
 import { createJsonlFile, createJsonlStream } from '../observe/audit.js';
-import { createMetrics } from '../observe/metrics.js';
+import type { Metrics } from '../observe/metrics.js';
 import { metricsTextfile, stateDir } from '../observe/paths.js';
 import type { LiveProgress } from '../observe/progress-live.js';
 import { createPlainProgress, shouldUsePlain } from '../observe/progress-plain.js';
@@ -40,7 +41,7 @@ export async function runTaskCommand(input: {
     store,
     stateDir: stateDir(io.env),
     taskId: resume?.taskId ?? newTaskId(),
-    metrics: createMetrics(),
+    metrics: deferredMetrics(),
     // The stream outlives the session: warnings from closing it still go out as events.
     extra: events ? [makeSubscriber(events, async () => {})] : [],
   });
@@ -117,6 +118,52 @@ export async function runTaskCommand(input: {
   if (flags.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   else io.stdout.write(formatResult(result));
   return result.exitCode;
+}
+
+/**
+ * The run's metrics without prom-client (and the OpenTelemetry API it requires: ~80 CommonJS files)
+ * in front of the first event: it starts loading at the first event, beside the clone, and the
+ * events until it has loaded wait for it, in order. The metrics measure from each event's own time
+ * (`at`), so the wait skews nothing. `registry` exists once `text()` has resolved (writeTextfile and
+ * pushToGateway call it first).
+ */
+export function deferredMetrics(
+  load: () => Promise<Metrics> = async () => (await import('../observe/metrics.js')).createMetrics(),
+): Metrics {
+  let real: Metrics | null = null;
+  let waiting: EngineEvent[] = [];
+  let loading: Promise<Metrics> | null = null;
+  const loaded = (): Promise<Metrics> => {
+    if (!loading) {
+      loading = load().then((metrics) => {
+        for (const event of waiting) metrics.subscriber(event);
+        waiting = [];
+        real = metrics;
+        return metrics;
+      });
+      // A failed load surfaces where it is awaited (close, text), not as an unhandled rejection.
+      loading.catch(() => undefined);
+    }
+    return loading;
+  };
+  return {
+    subscriber: makeSubscriber(
+      (event) => {
+        if (real) return real.subscriber(event);
+        waiting.push(event);
+        void loaded();
+      },
+      async () => (await loaded()).subscriber.close(),
+    ),
+    get registry() {
+      if (!real) throw new Error('the metrics are still loading: await text() first');
+      return real.registry;
+    },
+    text: async () => (await loaded()).text(),
+    recordRevert() {
+      void loaded().then((metrics) => metrics.recordRevert());
+    },
+  };
 }
 
 /** The `--events` subscriber: a file or inherited descriptor (`--events-file`), else stderr; none without the flags. */

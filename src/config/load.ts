@@ -7,7 +7,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { cosmiconfig } from 'cosmiconfig';
 import { closest } from 'fastest-levenshtein';
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { autodevSchema, fileSchema, type Config } from './schema.js';
 import { findTomlKeyLine } from './locate.js';
 import { ConfigError } from '../util/errors.js';

@@ -1,5 +1,5 @@
 // A task request, validated the same way whether it comes from flags or (later) the REST API.
-import { z } from 'zod';
+import * as z from 'zod';
 
 // `scheme://userinfo@`: greedy up to the last `@` before the path, as URL parsers read it.
 const URL_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]*)@/i;

@@ -1,6 +1,6 @@
 // The configuration file's shape, its defaults and its documentation, in one place. Types are
 // inferred from the schemas; `autodev config --schema` prints the JSON Schema generated from them.
-import { z } from 'zod';
+import * as z from 'zod';
 
 const argv = z.array(z.string().min(1)).min(1);
 

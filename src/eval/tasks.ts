@@ -2,7 +2,7 @@
 // SWE-bench writes them (instance_id, base_commit, problem_statement, FAIL_TO_PASS, ...). Both
 // read into one EvalTask; a bad line is a usage error naming the file, the line and the field.
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
+import * as z from 'zod';
 import { UsageError } from '../util/errors.js';
 
 export interface EvalTask {

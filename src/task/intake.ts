@@ -3,7 +3,7 @@
 // a local path, a URL or a bad value means the same thing whichever way the task arrives.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Env } from '../config/load.js';
 import { requestSchema, withoutCredentials, type TaskRequest } from '../config/request.js';
 import type { Config } from '../config/schema.js';

@@ -7,7 +7,7 @@ import type { Env } from '../config/load.js';
 import type { Config } from '../config/schema.js';
 import type { EngineEvent } from '../engine/types.js';
 import { createAuditTrail } from '../observe/audit.js';
-import { pushToGateway, writeTextfile, type Metrics } from '../observe/metrics.js';
+import type { Metrics } from '../observe/metrics.js';
 import { combineSubscribers, type Subscriber } from '../observe/types.js';
 import type { Plan } from '../plan/types.js';
 import { createTaskRecorder, type TaskRecorder } from '../store/recorder.js';
@@ -121,6 +121,9 @@ export function openTaskSession(options: {
 /** Writes the metrics where the config (or --metrics-file) says: a textfile, a Pushgateway. Returns warnings. */
 export async function writeMetrics(metrics: Metrics, where: { textfile: string | null; pushgatewayUrl: string | null }): Promise<string[]> {
   const warnings: string[] = [];
+  if (!where.textfile && !where.pushgatewayUrl) return warnings;
+  // Loaded here: prom-client must not hold up a run's start (see deferredMetrics in cli/run-task.ts).
+  const { pushToGateway, writeTextfile } = await import('../observe/metrics.js');
   if (where.textfile) {
     const file = where.textfile;
     await writeTextfile(file, metrics).catch((error: Error) => warnings.push(`cannot write metrics to ${file}: ${error.message}`));

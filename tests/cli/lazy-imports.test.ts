@@ -4,21 +4,27 @@
 // `context` and `run --plan-only` load none of the manifest/lockfile/output parsers either (they are
 // required on first use); the register script also records CommonJS `require`s, which the ESM hook
 // does not see, so a parser required eagerly would show too.
+// bin/autodev.js loads the esbuild bundle (dist/bundle, packages external but zod): the package
+// checks run against it; the checks naming our own modules run the per-file tsc output (dist/cli),
+// whose import graph is the same source's.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup, makeRepo } from '../support/fixture-repo.js';
-import { cleanEnv, GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, taskEnv, type RunDir } from '../support/cli.js';
+import { cleanEnv, GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, ROOT, runCli, taskEnv, type RunDir } from '../support/cli.js';
 import { startGitHubServer } from '../support/github-server.js';
 import { startOpenAiServer } from '../support/openai-server.js';
 
-const HEAVY = /node_modules\/(openai|@octokit|ink|listr2|react)\//;
+// prom-client (and the OpenTelemetry API it requires) loads in a run at its first event, never for --help, config or --plan-only.
+const HEAVY = /node_modules\/(openai|@octokit|ink|listr2|react|prom-client|@opentelemetry)\//;
 const PARSERS = /node_modules\/(yaml|smol-toml|fast-xml-parser|@renovatebot\/pep440|@yarnpkg\/lockfile|npm-package-arg)\//;
 let box: RunDir;
 let crate: string;
 let log: string;
 let register: string;
+/** Runs the per-file dist/cli instead of the bundle: our own modules keep their names there. */
+let perFile: string;
 
 beforeAll(async () => {
   requireBuilt();
@@ -47,15 +53,21 @@ beforeAll(async () => {
       `  appendFileSync(${JSON.stringify(log)}, 'file://' + file + '\\n');\n` +
       `  return file;\n};\n`,
   );
+  perFile = path.join(box.dir, 'per-file-cli.mjs');
+  writeFileSync(
+    perFile,
+    `import { main } from ${JSON.stringify(new URL(`file://${path.join(ROOT, 'dist/cli/index.js')}`).href)};\n` +
+      `process.exitCode = await main(process.argv);\n`,
+  );
 });
 
 afterAll(async () => {
   await cleanup();
 });
 
-async function loadedBy(args: string[], env: Record<string, string> = cleanEnv(box)): Promise<string[]> {
+async function loadedBy(args: string[], env: Record<string, string> = cleanEnv(box), bin?: string): Promise<string[]> {
   writeFileSync(log, '');
-  const result = await runCli(args, { cwd: box.cwd, env, nodeArgs: ['--import', register] });
+  const result = await runCli(args, { cwd: box.cwd, env, nodeArgs: ['--import', register], ...(bin ? { bin } : {}) });
   expect({ code: result.code, stderr: result.code === 0 ? '' : result.stderr }).toEqual({ code: 0, stderr: '' });
   return readFileSync(log, 'utf8').split('\n').filter(Boolean);
 }
@@ -82,20 +94,26 @@ describe('start-up loads only what the command needs', () => {
     '%j',
     async (args) => {
       const loaded = await loadedBy(args.map((a) => (a === '<crate>' ? crate : a)));
-      expect(loaded.some((url) => url.includes('/dist/cli/index.js'))).toBe(true);
+      // The bin runs the bundle, and the bundle's chunks keep the heavy packages lazy.
+      expect(loaded.some((url) => url.includes('/dist/bundle/index.js'))).toBe(true);
+      expect(loaded.filter((url) => url.includes('/dist/cli/'))).toEqual([]);
       expect(loaded.filter((url) => HEAVY.test(url))).toEqual([]);
     },
   );
 
   it("context loads the toolchains' context hints only: no toolchain, no manifest, lockfile or output parser", async () => {
-    const loaded = await loadedBy(['context', '--repo', crate, '--title', 'x', '--json']);
+    const loaded = await loadedBy(['context', '--repo', crate, '--title', 'x', '--json'], cleanEnv(box), perFile);
     expect(loaded.some((url) => url.includes('/dist/toolchains/rust/context.js'))).toBe(true);
     expect(loaded.filter((url) => /\/dist\/toolchains\/(registry|\w+\/index)\.js$/.test(url))).toEqual([]);
     expect(loaded.filter((url) => PARSERS.test(url))).toEqual([]);
+    // The bundle keeps the parsers out of `context` too.
+    const bundled = await loadedBy(['context', '--repo', crate, '--title', 'x', '--json']);
+    expect(bundled.some((url) => url.includes('/dist/bundle/index.js'))).toBe(true);
+    expect(bundled.filter((url) => PARSERS.test(url) || HEAVY.test(url))).toEqual([]);
   });
 
   it('run --plan-only loads no lockfile or output parser (only smol-toml: planning a crate reads Cargo.toml)', async () => {
-    const loaded = await loadedBy(['run', '--repo', crate, '--title', 't', '--plan-only', '--json']);
+    const loaded = await loadedBy(['run', '--repo', crate, '--title', 't', '--plan-only', '--json'], cleanEnv(box), perFile);
     expect(loaded.some((url) => url.includes('/dist/toolchains/registry.js'))).toBe(true);
     expect(loaded.filter((url) => PARSERS.test(url) && !url.includes('node_modules/smol-toml/'))).toEqual([]);
   });
@@ -108,8 +126,14 @@ describe('start-up loads only what the command needs', () => {
   });
 
   it('sees the packages a command does load (the control: zod and cosmiconfig for config)', async () => {
-    const loaded = await loadedBy(['config', '--json']);
+    const loaded = await loadedBy(['config', '--json'], cleanEnv(box), perFile);
     expect(loaded.some((url) => url.includes('node_modules/zod/'))).toBe(true);
+    expect(loaded.some((url) => url.includes('node_modules/cosmiconfig/'))).toBe(true);
+  });
+
+  it('the bundle carries zod inside (no zod module from node_modules) and loads the other packages from there', async () => {
+    const loaded = await loadedBy(['config', '--json']);
+    expect(loaded.filter((url) => url.includes('node_modules/zod/'))).toEqual([]);
     expect(loaded.some((url) => url.includes('node_modules/cosmiconfig/'))).toBe(true);
   });
 
@@ -127,6 +151,8 @@ describe('start-up loads only what the command needs', () => {
       );
       // The control: the run did ask the model (openai loads on first use).
       expect(loaded.some((url) => url.includes('node_modules/openai/'))).toBe(true);
+      // And it counted its events (the metrics textfile is on by default): prom-client did load.
+      expect(loaded.some((url) => url.includes('node_modules/prom-client/'))).toBe(true);
       expect(loaded.filter((url) => /node_modules\/(@octokit|@secretlint|listr2|ink|react)\//.test(url))).toEqual([]);
     } finally {
       await Promise.all([llm.close(), github.close()]);

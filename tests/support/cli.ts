@@ -18,9 +18,9 @@ export const BIN = path.join(ROOT, 'bin', 'autodev.js');
 export const OPENAI_KEY = 'test-openai-key-0123456789';
 export const GITHUB_TOKEN = 'test-github-token-0123456789';
 
-/** Fails fast with the fix when `dist/` was not built (the bin imports it). */
+/** Fails fast with the fix when `dist/` was not built (the bin imports its bundle; some tests the per-file output). */
 export function requireBuilt(): void {
-  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'index.js'))) {
+  if (!existsSync(path.join(ROOT, 'dist', 'cli', 'index.js')) || !existsSync(path.join(ROOT, 'dist', 'bundle', 'index.js'))) {
     throw new Error(`${ROOT}/dist is missing: run \`npm run build\` before the tests that run the CLI`);
   }
 }
@@ -128,6 +128,8 @@ export interface CliOptions {
   detached?: boolean;
   /** Options for node itself, before the bin (e.g. `--import` a loader hook). */
   nodeArgs?: string[];
+  /** The script node runs instead of bin/autodev.js (e.g. one loading the per-file dist/cli, not the bundle). */
+  bin?: string;
 }
 
 export interface RunningCli {
@@ -159,7 +161,7 @@ export async function stopStarted(): Promise<void> {
 }
 
 export function startCli(args: string[], options: CliOptions): RunningCli {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BIN, ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), options.bin ?? BIN, ...args], {
     cwd: options.cwd,
     env: options.env,
     stdio: ['pipe', 'pipe', 'pipe'],
