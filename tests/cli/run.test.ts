@@ -8,7 +8,7 @@ import { cleanup, git, makeRepo } from '../support/fixture-repo.js';
 import { cleanEnv, lines, makeRunDir, requireBuilt, runCli, type RunDir } from '../support/cli.js';
 import { hashTree } from '../support/tree.js';
 
-const RUST_TOOLS = ['clone', 'search', 'codegen', 'apply', 'build', 'test', 'lint', 'deps-check', 'secrets', 'policy', 'pr'];
+const RUST_TOOLS = ['clone', 'search', 'reproduce', 'codegen', 'apply', 'build', 'test', 'lint', 'deps-check', 'secrets', 'policy', 'pr'];
 
 let box: RunDir;
 let crate: string;
