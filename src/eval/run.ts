@@ -282,7 +282,10 @@ function runConfig(input: EvalOneInput, model: string): Config {
   }
   if (input.budget.tokens !== null) llm.max_total_tokens = Math.min(llm.max_total_tokens, input.budget.tokens);
   if (input.budget.costUsd !== null) llm.max_cost_usd = Math.min(llm.max_cost_usd ?? Infinity, input.budget.costUsd);
-  return { ...input.config, llm };
+  // The simulated model writes fixes, not tests: a reproduction request would only spend its calls
+  // (a real model is asked as `generate.reproduce` says).
+  const generate = isSimulated(model) ? { ...input.config.generate, reproduce: 'never' as const } : input.config.generate;
+  return { ...input.config, llm, generate };
 }
 
 /** One run through a task session (recorded in the task store and the audit trail, like `autodev run`). */

@@ -87,7 +87,9 @@ describe('autodev eval', () => {
       const run = await makeRunDir();
       const file = await taskFile(run);
       const out = path.join(run.dir, 'out');
-      const env = taskEnv(run, { cache });
+      // The default (reproduce first): a simulated model is not asked for a reproduction, so its
+      // figures stay those of its rates.
+      const env = taskEnv(run, { cache, extra: { AUTODEV_GENERATE_REPRODUCE: 'auto' } });
       // Two models side by side: the second's first attempt is always wrong (it needs a repair round).
       const args = ['eval', file, '--models', 'sim:perfect,sim:wrong_first=1', '--out', out, '--json'];
       const first = await runCli(args, { cwd: run.cwd, env });
