@@ -59,6 +59,12 @@ export const taskRequestSchema = requestSchema.extend({
       number: z.number().int().positive(),
       branch: z.string(),
       fingerprints: z.array(z.string()).default([]),
+      /** `review`: the review comments (REST ids, one per thread) answered when the task ends. */
+      replyTo: z.array(z.number().int()).default([]),
+      /** `review`: the reviews the task addresses (so a later follow-up does not take them again). */
+      reviews: z.array(z.number().int()).default([]),
+      /** `review`: whose review is requested again once the change is pushed. */
+      reviewers: z.array(z.string()).default([]),
     })
     .optional(),
 });
