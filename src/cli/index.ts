@@ -174,6 +174,10 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       .option('--json', 'print one JSON document on stdout')
       .option('--config <file>', 'use this config file instead of searching for one')
       .option('--force', 'work on a pull request autodev did not open')
+      .option(
+        '--repo <url|path>',
+        "what to clone and push to (default: the repository of the task that opened the PR, else the PR's GitHub repository)",
+      )
       .addOption(new Option('--sandbox <kind>', 'where project code runs').choices(['docker', 'podman', 'bwrap', 'none']))
       .option('--metrics-file <path>', 'write Prometheus metrics to this file (textfile format, accumulating)')
       .action(async (pr: string, opts) => {

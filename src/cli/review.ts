@@ -9,6 +9,7 @@ export interface FollowupFlags {
   json?: boolean;
   config?: string;
   force?: boolean;
+  repo?: string;
   sandbox?: RunFlags['sandbox'];
   metricsFile?: string;
 }
@@ -28,7 +29,16 @@ export async function followupCommand(kind: 'review' | 'ci-fix', pr: string, fla
   const token = io.env[config.git.github_token_env] || null;
   registerSecret(token);
   const forge = createForge({ baseUrl: config.git.github_api_url, token });
-  const common = { ref, config, env: io.env, cwd: io.cwd, store: createTaskStore(stateDir(io.env)), forge, force: flags.force };
+  const common = {
+    ref,
+    config,
+    env: io.env,
+    cwd: io.cwd,
+    store: createTaskStore(stateDir(io.env)),
+    forge,
+    force: flags.force,
+    repo: flags.repo,
+  };
   let plan: { kind: 'run'; request: import('../config/request.js').TaskRequest; cloneUrl?: string } | { kind: string; message: string };
   if (kind === 'review') {
     const { prepareReview } = await import('../task/review.js');

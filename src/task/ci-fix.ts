@@ -70,6 +70,16 @@ export function failureFingerprint(name: string, log: string): string {
     .slice(0, 16);
 }
 
+/** A check re-run on the same commit keeps its name: the latest run of each name counts. */
+function latest(runs: CheckRun[]): CheckRun[] {
+  const byName = new Map<string, CheckRun>();
+  for (const run of runs) {
+    const seen = byName.get(run.name);
+    if (!seen || run.id > seen.id) byName.set(run.name, run);
+  }
+  return [...byName.values()];
+}
+
 function failed(run: CheckRun): boolean {
   return run.status === 'completed' && run.conclusion !== null && FAILED.has(run.conclusion);
 }
@@ -93,6 +103,7 @@ export async function prepareCiFix(input: {
   store: TaskStore;
   forge: FollowupPorts;
   force?: boolean;
+  repo?: string;
 }): Promise<CiFixPlan> {
   const { ref, forge } = input;
   const target = await resolveTarget({ ...input, kind: 'ci-fix' });
@@ -101,8 +112,12 @@ export async function prepareCiFix(input: {
     forge.listCheckRuns(ref.owner, ref.repo, pull.headSha),
     forge.listCheckRuns(ref.owner, ref.repo, pull.baseRef),
   ]);
-  const failing = headRuns.filter(failed);
-  const baseFailing = new Set(baseRuns.filter(failed).map((r) => r.name));
+  const failing = latest(headRuns).filter(failed);
+  const baseFailing = new Set(
+    latest(baseRuns)
+      .filter(failed)
+      .map((r) => r.name),
+  );
   const onBase = failing.filter((r) => baseFailing.has(r.name)).map((r) => r.name);
   const ours = failing.filter((r) => !baseFailing.has(r.name));
   const name = `${ref.owner}/${ref.repo}#${ref.number}`;
@@ -134,6 +149,7 @@ export async function prepareCiFix(input: {
     config: input.config,
     env: input.env,
     cwd: input.cwd,
+    ...(input.repo !== undefined ? { repo: input.repo } : {}),
   });
   return { kind: 'run', request, ...(cloneUrl ? { cloneUrl } : {}), chased, onBase };
 }

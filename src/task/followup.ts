@@ -126,9 +126,11 @@ export async function followupRequest(input: {
   config: Config;
   env: Env;
   cwd: string;
+  /** What to clone and push to, when not the task's repository nor the GitHub one (`--repo`). */
+  repo?: string;
 }): Promise<{ request: TaskRequest; cloneUrl?: string }> {
   const { target, config } = input;
-  const repo = target.opener?.request.repo ?? repoUrlFor(target.ref, config.git.github_api_url);
+  const repo = input.repo ?? target.opener?.request.repo ?? repoUrlFor(target.ref, config.git.github_api_url);
   const title = input.title.length > 200 ? `${input.title.slice(0, 199)}…` : input.title;
   const intake = await intakeRequest(
     {

@@ -49,6 +49,7 @@ export async function prepareReview(input: {
   store: TaskStore;
   forge: FollowupPorts;
   force?: boolean;
+  repo?: string;
 }): Promise<ReviewPlan> {
   const { ref, forge } = input;
   const target = await resolveTarget({ ...input, kind: 'review' });
@@ -86,6 +87,7 @@ export async function prepareReview(input: {
     config: input.config,
     env: input.env,
     cwd: input.cwd,
+    ...(input.repo !== undefined ? { repo: input.repo } : {}),
   });
   return { kind: 'run', request, ...(cloneUrl ? { cloneUrl } : {}), threads: pending.length, reviews: reviews.length };
 }

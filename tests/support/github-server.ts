@@ -86,6 +86,8 @@ export interface GitHubServer extends RunningServer {
     run: { name: string; conclusion: FakeCheckRun['conclusion']; summary?: string; log?: string },
   ): number;
   setCommitParents(owner: string, repo: string, sha: string, parents: string[]): void;
+  /** Moves a pull request's head commit (as a push to its branch would). */
+  setPullHead(owner: string, repo: string, number: number, sha: string): void;
 }
 
 export interface Hold {
@@ -510,6 +512,9 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       followups.checkRuns.set(key, runs);
       if (run.log !== undefined) followups.logs.set(id, run.log);
       return id;
+    },
+    setPullHead(owner, repo, number, sha) {
+      requirePull(owner, repo, number).headSha = sha;
     },
     setCommitParents(owner, repo, sha, parents) {
       followups.parents.set(`${owner}/${repo}@${sha}`.toLowerCase(), [...parents]);
