@@ -3,16 +3,21 @@
 import { describe, expect, it } from '@jest/globals';
 import { sign } from '@octokit/webhooks-methods';
 import { existsSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { createTaskStore, newStoredTask } from '../../src/store/task-store.js';
+import { CALC_FILES, CALC_TASK } from '../support/calc-crate.js';
 import { makeRunDir, startServe, taskEnv, type RunDir } from '../support/cli.js';
 import type { GitHubServer } from '../support/github-server.js';
 import type { OpenAiServer } from '../support/openai-server.js';
 import { until } from '../support/poll.js';
-import { e2eSuite, storedTasks } from './harness.js';
+import { replyFor } from '../real/fixtures.js';
+import { e2eSuite, git, makeWorkRepo, storedTasks } from './harness.js';
 
 const SECRET = 'webhook-secret-0123456789';
 const { cache, startServers } = e2eSuite();
+const FIXED_LIB = CALC_FILES['src/lib.rs'].replace('    a - b\n', '    a + b\n');
+const BRANCH = 'autodev/fix-add-0123abcd';
 
 interface Delivery {
   event: string;
@@ -131,4 +136,61 @@ describe('serve: GitHub webhooks', () => {
       await stop(server);
     }
   });
+
+  it('runs review for a review on an autodev PR in the queue: a commit on its branch, the thread answered, review requested', async () => {
+    const { work, origin } = await makeWorkRepo();
+    await git(work, ['checkout', '-q', '-b', BRANCH]);
+    await writeFile(path.join(work, 'src', 'lib.rs'), FIXED_LIB);
+    await git(work, ['commit', '-q', '-am', 'Fix add']);
+    await git(work, ['push', '-q', 'origin', BRANCH]);
+    const head = await git(origin, ['rev-parse', BRANCH]);
+    // The reviewer's request, done with a test that shows it (the evidence every verified change needs).
+    const saturating = FIXED_LIB.replace('    a * b\n', '    a.saturating_mul(b)\n').replace(
+      /\n}\n$/,
+      '\n\n    #[test]\n    fn multiplies_saturating() {\n        assert_eq!(mul(i32::MAX, 2), i32::MAX);\n    }\n}\n',
+    );
+    const reply = await replyFor('Make mul saturate', { 'src/lib.rs': FIXED_LIB }, { 'src/lib.rs': saturating });
+    const { llm, github } = await startServers({ replies: [{ content: reply }] });
+    const pr = github.addPullRequest('acme', 'calc', {
+      title: CALC_TASK.title,
+      body: 'no footer: the store knows it',
+      head: BRANCH,
+      headSha: head,
+    });
+    const thread = github.addReviewThread('acme', 'calc', pr, {
+      path: 'src/lib.rs',
+      line: 10,
+      comments: [{ author: 'carol', body: 'mul panics on overflow: make it saturate, with a test.' }],
+    });
+    const runDir = await makeRunDir();
+    // The task that opened the PR, as `run` recorded it.
+    const opener = newStoredTask(
+      '20260101000000-cccccc',
+      { repo: origin, ...CALC_TASK, noPr: false, keepWorkspace: false, risk: 'medium' },
+      { kind: 'run', pid: null },
+      'pr_created',
+    );
+    opener.exitCode = 0;
+    opener.pr = { url: `${github.url}/acme/calc/pull/${pr}`, number: pr, draft: false, updated: false, state: 'open' };
+    await createTaskStore(path.join(runDir.state, 'autodev')).create(opener);
+    const { server, url } = await serve(runDir, llm, github);
+    try {
+      const review = { action: 'submitted', review: { state: 'changes_requested' }, pull_request: { number: pr }, repository };
+      expect((await deliver(url, { event: 'pull_request_review', id: 'review-2', payload: review })).status).toBe(202);
+
+      const replies = await until('the thread to be answered', () => {
+        const found = github.reviewComments('acme', 'calc', pr).filter((c) => c.inReplyTo === thread.commentIds[0]);
+        return found.length > 0 ? found : null;
+      });
+      const commit = await git(origin, ['rev-parse', BRANCH]);
+      expect(await git(origin, ['rev-parse', `${BRANCH}^`])).toBe(head);
+      expect(replies.map((r) => r.body)).toEqual([expect.stringContaining(`pushed ${commit.slice(0, 8)} to \`${BRANCH}\``)]);
+      expect(github.requestedReviewers('acme', 'calc', pr)).toEqual(['carol']);
+      const followups = (await storedTasks(runDir)).filter((t) => t.request.followup);
+      expect(followups.map((t) => [t.request.followup!.kind, t.status])).toEqual([['review', 'verified']]);
+      expect(github.pulls('acme', 'calc')).toHaveLength(1);
+    } finally {
+      await stop(server);
+    }
+  }, 180_000);
 });
