@@ -193,4 +193,33 @@ describe('serve: GitHub webhooks', () => {
       await stop(server);
     }
   }, 180_000);
+
+  it('runs ci-fix for a failed check suite on an autodev PR; a failure the base has too is reported, not chased', async () => {
+    const { llm, github } = await startServers({ replies: [] });
+    const head = 'c'.repeat(40);
+    const pr = github.addPullRequest('acme', 'calc', {
+      title: 'Fix add',
+      body: '<sub>Opened by autodev, task `20260101000000-dddddd`.</sub>',
+      head: BRANCH,
+      headSha: head,
+    });
+    github.addCheckRun('acme', 'calc', head, { name: 'lint', conclusion: 'failure', log: 'error: unhappy\n' });
+    github.addCheckRun('acme', 'calc', 'main', { name: 'lint', conclusion: 'failure', log: 'error: unhappy\n' });
+    const runDir = await makeRunDir();
+    const { server, url } = await serve(runDir, llm, github);
+    try {
+      const suite = {
+        action: 'completed',
+        check_suite: { conclusion: 'failure', head_sha: head, pull_requests: [{ number: pr }] },
+        repository,
+      };
+      expect((await deliver(url, { event: 'check_suite', id: 'suite-1', payload: suite })).status).toBe(202);
+      await server.waitForStderr(/webhook: ci-fix acme\/calc#\d+: every failing check .* fails on main too \(lint\)/);
+      expect(github.issueComments('acme', 'calc', pr).join('\n')).toMatch(/`lint`/);
+      expect(await storedTasks(runDir)).toEqual([]);
+      expect(llm.chatBodies()).toHaveLength(0);
+    } finally {
+      await stop(server);
+    }
+  });
 });
