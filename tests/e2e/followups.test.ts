@@ -9,6 +9,7 @@ import { makeRunDir, runCli, taskEnv, type RunDir } from '../support/cli.js';
 import type { GitHubServer } from '../support/github-server.js';
 import type { OpenAiServer } from '../support/openai-server.js';
 import { replyFor } from '../real/fixtures.js';
+import { createTaskStore, newStoredTask } from '../../src/store/task-store.js';
 import { e2eSuite, fakeGitHubToken, git, makeWorkRepo, refs, storedTasks } from './harness.js';
 
 const RUN_TIMEOUT = 180_000;
@@ -106,6 +107,45 @@ describe('autodev review', () => {
     const outcome = await followup('review', origin, runDir, llm, github);
     expect(outcome.code).toBe(3);
     expect(outcome.stderr).toMatch(/not opened by autodev/);
+    expect(llm.chatBodies()).toHaveLength(0);
+    expect(await git(origin, ['rev-parse', BRANCH])).toBe(head);
+  });
+  it('refuses past lifecycle.max_followups review follow-ups on one PR (exit 3), counted in the task store', async () => {
+    const { origin, head } = await prRepo(FIXED_LIB);
+    const { llm, github } = await startServers({ replies: [] });
+    github.addPullRequest('acme', 'calc', { title: 'Fix add', body: FOOTER, head: BRANCH, headSha: head });
+    github.addReviewThread('acme', 'calc', 1, { path: 'src/lib.rs', line: 5, comments: [{ author: 'alice', body: 'again' }] });
+    const runDir = await makeRunDir();
+    const store = createTaskStore(path.join(runDir.state, 'autodev'));
+    for (const n of [1, 2]) {
+      const followup = {
+        kind: 'review' as const,
+        owner: 'acme',
+        repo: 'calc',
+        number: 1,
+        branch: BRANCH,
+        fingerprints: [],
+        replyTo: [],
+        reviews: [],
+        reviewers: [],
+      };
+      const request = {
+        repo: origin,
+        title: `review ${n}`,
+        description: '',
+        noPr: false,
+        keepWorkspace: false,
+        risk: 'medium' as const,
+        followup,
+      };
+      await store.create(newStoredTask(`20260101000000-00000${n}`, request, { kind: 'run', pid: null }, 'verified'));
+    }
+    const env = { ...taskEnv(runDir, { cache, llm, github }), AUTODEV_LIFECYCLE_MAX_FOLLOWUPS: '2' };
+
+    const outcome = await runCli(['review', '--repo', origin, 'acme/calc#1'], { cwd: runDir.cwd, env });
+
+    expect(outcome.code).toBe(3);
+    expect(outcome.stderr).toMatch(/has had 2 review follow-up\(s\), the most lifecycle.max_followups \(2\) allows/);
     expect(llm.chatBodies()).toHaveLength(0);
     expect(await git(origin, ['rev-parse', BRANCH])).toBe(head);
   });
