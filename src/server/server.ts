@@ -136,11 +136,11 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
         ...(resume ? { resume } : {}),
       });
       for (const warning of await session.finish(result)) log(`task ${id}: warning: ${warning}`);
-      // A follow-up answers on its pull request (threads, review requests, a comment).
-      if (stored.request.followup)
-        for (const warning of await afterFollowup({ config, env }, stored.request, result)) log(`task ${id}: warning: ${warning}`);
       // Stopped by close(): the store is about to say pending (re-queued), and so does the log.
       const requeued = running.get(id)?.requeue === true && result.status === 'cancelled';
+      // A follow-up answers on its pull request (threads, review requests, a comment) once it has ended for good.
+      if (stored.request.followup && !requeued)
+        for (const warning of await afterFollowup({ config, env }, stored.request, result)) log(`task ${id}: warning: ${warning}`);
       if (requeued) log(`task ${id}: stopped with the server; back in the queue for the next start`);
       else log(`task ${id}: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);
     } catch (error) {
