@@ -157,6 +157,35 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       exitCode = await tasksRevertCommand(id, opts, io);
     });
 
+  for (const [kind, what] of [
+    [
+      'review',
+      'Address the unresolved review threads of a pull request autodev opened: a new commit on its branch, each thread answered, review requested again.',
+    ],
+    [
+      'ci-fix',
+      'Repair the failing checks a pull request autodev opened caused (a failure also on the base branch is reported, not chased): a new commit on its branch.',
+    ],
+  ] as const) {
+    program
+      .command(kind)
+      .description(what)
+      .argument('<pr>', 'the pull request: owner/repo#N or its URL')
+      .option('--json', 'print one JSON document on stdout')
+      .option('--config <file>', 'use this config file instead of searching for one')
+      .option('--force', 'work on a pull request autodev did not open')
+      .option(
+        '--repo <url|path>',
+        "what to clone and push to (default: the repository of the task that opened the PR, else the PR's GitHub repository)",
+      )
+      .addOption(new Option('--sandbox <kind>', 'where project code runs').choices(['docker', 'podman', 'bwrap', 'none']))
+      .option('--metrics-file <path>', 'write Prometheus metrics to this file (textfile format, accumulating)')
+      .action(async (pr: string, opts) => {
+        const { followupCommand } = await import('./review.js');
+        exitCode = await followupCommand(kind, pr, opts, io);
+      });
+  }
+
   program
     .command('serve')
     .description('Serve the REST API: create, list, show and cancel tasks over HTTP; /metrics for Prometheus.')

@@ -30,6 +30,8 @@ export async function runTaskCommand(input: {
   cloneUrl?: string;
   /** The live view the caller drew before this module loaded (a terminal); null for plain lines or none. */
   view?: LiveProgress | null;
+  /** What follows the task before the result is printed (a follow-up answering on its pull request); returns warnings. */
+  after?: (result: TaskResult) => Promise<string[]>;
 }): Promise<number> {
   const { request, loaded, flags, io, resume } = input;
   const { config } = loaded;
@@ -113,6 +115,7 @@ export async function runTaskCommand(input: {
       pushgatewayUrl: config.metrics.pushgateway_url || null,
     })),
   ];
+  if (input.after) warnings.push(...(await input.after(result)));
   for (const warning of warnings) say('warn', warning);
   await events?.close();
   if (flags.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -118,6 +118,24 @@ export async function tasksSyncCommand(opts: { json?: boolean; metricsFile?: str
     emit: session.emit,
     onRevertMerged: () => session.metrics.recordRevert(),
   });
+  if (config.lifecycle.auto_revert) {
+    // After the sync, so merges it just learnt about are checked too.
+    const { autoRevertMerged } = await import('../task/auto-revert.js');
+    const [{ createGit }, { createExec }] = await Promise.all([import('../ports/git.js'), import('../ports/exec.js')]);
+    const reverts = await autoRevertMerged({
+      store: storeFor(io),
+      config,
+      env: io.env,
+      git: createGit({ githubApiUrl: config.git.github_api_url }),
+      exec: createExec(),
+      forge: createForge({ baseUrl: config.git.github_api_url, token }),
+    });
+    for (const r of reverts) {
+      if (r.outcome === 'reverted')
+        session.emit({ type: 'log', taskId: r.id, level: 'info', message: `auto-revert: ${r.detail}; ${r.revert}` });
+      io.stderr.write(`autodev: auto-revert ${r.id}: ${r.outcome}: ${r.detail}${r.revert ? ` → ${r.revert}` : ''}\n`);
+    }
+  }
   const warnings = [
     ...(await session.close()),
     ...(await writeMetrics(session.metrics, {

@@ -46,6 +46,27 @@ export type RequestInput = z.input<typeof requestSchema>;
 export const taskRequestSchema = requestSchema.extend({
   risk: z.enum(['low', 'medium', 'high']),
   issue: z.strictObject({ owner: z.string(), repo: z.string(), number: z.number().int().positive() }).optional(),
+  /**
+   * A follow-up on a pull request autodev opened (`review`, `ci-fix`): the change goes on top of the
+   * PR's head branch (`base` names it too) and is pushed to it; no new pull request is opened.
+   * `fingerprints` are the CI failures a ci-fix chases (how "the same failure again" is recognised).
+   */
+  followup: z
+    .strictObject({
+      kind: z.enum(['review', 'ci-fix']),
+      owner: z.string(),
+      repo: z.string(),
+      number: z.number().int().positive(),
+      branch: z.string(),
+      fingerprints: z.array(z.string()).default([]),
+      /** `review`: the review comments (REST ids, one per thread) answered when the task ends. */
+      replyTo: z.array(z.number().int()).default([]),
+      /** `review`: the reviews the task addresses (so a later follow-up does not take them again). */
+      reviews: z.array(z.number().int()).default([]),
+      /** `review`: whose review is requested again once the change is pushed. */
+      reviewers: z.array(z.string()).default([]),
+    })
+    .optional(),
 });
 
 /** One task's request, the same from flags, a REST body or an issue: the type is the schema's. */

@@ -156,6 +156,39 @@ export const generateSchema = z
   })
   .describe('How the change is generated.');
 
+/** Follow-ups on a pull request autodev opened: `review`, `ci-fix`, auto-revert. */
+export const lifecycleSchema = z
+  .strictObject({
+    max_followups: z
+      .int()
+      .nonnegative()
+      .max(50)
+      .default(3)
+      .describe('Follow-up tasks `review` (and, counted apart, `ci-fix`) may run on one pull request; past it they refuse.'),
+    auto_revert: z
+      .boolean()
+      .default(false)
+      .describe(
+        "Open a revert pull request (once per task) when the checks of an autodev PR's merge commit fail and those of the commit before it passed (`tasks sync`, the check_suite webhook).",
+      ),
+  })
+  .describe('What autodev does with a pull request after opening it.');
+
+/** GitHub webhooks received by `serve`. */
+export const webhooksSchema = z
+  .strictObject({
+    secret_env: z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name')
+      .refine((name) => !name.toUpperCase().startsWith('AUTODEV_'), 'a name outside AUTODEV_* (those are config keys)')
+      .default('AUTODEVD_WEBHOOK_SECRET')
+      .describe(
+        'Name of the environment variable holding the webhook secret; unset or empty: the webhook route answers 401 to everything.',
+      ),
+    label: z.string().min(1).default('autodev').describe('The issue label that starts a task (`issues.labeled`).'),
+  })
+  .describe('POST /api/v1/autodev/webhooks/github in `serve`.');
+
 export const autodevSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe('false refuses every run (a global off switch).'),
@@ -213,6 +246,8 @@ export const autodevSchema = z
     policy: policySchema.default(policySchema.parse({})),
     metrics: metricsSchema.default(metricsSchema.parse({})),
     generate: generateSchema.default(generateSchema.parse({})),
+    lifecycle: lifecycleSchema.default(lifecycleSchema.parse({})),
+    webhooks: webhooksSchema.default(webhooksSchema.parse({})),
     toolchains: z
       .strictObject({
         rust: toolchainCommands.optional(),

@@ -49,7 +49,8 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
   const sandbox = resolveSandbox(config, host, notes);
   const toolchain = resolveToolchain(repo, host, config, toolchains);
   const base = request.base ?? repo.branch;
-  const branch = branchName(config.git.branch_prefix, request);
+  // A follow-up commits on top of the pull request's own branch.
+  const branch = request.followup?.branch ?? branchName(config.git.branch_prefix, request);
   const retries = config.max_step_retries;
   const timeout = config.runner_timeout_secs;
   const steps: PlanStep[] = [];
@@ -180,7 +181,7 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
     ? { engine: 'opa', url: config.opa_url, package: config.policy_package }
     : { engine: 'local', risk: request.risk, allowDependencySourceChange: config.policy.allow_dependency_source_change };
   add('policy', 'Check policy', { retries: config.opa_url ? retries : 0, timeoutSecs: 30, inputs: { ...policy } });
-  if (!request.noPr && forge) {
+  if (!request.noPr && forge && !request.followup) {
     // High risk always needs a human: a draft, whatever policy decides (policy may add labels and ask for one too).
     const pr: PublishInputs = {
       branch,
@@ -196,8 +197,12 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
     });
   } else {
     // No pull request, but the verified branch still reaches the repository given.
-    const why = request.noPr ? '--no-pr' : `${displayRepo(request.repo)} is not a GitHub repository`;
-    const push: PublishInputs = { branch, base, noPullRequest: why };
+    const why = request.followup
+      ? `a follow-up on pull request #${request.followup.number}, which exists`
+      : request.noPr
+        ? '--no-pr'
+        : `${displayRepo(request.repo)} is not a GitHub repository`;
+    const push: PublishInputs = { branch, base, noPullRequest: why, ...(request.followup ? { fastForwardOnly: true } : {}) };
     add('push', `Push the branch (no pull request: ${why})`, { retries, timeoutSecs: 120, inputs: { ...push } });
     // Without a GitHub repository, the step's title says why; `--plan-only` lists it under what is missing.
     if (request.noPr) notes.push(`--no-pr: the branch ${branch} is pushed to the repository; no pull request is opened.`);

@@ -147,6 +147,11 @@ export interface PublishInputs {
   draft?: boolean;
   /** `push` only: why no pull request is opened. */
   noPullRequest?: string;
+  /**
+   * A follow-up's push onto a pull request's existing branch: a fast-forward only, never forced, so
+   * a commit someone else pushed there meanwhile is never overwritten.
+   */
+  fastForwardOnly?: boolean;
 }
 
 export type PolicyInputs =

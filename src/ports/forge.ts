@@ -6,7 +6,15 @@
 
 import { Octokit } from '@octokit/rest';
 import { isTransientStatus, oneLine, parseRetryAfter, redactSecrets, rootCause } from './http-retry.js';
-import { TransientError, type Forge, type PullRequestInfo, type PullRequestSpec } from './types.js';
+import {
+  TransientError,
+  type CheckRun,
+  type FollowupForge,
+  type Forge,
+  type PullRequestInfo,
+  type PullRequestSpec,
+  type ReviewThread,
+} from './types.js';
 
 // Parsing a remote needs no octokit; it lives apart so `run --plan-only` can use it without loading the SDK.
 export { parseGitHubRemote } from './github-remote.js';
@@ -81,7 +89,7 @@ function info(pull: PullLike, updated: boolean): PullRequestInfo {
   };
 }
 
-export function createForge(options: ForgeOptions = {}): Forge {
+export function createForge(options: ForgeOptions = {}): Forge & FollowupForge {
   const baseUrl = (options.baseUrl ?? 'https://api.github.com').replace(/\/+$/, '');
   const timeoutMs = options.timeoutMs ?? 30_000;
   const secrets = [options.token];
@@ -226,6 +234,124 @@ export function createForge(options: ForgeOptions = {}): Forge {
       );
       const base = info(data, false);
       return { ...base, mergeCommit: base.state === 'merged' ? (data.merge_commit_sha ?? null) : null };
+    },
+
+    async getPullRequestDetails(owner, repo, number) {
+      const { data } = await call(`reading pull request ${owner}/${repo}#${number}`, (extra) =>
+        octokit.rest.pulls.get({ owner, repo, pull_number: number, ...extra }),
+      );
+      const base = info(data, false);
+      return {
+        number: data.number,
+        url: data.html_url,
+        state: base.state,
+        title: data.title,
+        body: data.body ?? '',
+        headRef: data.head.ref,
+        headSha: data.head.sha,
+        headRepo: data.head.repo?.full_name ?? null,
+        baseRef: data.base.ref,
+      };
+    },
+
+    async listReviewThreads(owner, repo, number) {
+      // REST has review comments but not whether their thread is resolved: that is GraphQL only.
+      const query = `query($owner: String!, $repo: String!, $number: Int!) {
+        repository(owner: $owner, name: $repo) { pullRequest(number: $number) {
+          reviewThreads(first: 100) { nodes { id isResolved isOutdated path line
+            comments(first: 50) { nodes { databaseId body author { login } } } } } } } }`;
+      type Answer = {
+        repository: {
+          pullRequest: {
+            reviewThreads: {
+              nodes: {
+                id: string;
+                isResolved: boolean;
+                isOutdated: boolean;
+                path: string | null;
+                line: number | null;
+                comments: { nodes: { databaseId: number; body: string; author: { login: string } | null }[] };
+              }[];
+            };
+          } | null;
+        } | null;
+      };
+      const answer = await call(`reading the review threads of ${owner}/${repo}#${number}`, (extra) =>
+        octokit.graphql<Answer>(query, { owner, repo, number, ...extra }),
+      );
+      const nodes = answer.repository?.pullRequest?.reviewThreads.nodes ?? [];
+      return nodes.map((node): ReviewThread => ({
+        id: node.id,
+        resolved: node.isResolved,
+        outdated: node.isOutdated,
+        path: node.path,
+        line: node.line,
+        comments: node.comments.nodes.map((c) => ({ id: c.databaseId, author: c.author?.login ?? null, body: c.body })),
+      }));
+    },
+
+    async listReviews(owner, repo, number) {
+      const { data } = await call(`reading the reviews of ${owner}/${repo}#${number}`, (extra) =>
+        octokit.rest.pulls.listReviews({ owner, repo, pull_number: number, per_page: 100, ...extra }),
+      );
+      return data.map((r) => ({ id: r.id, author: r.user?.login ?? null, state: r.state, body: r.body ?? '' }));
+    },
+
+    async replyToReviewComment(owner, repo, number, commentId, body) {
+      await call(`answering review comment ${commentId} on ${owner}/${repo}#${number}`, (extra) =>
+        octokit.rest.pulls.createReplyForReviewComment({ owner, repo, pull_number: number, comment_id: commentId, body, ...extra }),
+      );
+    },
+
+    async addIssueComment(owner, repo, number, body) {
+      await call(`commenting on ${owner}/${repo}#${number}`, (extra) =>
+        octokit.rest.issues.createComment({ owner, repo, issue_number: number, body, ...extra }),
+      );
+    },
+
+    async requestReviewers(owner, repo, number, reviewers) {
+      if (reviewers.length === 0) return;
+      await call(`requesting review on ${owner}/${repo}#${number}`, (extra) =>
+        octokit.rest.pulls.requestReviewers({ owner, repo, pull_number: number, reviewers, ...extra }),
+      );
+    },
+
+    async listCheckRuns(owner, repo, ref) {
+      const { data } = await call(`reading the check runs of ${owner}/${repo}@${ref}`, (extra) =>
+        octokit.rest.checks.listForRef({ owner, repo, ref, per_page: 100, ...extra }),
+      );
+      return data.check_runs.map((run): CheckRun => ({
+        id: run.id,
+        name: run.name,
+        status: run.status,
+        conclusion: run.conclusion ?? null,
+        app: run.app?.slug ?? null,
+        summary: run.output?.summary ?? '',
+        text: run.output?.text ?? '',
+      }));
+    },
+
+    async getJobLog(owner, repo, jobId) {
+      try {
+        // GitHub answers 302 to a short-lived download URL; fetch follows it.
+        const { data } = await call(`reading the log of job ${jobId} in ${owner}/${repo}`, (extra) =>
+          octokit.rest.actions.downloadJobLogsForWorkflowRun({ owner, repo, job_id: jobId, ...extra }),
+        );
+        if (typeof data === 'string') return data;
+        if (data instanceof ArrayBuffer) return new TextDecoder().decode(data);
+        return null;
+      } catch (error) {
+        // Not an Actions job, or its log expired: the check run's own output is all there is.
+        if (error instanceof ForgeError && / 404 | 410 /.test(`${error.message} `)) return null;
+        throw error;
+      }
+    },
+
+    async getCommitParents(owner, repo, sha) {
+      const { data } = await call(`reading commit ${sha} of ${owner}/${repo}`, (extra) =>
+        octokit.rest.repos.getCommit({ owner, repo, ref: sha, ...extra }),
+      );
+      return data.parents.map((p) => p.sha);
     },
 
     async getIssue(owner, repo, number) {

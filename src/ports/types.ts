@@ -231,6 +231,67 @@ export interface Forge {
   getIssue(owner: string, repo: string, number: number): Promise<{ title: string; body: string }>;
 }
 
+/** A pull request as a follow-up reads it (`review`, `ci-fix`, webhooks). */
+export interface PullRequestDetails {
+  number: number;
+  url: string;
+  state: 'open' | 'closed' | 'merged';
+  title: string;
+  body: string;
+  headRef: string;
+  headSha: string;
+  /** `owner/name` the head branch lives in (a fork's differs from the base repository). */
+  headRepo: string | null;
+  baseRef: string;
+}
+
+export interface ReviewThread {
+  /** The GraphQL node id. */
+  id: string;
+  resolved: boolean;
+  outdated: boolean;
+  path: string | null;
+  line: number | null;
+  /** Oldest first; `id` is the REST id a reply goes to. */
+  comments: { id: number; author: string | null; body: string }[];
+}
+
+export interface Review {
+  id: number;
+  author: string | null;
+  state: string;
+  body: string;
+}
+
+export interface CheckRun {
+  id: number;
+  name: string;
+  status: string;
+  /** success, failure, neutral, cancelled, skipped, timed_out, action_required, stale; null while running. */
+  conclusion: string | null;
+  /** The app that ran it (`github-actions` has job logs at actions/jobs/{id}/logs). */
+  app: string | null;
+  summary: string;
+  text: string;
+}
+
+/** What follow-ups on an opened pull request need of the forge (GitHub: REST, and GraphQL for threads). */
+export interface FollowupForge {
+  getPullRequestDetails(owner: string, repo: string, number: number): Promise<PullRequestDetails>;
+  /** Every review thread with its comments (GraphQL: REST cannot tell whether a thread is resolved). */
+  listReviewThreads(owner: string, repo: string, number: number): Promise<ReviewThread[]>;
+  listReviews(owner: string, repo: string, number: number): Promise<Review[]>;
+  replyToReviewComment(owner: string, repo: string, number: number, commentId: number, body: string): Promise<void>;
+  addIssueComment(owner: string, repo: string, number: number, body: string): Promise<void>;
+  requestReviewers(owner: string, repo: string, number: number, reviewers: string[]): Promise<void>;
+  /** The check runs of a commit, or of a branch's head commit. */
+  listCheckRuns(owner: string, repo: string, ref: string): Promise<CheckRun[]>;
+  /** A GitHub Actions job's log (the API redirects to a download URL); null when there is none. */
+  getJobLog(owner: string, repo: string, jobId: number): Promise<string | null>;
+  /** The parents of a commit, first parent first. */
+  getCommitParents(owner: string, repo: string, sha: string): Promise<string[]>;
+}
+
 // ---------- policy ----------
 export interface OpaDecision {
   allow: boolean;

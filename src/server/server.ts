@@ -5,6 +5,7 @@
 //   GET  /api/v1/autodev/tasks/{id}         one task, in full (404 unknown)
 //   POST /api/v1/autodev/tasks/{id}/cancel  cancel a queued or running task (409 when finished)
 //   GET  /metrics                           Prometheus text of the tasks this server ran
+//   POST /api/v1/autodev/webhooks/github    GitHub webhooks, signed (server/webhooks.ts)
 //
 // Tasks run in this process through runTask, at most `max_parallel_tasks` at once; the rest wait in
 // a FIFO queue of at most `queue_limit` (past it a POST gets 429 with Retry-After). The queue lives
@@ -21,6 +22,7 @@ import path from 'node:path';
 import type { Env } from '../config/load.js';
 import { BODY_FIELD_NAMES } from '../config/request.js';
 import type { Config } from '../config/schema.js';
+import type { TaskRequest } from '../config/request.js';
 import { createMetrics, type Metrics } from '../observe/metrics.js';
 import { createExec } from '../ports/exec.js';
 import { prepareResume, type ResumeFrom } from '../task/resume.js';
@@ -33,6 +35,7 @@ import { isFinished, newStoredTask, type StoredTask, type TaskStore } from '../s
 import { AutodevError, ExitCode, ExternalError, RefusedError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
 import { HttpError, hasBearer, readJson, sendError, sendJson } from './http.js';
+import { afterFollowup, handleGithubWebhook, WEBHOOK_PATH } from './webhooks.js';
 
 export interface ServerOptions {
   config: Config;
@@ -94,6 +97,8 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
   let admitting = 0;
   let closing = false;
   let server: Server | null = null;
+  /** Webhook work answered 202 and still going; close() waits for it. */
+  const background = new Set<Promise<void>>();
 
   function pump(): void {
     while (!closing && running.size < config.max_parallel_tasks && queue.length > 0) {
@@ -133,6 +138,9 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
       for (const warning of await session.finish(result)) log(`task ${id}: warning: ${warning}`);
       // Stopped by close(): the store is about to say pending (re-queued), and so does the log.
       const requeued = running.get(id)?.requeue === true && result.status === 'cancelled';
+      // A follow-up answers on its pull request (threads, review requests, a comment) once it has ended for good.
+      if (stored.request.followup && !requeued)
+        for (const warning of await afterFollowup({ config, env }, stored.request, result)) log(`task ${id}: warning: ${warning}`);
       if (requeued) log(`task ${id}: stopped with the server; back in the queue for the next start`);
       else log(`task ${id}: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);
     } catch (error) {
@@ -292,7 +300,11 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
       if (error instanceof ExternalError) throw new HttpError(502, error.message, 'issue');
       throw error;
     }
-    const { request, cloneUrl } = intake;
+    return { id: await enqueue(intake.request, intake.cloneUrl) };
+  }
+
+  /** Stores a validated request as pending and queues it (POST /tasks, and the webhooks' follow-ups). */
+  async function enqueue(request: TaskRequest, cloneUrl?: string): Promise<string> {
     const id = newTaskId();
     admit();
     admitting += 1;
@@ -306,11 +318,29 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     }
     log(`task ${id}: queued (${request.title})`);
     pump();
-    return { id };
+    return id;
   }
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // GitHub signs its deliveries with the webhook secret; it sends no bearer token.
+    if (url.pathname === WEBHOOK_PATH) {
+      await handleGithubWebhook(req, res, {
+        config,
+        env,
+        cwd: options.cwd,
+        stateDir: options.stateDir,
+        store,
+        log,
+        createTask: create,
+        enqueue,
+        background: (work) => {
+          background.add(work);
+          void work.finally(() => background.delete(work));
+        },
+      });
+      return;
+    }
     if (options.token !== null && !hasBearer(req, options.token)) {
       throw new HttpError(401, 'missing or wrong bearer token');
     }
@@ -442,6 +472,7 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
           s.closeAllConnections();
         });
       }
+      await Promise.all([...background]);
       for (const entry of running.values()) {
         entry.requeue = true;
         entry.controller.abort(new Error('the server is stopping'));

@@ -19,7 +19,7 @@ export const prTool: StepTool = {
     if (!state.change) return { status: 'failed', summary: 'no change to push' };
     const branch = state.change.branch;
     try {
-      await git.push(state.repoDir, branch, { token: credentials.githubToken, force: true, signal: ctx.signal });
+      await git.push(state.repoDir, branch, { token: credentials.githubToken, force: !inputs.fastForwardOnly, signal: ctx.signal });
     } catch (error) {
       if (ctx.signal.aborted || error instanceof TransientError || error instanceof AutodevError) throw error;
       throw new ExternalError(
@@ -30,6 +30,9 @@ export const prTool: StepTool = {
     state.pushed = { remote: ctx.request.repo, branch };
     if (ctx.request.noPr) {
       return { status: 'ok', summary: `pushed ${branch} to ${ctx.request.repo}; no pull request (--no-pr)` };
+    }
+    if (ctx.request.followup) {
+      return { status: 'ok', summary: `pushed ${branch} to ${ctx.request.repo} (${inputs.noPullRequest ?? 'a follow-up'})` };
     }
     // The planner planned a pull request only where there is a GitHub repository to open it on.
     const target = inputs.repository ? { owner: inputs.repository.split('/')[0], repo: inputs.repository.split('/')[1] } : null;

@@ -73,6 +73,8 @@ export interface StoredTask {
   cancelRequested: string | null;
   /** The revert PR of `tasks revert`; its state comes from `tasks sync`. */
   revert: { url: string; number: number; branch: string; state?: 'open' | 'closed' | 'merged' } | null;
+  /** `lifecycle.auto_revert` tried this task's merge once (the failing checks; the error if the revert failed). */
+  autoRevert?: { at: string; checks: string[]; error?: string };
 }
 
 export interface TaskStore {

@@ -3,6 +3,14 @@
 // (and that no secret did).
 
 import type { ServerResponse } from 'node:http';
+import {
+  handleFollowupRoute,
+  newFollowupState,
+  pullFollowups,
+  reviewThreadsAnswer,
+  type FakeCheckRun,
+  type FakeReviewComment,
+} from './github-followups.js';
 import { listen, sendJson, type RecordedRequest, type RunningServer } from './http-util.js';
 
 export interface GitHubServerOptions {
@@ -27,6 +35,8 @@ export interface FakePull {
   merged: boolean;
   mergeCommit: string | null;
   labels: string[];
+  /** The head commit (all zeros unless a test gives one). */
+  headSha?: string;
 }
 
 export interface FakeIssue {
@@ -50,6 +60,34 @@ export interface GitHubServer extends RunningServer {
    * catch a client mid-request. `waiting()` counts those held so far.
    */
   hold(match: { method?: string; path: RegExp }): Hold;
+  /** A pull request as if someone had opened it (a test's starting point for follow-ups). */
+  addPullRequest(
+    owner: string,
+    repo: string,
+    pull: { title: string; body?: string; head: string; base?: string; headSha?: string; labels?: string[] },
+  ): number;
+  /** A review thread on a pull request: its comments, oldest first. Returns the thread's node id and comment ids. */
+  addReviewThread(
+    owner: string,
+    repo: string,
+    number: number,
+    thread: { path: string; line: number; comments: { author: string; body: string }[]; resolved?: boolean },
+  ): { threadId: string; commentIds: number[] };
+  addReview(owner: string, repo: string, number: number, review: { author: string; state: string; body: string }): void;
+  /** Review comments of a pull request (replies carry `inReplyTo`). */
+  reviewComments(owner: string, repo: string, number: number): FakeReviewComment[];
+  requestedReviewers(owner: string, repo: string, number: number): string[];
+  issueComments(owner: string, repo: string, number: number): string[];
+  /** A completed (or, with conclusion null, running) check run on a commit sha or branch name; `log` is its job log. */
+  addCheckRun(
+    owner: string,
+    repo: string,
+    ref: string,
+    run: { name: string; conclusion: FakeCheckRun['conclusion']; summary?: string; log?: string },
+  ): number;
+  setCommitParents(owner: string, repo: string, sha: string, parents: string[]): void;
+  /** Moves a pull request's head commit (as a push to its branch would). */
+  setPullHead(owner: string, repo: string, number: number, sha: string): void;
 }
 
 export interface Hold {
@@ -75,6 +113,7 @@ const DOCS = 'https://docs.github.com/rest';
 
 export async function startGitHubServer(options: GitHubServerOptions = {}): Promise<GitHubServer> {
   const state = new Map<string, RepoState>();
+  const followups = newFollowupState();
   const failures: Failure[] = [];
   const holds: { method?: string; path: RegExp; held: number; released: Promise<void>; release(): void; active: boolean }[] = [];
   let origin = '';
@@ -111,6 +150,11 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
   function graphql(body: Record<string, unknown>, res: ServerResponse): void {
     const query = typeof body.query === 'string' ? body.query : '';
     const variables = (body.variables ?? {}) as Record<string, unknown>;
+    const threads = reviewThreadsAnswer(followups, query, variables);
+    if (threads !== null) {
+      sendJson(res, 200, threads);
+      return;
+    }
     if (!/convertPullRequestToDraft/.test(query)) {
       sendJson(res, 200, { errors: [{ type: 'UNSUPPORTED', message: 'github test server: unsupported GraphQL query' }] });
       return;
@@ -152,7 +196,13 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       merge_commit_sha: pull.mergeCommit,
       user: { login: 'autodev-bot', id: 1, type: 'Bot' },
       labels: pull.labels.map(labelJson),
-      head: { label: `${pull.headOwner}:${pull.head}`, ref: pull.head, sha: '0'.repeat(40), user: { login: pull.headOwner } },
+      head: {
+        label: `${pull.headOwner}:${pull.head}`,
+        ref: pull.head,
+        sha: pull.headSha ?? '0'.repeat(40),
+        user: { login: pull.headOwner },
+        repo: { full_name: `${pull.headOwner}/${pull.repo}` },
+      },
       base: { label: `${pull.owner}:${pull.base}`, ref: pull.base, sha: '1'.repeat(40), user: { login: pull.owner } },
       created_at: '2024-01-01T00:00:00Z',
       updated_at: '2024-01-01T00:00:00Z',
@@ -221,6 +271,8 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       );
       return;
     }
+    // The job log's download URL needs no token (like GitHub's signed URLs); it is checked before auth.
+    if (pathname.startsWith('/_logs/') && handleFollowupRoute(followups, request, res, pathname, origin, () => false)) return;
     if (!authorized(request)) {
       sendJson(res, 401, { message: 'Bad credentials', documentation_url: DOCS, status: '401' });
       return;
@@ -229,6 +281,8 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
       graphql((typeof request.body === 'object' && request.body !== null ? request.body : {}) as Record<string, unknown>, res);
       return;
     }
+    const pullExists = (o: string, r: string, n: number) => repoState(o, r)?.pulls.has(n) === true;
+    if (handleFollowupRoute(followups, request, res, pathname, origin, pullExists)) return;
     const route = /^\/repos\/([^/]+)\/([^/]+)(?:\/(pulls|issues)(?:\/(\d+)(?:\/(labels))?)?)?$/.exec(pathname);
     if (!route) {
       notFound(res);
@@ -393,6 +447,77 @@ export async function startGitHubServer(options: GitHubServerOptions = {}): Prom
     },
     closePullRequest(owner, repo, number) {
       requirePull(owner, repo, number).state = 'closed';
+    },
+    addPullRequest(owner, repo, pull) {
+      const repoData = repoState(owner, repo);
+      if (!repoData) throw new Error(`github test server: unknown repository ${owner}/${repo}`);
+      const number = repoData.nextNumber++;
+      repoData.pulls.set(number, {
+        number,
+        owner,
+        repo,
+        title: pull.title,
+        body: pull.body ?? null,
+        head: pull.head,
+        headOwner: owner,
+        base: pull.base ?? options.defaultBranch ?? 'main',
+        draft: false,
+        state: 'open',
+        merged: false,
+        mergeCommit: null,
+        labels: [...(pull.labels ?? [])],
+        ...(pull.headSha ? { headSha: pull.headSha } : {}),
+      });
+      return number;
+    },
+    addReviewThread(owner, repo, number, thread) {
+      requirePull(owner, repo, number);
+      const data = pullFollowups(followups, owner, repo, number);
+      const threadId = `PRRT_${followups.nextId++}`;
+      data.threads.set(threadId, { resolved: thread.resolved === true, outdated: false, path: thread.path, line: thread.line });
+      const commentIds: number[] = [];
+      for (const comment of thread.comments) {
+        const id = followups.nextId++;
+        data.comments.push({
+          id,
+          threadId,
+          author: comment.author,
+          body: comment.body,
+          path: thread.path,
+          line: thread.line,
+          inReplyTo: commentIds[0] ?? null,
+        });
+        commentIds.push(id);
+      }
+      return { threadId, commentIds };
+    },
+    addReview(owner, repo, number, review) {
+      requirePull(owner, repo, number);
+      pullFollowups(followups, owner, repo, number).reviews.push({ id: followups.nextId++, ...review });
+    },
+    reviewComments(owner, repo, number) {
+      return pullFollowups(followups, owner, repo, number).comments.map((c) => ({ ...c }));
+    },
+    requestedReviewers(owner, repo, number) {
+      return [...pullFollowups(followups, owner, repo, number).requestedReviewers];
+    },
+    issueComments(owner, repo, number) {
+      return [...pullFollowups(followups, owner, repo, number).issueComments];
+    },
+    addCheckRun(owner, repo, ref, run) {
+      const key = `${owner}/${repo}@${ref}`.toLowerCase();
+      const id = followups.nextId++;
+      const runs = followups.checkRuns.get(key) ?? [];
+      runs.push({ id, name: run.name, conclusion: run.conclusion, summary: run.summary ?? '', log: run.log ?? null });
+      followups.checkRuns.set(key, runs);
+      if (run.log !== undefined) followups.logs.set(id, run.log);
+      return id;
+    },
+    setPullHead(owner, repo, number, sha) {
+      requirePull(owner, repo, number).headSha = sha;
+    },
+    setCommitParents(owner, repo, sha, parents) {
+      followups.parents.set(`${owner}/${repo}@${sha}`.toLowerCase(), [...parents]);
     },
     failNext(failure) {
       failures.push(failure);
