@@ -7,6 +7,7 @@ import type { Generation } from '../generate/types.js';
 import type { PatchApplyResult } from '../patch/apply-dir.js';
 import type { DependencyReport } from '../depcheck/types.js';
 import type { Finding } from '../secrets/types.js';
+import type { GuardFinding } from '../guards/index.js';
 import type { Diagnostic, TestReport } from '../toolchains/types.js';
 
 export interface Credentials {
@@ -102,6 +103,8 @@ export interface TaskState {
   secrets: { engine: 'gitleaks' | 'builtin'; findings: Finding[]; warnings: string[] } | null;
   /** What the change does to the dependencies (deps-check); null when not compared. */
   dependencies: DependencyReport | null;
+  /** Test-integrity and scope findings on the change (policy step; src/guards/); null before policy ran. */
+  guards: GuardFinding[] | null;
   policy: PolicyOutcome | null;
   pushed: { remote: string; branch: string } | null;
   pr: PullRequestInfo | null;
@@ -127,6 +130,7 @@ export function initialState(repoDir: string): TaskState {
     verify: {},
     secrets: null,
     dependencies: null,
+    guards: null,
     policy: null,
     pushed: null,
     pr: null,
