@@ -9,6 +9,7 @@ import type { DependencyReport } from '../depcheck/types.js';
 import type { Finding } from '../secrets/types.js';
 import type { GuardFinding } from '../guards/index.js';
 import type { Diagnostic, TestReport } from '../toolchains/types.js';
+import type { TestVerdict } from '../toolchains/compare.js';
 
 export interface Credentials {
   /** The LLM API key (from the variable config names); never logged, never in the sandbox. */
@@ -51,6 +52,10 @@ export interface VerifyOutcome {
   rawTail?: string;
   /** Test only: what shows the change does the task, and the tests that stopped running. */
   evidence?: TestEvidence;
+  /** Test only: every test of the base and the change with its verdict (fixed, regressed, flaky...). */
+  verdicts?: TestVerdict[];
+  /** Test only: tests whose result flipped when run again (verify.flaky_reruns); left out of `tests.failed`. */
+  flaky?: string[];
   durationMs: number;
 }
 

@@ -13,6 +13,7 @@ import { checkOnce, createSandbox, sandboxChecksFile } from '../ports/sandbox/in
 import { createSearcher } from '../ports/search.js';
 import type { Sandbox, Searcher } from '../ports/types.js';
 import { summarizeDependencies, type DependencyFinding } from '../depcheck/index.js';
+import type { TestVerdict } from '../toolchains/compare.js';
 import { cacheDir } from '../observe/paths.js';
 import { createRegistry } from '../steps/registry.js';
 import { initialState, type StepPorts, type TaskState } from '../steps/types.js';
@@ -47,6 +48,11 @@ export interface TaskResult {
   evidence: { fixed: string[]; failOnBase: string[]; gone: string[] } | null;
   /** Each test of the last test run by name (the toolchain's naming); null when the tests did not run. */
   tests: { passed: string[]; failed: string[]; ignored: string[] } | null;
+  /**
+   * Every test of the base and the last test run with its verdict (fixed, regressed, flaky, new,
+   * still_failing, gone, passed), what the change did first; null when the tests were not judged.
+   */
+  verdicts: TestVerdict[] | null;
   verification: Record<string, string>;
   workspace: string | null;
   notes: string[];
@@ -270,6 +276,7 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
           ignored: state.verify.test.tests.ignoredTests ?? [],
         }
       : null,
+    verdicts: state.verify.test?.verdicts ?? null,
     verification,
     workspace,
     notes: [...(plan?.notes ?? []), ...state.notes],

@@ -62,6 +62,8 @@ export const python: Toolchain = {
     return { diagnostics: [], tests: null };
   },
   isTestFile: isPythonTestFile,
+  // pytest's names are its node ids (`tests/test_a.py::test_b`), which its command line takes as they are.
+  selectTests: (argv, names, format) => (format === 'pytest' && names.every((n) => n.includes('::')) ? [...argv, ...names] : null),
   dependencies: {
     ecosystem: 'pypi',
     manifest: 'pyproject.toml',
