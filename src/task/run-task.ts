@@ -13,7 +13,7 @@ import { checkOnce, createSandbox, sandboxChecksFile } from '../ports/sandbox/in
 import { createSearcher } from '../ports/search.js';
 import type { Sandbox, Searcher } from '../ports/types.js';
 import { summarizeDependencies, type DependencyFinding } from '../depcheck/index.js';
-import type { TestVerdict } from '../toolchains/compare.js';
+import { diffDiagnostics, lineMapFromDiff, type TestVerdict } from '../toolchains/compare.js';
 import { cacheDir } from '../observe/paths.js';
 import { createRegistry } from '../steps/registry.js';
 import { initialState, type StepPorts, type TaskState } from '../steps/types.js';
@@ -53,9 +53,43 @@ export interface TaskResult {
    * still_failing, gone, passed), what the change did first; null when the tests were not judged.
    */
   verdicts: TestVerdict[] | null;
+  /**
+   * The last lint run's diagnostics, each marked `new` when the change added it (over the base's);
+   * null when lint did not run on the change. `--sarif` writes them out.
+   */
+  lint: { diagnostics: LintDiagnostic[] } | null;
   verification: Record<string, string>;
   workspace: string | null;
   notes: string[];
+}
+
+export interface LintDiagnostic {
+  level: 'error' | 'warning';
+  code: string | null;
+  message: string;
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  /** Added by the change (not on the base). */
+  new: boolean;
+}
+
+/** The change's lint diagnostics, each marked new or already on the base (as the lint step judged them). */
+function lintDiagnostics(state: TaskState): LintDiagnostic[] | null {
+  const lint = state.verify.lint;
+  if (!lint) return null;
+  const added = new Set(
+    diffDiagnostics(state.baseline.lint?.diagnostics ?? [], lint.diagnostics, lineMapFromDiff(state.change?.diff ?? '')),
+  );
+  return lint.diagnostics.map((d) => ({
+    level: d.level,
+    code: d.code,
+    message: d.message,
+    file: d.file,
+    line: d.line,
+    column: d.column,
+    new: added.has(d),
+  }));
 }
 
 export interface RunTaskInput {
@@ -277,6 +311,7 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
         }
       : null,
     verdicts: state.verify.test?.verdicts ?? null,
+    lint: state.verify.lint ? { diagnostics: lintDiagnostics(state) ?? [] } : null,
     verification,
     workspace,
     notes: [...(plan?.notes ?? []), ...state.notes],
