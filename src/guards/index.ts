@@ -17,7 +17,7 @@ import {
 
 import { GUARD_CODES, type GuardCode } from './codes.js';
 
-export { GUARD_CODES, GUARD_ACTIONS, guardActions, type GuardAction, type GuardCode, type GuardsSetting } from './codes.js';
+export { GUARD_CODES, type GuardCode, type GuardsSetting } from './codes.js';
 
 export interface GuardFinding {
   code: GuardCode;
