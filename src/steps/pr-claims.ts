@@ -12,6 +12,7 @@ export interface ClaimFacts {
 
 // A sentence claims an edit when it says so with one of these verbs.
 const EDIT_VERB = /\b(?:chang|modif|updat|add|edit|fix|rewr|creat|delet|remov|renam|touch|patch|implement|introduc|refactor)\w*/i;
+const NEGATED = /\b(?:not|never|without|no)\b|n't\b/i;
 const PASS_CLAIM = /\b(?:pass(?:es|ed|ing)?|fix(?:es|ed)?|green|succeed\w*|work(?:s|ing)?)\b/i;
 const ALL_PASS = /\ball (?:the )?(?:existing |other )?tests (?:now )?(?:pass|are passing|succeed|are green)\b/i;
 const ADDED_TEST = /\b(?:add(?:s|ed)?|wr(?:o|i)te|writ(?:es|ten)|new)\b[^.]*\btests?\b/i;
@@ -31,7 +32,8 @@ export function contradictedClaims(rationale: string, facts: ClaimFacts): string
   const touches = (claimed: string) => touched.has(claimed) || facts.files.some((f) => f.endsWith(`/${claimed}`) || f === claimed);
   const seenFiles = new Set<string>();
   for (const sentence of sentences) {
-    if (!EDIT_VERB.test(sentence)) continue;
+    // "I did not change Cargo.toml" claims no edit.
+    if (!EDIT_VERB.test(sentence) || NEGATED.test(sentence)) continue;
     for (const claimed of sentence.match(PATH) ?? []) {
       const file = claimed.replace(/^\.\//, '');
       if (seenFiles.has(file) || touches(file)) continue;

@@ -221,7 +221,7 @@ describe('the pull request body', () => {
         '- the rationale says all tests pass, but 1 test(s) fail, are flaky or no longer run (see the table)',
       ].join('\n'),
     );
-    state.generation!.rationale = 'Fixed the operator in src/lib.rs; `adds` passes now.';
+    state.generation!.rationale = 'Fixed the operator in src/lib.rs; `adds` passes now. I did not change Cargo.toml.';
     expect(body(state)).not.toContain('Claims contradicted');
   });
 
