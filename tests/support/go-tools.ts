@@ -9,7 +9,7 @@ import { until } from './poll.js';
 
 /** The GOBIN `.ci/run` installs into (keep the two in step). */
 export function toolsGobin(env: NodeJS.ProcessEnv = process.env): string {
-  return env.AUTODEV_TOOLS_BIN || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'autodev-tools', 'bin');
+  return env.TOOLS_GOBIN || path.join(env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'autodev-tools', 'bin');
 }
 
 export function goTool(name: 'gitleaks' | 'opa'): string {
