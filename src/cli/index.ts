@@ -56,6 +56,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--events <format>', 'stream engine events as JSON lines (jsonl) on stderr, which then carries nothing else')
     .option('--events-file <path|fd>', 'write the JSONL events to this file (appended) or inherited descriptor; stderr keeps the progress')
     .option('--metrics-file <path>', 'write Prometheus metrics to this file (textfile format, accumulating)')
+    .option('--sarif <file>', 'write the lint diagnostics and secret findings as SARIF 2.1.0 (for code-scanning upload)')
     .option(
       '--resume <id>',
       'continue a task that was killed, or failed with --keep-workspace, from its last good step (same id, same workspace)',

@@ -116,6 +116,10 @@ export async function runTaskCommand(input: {
     })),
   ];
   if (input.after) warnings.push(...(await input.after(result)));
+  if (flags.sarif !== undefined) {
+    const written = await writeSarif(flags.sarif, result, io);
+    if (written) warnings.push(written);
+  }
   for (const warning of warnings) say('warn', warning);
   await events?.close();
   if (flags.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
@@ -167,6 +171,17 @@ export function deferredMetrics(
       void loaded().then((metrics) => metrics.recordRevert());
     },
   };
+}
+
+/** `--sarif`: the log written next to the result; a failure to write is a warning (the task's outcome stands). */
+async function writeSarif(file: string, result: TaskResult, io: CliIo): Promise<string | null> {
+  const [{ sarifLog }, { writeFile }, path] = await Promise.all([import('./sarif.js'), import('node:fs/promises'), import('node:path')]);
+  try {
+    await writeFile(path.resolve(io.cwd, file), `${JSON.stringify(sarifLog(result), null, 2)}\n`);
+    return null;
+  } catch (error) {
+    return `--sarif ${file}: not written (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`;
+  }
 }
 
 /** The `--events` subscriber: a file or inherited descriptor (`--events-file`), else stderr; none without the flags. */

@@ -24,6 +24,7 @@ export interface RunFlags {
   events?: string;
   eventsFile?: string;
   metricsFile?: string;
+  sarif?: string;
   resume?: string;
 }
 
@@ -35,6 +36,7 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
     throw new UsageError(`--events ${flags.events}: unknown format`, 'the only format is jsonl');
   }
   if (flags.eventsFile === '') throw new UsageError('--events-file: empty path', 'give a path or a descriptor number');
+  if (flags.sarif !== undefined) await checkSarifTarget(flags.sarif, io);
   if (flags.resume !== undefined) return resumeCommand(flags.resume, flags, io);
   if (flags.issue === undefined && (flags.repo === undefined || flags.title === undefined)) {
     throw new UsageError(
@@ -164,6 +166,22 @@ async function resumeCommand(id: string, flags: RunFlags, io: CliIo): Promise<nu
   } catch (error) {
     view?.discard();
     throw error;
+  }
+}
+
+/** `--sarif <file>`: refused before anything runs when its directory is missing or not writable. */
+async function checkSarifTarget(file: string, io: CliIo): Promise<void> {
+  if (file === '') throw new UsageError('--sarif: empty path', 'give the file to write the SARIF log to');
+  const dir = path.dirname(path.resolve(io.cwd, file));
+  const { access, constants } = await import('node:fs/promises');
+  try {
+    await access(dir, constants.W_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `--sarif ${file}: ${code === 'ENOENT' ? `no such directory ${dir}` : `cannot write in ${dir} (${code ?? 'error'})`}`,
+      'give a file in an existing, writable directory',
+    );
   }
 }
 

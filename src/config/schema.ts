@@ -1,6 +1,7 @@
 // The configuration file's shape, its defaults and its documentation, in one place. Types are
 // inferred from the schemas; `autodev config --schema` prints the JSON Schema generated from them.
 import * as z from 'zod';
+import { GUARD_ACTIONS, GUARD_CODES } from '../guards/codes.js';
 
 const argv = z.array(z.string().min(1)).min(1);
 
@@ -122,8 +123,27 @@ export const policySchema = z
       .boolean()
       .default(false)
       .describe('Let a patch create or change symbolic links (targets must stay inside the repository).'),
+    guards: z
+      .union([z.enum(GUARD_ACTIONS), z.partialRecord(z.enum(GUARD_CODES), z.enum(GUARD_ACTIONS))])
+      .default('review')
+      .describe(
+        `What a test-integrity or scope finding leads to: "review" (draft PR, review label, each finding listed), "deny", or "off"; or a table by code (${GUARD_CODES.join(', ')}), unlisted codes reviewing. Local rules and OPA input alike.`,
+      ),
   })
   .describe('Local policy rules.');
+
+export const verifySchema = z
+  .strictObject({
+    flaky_reruns: z
+      .int()
+      .nonnegative()
+      .max(10)
+      .default(2)
+      .describe(
+        'Re-runs, on the change and on the base, of a test that fails with the change but passed on the base, before it is blamed; one whose result flips is reported flaky (neither blamed nor counted passing). 0: no re-runs.',
+      ),
+  })
+  .describe('Judging the test runs.');
 
 export const metricsSchema = z
   .strictObject({
@@ -244,6 +264,7 @@ export const autodevSchema = z
     llm: llmSchema.default(llmSchema.parse({})),
     git: gitSchema.default(gitSchema.parse({})),
     policy: policySchema.default(policySchema.parse({})),
+    verify: verifySchema.default(verifySchema.parse({})),
     metrics: metricsSchema.default(metricsSchema.parse({})),
     generate: generateSchema.default(generateSchema.parse({})),
     lifecycle: lifecycleSchema.default(lifecycleSchema.parse({})),

@@ -169,6 +169,9 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
   add('apply', `Apply the patch on branch ${branch}`, { repairable: true, timeoutSecs: 60, inputs: { ...apply } });
   if (toolchain?.build) sandboxed('build', 'Build', toolchain.build, { baseline: true, repairable: true });
   if (toolchain) sandboxed('test', 'Test', toolchain.test, { baseline: true, repairable: true });
+  // A test failing with the change that passed on the base is run again on both before it is blamed.
+  const testStep = steps.find((s) => s.id === 'test');
+  if (testStep) testStep.inputs = { ...testStep.inputs, flakyReruns: config.verify.flaky_reruns };
   if (toolchain?.lint) sandboxed('lint', 'Lint', toolchain.lint, { baseline: true, repairable: true });
   // Reads manifests and lockfiles only: no project code runs, so no sandbox and no network.
   if (toolchain) {
@@ -178,8 +181,13 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
   const secrets: SecretsInputs = { engine: host.programs.gitleaks ? 'gitleaks' : 'builtin' };
   add('secrets', 'Scan the change for secrets', { timeoutSecs: 120, inputs: { ...secrets } });
   const policy: PolicyInputs = config.opa_url
-    ? { engine: 'opa', url: config.opa_url, package: config.policy_package }
-    : { engine: 'local', risk: request.risk, allowDependencySourceChange: config.policy.allow_dependency_source_change };
+    ? { engine: 'opa', url: config.opa_url, package: config.policy_package, guards: config.policy.guards }
+    : {
+        engine: 'local',
+        risk: request.risk,
+        allowDependencySourceChange: config.policy.allow_dependency_source_change,
+        guards: config.policy.guards,
+      };
   add('policy', 'Check policy', { retries: config.opa_url ? retries : 0, timeoutSecs: 30, inputs: { ...policy } });
   if (!request.noPr && forge && !request.followup) {
     // High risk always needs a human: a draft, whatever policy decides (policy may add labels and ask for one too).

@@ -1,4 +1,5 @@
 // The plan is plain data: what `run` will do, in order. `--plan-only` prints it; the engine walks it.
+import type { GuardsSetting } from '../guards/codes.js';
 
 export type ToolName =
   | 'clone'
@@ -154,8 +155,12 @@ export interface PublishInputs {
   fastForwardOnly?: boolean;
 }
 
-export type PolicyInputs =
-  { engine: 'opa'; url: string; package: string } | { engine: 'local'; risk: RiskTier; allowDependencySourceChange: boolean };
+export type PolicyInputs = (
+  { engine: 'opa'; url: string; package: string } | { engine: 'local'; risk: RiskTier; allowDependencySourceChange: boolean }
+) & {
+  /** `policy.guards`: what each test-integrity or scope finding leads to (both engines see it in the input). */
+  guards: GuardsSetting;
+};
 
 export interface SecretsInputs {
   engine: 'gitleaks' | 'builtin';

@@ -3,6 +3,8 @@
 // policy and the local table decide on the same facts.
 
 import type { PolicyDependencies } from '../depcheck/types.js';
+import { guardActions, type GuardAction, type GuardCode, type GuardsSetting } from '../guards/codes.js';
+import type { GuardFinding } from '../guards/index.js';
 import type { RiskTier } from '../plan/types.js';
 import { summarizeDiff, type AddedLine } from '../secrets/added-lines.js';
 import type { Finding } from '../secrets/types.js';
@@ -48,6 +50,11 @@ export interface PolicyInput {
    * the dependencies were not compared.
    */
   dependencies?: PolicyDependencies;
+  /**
+   * Test-integrity and scope guards (src/guards/): what the change does to tests, assertions, lint
+   * settings, CI, lockfiles and registries, and what each code leads to (`policy.guards`).
+   */
+  guards: { findings: GuardFinding[]; actions: Record<GuardCode, GuardAction> };
 }
 
 const SQL_DIRS = new Set(['migrations', 'migration', 'migrate', 'schema_migrations']);
@@ -88,6 +95,8 @@ export interface PolicyInputParts {
   secrets?: Finding[];
   baselineFailures?: string[];
   dependencies?: PolicyInput['dependencies'];
+  guards?: GuardFinding[];
+  guardActions?: GuardsSetting;
 }
 
 function check<T extends CheckOutcome>(given: Partial<T> | undefined, extra: Omit<T, keyof CheckOutcome>): T {
@@ -115,6 +124,7 @@ export function buildPolicyInput(parts: PolicyInputParts): PolicyInput {
       secrets: { findings: parts.secrets ?? [] },
       baselineFailures: parts.baselineFailures ?? [],
     },
+    guards: { findings: parts.guards ?? [], actions: guardActions(parts.guardActions) },
   };
   if (parts.dependencies) input.dependencies = parts.dependencies;
   return input;

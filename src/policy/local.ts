@@ -2,6 +2,7 @@
 // rule that fires adds a reason with a stable code; any deny wins, then any review, else allow.
 
 import type { RiskTier } from '../plan/types.js';
+import { GUARD_CODES, type GuardCode } from '../guards/index.js';
 import type { PolicyInput } from './input.js';
 import type { PolicyDecision, PolicyOutcome, PolicyReason } from './types.js';
 
@@ -14,7 +15,8 @@ export type LocalReasonCode =
   | 'sql_needs_dba'
   | 'new_dependency'
   | 'dependency_source_changed'
-  | 'dependency_downgraded';
+  | 'dependency_downgraded'
+  | GuardCode;
 
 export interface LocalPolicyConfig {
   /** Risk tiers that need human review: draft PR, review label, never merged by the tool. */
@@ -44,6 +46,8 @@ export const DEFAULT_LOCAL_POLICY: LocalPolicyConfig = {
 export interface PolicyRule {
   code: LocalReasonCode;
   effect: Exclude<PolicyDecision, 'allow'>;
+  /** The effect when it depends on the input (the guards' actions); default `effect`. */
+  effectFor?: (input: PolicyInput) => Exclude<PolicyDecision, 'allow'>;
   /** Whether the PR is opened as a draft when this rule fires. */
   draft: boolean;
   label: (config: LocalPolicyConfig) => string | null;
@@ -173,7 +177,38 @@ export const LOCAL_RULES: PolicyRule[] = [
       return `The change downgrades ${list(down)}.`;
     },
   },
+  ...GUARD_CODES.map(guardRule),
 ];
+
+const GUARD_TITLES: Record<GuardCode, string> = {
+  test_deleted: 'The change deletes tests',
+  test_skipped: 'The change skips or ignores tests',
+  assertion_weakened: 'The change removes or loosens assertions',
+  lint_relaxed: 'The change relaxes lint or type checks',
+  ci_changed: 'The change edits the CI configuration',
+  lockfile_changed: 'The change edits a lockfile',
+  registry_changed: 'The change edits where packages come from',
+};
+
+/**
+ * One rule per guard code: it fires on that code's findings unless `policy.guards` switched it off,
+ * and reviews (draft, review label) or denies as configured.
+ */
+function guardRule(code: GuardCode): PolicyRule {
+  const findings = (i: PolicyInput) => i.guards.findings.filter((f) => f.code === code);
+  return {
+    code,
+    effect: 'review',
+    effectFor: (i) => (i.guards.actions[code] === 'deny' ? 'deny' : 'review'),
+    draft: true,
+    label: (c) => c.reviewLabel,
+    when: (i) => i.guards.actions[code] !== 'off' && findings(i).length > 0,
+    message: (i) => {
+      const where = findings(i).map((f) => `${f.file}${f.line !== null ? `:${f.line}` : ''} (${f.message})`);
+      return `${GUARD_TITLES[code]}: ${list(where, 10)}.`;
+    },
+  };
+}
 
 function withDefaults(config: Partial<LocalPolicyConfig> = {}): LocalPolicyConfig {
   const defined = Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined));
@@ -195,7 +230,7 @@ export function combine(fired: { effect: PolicyDecision; draft: boolean; label: 
 export function evaluateLocalPolicy(input: PolicyInput, config: Partial<LocalPolicyConfig> = {}): PolicyOutcome {
   const c = withDefaults(config);
   const fired = LOCAL_RULES.filter((rule) => !c.disabled.includes(rule.code) && rule.when(input, c)).map((rule) => ({
-    effect: rule.effect as PolicyDecision,
+    effect: (rule.effectFor?.(input) ?? rule.effect) as PolicyDecision,
     draft: rule.draft,
     label: rule.label(c),
     reason: { code: rule.code, message: rule.message(input, c) },

@@ -1,5 +1,7 @@
 // policy: the local rules, or OPA when opa_url is set, decide on one input document.
 import { policyDependencies } from '../depcheck/index.js';
+import { checkGuards, type GuardFinding, type GuardsSetting } from '../guards/index.js';
+import { TOOLCHAINS } from '../toolchains/registry.js';
 import { buildPolicyInput, evaluateLocalPolicy, fromOpaDecision, type PolicyOutcome } from '../policy/index.js';
 import { inputsOf, type PolicyInputs } from '../plan/types.js';
 import type { StepTool, TaskState } from './types.js';
@@ -9,7 +11,9 @@ export const policyTool: StepTool = {
   async run(ctx) {
     const { state } = ctx;
     if (!state.change) return { status: 'failed', summary: 'no change to check' };
-    const input = policyInput(state, ctx.request.title, ctx.request.risk);
+    const inputs = inputsOf<PolicyInputs>(ctx.step);
+    state.guards = guardFindings(state.change.diff);
+    const input = policyInput(state, ctx.request.title, ctx.request.risk, inputs.guards);
     let outcome: PolicyOutcome;
     let engine: 'local' | 'opa' = 'local';
     if (ctx.ports.opa) {
@@ -17,7 +21,6 @@ export const policyTool: StepTool = {
       const opa = await ctx.ports.opa();
       outcome = fromOpaDecision(await opa.evaluate(input, ctx.signal));
     } else {
-      const inputs = inputsOf<PolicyInputs>(ctx.step);
       outcome = evaluateLocalPolicy(input, {
         allowDependencySourceChange: inputs.engine === 'local' && inputs.allowDependencySourceChange,
       });
@@ -37,7 +40,15 @@ export const policyTool: StepTool = {
   },
 };
 
-export function policyInput(state: TaskState, title: string, risk: 'low' | 'medium' | 'high') {
+/** The guards over the change's diff, with every registered toolchain's test files and lockfiles. */
+export function guardFindings(diff: string): GuardFinding[] {
+  return checkGuards(diff, {
+    isTestFile: (file) => TOOLCHAINS.some((t) => t.isTestFile(file)),
+    lockfiles: TOOLCHAINS.flatMap((t) => t.context.lockfiles),
+  });
+}
+
+export function policyInput(state: TaskState, title: string, risk: 'low' | 'medium' | 'high', guards: GuardsSetting = 'review') {
   const { verify, baseline } = state;
   const baselineFailures = [
     ...(baseline.test?.tests?.failed.map((f) => f.name) ?? []),
@@ -51,6 +62,8 @@ export function policyInput(state: TaskState, title: string, risk: 'low' | 'medi
     lint: verify.lint ? { ran: true, passed: true, newWarnings: verify.lint.added ?? 0 } : undefined,
     secrets: state.secrets?.findings ?? [],
     baselineFailures,
+    guards: state.guards ?? [],
+    guardActions: guards,
     ...(state.dependencies ? { dependencies: policyDependencies(state.dependencies) } : {}),
   });
 }

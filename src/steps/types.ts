@@ -7,7 +7,9 @@ import type { Generation } from '../generate/types.js';
 import type { PatchApplyResult } from '../patch/apply-dir.js';
 import type { DependencyReport } from '../depcheck/types.js';
 import type { Finding } from '../secrets/types.js';
+import type { GuardFinding } from '../guards/index.js';
 import type { Diagnostic, TestReport } from '../toolchains/types.js';
+import type { TestVerdict } from '../toolchains/compare.js';
 
 export interface Credentials {
   /** The LLM API key (from the variable config names); never logged, never in the sandbox. */
@@ -50,6 +52,10 @@ export interface VerifyOutcome {
   rawTail?: string;
   /** Test only: what shows the change does the task, and the tests that stopped running. */
   evidence?: TestEvidence;
+  /** Test only: every test of the base and the change with its verdict (fixed, regressed, flaky...). */
+  verdicts?: TestVerdict[];
+  /** Test only: tests whose result flipped when run again (verify.flaky_reruns); left out of `tests.failed`. */
+  flaky?: string[];
   durationMs: number;
 }
 
@@ -106,6 +112,8 @@ export interface TaskState {
   secrets: { engine: 'gitleaks' | 'builtin'; findings: Finding[]; warnings: string[] } | null;
   /** What the change does to the dependencies (deps-check); null when not compared. */
   dependencies: DependencyReport | null;
+  /** Test-integrity and scope findings on the change (policy step; src/guards/); null before policy ran. */
+  guards: GuardFinding[] | null;
   policy: PolicyOutcome | null;
   pushed: { remote: string; branch: string } | null;
   pr: PullRequestInfo | null;
@@ -131,6 +139,7 @@ export function initialState(repoDir: string): TaskState {
     verify: {},
     secrets: null,
     dependencies: null,
+    guards: null,
     policy: null,
     pushed: null,
     pr: null,

@@ -15,6 +15,7 @@ import {
   lineMapFromDiff,
   newFailures,
   stableTestName,
+  testVerdicts,
   type TestComparison,
 } from '../toolchains/compare.js';
 import { distillFailure } from '../toolchains/distill.js';
@@ -408,7 +409,7 @@ async function judgeTests(
   data: Record<string, unknown>,
 ): Promise<StepResult> {
   const baseline = ctx.state.baseline.test ?? null;
-  const tests = outcome.tests;
+  let tests = outcome.tests;
   if (!tests) {
     if (!outcome.ok && !(baseline && !baseline.ok && !baseline.tests?.failed.length)) {
       return failed(`tests failed: ${outcome.summary}`, buildFeedback('test', outcome), data);
@@ -427,11 +428,20 @@ async function judgeTests(
   const basePassed = scoped((baseline?.tests?.passed ?? []).map((name) => ({ name, output: '' }))).map((f) => f.name);
 
   // A reproduction test failed on the base too (the reproduce step ran it): still failing is judged below, not "new".
-  const fresh = newFailures([...baseFailures, ...reproductionBaseFailures(ctx)], tests.failed);
+  const knownFailures = [...baseFailures, ...reproductionBaseFailures(ctx)];
+  let fresh = newFailures(knownFailures, tests.failed);
   const compileErrors = outcome.diagnostics.filter((d) => d.level === 'error');
   if (compileErrors.length && !(baseline && baseline.diagnostics.some((d) => d.level === 'error'))) {
     return failed(`tests did not compile: ${compileErrors.length} error(s)`, distillFailure('build', compileErrors), data);
   }
+  const flaky = fresh.length ? await flakyAmong(ctx, scope, fresh, basePassed) : [];
+  if (flaky.length) {
+    setAsideFlaky(outcome, flaky);
+    tests = outcome.tests!;
+    fresh = newFailures(knownFailures, tests.failed);
+    Object.assign(data, { flaky, summary: outcome.summary, failedTests: tests.failed.map((f) => f.name) });
+  }
+  outcome.verdicts = testVerdicts({ passed: basePassed, failed: baseFailures }, tests, flaky);
   if (fresh.length) {
     const names = fresh.map((f) => f.name);
     return failed(
@@ -679,6 +689,66 @@ function withReproduced(ctx: Ctx, evidence: TestEvidence): TestEvidence {
   const known = new Set([...evidence.fixed, ...evidence.failOnBase]);
   const added = passed.filter((name) => !known.has(name));
   return added.length ? { ...evidence, fixed: [...evidence.fixed, ...added] } : evidence;
+}
+
+/**
+ * Tests failing with the change that passed on the base, run again before they are blamed
+ * (`verify.flaky_reruns` rounds, each on the change and then on the base; narrowed to those tests
+ * where the toolchain can name them on the command line). One that passes on a re-run with the
+ * change, or fails on a re-run on the base, flipped: it is flaky. Returns the flaky tests' names.
+ */
+async function flakyAmong(ctx: Ctx, scope: WorkspaceScope | null, fresh: TestFailure[], basePassed: string[]): Promise<string[]> {
+  const rounds = Number(ctx.step.inputs.flakyReruns ?? 0);
+  const onBase = new Set(basePassed.map(stableTestName));
+  let suspects = fresh.map((f) => f.name).filter((name) => onBase.has(stableTestName(name)));
+  const { baseCommit, change, repoDir } = ctx.state;
+  const toolchain = toolchainOf(ctx);
+  if (rounds <= 0 || suspects.length === 0 || !baseCommit || !change || !toolchain) return [];
+  const format = String(ctx.step.inputs.format ?? 'plain');
+  const full = scope?.argv ?? ctx.step.command ?? [];
+  const flipped: string[] = [];
+  const settle = (report: VerifyOutcome, flips: (key: string, r: NonNullable<VerifyOutcome['tests']>) => boolean) => {
+    if (!report.tests) return;
+    const tests = report.tests;
+    const now = suspects.filter((name) => flips(stableTestName(name), tests));
+    flipped.push(...now);
+    suspects = suspects.filter((name) => !now.includes(name));
+  };
+  const passedIn = (key: string, r: NonNullable<VerifyOutcome['tests']>) => r.passed.some((n) => stableTestName(n) === key);
+  const failedIn = (key: string, r: NonNullable<VerifyOutcome['tests']>) => r.failed.some((f) => stableTestName(f.name) === key);
+  for (let round = 1; round <= rounds && suspects.length > 0; round++) {
+    const argv = toolchain.selectTests?.(full, suspects, format) ?? full;
+    ctx.emit({
+      type: 'log',
+      level: 'info',
+      message: `test: re-running ${suspects.length} test(s) that passed on the base (${round}/${rounds}): ${list(suspects)}`,
+    });
+    settle(interpret('test', toolchain, format, await runInSandbox(ctx, argv)), passedIn);
+    if (suspects.length === 0 || ctx.signal.aborted) break;
+    try {
+      await ctx.ports.git.resetHard(repoDir, baseCommit);
+      settle(
+        interpret('test', toolchain, format, await runInSandbox(ctx, toolchain.selectTests?.(full, suspects, format) ?? full)),
+        failedIn,
+      );
+    } finally {
+      await ctx.ports.git.resetHard(repoDir, change.commit);
+    }
+  }
+  return flipped;
+}
+
+/** Flaky tests leave the change's failures (not blamed) without joining its passes (not counted). */
+function setAsideFlaky(outcome: VerifyOutcome, flaky: string[]): void {
+  const keys = new Set(flaky.map(stableTestName));
+  const tests = outcome.tests!;
+  const failed = tests.failed.filter((f) => !keys.has(stableTestName(f.name)));
+  const note = `${flaky.length} flaky (result flipped on a re-run; not blamed, not counted): ${list(flaky)}`;
+  outcome.tests = { ...tests, failed };
+  outcome.flaky = flaky;
+  outcome.summary = `${outcome.summary}; ${note}`;
+  // The run failed only through tests that are flaky: what is left passed.
+  if (failed.length === 0 && !outcome.diagnostics.some((d) => d.level === 'error')) outcome.ok = true;
 }
 
 function buildFeedback(kind: Kind, outcome: VerifyOutcome): string {

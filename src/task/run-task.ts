@@ -13,6 +13,7 @@ import { checkOnce, createSandbox, sandboxChecksFile } from '../ports/sandbox/in
 import { createSearcher } from '../ports/search.js';
 import type { Sandbox, Searcher } from '../ports/types.js';
 import { summarizeDependencies, type DependencyFinding } from '../depcheck/index.js';
+import { diffDiagnostics, lineMapFromDiff, type TestVerdict } from '../toolchains/compare.js';
 import { cacheDir } from '../observe/paths.js';
 import { createRegistry } from '../steps/registry.js';
 import { initialState, type StepPorts, type TaskState } from '../steps/types.js';
@@ -52,6 +53,16 @@ export interface TaskResult {
   reproduction: ReproductionResult | null;
   /** Each test of the last test run by name (the toolchain's naming); null when the tests did not run. */
   tests: { passed: string[]; failed: string[]; ignored: string[] } | null;
+  /**
+   * Every test of the base and the last test run with its verdict (fixed, regressed, flaky, new,
+   * still_failing, gone, passed), what the change did first; null when the tests were not judged.
+   */
+  verdicts: TestVerdict[] | null;
+  /**
+   * The last lint run's diagnostics, each marked `new` when the change added it (over the base's);
+   * null when lint did not run on the change. `--sarif` writes them out.
+   */
+  lint: { diagnostics: LintDiagnostic[] } | null;
   verification: Record<string, string>;
   workspace: string | null;
   notes: string[];
@@ -65,6 +76,35 @@ export interface ReproductionResult {
   base: { outcome: 'failed'; failure: string };
   /** `not run`: the change's tests did not run (the task ended before), or these tests were not in the run. */
   head: { outcome: 'passed' | 'failed' | 'not run'; passed: string[]; failed: string[]; notRun: string[] };
+}
+
+export interface LintDiagnostic {
+  level: 'error' | 'warning';
+  code: string | null;
+  message: string;
+  file: string | null;
+  line: number | null;
+  column: number | null;
+  /** Added by the change (not on the base). */
+  new: boolean;
+}
+
+/** The change's lint diagnostics, each marked new or already on the base (as the lint step judged them). */
+function lintDiagnostics(state: TaskState): LintDiagnostic[] | null {
+  const lint = state.verify.lint;
+  if (!lint) return null;
+  const added = new Set(
+    diffDiagnostics(state.baseline.lint?.diagnostics ?? [], lint.diagnostics, lineMapFromDiff(state.change?.diff ?? '')),
+  );
+  return lint.diagnostics.map((d) => ({
+    level: d.level,
+    code: d.code,
+    message: d.message,
+    file: d.file,
+    line: d.line,
+    column: d.column,
+    new: added.has(d),
+  }));
 }
 
 export interface RunTaskInput {
@@ -286,6 +326,8 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
           ignored: state.verify.test.tests.ignoredTests ?? [],
         }
       : null,
+    verdicts: state.verify.test?.verdicts ?? null,
+    lint: state.verify.lint ? { diagnostics: lintDiagnostics(state) ?? [] } : null,
     verification,
     workspace,
     notes: [...(plan?.notes ?? []), ...state.notes],

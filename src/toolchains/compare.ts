@@ -234,3 +234,59 @@ function normalizeFailure(text: string): string {
       .trim()
   );
 }
+
+/**
+ * A test's verdict, base against head: `fixed` (failed on the base, passes), `still_failing` (fails
+ * on both), `regressed` (passed on the base, fails), `flaky` (its result flipped when run again, so
+ * neither blamed nor counted passing), `new` (did not run on the base), `passed` (passes on both),
+ * `gone` (ran on the base, not with the change).
+ */
+export type TestVerdictKind = 'fixed' | 'still_failing' | 'regressed' | 'flaky' | 'new' | 'passed' | 'gone';
+
+export interface TestVerdict {
+  name: string;
+  verdict: TestVerdictKind;
+  /** The test's result on the base and with the change (null: it did not run there). */
+  base: 'passed' | 'failed' | null;
+  head: 'passed' | 'failed' | null;
+}
+
+/** The order a reviewer reads verdicts in: what the change did first, then what it left as it was. */
+export const VERDICT_ORDER: readonly TestVerdictKind[] = ['fixed', 'regressed', 'flaky', 'new', 'still_failing', 'gone', 'passed'];
+
+/** Every test that ran on the base or the head, with its verdict, in VERDICT_ORDER then name order. */
+export function testVerdicts(
+  base: Pick<TestReport, 'passed' | 'failed'>,
+  head: Pick<TestReport, 'passed' | 'failed'>,
+  flaky: readonly string[] = [],
+): TestVerdict[] {
+  const result = new Map<string, { name: string; base: TestVerdict['base']; head: TestVerdict['head'] }>();
+  const note = (name: string, side: 'base' | 'head', value: 'passed' | 'failed') => {
+    const key = stableTestName(name);
+    const entry = result.get(key) ?? { name, base: null, head: null };
+    // A failure wins over a pass of the same name (a parametrized case reported twice).
+    if (entry[side] !== 'failed') entry[side] = value;
+    if (side === 'head') entry.name = name;
+    result.set(key, entry);
+  };
+  for (const name of base.passed) note(name, 'base', 'passed');
+  for (const f of base.failed) note(f.name, 'base', 'failed');
+  for (const name of head.passed) note(name, 'head', 'passed');
+  for (const f of head.failed) note(f.name, 'head', 'failed');
+  const flakyKeys = new Set(flaky.map(stableTestName));
+  const verdicts: TestVerdict[] = [];
+  for (const [key, e] of result) {
+    let verdict: TestVerdictKind;
+    if (flakyKeys.has(key)) verdict = 'flaky';
+    else if (e.base === null) verdict = 'new';
+    else if (e.head === null) verdict = 'gone';
+    else if (e.base === 'failed') verdict = e.head === 'passed' ? 'fixed' : 'still_failing';
+    else verdict = e.head === 'passed' ? 'passed' : 'regressed';
+    verdicts.push({ name: e.name, verdict, base: e.base, head: e.head });
+  }
+  for (const name of flaky) {
+    if (!result.has(stableTestName(name))) verdicts.push({ name, verdict: 'flaky', base: 'passed', head: 'failed' });
+  }
+  const rank = (v: TestVerdict) => VERDICT_ORDER.indexOf(v.verdict);
+  return verdicts.sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name));
+}

@@ -272,6 +272,11 @@ export interface Toolchain {
     scope: { packages: string[]; workspace: Workspace },
     changeNames: string[],
   ): TestFailure[];
+  /**
+   * The test command narrowed to `names` (as `parse` reports them), to re-run suspected flaky tests;
+   * null (or absent) when the command cannot name single tests, and the whole command runs again.
+   */
+  selectTests?(argv: string[], names: string[], format: string): string[] | null;
   /** The name a task would call a test by (default: the last `::`, ` > ` or ` - ` segment of its name). */
   testLeaf?(name: string): string;
   /** Whether a file is test code (run against the base to find evidence). */

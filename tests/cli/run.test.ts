@@ -208,6 +208,16 @@ describe('checks before spending', () => {
     expect(await readdir(box.tmp)).toEqual([]);
   });
 
+  it('refuses --sarif into a directory that does not exist with exit 2 and one line, before any workspace', async () => {
+    const result = await cli(['run', '--repo', crate, '--title', 'Fix add', '--sarif', 'missing/out.sarif'], { OPENAI_API_KEY: 'k' });
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(lines(result.stderr)[0]).toBe(
+      `autodev: --sarif missing/out.sarif: no such directory ${path.join(box.cwd, 'missing')} (give a file in an existing, writable directory)`,
+    );
+    expect(await readdir(box.tmp)).toEqual([]);
+  });
+
   it('fails with exit 2 before any workspace or clone when the API key is not set, naming the variable', async () => {
     await writeFile(path.join(box.cwd, 'autodev.config.toml'), '[autodev.llm]\napi_key_env = "MY_LLM_KEY"\n');
     const result = await cli(['run', '--repo', crate, '--title', 'Fix add', '--json', '--no-pr']);

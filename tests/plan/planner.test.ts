@@ -287,12 +287,18 @@ describe('a Rust crate', () => {
 
   it('queries OPA when opa_url is set, with retries', () => {
     const p = plan({ 'Cargo.toml': CARGO }, { cfg: { opa_url: 'http://127.0.0.1:8181', policy_package: 'acme.rules' } });
-    expect(step(p, 'policy').inputs).toEqual({ engine: 'opa', url: 'http://127.0.0.1:8181', package: 'acme.rules' });
+    expect(step(p, 'policy').inputs).toEqual({
+      engine: 'opa',
+      url: 'http://127.0.0.1:8181',
+      package: 'acme.rules',
+      guards: 'review',
+    });
     expect(step(p, 'policy').retries).toBe(3);
     expect(plan({ 'Cargo.toml': CARGO }, { req: { risk: 'high' } }).steps.find((s) => s.id === 'policy')?.inputs).toEqual({
       engine: 'local',
       risk: 'high',
       allowDependencySourceChange: false,
+      guards: 'review',
     });
   });
 

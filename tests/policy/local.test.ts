@@ -182,6 +182,14 @@ describe('local policy rules', () => {
       'new_dependency:review',
       'dependency_source_changed:deny',
       'dependency_downgraded:review',
+      // The guards' codes: review unless policy.guards denies (tests/policy/guards.test.ts).
+      'test_deleted:review',
+      'test_skipped:review',
+      'assertion_weakened:review',
+      'lint_relaxed:review',
+      'ci_changed:review',
+      'lockfile_changed:review',
+      'registry_changed:review',
     ]);
   });
 });

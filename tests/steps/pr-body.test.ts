@@ -88,10 +88,10 @@ function body(state: TaskState, request: TaskRequest = REQUEST): string {
 }
 
 describe('the pull request body', () => {
-  it('states the task, links the issue, and gives the rationale', () => {
+  it("states the task, links the issue, and quotes the rationale as the model's", () => {
     const text = body(verifiedState());
     expect(text).toMatch(
-      /^## Task\n\n\*\*Fix add: it subtracts\*\*\n\nThe function `add` returns a - b.\n\nFixes #42\n\n## Rationale\n\nThe operator was wrong.\n/,
+      /^## Task\n\n\*\*Fix add: it subtracts\*\*\n\nThe function `add` returns a - b.\n\nFixes #42\n\n## Rationale \(the model's words, not checked by autodev\)\n\n> The operator was wrong.\n\n## Verification/,
     );
     const { issue: _issue, ...noIssue } = REQUEST;
     expect(body(verifiedState(), noIssue)).not.toContain('Fixes #');
@@ -200,6 +200,68 @@ describe('the pull request body', () => {
     state.dependencies = { manifests: ['Cargo.toml'], findings: [], warnings: [] };
     expect(body(state)).toContain('| dependencies | ✅ no dependency changes |');
     expect(body(state)).not.toContain('### Dependency changes');
+  });
+
+  it('flags claims of the rationale that the diff and the test results contradict', () => {
+    const state = verifiedState();
+    state.change = { branch: 'b', commit: 'c', diff: '', files: ['src/lib.rs'] };
+    state.verify.test!.verdicts = [
+      { name: 'tests::adds', verdict: 'fixed', base: 'failed', head: 'passed' },
+      { name: 'tests::flaky_io', verdict: 'still_failing', base: 'failed', head: 'failed' },
+    ];
+    state.generation!.rationale =
+      'Fixed the operator in src/lib.rs and updated src/ops.rs. Now flaky_io passes, and adds too. All tests pass.';
+    const text = body(state);
+    expect(text).toContain(
+      [
+        '**⚠️ Claims contradicted by the diff or the test results:**',
+        '',
+        '- the rationale says it edits `src/ops.rs`, which the change does not touch',
+        '- the rationale says `flaky_io` passes or is fixed, but `tests::flaky_io` still fails',
+        '- the rationale says all tests pass, but 1 test(s) fail, are flaky or no longer run (see the table)',
+      ].join('\n'),
+    );
+    state.generation!.rationale = 'Fixed the operator in src/lib.rs; `adds` passes now. I did not change Cargo.toml.';
+    expect(body(state)).not.toContain('Claims contradicted');
+  });
+
+  it('tabulates fixed, regressed and flaky tests and summarizes the rest', () => {
+    const state = verifiedState();
+    state.verify.test!.verdicts = [
+      { name: 'tests::adds', verdict: 'fixed', base: 'failed', head: 'passed' },
+      { name: 'tests::io', verdict: 'flaky', base: 'passed', head: null },
+      { name: 'tests::new_one', verdict: 'new', base: null, head: 'passed' },
+      { name: 'tests::flaky_io', verdict: 'still_failing', base: 'failed', head: 'failed' },
+      { name: 'tests::mul', verdict: 'passed', base: 'passed', head: 'passed' },
+    ];
+    expect(body(state)).toContain(
+      [
+        '### Tests, base against this change',
+        '',
+        '| test | base | this change | verdict |',
+        '| --- | --- | --- | --- |',
+        '| `tests::adds` | ❌ failed | ✅ passed | fixed |',
+        '| `tests::io` | ✅ passed | did not run | flaky (flipped on a re-run: not blamed, not counted) |',
+        '',
+        'Besides: 1 new (not on the base): `tests::new_one`; 1 still failing as on the base: `tests::flaky_io`; 1 passing on both.',
+      ].join('\n'),
+    );
+  });
+
+  it('lists the commands with exit codes and durations, and each guard finding', () => {
+    const state = verifiedState();
+    const plan: Plan = {
+      ...PLAN,
+      steps: PLAN.steps.map((s) => (s.id === 'test' ? { ...s, command: ['cargo', 'test'], sandbox: 'bwrap' } : s)),
+    };
+    state.verify.test!.durationMs = 2345;
+    state.guards = [{ code: 'test_deleted', file: 'src/lib.rs', line: 14, message: 'test removed (#[test] at old line 14)' }];
+    const text = prBody({ taskId: 'task-1', request: REQUEST, plan, state });
+    expect(text).toContain('| test | `cargo test` | off | 101, 0.0s | 0, 2.3s |');
+    expect(text).toContain('Sandbox: bwrap; network off for build, test and lint.');
+    expect(text).toContain(
+      '### Test-integrity and scope findings (for review)\n\n- `test_deleted` src/lib.rs:14: test removed (#[test] at old line 14)',
+    );
   });
 
   it('says where it ran and what it cost: toolchain, sandbox, base commit, patch layer, repair rounds, model usage, steps', () => {

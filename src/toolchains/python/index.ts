@@ -68,6 +68,8 @@ export const python: Toolchain = {
     // pytest takes the file as an argument after the command's own (`sh -c '… pytest "$@"'`); unittest has no such narrowing here.
     narrowToFile: (argv, file) => (argv.some((a) => a.includes('-m pytest')) ? [...argv, file] : null),
   },
+  // pytest's names are its node ids (`tests/test_a.py::test_b`), which its command line takes as they are.
+  selectTests: (argv, names, format) => (format === 'pytest' && names.every((n) => n.includes('::')) ? [...argv, ...names] : null),
   dependencies: {
     ecosystem: 'pypi',
     manifest: 'pyproject.toml',

@@ -116,3 +116,15 @@ describe('the tests a task names', () => {
     ]);
   });
 });
+
+describe('re-running suspected flaky tests', () => {
+  it('pytest takes the node ids after its options; unittest and names without a file are not narrowed', async () => {
+    const { python } = await import('../../../src/toolchains/python/index.js');
+    const p = plan({ 'pyproject.toml': PEP621 }, ['tests/', 'src/']);
+    const test = p.steps.find((s) => s.id === 'test')!;
+    const names = ['tests/test_a.py::test_b', 'tests/test_a.py::test_c[1-2]'];
+    expect(python.selectTests!(test.command!, names, String(test.inputs.format))).toEqual([...test.command!, ...names]);
+    expect(python.selectTests!(test.command!, ['test_b'], 'pytest')).toBeNull();
+    expect(python.selectTests!(test.command!, names, 'unittest')).toBeNull();
+  });
+});
