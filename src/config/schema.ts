@@ -80,6 +80,42 @@ export const llmSchema = z
   })
   .describe('The language model.');
 
+// Issues 16/17 share this section: how a change is generated (strategy, candidates, reproduction).
+export const generateSchema = z
+  .strictObject({
+    strategy: z
+      .enum(['single', 'candidates', 'agent'])
+      .optional()
+      .describe(
+        'How the change is generated: single (one reply, repaired), candidates (several, the best verified one kept); unset: candidates when candidates > 1, else single.',
+      ),
+    candidates: z
+      .int()
+      .positive()
+      .max(16)
+      .default(1)
+      .describe(
+        'Candidate changes asked for per round; each is applied, built, tested and linted in its own copy of the workspace and the best is kept.',
+      ),
+    parallel: z
+      .int()
+      .positive()
+      .max(64)
+      .optional()
+      .describe('Candidates verified at once (each in its own sandbox); unset: the number of cores.'),
+    models: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Models the candidates are asked of, in turn (candidate i gets models[i mod n]); empty: llm.model for all.'),
+    on_no_winner: z
+      .enum(['draft', 'none'])
+      .default('draft')
+      .describe(
+        'When no candidate meets the bar: open a draft PR labelled needs-human with the best one (draft), or none (none); the task ends unproven either way.',
+      ),
+  })
+  .describe('How changes are generated (issues 16, 17).');
+
 export const gitSchema = z
   .strictObject({
     github_token_env: z
@@ -188,6 +224,7 @@ export const autodevSchema = z
       .default([])
       .describe('Repository patterns (globs on owner/name, URL or path) the tool may touch; empty allows all.'),
     llm: llmSchema.default(llmSchema.parse({})),
+    generate: generateSchema.default(generateSchema.parse({})),
     git: gitSchema.default(gitSchema.parse({})),
     policy: policySchema.default(policySchema.parse({})),
     metrics: metricsSchema.default(metricsSchema.parse({})),

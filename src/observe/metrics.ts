@@ -98,6 +98,19 @@ export function createMetrics(): Metrics {
   });
   const llmCost = new Counter({ name: 'autodev_llm_cost_usd_total', help: 'LLM cost in US dollars, where the price is known.', registers });
 
+  const candidates = new Counter({
+    name: 'autodev_candidates_total',
+    help: 'Candidate changes generated (generate.candidates), by model, edit format asked for and outcome (chosen, dropped, malformed, abstained).',
+    labelNames: ['model', 'format', 'outcome'] as const,
+    registers,
+  });
+  const candidateApplyFailures = new Counter({
+    name: 'autodev_candidate_apply_failures_total',
+    help: 'Candidate changes that did not apply (malformed replies included), by model and edit format asked for.',
+    labelNames: ['model', 'format'] as const,
+    registers,
+  });
+
   const tasks = new Map<string, TaskState>();
 
   function stateOf(taskId: string): TaskState {
@@ -167,6 +180,10 @@ export function createMetrics(): Metrics {
       case 'step.finished':
         stepsTotal.inc({ status: event.status });
         stepDuration.observe({ tool: event.tool }, Math.max(0, event.durationMs / 1000));
+        break;
+      case 'candidate':
+        candidates.inc({ model: event.model, format: event.format, outcome: event.outcome });
+        if (!event.applied) candidateApplyFailures.inc({ model: event.model, format: event.format });
         break;
       case 'llm.usage':
         if (event.promptTokens > 0) llmTokens.inc({ kind: 'prompt' }, event.promptTokens);

@@ -1,7 +1,20 @@
 // The plan is plain data: what `run` will do, in order. `--plan-only` prints it; the engine walks it.
 
 export type ToolName =
-  'clone' | 'deps' | 'search' | 'codegen' | 'apply' | 'build' | 'test' | 'lint' | 'deps-check' | 'secrets' | 'policy' | 'pr' | 'push';
+  | 'clone'
+  | 'deps'
+  | 'search'
+  | 'codegen'
+  | 'select'
+  | 'apply'
+  | 'build'
+  | 'test'
+  | 'lint'
+  | 'deps-check'
+  | 'secrets'
+  | 'policy'
+  | 'pr'
+  | 'push';
 
 /** The GitHub repository a pull request goes to (from the repository URL, its origin, or git.github_repo). */
 export interface ForgeTarget {
@@ -71,7 +84,30 @@ export type CodegenInputs = {
   /** USD per 1000 tokens; null when unknown (cost is then not reported, and not budgeted). */
   promptPricePer1k: number | null;
   completionPricePer1k: number | null;
+  /**
+   * The `candidates` strategy: one entry per candidate asked for in a round, in order (the model,
+   * the edit format that model writes best, the temperature of the spread). Absent for `single`.
+   */
+  candidates?: CandidateSpec[];
 };
+
+/** One candidate of a round: who is asked, in which format, at which temperature. */
+export interface CandidateSpec {
+  model: string;
+  format: string;
+  temperature: number;
+}
+
+/** What the select step uses: how the candidates are verified and what happens when none meets the bar. */
+export interface SelectInputs {
+  /** Candidates verified at once, each in its own copy of the workspace and its own sandbox. */
+  parallel: number;
+  /** Failed candidates a repair round goes to (the best ones). */
+  repairCandidates: number;
+  /** No candidate meets the bar: a draft PR labelled `label` with the best one, or no PR. */
+  onNoWinner: 'draft' | 'none';
+  label: string;
+}
 
 export interface Plan {
   toolchain: ToolchainId | null;

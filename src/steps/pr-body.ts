@@ -10,7 +10,16 @@ export function prBody(input: { taskId: string; request: TaskRequest; plan: Plan
   lines.push(`## Task`, '', `**${request.title}**`);
   if (request.description.trim()) lines.push('', request.description.trim());
   if (request.issue) lines.push('', `Fixes #${request.issue.number}`);
+  if (state.abstain) {
+    lines.push(
+      '',
+      '## Needs a human',
+      '',
+      `No candidate met the bar, so this is a draft for a human to finish, not a verified change: ${state.abstain.diagnosis}.`,
+    );
+  }
   if (state.generation) lines.push('', '## Rationale', '', state.generation.rationale);
+  lines.push(...candidatesSection(state));
   lines.push('', '## Verification', '', '| check | result |', '| --- | --- |');
   const row = (name: string, value: string): void => {
     lines.push(`| ${name} | ${value.replace(/\|/g, '\\|').replace(/\n/g, ' ')} |`);
@@ -59,6 +68,25 @@ export function prBody(input: { taskId: string; request: TaskRequest; plan: Plan
     `<sub>Opened by autodev, task \`${input.taskId}\`. Every change was built, tested, linted, scanned for secrets and checked against policy in a sandbox before this PR was opened.</sub>`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+/** How many candidates were tried and why this one: a few lines, the full table is in the task result. */
+function candidatesSection(state: TaskState): string[] {
+  const tried = state.candidates ?? [];
+  const settled = tried.find((c) => c.status === 'chosen' || c.status === 'abstained');
+  if (tried.length === 0 || !settled) return [];
+  const models = [...new Set(tried.map((c) => c.model))];
+  const rounds = Math.max(...tried.map((c) => c.round)) + 1;
+  const lines = [
+    '',
+    '### Candidates',
+    '',
+    `${tried.length} candidate change(s) were tried${rounds > 1 ? ` over ${rounds} rounds` : ''} (${models.join(', ')}), each applied, built, tested and linted in its own copy of the repository.`,
+    `This is ${settled.id} (${settled.model}, ${settled.format ?? settled.requestedFormat}, temperature ${settled.temperature}): ${settled.why}.`,
+  ];
+  for (const c of tried.filter((t) => t !== settled).slice(0, 8))
+    lines.push(`- ${c.id} (${c.model}, ${c.format ?? c.requestedFormat}): ${c.why}`);
+  return lines;
 }
 
 const MAX_DEPENDENCY_ROWS = 20;

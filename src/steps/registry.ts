@@ -8,6 +8,7 @@ import { policyTool } from './policy.js';
 import { prTool } from './pr.js';
 import { searchTool } from './search.js';
 import { secretsTool } from './secrets.js';
+import { selectTool } from './select.js';
 import type { StepTool } from './types.js';
 import { verifyTool } from './verify.js';
 
@@ -17,6 +18,7 @@ export function createRegistry(): Map<ToolName | string, StepTool> {
     ['deps', verifyTool],
     ['search', searchTool],
     ['codegen', codegenTool],
+    ['select', selectTool],
     ['apply', applyTool],
     ['build', verifyTool],
     ['test', verifyTool],

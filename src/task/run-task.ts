@@ -15,7 +15,7 @@ import type { Sandbox, Searcher } from '../ports/types.js';
 import { summarizeDependencies, type DependencyFinding } from '../depcheck/index.js';
 import { cacheDir } from '../observe/paths.js';
 import { createRegistry } from '../steps/registry.js';
-import { initialState, type StepPorts, type TaskState } from '../steps/types.js';
+import { initialState, type CandidateRecord, type StepPorts, type TaskState } from '../steps/types.js';
 import { ExitCode, ExternalError } from '../util/errors.js';
 import { redactDeep } from '../util/redact.js';
 import { createWorkspace, missingFor, planTask, prepareTask, probeHost, type Workspace } from './prepare.js';
@@ -48,9 +48,19 @@ export interface TaskResult {
   /** Each test of the last test run by name (the toolchain's naming); null when the tests did not run. */
   tests: { passed: string[]; failed: string[]; ignored: string[] } | null;
   verification: Record<string, string>;
+  /**
+   * The candidates tried (generate.candidates > 1), every round, in the order they were generated:
+   * who wrote each, how it fared in its own workspace and why it was chosen or dropped. [] otherwise.
+   */
+  candidates: CandidateSummary[];
+  /** No candidate met the bar: why, and the label of the draft pull request (if one was opened). Null otherwise. */
+  abstain: { label: string | null; diagnosis: string } | null;
   workspace: string | null;
   notes: string[];
 }
+
+/** A candidate in the result: its record without the patch, the diff and the repair feedback. */
+export type CandidateSummary = Omit<CandidateRecord, 'generation' | 'feedback' | 'diff' | 'repairNext' | 'verified'>;
 
 export interface RunTaskInput {
   request: TaskRequest;
@@ -236,7 +246,7 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
   return {
     task,
     status: outcome.status,
-    reason: outcome.reason,
+    reason: outcome.reason ?? state.abstain?.diagnosis ?? null,
     exitCode: exitCodeFor(outcome),
     plan,
     steps: outcome.steps.map(({ data: _data, ...rest }) => rest),
@@ -271,7 +281,21 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
         }
       : null,
     verification,
+    candidates: (state.candidates ?? []).map(candidateSummary),
+    abstain: abstainOf(outcome, state),
     workspace,
     notes: [...(plan?.notes ?? []), ...state.notes],
   };
+}
+
+function candidateSummary(record: CandidateRecord): CandidateSummary {
+  const { generation: _g, feedback: _f, diff: _d, repairNext: _r, verified: _v, ...summary } = record;
+  return summary;
+}
+
+/** The abstention: a draft for a human (state.abstain), or no pull request (select ended the task unproven). */
+function abstainOf(outcome: EngineOutcome, state: TaskState): TaskResult['abstain'] {
+  if (state.abstain) return { label: state.abstain.label, diagnosis: state.abstain.diagnosis };
+  const abstained = outcome.failedStep === 'select' && outcome.status === 'unproven';
+  return abstained ? { label: null, diagnosis: outcome.reason ?? 'no candidate meets the bar' } : null;
 }
