@@ -22,7 +22,7 @@ interface CallUsage {
  * and reply tokens, and their cost) until it is recorded or released, so calls admitted one after
  * the other and made at once (candidates) cannot together cross the budget.
  */
-export type Admission = { ok: true; maxTokens: number; hold?: Hold } | { ok: false; reason: string };
+export type Admission = { ok: true; maxTokens: number } | { ok: false; reason: string };
 
 /** The tokens and dollars an admitted call may still spend. */
 interface Hold {
@@ -74,11 +74,12 @@ export function budgetMeter(budget: Budget, usage: Usage, onCall: (call: CallUsa
   const priced = budget.promptPricePer1k !== null || budget.completionPricePer1k !== null;
   const promptPrice = (budget.promptPricePer1k ?? 0) / 1000;
   const completionPrice = (budget.completionPricePer1k ?? 0) / 1000;
-  const holds = new Set<Hold>();
+  // By admission: the admission itself is the key, so its shape stays what callers compare.
+  const holds = new Map<Admission, Hold>();
   const held = (): Hold => {
     let tokens = 0;
     let costUsd = 0;
-    for (const hold of holds) {
+    for (const hold of holds.values()) {
       tokens += hold.tokens;
       costUsd += hold.costUsd;
     }
@@ -86,7 +87,7 @@ export function budgetMeter(budget: Budget, usage: Usage, onCall: (call: CallUsa
   };
   const letGo = (admission: Admission | undefined): void => {
     if (!admission) holds.clear();
-    else if (admission.ok && admission.hold) holds.delete(admission.hold);
+    else holds.delete(admission);
   };
   return {
     exhausted() {
@@ -130,8 +131,9 @@ export function budgetMeter(budget: Budget, usage: Usage, onCall: (call: CallUsa
         reply = Math.min(reply, byCost);
       }
       const hold: Hold = { tokens: prompt + reply, costUsd: priced ? prompt * promptPrice + reply * completionPrice : 0 };
-      holds.add(hold);
-      return { ok: true, maxTokens: reply, hold };
+      const admission: Admission = { ok: true, maxTokens: reply };
+      holds.set(admission, hold);
+      return admission;
     },
     release(admission) {
       letGo(admission);

@@ -19,6 +19,8 @@ import { makeSubscriber, type Subscriber } from './types.js';
  *  - a policy denial is a `task.status` with status 'denied' whose `reason` holds the denial codes,
  *    comma-separated (e.g. "high_risk_needs_review,secrets_found"); each code counts once in
  *    autodev_policy_denials_total{reason}; a denial without codes counts as reason "unspecified";
+ *  - a candidate change (generate.candidates) is a `candidate` event with its model, the format it was asked
+ *    for and its outcome; one that did not apply (or was malformed) also counts as an apply failure;
  *  - a PR opened is a `task.status` pr_created; a merge is a `task.status` merged (the task-sync command
  *    emits it when it sees the PR merged); a revert is `recordRevert()`.
  */

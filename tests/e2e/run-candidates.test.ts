@@ -51,6 +51,19 @@ interface CandidateJson {
 type Json = RunJson & { candidates: CandidateJson[]; abstain: { label: string | null; diagnosis: string } | null };
 
 describe('autodev run --candidates', () => {
+  it('refuses a --candidates that is not a whole number from 1 to 16, naming the flag (exit 2)', async () => {
+    const runDir = await makeRunDir();
+    for (const bad of ['0', 'three', '17']) {
+      const outcome = await runCli(['run', '--repo', runDir.cwd, '--title', 't', '--candidates', bad], {
+        cwd: runDir.cwd,
+        env: taskEnv(runDir),
+      });
+      expect(outcome.code).toBe(2);
+      expect(outcome.stderr).toContain(`--candidates ${bad}: not a whole number from 1 to 16`);
+      expect(outcome.stderr).not.toMatch(/\n\s+at /);
+    }
+  });
+
   for (const order of [
     [BROKEN_REPLY, BREAKS_MUL_REPLY, FIXED_REPLY],
     [FIXED_REPLY, BROKEN_REPLY, BREAKS_MUL_REPLY],
