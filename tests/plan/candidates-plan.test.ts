@@ -48,7 +48,7 @@ describe('planning candidates', () => {
     ]);
     const select = p.steps.find((s) => s.id === 'select')!;
     expect(select.repairable).toBe(true);
-    expect(select.inputs).toEqual<SelectInputs>({ parallel: 2, repairCandidates: 2, onNoWinner: 'draft', label: 'needs-human' });
+    expect(select.inputs).toEqual({ parallel: 2, repairCandidates: 2, onNoWinner: 'draft', label: 'needs-human' } satisfies SelectInputs);
     expect(p.repair).toEqual({ from: 'codegen', budget: 2 });
   });
 
