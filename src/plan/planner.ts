@@ -48,7 +48,7 @@ const CODEGEN_CALLS = 3;
 /** Failed candidates a repair round goes to (the best ones only). */
 const REPAIRED_CANDIDATES = 2;
 /** The label of a draft PR no candidate earned (generate.on_no_winner = "draft"). */
-export const NEEDS_HUMAN_LABEL = 'needs-human';
+const NEEDS_HUMAN_LABEL = 'needs-human';
 /** How far above llm.temperature the candidates after each model's first are sampled (at most SPREAD_MAX). */
 const SPREAD_STEP = 0.4;
 const SPREAD_MAX = 1.2;
@@ -60,7 +60,7 @@ const SPREAD_MAX = 1.2;
  * 0.4 (at most 1.2, never below llm.temperature) so they differ; candidates alike in model, format
  * and temperature go in one request with `n` where the endpoint honours it.
  */
-export function candidateSpecs(config: Config): CandidateSpec[] {
+function candidateSpecs(config: Config): CandidateSpec[] {
   const models = config.generate.models.length ? config.generate.models : [config.llm.model];
   const base = config.llm.temperature;
   const high = Math.max(base, Math.min(SPREAD_MAX, Math.round((base + SPREAD_STEP) * 100) / 100));
