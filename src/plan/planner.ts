@@ -60,12 +60,12 @@ const SPREAD_MAX = 1.2;
  * 0.4 (at most 1.2, never below llm.temperature) so they differ; candidates alike in model, format
  * and temperature go in one request with `n` where the endpoint honours it.
  */
-function candidateSpecs(config: Config): CandidateSpec[] {
+function candidateSpecs(config: Config, count: number): CandidateSpec[] {
   const models = config.generate.models.length ? config.generate.models : [config.llm.model];
   const base = config.llm.temperature;
   const high = Math.max(base, Math.min(SPREAD_MAX, Math.round((base + SPREAD_STEP) * 100) / 100));
   const seen = new Set<string>();
-  return Array.from({ length: config.generate.candidates }, (_, i) => {
+  return Array.from({ length: count }, (_, i) => {
     const model = models[i % models.length];
     const first = !seen.has(model);
     seen.add(model);
@@ -141,7 +141,9 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
   add('search', 'Select the code the model is shown', { timeoutSecs: 60, overlapsBaseline: true, inputs: searchInputs });
   // A model with its own prices (llm.prices) is priced by them.
   const price = config.llm.prices[config.llm.model];
-  const strategy = config.generate.strategy ?? (config.generate.candidates > 1 ? 'candidates' : 'single');
+  // A request's own count (the REST body's `candidates`) over generate.candidates (the file, --candidates).
+  const candidateCount = request.candidates ?? config.generate.candidates;
+  const strategy = config.generate.strategy ?? (candidateCount > 1 ? 'candidates' : 'single');
   const codegenInputs: CodegenInputs = {
     // One reply (single) or several verified side by side (candidates), each in the edit format its
     // model writes best or the one forced.
@@ -156,7 +158,7 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
     maxCostUsd: config.llm.max_cost_usd ?? null,
     promptPricePer1k: price?.prompt_per_1k ?? config.llm.prompt_price_per_1k ?? null,
     completionPricePer1k: price?.completion_per_1k ?? config.llm.completion_price_per_1k ?? null,
-    ...(strategy === 'candidates' ? { candidates: candidateSpecs(config) } : {}),
+    ...(strategy === 'candidates' ? { candidates: candidateSpecs(config, candidateCount) } : {}),
   };
   add('codegen', `Ask ${config.llm.model} for a change (${codegenInputs.format} edits)`, {
     retries,

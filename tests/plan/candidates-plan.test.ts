@@ -2,6 +2,7 @@
 // format that model writes best, temperature of the spread), a select step follows it, and the
 // settings come from generate.* (the plan being the one source of the steps' settings).
 import { describe, expect, it } from '@jest/globals';
+import { BODY_FIELD_NAMES, requestSchema } from '../../src/config/request.js';
 import { autodevSchema } from '../../src/config/schema.js';
 import type { HostFacts } from '../../src/plan/facts.js';
 import { buildPlan } from '../../src/plan/planner.js';
@@ -9,7 +10,7 @@ import type { CodegenInputs, Plan, SelectInputs } from '../../src/plan/types.js'
 
 const CARGO = '[package]\nname = "calc"\nversion = "0.1.0"\nedition = "2021"\n\n[dependencies]\n';
 
-function plan(cfg: Record<string, unknown>, hostExtra: Partial<HostFacts> = {}): Plan {
+function plan(cfg: Record<string, unknown>, hostExtra: Partial<HostFacts> = {}, candidates?: number): Plan {
   return buildPlan({
     request: {
       repo: 'https://github.com/acme/calc.git',
@@ -18,6 +19,7 @@ function plan(cfg: Record<string, unknown>, hostExtra: Partial<HostFacts> = {}):
       risk: 'medium',
       noPr: false,
       keepWorkspace: false,
+      ...(candidates !== undefined ? { candidates } : {}),
     },
     config: autodevSchema.parse(cfg),
     repo: { files: ['Cargo.toml', 'src/', 'src/lib.rs'], manifests: { 'Cargo.toml': CARGO }, branch: 'main' },
@@ -71,6 +73,14 @@ describe('planning candidates', () => {
     const p = plan({ llm: { edit_format: 'whole' }, generate: { candidates: 2, models: ['gpt-4o', 'qwen3'] } });
     const codegen = p.steps.find((s) => s.id === 'codegen')!.inputs as CodegenInputs;
     expect(codegen.candidates!.map((c) => c.format)).toEqual(['whole', 'whole']);
+  });
+
+  it("a request's own candidates (the REST body's) win over generate.candidates", () => {
+    const p = plan({ generate: { candidates: 5 } }, {}, 2);
+    expect((p.steps.find((s) => s.id === 'codegen')!.inputs as CodegenInputs).candidates).toHaveLength(2);
+    expect(requestSchema.safeParse({ repo: 'r', title: 't', candidates: 0 }).success).toBe(false);
+    expect(requestSchema.parse({ repo: 'r', title: 't', candidates: 3 }).candidates).toBe(3);
+    expect(BODY_FIELD_NAMES.candidates).toBe('candidates');
   });
 
   it('refuses generate keys out of range, naming them', () => {
