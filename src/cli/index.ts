@@ -52,6 +52,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--config <file>', 'use this config file instead of searching for one')
     .addOption(new Option('--sandbox <kind>', 'where project code runs').choices(['docker', 'podman', 'bwrap', 'none']))
     .option('--no-pr', 'push the branch but open no pull request')
+    .option('--candidates <n>', 'ask for n candidate changes and keep the best verified one (generate.candidates)')
     .option('--keep-workspace', 'keep the task workspace and print its path')
     .option('--events <format>', 'stream engine events as JSON lines (jsonl) on stderr, which then carries nothing else')
     .option('--events-file <path|fd>', 'write the JSONL events to this file (appended) or inherited descriptor; stderr keeps the progress')

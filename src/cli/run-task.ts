@@ -210,7 +210,10 @@ export function formatResult(result: TaskResult): string {
     denied: 'denied',
     cancelled: 'cancelled',
   };
-  lines.push(`${verdict[result.status] ?? result.status}: ${result.task.title}`);
+  const abstained = result.abstain
+    ? `abstained (no candidate meets the bar; ${result.abstain.label ? `a draft pull request labelled ${result.abstain.label}` : 'no pull request'})`
+    : null;
+  lines.push(`${abstained ?? verdict[result.status] ?? result.status}: ${result.task.title}`);
   // One column for every label; "pull request" is the longest, and the one name the output uses for it.
   const row = (label: string, text: string): void => {
     lines.push(`  ${label.padEnd(13)} ${text}`);
@@ -236,6 +239,14 @@ export function formatResult(result: TaskResult): string {
   } else if (result.verification.reproduce) row('reproduce', result.verification.reproduce);
   for (const [step, summary] of Object.entries(result.verification)) {
     if (['build', 'test', 'lint', 'secrets', 'policy'].includes(step)) row(step, summary);
+  }
+  const candidates = result.candidates ?? [];
+  if (candidates.length) {
+    const settled = candidates.find((c) => c.status === 'chosen' || c.status === 'abstained');
+    row(
+      'candidates:',
+      `${candidates.length} tried${settled ? `; ${settled.id} (${settled.model}, ${settled.format}) ${settled.why}` : ''}`,
+    );
   }
   if (result.policy?.reasons.length) {
     for (const r of result.policy.reasons) row('policy:', `${r.code}: ${r.message}`);

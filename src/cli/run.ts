@@ -26,6 +26,8 @@ export interface RunFlags {
   metricsFile?: string;
   sarif?: string;
   resume?: string;
+  /** `--candidates N` (a string as commander gives it). */
+  candidates?: string;
 }
 
 export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
@@ -57,7 +59,12 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
 async function prepareAndRun(flags: RunFlags, io: CliIo, view: LiveProgress | null): Promise<number> {
   const description = flags.descriptionFile !== undefined ? await readDescription(flags.descriptionFile, io) : flags.description;
   const { loadConfig } = await import('../config/load.js');
-  const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config, flags: { sandbox: flags.sandbox } });
+  const loaded = await loadConfig({
+    cwd: io.cwd,
+    env: io.env,
+    configFile: flags.config,
+    flags: { sandbox: flags.sandbox, candidates: candidatesFlag(flags.candidates) },
+  });
   // When stderr is the event stream, the warnings become `log` events once the task has an id.
   if (!eventsOnStderr(flags)) for (const warning of loaded.warnings) warn(io, view, warning);
   const { intakeRequest } = await import('../task/intake.js');
@@ -203,4 +210,14 @@ async function readDescription(file: string, io: CliIo): Promise<string> {
       `--description-file ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
     );
   }
+}
+
+/** `--candidates N`: a whole number from 1 to 16, as generate.candidates takes it. */
+function candidatesFlag(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || !Number.isInteger(n) || n < 1 || n > 16) {
+    throw new UsageError(`--candidates ${text}: not a whole number from 1 to 16`, 'e.g. --candidates 3');
+  }
+  return n;
 }

@@ -17,6 +17,8 @@ export type Env = Record<string, string | undefined>;
 
 export interface FlagOverrides {
   sandbox?: Config['sandbox'];
+  /** `--candidates N`: generate.candidates. */
+  candidates?: number;
 }
 
 export interface LoadOptions {
@@ -47,6 +49,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const envLayer = readEnvLayer(options.env, warnings);
   const flagLayer: Record<string, unknown> = {};
   if (options.flags?.sandbox) flagLayer.sandbox = options.flags.sandbox;
+  if (options.flags?.candidates !== undefined) flagLayer.generate = { candidates: options.flags.candidates };
 
   const sources: Record<string, string> = {};
   const defaults = autodevSchema.parse({}) as Record<string, unknown>;
@@ -58,7 +61,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
     setPath(merged, key.split('.'), value);
     sources[key] = `env ${variable}`;
   }
-  mergeInto(merged, flagLayer, 'flag', sources, (key) => `flag --${key}`);
+  mergeInto(merged, flagLayer, 'flag', sources, (key) => `flag --${key.split('.').pop()}`);
 
   const result = autodevSchema.safeParse(merged);
   if (!result.success) {

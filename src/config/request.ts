@@ -38,6 +38,8 @@ export const requestSchema = z.strictObject({
   risk: z.enum(['low', 'medium', 'high']).optional(),
   noPr: z.boolean().default(false),
   keepWorkspace: z.boolean().default(false),
+  /** Candidate changes for this task (over generate.candidates); the REST body's `candidates`. */
+  candidates: z.int().min(1, 'at least 1').max(16, 'at most 16').optional(),
 });
 
 export type RequestInput = z.input<typeof requestSchema>;
@@ -85,4 +87,5 @@ export const BODY_FIELD_NAMES: Record<string, keyof RequestInput> = {
   noPr: 'noPr',
   keep_workspace: 'keepWorkspace',
   keepWorkspace: 'keepWorkspace',
+  candidates: 'candidates',
 };

@@ -81,6 +81,57 @@ export const llmSchema = z
   })
   .describe('The language model.');
 
+export const generateSchema = z
+  .strictObject({
+    strategy: z
+      .enum(['single', 'candidates', 'agent'])
+      .optional()
+      .describe(
+        'How the change is generated: single (one reply, repaired), candidates (several, the best verified one kept); unset: candidates when candidates > 1, else single.',
+      ),
+    candidates: z
+      .int()
+      .positive()
+      .max(16)
+      .default(1)
+      .describe(
+        'Candidate changes asked for per round; each is applied, built, tested and linted in its own copy of the workspace and the best is kept.',
+      ),
+    parallel: z
+      .int()
+      .positive()
+      .max(64)
+      .optional()
+      .describe('Candidates verified at once (each in its own sandbox); unset: the number of cores.'),
+    models: z
+      .array(z.string().min(1))
+      .default([])
+      .describe('Models the candidates are asked of, in turn (candidate i gets models[i mod n]); empty: llm.model for all.'),
+    on_no_winner: z
+      .enum(['draft', 'none'])
+      .default('draft')
+      .describe(
+        'When no candidate meets the bar: open a draft PR labelled needs-human with the best one (draft), or none (none); the task ends unproven either way.',
+      ),
+    reproduce: z
+      .enum(['auto', 'always', 'never'])
+      .default('auto')
+      .describe(
+        'Ask the model for a test of the reported behaviour before the fix, kept only if it fails on the base: auto when the task names no failing test, always, or never.',
+      ),
+    keep_reproduction: z
+      .boolean()
+      .default(false)
+      .describe('Commit the reproduction test with the change; false: it is present only while the change is tested.'),
+    reproduce_tries: z
+      .int()
+      .positive()
+      .max(5)
+      .default(2)
+      .describe('Model calls (each run on the base) for a reproduction test before going on without one.'),
+  })
+  .describe('How the change is generated: the strategy, candidates, reproduction first.');
+
 export const gitSchema = z
   .strictObject({
     github_token_env: z
@@ -154,27 +205,6 @@ export const metricsSchema = z
     pushgateway_url: optionalHttpUrl.default('').describe('Push metrics to this Prometheus Pushgateway after each run.'),
   })
   .describe('Prometheus metrics.');
-
-export const generateSchema = z
-  .strictObject({
-    reproduce: z
-      .enum(['auto', 'always', 'never'])
-      .default('auto')
-      .describe(
-        'Ask the model for a test of the reported behaviour before the fix, kept only if it fails on the base: auto when the task names no failing test, always, or never.',
-      ),
-    keep_reproduction: z
-      .boolean()
-      .default(false)
-      .describe('Commit the reproduction test with the change; false: it is present only while the change is tested.'),
-    reproduce_tries: z
-      .int()
-      .positive()
-      .max(5)
-      .default(2)
-      .describe('Model calls (each run on the base) for a reproduction test before going on without one.'),
-  })
-  .describe('How the change is generated.');
 
 /** Follow-ups on a pull request autodev opened: `review`, `ci-fix`, auto-revert. */
 export const lifecycleSchema = z
@@ -262,11 +292,11 @@ export const autodevSchema = z
       .default([])
       .describe('Repository patterns (globs on owner/name, URL or path) the tool may touch; empty allows all.'),
     llm: llmSchema.default(llmSchema.parse({})),
+    generate: generateSchema.default(generateSchema.parse({})),
     git: gitSchema.default(gitSchema.parse({})),
     policy: policySchema.default(policySchema.parse({})),
     verify: verifySchema.default(verifySchema.parse({})),
     metrics: metricsSchema.default(metricsSchema.parse({})),
-    generate: generateSchema.default(generateSchema.parse({})),
     lifecycle: lifecycleSchema.default(lifecycleSchema.parse({})),
     webhooks: webhooksSchema.default(webhooksSchema.parse({})),
     toolchains: z

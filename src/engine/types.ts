@@ -66,6 +66,17 @@ export type EngineEvent =
   | { type: 'step.retry'; taskId: string; stepId: string; attempt: number; delayMs: number; reason: string }
   | { type: 'repair.round'; taskId: string; round: number; budget: number; failedStep: string; feedback: string }
   | { type: 'llm.usage'; taskId: string; promptTokens: number; completionTokens: number; costUsd: number | null }
+  /** A candidate change's fate (the `candidates` strategy): metrics count them by model and format. */
+  | {
+      type: 'candidate';
+      taskId: string;
+      candidate: string;
+      model: string;
+      /** The format it was asked for. */
+      format: string;
+      outcome: 'chosen' | 'dropped' | 'malformed' | 'abstained';
+      applied: boolean;
+    }
   | { type: 'log'; taskId: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
 
 export type RunMode = 'baseline' | 'change';

@@ -1,8 +1,10 @@
 // A simulated model for measuring the machinery, not the model: an OpenAI-compatible server on
 // 127.0.0.1 that answers each task with its gold patch, spoiled the way real models spoil patches —
 // stale line numbers, drifted whitespace, a wrong first attempt, a patch that breaks the build, a
-// reply in the wrong format — at configured rates. Every choice is a hash of (seed, model, task,
-// attempt), so an eval with the same seed gives the same outcomes, run after run.
+// reply in the wrong format — at configured rates, in whichever edit format the request asks for
+// (udiff, search-replace, apply-patch, whole; read from the system prompt). Every choice is a hash
+// of (seed, model, task, attempt), so an eval with the same seed gives the same outcomes, run after
+// run; a request is a repair (half the rates, no wrong first attempt) when its prompt says so.
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -79,31 +81,169 @@ export interface SimulatedChoice {
  * every failure at its full rate, later ones (repair rounds, re-asks) at half of it, as a model
  * shown its error does better. `wrongFirst` only ever spoils the first attempt.
  */
-export function chooseSpoils(rates: SimulatedRates, seed: number, model: string, task: string, attempt: number): SimulatedChoice {
-  const factor = attempt === 0 ? 1 : 0.5;
+export function chooseSpoils(
+  rates: SimulatedRates,
+  seed: number,
+  model: string,
+  task: string,
+  attempt: number,
+  /** A repair round or a re-ask (the model was shown its error); default: any attempt after the first. Candidates asked side by side are all first attempts. */
+  repair: boolean = attempt > 0,
+): SimulatedChoice {
+  const factor = repair ? 0.5 : 1;
   const spoils: SimulatedChoice['spoils'] = [];
   for (const kind of ['format', 'wrongFirst', 'stale', 'whitespace', 'breaks'] as const) {
-    if (kind === 'wrongFirst' && attempt > 0) continue;
+    if (kind === 'wrongFirst' && repair) continue;
     if (draw(seed, model, task, attempt, kind) < rates[kind] * factor) spoils.push(kind);
   }
   return { spoils };
 }
 
-/** The gold patch spoiled as `choice` says, in the udiff reply format autodev asks for. */
-export function spoiledReply(task: EvalTask, choice: SimulatedChoice, seed: number): string {
+/** The edit formats the simulated model writes (src/generate/formats/). */
+export type SimulatedFormat = 'udiff' | 'search-replace' | 'apply-patch' | 'whole';
+
+/**
+ * The gold patch spoiled as `choice` says, written in `format` (default: udiff). Spoils happen to
+ * the diff first and carry into the other formats as a model's would: drifted whitespace in a
+ * SEARCH text or an apply_patch chunk, a stray line, a change without its added lines; stale line
+ * numbers only matter where there are line numbers (udiff). `whole` rewrites the files the prompt
+ * shows in full (`shown`: path → content), and falls back to SEARCH/REPLACE blocks for a file it
+ * was not shown whole, as a model would have to.
+ */
+export function spoiledReply(
+  task: EvalTask,
+  choice: SimulatedChoice,
+  seed: number,
+  format: SimulatedFormat = 'udiff',
+  shown: ReadonlyMap<string, string> = new Map(),
+): string {
   const gold = task.goldPatch ?? '';
-  if (!gold.trim()) return replyText('I could not find a change that does this task.', 'No change', '');
+  if (!gold.trim()) return replyText('I could not find a change that does this task.', 'No change', '', 'udiff');
   let patch = gold;
   if (choice.spoils.includes('wrongFirst')) patch = withoutAddedLines(patch);
   if (choice.spoils.includes('breaks')) patch = withStrayLine(patch);
   if (choice.spoils.includes('stale')) patch = shiftHunks(patch, 2 + Math.floor(draw(seed, task.id, 'shift') * 6));
   if (choice.spoils.includes('whitespace')) patch = driftWhitespace(patch);
-  if (choice.spoils.includes('format')) return `Here is the fix:\n\n${patch}\n`;
-  return replyText(`This change does the task: ${task.title}.`, task.title.slice(0, 72), patch);
+  const edits = format === 'udiff' ? patch : inFormat(patch, format, shown);
+  if (choice.spoils.includes('format')) return `Here is the fix:\n\n${edits}\n`;
+  return replyText(`This change does the task: ${task.title}.`, task.title.slice(0, 72), edits, format);
 }
 
-function replyText(rationale: string, subject: string, patch: string): string {
-  return `## Rationale\n${rationale}\n\n## Commit message\n${subject}\n\n## Patch\n\`\`\`diff\n${patch.replace(/\n$/, '')}\n\`\`\`\n`;
+function replyText(rationale: string, subject: string, edits: string, format: SimulatedFormat): string {
+  const body = format === 'udiff' ? `## Patch\n\`\`\`diff\n${edits.replace(/\n$/, '')}\n\`\`\`` : `## Changes\n${edits.replace(/\n$/, '')}`;
+  return `## Rationale\n${rationale}\n\n## Commit message\n${subject}\n\n${body}\n`;
+}
+
+/** One file of a unified diff: its paths and its hunks' bodies (lines with their ' ', '-', '+'). */
+interface DiffFile {
+  oldPath: string | null;
+  newPath: string | null;
+  hunks: string[][];
+}
+
+function diffFiles(patch: string): DiffFile[] {
+  const files: DiffFile[] = [];
+  let file: DiffFile | null = null;
+  let hunk: string[] | null = null;
+  const lines = patch.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (line.startsWith('--- ') && lines[i + 1]?.startsWith('+++ ')) {
+      const strip = (p: string): string | null => (p === '/dev/null' ? null : p.replace(/^[ab]\//, '').split('\t')[0]);
+      file = { oldPath: strip(line.slice(4).trim()), newPath: strip(lines[i + 1].slice(4).trim()), hunks: [] };
+      files.push(file);
+      hunk = null;
+      i += 1;
+    } else if (HUNK.test(line) && file) {
+      hunk = [];
+      file.hunks.push(hunk);
+    } else if (hunk && /^[ +-]/.test(line)) {
+      hunk.push(line);
+    } else if (hunk && line === '') {
+      // A blank context line some writers leave without its space.
+      hunk.push(' ');
+    }
+  }
+  for (const f of files) for (const h of f.hunks) while (h.length && h[h.length - 1] === ' ') h.pop();
+  return files;
+}
+
+const side = (hunk: string[], keep: string): string[] => hunk.filter((l) => l[0] === ' ' || l[0] === keep).map((l) => l.slice(1));
+
+function inFormat(patch: string, format: Exclude<SimulatedFormat, 'udiff'>, shown: ReadonlyMap<string, string>): string {
+  const files = diffFiles(patch);
+  if (format === 'apply-patch') {
+    const out = ['*** Begin Patch'];
+    for (const f of files) {
+      if (f.newPath === null) out.push(`*** Delete File: ${f.oldPath}`);
+      else if (f.oldPath === null) out.push(`*** Add File: ${f.newPath}`, ...f.hunks.flatMap((h) => side(h, '+').map((l) => `+${l}`)));
+      else {
+        out.push(`*** Update File: ${f.oldPath}`);
+        if (f.newPath !== f.oldPath) out.push(`*** Move to: ${f.newPath}`);
+        for (const h of f.hunks) out.push('@@', ...h);
+      }
+    }
+    out.push('*** End Patch');
+    return out.join('\n');
+  }
+  const blocks: string[] = [];
+  for (const f of files) {
+    const target = f.newPath ?? f.oldPath!;
+    const whole = format === 'whole' && f.newPath !== null ? wholeFile(f, shown) : null;
+    if (whole !== null) {
+      blocks.push(`${target}\n${fence(whole)}`);
+      continue;
+    }
+    if (f.oldPath === null) {
+      blocks.push(
+        `${target}\n${fence(['<<<<<<< SEARCH', '=======', ...f.hunks.flatMap((h) => side(h, '+')), '>>>>>>> REPLACE'].join('\n'))}`,
+      );
+      continue;
+    }
+    for (const h of f.hunks) {
+      const search = side(h, '-');
+      const replace = side(h, '+');
+      blocks.push(`${target}\n${fence(['<<<<<<< SEARCH', ...search, '=======', ...replace, '>>>>>>> REPLACE'].join('\n'))}`);
+    }
+  }
+  return blocks.join('\n\n');
+}
+
+/** A fence longer than any backtick run inside. */
+function fence(text: string): string {
+  const longest = Math.max(0, ...[...text.matchAll(/`{3,}/g)].map((m) => m[0].length));
+  const mark = '`'.repeat(Math.max(3, longest + 1));
+  return `${mark}\n${text}\n${mark}`;
+}
+
+/** The file's new content: its hunks applied, each where its old text is, to the content shown; null when it cannot be. */
+function wholeFile(f: DiffFile, shown: ReadonlyMap<string, string>): string | null {
+  if (f.oldPath === null) return f.hunks.flatMap((h) => side(h, '+')).join('\n');
+  const before = shown.get(f.oldPath);
+  if (before === undefined) return null;
+  let lines = before.replace(/\n$/, '').split('\n');
+  for (const h of f.hunks) {
+    const old = side(h, '-');
+    const at = lines.findIndex((_, i) => old.every((l, k) => lines[i + k] === l));
+    if (at < 0) return null;
+    lines = [...lines.slice(0, at), ...side(h, '+'), ...lines.slice(at + old.length)];
+  }
+  return lines.join('\n');
+}
+
+/** The files a prompt shows whole (`## path` then a fence; a file shown by line ranges is not whole). */
+export function filesShown(prompt: string): Map<string, string> {
+  const shown = new Map<string, string>();
+  for (const m of prompt.matchAll(/^## (\S+)\n(`{3,})\n([\s\S]*?)\n\2$/gm)) shown.set(m[1], m[3]);
+  return shown;
+}
+
+/** The format a system prompt asks for, by the example it shows (src/generate/formats/). */
+export function requestedFormat(system: string): SimulatedFormat {
+  if (system.includes('*** Begin Patch')) return 'apply-patch';
+  if (system.includes('<<<<<<< SEARCH')) return 'search-replace';
+  if (system.includes('COMPLETE new content')) return 'whole';
+  return 'udiff';
 }
 
 const HUNK = /^@@ -(\d+)(,\d+)? \+(\d+)(,\d+)? @@(.*)$/;
@@ -183,7 +323,7 @@ export interface SimulatedServer {
   /** What an OpenAI client takes as its base URL. */
   baseUrl: string;
   /** The spoils chosen so far, per `model task` (for the report and the tests). */
-  log(): { model: string; task: string; attempt: number; spoils: string[] }[];
+  log(): { model: string; task: string; attempt: number; spoils: string[]; format: SimulatedFormat }[];
   close(): Promise<void>;
 }
 
@@ -193,7 +333,7 @@ export interface SimulatedServer {
  */
 export async function startSimulatedModel(options: { tasks: EvalTask[]; seed: number }): Promise<SimulatedServer> {
   const attempts = new Map<string, number>();
-  const log: { model: string; task: string; attempt: number; spoils: string[] }[] = [];
+  const log: { model: string; task: string; attempt: number; spoils: string[]; format: SimulatedFormat }[] = [];
   const server: Server = createServer((req, res) => {
     void handle(req, res).catch((error: Error) => send(res, 500, { error: { message: error.message, type: 'server_error' } }));
   });
@@ -222,9 +362,13 @@ export async function startSimulatedModel(options: { tasks: EvalTask[]; seed: nu
       const key = `${model}\u0000${task.id}`;
       const attempt = attempts.get(key) ?? 0;
       attempts.set(key, attempt + 1);
-      const choice = chooseSpoils(simulatedRates(model), options.seed, model, task.id, attempt);
-      log.push({ model, task: task.id, attempt, spoils: choice.spoils });
-      content = spoiledReply(task, choice, options.seed);
+      const all = messages.map((m) => m.content).join('\n');
+      const repair = all.includes('# Your previous patch failed') || all.includes('Your last reply could not be used');
+      const choice = chooseSpoils(simulatedRates(model), options.seed, model, task.id, attempt, repair);
+      const system = messages.find((m) => m.role === 'system')?.content ?? '';
+      const format = requestedFormat(system);
+      log.push({ model, task: task.id, attempt, spoils: choice.spoils, format });
+      content = spoiledReply(task, choice, options.seed, format, filesShown(prompt));
     }
     const promptTokens = Math.ceil(messages.reduce((n, m) => n + m.content.length, 0) / 4);
     const completionTokens = Math.ceil(content.length / 4);

@@ -17,8 +17,18 @@ interface CallUsage {
   costUsd: number | null;
 }
 
-/** Whether a call may be made, and with which `max_tokens`. */
+/**
+ * Whether a call may be made, and with which `max_tokens`. An admitted call holds its bound (prompt
+ * and reply tokens, and their cost) until it is recorded or released, so calls admitted one after
+ * the other and made at once (candidates) cannot together cross the budget.
+ */
 export type Admission = { ok: true; maxTokens: number } | { ok: false; reason: string };
+
+/** The tokens and dollars an admitted call may still spend. */
+interface Hold {
+  tokens: number;
+  costUsd: number;
+}
 
 export interface BudgetMeter {
   /** Why no further call may be made, or null while the budget lasts. */
@@ -28,8 +38,13 @@ export interface BudgetMeter {
    * admitted with a lower `max_tokens` that fits what is left, or refused with the reason.
    */
   admit(messages: readonly { content: string }[], maxTokens: number): Admission;
-  /** Adds one call's tokens (and their cost) to the task's usage, as the API reported them. */
-  record(promptTokens: number, completionTokens: number): CallUsage;
+  /**
+   * Adds one call's tokens (and their cost) to the task's usage, as the API reported them, and lets
+   * go of its admission's hold (of every hold when none is named: a caller making one call at a time).
+   */
+  record(promptTokens: number, completionTokens: number, admission?: Admission): CallUsage;
+  /** Lets go of an admitted call's hold when the call is not made after all (or failed). */
+  release(admission: Admission): void;
 }
 
 type Budget = Pick<CodegenInputs, 'maxTotalTokens' | 'maxCostUsd' | 'promptPricePer1k' | 'completionPricePer1k'>;
@@ -59,6 +74,21 @@ export function budgetMeter(budget: Budget, usage: Usage, onCall: (call: CallUsa
   const priced = budget.promptPricePer1k !== null || budget.completionPricePer1k !== null;
   const promptPrice = (budget.promptPricePer1k ?? 0) / 1000;
   const completionPrice = (budget.completionPricePer1k ?? 0) / 1000;
+  // By admission: the admission itself is the key, so its shape stays what callers compare.
+  const holds = new Map<Admission, Hold>();
+  const held = (): Hold => {
+    let tokens = 0;
+    let costUsd = 0;
+    for (const hold of holds.values()) {
+      tokens += hold.tokens;
+      costUsd += hold.costUsd;
+    }
+    return { tokens, costUsd };
+  };
+  const letGo = (admission: Admission | undefined): void => {
+    if (!admission) holds.clear();
+    else holds.delete(admission);
+  };
   return {
     exhausted() {
       if (usage.totalTokens >= budget.maxTotalTokens) {
@@ -72,18 +102,20 @@ export function budgetMeter(budget: Budget, usage: Usage, onCall: (call: CallUsa
     admit(messages, maxTokens) {
       const prompt = promptBound(messages);
       const floor = Math.min(maxTokens, MIN_REPLY_TOKENS);
-      const byTokens = budget.maxTotalTokens - usage.totalTokens - prompt;
+      const pending = held();
+      const byTokens = budget.maxTotalTokens - usage.totalTokens - pending.tokens - prompt;
       if (byTokens < floor) {
+        const inFlight = pending.tokens ? ` (${pending.tokens} more held by calls under way)` : '';
         return {
           ok: false,
           reason:
             `token budget: the next call could use up to ${prompt + floor} tokens (${prompt} prompt, ${floor} reply); ` +
-            `llm.max_total_tokens = ${budget.maxTotalTokens}, ${usage.totalTokens} used`,
+            `llm.max_total_tokens = ${budget.maxTotalTokens}, ${usage.totalTokens} used${inFlight}`,
         };
       }
       let reply = Math.min(maxTokens, byTokens);
       if (priced && budget.maxCostUsd !== null) {
-        const spent = usage.costUsd ?? 0;
+        const spent = (usage.costUsd ?? 0) + pending.costUsd;
         const left = budget.maxCostUsd - spent - prompt * promptPrice;
         // Whole tokens only, and a hair under the cap so rounding never lets a call cross it.
         const byCost = completionPrice > 0 ? Math.floor((left * (1 - 1e-9)) / completionPrice) : left >= 0 ? Infinity : -1;
@@ -98,9 +130,16 @@ export function budgetMeter(budget: Budget, usage: Usage, onCall: (call: CallUsa
         }
         reply = Math.min(reply, byCost);
       }
-      return { ok: true, maxTokens: reply };
+      const hold: Hold = { tokens: prompt + reply, costUsd: priced ? prompt * promptPrice + reply * completionPrice : 0 };
+      const admission: Admission = { ok: true, maxTokens: reply };
+      holds.set(admission, hold);
+      return admission;
     },
-    record(promptTokens, completionTokens) {
+    release(admission) {
+      letGo(admission);
+    },
+    record(promptTokens, completionTokens, admission) {
+      letGo(admission);
       usage.promptTokens += promptTokens;
       usage.completionTokens += completionTokens;
       usage.totalTokens += promptTokens + completionTokens;

@@ -14,6 +14,25 @@ export interface Generation {
   patch: string;
   /** The edit format(s) the reply used, `+`-joined when mixed (`search-replace`, `udiff+whole`). */
   format?: string;
+  /** Who wrote it, when several candidates were asked for (the `candidates` strategy). */
+  origin?: CandidateOrigin;
+}
+
+/** A candidate's request: the model, the format it was asked for, the temperature, what it cost. */
+export interface CandidateOrigin {
+  model: string;
+  requestedFormat: string;
+  temperature: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** The candidate this one repairs (its id), in a repair round. */
+  repairs?: string;
+}
+
+/** A candidate asked for that yielded no change (a malformed reply), kept for the evidence. */
+export interface DroppedCandidate {
+  origin: CandidateOrigin;
+  reason: string;
 }
 
 /** A reply that does not follow the format; its message is shown to the model when it is asked again. */
@@ -57,6 +76,11 @@ export interface StrategyInput {
   repair: RepairFeedback | null;
   /** The reproduction test the change must make pass (generate.reproduce); null or absent when there is none. */
   reproduction?: ReproductionTest | null;
+  /**
+   * `candidates` in a repair round: the best failed candidates, each with its own failure (the
+   * round repairs these only). Null or empty outside repair rounds.
+   */
+  repairs?: (RepairFeedback & { id: string; model: string; format: string; temperature: number })[] | null;
   settings: CodegenInputs;
   format: EditFormat;
   llm: Llm;
@@ -69,7 +93,14 @@ export interface StrategyInput {
 
 export type StrategyOutcome =
   /** Candidates, best first. */
-  | { status: 'generated'; candidates: Generation[] }
+  | {
+      status: 'generated';
+      candidates: Generation[];
+      /** Candidates asked for whose replies were unusable. */
+      dropped?: DroppedCandidate[];
+      /** Why fewer candidates than planned were asked for (the budget), for the log and the result. */
+      notes?: string[];
+    }
   /** No usable candidate: the budget is spent or every reply was malformed; `reason` says which, `budget` marks the first. */
   | { status: 'stopped'; reason: string; budget?: boolean };
 

@@ -19,6 +19,8 @@ import { makeSubscriber, type Subscriber } from './types.js';
  *  - a policy denial is a `task.status` with status 'denied' whose `reason` holds the denial codes,
  *    comma-separated (e.g. "high_risk_needs_review,secrets_found"); each code counts once in
  *    autodev_policy_denials_total{reason}; a denial without codes counts as reason "unspecified";
+ *  - a candidate change (generate.candidates) is a `candidate` event with its model, the format it was asked
+ *    for and its outcome; one that did not apply (or was malformed) also counts as an apply failure;
  *  - a PR opened is a `task.status` pr_created; a merge is a `task.status` merged (the task-sync command
  *    emits it when it sees the PR merged); a revert is `recordRevert()`.
  */
@@ -98,6 +100,19 @@ export function createMetrics(): Metrics {
   });
   const llmCost = new Counter({ name: 'autodev_llm_cost_usd_total', help: 'LLM cost in US dollars, where the price is known.', registers });
 
+  const candidates = new Counter({
+    name: 'autodev_candidates_total',
+    help: 'Candidate changes generated (generate.candidates), by model, edit format asked for and outcome (chosen, dropped, malformed, abstained).',
+    labelNames: ['model', 'format', 'outcome'] as const,
+    registers,
+  });
+  const candidateApplyFailures = new Counter({
+    name: 'autodev_candidate_apply_failures_total',
+    help: 'Candidate changes that did not apply (malformed replies included), by model and edit format asked for.',
+    labelNames: ['model', 'format'] as const,
+    registers,
+  });
+
   const tasks = new Map<string, TaskState>();
 
   function stateOf(taskId: string): TaskState {
@@ -167,6 +182,10 @@ export function createMetrics(): Metrics {
       case 'step.finished':
         stepsTotal.inc({ status: event.status });
         stepDuration.observe({ tool: event.tool }, Math.max(0, event.durationMs / 1000));
+        break;
+      case 'candidate':
+        candidates.inc({ model: event.model, format: event.format, outcome: event.outcome });
+        if (!event.applied) candidateApplyFailures.inc({ model: event.model, format: event.format });
         break;
       case 'llm.usage':
         if (event.promptTokens > 0) llmTokens.inc({ kind: 'prompt' }, event.promptTokens);

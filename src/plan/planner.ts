@@ -10,6 +10,7 @@ import type { Toolchain, ToolchainCommand } from '../toolchains/types.js';
 import { displayRepo } from '../util/display.js';
 import type {
   ApplyInputs,
+  CandidateSpec,
   CloneInputs,
   CodegenInputs,
   DepsCheckInputs,
@@ -22,6 +23,7 @@ import type {
   SandboxKind,
   SearchInputs,
   SecretsInputs,
+  SelectInputs,
   ToolName,
 } from './types.js';
 
@@ -43,6 +45,34 @@ export interface PlanInput {
 
 /** Model calls one codegen attempt may make: the reply and up to two re-asks of a malformed one. */
 const CODEGEN_CALLS = 3;
+
+/** Failed candidates a repair round goes to (the best ones only). */
+const REPAIRED_CANDIDATES = 2;
+/** The label of a draft PR no candidate earned (generate.on_no_winner = "draft"). */
+const NEEDS_HUMAN_LABEL = 'needs-human';
+/** How far above llm.temperature the candidates after each model's first are sampled (at most SPREAD_MAX). */
+const SPREAD_STEP = 0.4;
+const SPREAD_MAX = 1.2;
+
+/**
+ * The candidates of a round: candidate i is asked of generate.models[i mod n] (llm.model when the
+ * list is empty), in the edit format that model writes best (or the one forced). Each model's first
+ * candidate is sampled at llm.temperature (its likeliest change), its others at llm.temperature +
+ * 0.4 (at most 1.2, never below llm.temperature) so they differ; candidates alike in model, format
+ * and temperature go in one request with `n` where the endpoint honours it.
+ */
+function candidateSpecs(config: Config, count: number): CandidateSpec[] {
+  const models = config.generate.models.length ? config.generate.models : [config.llm.model];
+  const base = config.llm.temperature;
+  const high = Math.max(base, Math.min(SPREAD_MAX, Math.round((base + SPREAD_STEP) * 100) / 100));
+  const seen = new Set<string>();
+  return Array.from({ length: count }, (_, i) => {
+    const model = models[i % models.length];
+    const first = !seen.has(model);
+    seen.add(model);
+    return { model, format: resolveEditFormat(config.llm.edit_format, model), temperature: first ? base : high };
+  });
+}
 
 export function buildPlan({ request, config, repo, host, forge, toolchains, purpose = 'task' }: PlanInput): Plan {
   const notes: string[] = [];
@@ -113,9 +143,13 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
   add('search', 'Select the code the model is shown', { timeoutSecs: 60, overlapsBaseline: true, inputs: searchInputs });
   // A model with its own prices (llm.prices) is priced by them.
   const price = config.llm.prices[config.llm.model];
+  // A request's own count (the REST body's `candidates`) over generate.candidates (the file, --candidates).
+  const candidateCount = request.candidates ?? config.generate.candidates;
+  const strategy = config.generate.strategy ?? (candidateCount > 1 ? 'candidates' : 'single');
   const codegenInputs: CodegenInputs = {
-    // One reply (the only strategy today), in the edit format the model writes best or the one forced.
-    strategy: 'single',
+    // One reply (single) or several verified side by side (candidates), each in the edit format its
+    // model writes best or the one forced.
+    strategy,
     format: resolveEditFormat(config.llm.edit_format, config.llm.model),
     model: config.llm.model,
     apiUrl: config.llm.api_url,
@@ -126,6 +160,7 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
     maxCostUsd: config.llm.max_cost_usd ?? null,
     promptPricePer1k: price?.prompt_per_1k ?? config.llm.prompt_price_per_1k ?? null,
     completionPricePer1k: price?.completion_per_1k ?? config.llm.completion_price_per_1k ?? null,
+    ...(strategy === 'candidates' ? { candidates: candidateSpecs(config, candidateCount) } : {}),
   };
   // Reproduce first: after the baseline (it needs the base's test results, and it is the first step
   // that does not overlap the baseline) and before codegen, with the test step's command and sandbox.
@@ -160,6 +195,21 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
     timeoutSecs: config.llm.request_timeout_secs * CODEGEN_CALLS + 30,
     inputs: codegenInputs,
   });
+  if (strategy === 'candidates') {
+    const select: SelectInputs = {
+      parallel: config.generate.parallel ?? Math.max(1, host.cores ?? 1),
+      repairCandidates: REPAIRED_CANDIDATES,
+      onNoWinner: config.generate.on_no_winner,
+      label: NEEDS_HUMAN_LABEL,
+    };
+    const count = codegenInputs.candidates!.length;
+    // Each candidate is built, tested and linted; a failure here (none meets the bar) is repaired.
+    add('select', `Verify the ${count} candidates in their own workspaces and keep the best`, {
+      repairable: true,
+      timeoutSecs: timeout * 3 * Math.ceil(count / select.parallel) + 120,
+      inputs: { ...select },
+    });
+  }
   const apply: ApplyInputs = {
     branch,
     protectedPaths: config.policy.protected_paths,

@@ -7,6 +7,7 @@ export type ToolName =
   | 'search'
   | 'reproduce'
   | 'codegen'
+  | 'select'
   | 'apply'
   | 'build'
   | 'test'
@@ -85,6 +86,11 @@ export type CodegenInputs = {
   /** USD per 1000 tokens; null when unknown (cost is then not reported, and not budgeted). */
   promptPricePer1k: number | null;
   completionPricePer1k: number | null;
+  /**
+   * The `candidates` strategy: one entry per candidate asked for in a round, in order (the model,
+   * the edit format that model writes best, the temperature of the spread). Absent for `single`.
+   */
+  candidates?: CandidateSpec[];
 };
 
 /**
@@ -102,6 +108,24 @@ export type ReproduceInputs = {
   CodegenInputs,
   'model' | 'temperature' | 'maxTokens' | 'maxTotalTokens' | 'maxCostUsd' | 'promptPricePer1k' | 'completionPricePer1k'
 >;
+
+/** One candidate of a round: who is asked, in which format, at which temperature. */
+export interface CandidateSpec {
+  model: string;
+  format: string;
+  temperature: number;
+}
+
+/** What the select step uses: how the candidates are verified and what happens when none meets the bar. */
+export interface SelectInputs {
+  /** Candidates verified at once, each in its own copy of the workspace and its own sandbox. */
+  parallel: number;
+  /** Failed candidates a repair round goes to (the best ones). */
+  repairCandidates: number;
+  /** No candidate meets the bar: a draft PR labelled `label` with the best one, or no PR. */
+  onNoWinner: 'draft' | 'none';
+  label: string;
+}
 
 export interface Plan {
   toolchain: ToolchainId | null;

@@ -119,6 +119,7 @@ export function createLlm(options: LlmOptions): Llm {
               messages: request.messages,
               temperature: request.temperature,
               max_tokens: request.maxTokens,
+              ...(request.n !== undefined && request.n > 1 ? { n: request.n } : {}),
             },
             { signal },
           )
@@ -138,7 +139,9 @@ export function createLlm(options: LlmOptions): Llm {
       // Some local servers omit usage; a chars/4 estimate keeps token budgets meaningful.
       const promptTokens = completion.usage?.prompt_tokens ?? estimateTokens(request.messages.map((m) => m.content).join('\n'));
       const completionTokens = completion.usage?.completion_tokens ?? estimateTokens(content);
-      return { content, promptTokens, completionTokens };
+      if (request.n === undefined || request.n <= 1) return { content, promptTokens, completionTokens };
+      const choices = completion.choices.map((c) => c.message?.content ?? '');
+      return { content, choices, promptTokens, completionTokens };
     },
   };
 }

@@ -166,11 +166,15 @@ export interface ChatRequest {
   model: string;
   temperature: number;
   maxTokens: number;
+  /** Replies asked for in one request (OpenAI's `n`); servers that ignore it answer one. */
+  n?: number;
   signal?: AbortSignal;
 }
 
 export interface ChatReply {
   content: string;
+  /** Every reply's content when `n` > 1 was asked for (the first is `content`); as many as the server gave. */
+  choices?: string[];
   promptTokens: number;
   completionTokens: number;
 }

@@ -5,7 +5,8 @@ import { budgetMeter } from '../generate/budget.js';
 import { editFormat } from '../generate/formats/index.js';
 import { strategyNamed } from '../generate/strategies/index.js';
 import type { CodegenInputs } from '../plan/types.js';
-import type { StepTool } from './types.js';
+import type { CandidateOrigin, Generation, StrategyInput, StrategyOutcome } from '../generate/types.js';
+import type { CandidateRecord, Ctx, StepTool } from './types.js';
 
 export const codegenTool: StepTool = {
   name: 'codegen',
@@ -20,6 +21,7 @@ export const codegenTool: StepTool = {
       baseline: { failingTests: ctx.state.baseline.test?.tests?.failed.map((f) => f.name) ?? [] },
       reproduction: ctx.state.reproduction,
       repair: ctx.feedback ? { feedback: ctx.feedback, previousPatch: ctx.state.generation?.patch ?? null } : null,
+      repairs: ctx.feedback ? candidatesToRepair(ctx.state.candidates) : null,
       settings,
       format,
       llm: await ctx.ports.llm(),
@@ -35,6 +37,7 @@ export const codegenTool: StepTool = {
       }
       return { status: 'failed', summary: outcome.reason };
     }
+    if (settings.strategy === 'candidates') return keepCandidates(ctx, outcome);
     const [generation] = outcome.candidates;
     ctx.state.generation = generation;
     ctx.state.generations += 1;
@@ -47,6 +50,79 @@ export const codegenTool: StepTool = {
     };
   },
 };
+
+/** The failed candidates the select step picked for this repair round, each with its own failure. */
+function candidatesToRepair(candidates: CandidateRecord[]): NonNullable<StrategyInput['repairs']> {
+  return candidates
+    .filter((c) => c.repairNext)
+    .map((c) => ({
+      id: c.id,
+      model: c.model,
+      format: c.requestedFormat,
+      temperature: c.temperature,
+      feedback: c.feedback ?? c.failure ?? 'it did not meet the bar',
+      previousPatch: c.generation.patch,
+    }));
+}
+
+/** The round's candidates go on the blackboard for the select step, which verifies and ranks them. */
+function keepCandidates(ctx: Ctx, outcome: Extract<StrategyOutcome, { status: 'generated' }>): StepResult {
+  const state = ctx.state;
+  for (const c of state.candidates) delete c.repairNext;
+  const add = (generation: Generation, origin: CandidateOrigin, status: CandidateRecord['status'], why: string): CandidateRecord => {
+    const record: CandidateRecord = {
+      id: `c${state.candidates.length + 1}`,
+      round: ctx.round,
+      model: origin.model,
+      requestedFormat: origin.requestedFormat,
+      format: status === 'malformed' ? null : (generation.format ?? origin.requestedFormat),
+      temperature: origin.temperature,
+      tokens: { prompt: origin.promptTokens, completion: origin.completionTokens },
+      repairs: origin.repairs ?? null,
+      status,
+      applyStrategy: null,
+      apply: 'not run',
+      build: 'not run',
+      test: 'not run',
+      lint: 'not run',
+      newFailures: null,
+      reproductionPasses: null,
+      targetTestsPass: null,
+      newLint: null,
+      meetsBar: false,
+      rank: null,
+      votes: 0,
+      diffLines: 0,
+      why,
+      failure: status === 'malformed' ? why : null,
+      feedback: null,
+      generation,
+    };
+    state.candidates.push(record);
+    return record;
+  };
+  for (const generation of outcome.candidates) add(generation, generation.origin!, 'pending', 'not verified yet');
+  for (const drop of outcome.dropped ?? []) {
+    const record = add({ rationale: '', commitMessage: '', patch: '' }, drop.origin, 'malformed', drop.reason);
+    ctx.emit({
+      type: 'candidate',
+      candidate: record.id,
+      model: record.model,
+      format: record.requestedFormat,
+      outcome: 'malformed',
+      applied: false,
+    });
+  }
+  for (const note of outcome.notes ?? []) state.notes.push(note);
+  state.generations += 1;
+  const formats = [...new Set(outcome.candidates.map((g) => g.format ?? g.origin!.requestedFormat))].join(', ');
+  const dropped = outcome.dropped?.length ? `, ${outcome.dropped.length} unusable` : '';
+  return {
+    status: 'ok',
+    summary: `${outcome.candidates.length} candidate(s) received (${formats})${dropped} (${state.usage.totalTokens} tokens so far)`,
+    data: { candidates: outcome.candidates.length, dropped: outcome.dropped?.length ?? 0, notes: outcome.notes ?? [] },
+  };
+}
 
 /** The start of a round's feedback on one line, short enough for a summary (the whole is in the log). */
 function lastFailure(feedback: string): string {

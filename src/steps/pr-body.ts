@@ -22,7 +22,9 @@ type Section = (input: PrBodyInput) => string[];
 /** The sections in order; each gives its lines (empty: left out), joined with a blank line. */
 const SECTIONS: Section[] = [
   taskSection,
+  abstainSection,
   rationaleSection,
+  candidatesSection,
   verificationSection,
   commandsSection,
   testsSection,
@@ -198,6 +200,34 @@ function reproductionSection({ state }: PrBodyInput): string[] {
     `- after (this change): ${after}`,
     `- ${repro.kept ? 'committed with this change' : 'not part of this change (used to verify it only)'}`,
   ];
+}
+
+/** How many candidates were tried and why this one: a few lines, the full table is in the task result. */
+/** No candidate met the bar (generate.on_no_winner = "draft"): this is a draft for a human, and why. */
+function abstainSection({ state }: PrBodyInput): string[] {
+  if (!state.abstain) return [];
+  return [
+    '## Needs a human',
+    '',
+    `No candidate met the bar, so this is a draft for a human to finish, not a verified change: ${state.abstain.diagnosis}.`,
+  ];
+}
+
+function candidatesSection({ state }: PrBodyInput): string[] {
+  const tried = state.candidates ?? [];
+  const settled = tried.find((c) => c.status === 'chosen' || c.status === 'abstained');
+  if (tried.length === 0 || !settled) return [];
+  const models = [...new Set(tried.map((c) => c.model))];
+  const rounds = Math.max(...tried.map((c) => c.round)) + 1;
+  const lines = [
+    '### Candidates',
+    '',
+    `${tried.length} candidate change(s) were tried${rounds > 1 ? ` over ${rounds} rounds` : ''} (${models.join(', ')}), each applied, built, tested and linted in its own copy of the repository.`,
+    `This is ${settled.id} (${settled.model}, ${settled.format ?? settled.requestedFormat}, temperature ${settled.temperature}): ${settled.why}.`,
+  ];
+  for (const c of tried.filter((t) => t !== settled).slice(0, 8))
+    lines.push(`- ${c.id} (${c.model}, ${c.format ?? c.requestedFormat}): ${c.why}`);
+  return lines;
 }
 
 const MAX_DEPENDENCY_ROWS = 20;

@@ -28,8 +28,11 @@ export const prTool: StepTool = {
       );
     }
     state.pushed = { remote: ctx.request.repo, branch };
+    // Abstaining (no candidate met the bar): whatever is published, the task claims nothing.
+    const abstain = state.abstain;
+    const unproven = abstain ? { advance: 'unproven' as const } : {};
     if (ctx.request.noPr) {
-      return { status: 'ok', summary: `pushed ${branch} to ${ctx.request.repo}; no pull request (--no-pr)` };
+      return { status: 'ok', summary: `pushed ${branch} to ${ctx.request.repo}; no pull request (--no-pr)`, ...unproven };
     }
     if (ctx.request.followup) {
       return { status: 'ok', summary: `pushed ${branch} to ${ctx.request.repo} (${inputs.noPullRequest ?? 'a follow-up'})` };
@@ -40,12 +43,13 @@ export const prTool: StepTool = {
       return {
         status: 'ok',
         summary: `pushed ${branch}; ${ctx.request.repo} is not a GitHub repository, so no pull request was opened (set git.github_repo to name one)`,
+        ...unproven,
       };
     }
     const base = inputs.base ?? state.baseBranch ?? '';
     const policy = state.policy;
-    const draft = Boolean(policy?.draft) || Boolean(inputs.draft);
-    const labels = [...new Set([...(inputs.labels ?? []), ...(policy?.labels ?? [])])];
+    const draft = Boolean(policy?.draft) || Boolean(inputs.draft) || abstain !== null;
+    const labels = [...new Set([...(inputs.labels ?? []), ...(policy?.labels ?? []), ...(abstain ? [abstain.label] : [])])];
     const title = state.generation?.commitMessage.split('\n')[0] ?? ctx.request.title;
     const forge = await ctx.ports.forge();
     let pr: Awaited<ReturnType<typeof forge.upsertPullRequest>>;
@@ -82,7 +86,8 @@ export const prTool: StepTool = {
       status: 'ok',
       summary: `${pr.updated ? 'updated' : 'opened'}${pr.draft ? ' draft' : ''} pull request #${pr.number}: ${pr.url}`,
       data: { url: pr.url, number: pr.number, draft: pr.draft, updated: pr.updated, labels },
-      advance: 'pr_created',
+      // An abstained task's draft is for a human to finish: the task ends unproven, not pr_created.
+      advance: abstain ? 'unproven' : 'pr_created',
     };
   },
 };

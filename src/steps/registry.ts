@@ -9,6 +9,7 @@ import { prTool } from './pr.js';
 import { reproduceTool } from './reproduce.js';
 import { searchTool } from './search.js';
 import { secretsTool } from './secrets.js';
+import { selectTool } from './select.js';
 import type { StepTool } from './types.js';
 import { verifyTool } from './verify.js';
 
@@ -19,6 +20,7 @@ export function createRegistry(): Map<ToolName | string, StepTool> {
     ['search', searchTool],
     ['reproduce', reproduceTool],
     ['codegen', codegenTool],
+    ['select', selectTool],
     ['apply', applyTool],
     ['build', verifyTool],
     ['test', verifyTool],

@@ -95,6 +95,61 @@ export interface Reproduction {
   head?: { passed: string[]; failed: string[]; notRun: string[] };
 }
 
+/** How one of a candidate's checks went in its own workspace: not run when an earlier one failed or none is planned. */
+export type CandidateCheck = 'ok' | 'failed' | 'not run';
+
+/**
+ * A candidate change (the `candidates` strategy): who wrote it, how it fared in its own copy of the
+ * workspace, and why it was chosen or dropped. The result's `candidates[]` is these, without the
+ * patch and the feedback.
+ */
+export interface CandidateRecord {
+  /** `c1`, `c2`, … in the order they were generated over the task. */
+  id: string;
+  /** The repair round that produced it (0: the first). */
+  round: number;
+  model: string;
+  /** The format the model was asked for, and the one(s) it wrote (null when the reply was unusable). */
+  requestedFormat: string;
+  format: string | null;
+  temperature: number;
+  tokens: { prompt: number; completion: number };
+  /** The candidate it repairs, in a repair round. */
+  repairs: string | null;
+  /** pending: not verified yet; malformed: the reply held no usable change. */
+  status: 'pending' | 'chosen' | 'dropped' | 'malformed' | 'abstained';
+  /** How the applier applied it (git-apply, fuzzy, search-replace…), null when it did not apply. */
+  applyStrategy: string | null;
+  apply: CandidateCheck;
+  build: CandidateCheck;
+  test: CandidateCheck;
+  lint: CandidateCheck;
+  /** Tests passing on the base that fail with it; null when its tests did not run. */
+  newFailures: number | null;
+  reproductionPasses: boolean | null;
+  targetTestsPass: boolean | null;
+  newLint: number | null;
+  /** Every check passed and the reproduction test (if any) passes: it may be the change. */
+  meetsBar: boolean;
+  rank: number | null;
+  votes: number;
+  diffLines: number;
+  /** Why it was chosen or dropped (one line). */
+  why: string;
+  /** The first failing check's summary, null when none failed. */
+  failure: string | null;
+  /** The first failing check's distilled failure, for a repair round (not in the result). */
+  feedback: string | null;
+  /** The candidate's edits as the model wrote them (not in the result). */
+  generation: Generation;
+  /** Picked for the next repair round. */
+  repairNext?: boolean;
+  /** Verified in its own workspace (in the round that produced it). */
+  verified?: boolean;
+  /** The change as git committed it in its workspace (not in the result). */
+  diff?: string;
+}
+
 export interface TaskState {
   repoDir: string;
   baseBranch: string | null;
@@ -104,6 +159,13 @@ export interface TaskState {
   generations: number;
   /** The reproduction test kept for this task (generate.reproduce); null when there is none. */
   reproduction: Reproduction | null;
+  /** Every candidate of the `candidates` strategy so far, all rounds; [] for `single`. */
+  candidates: CandidateRecord[];
+  /**
+   * No candidate met the bar and generate.on_no_winner = "draft": the best goes to a draft pull
+   * request labelled for a human, its failures shown rather than repaired; the task ends unproven.
+   */
+  abstain: { label: string; diagnosis: string } | null;
   usage: Usage;
   apply: PatchApplyResult | null;
   change: { branch: string; commit: string; diff: string; files: string[] } | null;
@@ -132,6 +194,8 @@ export function initialState(repoDir: string): TaskState {
     generation: null,
     generations: 0,
     reproduction: null,
+    candidates: [],
+    abstain: null,
     usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: null, calls: 0 },
     apply: null,
     change: null,

@@ -59,11 +59,24 @@ export const verifyTool: StepTool = {
     ctx.state.verify[kind] = outcome;
     // A grading run (`autodev eval`): the per-test results are the product; the caller judges them.
     if (ctx.step.inputs.record) return { status: 'ok', summary: outcome.summary, data: outcomeData(outcome) };
-    const verdict = await judge(kind, outcome, ctx, scope);
+    const verdict = abstaining(ctx, await judge(kind, outcome, ctx, scope));
     if (!scope) return verdict;
     return { ...verdict, summary: `${verdict.summary} [${scope.label}]`, data: { ...verdict.data, packages: scope.packages } };
   },
 };
+
+/**
+ * The task abstains (no candidate met the bar; src/steps/select.ts): the best candidate goes to a
+ * draft pull request for a human with its failures shown, so a failure is reported, not repaired.
+ */
+function abstaining(ctx: Ctx, verdict: StepResult): StepResult {
+  if (!ctx.state.abstain || verdict.status !== 'failed') return verdict;
+  return {
+    status: 'ok',
+    summary: `${verdict.summary} (abstained: shown in a draft pull request)`,
+    data: { ...verdict.data, abstained: true },
+  };
+}
 
 /** The plan step's toolchain (by the id the planner put in its inputs). */
 function toolchainOf(ctx: Ctx): Toolchain | null {

@@ -10,6 +10,7 @@ import { readFile, realpath, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { availableParallelism } from 'node:os';
 import type { HostFacts } from '../plan/facts.js';
 import type { SandboxKind } from '../plan/types.js';
 import type { Exec } from '../ports/types.js';
@@ -66,7 +67,7 @@ export async function gatherHostFacts(exec: Exec, options: HostFactsOptions): Pr
   const installed: Record<string, string[]> = Object.fromEntries(answers.filter((a): a is [string, string[]] => a !== null));
   const autoSandbox = ((await sandboxPick) as HostFacts['autoSandbox'] | null) ?? null;
   if (changed && factsFile) await writeFileAtomic(factsFile, JSON.stringify(kept)).catch(() => undefined);
-  return { programs, autoSandbox, installed };
+  return { programs, autoSandbox, installed, cores: availableParallelism() };
 }
 
 async function readKept(file: string): Promise<KeptAnswers> {

@@ -16,7 +16,7 @@ import { summarizeDependencies, type DependencyFinding } from '../depcheck/index
 import { diffDiagnostics, lineMapFromDiff, type TestVerdict } from '../toolchains/compare.js';
 import { cacheDir } from '../observe/paths.js';
 import { createRegistry } from '../steps/registry.js';
-import { initialState, type StepPorts, type TaskState } from '../steps/types.js';
+import { initialState, type CandidateRecord, type StepPorts, type TaskState } from '../steps/types.js';
 import { ExitCode, ExternalError } from '../util/errors.js';
 import { redactDeep } from '../util/redact.js';
 import { createWorkspace, missingFor, planTask, prepareTask, probeHost, type Workspace } from './prepare.js';
@@ -64,6 +64,13 @@ export interface TaskResult {
    */
   lint: { diagnostics: LintDiagnostic[] } | null;
   verification: Record<string, string>;
+  /**
+   * The candidates tried (generate.candidates > 1), every round, in the order they were generated:
+   * who wrote each, how it fared in its own workspace and why it was chosen or dropped. [] otherwise.
+   */
+  candidates: CandidateSummary[];
+  /** No candidate met the bar: why, and the label of the draft pull request (if one was opened). Null otherwise. */
+  abstain: { label: string | null; diagnosis: string } | null;
   workspace: string | null;
   notes: string[];
 }
@@ -106,6 +113,9 @@ function lintDiagnostics(state: TaskState): LintDiagnostic[] | null {
     new: added.has(d),
   }));
 }
+
+/** A candidate in the result: its record without the patch, the diff and the repair feedback. */
+export type CandidateSummary = Omit<CandidateRecord, 'generation' | 'feedback' | 'diff' | 'repairNext' | 'verified'>;
 
 export interface RunTaskInput {
   request: TaskRequest;
@@ -291,7 +301,7 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
   return {
     task,
     status: outcome.status,
-    reason: outcome.reason,
+    reason: outcome.reason ?? state.abstain?.diagnosis ?? null,
     exitCode: exitCodeFor(outcome),
     plan,
     steps: outcome.steps.map(({ data: _data, ...rest }) => rest),
@@ -329,6 +339,8 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
     verdicts: state.verify.test?.verdicts ?? null,
     lint: state.verify.lint ? { diagnostics: lintDiagnostics(state) ?? [] } : null,
     verification,
+    candidates: (state.candidates ?? []).map(candidateSummary),
+    abstain: abstainOf(outcome, state),
     workspace,
     notes: [...(plan?.notes ?? []), ...state.notes],
   };
@@ -346,4 +358,16 @@ function reproductionResult(state: TaskState): ReproductionResult | null {
     base: { outcome: 'failed', failure: repro.baseFailure },
     head: { outcome, ...head },
   };
+}
+
+function candidateSummary(record: CandidateRecord): CandidateSummary {
+  const { generation: _g, feedback: _f, diff: _d, repairNext: _r, verified: _v, ...summary } = record;
+  return summary;
+}
+
+/** The abstention: a draft for a human (state.abstain), or no pull request (select ended the task unproven). */
+function abstainOf(outcome: EngineOutcome, state: TaskState): TaskResult['abstain'] {
+  if (state.abstain) return { label: state.abstain.label, diagnosis: state.abstain.diagnosis };
+  const abstained = outcome.failedStep === 'select' && outcome.status === 'unproven';
+  return abstained ? { label: null, diagnosis: outcome.reason ?? 'no candidate meets the bar' } : null;
 }

@@ -79,6 +79,8 @@ export interface HostFacts {
   autoSandbox: 'docker' | 'podman' | 'bwrap' | null;
   /** What each toolchain's `hostQuery` found, by toolchain id (e.g. the installed Rust toolchains). */
   installed: Record<string, string[]>;
+  /** CPU cores this process may use (generate.parallel's default); unknown: 1. */
+  cores?: number;
 }
 
 export interface ToolchainCommand {

@@ -152,18 +152,19 @@ describe('startSimulatedModel', () => {
     });
     try {
       const client = new OpenAI({ baseURL: server.baseUrl, apiKey: 'simulated' });
-      const ask = async (title: string, model = 'sim:wrong_first=1') =>
+      const ask = async (title: string, model = 'sim:wrong_first=1', more = 'more') =>
         (
           await client.chat.completions.create({
             model,
             messages: [
               { role: 'system', content: 'rules' },
-              { role: 'user', content: `# Task\n${title}\n\nmore` },
+              { role: 'user', content: `# Task\n${title}\n\n${more}` },
             ],
           })
         ).choices[0].message.content ?? '';
       const first = await ask('Fix add');
-      const second = await ask('Fix add');
+      // A repair round (the prompt says so) meets no wrong first attempt.
+      const second = await ask('Fix add', undefined, '# Your previous patch failed\nWhat failed: adds');
       expect(first).toContain('## Patch');
       expect(first).not.toContain('+    a + b');
       expect(second).toContain('+    a + b');

@@ -49,6 +49,11 @@ export interface OpenAiServerOptions {
   apiKey?: string;
   /** Listed by GET /v1/models. */
   models?: string[];
+  /**
+   * Answer a request's `n` with n choices (the next scripted content replies); by default `n` is
+   * ignored and one choice comes back, as many OpenAI-compatible servers do.
+   */
+  honourN?: boolean;
 }
 
 export interface OpenAiServer extends RunningServer {
@@ -77,7 +82,7 @@ export async function startOpenAiServer(options: OpenAiServerOptions = {}): Prom
   const timers = new Set<NodeJS.Timeout>();
   let completionCount = 0;
 
-  async function answer(res: ServerResponse, reply: ScriptedReply, body: ChatCompletionBody): Promise<void> {
+  async function answer(res: ServerResponse, reply: ScriptedReply, body: ChatCompletionBody, more: ContentReply[] = []): Promise<void> {
     if (reply.delayMs) await delay(reply.delayMs, (timer) => timers.add(timer));
     if (res.destroyed) return;
     if ('text' in reply) {
@@ -92,21 +97,19 @@ export async function startOpenAiServer(options: OpenAiServerOptions = {}): Prom
     completionCount += 1;
     const promptText = (body.messages ?? []).map((message) => message.content ?? '').join('\n');
     const promptTokens = reply.promptTokens ?? estimateTokens(promptText);
-    const completionTokens = reply.completionTokens ?? estimateTokens(reply.content);
+    const completionTokens = [reply, ...more].reduce((sum, r) => sum + (r.completionTokens ?? estimateTokens(r.content)), 0);
     sendJson(res, 200, {
       id: `chatcmpl-test-${completionCount}`,
       object: 'chat.completion',
       created: Math.floor(Date.now() / 1000),
       model: body.model ?? 'test-model',
       system_fingerprint: 'fp_test',
-      choices: [
-        {
-          index: 0,
-          message: { role: 'assistant', content: reply.content, refusal: null },
-          logprobs: null,
-          finish_reason: reply.finishReason ?? 'stop',
-        },
-      ],
+      choices: [reply, ...more].map((r, index) => ({
+        index,
+        message: { role: 'assistant', content: r.content, refusal: null },
+        logprobs: null,
+        finish_reason: r.finishReason ?? 'stop',
+      })),
       usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
     });
   }
@@ -144,7 +147,10 @@ export async function startOpenAiServer(options: OpenAiServerOptions = {}): Prom
     const reply =
       next ??
       openAiError(400, `openai test server: no scripted reply left for request #${completionCount + 1}`, 'invalid_request_error', null);
-    await answer(res, reply, chat);
+    const more: ContentReply[] = [];
+    const n = typeof chat.n === 'number' ? chat.n : 1;
+    while (options.honourN && more.length < n - 1 && queue.length > 0 && 'content' in queue[0]) more.push(queue.shift() as ContentReply);
+    await answer(res, reply, chat, more);
   });
 
   running.onClose(() => {

@@ -1,9 +1,10 @@
 // Generation strategies by name: the plan's codegen step names one. A new strategy is one module
 // beside this and one line here.
 import type { Strategy } from '../types.js';
+import { candidatesStrategy } from './candidates.js';
 import { singleStrategy } from './single.js';
 
-const STRATEGIES: ReadonlyMap<string, Strategy> = new Map([[singleStrategy.name, singleStrategy]]);
+const STRATEGIES: ReadonlyMap<string, Strategy> = new Map([singleStrategy, candidatesStrategy].map((s) => [s.name, s]));
 
 export function strategyNamed(name: string): Strategy {
   const strategy = STRATEGIES.get(name);

@@ -25,7 +25,7 @@ export const singleStrategy: Strategy = {
         maxTokens: admitted.maxTokens,
         signal: input.signal,
       });
-      budget.record(reply.promptTokens, reply.completionTokens);
+      budget.record(reply.promptTokens, reply.completionTokens, admitted);
       try {
         return { status: 'generated', candidates: [input.format.parse(reply.content)] };
       } catch (error) {
@@ -38,7 +38,8 @@ export const singleStrategy: Strategy = {
   },
 };
 
-async function ask(llm: Llm, request: ChatRequest & { signal: AbortSignal }): Promise<ChatReply> {
+/** One model call; a refused request (4xx) becomes an ExternalError (the service failing the task). */
+export async function ask(llm: Llm, request: ChatRequest & { signal: AbortSignal }): Promise<ChatReply> {
   try {
     return await llm.chat(request);
   } catch (error) {
