@@ -51,6 +51,13 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--json', 'print one JSON document on stdout')
     .option('--config <file>', 'use this config file instead of searching for one')
     .addOption(new Option('--sandbox <kind>', 'where project code runs').choices(['docker', 'podman', 'bwrap', 'none']))
+    .addOption(
+      new Option(
+        '--strategy <name>',
+        'how the change is generated (generate.strategy); agent fails if the endpoint has no tool calls',
+      ).choices(['single', 'agent']),
+    )
+    .option('--allow-unsandboxed-agent', 'let agent mode run its commands with sandbox = "none", on this machine')
     .option('--no-pr', 'push the branch but open no pull request')
     .option('--keep-workspace', 'keep the task workspace and print its path')
     .option('--events <format>', 'stream engine events as JSON lines (jsonl) on stderr, which then carries nothing else')

@@ -19,6 +19,8 @@ export interface RunFlags {
   json?: boolean;
   config?: string;
   sandbox?: 'docker' | 'podman' | 'bwrap' | 'none';
+  strategy?: 'single' | 'agent';
+  allowUnsandboxedAgent?: boolean;
   pr?: boolean;
   keepWorkspace?: boolean;
   events?: string;
@@ -55,7 +57,12 @@ export async function runCommand(flags: RunFlags, io: CliIo): Promise<number> {
 async function prepareAndRun(flags: RunFlags, io: CliIo, view: LiveProgress | null): Promise<number> {
   const description = flags.descriptionFile !== undefined ? await readDescription(flags.descriptionFile, io) : flags.description;
   const { loadConfig } = await import('../config/load.js');
-  const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config, flags: { sandbox: flags.sandbox } });
+  const loaded = await loadConfig({
+    cwd: io.cwd,
+    env: io.env,
+    configFile: flags.config,
+    flags: { sandbox: flags.sandbox, strategy: flags.strategy, allowUnsandboxedAgent: flags.allowUnsandboxedAgent },
+  });
   // When stderr is the event stream, the warnings become `log` events once the task has an id.
   if (!eventsOnStderr(flags)) for (const warning of loaded.warnings) warn(io, view, warning);
   const { intakeRequest } = await import('../task/intake.js');
@@ -130,6 +137,8 @@ const RESUME_CONFLICTS: [keyof RunFlags, string][] = [
   ['risk', '--risk'],
   ['planOnly', '--plan-only'],
   ['sandbox', '--sandbox'],
+  ['strategy', '--strategy'],
+  ['allowUnsandboxedAgent', '--allow-unsandboxed-agent'],
 ];
 
 async function resumeCommand(id: string, flags: RunFlags, io: CliIo): Promise<number> {

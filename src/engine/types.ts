@@ -66,6 +66,10 @@ export type EngineEvent =
   | { type: 'step.retry'; taskId: string; stepId: string; attempt: number; delayMs: number; reason: string }
   | { type: 'repair.round'; taskId: string; round: number; budget: number; failedStep: string; feedback: string }
   | { type: 'llm.usage'; taskId: string; promptTokens: number; completionTokens: number; costUsd: number | null }
+  /** The agent strategy made model call `turn` (counted over the task's repair rounds). */
+  | { type: 'agent.turn'; taskId: string; round: number; turn: number }
+  /** One tool call of the agent: its arguments and result, capped (the audit trail redacts them again). */
+  | { type: 'agent.tool'; taskId: string; round: number; turn: number; tool: string; arguments: string; result: string; ok: boolean }
   | { type: 'log'; taskId: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
 
 export type RunMode = 'baseline' | 'change';

@@ -4,6 +4,7 @@ import type { Usage } from '../generate/types.js';
 import type { Exec, Forge, Git, Llm, Opa, PullRequestInfo, Sandbox, Searcher } from '../ports/types.js';
 import type { ContextSelection } from '../context/index.js';
 import type { Generation } from '../generate/types.js';
+import type { AgentState } from '../generate/agent/types.js';
 import type { PatchApplyResult } from '../patch/apply-dir.js';
 import type { DependencyReport } from '../depcheck/types.js';
 import type { Finding } from '../secrets/types.js';
@@ -94,6 +95,8 @@ export interface TaskState {
   generations: number;
   /** The reproduction test kept for this task (generate.reproduce); null when there is none. */
   reproduction: Reproduction | null;
+  /** The agent strategy's conversation and counters, kept across repair rounds; null when it did not run. */
+  agent: AgentState | null;
   usage: Usage;
   apply: PatchApplyResult | null;
   change: { branch: string; commit: string; diff: string; files: string[] } | null;
@@ -120,6 +123,7 @@ export function initialState(repoDir: string): TaskState {
     generation: null,
     generations: 0,
     reproduction: null,
+    agent: null,
     usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: null, calls: 0 },
     apply: null,
     change: null,

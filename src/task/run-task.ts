@@ -48,6 +48,8 @@ export interface TaskResult {
   /** Each test of the last test run by name (the toolchain's naming); null when the tests did not run. */
   tests: { passed: string[]; failed: string[]; ignored: string[] } | null;
   verification: Record<string, string>;
+  /** The agent strategy's conversation: model calls, tool calls by tool, why it stopped, or the fallback; null when it did not run. */
+  agent: { turns: number; toolCalls: Record<string, number>; stopReason: string | null; fellBack: string | null } | null;
   workspace: string | null;
   notes: string[];
 }
@@ -271,6 +273,9 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
         }
       : null,
     verification,
+    agent: state.agent
+      ? { turns: state.agent.turns, toolCalls: state.agent.toolCalls, stopReason: state.agent.stopReason, fellBack: state.agent.fellBack }
+      : null,
     workspace,
     notes: [...(plan?.notes ?? []), ...state.notes],
   };

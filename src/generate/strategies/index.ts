@@ -1,9 +1,18 @@
 // Generation strategies by name: the plan's codegen step names one. A new strategy is one module
 // beside this and one line here.
 import type { Strategy } from '../types.js';
+import { agentStrategy } from './agent.js';
 import { singleStrategy } from './single.js';
 
-const STRATEGIES: ReadonlyMap<string, Strategy> = new Map([[singleStrategy.name, singleStrategy]]);
+const STRATEGIES: ReadonlyMap<string, Strategy> = new Map([
+  [singleStrategy.name, singleStrategy],
+  [agentStrategy.name, agentStrategy],
+]);
+
+/** The strategies' names, as `eval --strategies` accepts them. */
+export function strategyNames(): string[] {
+  return [...STRATEGIES.keys()];
+}
 
 export function strategyNamed(name: string): Strategy {
   const strategy = STRATEGIES.get(name);
