@@ -118,6 +118,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .description('Show one task: request, status, steps, PR and usage.')
     .argument('<id>', 'the task id')
     .option('--json', 'print one JSON document on stdout')
+    .option('--trajectory', "print the agent's trajectory from the audit trail: each model call, its tool calls, arguments and results")
     .action(async (id, opts) => {
       const { tasksShowCommand } = await import('./tasks.js');
       exitCode = await tasksShowCommand(id, opts, io);
