@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { readdir, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { NODE_FILES, NODE_TASK } from '../real/fixtures.js';
+import { reply } from '../support/calc-crate.js';
 import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, runCli, taskEnv, type RunDir } from '../support/cli.js';
 import { git, makeRepo } from '../support/fixture-repo.js';
 import { startGitHubServer } from '../support/github-server.js';
@@ -173,6 +174,156 @@ describe('autodev run --strategy agent', () => {
       expect(trajectory.turns).toBe(7);
       expect(trajectory.toolCalls).toEqual(json.agent?.toolCalls);
       expect(trajectory.calls.map((c) => c.tool).at(-1)).toBe('submit');
+    },
+    RUN_TIMEOUT,
+  );
+
+  it(
+    'a model claiming success while the test still fails is sent back in the same conversation and never verified (non-streamed)',
+    async () => {
+      const bare = await makeRepo(NODE_FILES, { bare: true });
+      const claim = { rationale: 'Fixed the bug; all tests pass now.', commit_message: 'Fix sum' };
+      const { code, json, llm } = await agentRun(
+        bare,
+        {
+          turns: [
+            {
+              calls: [
+                {
+                  name: 'edit',
+                  arguments: {
+                    path: 'src/sum.js',
+                    old_text: 'export function sum(values) {',
+                    new_text: '// Sums the values.\nexport function sum(values) {',
+                  },
+                },
+              ],
+            },
+            { content: 'The tests pass now.', calls: [{ name: 'submit', arguments: claim }] },
+          ],
+          // Every repair round: the same claim, the same change.
+          after: () => ({ calls: [{ name: 'submit', arguments: claim }] }),
+        },
+        { env: { AUTODEV_AGENT_STREAM: 'false', AUTODEV_MAX_REPAIR_ATTEMPTS: '1' } },
+      );
+      expect(code).toBe(1);
+      expect(['failed', 'unproven']).toContain(json.status);
+      expect(json.pr).toBeNull();
+      expect(json.steps.filter((s) => s.id === 'test' && s.mode === 'change').map((s) => s.status)).toEqual(['failed', 'failed']);
+      const bodies = llm.bodies();
+      expect(bodies).toHaveLength(3);
+      expect(bodies.every((b) => !b.stream)).toBe(true);
+      // The repair round continues the conversation: everything before it, then what autodev's own test run found.
+      const repair = bodies[2].messages;
+      expect(repair.slice(0, bodies[1].messages.length)).toEqual(bodies[1].messages);
+      const feedback = repair.at(-1)!;
+      expect(feedback.role).toBe('user');
+      expect(feedback.content).toMatch(/autodev applied your submitted change[\s\S]*sums every value/);
+      expect(json.agent?.turns).toBe(3);
+      expect(json.agent?.toolCalls).toEqual({ edit: 1, submit: 2 });
+    },
+    RUN_TIMEOUT,
+  );
+
+  describe('stopped with the reason', () => {
+    // The cheapest project the Node toolchain takes: a test script that does nothing.
+    const PLAIN = {
+      'package.json': `${JSON.stringify({ name: 'plain', version: '1.0.0', private: true, scripts: { test: 'true' } })}\n`,
+      'README.md': 'hello\n',
+    };
+
+    it(
+      'a looping model: the third identical call is pointed out, the fourth stops the loop',
+      async () => {
+        const bare = await makeRepo(PLAIN, { bare: true });
+        const { code, json, llm } = await agentRun(bare, {
+          after: () => ({ calls: [{ name: 'read_file', arguments: { path: 'README.md' } }] }),
+        });
+        expect(code).toBe(1);
+        expect(json.status).toBe('failed');
+        expect(json.reason).toMatch(/agent stopped: the model made the same call 4 times on an unchanged workspace \(read_file/);
+        expect(json.agent).toMatchObject({ turns: 4, toolCalls: { read_file: 4 } });
+        expect(lastResult(llm.bodies().at(-1)!, 'read_file')).toMatch(/exact call 3 times/);
+        expect(json.change).toBeNull();
+      },
+      RUN_TIMEOUT,
+    );
+
+    it(
+      'a model that spends the token budget',
+      async () => {
+        const wander = (body: { messages: unknown[] }) => ({
+          calls: [{ name: 'list_files', arguments: { path: `dir-${body.messages.length}` } }],
+          promptTokens: 2000,
+        });
+        const tokens = await agentRun(
+          await makeRepo(PLAIN, { bare: true }),
+          { after: wander },
+          { env: { AUTODEV_LLM_MAX_TOTAL_TOKENS: '5000' } },
+        );
+        expect(tokens.code).toBe(1);
+        expect(tokens.json.reason).toMatch(/token budget.*llm\.max_total_tokens = 5000/);
+        expect(tokens.json.usage.totalTokens).toBeLessThanOrEqual(5000);
+        expect(tokens.llm.bodies()).toHaveLength(2);
+      },
+      RUN_TIMEOUT,
+    );
+
+    it(
+      'an endpoint without tool calls: --strategy agent fails saying so; generate.strategy = "agent" falls back to single in one line',
+      async () => {
+        const refusal = {
+          status: 400,
+          body: { error: { message: 'tools is not supported for this model', type: 'invalid_request_error' } },
+        };
+        const demanded = await agentRun(await makeRepo(PLAIN, { bare: true }), { turns: [refusal] });
+        expect(demanded.code).toBe(1);
+        expect(demanded.json.reason).toMatch(/^agent mode needs tool calls, which the endpoint does not do \(.*tools is not supported/);
+        expect(demanded.llm.bodies()).toHaveLength(1);
+
+        // A server that takes the tools and ignores them: the first reply is text only.
+        const patch = ['--- a/README.md', '+++ b/README.md', '@@ -1 +1 @@', '-hello', '+hello, world', ''].join('\n');
+        const configured = await agentRun(
+          await makeRepo(PLAIN, { bare: true }),
+          {
+            turns: [{ content: 'Here is the fix.' }, { content: reply('Say hello to the world', patch) }],
+          },
+          { args: ['--no-pr'], env: { AUTODEV_GENERATE_STRATEGY: 'agent', AUTODEV_MAX_REPAIR_ATTEMPTS: '0' } },
+        );
+        expect(configured.json.agent?.fellBack).toMatch(/text only, no tool call/);
+        const warned = configured.stderr.split('\n').filter((l) => l.includes('falling back to the single strategy'));
+        expect(warned).toHaveLength(1);
+        const bodies = configured.llm.bodies();
+        expect(bodies).toHaveLength(2);
+        expect(bodies[0].tools).toBeDefined();
+        expect(bodies[1].tools).toBeUndefined();
+        expect(configured.json.steps.find((s) => s.id === 'codegen')?.status).toBe('ok');
+      },
+      RUN_TIMEOUT,
+    );
+  });
+
+  it(
+    'with sandbox = "none" agent mode is refused (exit 3) unless --allow-unsandboxed-agent',
+    async () => {
+      const bare = await makeRepo(NODE_FILES, { bare: true });
+      const run = await makeRunDir();
+      const env = taskEnv(run, { cache });
+      const args = ['run', '--plan-only', '--json', '--repo', bare, '--title', 'Look only', '--strategy', 'agent', '--sandbox', 'none'];
+      const refused = await runCli(args, { cwd: run.cwd, env });
+      expect(refused.code).toBe(3);
+      expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+      expect(refused.stderr).toMatch(/agent mode refused with sandbox = "none".*--allow-unsandboxed-agent/);
+      const allowed = await runCli([...args, '--allow-unsandboxed-agent'], { cwd: run.cwd, env });
+      expect(allowed.code).toBe(0);
+      const plan = (
+        JSON.parse(allowed.stdout) as {
+          plan: { steps: { id: string; inputs: { strategy?: string; agent?: { onUnsupported: string } } }[] };
+        }
+      ).plan;
+      const codegen = plan.steps.find((s) => s.id === 'codegen')!;
+      expect(codegen.inputs.strategy).toBe('agent');
+      expect(codegen.inputs.agent?.onUnsupported).toBe('fail');
     },
     RUN_TIMEOUT,
   );
