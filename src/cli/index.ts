@@ -198,6 +198,10 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     )
     .argument('<tasks.jsonl>', "the tasks, one JSON object per line (autodev's fields or SWE-bench's)")
     .option('--models <a,b,...>', 'the models to compare (default: llm.model); sim:<preset|rates> is the simulated model')
+    .option(
+      '--strategies <a,b,...>',
+      'generation strategies to compare side by side on the same tasks (e.g. single,agent); each model runs each, shown as model@strategy',
+    )
     .option('--jobs <n>', 'runs at once', '1')
     .option('--out <dir>', 'where results.jsonl, the figures and the plot go (a rerun skips what is there)', 'autodev-eval')
     .option('--max-cost <usd>', 'stop starting runs, and cap each run, once the whole eval has cost this much')
