@@ -74,6 +74,8 @@ function gitIn(ctx: Ctx, dirs: AgentDirs): GitRun {
         env: {
           GIT_TERMINAL_PROMPT: '0',
           GIT_CONFIG_NOSYSTEM: '1',
+          // Nor the user's: no filter driver or alias of theirs runs on files the model wrote.
+          GIT_CONFIG_GLOBAL: '/dev/null',
           GIT_AUTHOR_NAME: 'autodev',
           GIT_AUTHOR_EMAIL: 'autodev@localhost',
           GIT_COMMITTER_NAME: 'autodev',
@@ -104,7 +106,10 @@ async function createScratch(ctx: Ctx, dirs: AgentDirs, git: GitRun): Promise<vo
     filter: (source) => path.relative(repo, source) !== '.git',
   });
   await mkdir(dirs.git, { recursive: true });
-  const init = await ctx.ports.exec.run(['git', 'init', '-q', '--bare', dirs.git], { inheritEnv: true, env: { GIT_CONFIG_NOSYSTEM: '1' } });
+  const init = await ctx.ports.exec.run(['git', 'init', '-q', '--bare', dirs.git], {
+    inheritEnv: true,
+    env: { GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' },
+  });
   if (init.exitCode !== 0) throw new Error(`git init failed for the agent's workspace: ${init.stderr.trim().split('\n')[0]}`);
   // A work tree of its own, given on every command (--work-tree), outside this directory.
   await git(['config', 'core.bare', 'false']);

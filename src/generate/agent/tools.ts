@@ -87,10 +87,6 @@ export class BadArguments extends Error {
   override name = 'BadArguments';
 }
 
-export function isAgentTool(name: string): boolean {
-  return NAMES.has(name);
-}
-
 /** The call's arguments as an object; throws BadArguments for JSON that is not one. */
 export function parseArguments(text: string): Record<string, unknown> {
   let value: unknown;
