@@ -120,7 +120,12 @@ describe('autodev run --strategy agent', () => {
               { name: 'run', arguments: { command: 'env; echo "key=${OPENAI_API_KEY:-none}"' } },
             ],
           },
-          { calls: [{ name: 'edit', arguments: FIX }] },
+          {
+            calls: [
+              { name: 'edit', arguments: { path: 'src/sum.js', old_text: 'values', new_text: 'xs' } },
+              { name: 'edit', arguments: FIX },
+            ],
+          },
           { content: 'Running the tests again.', calls: [{ name: 'run', arguments: { command: 'npm test' } }] },
           { calls: [{ name: 'submit', arguments: SUBMIT }] },
         ],
@@ -131,7 +136,7 @@ describe('autodev run --strategy agent', () => {
       expect(json.change?.files).toEqual(['src/sum.js']);
       expect(json.change?.diff).toContain('+  for (let i = 0; i < values.length; i += 1) total += values[i];');
       expect(json.agent).toMatchObject({ turns: 7, stopReason: null, fellBack: null });
-      expect(json.agent?.toolCalls).toEqual({ list_files: 1, read_file: 4, edit: 2, run: 5, submit: 1 });
+      expect(json.agent?.toolCalls).toEqual({ list_files: 1, read_file: 4, edit: 3, run: 5, submit: 1 });
       expect(json.usage.calls).toBe(7);
 
       // Every request streamed, and every one offered the tools.
@@ -145,6 +150,10 @@ describe('autodev run --strategy agent', () => {
       expect(result('read_file', '/etc/passwd')).toMatch(/^refused: .*absolute path/);
       expect(result('read_file', 'escape/passwd')).toMatch(/^refused: .*symlink that leaves the repository/);
       expect(result('edit', '.git/hooks')).toMatch(/^refused: .*inside a \.git directory/);
+      expect(result('edit', '"old_text":"values"')).toBe(
+        'edit failed: old_text occurs more than once in src/sum.js: include more surrounding lines',
+      );
+      expect(result('edit', '"old_text":"let i = 1"')).toBe('edited src/sum.js at line 3');
       // The failing test ran for real, in the sandbox; after the edit it passes.
       const runs = results.filter((r) => r.name === 'run');
       expect(runs[0].content).toMatch(/^exit code 1\n[\s\S]*sums every value/);
@@ -191,11 +200,8 @@ describe('autodev run --strategy agent', () => {
               calls: [
                 {
                   name: 'edit',
-                  arguments: {
-                    path: 'src/sum.js',
-                    old_text: 'export function sum(values) {',
-                    new_text: '// Sums the values.\nexport function sum(values) {',
-                  },
+                  // A new file: the change is the workspace's diff, new files included.
+                  arguments: { path: 'docs/sum.md', new_text: '# sum\n\nAdds the values.\n' },
                 },
               ],
             },
@@ -221,6 +227,7 @@ describe('autodev run --strategy agent', () => {
       expect(feedback.content).toMatch(/autodev applied your submitted change[\s\S]*sums every value/);
       expect(json.agent?.turns).toBe(3);
       expect(json.agent?.toolCalls).toEqual({ edit: 1, submit: 2 });
+      expect(json.change?.files).toEqual(['docs/sum.md']);
     },
     RUN_TIMEOUT,
   );
