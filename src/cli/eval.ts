@@ -20,6 +20,22 @@ export interface EvalFlags {
   json?: boolean;
   config?: string;
   sandbox?: 'docker' | 'podman' | 'bwrap' | 'none';
+  strategies?: string;
+}
+
+/** `--strategies a,b`: names the strategies table knows, each once. */
+async function strategyList(flag: string): Promise<string[]> {
+  const { strategyNames } = await import('../generate/strategies/index.js');
+  const known = strategyNames();
+  const names = flag
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (names.length === 0) throw new UsageError('--strategies: no strategy named', `give a comma-separated list of ${known.join(', ')}`);
+  const unknown = names.find((n) => !known.includes(n));
+  if (unknown) throw new UsageError(`--strategies: unknown strategy "${unknown}"`, `known: ${known.join(', ')}`);
+  if (new Set(names).size !== names.length) throw new UsageError(`--strategies ${flag}: a strategy is named twice`);
+  return names;
 }
 
 function positiveNumber(flag: string, value: string | undefined, integer: boolean): number | null {
@@ -47,6 +63,8 @@ export async function evalCommand(file: string, flags: EvalFlags, io: CliIo): Pr
     .filter(Boolean);
   if (models.length === 0) throw new UsageError('--models: no model named', 'give a comma-separated list');
   if (new Set(models).size !== models.length) throw new UsageError(`--models ${flags.models}: a model is named twice`);
+  const strategies = flags.strategies === undefined ? undefined : await strategyList(flags.strategies);
+  const labels = (await import('../eval/run.js')).evalVariants(models, strategies).map((v) => v.label);
   const outDir = path.resolve(io.cwd, flags.out ?? 'autodev-eval');
   await mkdir(outDir, { recursive: true });
 
@@ -98,6 +116,7 @@ export async function evalCommand(file: string, flags: EvalFlags, io: CliIo): Pr
     summary = await runEval({
       tasks,
       models,
+      ...(strategies ? { strategies } : {}),
       config: loaded.config,
       env: io.env,
       cwd: io.cwd,
@@ -116,7 +135,7 @@ export async function evalCommand(file: string, flags: EvalFlags, io: CliIo): Pr
   }
   const figures = computeFigures(
     summary.outcomes,
-    models,
+    labels,
     tasks.map((t) => t.id),
   );
   await writeFile(path.join(outDir, 'figures.json'), `${JSON.stringify(figures, null, 2)}\n`);

@@ -51,6 +51,13 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--json', 'print one JSON document on stdout')
     .option('--config <file>', 'use this config file instead of searching for one')
     .addOption(new Option('--sandbox <kind>', 'where project code runs').choices(['docker', 'podman', 'bwrap', 'none']))
+    .addOption(
+      new Option(
+        '--strategy <name>',
+        'how the change is generated (generate.strategy); agent fails if the endpoint has no tool calls',
+      ).choices(['single', 'agent']),
+    )
+    .option('--allow-unsandboxed-agent', 'let agent mode run its commands with sandbox = "none", on this machine')
     .option('--no-pr', 'push the branch but open no pull request')
     .option('--candidates <n>', 'ask for n candidate changes and keep the best verified one (generate.candidates)')
     .option('--keep-workspace', 'keep the task workspace and print its path')
@@ -113,6 +120,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .description('Show one task: request, status, steps, PR and usage.')
     .argument('<id>', 'the task id')
     .option('--json', 'print one JSON document on stdout')
+    .option('--trajectory', "print the agent's trajectory from the audit trail: each model call, its tool calls, arguments and results")
     .action(async (id, opts) => {
       const { tasksShowCommand } = await import('./tasks.js');
       exitCode = await tasksShowCommand(id, opts, io);
@@ -221,6 +229,10 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     )
     .argument('<tasks.jsonl>', "the tasks, one JSON object per line (autodev's fields or SWE-bench's)")
     .option('--models <a,b,...>', 'the models to compare (default: llm.model); sim:<preset|rates> is the simulated model')
+    .option(
+      '--strategies <a,b,...>',
+      'generation strategies to compare side by side on the same tasks (e.g. single,agent); each model runs each, shown as model@strategy',
+    )
     .option('--jobs <n>', 'runs at once', '1')
     .option('--out <dir>', 'where results.jsonl, the figures and the plot go (a rerun skips what is there)', 'autodev-eval')
     .option('--max-cost <usd>', 'stop starting runs, and cap each run, once the whole eval has cost this much')

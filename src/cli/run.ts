@@ -19,6 +19,8 @@ export interface RunFlags {
   json?: boolean;
   config?: string;
   sandbox?: 'docker' | 'podman' | 'bwrap' | 'none';
+  strategy?: 'single' | 'agent';
+  allowUnsandboxedAgent?: boolean;
   pr?: boolean;
   keepWorkspace?: boolean;
   events?: string;
@@ -63,7 +65,12 @@ async function prepareAndRun(flags: RunFlags, io: CliIo, view: LiveProgress | nu
     cwd: io.cwd,
     env: io.env,
     configFile: flags.config,
-    flags: { sandbox: flags.sandbox, candidates: candidatesFlag(flags.candidates) },
+    flags: {
+      sandbox: flags.sandbox,
+      candidates: candidatesFlag(flags.candidates),
+      strategy: flags.strategy,
+      allowUnsandboxedAgent: flags.allowUnsandboxedAgent,
+    },
   });
   // When stderr is the event stream, the warnings become `log` events once the task has an id.
   if (!eventsOnStderr(flags)) for (const warning of loaded.warnings) warn(io, view, warning);
@@ -139,6 +146,8 @@ const RESUME_CONFLICTS: [keyof RunFlags, string][] = [
   ['risk', '--risk'],
   ['planOnly', '--plan-only'],
   ['sandbox', '--sandbox'],
+  ['strategy', '--strategy'],
+  ['allowUnsandboxedAgent', '--allow-unsandboxed-agent'],
 ];
 
 async function resumeCommand(id: string, flags: RunFlags, io: CliIo): Promise<number> {

@@ -1,5 +1,6 @@
 // `autodev tasks list|show|cancel|sync|watch`: the task history kept in the store.
 import { metricsTextfile, stateDir } from '../observe/paths.js';
+import { readTrajectory } from '../observe/trajectory.js';
 import { isStale, requestCancel, summary } from '../store/control.js';
 import { createTaskStore, isFinished, isTaskId, type StoredTask, type TaskStore } from '../store/task-store.js';
 import { ExitCode, UsageError } from '../util/errors.js';
@@ -57,8 +58,9 @@ export async function tasksListCommand(opts: { json?: boolean; limit?: string },
   return ExitCode.ok;
 }
 
-export async function tasksShowCommand(id: string, opts: { json?: boolean }, io: CliIo): Promise<number> {
+export async function tasksShowCommand(id: string, opts: { json?: boolean; trajectory?: boolean }, io: CliIo): Promise<number> {
   const task = await mustGet(storeFor(io), id);
+  if (opts.trajectory) return showTrajectory(task, Boolean(opts.json), io);
   if (opts.json) {
     io.stdout.write(`${JSON.stringify({ ...task, stale: isStale(task) }, null, 2)}\n`);
     return ExitCode.ok;
@@ -83,6 +85,53 @@ export async function tasksShowCommand(id: string, opts: { json?: boolean }, io:
   lines.push(`  usage:    ${u.calls} LLM call(s), ${u.totalTokens} tokens${u.costUsd !== null ? `, $${u.costUsd.toFixed(4)}` : ''}`);
   io.stdout.write(`${lines.join('\n')}\n`);
   return ExitCode.ok;
+}
+
+/** Lines of a tool call's arguments and result shown under `--trajectory` (the audit trail keeps 2000 characters). */
+const TRAJECTORY_LINES = 12;
+
+async function showTrajectory(task: StoredTask, json: boolean, io: CliIo): Promise<number> {
+  const trajectory = await readTrajectory(stateDir(io.env), task.id);
+  if (trajectory === null) {
+    io.stderr.write(`autodev: task ${task.id} has no audit trail to read the trajectory from\n`);
+    return ExitCode.failed;
+  }
+  if (json) {
+    io.stdout.write(`${JSON.stringify({ id: task.id, status: task.status, usage: task.usage, ...trajectory }, null, 2)}\n`);
+    return ExitCode.ok;
+  }
+  if (trajectory.calls.length === 0 && trajectory.turns === 0) {
+    io.stdout.write(`task ${task.id}: no agent trajectory (the agent strategy did not run)\n`);
+    return ExitCode.ok;
+  }
+  const counts = Object.entries(trajectory.toolCalls)
+    .map(([tool, n]) => `${tool} ${n}`)
+    .join(', ');
+  const lines = [`task ${task.id}: ${shownStatus(task)}; ${trajectory.turns} model call(s); tool calls: ${counts || 'none'}`];
+  let heading = '';
+  for (const call of trajectory.calls) {
+    const at = `round ${call.round}, turn ${call.turn}`;
+    if (at !== heading) {
+      heading = at;
+      lines.push('', `— ${at}`);
+    }
+    lines.push(`  ${call.ok ? '→' : '✗'} ${call.tool} ${oneLineArgs(call.arguments)}`);
+    lines.push(...indentLines(call.result, '      '));
+  }
+  io.stdout.write(`${lines.join('\n')}\n`);
+  return ExitCode.ok;
+}
+
+function oneLineArgs(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
+}
+
+function indentLines(text: string, indent: string): string[] {
+  const all = text.split('\n');
+  const shown = all.slice(0, TRAJECTORY_LINES).map((l) => `${indent}${l}`);
+  if (all.length > TRAJECTORY_LINES) shown.push(`${indent}[… ${all.length - TRAJECTORY_LINES} more line(s)]`);
+  return shown;
 }
 
 export async function tasksCancelCommand(id: string, _opts: Record<string, unknown>, io: CliIo): Promise<number> {

@@ -19,6 +19,10 @@ export interface FlagOverrides {
   sandbox?: Config['sandbox'];
   /** `--candidates N`: generate.candidates. */
   candidates?: number;
+  /** `--strategy`: agent mode demanded on the command line fails rather than falls back. */
+  strategy?: Config['generate']['strategy'];
+  /** `--allow-unsandboxed-agent`. */
+  allowUnsandboxedAgent?: boolean;
 }
 
 export interface LoadOptions {
@@ -37,6 +41,13 @@ export interface LoadedConfig {
   warnings: string[];
 }
 
+/** The flag that sets a key, where its name is not the key's. */
+const FLAG_NAMES: Record<string, string> = {
+  'generate.strategy': 'strategy',
+  'agent.on_unsupported': 'strategy',
+  'agent.allow_unsandboxed': 'allow-unsandboxed-agent',
+};
+
 /** Environment variables the tool reads that are not config keys. */
 const NON_CONFIG_ENV = new Set(['AUTODEV_DEBUG', 'AUTODEV_CONFIG', 'AUTODEV_EVENTS']);
 
@@ -50,6 +61,12 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   const flagLayer: Record<string, unknown> = {};
   if (options.flags?.sandbox) flagLayer.sandbox = options.flags.sandbox;
   if (options.flags?.candidates !== undefined) flagLayer.generate = { candidates: options.flags.candidates };
+  if (options.flags?.strategy) {
+    flagLayer.generate = { ...(flagLayer.generate as object), strategy: options.flags.strategy };
+    // Asked for by name on this run: an endpoint without tool calls fails it instead of silently running another strategy.
+    if (options.flags.strategy === 'agent') flagLayer.agent = { on_unsupported: 'fail' };
+  }
+  if (options.flags?.allowUnsandboxedAgent) flagLayer.agent = { ...(flagLayer.agent as object), allow_unsandboxed: true };
 
   const sources: Record<string, string> = {};
   const defaults = autodevSchema.parse({}) as Record<string, unknown>;
@@ -61,7 +78,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
     setPath(merged, key.split('.'), value);
     sources[key] = `env ${variable}`;
   }
-  mergeInto(merged, flagLayer, 'flag', sources, (key) => `flag --${key.split('.').pop()}`);
+  mergeInto(merged, flagLayer, 'flag', sources, (key) => `flag --${FLAG_NAMES[key] ?? key}`);
 
   const result = autodevSchema.safeParse(merged);
   if (!result.success) {

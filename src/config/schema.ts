@@ -239,6 +239,36 @@ export const webhooksSchema = z
   })
   .describe('POST /api/v1/autodev/webhooks/github in `serve`.');
 
+export const agentSchema = z
+  .strictObject({
+    max_turns: z.int().positive().max(1000).default(40).describe('Model calls one agent conversation may make (repair rounds included).'),
+    max_wall_secs: z.int().positive().default(1800).describe("Wall time of the agent's conversation (repair rounds included)."),
+    command_timeout_secs: z.int().positive().max(3600).default(300).describe('Timeout of each command the agent runs in the sandbox.'),
+    max_output_chars: z
+      .int()
+      .min(1000)
+      .max(1_000_000)
+      .default(12_000)
+      .describe("Characters of a tool's result the model is shown (a command's output: its head and tail)."),
+    context_tokens: z
+      .int()
+      .min(4000)
+      .default(60_000)
+      .describe('Estimated tokens of the conversation past which the oldest tool results are elided, so it fits the model window.'),
+    stream: z.boolean().default(true).describe('Stream the replies (server-sent events); false asks for one JSON reply per call.'),
+    on_unsupported: z
+      .enum(['single', 'fail'])
+      .default('single')
+      .describe(
+        'When the endpoint does not do tool calls: fall back to the single strategy, or fail the task (--strategy agent on the command line fails).',
+      ),
+    allow_unsandboxed: z
+      .boolean()
+      .default(false)
+      .describe('Let the agent run commands with sandbox = "none", directly on this machine (--allow-unsandboxed-agent).'),
+  })
+  .describe('The agent strategy: its limits and what it may do.');
+
 export const autodevSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe('false refuses every run (a global off switch).'),
@@ -299,6 +329,7 @@ export const autodevSchema = z
     metrics: metricsSchema.default(metricsSchema.parse({})),
     lifecycle: lifecycleSchema.default(lifecycleSchema.parse({})),
     webhooks: webhooksSchema.default(webhooksSchema.parse({})),
+    agent: agentSchema.default(agentSchema.parse({})),
     toolchains: z
       .strictObject({
         rust: toolchainCommands.optional(),

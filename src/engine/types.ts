@@ -77,6 +77,10 @@ export type EngineEvent =
       outcome: 'chosen' | 'dropped' | 'malformed' | 'abstained';
       applied: boolean;
     }
+  /** The agent strategy made model call `turn` (counted over the task's repair rounds). */
+  | { type: 'agent.turn'; taskId: string; round: number; turn: number }
+  /** One tool call of the agent: its arguments and result, capped (the audit trail redacts them again). */
+  | { type: 'agent.tool'; taskId: string; round: number; turn: number; tool: string; arguments: string; result: string; ok: boolean }
   | { type: 'log'; taskId: string; level: 'debug' | 'info' | 'warn' | 'error'; message: string };
 
 export type RunMode = 'baseline' | 'change';

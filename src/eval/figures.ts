@@ -1,7 +1,7 @@
 // The figures of an eval, per model and side by side: what was resolved, how often a "verified"
 // claim was wrong (the trust figure), what it cost. Rendered for a terminal, as Markdown, as JSON,
 // and as an SVG plot of resolved % against cost.
-import type { EvalCategory, EvalOutcome } from './results.js';
+import { outcomeLabel, type EvalCategory, type EvalOutcome } from './results.js';
 
 export interface ModelFigures {
   model: string;
@@ -37,12 +37,15 @@ export interface EvalFigures {
 }
 
 export function computeFigures(outcomes: EvalOutcome[], models: string[], taskIds: string[]): EvalFigures {
+  // `models` are the labels compared: model names, or `model@strategy` when strategies are compared.
   const byModel = new Map<string, EvalOutcome[]>(models.map((m) => [m, []]));
-  for (const o of outcomes) byModel.get(o.model)?.push(o);
+  for (const o of outcomes) byModel.get(outcomeLabel(o))?.push(o);
   const figures = models.map((model) => modelFigures(model, byModel.get(model) ?? []));
   const tasks = taskIds.map((task) => ({
     task,
-    outcomes: Object.fromEntries(outcomes.filter((o) => o.task === task && models.includes(o.model)).map((o) => [o.model, o.category])),
+    outcomes: Object.fromEntries(
+      outcomes.filter((o) => o.task === task && models.includes(outcomeLabel(o))).map((o) => [outcomeLabel(o), o.category]),
+    ),
   }));
   return { models: figures, tasks };
 }

@@ -18,6 +18,8 @@ export interface EvalOutcome {
   v: 1;
   task: string;
   model: string;
+  /** The generation strategy, when the eval compared strategies (`--strategies`); absent otherwise. */
+  strategy?: string;
   category: EvalCategory;
   /** The run's status (`verified`, `unproven`, `failed`, ...), or null when it did not run. */
   status: string | null;
@@ -41,6 +43,18 @@ export interface EvalOutcome {
 
 export function outcomeKey(task: string, model: string): string {
   return JSON.stringify([task, model]);
+}
+
+/**
+ * What the figures compare: the model, or the model with its strategy (`gpt-4o@agent`) when the eval
+ * compared strategies. Results of an eval without `--strategies` keep their plain model names.
+ */
+export function variantLabel(model: string, strategy?: string): string {
+  return strategy ? `${model}@${strategy}` : model;
+}
+
+export function outcomeLabel(outcome: Pick<EvalOutcome, 'model' | 'strategy'>): string {
+  return variantLabel(outcome.model, outcome.strategy);
 }
 
 /**

@@ -15,7 +15,7 @@ import { createTaskStore, newStoredTask, type TaskStore } from '../store/task-st
 import type { TaskResult } from '../task/run-task.js';
 import { openTaskSession } from '../task/session.js';
 import { newTaskId } from '../task/task.js';
-import { appendOutcome, outcomeKey, readOutcomes, type EvalCategory, type EvalOutcome } from './results.js';
+import { appendOutcome, outcomeKey, outcomeLabel, readOutcomes, variantLabel, type EvalCategory, type EvalOutcome } from './results.js';
 import { BASE_BRANCH, EvalSetupError, commitOnBranch, mirrorFor, safeName, taskRepo } from './repos.js';
 import { isSimulated, simulatedRates, startSimulatedModel, type SimulatedServer } from './simulator.js';
 import type { EvalTask } from './tasks.js';
@@ -23,6 +23,8 @@ import type { EvalTask } from './tasks.js';
 export interface EvalOptions {
   tasks: EvalTask[];
   models: string[];
+  /** Generation strategies compared (`--strategies`): every model runs every task with each; absent, the config's one. */
+  strategies?: string[];
   config: Config;
   env: Env;
   cwd: string;
@@ -74,14 +76,22 @@ export interface EvalSummary {
 export async function runEval(options: EvalOptions): Promise<EvalSummary> {
   const { tasks, models, config, env } = options;
   for (const model of models) if (isSimulated(model)) simulatedRates(model);
-  for (const repo of new Set(tasks.map((t) => t.repo))) checkGates(config, repo, options.cwd);
+  const variants = evalVariants(models, options.strategies);
+  for (const repo of new Set(tasks.map((t) => t.repo))) {
+    checkGates(config, repo, options.cwd);
+    // Each strategy as its runs will have it (agent mode with sandbox = "none" is refused here, before any run).
+    for (const strategy of options.strategies ?? []) {
+      checkGates({ ...config, generate: { ...config.generate, strategy: strategy as Config['generate']['strategy'] } }, repo, options.cwd);
+    }
+  }
   const resultsFile = path.join(options.outDir, 'results.jsonl');
   const previous = await readOutcomes(resultsFile);
-  const done = new Map(previous.map((o) => [outcomeKey(o.task, o.model), o]));
+  const done = new Map(previous.map((o) => [outcomeKey(o.task, outcomeLabel(o)), o]));
   const pending = tasks
-    .flatMap((task) => models.map((model) => ({ task, model })))
-    .filter((r) => !done.has(outcomeKey(r.task.id, r.model)));
-  options.onProgress?.({ type: 'planned', total: tasks.length * models.length, done: tasks.length * models.length - pending.length });
+    .flatMap((task) => variants.map((variant) => ({ task, ...variant })))
+    .filter((r) => !done.has(outcomeKey(r.task.id, r.label)));
+  const total = tasks.length * variants.length;
+  options.onProgress?.({ type: 'planned', total, done: total - pending.length });
 
   const exec = createExec();
   const store = createTaskStore(stateDir(env));
@@ -106,9 +116,9 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
   };
 
   // Each run checks the eval's budget as it starts: once it is spent, the runs not started are skipped.
-  const jobs: EvalJob[] = pending.map(({ task, model }) => ({
+  const jobs: EvalJob[] = pending.map(({ task, model, strategy, label }) => ({
     task: task.id,
-    model,
+    model: label,
     run: async () => {
       if (options.signal.aborted) return { outcome: null, skipped: 'interrupted' };
       if (stoppedBy) return { outcome: null, skipped: stoppedBy };
@@ -119,9 +129,9 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
         return { outcome: null, skipped: budget.exhausted };
       }
       running += 1;
-      options.onProgress?.({ type: 'started', task: task.id, model });
+      options.onProgress?.({ type: 'started', task: task.id, model: label });
       try {
-        const outcome = await evalOne({ ...options, exec, store, simulator, budget, repoOf, task, model });
+        const outcome = await evalOne({ ...options, exec, store, simulator, budget, repoOf, task, model, strategy });
         if (!outcome) return { outcome: null, skipped: 'interrupted' }; // nothing recorded: the rerun does it again
         spent.tokens += outcome.usage.promptTokens + outcome.usage.completionTokens;
         spent.cost += outcome.usage.costUsd ?? 0;
@@ -140,13 +150,20 @@ export async function runEval(options: EvalOptions): Promise<EvalSummary> {
     await simulator?.close();
   }
   if (options.signal.aborted) stoppedBy ??= 'interrupted';
-  const finishedKeys = new Set(outcomes.map((o) => outcomeKey(o.task, o.model)));
+  const wanted = new Set(tasks.flatMap((task) => variants.map((v) => outcomeKey(task.id, v.label))));
+  const finishedKeys = new Set(outcomes.map((o) => outcomeKey(o.task, outcomeLabel(o))).filter((key) => wanted.has(key)));
   return {
     outcomes,
-    skipped: tasks.length * models.length - finishedKeys.size,
+    skipped: total - finishedKeys.size,
     stoppedBy,
     resultsFile,
   };
+}
+
+/** The (model, strategy) pairs an eval runs, each with the label its figures use. */
+export function evalVariants(models: string[], strategies?: string[]): { model: string; strategy: string | undefined; label: string }[] {
+  if (!strategies || strategies.length === 0) return models.map((model) => ({ model, strategy: undefined, label: model }));
+  return models.flatMap((model) => strategies.map((strategy) => ({ model, strategy, label: variantLabel(model, strategy) })));
 }
 
 function sumCost(outcomes: EvalOutcome[]): number {
@@ -182,16 +199,20 @@ interface EvalOneInput extends EvalOptions {
   repoOf(task: EvalTask): Promise<string>;
   task: EvalTask;
   model: string;
+  /** The generation strategy this run uses, when the eval compares strategies. */
+  strategy: string | undefined;
 }
 
 /** One task with one model: run, then grade. Null when interrupted (nothing to record). */
 async function evalOne(input: EvalOneInput): Promise<EvalOutcome | null> {
   const { task, model } = input;
+  const label = variantLabel(model, input.strategy);
   const started = Date.now();
   const base: Omit<EvalOutcome, 'category' | 'status' | 'claimed' | 'resolved' | 'reason' | 'grade' | 'wallMs' | 'finishedAt'> = {
     v: 1,
     task: task.id,
     model,
+    ...(input.strategy ? { strategy: input.strategy } : {}),
     rounds: 0,
     applyFailures: 0,
     usage: { promptTokens: 0, completionTokens: 0, calls: 0, costUsd: null },
@@ -243,7 +264,7 @@ async function evalOne(input: EvalOneInput): Promise<EvalOutcome | null> {
   }
   let grade: Awaited<ReturnType<typeof gradeResult>>;
   try {
-    grade = await gradeResult(input, repo, result, model, config);
+    grade = await gradeResult(input, repo, result, label, config);
   } catch (error) {
     if (input.signal.aborted) return null;
     return finish(
@@ -284,8 +305,16 @@ function runConfig(input: EvalOneInput, model: string): Config {
   if (input.budget.costUsd !== null) llm.max_cost_usd = Math.min(llm.max_cost_usd ?? Infinity, input.budget.costUsd);
   // The simulated model writes fixes, not tests: a reproduction request would only spend its calls
   // (a real model is asked as `generate.reproduce` says).
-  const generate = isSimulated(model) ? { ...input.config.generate, reproduce: 'never' as const } : input.config.generate;
-  return { ...input.config, llm, generate };
+  const generate = {
+    ...input.config.generate,
+    ...(isSimulated(model) ? { reproduce: 'never' as const } : {}),
+    ...(input.strategy ? { strategy: input.strategy as Config['generate']['strategy'] } : {}),
+  };
+  // Each strategy pushes its own branch: two strategies of one task running at once must not share one.
+  const git = input.strategy
+    ? { ...input.config.git, branch_prefix: `${input.config.git.branch_prefix}${input.strategy}/` }
+    : input.config.git;
+  return { ...input.config, llm, generate, git };
 }
 
 /** One run through a task session (recorded in the task store and the audit trail, like `autodev run`). */
@@ -399,7 +428,13 @@ export interface GoldCheck {
  */
 export async function checkGold(options: Omit<EvalOptions, 'models' | 'jobs' | 'maxCostUsd' | 'maxTokens' | 'seed'>): Promise<GoldCheck[]> {
   const { tasks, config, env } = options;
-  for (const repo of new Set(tasks.map((t) => t.repo))) checkGates(config, repo, options.cwd);
+  for (const repo of new Set(tasks.map((t) => t.repo))) {
+    checkGates(config, repo, options.cwd);
+    // Each strategy as its runs will have it (agent mode with sandbox = "none" is refused here, before any run).
+    for (const strategy of options.strategies ?? []) {
+      checkGates({ ...config, generate: { ...config.generate, strategy: strategy as Config['generate']['strategy'] } }, repo, options.cwd);
+    }
+  }
   const exec = createExec();
   const store = createTaskStore(stateDir(env));
   const checks: GoldCheck[] = [];

@@ -4,6 +4,7 @@
 import type { ContextSelection } from '../context/index.js';
 import type { CodegenInputs } from '../plan/types.js';
 import type { Llm } from '../ports/types.js';
+import type { AgentSession } from './agent/types.js';
 import type { BudgetMeter } from './budget.js';
 
 /** One candidate change, as the model wrote it. */
@@ -89,6 +90,8 @@ export interface StrategyInput {
   signal: AbortSignal;
   /** A line for the log (a malformed reply asked again, say). */
   warn: (message: string) => void;
+  /** The agent strategy's workspace and conversation (given when the plan's strategy is `agent`). */
+  agent?: AgentSession;
 }
 
 export type StrategyOutcome =

@@ -7,6 +7,9 @@ import writeFileAtomic from 'write-file-atomic';
 import type { EngineEvent, TaskStatus } from '../engine/types.js';
 import { makeSubscriber, type Subscriber } from './types.js';
 
+/** The agent's tools, as metric labels (a bounded set, whatever names the model calls). */
+const AGENT_TOOL_NAMES = new Set(['list_files', 'read_file', 'search', 'run', 'edit', 'submit']);
+
 /*
  * Metrics are fed ONLY by engine events (plus `recordRevert`, which the task-sync command calls), so they
  * can never disagree with the progress view or the audit trail. The event contract they rely on:
@@ -99,6 +102,13 @@ export function createMetrics(): Metrics {
     registers,
   });
   const llmCost = new Counter({ name: 'autodev_llm_cost_usd_total', help: 'LLM cost in US dollars, where the price is known.', registers });
+  const agentTurns = new Counter({ name: 'autodev_agent_turns_total', help: 'Model calls of the agent strategy.', registers });
+  const agentToolCalls = new Counter({
+    name: 'autodev_agent_tool_calls_total',
+    help: 'Tool calls of the agent strategy, by tool and whether they went through (ok) or were refused or failed.',
+    labelNames: ['tool', 'ok'] as const,
+    registers,
+  });
 
   const candidates = new Counter({
     name: 'autodev_candidates_total',
@@ -191,6 +201,13 @@ export function createMetrics(): Metrics {
         if (event.promptTokens > 0) llmTokens.inc({ kind: 'prompt' }, event.promptTokens);
         if (event.completionTokens > 0) llmTokens.inc({ kind: 'completion' }, event.completionTokens);
         if (event.costUsd !== null && event.costUsd > 0) llmCost.inc(event.costUsd);
+        break;
+      case 'agent.turn':
+        agentTurns.inc();
+        break;
+      case 'agent.tool':
+        // The tool names are the agent's own (an unknown one the model made up counts as "other").
+        agentToolCalls.inc({ tool: AGENT_TOOL_NAMES.has(event.tool) ? event.tool : 'other', ok: String(event.ok) });
         break;
       default:
         break;

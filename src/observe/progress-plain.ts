@@ -103,6 +103,11 @@ export function formatPlainEvent(event: EngineEvent, verbose: boolean): string |
       const cost = event.costUsd === null ? '' : `, $${event.costUsd.toFixed(4)}`;
       return `llm: ${event.promptTokens} prompt + ${event.completionTokens} completion tokens${cost}`;
     }
+    case 'agent.tool': {
+      if (!verbose) return null;
+      const args = event.arguments.replace(/\s+/g, ' ');
+      return `agent: turn ${event.turn}: ${event.tool} ${args.length > 120 ? `${args.slice(0, 119)}…` : args}${event.ok ? '' : ' (refused or failed)'}`;
+    }
     case 'log':
       return event.level === 'debug' && !verbose ? null : `${event.level}: ${event.message}`;
     default:

@@ -108,6 +108,13 @@ export function checkGates(config: Config, repo: string, cwd: string, options: G
   if (!config.enabled) {
     throw new RefusedError('autodev is disabled (enabled = false in the configuration)', 'set [autodev] enabled = true to allow runs');
   }
+  // The agent runs commands the model writes: on this machine only when the user says so in as many words.
+  if (config.generate.strategy === 'agent' && config.sandbox === 'none' && !config.agent.allow_unsandboxed) {
+    throw new RefusedError(
+      'agent mode refused with sandbox = "none": the commands the model writes would run on this machine',
+      'use a sandbox (bwrap, docker, podman), or pass --allow-unsandboxed-agent (agent.allow_unsandboxed = true)',
+    );
+  }
   if (config.allowlist_repos.length === 0) {
     if (options.localNeedsAllowlist && localRepoPath(repo, cwd) !== null) {
       throw new RefusedError(

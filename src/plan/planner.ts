@@ -187,14 +187,49 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
     const step = steps[steps.length - 1];
     step.inputs = { ...step.inputs, ...reproduce };
   }
-  add('codegen', `Ask ${config.llm.model} for a change (${codegenInputs.format} edits)`, {
-    retries,
-    // Each request has its own timeout (a transient failure, retried); the step's covers the reply
-    // and the two re-asks of a malformed one. Were they equal, the step's would fire first and a
-    // timed-out step is not retried.
-    timeoutSecs: config.llm.request_timeout_secs * CODEGEN_CALLS + 30,
-    inputs: codegenInputs,
-  });
+  if (strategy === 'agent') {
+    const agent = config.agent;
+    codegenInputs.agent = {
+      maxTurns: agent.max_turns,
+      maxWallSecs: agent.max_wall_secs,
+      commandTimeoutSecs: Math.min(agent.command_timeout_secs, timeout),
+      maxOutputChars: agent.max_output_chars,
+      contextTokens: agent.context_tokens,
+      stream: agent.stream,
+      onUnsupported: agent.on_unsupported,
+      commands: {
+        ...(toolchain?.build ? { build: toolchain.build.argv } : {}),
+        ...(toolchain ? { test: toolchain.test.argv } : {}),
+        ...(toolchain?.lint ? { lint: toolchain.lint.argv } : {}),
+      },
+      sandbox: {
+        kind: sandbox,
+        toolchain: toolchain?.id,
+        image: toolchain?.image ?? containerImage(config, null),
+        caches: toolchain?.sandbox.caches ?? [],
+        env: { ...(toolchain?.sandbox.env ?? {}), ...(toolchain?.sandbox.offlineEnv ?? {}) },
+        binds: sandboxBinds(toolchains),
+      },
+    };
+  }
+  const agentMode = codegenInputs.agent;
+  add(
+    'codegen',
+    agentMode
+      ? `Let ${config.llm.model} work on the change with tools (agent)`
+      : `Ask ${config.llm.model} for a change (${codegenInputs.format} edits)`,
+    {
+      retries,
+      // Each request has its own timeout (a transient failure, retried); the step's covers the reply
+      // and the two re-asks of a malformed one. Were they equal, the step's would fire first and a
+      // timed-out step is not retried. The agent's conversation has its own wall-time limit, checked
+      // before each call; the step's covers that plus one call and one command.
+      timeoutSecs: agentMode
+        ? agentMode.maxWallSecs + config.llm.request_timeout_secs + agentMode.commandTimeoutSecs + 30
+        : config.llm.request_timeout_secs * CODEGEN_CALLS + 30,
+      inputs: codegenInputs,
+    },
+  );
   if (strategy === 'candidates') {
     const select: SelectInputs = {
       parallel: config.generate.parallel ?? Math.max(1, host.cores ?? 1),

@@ -91,6 +91,8 @@ export type CodegenInputs = {
    * the edit format that model writes best, the temperature of the spread). Absent for `single`.
    */
   candidates?: CandidateSpec[];
+  /** The agent strategy's limits and how its commands run; present when `strategy` is `agent`. */
+  agent?: AgentInputs;
 };
 
 /**
@@ -125,6 +127,24 @@ export interface SelectInputs {
   /** No candidate meets the bar: a draft PR labelled `label` with the best one, or no PR. */
   onNoWinner: 'draft' | 'none';
   label: string;
+}
+
+/** What the agent strategy may do, and how its `run` tool runs commands (like the test step: offline, in the sandbox). */
+export interface AgentInputs {
+  maxTurns: number;
+  maxWallSecs: number;
+  commandTimeoutSecs: number;
+  /** Characters of one tool result the model is shown. */
+  maxOutputChars: number;
+  /** Estimated tokens of the conversation past which old tool results are elided. */
+  contextTokens: number;
+  stream: boolean;
+  /** An endpoint without tool calls: run the single strategy instead, or fail the task. */
+  onUnsupported: 'single' | 'fail';
+  /** The toolchain's commands, told to the model. */
+  commands: { build?: string[]; test?: string[]; lint?: string[] };
+  /** The sandbox settings of the toolchain's test command (toolchain id, image, caches, env, binds). */
+  sandbox: Record<string, unknown>;
 }
 
 export interface Plan {

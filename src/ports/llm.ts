@@ -7,7 +7,16 @@
 
 import OpenAI, { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { isTransientStatus, oneLine, parseRetryAfter, redactSecrets, rootCause } from './http-retry.js';
-import { TransientError, type ChatReply, type ChatRequest, type Llm } from './types.js';
+import {
+  ToolsUnsupportedError,
+  TransientError,
+  type ChatReply,
+  type ChatRequest,
+  type Llm,
+  type ToolChatMessage,
+  type ToolChatReply,
+  type ToolChatRequest,
+} from './types.js';
 
 export interface LlmOptions {
   /** Base URL, or the full `.../chat/completions` endpoint (the seed's form); query kept (Azure api-version). */
@@ -103,7 +112,58 @@ export function createLlm(options: LlmOptions): Llm {
     return new Error(clean(`LLM (${label}) request failed: ${rootCause(error)}`));
   }
 
+  // A refusal that names the tools: the endpoint (or its model) does not do tool calls. Servers word
+  // it differently ("tools is not supported", "unknown field tool_choice", "does not support tools").
+  function unsupportedTools(error: Error): Error {
+    const status = /answered (\d{3}):/.exec(error.message)?.[1];
+    if (error instanceof TransientError || !status || !['400', '404', '422', '501'].includes(status)) return error;
+    return /\btools?\b|tool_choice|tool[ _]call|function[ _]call/i.test(error.message) ? new ToolsUnsupportedError(error.message) : error;
+  }
+
+  async function chatWithTools(request: ToolChatRequest): Promise<ToolChatReply> {
+    const deadline = AbortSignal.timeout(options.timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, deadline]) : deadline;
+    const body = {
+      model: request.model,
+      messages: request.messages.map(wireMessage),
+      temperature: request.temperature,
+      max_tokens: request.maxTokens,
+      tools: request.tools.map((tool) => ({
+        type: 'function' as const,
+        function: { name: tool.name, description: tool.description, parameters: tool.parameters },
+      })),
+      tool_choice: 'auto' as const,
+    };
+    let completion: OpenAI.Chat.Completions.ChatCompletion;
+    try {
+      if (request.stream) {
+        // The SDK's stream helper assembles the deltas (content, and each tool call's arguments,
+        // which arrive in pieces keyed by the call's index) into the same completion a plain call gives.
+        const stream = client.chat.completions.stream({ ...body, stream: true, stream_options: { include_usage: true } }, { signal });
+        completion = await stream.finalChatCompletion();
+      } else {
+        completion = await client.chat.completions.create(body, { signal });
+      }
+    } catch (error) {
+      throw unsupportedTools(translate(error, request.signal, deadline));
+    }
+    if (typeof completion !== 'object' || completion === null) {
+      throw new Error(redactSecrets(notJson(`${baseURL}/chat/completions`, '', String(completion)), secrets));
+    }
+    const message = completion.choices?.[0]?.message;
+    if (!message) throw new Error(`LLM (${label}) returned no choices for model ${request.model}`);
+    const content = message.content ?? '';
+    const toolCalls = (message.tool_calls ?? []).flatMap((call) =>
+      call.type === 'function' ? [{ id: call.id, name: call.function.name, arguments: call.function.arguments ?? '' }] : [],
+    );
+    const written = content + toolCalls.map((call) => call.name + call.arguments).join('');
+    const promptTokens = completion.usage?.prompt_tokens ?? estimateTokens(request.messages.map(messageText).join('\n'));
+    const completionTokens = completion.usage?.completion_tokens ?? estimateTokens(written);
+    return { content, toolCalls, promptTokens, completionTokens };
+  }
+
   return {
+    chatWithTools,
     async chat(request: ChatRequest): Promise<ChatReply> {
       let completion: OpenAI.Chat.Completions.ChatCompletion;
       let contentType: string;
@@ -152,6 +212,29 @@ function notJson(endpoint: string, contentType: string, body: string): string {
   const html = type === 'text/html' || /^\s*<(!doctype|html|head|body)\b/i.test(body);
   const what = html ? 'an HTML page' : `${type || 'a body without a content type'}`;
   return `LLM endpoint ${endpoint} returned ${what}, not JSON: check llm.api_url (a proxy, login or web page answers there)`;
+}
+
+/** The port's message as the chat-completions wire format has it. */
+function wireMessage(message: ToolChatMessage): OpenAI.Chat.Completions.ChatCompletionMessageParam {
+  if (message.role === 'tool') return { role: 'tool', tool_call_id: message.toolCallId, content: message.content };
+  if (message.role === 'assistant') {
+    if (message.toolCalls.length === 0) return { role: 'assistant', content: message.content ?? '' };
+    return {
+      role: 'assistant',
+      content: message.content,
+      tool_calls: message.toolCalls.map((call) => ({
+        id: call.id,
+        type: 'function' as const,
+        function: { name: call.name, arguments: call.arguments },
+      })),
+    };
+  }
+  return { role: message.role, content: message.content };
+}
+
+function messageText(message: ToolChatMessage): string {
+  if (message.role === 'assistant') return (message.content ?? '') + message.toolCalls.map((c) => c.name + c.arguments).join('');
+  return message.content;
 }
 
 function estimateTokens(text: string): number {

@@ -204,8 +204,57 @@ export class TransientError extends Error {
   }
 }
 
+/** One tool call the model asked for: `arguments` is the JSON text it wrote (parsed by the caller). */
+export interface ToolCall {
+  id: string;
+  name: string;
+  arguments: string;
+}
+
+/** A message of a tool-calling conversation, in the port's own shape (the port maps it to the wire). */
+export type ToolChatMessage =
+  | { role: 'system' | 'user'; content: string }
+  | { role: 'assistant'; content: string | null; toolCalls: ToolCall[] }
+  | { role: 'tool'; toolCallId: string; content: string };
+
+/** A function the model may call: its JSON Schema parameters as the API takes them. */
+export interface ToolSpec {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
+}
+
+export interface ToolChatRequest {
+  messages: ToolChatMessage[];
+  tools: ToolSpec[];
+  model: string;
+  temperature: number;
+  maxTokens: number;
+  /** Streamed (server-sent events, tool-call argument deltas assembled) or one JSON reply. */
+  stream: boolean;
+  signal?: AbortSignal;
+}
+
+export interface ToolChatReply {
+  /** Text the model wrote beside (or instead of) tool calls. */
+  content: string;
+  toolCalls: ToolCall[];
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/**
+ * The endpoint refused a request for its tools (a 400/404/422 naming `tools` or `tool_choice`): it
+ * or its model does not do tool calls. Not retried; the agent strategy falls back or fails on it.
+ */
+export class ToolsUnsupportedError extends Error {
+  override name = 'ToolsUnsupportedError';
+}
+
 export interface Llm {
   chat(request: ChatRequest): Promise<ChatReply>;
+  /** A chat completion with tools (the agent strategy); absent on ports that cannot make one. */
+  chatWithTools?(request: ToolChatRequest): Promise<ToolChatReply>;
 }
 
 // ---------- forge ----------

@@ -4,8 +4,10 @@ import type { StepResult } from '../engine/types.js';
 import { budgetMeter } from '../generate/budget.js';
 import { editFormat } from '../generate/formats/index.js';
 import { strategyNamed } from '../generate/strategies/index.js';
-import type { CodegenInputs } from '../plan/types.js';
+import { newAgentState, type AgentSession, type AgentWorkspace } from '../generate/agent/types.js';
+import type { AgentInputs, CodegenInputs } from '../plan/types.js';
 import type { CandidateOrigin, Generation, StrategyInput, StrategyOutcome } from '../generate/types.js';
+import { openAgentWorkspace } from './agent-workspace.js';
 import type { CandidateRecord, Ctx, StepTool } from './types.js';
 
 export const codegenTool: StepTool = {
@@ -15,6 +17,7 @@ export const codegenTool: StepTool = {
     const strategy = strategyNamed(settings.strategy);
     const format = editFormat(settings.format);
     const budget = budgetMeter(settings, ctx.state.usage, (call) => ctx.emit({ type: 'llm.usage', ...call }));
+    const agent = settings.agent ? await agentSession(ctx, settings.agent) : undefined;
     const outcome = await strategy.generate({
       task: { title: ctx.request.title, description: ctx.request.description },
       context: ctx.state.context,
@@ -28,6 +31,7 @@ export const codegenTool: StepTool = {
       budget,
       signal: ctx.signal,
       warn: (message) => ctx.emit({ type: 'log', level: 'warn', message }),
+      agent,
     });
     if (outcome.status === 'stopped') {
       // A repair round the budget cannot pay for is not made: the task ends with the failure it was
@@ -42,11 +46,18 @@ export const codegenTool: StepTool = {
     ctx.state.generation = generation;
     ctx.state.generations += 1;
     const subject = generation.commitMessage.split('\n')[0];
+    const agentState = ctx.state.agent;
+    const by = agentState && !agentState.fellBack ? ` after ${agentState.turns} agent turn(s)` : '';
     return {
       status: 'ok',
-      summary: `patch received: "${subject}" (${ctx.state.usage.totalTokens} tokens so far)`,
+      summary: `patch received: "${subject}"${by} (${ctx.state.usage.totalTokens} tokens so far)`,
       // The format the model actually wrote, which may not be the one it was asked for.
-      data: { subject, format: generation.format ?? settings.format, patchLines: generation.patch.split('\n').length },
+      data: {
+        subject,
+        format: generation.format ?? settings.format,
+        patchLines: generation.patch.split('\n').length,
+        ...(agentState ? { turns: agentState.turns, toolCalls: agentState.toolCalls } : {}),
+      },
     };
   },
 };
@@ -122,6 +133,27 @@ function keepCandidates(ctx: Ctx, outcome: Extract<StrategyOutcome, { status: 'g
     summary: `${outcome.candidates.length} candidate(s) received (${formats})${dropped} (${state.usage.totalTokens} tokens so far)`,
     data: { candidates: outcome.candidates.length, dropped: outcome.dropped?.length ?? 0, notes: outcome.notes ?? [] },
   };
+}
+
+/** The agent's workspace and the conversation kept in the task state, its calls reported as events. */
+async function agentSession(ctx: Ctx, inputs: AgentInputs): Promise<AgentSession> {
+  ctx.state.agent ??= newAgentState();
+  const state = ctx.state.agent;
+  const round = ctx.round;
+  return {
+    workspace: state.fellBack ? unusedWorkspace() : await openAgentWorkspace(ctx, inputs),
+    state,
+    commands: inputs.commands,
+    round,
+    onTurn: (turn) => ctx.emit({ type: 'agent.turn', round, turn }),
+    onToolCall: (entry) => ctx.emit({ type: 'agent.tool', ...entry }),
+  };
+}
+
+/** After a fallback to the single strategy no tool is called: no scratch copy is made for it. */
+function unusedWorkspace(): AgentWorkspace {
+  const none = () => Promise.reject(new Error('the agent fell back to the single strategy'));
+  return { listFiles: none, readFile: none, search: none, run: none, edit: none, diff: none };
 }
 
 /** The start of a round's feedback on one line, short enough for a summary (the whole is in the log). */

@@ -4,6 +4,7 @@ import type { Usage } from '../generate/types.js';
 import type { Exec, Forge, Git, Llm, Opa, PullRequestInfo, Sandbox, Searcher } from '../ports/types.js';
 import type { ContextSelection } from '../context/index.js';
 import type { Generation } from '../generate/types.js';
+import type { AgentState } from '../generate/agent/types.js';
 import type { PatchApplyResult } from '../patch/apply-dir.js';
 import type { DependencyReport } from '../depcheck/types.js';
 import type { Finding } from '../secrets/types.js';
@@ -166,6 +167,8 @@ export interface TaskState {
    * request labelled for a human, its failures shown rather than repaired; the task ends unproven.
    */
   abstain: { label: string; diagnosis: string } | null;
+  /** The agent strategy's conversation and counters, kept across repair rounds; null when it did not run. */
+  agent: AgentState | null;
   usage: Usage;
   apply: PatchApplyResult | null;
   change: { branch: string; commit: string; diff: string; files: string[] } | null;
@@ -196,6 +199,7 @@ export function initialState(repoDir: string): TaskState {
     reproduction: null,
     candidates: [],
     abstain: null,
+    agent: null,
     usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: null, calls: 0 },
     apply: null,
     change: null,

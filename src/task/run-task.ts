@@ -71,6 +71,8 @@ export interface TaskResult {
   candidates: CandidateSummary[];
   /** No candidate met the bar: why, and the label of the draft pull request (if one was opened). Null otherwise. */
   abstain: { label: string | null; diagnosis: string } | null;
+  /** The agent strategy's conversation: model calls, tool calls by tool, why it stopped, or the fallback; null when it did not run. */
+  agent: { turns: number; toolCalls: Record<string, number>; stopReason: string | null; fellBack: string | null } | null;
   workspace: string | null;
   notes: string[];
 }
@@ -341,6 +343,9 @@ function buildResult(task: TaskInfo, plan: Plan | null, outcome: EngineOutcome, 
     verification,
     candidates: (state.candidates ?? []).map(candidateSummary),
     abstain: abstainOf(outcome, state),
+    agent: state.agent
+      ? { turns: state.agent.turns, toolCalls: state.agent.toolCalls, stopReason: state.agent.stopReason, fellBack: state.agent.fellBack }
+      : null,
     workspace,
     notes: [...(plan?.notes ?? []), ...state.notes],
   };

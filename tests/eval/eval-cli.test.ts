@@ -181,5 +181,8 @@ describe('autodev eval', () => {
     const preset = await runCli(['eval', file, '--models', 'sim:fast'], { cwd: run.cwd, env });
     expect(preset.code).toBe(2);
     expect(preset.stderr).toMatch(/^autodev: --models sim:fast: "fast" is not a preset or a rate/);
+    const strategy = await runCli(['eval', file, '--strategies', 'single,swarm'], { cwd: run.cwd, env });
+    expect(strategy.code).toBe(2);
+    expect(strategy.stderr).toMatch(/^autodev: --strategies: unknown strategy "swarm" \(known: single, agent/);
   });
 });

@@ -2,6 +2,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { computeFigures, renderMarkdown, renderPlot, renderText } from '../../src/eval/figures.js';
 import type { EvalCategory, EvalOutcome } from '../../src/eval/results.js';
+import { evalVariants } from '../../src/eval/run.js';
 
 function outcome(task: string, model: string, category: EvalCategory, extra: Partial<EvalOutcome> = {}): EvalOutcome {
   return {
@@ -82,5 +83,30 @@ describe('computeFigures', () => {
     const priced = renderPlot(computeFigures(outcomes, ['a'], ['t1']));
     expect(priced).toContain('cost per task (USD)');
     expect(priced.match(/<circle /g)).toHaveLength(1);
+  });
+});
+
+describe('strategies side by side', () => {
+  it('runs every model with every strategy, and puts a column per model@strategy in the figures', () => {
+    expect(evalVariants(['m1', 'm2'], ['single', 'agent']).map((v) => v.label)).toEqual(['m1@single', 'm1@agent', 'm2@single', 'm2@agent']);
+    // Without --strategies the labels stay the model names (earlier results keep their keys).
+    expect(evalVariants(['m1'])).toEqual([{ model: 'm1', strategy: undefined, label: 'm1' }]);
+    const runs = [
+      outcome('t1', 'm', 'failed', { strategy: 'single' }),
+      outcome('t1', 'm', 'resolved', { strategy: 'agent' }),
+      outcome('t2', 'm', 'wrong', { strategy: 'single' }),
+      outcome('t2', 'm', 'abstained', { strategy: 'agent' }),
+      outcome('t1', 'm', 'resolved'),
+    ];
+    const figures = computeFigures(runs, ['m@single', 'm@agent'], ['t1', 't2']);
+    expect(figures.models.map((f) => [f.model, f.tasks, f.resolved])).toEqual([
+      ['m@single', 2, 0],
+      ['m@agent', 2, 1],
+    ]);
+    expect(figures.tasks).toEqual([
+      { task: 't1', outcomes: { 'm@single': 'failed', 'm@agent': 'resolved' } },
+      { task: 't2', outcomes: { 'm@single': 'wrong', 'm@agent': 'abstained' } },
+    ]);
+    expect(renderText(figures)).toMatch(/task\s+m@single\s+m@agent/);
   });
 });

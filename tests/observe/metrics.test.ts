@@ -90,6 +90,28 @@ describe('createMetrics', () => {
     expect(text).toContain('# TYPE autodev_task_duration_seconds histogram');
   });
 
+  it("counts the agent's turns and its tool calls per tool, an unknown tool name as other", async () => {
+    const metrics = createMetrics();
+    const tool = (name: string, ok: boolean) => ({
+      type: 'agent.tool' as const,
+      taskId: 'a',
+      round: 0,
+      turn: 1,
+      tool: name,
+      arguments: '{}',
+      result: '',
+      ok,
+    });
+    metrics.subscriber({ type: 'agent.turn', taskId: 'a', round: 0, turn: 1 });
+    metrics.subscriber({ type: 'agent.turn', taskId: 'a', round: 0, turn: 2 });
+    for (const event of [tool('run', true), tool('run', true), tool('read_file', false), tool('rm_rf', false)]) metrics.subscriber(event);
+    const s = samples(await metrics.text());
+    expect(s.get('autodev_agent_turns_total')).toBe(2);
+    expect(s.get('autodev_agent_tool_calls_total{tool="run",ok="true"}')).toBe(2);
+    expect(s.get('autodev_agent_tool_calls_total{tool="read_file",ok="false"}')).toBe(1);
+    expect(s.get('autodev_agent_tool_calls_total{tool="other",ok="false"}')).toBe(1);
+  });
+
   it('counts a verified task that then fails as failed, not as a success', async () => {
     const metrics = createMetrics();
     const t = scripter('x');

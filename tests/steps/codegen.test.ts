@@ -126,8 +126,8 @@ describe('the codegen step', () => {
   });
 
   it('refuses a plan naming a strategy or an edit format that does not exist', async () => {
-    await expect(codegen(scripted([GOOD]), { step: { ...CODEGEN, inputs: { ...CODEGEN.inputs, strategy: 'agent' } } })).rejects.toThrow(
-      'unknown generation strategy "agent"',
+    await expect(codegen(scripted([GOOD]), { step: { ...CODEGEN, inputs: { ...CODEGEN.inputs, strategy: 'swarm' } } })).rejects.toThrow(
+      'unknown generation strategy "swarm"',
     );
     await expect(codegen(scripted([GOOD]), { step: { ...CODEGEN, inputs: { ...CODEGEN.inputs, format: 'whole-file' } } })).rejects.toThrow(
       'unknown edit format "whole-file"',

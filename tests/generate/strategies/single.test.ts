@@ -84,7 +84,7 @@ describe('the single strategy', () => {
     expect(spent).toEqual({ promptTokens: 100, completionTokens: 50, totalTokens: 150, costUsd: null, calls: 1 });
     expect(calls).toEqual([{ promptTokens: 100, completionTokens: 50, costUsd: null }]);
     expect(warnings).toEqual([]);
-    expect(() => strategyNamed('agent')).toThrow(/unknown generation strategy "agent" \(known: single, candidates\)/);
+    expect(() => strategyNamed('swarm')).toThrow(/unknown generation strategy "swarm" \(known: single, candidates, agent\)/);
   });
 
   it('asks again after a reply with only prose, telling the model which section is missing', async () => {
