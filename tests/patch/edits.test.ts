@@ -87,7 +87,7 @@ describe('search-replace', () => {
     await refused(repo(), sr('src/dup.ts', 'return 1;\n', 'return 3;\n'), /ambiguous/);
   });
 
-  it('never places a SEARCH text that is not in the file (no fuzzy guess), and says where the closest region is', async () => {
+  it('never places a SEARCH text whose removed lines are not in the file, and says where the closest region is', async () => {
     const dir = repo();
     const error = await refused(
       dir,
