@@ -839,12 +839,13 @@ function indentMapper(name: string, h: Hunk, file: FileText, pos: number): (line
     if (same.length > 0) return same.reduce((a, b) => (Math.abs(b.at - at) < Math.abs(a.at - at) ? b : a)).f + rest;
     // Otherwise the one re-indent the matched lines show: a shift (the model dropped the outer
     // indentation) or a scale (it wrote 2-space steps for 4). When the matched lines fit both and
-    // they disagree here, the file's own indent step may rule one out; still two, or none, and the
-    // line would be a guess: refused rather than pasted verbatim at an indentation nobody wrote.
+    // they disagree here, the file's own indent step may rule one out; still two, or none at all, and
+    // the line would be a guess: refused rather than pasted verbatim at an indentation nobody wrote.
     const options = new Set<number>();
     if (deltas.size === 1) options.add(width(pl) + [...deltas][0]);
     if (ratios.size === 1 && zeroOk) options.add(width(pl) * [...ratios][0]);
-    const fits = [...options].filter((w) => w >= 0 && Number.isInteger(w) && w % step === 0);
+    const valid = [...options].filter((w) => w >= 0 && Number.isInteger(w));
+    const fits = valid.length > 1 ? valid.filter((w) => w % step === 0) : valid;
     if (fits.length !== 1) {
       throw new HunkFailure({
         ...simpleFailure(
