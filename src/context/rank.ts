@@ -53,7 +53,15 @@ const COCHANGE_FACTOR = 0.6;
 // which files belong together.
 const COCHANGE_MAX_COMMIT_FILES = 12;
 
-export function rankFiles(input: RankInput): RankedFile[] {
+export function rankFiles(given: RankInput): RankedFile[] {
+  // The same files for the same input, whatever order the search and the file listing gave them in:
+  // every loop below runs in one canonical order (scores are sums of floats, and pairings and
+  // co-change pick the first of equals), and every ranking breaks ties by path.
+  const input: RankInput = {
+    ...given,
+    files: [...given.files].sort(byText),
+    hits: [...given.hits].sort((a, b) => byText(a.path, b.path) || a.line - b.line || byText(a.term, b.term) || byText(a.text, b.text)),
+  };
   const fileSet = new Set(input.files);
   const total = Math.max(input.files.length, 1);
   const termByText = new Map(input.terms.map((t) => [t.text, t]));
@@ -155,7 +163,11 @@ export function rankFiles(input: RankInput): RankedFile[] {
       reasons: e.reasons,
       marks: [...e.marks.values()].sort((a, b) => b.weight - a.weight || a.line - b.line),
     }))
-    .sort((a, b) => b.score - a.score || (a.path < b.path ? -1 : 1));
+    .sort((a, b) => b.score - a.score || byText(a.path, b.path));
+}
+
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 type Entry = { score: number; reasons: string[]; marks: Map<number, LineMark> };
@@ -215,7 +227,7 @@ function closestSource(test: string, sources: string[]): string {
 function applyCoChange(history: string[][], fileSet: Set<string>, entries: Map<string, Entry>, entry: (p: string) => Entry): void {
   const top = [...entries.entries()]
     .filter(([, e]) => e.score > 0)
-    .sort((a, b) => b[1].score - a[1].score)
+    .sort((a, b) => b[1].score - a[1].score || byText(a[0], b[0]))
     .slice(0, COCHANGE_TOP_FILES);
   const bonus = new Map<string, { value: number; from: string }>();
   for (const [path, e] of top) {
