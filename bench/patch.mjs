@@ -4,7 +4,7 @@
 //
 //   node bench/patch.mjs [repo-path ...]      (default: a generated fixture repo, plus this checkout's
 //                                               own history when it has commits)
-// BENCH_PATCH_CASES=<n> commits per repository (default 60); BENCH_KEEP=1 keeps the temp dir (removed
+// BENCH_PATCH_CASES=<n> commits per repository (default 40); BENCH_KEEP=1 keeps the temp dir (removed
 // otherwise on every exit path, Ctrl-C and kill included); BENCH_TMPDIR=<dir> puts it elsewhere.
 // Needs the build: npx tsc -p tsconfig.build.json (run here when dist/patch is missing).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -30,7 +30,7 @@ const baseline = await loadBaseline(ROOT, ['patch/apply-dir']);
 const TODAY = baseline ? `autodev ${baseline.ref} (before)` : null;
 
 // BENCH_PATCH_CASES: commits taken from each repository's history (each gives up to 12 perturbed cases).
-const MAX_CASES_PER_REPO = Number(process.env.BENCH_PATCH_CASES ?? 60);
+const MAX_CASES_PER_REPO = Number(process.env.BENCH_PATCH_CASES ?? 40);
 let dumped = 0;
 // Removed on every exit path (normal end, exception, Ctrl-C, kill): see lib/temp.mjs.
 const work = tempDir('patch-bench-');

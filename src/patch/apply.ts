@@ -543,11 +543,33 @@ function locateUnique(name: string, h: Hunk, file: FileText, index: LineIndex): 
   // anchor as the chunk's first context line). Each anchor is looked for after the one before it.
   let floor = 0;
   let from = 0;
+  let ambiguousAnchor: { anchor: string; hits: number[] } | null = null;
+  const anchorFailure = (a: { anchor: string; hits: number[] }): HunkFailure =>
+    new HunkFailure({
+      ...simpleFailure(
+        'ambiguous',
+        name,
+        `${name}: ${hunkName(h)}: its anchor "@@ ${a.anchor.trim()}" is found ${a.hits.length} times (lines ${a.hits
+          .slice(0, 6)
+          .map((p) => p + 1)
+          .join(', ')})`,
+        h,
+      ),
+      excerpt: a.hits.slice(0, 3).flatMap((p, k) => [...(k > 0 ? ['…'] : []), ...numbered(file.texts, p - 1, p + 2)]),
+    });
   for (const anchor of h.anchors ?? []) {
     const want = normalizeWs(anchor);
     let hits = index.positionsOf(want).filter((p) => p >= from);
     // `@@ def total` for `def total(self):`: a line that contains the anchor, when none equals it.
     if (hits.length === 0 && want.length >= 4) hits = index.norm.flatMap((t, p) => (p >= from && t.includes(want) ? [p] : []));
+    // An anchor found more than once (`try {`, `impl Foo {`) still places the chunk when its text
+    // is found exactly once after the first of them; that is checked below, else it is refused here.
+    if (hits.length > 1 && !ambiguousAnchor) {
+      ambiguousAnchor = { anchor, hits };
+      floor = hits[0];
+      from = hits[0] + 1;
+      continue;
+    }
     if (hits.length !== 1) {
       const where =
         hits.length === 0
@@ -570,7 +592,10 @@ function locateUnique(name: string, h: Hunk, file: FileText, index: LineIndex): 
     from = hits[0] + 1;
   }
   // Only added lines: right after the anchor, else at the end of the file.
-  if (n === 0) return [h.anchors?.length ? from : N, 'exact'];
+  if (n === 0) {
+    if (ambiguousAnchor) throw anchorFailure(ambiguousAnchor);
+    return [h.anchors?.length ? from : N, 'exact'];
+  }
   const after = (list: number[]): number[] => list.filter((p) => p >= floor);
   const exact = after(positionsWhere(n, N, index.positionsOf(normalizeWs(old[0])), (p) => old.every((t, k) => file.texts[p + k] === t)));
   const oldNorm = old.map(normalizeWs);
@@ -580,6 +605,7 @@ function locateUnique(name: string, h: Hunk, file: FileText, index: LineIndex): 
       : [after(positionsWhere(n, N, index.positionsOf(oldNorm[0]), (p) => oldNorm.every((t, k) => index.norm[p + k] === t))), 'whitespace'];
   const [places, strategy] = found;
   if (places.length === 1) return [places[0], strategy];
+  if (ambiguousAnchor) throw anchorFailure(ambiguousAnchor);
   if (places.length > 1) {
     throw new HunkFailure({
       kind: 'ambiguous',
@@ -608,7 +634,7 @@ function locateUnique(name: string, h: Hunk, file: FileText, index: LineIndex): 
     hunk: h.index,
     header: h.header,
     message:
-      `${name}: ${hunkName(h)} does not apply: its text is not in the file (not even modulo whitespace)` +
+      `${name}: ${hunkName(h)} does not apply: ${fuzzy.contenders.length > 1 && fuzzy.reason ? fuzzy.reason : 'its text is not in the file (not even modulo whitespace)'}` +
       (closest ? `; closest at line ${closest.line} (similarity ${Math.round(closest.similarity * 100)}%)` : ''),
     closest,
     expected: old,

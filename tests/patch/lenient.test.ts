@@ -230,3 +230,28 @@ describe('whole files', () => {
     expect(read(dir, 'VERSION.txt')).toBe('name = x\nversion = 2');
   });
 });
+
+describe('files named without a dot or a slash', () => {
+  it('a SEARCH/REPLACE block and a whole file for LICENSE and Makefile; a fence after a plain word is still prose', async () => {
+    const dir = repo({ LICENSE: 'MIT License\n\nCopyright (c) 2025 x\n', Makefile: 'all:\n\techo hi\n' });
+    const text = [
+      sr('LICENSE', ['Copyright (c) 2025 x'], ['Copyright (c) 2026 x']),
+      'Makefile',
+      '```',
+      'all:',
+      '\techo bye',
+      '```',
+      '',
+      'Example',
+      '```sh',
+      'make all',
+      '```',
+      '',
+    ].join('\n');
+    const r = await apply(dir, text);
+    expect(r.error).toBeNull();
+    expect(read(dir, 'LICENSE')).toBe('MIT License\n\nCopyright (c) 2026 x\n');
+    expect(read(dir, 'Makefile')).toBe('all:\n\techo bye\n');
+    expect(snapshot(dir)).not.toHaveProperty('Example');
+  });
+});
