@@ -28,7 +28,7 @@ export async function loadBaseline(root, entries, ref = process.env.BENCH_BASELI
   symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   const out = path.join(dir, 'out');
   mkdirSync(out);
-  const { build } = await import(pathToFileURL(path.join(root, 'node_modules', 'esbuild', 'lib', 'main.js')).href);
+  const { build } = await import('esbuild');
   await build({
     entryPoints: Object.fromEntries(entries.map((e) => [e.replace(/\//g, '_'), path.join(dir, 'src', `${e}.ts`)])),
     outdir: out,
