@@ -11,12 +11,16 @@
 //
 // Build first: npm run build && npm run build:support ; then: node bench/context.mjs
 // BENCH_ONLY=fixture|self|large|tokens|cli runs one part; BENCH_KEEP=1 keeps (and prints) the temp repositories;
-// BENCH_CONTEXT_RUNS=<n> timed runs of each side (default 5).
+// BENCH_CONTEXT_RUNS=<n> timed runs of each side (default 5). BENCH_CONTEXT_REPEATS=<n> selections per
+// commit (default 3: the selection must be the same every time); BENCH_CONTEXT_COMMITS=<n> caps the
+// commits taken from this checkout's history (default 80). Today's selection (src/ at
+// BENCH_BASELINE_REF, lib/baseline.mjs) is printed beside this checkout's.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync, readFileSync } from 'node:fs';
 import { tempDir, removeDir } from './lib/temp.mjs';
 import { headline, times } from './lib/summary.mjs';
+import { loadBaseline } from './lib/baseline.mjs';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +36,11 @@ const ONLY = process.env.BENCH_ONLY ?? '';
 const runs = (part) => ONLY === '' || ONLY === part;
 
 const RUNS = Number(process.env.BENCH_CONTEXT_RUNS ?? 5);
+const REPEATS = Math.max(2, Number(process.env.BENCH_CONTEXT_REPEATS ?? 3));
+const MAX_COMMITS = Number(process.env.BENCH_CONTEXT_COMMITS ?? 80);
+const baseline = await loadBaseline(root, ['context/index', 'ports/search']);
+const BEFORE = baseline ? `before (${baseline.ref})` : null;
+const beforeSearcher = baseline?.modules['ports/search'].createSearcher();
 
 // Removed on every exit path (lib/temp.mjs); BENCH_KEEP keeps them and says where.
 function cleanup(dir) {
@@ -848,40 +857,62 @@ async function rgCountSelection(dir, task) {
   return { ranking, shown, tokens: used };
 }
 
-async function evaluate(dir, commits, label) {
-  const rows = [];
-  for (const c of commits) {
-    git(dir, 'checkout', '-q', '--detach', c.parent);
-    const files = await searcher.listFiles(dir);
-    const sel = await selectContext({
+/** The selection's files, `REPEATS` times (a second run may differ when ripgrep's threads race). */
+async function selections(select, dir, c, hist) {
+  const runs = [];
+  for (let k = 0; k < REPEATS; k++) {
+    const sel = await select({
       dir,
       title: c.title,
       description: c.description,
       budgetTokens: BUDGET,
       model: MODEL,
-      searcher,
+      searcher: select === selectContext ? searcher : beforeSearcher,
       listFiles: (d) => searcher.listFiles(d),
-      history: history(dir, c.parent),
+      history: hist,
     });
+    runs.push(sel);
+  }
+  const key = (sel) => sel.files.map((f) => `${f.path}:${JSON.stringify(f.ranges)}`).join('|');
+  return { sel: runs[0], stable: runs.every((r) => key(r) === key(runs[0])) };
+}
+
+async function evaluate(dir, commits, label) {
+  const rows = [];
+  for (const c of commits) {
+    git(dir, 'checkout', '-q', '--detach', c.parent);
+    const files = await searcher.listFiles(dir);
+    const hist = history(dir, c.parent);
+    const { sel, stable } = await selections(selectContext, dir, c, hist);
     const base = await rgCountSelection(dir, c);
-    const shownA = new Set(sel.files.map((f) => f.path));
-    const rankA = sel.ranking.map((r) => r.path);
     const rankOf = (ranking, f) => (ranking.indexOf(f) >= 0 ? ranking.indexOf(f) + 1 : files.length);
-    rows.push({
+    const row = (s, isStable) => {
+      const shown = new Set(s.files.map((f) => f.path));
+      const ranking = s.ranking.map((r) => r.path);
+      return {
+        all: c.files.every((f) => shown.has(f)),
+        one: c.files.some((f) => shown.has(f)),
+        ranks: c.files.map((f) => rankOf(ranking, f)),
+        tokens: s.tokens,
+        stable: isStable,
+      };
+    };
+    const r = {
       commit: c,
-      autodev: {
-        all: c.files.every((f) => shownA.has(f)),
-        one: c.files.some((f) => shownA.has(f)),
-        ranks: c.files.map((f) => rankOf(rankA, f)),
-        tokens: sel.tokens,
-      },
+      autodev: row(sel, stable),
       rg: {
         all: c.files.every((f) => base.shown.includes(f)),
         one: c.files.some((f) => base.shown.includes(f)),
         ranks: c.files.map((f) => rankOf(base.ranking, f)),
         tokens: base.tokens,
+        stable: true,
       },
-    });
+    };
+    if (baseline) {
+      const before = await selections(baseline.modules['context/index'].selectContext, dir, c, hist);
+      r.before = row(before.sel, before.stable);
+    }
+    rows.push(r);
   }
   print(label, rows);
   return rows;
@@ -896,6 +927,7 @@ function figures(rows, key) {
   return {
     all: rows.filter((r) => r[key].all).length,
     one: rows.filter((r) => r[key].one).length,
+    stable: rows.filter((r) => r[key].stable).length,
     meanRank: ranks.reduce((s, x) => s + x, 0) / Math.max(ranks.length, 1),
     maxTokens: Math.max(0, ...rows.map((r) => r[key].tokens)),
   };
@@ -903,18 +935,26 @@ function figures(rows, key) {
 
 function summary(rows, key) {
   const f = figures(rows, key);
-  return `all fix files shown ${pct(f.all, rows.length)}, at least one ${pct(f.one, rows.length)}, mean rank ${f.meanRank.toFixed(2)}, max tokens ${f.maxTokens}`;
+  const stable = key === 'rg' ? '' : `, same selection on ${REPEATS} runs ${pct(f.stable, rows.length)}`;
+  return `all fix files shown ${pct(f.all, rows.length)}, at least one ${pct(f.one, rows.length)}${stable}, mean rank ${f.meanRank.toFixed(2)}, max tokens ${f.maxTokens}`;
 }
 
 function print(label, rows) {
   console.log(`\n${label}: ${rows.length} fix commits, budget ${BUDGET} tokens (${MODEL})`);
   console.log(`  autodev : ${summary(rows, 'autodev')}`);
+  if (BEFORE) console.log(`  ${BEFORE}: ${summary(rows, 'before')}`);
   console.log(`  rg-count: ${summary(rows, 'rg')}`);
   const a = figures(rows, 'autodev');
   const b = figures(rows, 'rg');
   console.log(
     `  autodev/rg-count: all fix files shown ${times(a.all / b.all)}, at least one ${times(a.one / b.one)} (higher is better), mean rank ${times(a.meanRank / b.meanRank)} (lower is better)`,
   );
+  if (BEFORE) {
+    const w = figures(rows, 'before');
+    console.log(
+      `  autodev/${BEFORE}: all fix files shown ${times(a.all / Math.max(1, w.all))}, at least one ${times(a.one / Math.max(1, w.one))}, same selection every run ${times(a.stable / Math.max(1, w.stable))} (higher is better)`,
+    );
+  }
   const misses = rows.filter((r) => !r.autodev.all);
   for (const m of misses)
     console.log(`  autodev missed: "${m.commit.title}" ${m.commit.files.map((f, i) => `${f}@${m.autodev.ranks[i]}`).join(' ')}`);
@@ -1176,7 +1216,7 @@ if (runs('self') && existsSync(join(root, '.git'))) {
   const clone = tempDir('autodev-bench-self-');
   try {
     execFileSync('git', ['clone', '-q', '--no-hardlinks', root, clone], { stdio: 'ignore' });
-    const commits = fixCommits(clone, { onlyFixes: false });
+    const commits = fixCommits(clone, { onlyFixes: false }).slice(0, MAX_COMMITS);
     if (commits.length > 0)
       allRows.push(...(await evaluate(clone, commits, 'autodev history (this checkout, commits touching 1-3 existing files)')));
     else console.log('\nautodev history: no commits touching 1-3 existing files yet');
@@ -1199,6 +1239,30 @@ if (allRows.length > 0) {
     better: 'higher',
   });
   headline({ figure: 'mean rank of the fix files', autodev: a.meanRank, alternative: b.meanRank, against: 'rg-count' });
+  if (BEFORE) {
+    const w = figures(allRows, 'before');
+    headline({
+      figure: 'fix commits with every file shown',
+      autodev: a.all,
+      alternative: w.all,
+      against: BEFORE,
+      unit: `of ${allRows.length}`,
+      better: 'higher',
+    });
+    headline({
+      figure: `same selection on ${REPEATS} runs`,
+      autodev: a.stable,
+      alternative: w.stable,
+      against: BEFORE,
+      unit: `of ${allRows.length}`,
+      better: 'higher',
+    });
+  }
+  const n = allRows.length;
+  console.log(
+    `\ngoals: all fix files shown >= 90%: ${pct(a.all, n)} ${a.all >= 0.9 * n ? 'MET' : 'NOT MET'}; at least one >= 98%: ${pct(a.one, n)} ${a.one >= 0.98 * n ? 'MET' : 'NOT MET'}; ` +
+      `same selection every run: ${pct(a.stable, n)} ${a.stable === n ? 'MET' : 'NOT MET'}; within ${BUDGET} tokens: max ${a.maxTokens} ${a.maxTokens <= BUDGET ? 'MET' : 'NOT MET'}`,
+  );
 }
 
 if (runs('large')) await timeLarge();

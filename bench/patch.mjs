@@ -4,7 +4,7 @@
 //
 //   node bench/patch.mjs [repo-path ...]      (default: a generated fixture repo, plus this checkout's
 //                                               own history when it has commits)
-// BENCH_PATCH_CASES=<n> commits per repository (default 60); BENCH_KEEP=1 keeps the temp dir (removed
+// BENCH_PATCH_CASES=<n> commits per repository (default 40); BENCH_KEEP=1 keeps the temp dir (removed
 // otherwise on every exit path, Ctrl-C and kill included); BENCH_TMPDIR=<dir> puts it elsewhere.
 // Needs the build: npx tsc -p tsconfig.build.json (run here when dist/patch is missing).
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -14,6 +14,8 @@ import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { makeFixtureRepo, makeLargeTree, rng } from './lib/patch-fixture.mjs';
 import { tempDir } from './lib/temp.mjs';
+import { loadBaseline } from './lib/baseline.mjs';
+import { FORMAT_PERTURB, ambiguousUdiff, blocksFor, negativeBlocks, parseGitDiff, render } from './lib/edit-formats.mjs';
 import { headline, times } from './lib/summary.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,9 +25,12 @@ if (!existsSync(DIST)) {
   spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--noEmitOnError', 'false'], { cwd: ROOT, stdio: 'ignore' });
 }
 const { applyPatchToDir } = await import(DIST);
+// Today's applier (lib/baseline.mjs), beside this checkout's, in the same run.
+const baseline = await loadBaseline(ROOT, ['patch/apply-dir']);
+const TODAY = baseline ? `autodev ${baseline.ref} (before)` : null;
 
 // BENCH_PATCH_CASES: commits taken from each repository's history (each gives up to 12 perturbed cases).
-const MAX_CASES_PER_REPO = Number(process.env.BENCH_PATCH_CASES ?? 60);
+const MAX_CASES_PER_REPO = Number(process.env.BENCH_PATCH_CASES ?? 40);
 let dumped = 0;
 // Removed on every exit path (normal end, exception, Ctrl-C, kill): see lib/temp.mjs.
 const work = tempDir('patch-bench-');
@@ -277,8 +282,21 @@ const PERTURB = {
     sections[k] = head + hunks.join('');
     return sections.join('');
   },
+  'NEG ambiguous': (c, r) => {
+    // A hunk without line numbers whose one removed line the file has twice: must be refused.
+    const blocks = negativeBlocks(
+      'NEG ambiguous',
+      blocksFor('search-replace', parseGitDiff(c.diff), c.beforeTree(), c.afterTree()) ?? [],
+      c.beforeTree(),
+      r,
+    );
+    return blocks ? ambiguousUdiff(blocks) : null;
+  },
 };
 const KINDS = Object.keys(PERTURB);
+// The other edit formats: the commit rewritten in each (lib/edit-formats.mjs), then perturbed.
+const FORMATS = ['search-replace', 'apply-patch', 'whole'];
+const FORMAT_KINDS = [...Object.keys(FORMAT_PERTURB), 'NEG nowhere', 'NEG ambiguous'];
 
 // ---------- tools ----------
 const TOOLS = {
@@ -292,7 +310,12 @@ const TOOLS = {
     spawnSync('patch', ['-p1', '--batch', '--silent', '--no-backup-if-mismatch', '-r', '-'], { cwd: dir, input: patch, timeout: 20000 })
       .status === 0,
 };
+if (TODAY)
+  TOOLS[TODAY] = async (dir, patch) =>
+    (await baseline.modules['patch/apply-dir'].applyPatchToDir(dir, patch, { gitApply: realGitApply })).applied;
 const TOOL_NAMES = Object.keys(TOOLS);
+// The formats git apply and GNU patch do not read: autodev now and before.
+const FORMAT_TOOLS = ['autodev', ...(TODAY ? [TODAY] : [])];
 
 // ---------- cases from history ----------
 function casesFrom(repo, label) {
@@ -333,6 +356,8 @@ function casesFrom(repo, label) {
       added,
       deleted,
       treePaths,
+      beforeTree: () => treeAt(repo, parent, paths),
+      afterTree: () => treeAt(repo, rev, paths),
     });
   }
   return cases;
@@ -369,7 +394,55 @@ for (const k of KINDS) {
   stats[k] = {};
   for (const t of TOOL_NAMES) stats[k][t] = { correct: 0, refused: 0, wrong: 0, dirty: 0, n: 0 };
 }
+// format -> kind -> tool, for the formats only autodev reads.
+const fstats = {};
+for (const f of FORMATS) {
+  fstats[f] = {};
+  for (const k of FORMAT_KINDS) {
+    fstats[f][k] = {};
+    for (const t of FORMAT_TOOLS) fstats[f][k][t] = { correct: 0, refused: 0, wrong: 0, dirty: 0, n: 0 };
+  }
+}
 const toolMs = Object.fromEntries(TOOL_NAMES.map((t) => [t, 0])); // time inside each tool, all cases
+
+/** Runs `tool` on `patch` in `tdir`, scores it into `s`, and puts the tree back. */
+async function score(s, { tool, kind, label, c, tdir, patch, before, expected }) {
+  let ok;
+  const t0 = performance.now();
+  try {
+    ok = await TOOLS[tool](tdir, patch);
+  } catch (err) {
+    ok = false;
+    examples.push({ tool, kind: label, rev: c.rev, note: `threw: ${err.message}` });
+  }
+  if (toolMs[tool] !== undefined) toolMs[tool] += performance.now() - t0;
+  const after = readTree(tdir);
+  restore(tdir, before, after);
+  const neg = kind.startsWith('NEG');
+  if (process.env.PATCH_BENCH_DEBUG && tool === 'autodev' && (neg ? ok : !ok || !sameTree(after, expected))) {
+    dumpCase(process.env.PATCH_BENCH_DEBUG, { kind: label, rev: c.rev, patch, before, expected, after });
+  }
+  s.n++;
+  if (neg) {
+    if (ok) {
+      s.wrong++;
+      if (tool === 'autodev') examples.push({ tool, kind: label, rev: c.rev.slice(0, 8), repo: c.label, note: 'NEGATIVE APPLIED' });
+    } else {
+      s.refused++;
+      if (!sameTree(after, before)) s.dirty++;
+    }
+  } else if (!ok) {
+    s.refused++;
+    if (!sameTree(after, before)) s.dirty++;
+    if (tool.startsWith('autodev') && tool !== TODAY)
+      examples.push({ tool, kind: label, rev: c.rev.slice(0, 8), repo: c.label, note: 'refused' });
+  } else if (sameTree(after, expected)) s.correct++;
+  else {
+    s.wrong++;
+    if (tool.startsWith('autodev') && tool !== TODAY)
+      examples.push({ tool, kind: label, rev: c.rev.slice(0, 8), repo: c.label, note: 'SILENTLY WRONG' });
+  }
+}
 
 let caseCount = 0;
 for (const { dir, label } of repos) {
@@ -385,42 +458,23 @@ for (const { dir, label } of repos) {
       if (patch === null || patch === undefined) continue;
       caseCount++;
       const { before, expected } = expectedTree(c, kind);
-      for (const tool of TOOL_NAMES) {
-        let ok;
-        const t0 = performance.now();
-        try {
-          ok = await TOOLS[tool](tdir, patch);
-        } catch (err) {
-          ok = false;
-          examples.push({ tool, kind, rev: c.rev, note: `threw: ${err.message}` });
-        }
-        toolMs[tool] += performance.now() - t0;
-        const after = readTree(tdir);
-        restore(tdir, before, after);
-        if (
-          process.env.PATCH_BENCH_DEBUG &&
-          tool === 'autodev (text layers only)' &&
-          (kind.startsWith('NEG') ? ok : !ok || !sameTree(after, expected))
-        ) {
-          dumpCase(process.env.PATCH_BENCH_DEBUG, { kind, rev: c.rev, patch, before, expected, after });
-        }
-        const s = stats[kind][tool];
-        s.n++;
-        if (kind.startsWith('NEG')) {
-          if (ok) s.wrong++;
-          else {
-            s.refused++;
-            if (!sameTree(after, before)) s.dirty++;
-          }
-        } else if (!ok) {
-          s.refused++;
-          if (!sameTree(after, before)) s.dirty++;
-          if (tool.startsWith('autodev')) examples.push({ tool, kind, rev: c.rev.slice(0, 8), repo: label, note: 'refused' });
-        } else if (sameTree(after, expected)) s.correct++;
-        else {
-          s.wrong++;
-          if (tool.startsWith('autodev')) examples.push({ tool, kind, rev: c.rev.slice(0, 8), repo: label, note: 'SILENTLY WRONG' });
-        }
+      for (const tool of TOOL_NAMES)
+        await score(stats[kind][tool], { tool, kind, label: `udiff ${kind}`, c, tdir, patch, before, expected });
+    }
+    const files = parseGitDiff(c.diff);
+    for (const format of FORMATS) {
+      const blocks = blocksFor(format, files, c.beforeTree(), c.afterTree());
+      if (!blocks) continue;
+      for (const kind of FORMAT_KINDS) {
+        const r = rng(hash(`${c.rev}:${format}:${kind}`));
+        const perturbed = kind.startsWith('NEG') ? negativeBlocks(kind, blocks, c.beforeTree(), r) : FORMAT_PERTURB[kind](blocks, r);
+        if (!perturbed) continue;
+        let patch = render(format, perturbed);
+        if (kind === 'crlf') patch = patch.replace(/\n/g, '\r\n');
+        caseCount++;
+        const { before, expected } = expectedTree(c, kind);
+        for (const tool of FORMAT_TOOLS)
+          await score(fstats[format][kind][tool], { tool, kind, label: `${format} ${kind}`, c, tdir, patch, before, expected });
       }
     }
     rmSync(tdir, { recursive: true, force: true });
@@ -575,15 +629,59 @@ headline({
   unit: 'ms',
 });
 
+// ---------- the other formats, and every format side by side with before ----------
+for (const f of FORMATS) {
+  console.log(`\n${f} (the same commits rewritten in this format)`);
+  const fw = FORMAT_TOOLS.map((t) => Math.max(t.length, 34) + 2);
+  console.log('kind'.padEnd(w0) + FORMAT_TOOLS.map((t, i) => t.padEnd(fw[i])).join(''));
+  for (const k of FORMAT_KINDS) {
+    if (fstats[f][k].autodev.n === 0) continue;
+    console.log(k.padEnd(w0) + FORMAT_TOOLS.map((t, i) => cell(fstats[f][k][t], k.startsWith('NEG')).padEnd(fw[i])).join(''));
+  }
+}
+/** One format's figures for one tool: positives correct/refused, silent wrongs (positive or negative). */
+function formatFigures(table, kinds, tool) {
+  const pos = kinds.filter((k) => !k.startsWith('NEG')).map((k) => table[k][tool]);
+  const neg = kinds.filter((k) => k.startsWith('NEG')).map((k) => table[k][tool]);
+  const sum = (list, key) => list.reduce((a, x) => a + x[key], 0);
+  return {
+    n: sum(pos, 'n'),
+    correct: sum(pos, 'correct'),
+    refused: sum(pos, 'refused'),
+    wrong: sum(pos, 'wrong') + sum(neg, 'wrong'),
+    negN: sum(neg, 'n'),
+    negRefused: sum(neg, 'refused'),
+  };
+}
+const perFormat = [['udiff', stats, KINDS], ...FORMATS.map((f) => [f, fstats[f], FORMAT_KINDS])];
+console.log(
+  `\nper format: correct % of good edits, silently wrong (good edits applied wrongly + bad ones applied), refused % of good edits`,
+);
+const sideTools = ['autodev', ...(TODAY ? [TODAY] : [])];
+let formatGoals = true;
+for (const [name, table, kinds] of perFormat) {
+  const cells = sideTools.map((t) => {
+    const x = formatFigures(table, kinds, t);
+    return `${t}: ${pct(x.correct, x.n)} correct, ${x.wrong} silently wrong, ${pct(x.refused, x.n)} refused, ${x.negRefused}/${x.negN} bad refused`;
+  });
+  const now = formatFigures(table, kinds, 'autodev');
+  if (now.wrong > 0 || now.correct < 0.99 * now.n || now.negRefused < now.negN) formatGoals = false;
+  let ratio = '';
+  if (TODAY) {
+    const was = formatFigures(table, kinds, TODAY);
+    ratio = ` | correct now/before ${times(now.correct / Math.max(1, was.correct))}`;
+  }
+  console.log(`  ${name.padEnd(15)} ${cells.join(' | ')}${ratio}`);
+}
+
 // ---------- goals ----------
 const a = totals.autodev;
 const ahead = KINDS.filter((k) => !k.startsWith('NEG')).every(
   (k) => stats[k].autodev.correct >= stats[k]['git apply'].correct && stats[k].autodev.correct >= stats[k]['GNU patch'].correct,
 );
 console.log(
-  `\ngoals: >=98% correct: ${pct(a.correct, a.n)} ${a.correct / Math.max(1, a.n) >= 0.98 ? 'MET' : 'NOT MET'}; ` +
-    `0 silently wrong: ${a.wrong} ${a.wrong === 0 ? 'MET' : 'NOT MET'}; ` +
-    `every negative refused: ${a.negRefused}/${a.negN} ${a.negRefused === a.negN ? 'MET' : 'NOT MET'}; ` +
+  `\ngoals: every format >=99% correct, 0 silently wrong, every bad edit refused: ${formatGoals ? 'MET' : 'NOT MET'}; ` +
+    `udiff ${pct(a.correct, a.n)} correct, ${a.wrong} silently wrong; ` +
     `ahead of git apply and patch on every kind: ${ahead ? 'MET' : 'NOT MET'}`,
 );
 if (examples.length > 0) {

@@ -6,7 +6,7 @@ import { open, realpath } from 'node:fs/promises';
 import { join, sep } from 'node:path';
 import type { Searcher } from '../ports/types.js';
 import { estimatingCounter, selectWithinBudget, type BudgetOptions, type Candidate, type SelectedFile } from './budget.js';
-import { rankFiles, type LineMark } from './rank.js';
+import { rankFiles, withImportNeighbours, type LineMark } from './rank.js';
 import { extractTerms, type Term } from './terms.js';
 import { encodingForModel, type EncodingName } from './tokenizer.js';
 
@@ -70,14 +70,25 @@ export async function selectContext(options: SelectContextOptions): Promise<Cont
     options.history,
   ]);
   options.signal?.throwIfAborted();
-  const ranked = rankFiles({ terms, hits, files, history });
-
-  const top = ranked.slice(0, options.maxCandidates ?? 60);
+  const max = options.maxCandidates ?? 60;
   const root = await realpath(options.dir);
-  const contents = await Promise.all(top.map((r) => readText(root, r.path)));
+  const contents = new Map<string, string | null>();
+  const readAll = async (paths: string[]): Promise<void> => {
+    const missing = paths.filter((p) => !contents.has(p));
+    const texts = await Promise.all(missing.map((p) => readText(root, p)));
+    missing.forEach((p, i) => contents.set(p, texts[i]));
+  };
+  const first = rankFiles({ terms, hits, files, history });
+  await readAll(first.slice(0, max).map((r) => r.path));
+  // The files the best JS/TS files import, and those that import them (a second read for the few
+  // that were not among the first candidates).
+  const texts = new Map([...contents].filter((e): e is [string, string] => e[1] !== null));
+  const ranked = withImportNeighbours(first, texts, files);
+  const top = ranked.slice(0, max);
+  await readAll(top.map((r) => r.path));
   const candidates: Candidate[] = [];
-  top.forEach((r, i) => {
-    const content = contents[i];
+  top.forEach((r) => {
+    const content = contents.get(r.path) ?? null;
     if (content === null) return;
     candidates.push({ path: r.path, score: r.score, content, marks: withStructuralMarks(r.path, content, r.marks) });
   });

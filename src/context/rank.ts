@@ -53,7 +53,15 @@ const COCHANGE_FACTOR = 0.6;
 // which files belong together.
 const COCHANGE_MAX_COMMIT_FILES = 12;
 
-export function rankFiles(input: RankInput): RankedFile[] {
+export function rankFiles(given: RankInput): RankedFile[] {
+  // The same files for the same input, whatever order the search and the file listing gave them in:
+  // every loop below runs in one canonical order (scores are sums of floats, and pairings and
+  // co-change pick the first of equals), and every ranking breaks ties by path.
+  const input: RankInput = {
+    ...given,
+    files: [...given.files].sort(byText),
+    hits: [...given.hits].sort((a, b) => byText(a.path, b.path) || a.line - b.line || byText(a.term, b.term) || byText(a.text, b.text)),
+  };
   const fileSet = new Set(input.files);
   const total = Math.max(input.files.length, 1);
   const termByText = new Map(input.terms.map((t) => [t.text, t]));
@@ -133,7 +141,16 @@ export function rankFiles(input: RankInput): RankedFile[] {
         continue;
       }
       if (key.length < 3) continue;
-      if (key === stemKey) {
+      if (
+        (term.kind === 'symbol' || term.kind === 'module') &&
+        term.text.length >= 4 &&
+        sourceStem(path.slice(path.lastIndexOf('/') + 1)) === term.text
+      ) {
+        // Written exactly as the file is named (`README`, `selectContext` for selectContext.ts): the
+        // task names the file, if not its folder.
+        entry(path).score += NAMED_PATH_SCORE / 10;
+        entry(path).reasons.push(`file named ${term.text}`);
+      } else if (key === stemKey) {
         entry(path).score += term.weight * idf(term.text) * NAME_MATCH_FACTOR;
         entry(path).reasons.push(`file named like ${term.text}`);
       } else if (dirKeys.has(key)) {
@@ -155,7 +172,11 @@ export function rankFiles(input: RankInput): RankedFile[] {
       reasons: e.reasons,
       marks: [...e.marks.values()].sort((a, b) => b.weight - a.weight || a.line - b.line),
     }))
-    .sort((a, b) => b.score - a.score || (a.path < b.path ? -1 : 1));
+    .sort((a, b) => b.score - a.score || byText(a.path, b.path));
+}
+
+function byText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 type Entry = { score: number; reasons: string[]; marks: Map<number, LineMark> };
@@ -215,7 +236,7 @@ function closestSource(test: string, sources: string[]): string {
 function applyCoChange(history: string[][], fileSet: Set<string>, entries: Map<string, Entry>, entry: (p: string) => Entry): void {
   const top = [...entries.entries()]
     .filter(([, e]) => e.score > 0)
-    .sort((a, b) => b[1].score - a[1].score)
+    .sort((a, b) => b[1].score - a[1].score || byText(a[0], b[0]))
     .slice(0, COCHANGE_TOP_FILES);
   const bonus = new Map<string, { value: number; from: string }>();
   for (const [path, e] of top) {
@@ -321,4 +342,77 @@ function parentDir(path: string): string {
 /** `retry_budget`, `retry-budget`, `RetryBudget` → `retrybudget`. */
 function normalizeName(name: string): string {
   return name.toLowerCase().replace(/[_\-.]/g, '');
+}
+
+// ---------- import graph ----------
+
+const IMPORT_TOP_FILES = 8;
+const IMPORT_FACTOR = 0.35;
+const JS_EXT = /\.(ts|tsx|js|jsx|mjs|cjs|mts|cts)$/;
+const IMPORT_RE = /(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
+
+/**
+ * The files a JavaScript/TypeScript file imports by relative path (`./x.js` for `x.ts`, `./dir` for
+ * `dir/index.ts`), as repository paths that exist in `fileSet`, in order of appearance.
+ */
+export function relativeImports(path: string, content: string, fileSet: Set<string>): string[] {
+  const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '';
+  const out: string[] = [];
+  for (const m of content.matchAll(IMPORT_RE)) {
+    const parts = dir ? dir.split('/') : [];
+    for (const seg of m[1].split('/')) {
+      if (seg === '..') parts.pop();
+      else if (seg !== '.' && seg !== '') parts.push(seg);
+    }
+    const base = parts.join('/');
+    const stem = base.replace(/\.([cm]?js|jsx)$/, '');
+    const found = [
+      base,
+      ...['ts', 'tsx', 'js', 'jsx', 'mts', 'cts', 'mjs', 'cjs'].flatMap((e) => [`${stem}.${e}`, `${base}/index.${e}`]),
+    ].find((p) => fileSet.has(p));
+    if (found && found !== path && !out.includes(found)) out.push(found);
+  }
+  return out;
+}
+
+/**
+ * Import-graph neighbours: a JavaScript/TypeScript task often names what a function does, not the
+ * file, and the change spans a module and what it imports or what imports it (a test imports the
+ * module under test). The best few ranked JS/TS files lift the files they import, and the files
+ * among `contents` that import them, to a share of their score. Ties by path, as everywhere.
+ */
+export function withImportNeighbours(ranked: RankedFile[], contents: Map<string, string>, files: string[]): RankedFile[] {
+  const fileSet = new Set(files);
+  const byPath = new Map(ranked.map((r) => [r.path, { ...r, reasons: [...r.reasons] }]));
+  const top = ranked.filter((r) => JS_EXT.test(r.path)).slice(0, IMPORT_TOP_FILES);
+  const topSet = new Set(top.map((r) => r.path));
+  const lift = new Map<string, { value: number; from: string; how: string }>();
+  const offer = (path: string, value: number, from: string, how: string): void => {
+    const old = lift.get(path);
+    if (!old || old.value < value || (old.value === value && from < old.from)) lift.set(path, { value, from, how });
+  };
+  for (const r of top) {
+    const content = contents.get(r.path);
+    if (content === undefined) continue;
+    for (const dep of relativeImports(r.path, content, fileSet))
+      offer(dep, r.score * IMPORT_FACTOR * kindFactor(dep), r.path, 'imported by');
+  }
+  for (const [path, content] of [...contents].sort((a, b) => byText(a[0], b[0]))) {
+    if (!JS_EXT.test(path)) continue;
+    for (const dep of relativeImports(path, content, fileSet)) {
+      if (!topSet.has(dep)) continue;
+      const score = byPath.get(dep)!.score;
+      offer(path, score * IMPORT_FACTOR * kindFactor(path), dep, 'imports');
+    }
+  }
+  for (const [path, l] of [...lift].sort((a, b) => byText(a[0], b[0]))) {
+    const e = byPath.get(path);
+    const value = Math.round(l.value * 1000) / 1000;
+    if (e) {
+      if (e.score >= value) continue;
+      e.score = value;
+      e.reasons.push(`${l.how} ${l.from}`);
+    } else byPath.set(path, { path, score: value, reasons: [`${l.how} ${l.from}`], marks: [] });
+  }
+  return [...byPath.values()].sort((a, b) => b.score - a.score || byText(a.path, b.path));
 }

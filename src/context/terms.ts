@@ -116,6 +116,11 @@ export function extractTerms(title: string, description = ''): Term[] {
         add(word, 'symbol', scale * 0.6);
         add(stem(word.toLowerCase()), 'word', scale);
         plainWords.push(word.toLowerCase());
+      } else if (/^[A-Z]{4,}$/.test(word) && !STOP_WORDS.has(word.toLowerCase())) {
+        // README, CHANGELOG, CONTRIBUTING: a word in capitals often names the file written so.
+        add(word, 'module', scale);
+        add(stem(word.toLowerCase()), 'word', scale);
+        plainWords.push(word.toLowerCase());
       } else {
         const lower = word.toLowerCase();
         if (lower.length >= 3 && !STOP_WORDS.has(lower) && !/^\d/.test(lower)) {

@@ -239,7 +239,7 @@ function applyFilePatch(fp: FilePatch, read: (p: string) => string | null): { ch
     const p = placements.find((x) => x.hunk === h)!;
     return { file: name, index: h.index, header: h.header, status: 'applied', strategy: p.strategy, offset: p.offset, line: p.pos + 1 };
   });
-  const text = renderFile(file, placements, fp);
+  const text = renderFile(name, file, placements, fp);
 
   if (fp.isDeleted) {
     if (fp.hunks.length > 0 && text !== '') {
@@ -259,9 +259,13 @@ function applyFilePatch(fp: FilePatch, read: (p: string) => string | null): { ch
   return { change: { path: target, renamedFrom, content: text, created: renamedFrom !== null, mode: fp.newMode }, outcomes };
 }
 
-/** A whole new content: the file's own line ends are kept (a CRLF file stays CRLF). */
+/**
+ * A whole new content: the file's own line ends are kept (a CRLF file stays CRLF), and so is a
+ * missing final newline (a fenced block cannot say whether its last line ends).
+ */
 function wholeFile(fp: FilePatch, target: string, original: string | null): { change: FileChange; outcomes: HunkOutcome[] } {
   let content = fp.wholeContent!.replace(/\r\n/g, '\n');
+  if (original !== null && original !== '' && !original.endsWith('\n')) content = content.replace(/\n$/, '');
   if (original !== null) {
     const eols = splitText(original).eols;
     if (eols.filter((e) => e === '\r\n').length * 2 > eols.filter((e) => e !== '').length) content = content.replace(/\n/g, '\r\n');
@@ -528,8 +532,8 @@ function locateOne(name: string, h: Hunk, file: FileText, index: LineIndex): Loc
 /**
  * An edit without line numbers (SEARCH/REPLACE, apply_patch) is placed only where it cannot be
  * mistaken: after its anchors, at the one place that has its text exactly, or else the one place that
- * has it modulo whitespace. Two places are ambiguous and refused, never guessed; the fuzzy layer only
- * finds the closest region for the message.
+ * has it modulo whitespace, or else the one clear place where only context lines are stale (the fuzzy
+ * layer's rules). Two places are ambiguous and refused, never guessed.
  */
 function locateUnique(name: string, h: Hunk, file: FileText, index: LineIndex): [number, HunkStrategy] {
   const old = oldSide(h);
@@ -539,11 +543,33 @@ function locateUnique(name: string, h: Hunk, file: FileText, index: LineIndex): 
   // anchor as the chunk's first context line). Each anchor is looked for after the one before it.
   let floor = 0;
   let from = 0;
+  let ambiguousAnchor: { anchor: string; hits: number[] } | null = null;
+  const anchorFailure = (a: { anchor: string; hits: number[] }): HunkFailure =>
+    new HunkFailure({
+      ...simpleFailure(
+        'ambiguous',
+        name,
+        `${name}: ${hunkName(h)}: its anchor "@@ ${a.anchor.trim()}" is found ${a.hits.length} times (lines ${a.hits
+          .slice(0, 6)
+          .map((p) => p + 1)
+          .join(', ')})`,
+        h,
+      ),
+      excerpt: a.hits.slice(0, 3).flatMap((p, k) => [...(k > 0 ? ['…'] : []), ...numbered(file.texts, p - 1, p + 2)]),
+    });
   for (const anchor of h.anchors ?? []) {
     const want = normalizeWs(anchor);
     let hits = index.positionsOf(want).filter((p) => p >= from);
     // `@@ def total` for `def total(self):`: a line that contains the anchor, when none equals it.
     if (hits.length === 0 && want.length >= 4) hits = index.norm.flatMap((t, p) => (p >= from && t.includes(want) ? [p] : []));
+    // An anchor found more than once (`try {`, `impl Foo {`) still places the chunk when its text
+    // is found exactly once after the first of them; that is checked below, else it is refused here.
+    if (hits.length > 1 && !ambiguousAnchor) {
+      ambiguousAnchor = { anchor, hits };
+      floor = hits[0];
+      from = hits[0] + 1;
+      continue;
+    }
     if (hits.length !== 1) {
       const where =
         hits.length === 0
@@ -566,7 +592,10 @@ function locateUnique(name: string, h: Hunk, file: FileText, index: LineIndex): 
     from = hits[0] + 1;
   }
   // Only added lines: right after the anchor, else at the end of the file.
-  if (n === 0) return [h.anchors?.length ? from : N, 'exact'];
+  if (n === 0) {
+    if (ambiguousAnchor) throw anchorFailure(ambiguousAnchor);
+    return [h.anchors?.length ? from : N, 'exact'];
+  }
   const after = (list: number[]): number[] => list.filter((p) => p >= floor);
   const exact = after(positionsWhere(n, N, index.positionsOf(normalizeWs(old[0])), (p) => old.every((t, k) => file.texts[p + k] === t)));
   const oldNorm = old.map(normalizeWs);
@@ -576,6 +605,7 @@ function locateUnique(name: string, h: Hunk, file: FileText, index: LineIndex): 
       : [after(positionsWhere(n, N, index.positionsOf(oldNorm[0]), (p) => oldNorm.every((t, k) => index.norm[p + k] === t))), 'whitespace'];
   const [places, strategy] = found;
   if (places.length === 1) return [places[0], strategy];
+  if (ambiguousAnchor) throw anchorFailure(ambiguousAnchor);
   if (places.length > 1) {
     throw new HunkFailure({
       kind: 'ambiguous',
@@ -591,14 +621,20 @@ function locateUnique(name: string, h: Hunk, file: FileText, index: LineIndex): 
       excerpt: places.slice(0, 3).flatMap((c, k) => [...(k > 0 ? ['…'] : []), ...numbered(file.texts, c - 1, c + n + 1)]),
     });
   }
-  const closest = fuzzyLocate(h, oldNorm, index, N, null).closest ?? scanClosest(oldNorm, index, N);
+  // A stale context line (the model remembered an older version of it): the fuzzy layer's rules
+  // (every removed line intact, stale lines only among the context, anchored by substantial exact
+  // lines, a clear margin over any other place), and only after the anchors; two close places are
+  // refused like two exact ones.
+  const fuzzy = fuzzyLocate(h, oldNorm, index, N, null, floor);
+  if (fuzzy.accepted !== null) return [fuzzy.accepted, 'fuzzy'];
+  const closest = fuzzy.closest ?? scanClosest(oldNorm, index, N);
   throw new HunkFailure({
-    kind: 'not-found',
+    kind: fuzzy.contenders.length > 1 ? 'ambiguous' : 'not-found',
     file: name,
     hunk: h.index,
     header: h.header,
     message:
-      `${name}: ${hunkName(h)} does not apply: its text is not in the file (not even modulo whitespace)` +
+      `${name}: ${hunkName(h)} does not apply: ${fuzzy.contenders.length > 1 && fuzzy.reason ? fuzzy.reason : 'its text is not in the file (not even modulo whitespace)'}` +
       (closest ? `; closest at line ${closest.line} (similarity ${Math.round(closest.similarity * 100)}%)` : ''),
     closest,
     expected: old,
@@ -640,7 +676,7 @@ interface Scored {
  * stated line, scores higher and has at least as many intact lines as the runner-up (an LLM's
  * line numbers are rarely right, so landing exactly on a near-match is strong evidence).
  */
-function fuzzyLocate(h: Hunk, oldNorm: string[], index: LineIndex, N: number, stated: number | null): FuzzyResult {
+function fuzzyLocate(h: Hunk, oldNorm: string[], index: LineIndex, N: number, stated: number | null, floor = 0): FuzzyResult {
   const n = oldNorm.length;
   const kinds = h.lines.filter((l) => l.kind !== '+').map((l) => l.kind);
   const contextCount = kinds.filter((k) => k === ' ').length;
@@ -652,7 +688,7 @@ function fuzzyLocate(h: Hunk, oldNorm: string[], index: LineIndex, N: number, st
   oldNorm.forEach((t, k) => {
     for (const q of index.positionsOf(t)) {
       const p = q - k;
-      if (p >= 0 && p + n <= N) votes.set(p, (votes.get(p) ?? 0) + 1);
+      if (p >= floor && p + n <= N) votes.set(p, (votes.get(p) ?? 0) + 1);
     }
   });
 
@@ -741,7 +777,7 @@ export function numbered(texts: string[], from: number, to: number): string[] {
   return out;
 }
 
-function renderFile(file: FileText, placements: Placement[], fp: FilePatch): string {
+function renderFile(name: string, file: FileText, placements: Placement[], fp: FilePatch): string {
   const N = file.texts.length;
   const dominant = file.eols.filter((e) => e === '\r\n').length * 2 > file.eols.filter((e) => e !== '').length ? '\r\n' : '\n';
   // When some body line carries its own \r, line ends in the patch are information; otherwise the
@@ -757,7 +793,7 @@ function renderFile(file: FileText, placements: Placement[], fp: FilePatch): str
       outEols.push(file.eols[cursor]);
     }
     const h = pl.hunk;
-    const adjust = pl.strategy === 'whitespace' || pl.strategy === 'fuzzy' ? indentMapper(h, file, pl.pos) : null;
+    const adjust = pl.strategy === 'whitespace' || pl.strategy === 'fuzzy' ? indentMapper(name, h, file, pl.pos) : null;
     let k = pl.pos;
     for (const [at, l] of h.lines.entries()) {
       if (l.kind === ' ') {
@@ -796,20 +832,27 @@ function renderFile(file: FileText, placements: Placement[], fp: FilePatch): str
  * The whitespace and fuzzy layers matched lines whose indentation differs from the patch's; the
  * added lines are re-indented the same way so they sit where the file's own code sits.
  */
-function indentMapper(h: Hunk, file: FileText, pos: number): (line: string, at: number) => string {
+function indentMapper(name: string, h: Hunk, file: FileText, pos: number): (line: string, at: number) => string {
+  const step = indentStep(file.texts);
   const pairs: Array<{ p: string; f: string; at: number }> = [];
+  const trailing: boolean[] = [];
   let k = pos;
   h.lines.forEach((l, at) => {
     if (l.kind === '+') return;
     const f = file.texts[k++];
     if (l.text.trim() === '' || normalizeWs(l.text) !== normalizeWs(f)) return;
     pairs.push({ p: indentOf(l.text), f: indentOf(f), at });
+    if (/\s$/.test(l.text)) trailing.push(/\s$/.test(f));
   });
+  // The patch's matched lines carry trailing blanks the file's lines do not have: the model's
+  // transport added them, so its added lines lose them too.
+  const stripTrailing = trailing.length > 0 && trailing.every((fileHasToo) => !fileHasToo);
   const usesTabs = pairs.some(({ f }) => f.includes('\t'));
   const deltas = new Set(pairs.map(({ p, f }) => width(f) - width(p)));
   const ratios = new Set(pairs.filter(({ p }) => width(p) > 0).map(({ p, f }) => width(f) / width(p)));
   const zeroOk = pairs.every(({ p, f }) => width(p) > 0 || width(f) === 0);
-  return (line: string, at: number): string => {
+  return (raw: string, at: number): string => {
+    const line = stripTrailing ? raw.trimEnd() : raw;
     if (line.trim() === '' || pairs.length === 0) return line;
     const pl = indentOf(line);
     const rest = line.slice(pl.length);
@@ -820,12 +863,45 @@ function indentMapper(h: Hunk, file: FileText, pos: number): (line: string, at: 
     const sameLead = sameIndent.filter((x) => h.lines[x.at].text.trimStart()[0] === rest[0]);
     const same = sameLead.length > 0 ? sameLead : sameIndent;
     if (same.length > 0) return same.reduce((a, b) => (Math.abs(b.at - at) < Math.abs(a.at - at) ? b : a)).f + rest;
-    let target: number | null = null;
-    if (deltas.size === 1) target = width(pl) + [...deltas][0];
-    else if (ratios.size === 1 && zeroOk) target = width(pl) * [...ratios][0];
-    if (target === null || target < 0 || !Number.isInteger(target)) return line;
-    return render(target, usesTabs) + rest;
+    // Otherwise the one re-indent the matched lines show: a shift (the model dropped the outer
+    // indentation) or a scale (it wrote 2-space steps for 4). When the matched lines fit both and
+    // they disagree here, the file's own indent step may rule one out; still two, or none at all, and
+    // the line would be a guess: refused rather than pasted verbatim at an indentation nobody wrote.
+    const options = new Set<number>();
+    if (deltas.size === 1) options.add(width(pl) + [...deltas][0]);
+    if (ratios.size === 1 && zeroOk) options.add(width(pl) * [...ratios][0]);
+    const valid = [...options].filter((w) => w >= 0 && Number.isInteger(w));
+    const fits = valid.length > 1 ? valid.filter((w) => w % step === 0) : valid;
+    if (fits.length !== 1) {
+      throw new HunkFailure({
+        ...simpleFailure(
+          'ambiguous',
+          name,
+          `${name}: ${hunkName(h)}: its context matched only after re-indenting, and the added line "${line.trim().slice(0, 60)}" ` +
+            (fits.length === 0 ? 'fits no consistent re-indent' : `could go at ${fits.join(' or ')} columns`) +
+            '; copy the surrounding lines with their exact indentation',
+          h,
+        ),
+        excerpt: numbered(file.texts, pos - 1, pos + 1 + h.oldCount),
+      });
+    }
+    return render(fits[0], usesTabs) + rest;
   };
+}
+
+/** The file's indentation step: the greatest common divisor of its indent widths (comment continuations aside). */
+function indentStep(texts: string[]): number {
+  let g = 0;
+  for (const t of texts) {
+    const ind = indentOf(t);
+    if (ind.length === 0 || ind.length === t.length || t.trimStart().startsWith('*')) continue;
+    let a = width(ind);
+    let b = g;
+    while (b) [a, b] = [b, a % b];
+    g = a;
+    if (g === 1) break;
+  }
+  return Math.max(g, 1);
 }
 
 function indentOf(s: string): string {

@@ -55,7 +55,7 @@ export function isPlainDiff(text: string): boolean {
 function hasWholeBlock(lines: string[]): boolean {
   for (let i = 1; i < lines.length; i++) {
     const m = FENCE_RE.exec(lines[i]);
-    if (!m || pathOf(lines[i - 1]) === null) continue;
+    if (!m || (pathOf(lines[i - 1]) ?? bareName(lines[i - 1], lines[i])) === null) continue;
     const close = closingFence(lines, i, m[1]);
     if (!isDiff(m[2], lines.slice(i + 1, close))) return true;
   }
@@ -93,6 +93,26 @@ function pathOf(line: string): string | null {
   t = t.replace(/^\*\*(.*)\*\*$/, '$1').replace(/^`(.*)`$/, '$1');
   if (!t || /\s/.test(t) || !/[./]/.test(t) || /^[-+@<>=*`~]/.test(t)) return null;
   return t;
+}
+
+// Files named without a dot or a slash that a fenced whole file may name.
+const BARE_FILE_NAMES =
+  /^(Makefile|GNUmakefile|Dockerfile|Containerfile|Jenkinsfile|Vagrantfile|Gemfile|Rakefile|Procfile|LICENSE|NOTICE|AUTHORS|COPYING|CODEOWNERS|README)$/;
+
+/**
+ * A file name without a dot or a slash (`LICENSE`, `Makefile`): a path only right before a SEARCH
+ * marker (which needs one), or, for the usual such names, before a fence.
+ */
+function bareName(line: string, next: string | undefined): string | null {
+  if (/^\s/.test(line) || next === undefined) return null;
+  const t = line
+    .trim()
+    .replace(/^\*\*(.*)\*\*$/, '$1')
+    .replace(/^`(.*)`$/, '$1')
+    .replace(/:$/, '');
+  if (!/^[A-Za-z0-9_][\w-]*$/.test(t)) return null;
+  if (SEARCH_RE.test(next)) return t;
+  return FENCE_RE.test(next) && BARE_FILE_NAMES.test(t) ? t : null;
 }
 
 class Scanner {
@@ -138,7 +158,7 @@ class Scanner {
         i = end;
         continue;
       }
-      const named = pathOf(line);
+      const named = pathOf(line) ?? bareName(line, lines[i + 1]);
       if (named !== null) path = named;
       i++;
     }

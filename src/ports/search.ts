@@ -82,34 +82,47 @@ async function searchWith(terms: string[], opts: SearchOptions | undefined, run:
     { caseInsensitive: false, terms: unique.filter((t) => t !== t.toLowerCase()) },
   ].filter((g) => g.terms.length > 0);
 
-  const perTerm = new Map<string, number>();
+  // Order first, then cap: ripgrep searches files on several threads, so the order its hits arrive
+  // in varies from run to run, and a cap applied while streaming kept different hits (and so gave
+  // different files) for the same task. The cap per term and file is safe while streaming (one file's
+  // lines come in order); the cap per term is applied once every hit is in, taking each file's first
+  // hit before any file's second (the widest spread of files, which the ranking's rarity needs),
+  // ties broken by path and line.
   const perTermAndFile = new Map<string, number>();
-  const hits: SearchHit[] = [];
+  const found: { hit: SearchHit; nth: number }[] = [];
   await Promise.all(
-    groups.map((group) => {
-      let wanted = group.terms;
-      return run(
+    groups.map((group) =>
+      run(
         group,
         (line) => {
-          for (const hit of parse(line, group, wanted)) {
-            const n = perTerm.get(hit.term) ?? 0;
+          for (const hit of parse(line, group, group.terms)) {
             const key = `${hit.term}\0${hit.path}`;
             const inFile = perTermAndFile.get(key) ?? 0;
-            if (n >= cap || inFile >= MAX_HITS_PER_TERM_AND_FILE) continue;
-            perTerm.set(hit.term, n + 1);
+            if (inFile >= MAX_HITS_PER_TERM_AND_FILE) continue;
             perTermAndFile.set(key, inFile + 1);
-            hits.push(hit);
-            if (n + 1 >= cap) wanted = wanted.filter((t) => t !== hit.term);
+            found.push({ hit, nth: inFile });
           }
-          // Keep reading while any term of the group is still under its cap.
-          return wanted.length > 0;
+          return true;
         },
         opts?.signal,
-      );
-    }),
+      ),
+    ),
   );
-  hits.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line || (a.term < b.term ? -1 : 1)));
+  found.sort((a, b) => a.nth - b.nth || byPathLineTerm(a.hit, b.hit));
+  const perTerm = new Map<string, number>();
+  const hits: SearchHit[] = [];
+  for (const { hit } of found) {
+    const n = perTerm.get(hit.term) ?? 0;
+    if (n >= cap) continue;
+    perTerm.set(hit.term, n + 1);
+    hits.push(hit);
+  }
+  hits.sort(byPathLineTerm);
   return hits;
+}
+
+function byPathLineTerm(a: SearchHit, b: SearchHit): number {
+  return a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line || (a.term < b.term ? -1 : a.term > b.term ? 1 : 0);
 }
 
 // ---------- ripgrep ----------

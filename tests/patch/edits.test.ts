@@ -87,7 +87,7 @@ describe('search-replace', () => {
     await refused(repo(), sr('src/dup.ts', 'return 1;\n', 'return 3;\n'), /ambiguous/);
   });
 
-  it('never places a SEARCH text that is not in the file (no fuzzy guess), and says where the closest region is', async () => {
+  it('never places a SEARCH text whose removed lines are not in the file, and says where the closest region is', async () => {
     const dir = repo();
     const error = await refused(
       dir,
@@ -177,11 +177,22 @@ describe('apply-patch', () => {
     const partial = ['*** Update File: src/util.ts', '@@ function twice', '-  return a + a;', '+  return 2 * a;', ''].join('\n');
     expect((await apply(dir, env(partial))).error).toBeNull();
     expect(read(dir, 'src/util.ts')).toContain('return 2 * a;');
-    // An anchor found on several lines is refused, not picked.
+    // An anchor found on several lines places the chunk only when its text is found once after
+    // them (`return a + a;` is); when the text is in two places too, it is refused, not picked.
+    const several = repo();
+    expect(
+      (
+        await apply(
+          several,
+          env(['*** Update File: src/util.ts', '@@ export function', '-  return a + a;', '+  return 2 * a;', ''].join('\n')),
+        )
+      ).error,
+    ).toBeNull();
+    expect(read(several, 'src/util.ts')).toBe(UTIL.replace('return a + a;', 'return 2 * a;'));
     await refused(
       repo(),
-      env(['*** Update File: src/util.ts', '@@ export function', '-  return a + a;', '+  x', ''].join('\n')),
-      /anchor "@@ export function" is found 3 times/,
+      env(['*** Update File: src/dup.ts', '@@ function', '-  return 1;', '+  return 3;', ''].join('\n')),
+      /anchor "@@ function" is found 2 times/,
     );
   });
 
