@@ -183,6 +183,6 @@ describe('autodev eval', () => {
     expect(preset.stderr).toMatch(/^autodev: --models sim:fast: "fast" is not a preset or a rate/);
     const strategy = await runCli(['eval', file, '--strategies', 'single,swarm'], { cwd: run.cwd, env });
     expect(strategy.code).toBe(2);
-    expect(strategy.stderr).toMatch(/^autodev: --strategies: unknown strategy "swarm" \(known: single, agent/);
+    expect(strategy.stderr).toMatch(/^autodev: --strategies: unknown strategy "swarm" \(known: single, candidates, agent/);
   });
 });
