@@ -174,7 +174,7 @@ describe('a Go module with a dependency from the module proxy', () => {
       expect(body).toContain('### Dependency changes');
       expect(body).toMatch(/^\| dependencies \| 👀 1 added \(github\.com\/google\/uuid v1\.6\.0 normal\), 0 removed \|$/m);
       expect(body).toMatch(/^\| added \| `github\.com\/google\/uuid` \| normal \| example\.com\/tags \| {2}\| v1\.6\.0 \|$/m);
-      expect(body).toMatch(/^\| policy \| 👀 review \(local\): new_dependency \|$/m);
+      expect(body).toMatch(/^\| policy \| 👀 review \(local\): new_dependency, lockfile_changed \|$/m);
     },
     RUN_TIMEOUT * 2,
   );
