@@ -490,7 +490,10 @@ async function judgeTests(
     return failed(`tests failed: ${outcome.summary}`, buildFeedback('test', outcome), data);
   }
 
-  const vsBase = compareTestRuns({ passed: basePassed, failed: baseFailures }, tests);
+  const compared = compareTestRuns({ passed: basePassed, failed: baseFailures }, tests);
+  // A flaky test was set aside, not dropped: it ran with the change, so it is not "gone".
+  const flakyKeys = new Set(flaky.map(stableTestName));
+  const vsBase = flaky.length ? { ...compared, gone: compared.gone.filter((name) => !flakyKeys.has(stableTestName(name))) } : compared;
   const evidence = withReproduced(ctx, await findEvidence(ctx, scope, outcome, vsBase, { passed: basePassed, failed: baseFailures }));
   outcome.evidence = evidence;
   const proven = evidence.fixed.length + evidence.failOnBase.length > 0;

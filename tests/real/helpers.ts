@@ -30,6 +30,8 @@ export interface RealRunOptions {
   args?: string[];
   /** Run on this bare repository instead of a new one holding `files` (a second task on the same repo). */
   bare?: string;
+  /** More environment for the run (config keys as AUTODEV_* variables). */
+  env?: Record<string, string>;
 }
 
 /** Runs `autodev run --json` on a bare repository holding `files`; the servers are closed afterwards. */
@@ -39,7 +41,7 @@ export async function realRun(options: RealRunOptions): Promise<RealRun> {
   const github = await startGitHubServer({ token: GITHUB_TOKEN });
   try {
     const run = await makeRunDir();
-    const env = taskEnv(run, { cache: options.cache, llm, github, extra: { AUTODEV_GIT_GITHUB_REPO: options.forgeRepo } });
+    const env = taskEnv(run, { cache: options.cache, llm, github, extra: { AUTODEV_GIT_GITHUB_REPO: options.forgeRepo, ...options.env } });
     const outcome = await runCli(runArgs(bare, options.task, ...(options.args ?? [])), { cwd: run.cwd, env });
     return { bare, outcome, json: parseJson(outcome), llm, github };
   } finally {
