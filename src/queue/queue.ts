@@ -12,6 +12,9 @@ import { ExitCode } from '../util/errors.js';
 import { connectionOf, driverError, KEY_PREFIX, loadBull, parseRedisUrl, QUEUE_NAME, type Bull, type RedisTarget } from './connection.js';
 import { createFleetLimits, type FleetLimits } from './limits.js';
 
+/** How long a readiness probe waits for Redis to answer PING. */
+const PING_TIMEOUT_MS = 2_000;
+
 export interface TaskJobData {
   taskId: string;
   /** W3C trace context (`traceparent`, `tracestate`) of the serve that queued it; empty without tracing. */
@@ -122,11 +125,19 @@ export async function openTaskQueue(url: string, config: Config, flag = '--queue
       return queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed');
     },
     async ping() {
+      // The driver queues commands while it reconnects (BullMQ needs it to): a probe must not wait for that.
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
+      });
+      const answer = (async () => {
+        const c = (await queue.backend.client) as unknown as { ping(): Promise<string> };
+        return (await c.ping()) === 'PONG';
+      })().catch(() => false);
       try {
-        const c = (await queue.backend.client) as unknown as { ping?: () => Promise<string> };
-        return typeof c.ping === 'function' ? (await c.ping()) === 'PONG' : (await queue.getJobCounts('waiting')) !== null;
-      } catch {
-        return false;
+        return await Promise.race([answer, timeout]);
+      } finally {
+        clearTimeout(timer);
       }
     },
     async close() {
