@@ -25,7 +25,8 @@ const TASKS = Math.max(1, Number(process.env.BENCH_QUEUE_TASKS ?? 6));
 const WORKERS = (process.env.BENCH_QUEUE_WORKERS ?? '1,2,4').split(',').map(Number);
 const API = '/api/v1/autodev/tasks';
 
-const SUM = (start) => `export function sum(values) {\n  let total = 0;\n  for (let i = ${start}; i < values.length; i += 1) total += values[i];\n  return total;\n}\n`;
+const SUM = (start) =>
+  `export function sum(values) {\n  let total = 0;\n  for (let i = ${start}; i < values.length; i += 1) total += values[i];\n  return total;\n}\n`;
 const FILES = {
   'package.json': `${JSON.stringify({ name: 'summer', version: '1.0.0', private: true, type: 'module', scripts: { test: 'node --test' } }, null, 2)}\n`,
   'src/sum.js': SUM(1),
@@ -62,7 +63,9 @@ const redis = await startRedis();
 const cache = path.join(work, 'cache');
 
 function start(args, env) {
-  const child = ownChild(spawn(process.execPath, [path.join(root, 'bin/autodev.js'), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] }));
+  const child = ownChild(
+    spawn(process.execPath, [path.join(root, 'bin/autodev.js'), ...args], { env, stdio: ['ignore', 'ignore', 'pipe'] }),
+  );
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (t) => (stderr += t));
   const done = new Promise((resolve) => child.on('close', resolve));
@@ -106,7 +109,7 @@ async function runConfiguration(label, workers, repos) {
   }
   let statuses = [];
   for (;;) {
-    statuses = await Promise.all(ids.map(async (id) => (await (await fetch(`${url}${API}/${id}`)).json())));
+    statuses = await Promise.all(ids.map(async (id) => await (await fetch(`${url}${API}/${id}`)).json()));
     if (statuses.every((t) => t.exitCode !== null)) break;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -136,16 +139,33 @@ if (!stopping()) {
   const width = Math.max(...results.map((r) => r.label.length));
   console.log(`\n${'configuration'.padEnd(width)}  tasks/min  s/task  done`);
   for (const r of results)
-    console.log(`${r.label.padEnd(width)}  ${r.perMinute.toFixed(1).padStart(9)}  ${(r.perTaskMs / 1000).toFixed(2).padStart(6)}  ${r.ok}/${TASKS}`);
+    console.log(
+      `${r.label.padEnd(width)}  ${r.perMinute.toFixed(1).padStart(9)}  ${(r.perTaskMs / 1000).toFixed(2).padStart(6)}  ${r.ok}/${TASKS}`,
+    );
   const local = results[0];
   const one = results.find((r) => r.workers === 1);
   if (one) {
     const overhead = one.perTaskMs - local.perTaskMs;
-    console.log(`\nqueue overhead per task (1 worker vs in-process): ${(overhead / 1000).toFixed(2)} s (${((overhead / local.perTaskMs) * 100).toFixed(0)}%)`);
-    headline({ figure: 'time per task, 1 worker', autodev: one.perTaskMs / 1000, alternative: local.perTaskMs / 1000, against: 'in-process serve', unit: 's' });
+    console.log(
+      `\nqueue overhead per task (1 worker vs in-process): ${(overhead / 1000).toFixed(2)} s (${((overhead / local.perTaskMs) * 100).toFixed(0)}%)`,
+    );
+    headline({
+      figure: 'time per task, 1 worker',
+      autodev: one.perTaskMs / 1000,
+      alternative: local.perTaskMs / 1000,
+      against: 'in-process serve',
+      unit: 's',
+    });
   }
   const most = results.at(-1);
-  headline({ figure: `tasks/min, ${most.workers} workers`, autodev: most.perMinute, alternative: local.perMinute, against: 'in-process serve', unit: '/min', better: 'higher' });
+  headline({
+    figure: `tasks/min, ${most.workers} workers`,
+    autodev: most.perMinute,
+    alternative: local.perMinute,
+    against: 'in-process serve',
+    unit: '/min',
+    better: 'higher',
+  });
 }
 await redis.stop();
 await llm.close();

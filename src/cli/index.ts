@@ -102,7 +102,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .description('List tasks, newest first.')
     .option('--json', 'print one JSON document on stdout')
     .option('--limit <n>', 'show at most n tasks')
-    .option('--queue <redis-url>', 'the fleet\'s records in Redis (redis://host:port; default AUTODEV_QUEUE_URL) instead of this machine\'s')
+    .option('--queue <redis-url>', "the fleet's records in Redis (redis://host:port; default AUTODEV_QUEUE_URL) instead of this machine's")
     .action(async (opts) => {
       const { tasksListCommand } = await import('./tasks.js');
       exitCode = await tasksListCommand(opts, io);
@@ -112,7 +112,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .description('Show one task: request, status, steps, PR and usage.')
     .argument('<id>', 'the task id')
     .option('--json', 'print one JSON document on stdout')
-    .option('--queue <redis-url>', 'the fleet\'s records in Redis (redis://host:port; default AUTODEV_QUEUE_URL) instead of this machine\'s')
+    .option('--queue <redis-url>', "the fleet's records in Redis (redis://host:port; default AUTODEV_QUEUE_URL) instead of this machine's")
     .action(async (id, opts) => {
       const { tasksShowCommand } = await import('./tasks.js');
       exitCode = await tasksShowCommand(id, opts, io);
@@ -121,7 +121,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .command('cancel')
     .description('Cancel a running or queued task (exit 1 if it already finished, 2 if unknown).')
     .argument('<id>', 'the task id')
-    .option('--queue <redis-url>', 'the fleet\'s records in Redis (redis://host:port; default AUTODEV_QUEUE_URL) instead of this machine\'s')
+    .option('--queue <redis-url>', "the fleet's records in Redis (redis://host:port; default AUTODEV_QUEUE_URL) instead of this machine's")
     .action(async (id, opts) => {
       const { tasksCancelCommand } = await import('./tasks.js');
       exitCode = await tasksCancelCommand(id, opts, io);
@@ -167,7 +167,10 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--host <address>', 'address to bind; anything but loopback needs a token (serve_token_env)', '127.0.0.1')
     .option('--config <file>', 'use this config file')
     .addOption(new Option('--sandbox <kind>', 'where project code runs').choices(['docker', 'podman', 'bwrap', 'none']))
-    .option('--queue <redis-url>', 'queue tasks in Redis (redis://host:port) for `autodev worker`s instead of running them here (default: queue.url)')
+    .option(
+      '--queue <redis-url>',
+      'queue tasks in Redis (redis://host:port) for `autodev worker`s instead of running them here (default: queue.url)',
+    )
     .action(async (opts) => {
       const { serveCommand } = await import('./serve.js');
       exitCode = await serveCommand(opts, io);

@@ -38,7 +38,9 @@ export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number
   const state = stateDir(io.env);
   const queueUrl = flags.queue ?? config.queue.url;
   // Loaded only with a queue: one machine needs neither BullMQ nor Redis.
-  const fleet = queueUrl ? await (await import('../queue/queue.js')).openTaskQueue(queueUrl, config, flags.queue ? '--queue' : 'queue.url') : null;
+  const fleet = queueUrl
+    ? await (await import('../queue/queue.js')).openTaskQueue(queueUrl, config, flags.queue ? '--queue' : 'queue.url')
+    : null;
   if (fleet && !(await fleet.ping())) {
     await fleet.close();
     throw new UsageError(`cannot reach the queue's Redis at ${fleet.target.shown}`, 'start redis-server, or check --queue');

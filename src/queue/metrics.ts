@@ -21,8 +21,7 @@ export function addQueueMetrics(metrics: Metrics, counts: () => Promise<Record<s
     async collect() {
       const all = await counts().catch(() => null);
       if (!all) return;
-      for (const state of ['waiting', 'delayed', 'active', 'prioritized'])
-        this.set({ state }, all[state] ?? 0);
+      for (const state of ['waiting', 'delayed', 'active', 'prioritized']) this.set({ state }, all[state] ?? 0);
     },
   });
   const wait = new Histogram({

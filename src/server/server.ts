@@ -313,13 +313,19 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     const id = newTaskId();
     if (fleet) {
       // The request goes to Redis and to other machines: credentials given in a URL would go with it.
-      if (cloneUrl) throw new HttpError(400, 'a repository URL with credentials cannot go through the queue: workers clone with their own', 'repo');
+      if (cloneUrl)
+        throw new HttpError(400, 'a repository URL with credentials cannot go through the queue: workers clone with their own', 'repo');
       const counts = await fleet.counts();
       const waiting = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
       if (waiting >= config.queue_limit)
-        throw new HttpError(429, `the queue is full: ${waiting} task(s) waiting (queue_limit = ${config.queue_limit}); try again later`, undefined, {
-          'retry-after': String(RETRY_AFTER_SECS),
-        });
+        throw new HttpError(
+          429,
+          `the queue is full: ${waiting} task(s) waiting (queue_limit = ${config.queue_limit}); try again later`,
+          undefined,
+          {
+            'retry-after': String(RETRY_AFTER_SECS),
+          },
+        );
       await store.create(newStoredTask(id, request, { kind: 'worker', pid: null }));
       const trace = options.tracing?.enqueued(id, { 'autodev.repo.risk': request.risk ?? 'medium' }) ?? {};
       await fleet.enqueue(id, trace);

@@ -71,7 +71,13 @@ export function createRedisTaskStore(options: { client: ScriptClient; prefix: st
     dir: options.shown,
     fileOf: keyOf,
     async create(task) {
-      const created = await client.runCommand(names.create, [keyOf(task.id), index, JSON.stringify(task), Date.parse(task.createdAt), task.id]);
+      const created = await client.runCommand(names.create, [
+        keyOf(task.id),
+        index,
+        JSON.stringify(task),
+        Date.parse(task.createdAt),
+        task.id,
+      ]);
       if (created !== 1) throw new Error(`task ${task.id} already exists`);
     },
     async get(id) {

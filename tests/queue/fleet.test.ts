@@ -6,7 +6,18 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import type { StoredTask } from '../../src/store/task-store.js';
 import { NODE_FILES, NODE_FIX, NODE_TASK, replyFor } from '../real/fixtures.js';
 import { processesTouching } from '../e2e/harness.js';
-import { GITHUB_TOKEN, makeRunDir, OPENAI_KEY, requireBuilt, runCli, startCli, stopStarted, taskEnv, type RunDir, type RunningCli } from '../support/cli.js';
+import {
+  GITHUB_TOKEN,
+  makeRunDir,
+  OPENAI_KEY,
+  requireBuilt,
+  runCli,
+  startCli,
+  stopStarted,
+  taskEnv,
+  type RunDir,
+  type RunningCli,
+} from '../support/cli.js';
 import { cleanup, makeRepo, makeTempDir } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
@@ -25,7 +36,7 @@ let github: GitHubServer;
 let collector: OtlpCollector;
 let cache: string;
 let fix: string;
-let held: (() => void)[] = [];
+const held: (() => void)[] = [];
 let heldCount = 0;
 
 beforeAll(async () => {
@@ -87,7 +98,11 @@ async function worker(box: RunDir, name: string, extra: Record<string, string> =
 }
 
 async function post(url: string, body: unknown): Promise<{ status: number; json: any }> {
-  const res = await fetch(`${url}${TASKS}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(`${url}${TASKS}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, json: await res.json() };
 }
 
@@ -123,7 +138,11 @@ describe('autodev worker with serve --queue', () => {
       const pullsBefore = github.pulls('acme', 'summer').length;
       const ids: string[] = [];
       for (let i = 0; i < 20; i += 1) {
-        const { status, json } = await post(url, { repo: repos[i % 4], title: `${NODE_TASK.title} (${i})`, description: NODE_TASK.description });
+        const { status, json } = await post(url, {
+          repo: repos[i % 4],
+          title: `${NODE_TASK.title} (${i})`,
+          description: NODE_TASK.description,
+        });
         expect({ status, json }).toEqual({ status: 202, json: expect.objectContaining({ status: 'pending' }) });
         ids.push(json.id);
       }
@@ -173,8 +192,12 @@ describe('autodev worker with serve --queue', () => {
         expect(taskSpan.parentSpanId).toBe(enqueue!.spanId);
         expect(taskSpan.attributes['autodev.toolchain']).toBe('node');
         expect(taskSpan.attributes['autodev.task.exit_code']).toBe(0);
-        const steps = spans.filter((s) => s.traceId === taskSpan.traceId && s.parentSpanId === taskSpan.spanId && s.name.startsWith('autodev.step '));
-        expect(steps.map((s) => s.attributes['autodev.step.id'])).toEqual(expect.arrayContaining(['clone', 'codegen', 'apply', 'test', 'pr']));
+        const steps = spans.filter(
+          (s) => s.traceId === taskSpan.traceId && s.parentSpanId === taskSpan.spanId && s.name.startsWith('autodev.step '),
+        );
+        expect(steps.map((s) => s.attributes['autodev.step.id'])).toEqual(
+          expect.arrayContaining(['clone', 'codegen', 'apply', 'test', 'pr']),
+        );
         const codegen = steps.find((s) => s.attributes['autodev.step.id'] === 'codegen')!;
         const call = spans.find((s) => s.name === 'autodev.model.call' && s.parentSpanId === codegen.spanId);
         expect(call?.attributes['gen_ai.request.model']).toBe('test-model');
@@ -234,7 +257,10 @@ describe('autodev worker with serve --queue', () => {
     async () => {
       // The baseline test of this project runs until it is stopped.
       const slow = await makeRepo(
-        { ...NODE_FILES, 'test/slow.test.js': "import { test } from 'node:test';\ntest('waits', () => new Promise((r) => setTimeout(r, 600000)));\n" },
+        {
+          ...NODE_FILES,
+          'test/slow.test.js': "import { test } from 'node:test';\ntest('waits', () => new Promise((r) => setTimeout(r, 600000)));\n",
+        },
         { bare: true },
       );
       const box = await makeRunDir('autodev-fleet-cancel-');
@@ -270,7 +296,8 @@ describe('autodev worker with serve --queue', () => {
       const allow = { AUTODEV_ALLOWLIST_REPOS: repos.join(',') };
       const first = await serve(box, allow);
       const ids: string[] = [];
-      for (const repo of repos) ids.push((await post(first.url, { repo, title: NODE_TASK.title, description: NODE_TASK.description })).json.id);
+      for (const repo of repos)
+        ids.push((await post(first.url, { repo, title: NODE_TASK.title, description: NODE_TASK.description })).json.id);
       first.server.child.kill('SIGKILL');
       await first.server.done;
 
