@@ -92,12 +92,17 @@ export function createFleetLimits(options: {
         signal?.throwIfAborted();
         const wait = Number(await client.runCommand(names.take, [`${prefix}:model-calls`, Date.now(), options.modelCallsPerMinute]));
         if (wait <= 0) return;
+        signal?.throwIfAborted();
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, wait);
-          signal?.addEventListener('abort', () => {
-            clearTimeout(timer);
-            resolve();
-          });
+          signal?.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(timer);
+              resolve();
+            },
+            { once: true },
+          );
         });
       }
     },
