@@ -59,6 +59,7 @@ beforeAll(async () => {
 afterEach(async () => {
   await stopStarted();
   for (const release of held.splice(0)) release();
+  heldCount = 0;
   // Each test starts from an empty Redis: no job or record of another test.
   await redisCommand(redis.port, 'FLUSHALL');
 });
@@ -248,6 +249,32 @@ describe('autodev worker with serve --queue', () => {
       expect(github.pulls('acme', 'summer').length - pullsBefore).toBe(1);
       const metrics = await (await fetch(`${second.url}/metrics`)).text();
       expect(metrics).toContain('autodev_queue_retries_total{worker="survivor"} 1');
+    },
+    WAIT * 2,
+  );
+
+  it(
+    'SIGTERM: a worker takes no new task, hands its running one back after the grace period, and exits 0; another finishes it',
+    async () => {
+      const repo = await makeRepo(NODE_FILES, { bare: true });
+      const box = await makeRunDir('autodev-fleet-term-');
+      const { url } = await serve(box, { AUTODEV_ALLOWLIST_REPOS: repo });
+      const leaving = await worker(box, 'leaving', { AUTODEV_QUEUE_SHUTDOWN_GRACE_SECS: '1' });
+      const { json } = await post(url, { repo, title: `${NODE_TASK.title} ${HOLD}`, description: NODE_TASK.description });
+      const id = json.id as string;
+      await until('the model call of the first run', () => heldCount === 1, WAIT);
+      leaving.worker.child.kill('SIGTERM');
+      expect((await leaving.worker.done).code).toBe(0);
+      expect(leaving.worker.stderr()).toContain(`task ${id}: handed back to the queue (the worker is stopping)`);
+      const back = await get(url, id);
+      expect(back.status).toBe('pending');
+      expect(back.notes).toContain('handed back: worker leaving stopped while it ran');
+      await worker(box, 'staying');
+      await until('the model call of the second run', () => heldCount === 2, WAIT);
+      for (const release of held.splice(0)) release();
+      const [task] = await finished(url, [id]);
+      expect(task.status).toBe('pr_created');
+      expect(task.queue).toEqual(expect.objectContaining({ attempts: 2, worker: 'staying' }));
     },
     WAIT * 2,
   );
