@@ -5,6 +5,11 @@
 //   GET  /api/v1/autodev/tasks/{id}         one task, in full (404 unknown)
 //   POST /api/v1/autodev/tasks/{id}/cancel  cancel a queued or running task (409 when finished)
 //   GET  /metrics                           Prometheus text of the tasks this server ran
+//   GET  /healthz, /readyz                  probes (health.ts), without a token
+//
+// With a queue (`serve --queue`), POST stores the task in Redis and enqueues its id for the workers
+// (src/queue/); listing, showing and cancelling work on every task of the fleet; nothing runs here.
+// Without one, as follows.
 //
 // Tasks run in this process through runTask, at most `max_parallel_tasks` at once; the rest wait in
 // a FIFO queue of at most `queue_limit` (past it a POST gets 429 with Retry-After). The queue lives
