@@ -5,7 +5,6 @@ import type * as BullMq from 'bullmq';
 import { UsageError } from '../util/errors.js';
 
 export type Bull = typeof BullMq;
-export type RedisClient = BullMq.RedisClient;
 
 /** The BullMQ queue every serve enqueues to and every worker takes from. */
 export const QUEUE_NAME = 'autodev-tasks';
