@@ -62,7 +62,24 @@ export function parseRedisUrl(url: string, flag = '--queue'): RedisTarget {
  */
 export function connectionOf(target: RedisTarget): BullMq.ConnectionOptions {
   const { shown: _shown, ...rest } = target;
-  return { ...rest, maxRetriesPerRequest: null, connectTimeout: 5_000 } as BullMq.ConnectionOptions;
+  return { ...rest, maxRetriesPerRequest: null, connectTimeout: 5_000, retryStrategy } as BullMq.ConnectionOptions;
+}
+
+/** Set once Redis has answered in this process: from then on a lost connection is retried for ever. */
+let everConnected = false;
+
+export function markConnected(): void {
+  everConnected = true;
+}
+
+/**
+ * ioredis's reconnect delays: a Redis that never answered gives up after about five seconds (a
+ * process starting against a wrong URL says so and exits); one that answered before is retried for
+ * ever, backing off to two seconds (a worker outlives a Redis restart).
+ */
+function retryStrategy(times: number): number | null {
+  if (everConnected) return Math.min(times * 200, 2_000);
+  return times > 10 ? null : 500;
 }
 
 /**

@@ -8,8 +8,18 @@ import type { Queue } from 'bullmq';
 import type { Config } from '../config/schema.js';
 import { createRedisTaskStore, type ScriptClient } from '../store/redis-store.js';
 import { isFinished, type TaskStore } from '../store/task-store.js';
-import { ExitCode } from '../util/errors.js';
-import { connectionOf, driverError, KEY_PREFIX, loadBull, parseRedisUrl, QUEUE_NAME, type Bull, type RedisTarget } from './connection.js';
+import { ExitCode, UsageError } from '../util/errors.js';
+import {
+  connectionOf,
+  driverError,
+  KEY_PREFIX,
+  markConnected,
+  loadBull,
+  parseRedisUrl,
+  QUEUE_NAME,
+  type Bull,
+  type RedisTarget,
+} from './connection.js';
 import { createFleetLimits, type FleetLimits } from './limits.js';
 
 /** How long a readiness probe waits for Redis to answer PING. */
@@ -45,16 +55,25 @@ export async function openTaskQueue(url: string, config: Config, flag = '--queue
   const target = parseRedisUrl(url, flag);
   let bull: Bull;
   let queue: Queue<TaskJobData>;
-  let client: ScriptClient;
   try {
     bull = await loadBull();
     queue = new bull.Queue<TaskJobData>(QUEUE_NAME, { connection: connectionOf(target) });
     // Errors surface through the awaited calls; an unhandled 'error' event would crash the process.
     queue.on('error', () => {});
-    client = (await queue.backend.client) as unknown as ScriptClient;
   } catch (error) {
     throw driverError(error);
   }
+  // A Redis that never answers makes the driver give up (connection.ts): a usage error, not a hang.
+  const reached = await queue.backend.client.then(
+    (c) => c as unknown as ScriptClient,
+    () => null,
+  );
+  if (!reached) {
+    await queue.close().catch(() => undefined);
+    throw new UsageError(`cannot reach the queue's Redis at ${target.shown}`, `start redis-server, or check ${flag}`);
+  }
+  markConnected();
+  const client = reached;
   const store = createRedisTaskStore({ client, prefix: KEY_PREFIX, shown: target.shown });
   const limits = createFleetLimits({
     client,
