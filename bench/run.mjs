@@ -5,10 +5,10 @@
 // defaults, and any of the variables below can be set to scale one up).
 //
 //   npm run bench                         (builds dist/ and build/support first)
-//   node bench/run.mjs [name ...]         (only these: startup context patch second-run e2e generate)
+//   node bench/run.mjs [name ...]         (only these: startup context patch second-run e2e generate queue)
 //
 // Scaled-down defaults: BENCH_STARTUP_RUNS=9, BENCH_CONTEXT_RUNS=3, BENCH_PATCH_CASES=25 commits per
-// repository (the patch bench alone: 60), BENCH_STRUCTS=300, BENCH_E2E_RUNS=1.
+// repository (the patch bench alone: 60), BENCH_STRUCTS=300, BENCH_E2E_RUNS=1, BENCH_QUEUE_TASKS=4.
 // BENCH_TIMEOUT_SECS (default 600) stops a bench that runs longer; it still cleans up after itself.
 // Prints, doesn't assert: the exit code is non-zero only when a bench failed to run to its end.
 
@@ -21,8 +21,15 @@ import { ownChild, stopping, tempDir } from './lib/temp.mjs';
 import { times } from './lib/summary.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const BENCHES = ['startup', 'context', 'patch', 'second-run', 'e2e', 'generate'];
-const SCALED = { BENCH_STARTUP_RUNS: '9', BENCH_CONTEXT_RUNS: '3', BENCH_PATCH_CASES: '25', BENCH_STRUCTS: '300', BENCH_E2E_RUNS: '1' };
+const BENCHES = ['startup', 'context', 'patch', 'second-run', 'e2e', 'generate', 'queue'];
+const SCALED = {
+  BENCH_STARTUP_RUNS: '9',
+  BENCH_CONTEXT_RUNS: '3',
+  BENCH_PATCH_CASES: '25',
+  BENCH_STRUCTS: '300',
+  BENCH_E2E_RUNS: '1',
+  BENCH_QUEUE_TASKS: '4',
+};
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_SECS ?? 600) * 1000;
 
 const chosen = process.argv.slice(2);

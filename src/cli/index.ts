@@ -111,6 +111,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .description('List tasks, newest first.')
     .option('--json', 'print one JSON document on stdout')
     .option('--limit <n>', 'show at most n tasks')
+    .option('--queue <redis-url>', "the fleet's records in Redis (redis://host:port; default AUTODEV_QUEUE_URL) instead of this machine's")
     .action(async (opts) => {
       const { tasksListCommand } = await import('./tasks.js');
       exitCode = await tasksListCommand(opts, io);
@@ -121,6 +122,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .argument('<id>', 'the task id')
     .option('--json', 'print one JSON document on stdout')
     .option('--trajectory', "print the agent's trajectory from the audit trail: each model call, its tool calls, arguments and results")
+    .option('--queue <redis-url>', "the fleet's records in Redis (redis://host:port; default AUTODEV_QUEUE_URL) instead of this machine's")
     .action(async (id, opts) => {
       const { tasksShowCommand } = await import('./tasks.js');
       exitCode = await tasksShowCommand(id, opts, io);
@@ -129,6 +131,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .command('cancel')
     .description('Cancel a running or queued task (exit 1 if it already finished, 2 if unknown).')
     .argument('<id>', 'the task id')
+    .option('--queue <redis-url>', "the fleet's records in Redis (redis://host:port; default AUTODEV_QUEUE_URL) instead of this machine's")
     .action(async (id, opts) => {
       const { tasksCancelCommand } = await import('./tasks.js');
       exitCode = await tasksCancelCommand(id, opts, io);
@@ -203,9 +206,28 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     .option('--host <address>', 'address to bind; anything but loopback needs a token (serve_token_env)', '127.0.0.1')
     .option('--config <file>', 'use this config file')
     .addOption(new Option('--sandbox <kind>', 'where project code runs').choices(['docker', 'podman', 'bwrap', 'none']))
+    .option(
+      '--queue <redis-url>',
+      'queue tasks in Redis (redis://host:port) for `autodev worker`s instead of running them here (default: queue.url)',
+    )
     .action(async (opts) => {
       const { serveCommand } = await import('./serve.js');
       exitCode = await serveCommand(opts, io);
+    });
+
+  program
+    .command('worker')
+    .description('Run tasks from the queue (BullMQ on Redis) as `run` would, until SIGTERM; /metrics, /healthz and /readyz on --port.')
+    .option('--queue <redis-url>', 'the queue (redis://host:port; default: queue.url)')
+    .option('--concurrency <n>', 'tasks this worker runs at once', '1')
+    .option('--port <n>', 'TCP port of /metrics and the probes (0 picks a free one)', '0')
+    .option('--host <address>', 'address of /metrics and the probes', '127.0.0.1')
+    .option('--name <name>', "this worker's name in metrics and task records (default: host-pid)")
+    .option('--config <file>', 'use this config file')
+    .addOption(new Option('--sandbox <kind>', 'where project code runs').choices(['docker', 'podman', 'bwrap', 'none']))
+    .action(async (opts) => {
+      const { workerCommand } = await import('./worker.js');
+      exitCode = await workerCommand(opts, io);
     });
 
   const patch = program.command('patch').description('Work with unified diffs as LLMs write them.');

@@ -12,6 +12,8 @@ import { makeSubscriber, type Subscriber } from '../observe/types.js';
 import type { ResumeFrom } from '../task/resume.js';
 import type { TaskResult } from '../task/run-task.js';
 import { openTaskSession, writeMetrics } from '../task/session.js';
+import { openTracing, tracingWanted } from '../observe/tracing.js';
+import type { Llm } from '../ports/types.js';
 import { newTaskId } from '../task/task.js';
 import { createTaskStore, newStoredTask } from '../store/task-store.js';
 import { UsageError } from '../util/errors.js';
@@ -39,13 +41,17 @@ export async function runTaskCommand(input: {
   // `--events jsonl` without a file: stderr is the event stream alone, so no human line may reach it.
   const quiet = flags.events === 'jsonl' && flags.eventsFile === undefined;
   const store = createTaskStore(stateDir(io.env));
+  const id = resume?.taskId ?? newTaskId();
+  // With OTEL_EXPORTER_OTLP_ENDPOINT only: the SDK is imported then, never otherwise.
+  const tracing = tracingWanted(io.env) ? await openTracing(io.env, 'autodev') : null;
+  const trace = tracing?.task(id, {}) ?? null;
   const session = openTaskSession({
     store,
     stateDir: stateDir(io.env),
-    taskId: resume?.taskId ?? newTaskId(),
+    taskId: id,
     metrics: deferredMetrics(),
     // The stream outlives the session: warnings from closing it still go out as events.
-    extra: events ? [makeSubscriber(events, async () => {})] : [],
+    extra: [...(events ? [makeSubscriber(events, async () => {})] : []), ...(trace ? [trace.subscriber] : [])],
   });
   const { taskId } = session;
   const view = input.view ?? null;
@@ -97,11 +103,16 @@ export async function runTaskCommand(input: {
       cloneUrl: input.cloneUrl,
       ...(resume ? { resume: resume.from } : {}),
       onEvent: (event) => progress?.(event),
-      onPlan: (plan) => view?.setPlan(plan, resume?.from.startAt),
+      onPlan: (plan) => {
+        trace?.plan({ toolchain: plan.toolchain, sandbox: plan.sandbox });
+        view?.setPlan(plan, resume?.from.startAt);
+      },
+      ...(trace ? { wrapLlm: (llm: Llm) => trace.wrapLlm(llm) } : {}),
     });
   } catch (error) {
     await session.abandon();
     await events?.close();
+    await tracing?.shutdown().catch(() => undefined);
     throw error;
   } finally {
     process.off('SIGINT', onSignal);
@@ -120,6 +131,8 @@ export async function runTaskCommand(input: {
     const written = await writeSarif(flags.sarif, result, io);
     if (written) warnings.push(written);
   }
+  trace?.end(result);
+  await tracing?.shutdown().catch((error: Error) => warnings.push(`tracing: ${error.message}`));
   for (const warning of warnings) say('warn', warning);
   await events?.close();
   if (flags.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -15,6 +15,8 @@ export interface ServeFlags {
   host: string;
   config?: string;
   sandbox?: 'docker' | 'podman' | 'bwrap' | 'none';
+  /** redis://host:port: enqueue for `autodev worker`s instead of running tasks here. */
+  queue?: string;
 }
 
 export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number> {
@@ -34,12 +36,24 @@ export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number
   }
   if (token !== null && token.length < 16) throw new UsageError(`${tokenVariable} is too short: use at least 16 random characters`);
   const state = stateDir(io.env);
+  const queueUrl = flags.queue ?? config.queue.url;
+  // Loaded only with a queue: one machine needs neither BullMQ nor Redis.
+  const fleet = queueUrl
+    ? await (await import('../queue/queue.js')).openTaskQueue(queueUrl, config, flags.queue ? '--queue' : 'queue.url')
+    : null;
+  if (fleet && !(await fleet.ping())) {
+    await fleet.close();
+    throw new UsageError(`cannot reach the queue's Redis at ${fleet.target.shown}`, 'start redis-server, or check --queue');
+  }
+  const tracing = fleet ? await (await import('../observe/tracing.js')).openTracing(io.env, 'autodev-serve') : null;
   const server = createAutodevServer({
     config,
     env: io.env,
     cwd: io.cwd,
     stateDir: state,
-    store: createTaskStore(state),
+    store: fleet ? fleet.store : createTaskStore(state),
+    queue: fleet,
+    tracing,
     token,
     // Lines carry titles and reasons that came from outside: escaped, none can forge a line of its own.
     log: (line) => io.stderr.write(`autodev serve: ${escapeControls(line)}\n`),
@@ -66,6 +80,7 @@ export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number
     url = await server.listen(port, flags.host);
   } catch (error) {
     process.off('SIGUSR2', onUsr2);
+    await fleet?.close();
     const code = (error as NodeJS.ErrnoException).code;
     throw new UsageError(
       `cannot listen on ${flags.host}:${port}: ${code ?? (error as Error).message}`,
@@ -73,7 +88,7 @@ export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number
     );
   }
   io.stderr.write(
-    `autodev serve: listening on ${url} (API ${url}/api/v1/autodev/tasks, metrics ${url}/metrics; ${token ? `bearer token from ${tokenVariable}` : 'no token'}; up to ${config.max_parallel_tasks} task(s) at once)\n`,
+    `autodev serve: listening on ${url} (API ${url}/api/v1/autodev/tasks, metrics ${url}/metrics; ${token ? `bearer token from ${tokenVariable}` : 'no token'}; ${fleet ? `tasks go to the workers through ${fleet.target.shown}` : `up to ${config.max_parallel_tasks} task(s) at once`})\n`,
   );
   await server.recover();
 
@@ -81,5 +96,7 @@ export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number
   io.stderr.write(`autodev serve: ${signal}: stopping (running tasks go back to the queue for the next start)\n`);
   await server.close();
   process.off('SIGUSR2', onUsr2);
+  await fleet?.close();
+  await tracing?.shutdown().catch(() => undefined);
   return ExitCode.ok;
 }

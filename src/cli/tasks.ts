@@ -4,8 +4,37 @@ import { readTrajectory } from '../observe/trajectory.js';
 import { isStale, requestCancel, summary } from '../store/control.js';
 import { createTaskStore, isFinished, isTaskId, type StoredTask, type TaskStore } from '../store/task-store.js';
 import { ExitCode, UsageError } from '../util/errors.js';
+import type { TaskQueue } from '../queue/queue.js';
 import type { CliIo } from './index.js';
 import { formatWatchTable, watchRows } from './tasks-table.js';
+
+/** With --queue (or AUTODEV_QUEUE_URL): the fleet's records in Redis; else this machine's files. */
+interface Stores {
+  store: TaskStore;
+  fleet: TaskQueue | null;
+}
+
+async function openStores(opts: { queue?: string }, io: CliIo): Promise<Stores> {
+  const url = opts.queue ?? io.env.AUTODEV_QUEUE_URL;
+  if (!url) return { store: createTaskStore(stateDir(io.env)), fleet: null };
+  const [{ openTaskQueue }, { defaultConfig }] = await Promise.all([import('../queue/queue.js'), import('../config/schema.js')]);
+  const fleet = await openTaskQueue(url, defaultConfig(), opts.queue ? '--queue' : 'AUTODEV_QUEUE_URL');
+  if (!(await fleet.ping())) {
+    await fleet.close();
+    throw new UsageError(`cannot reach the queue's Redis at ${fleet.target.shown}`, 'start redis-server, or check --queue');
+  }
+  return { store: fleet.store, fleet };
+}
+
+/** Runs `fn` with the stores, closing the queue's connection after (else the process would not exit). */
+async function withStores<T>(opts: { queue?: string }, io: CliIo, fn: (stores: Stores) => Promise<T>): Promise<T> {
+  const stores = await openStores(opts, io);
+  try {
+    return await fn(stores);
+  } finally {
+    await stores.fleet?.close();
+  }
+}
 
 function storeFor(io: CliIo): TaskStore {
   return createTaskStore(stateDir(io.env));
@@ -23,8 +52,11 @@ async function mustGet(store: TaskStore, id: string): Promise<StoredTask> {
   return task;
 }
 
-export async function tasksListCommand(opts: { json?: boolean; limit?: string }, io: CliIo): Promise<number> {
-  const store = storeFor(io);
+export async function tasksListCommand(opts: { json?: boolean; limit?: string; queue?: string }, io: CliIo): Promise<number> {
+  return withStores(opts, io, ({ store }) => listTasks(store, opts, io));
+}
+
+async function listTasks(store: TaskStore, opts: { json?: boolean; limit?: string }, io: CliIo): Promise<number> {
   let tasks = await store.list();
   if (opts.limit !== undefined) {
     const limit = Number(opts.limit);
@@ -58,8 +90,12 @@ export async function tasksListCommand(opts: { json?: boolean; limit?: string },
   return ExitCode.ok;
 }
 
-export async function tasksShowCommand(id: string, opts: { json?: boolean; trajectory?: boolean }, io: CliIo): Promise<number> {
-  const task = await mustGet(storeFor(io), id);
+export async function tasksShowCommand(
+  id: string,
+  opts: { json?: boolean; trajectory?: boolean; queue?: string },
+  io: CliIo,
+): Promise<number> {
+  const task = await withStores(opts, io, ({ store }) => mustGet(store, id));
   if (opts.trajectory) return showTrajectory(task, Boolean(opts.json), io);
   if (opts.json) {
     io.stdout.write(`${JSON.stringify({ ...task, stale: isStale(task) }, null, 2)}\n`);
@@ -72,7 +108,10 @@ export async function tasksShowCommand(id: string, opts: { json?: boolean; traje
   ];
   if (task.request.issue) lines.push(`  issue:    ${task.request.issue.owner}/${task.request.issue.repo}#${task.request.issue.number}`);
   lines.push(`  created:  ${task.createdAt}${task.finishedAt ? `, finished ${task.finishedAt}` : ''}`);
-  lines.push(`  owner:    ${task.owner.kind}${task.owner.pid !== null ? ` (pid ${task.owner.pid})` : ''}`);
+  lines.push(
+    `  owner:    ${task.owner.kind}${task.owner.worker ? ` ${task.owner.worker}` : ''}${task.owner.pid !== null ? ` (pid ${task.owner.pid})` : ''}`,
+  );
+  if (task.queue) lines.push(`  runs:     ${task.queue.attempts}${task.queue.attempts > 1 ? ' (retried)' : ''}`);
   if (task.currentStep) lines.push(`  running:  ${task.currentStep}`);
   if (task.pr) lines.push(`  PR:       ${task.pr.url}${task.pr.draft ? ' (draft)' : ''}${task.pr.state ? ` [${task.pr.state}]` : ''}`);
   if (task.revert) lines.push(`  revert:   ${task.revert.url}`);
@@ -134,16 +173,27 @@ function indentLines(text: string, indent: string): string[] {
   return shown;
 }
 
-export async function tasksCancelCommand(id: string, _opts: Record<string, unknown>, io: CliIo): Promise<number> {
-  const store = storeFor(io);
-  const task = await mustGet(store, id);
-  if (isFinished(task)) {
-    io.stderr.write(`autodev: task ${task.id} already finished (${task.status}); nothing to cancel\n`);
-    return ExitCode.failed;
-  }
-  const outcome = await requestCancel(store, task);
-  io.stdout.write(`${outcome.message}\n`);
-  return ExitCode.ok;
+export async function tasksCancelCommand(id: string, opts: { queue?: string }, io: CliIo): Promise<number> {
+  return withStores(opts, io, async ({ store, fleet }) => {
+    const task = await mustGet(store, id);
+    if (isFinished(task)) {
+      io.stderr.write(`autodev: task ${task.id} already finished (${task.status}); nothing to cancel\n`);
+      return ExitCode.failed;
+    }
+    if (fleet) {
+      const outcome = await fleet.cancel(task.id);
+      const said = {
+        cancelled: `task ${task.id} cancelled (it had not started)`,
+        cancelling: `cancelling task ${task.id} (its worker stops it)`,
+        finished: `task ${task.id} already finished; nothing to cancel`,
+      }[outcome];
+      io.stdout.write(`${said}\n`);
+      return outcome === 'finished' ? ExitCode.failed : ExitCode.ok;
+    }
+    const outcome = await requestCancel(store, task);
+    io.stdout.write(`${outcome.message}\n`);
+    return ExitCode.ok;
+  });
 }
 
 export async function tasksSyncCommand(opts: { json?: boolean; metricsFile?: string; config?: string }, io: CliIo): Promise<number> {

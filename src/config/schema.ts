@@ -269,6 +269,50 @@ export const agentSchema = z
   })
   .describe('The agent strategy: its limits and what it may do.');
 
+export const queueSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .default('')
+      .refine((url) => url === '' || /^rediss?:\/\/[^\s/]+(\/\d+)?\/?$/.test(url), 'a redis://host:port URL (or rediss://)')
+      .describe('Redis of the task queue (redis://host:port); empty: `serve` runs tasks in-process and keeps them in files.'),
+    max_attempts: z
+      .int()
+      .positive()
+      .max(10)
+      .default(3)
+      .describe('Runs of one task at most: a worker that dies mid-task (its lock expires) hands it to another until then.'),
+    lock_secs: z
+      .int()
+      .min(2)
+      .max(3600)
+      .default(30)
+      .describe("A worker's lock on its task, renewed at half this; a task whose worker stopped renewing it is retried after this long."),
+    shutdown_grace_secs: z
+      .int()
+      .nonnegative()
+      .max(86_400)
+      .default(60)
+      .describe('On SIGTERM a worker takes no new task and waits this long for its running ones; then it hands them back to the queue.'),
+    per_repo_concurrency: z
+      .int()
+      .positive()
+      .max(64)
+      .default(1)
+      .describe('Tasks on one repository running at once across every worker (1: two tasks never race on a repository).'),
+    model_calls_per_minute: z
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe('Model calls per minute across every worker (a shared token bucket in Redis); 0: no limit.'),
+    daily_cost_usd: z
+      .number()
+      .nonnegative()
+      .default(0)
+      .describe('Model spend per UTC day across every worker, checked before a task starts and before each model call; 0: no limit.'),
+  })
+  .describe('The shared task queue (BullMQ on Redis) for `serve --queue` and `autodev worker`.');
+
 export const autodevSchema = z
   .strictObject({
     enabled: z.boolean().default(true).describe('false refuses every run (a global off switch).'),
@@ -330,6 +374,7 @@ export const autodevSchema = z
     lifecycle: lifecycleSchema.default(lifecycleSchema.parse({})),
     webhooks: webhooksSchema.default(webhooksSchema.parse({})),
     agent: agentSchema.default(agentSchema.parse({})),
+    queue: queueSchema.default(queueSchema.parse({})),
     toolchains: z
       .strictObject({
         rust: toolchainCommands.optional(),

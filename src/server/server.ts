@@ -6,6 +6,11 @@
 //   POST /api/v1/autodev/tasks/{id}/cancel  cancel a queued or running task (409 when finished)
 //   GET  /metrics                           Prometheus text of the tasks this server ran
 //   POST /api/v1/autodev/webhooks/github    GitHub webhooks, signed (server/webhooks.ts)
+//   GET  /healthz, /readyz                  probes (health.ts), without a token
+//
+// With a queue (`serve --queue`), POST stores the task in Redis and enqueues its id for the workers
+// (src/queue/); listing, showing and cancelling work on every task of the fleet; nothing runs here.
+// Without one, as follows.
 //
 // Tasks run in this process through runTask, at most `max_parallel_tasks` at once; the rest wait in
 // a FIFO queue of at most `queue_limit` (past it a POST gets 429 with Retry-After). The queue lives
@@ -34,6 +39,9 @@ import { isAutodevProcess } from '../store/owner.js';
 import { isFinished, newStoredTask, type StoredTask, type TaskStore } from '../store/task-store.js';
 import { AutodevError, ExitCode, ExternalError, RefusedError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
+import type { Tracing } from '../observe/tracing.js';
+import type { TaskQueue } from '../queue/queue.js';
+import { createReadiness, healthRoute } from './health.js';
 import { HttpError, hasBearer, readJson, sendError, sendJson } from './http.js';
 import { afterFollowup, handleGithubWebhook, WEBHOOK_PATH } from './webhooks.js';
 
@@ -48,6 +56,13 @@ export interface ServerOptions {
   token: string | null;
   /** One line per notable thing (task queued, started, finished); stderr in the CLI. */
   log?: (line: string) => void;
+  /**
+   * With a queue (`serve --queue`): tasks go to the workers through it instead of running here, and
+   * `store` is its Redis store; nothing is recovered at start (waiting tasks are in the queue).
+   */
+  queue?: TaskQueue | null;
+  /** Tracing, when on: queuing a task opens its trace, which the worker continues. */
+  tracing?: Tracing | null;
 }
 
 export interface AutodevServer {
@@ -86,6 +101,8 @@ function normalizeBody(body: Record<string, unknown>): { fields: Record<string, 
 
 export function createAutodevServer(options: ServerOptions): AutodevServer {
   const { config, env, store } = options;
+  const fleet = options.queue ?? null;
+  const readiness = createReadiness({ config, env, ...(fleet ? { redis: () => fleet.ping() } : {}) });
   const log = options.log ?? (() => {});
   const metrics = createMetrics();
   const queue: string[] = [];
@@ -242,6 +259,11 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
 
   /** Returns the status the caller should report. */
   async function cancel(id: string): Promise<'cancelled' | 'cancelling'> {
+    if (fleet) {
+      const outcome = await fleet.cancel(id);
+      log(`task ${id}: ${outcome === 'cancelling' ? 'cancelling (its worker stops it)' : outcome}`);
+      return outcome === 'cancelling' ? 'cancelling' : 'cancelled';
+    }
     const at = new Date().toISOString();
     const queued = queue.indexOf(id);
     if (queued >= 0) {
@@ -306,6 +328,27 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
   /** Stores a validated request as pending and queues it (POST /tasks, and the webhooks' follow-ups). */
   async function enqueue(request: TaskRequest, cloneUrl?: string): Promise<string> {
     const id = newTaskId();
+    if (fleet) {
+      // The request goes to Redis and to other machines: credentials given in a URL would go with it.
+      if (cloneUrl)
+        throw new HttpError(400, 'a repository URL with credentials cannot go through the queue: workers clone with their own', 'repo');
+      const counts = await fleet.counts();
+      const waiting = (counts.waiting ?? 0) + (counts.delayed ?? 0) + (counts.prioritized ?? 0);
+      if (waiting >= config.queue_limit)
+        throw new HttpError(
+          429,
+          `the queue is full: ${waiting} task(s) waiting (queue_limit = ${config.queue_limit}); try again later`,
+          undefined,
+          {
+            'retry-after': String(RETRY_AFTER_SECS),
+          },
+        );
+      await store.create(newStoredTask(id, request, { kind: 'worker', pid: null }));
+      const trace = options.tracing?.enqueued(id, { 'autodev.repo.risk': request.risk ?? 'medium' }) ?? {};
+      await fleet.enqueue(id, trace);
+      log(`task ${id}: queued for the workers (${request.title})`);
+      return id;
+    }
     admit();
     admitting += 1;
     try {
@@ -323,6 +366,8 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
+    // Probes carry no token: the answers say only whether this process can work.
+    if (await healthRoute(req, res, url.pathname, readiness)) return;
     // GitHub signs its deliveries with the webhook secret; it sends no bearer token.
     if (url.pathname === WEBHOOK_PATH) {
       await handleGithubWebhook(req, res, {
@@ -381,7 +426,9 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
         return;
       }
       if (method !== 'GET') throw new HttpError(405, 'use GET');
-      sendJson(res, 200, { ...task, queued: queue.includes(id), running: running.has(id) });
+      const inQueue = fleet ? task.status === 'pending' : queue.includes(id);
+      const isRunning = fleet ? !isFinished(task) && task.status !== 'pending' : running.has(id);
+      sendJson(res, 200, { ...task, queued: inQueue, running: isRunning });
       return;
     }
     throw new HttpError(404, `no route ${method} ${url.pathname}`);
@@ -419,6 +466,8 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
       });
     },
     async recover() {
+      // With a queue, waiting tasks wait in Redis: a restarted serve has nothing to take back.
+      if (fleet) return [];
       const orphans = (await store.list())
         .filter((t) => t.owner.kind === 'serve' && !isFinished(t))
         .filter((t) => t.owner.pid === null || (t.owner.pid !== process.pid && !isAutodevProcess(t.owner.pid)))
@@ -457,6 +506,7 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
       return ids;
     },
     async checkCancels() {
+      if (fleet) return;
       for (const id of [...queue, ...running.keys()]) {
         const task = await store.get(id);
         if (task?.cancelRequested && !isFinished(task)) await cancel(id);

@@ -5,6 +5,8 @@ import { isFinished, type StoredTask, type TaskStore } from './task-store.js';
 /** A running status whose owner process is gone will never finish: say so instead of pretending. */
 export function isStale(task: StoredTask): boolean {
   if (isFinished(task)) return false;
+  // A worker's pid is on another machine; the queue's stalled-job check retries its task instead.
+  if (task.owner.kind === 'worker') return false;
   return task.owner.pid === null || !isAutodevProcess(task.owner.pid);
 }
 

@@ -41,8 +41,11 @@ export interface StoredTask {
   status: TaskStatus;
   reason: string | null;
   request: TaskRequest;
-  /** Who runs it: a `run` process, or a `serve` process (which runs many). */
-  owner: { kind: 'run' | 'serve'; pid: number | null };
+  /**
+   * Who runs it: a `run` process, a `serve` process (which runs many), or a queue worker (`autodev
+   * worker`, named in `worker`, on any machine: its pid means nothing here).
+   */
+  owner: { kind: 'run' | 'serve' | 'worker'; pid: number | null; worker?: string };
   createdAt: string;
   updatedAt: string;
   startedAt: string | null;
@@ -71,6 +74,11 @@ export interface StoredTask {
   workspace: string | null;
   /** Set by `tasks cancel` / the API; the owner aborts the task when it sees it. */
   cancelRequested: string | null;
+  /**
+   * With a queue (`serve --queue`): the runs workers started (more than one: a worker died or stopped
+   * mid-task and another took it again), which worker has it, and how long it waited for its first.
+   */
+  queue?: { attempts: number; worker: string | null; waitedMs: number | null };
   /** The revert PR of `tasks revert`; its state comes from `tasks sync`. */
   revert: { url: string; number: number; branch: string; state?: 'open' | 'closed' | 'merged' } | null;
   /** `lifecycle.auto_revert` tried this task's merge once (the failing checks; the error if the revert failed). */

@@ -11,7 +11,7 @@ import type { Usage } from '../generate/types.js';
 import type { Plan } from '../plan/types.js';
 import { checkOnce, createSandbox, sandboxChecksFile } from '../ports/sandbox/index.js';
 import { createSearcher } from '../ports/search.js';
-import type { Sandbox, Searcher } from '../ports/types.js';
+import type { Llm, Sandbox, Searcher } from '../ports/types.js';
 import { summarizeDependencies, type DependencyFinding } from '../depcheck/index.js';
 import { diffDiagnostics, lineMapFromDiff, type TestVerdict } from '../toolchains/compare.js';
 import { cacheDir } from '../observe/paths.js';
@@ -134,6 +134,11 @@ export interface RunTaskInput {
   resume?: ResumeFrom;
   /** What to clone when it differs from `request.repo`: the URL with the credentials the user gave (never stored). */
   cloneUrl?: string;
+  /**
+   * Wraps the model port: a queue worker checks the fleet's rate limit and daily budget before each
+   * call and traces it (the call itself is unchanged).
+   */
+  wrapLlm?: (llm: Llm) => Llm;
   /** `grade`: only fetch the dependencies and run the tests, recording each test's result (`autodev eval`). */
   purpose?: 'task' | 'grade';
 }
@@ -170,12 +175,13 @@ export async function runTask(input: RunTaskInput): Promise<TaskResult> {
     },
     llm: async () => {
       const { createLlm } = await import('../ports/llm.js');
-      return createLlm({
+      const llm = createLlm({
         apiUrl: config.llm.api_url,
         apiKey: credentials.llmApiKey,
         timeoutMs: config.llm.request_timeout_secs * 1000,
         provider: config.llm.provider,
       });
+      return input.wrapLlm ? input.wrapLlm(llm) : llm;
     },
     forge: async () => {
       const { createForge } = await import('../ports/forge.js');

@@ -10,6 +10,7 @@ import { createAuditTrail } from '../observe/audit.js';
 import type { Metrics } from '../observe/metrics.js';
 import { combineSubscribers, type Subscriber } from '../observe/types.js';
 import type { Plan } from '../plan/types.js';
+import type { Llm } from '../ports/types.js';
 import { createTaskRecorder, type TaskRecorder } from '../store/recorder.js';
 import type { TaskStore } from '../store/task-store.js';
 import { redact } from '../util/redact.js';
@@ -65,6 +66,8 @@ export interface TaskSession {
     purpose?: 'task' | 'grade';
     onEvent?: (event: EngineEvent) => void;
     onPlan?: (plan: Plan, task: TaskInfo) => void;
+    /** Wraps the model port (see RunTaskInput.wrapLlm). */
+    wrapLlm?: (llm: Llm) => Llm;
   }): Promise<TaskResult>;
   /** Records the result once every event is written; returns the store's and the subscribers' warnings. */
   finish(result: TaskResult): Promise<string[]>;
