@@ -185,7 +185,7 @@ function deletedTests(path: string, lines: FileLines, markers: LanguageMarkers):
   const out: GuardFinding[] = [];
   let unnamedRemoved = 0;
   const unnamed: Line[] = [];
-  // A test turned into a skipped one (`it('x'` → `it.skip('x'`) is a skip, reported as such.
+  // A test given a skip modifier (it → it + `.skip`, or `xit`) is a skip, reported as such, not a deletion.
   const skipped = lines.added.filter((l) => matches(l.text, markers.skip)).map((l) => l.text);
   for (const l of removed) {
     const name = named(l);
