@@ -6,9 +6,10 @@
 // everything recorded about the task live in the task store, so a job carries nothing secret.
 import type { Queue } from 'bullmq';
 import type { Config } from '../config/schema.js';
+import { markCancelled as markTaskCancelled } from '../store/control.js';
 import { createRedisTaskStore, type ScriptClient } from '../store/redis-store.js';
 import { isFinished, type TaskStore } from '../store/task-store.js';
-import { ExitCode, UsageError } from '../util/errors.js';
+import { UsageError } from '../util/errors.js';
 import {
   connectionOf,
   driverError,
@@ -82,18 +83,7 @@ export async function openTaskQueue(url: string, config: Config, flag = '--queue
     modelCallsPerMinute: config.queue.model_calls_per_minute,
   });
 
-  async function markCancelled(taskId: string, reason: string): Promise<void> {
-    await store.update(taskId, (t) => {
-      if (isFinished(t)) return;
-      const at = new Date().toISOString();
-      t.status = 'cancelled';
-      t.reason = reason;
-      t.exitCode = ExitCode.interrupted;
-      t.finishedAt = at;
-      t.currentStep = null;
-      t.history.push({ status: 'cancelled', at, reason });
-    });
-  }
+  const markCancelled = (id: string, reason: string): Promise<void> => markTaskCancelled(store, id, reason);
 
   return {
     bull,

@@ -34,7 +34,7 @@ import { prepareResume, type ResumeFrom } from '../task/resume.js';
 import { openTaskSession } from '../task/session.js';
 import { newTaskId } from '../task/task.js';
 import { intakeRequest, RequestFieldError, type Intake } from '../task/intake.js';
-import { requestCancel, summary } from '../store/control.js';
+import { markCancelled as markTaskCancelled, requestCancel, summary } from '../store/control.js';
 import { isAutodevProcess } from '../store/owner.js';
 import { isFinished, newStoredTask, type StoredTask, type TaskStore } from '../store/task-store.js';
 import { AutodevError, ExitCode, ExternalError, RefusedError } from '../util/errors.js';
@@ -244,18 +244,7 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     }
   }
 
-  async function markCancelled(id: string, reason: string): Promise<void> {
-    await store.update(id, (t) => {
-      if (isFinished(t)) return;
-      const at = new Date().toISOString();
-      t.status = 'cancelled';
-      t.reason = reason;
-      t.exitCode = ExitCode.interrupted;
-      t.finishedAt = at;
-      t.currentStep = null;
-      t.history.push({ status: 'cancelled', at, reason });
-    });
-  }
+  const markCancelled = (id: string, reason: string): Promise<void> => markTaskCancelled(store, id, reason);
 
   /** Returns the status the caller should report. */
   async function cancel(id: string): Promise<'cancelled' | 'cancelling'> {

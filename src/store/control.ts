@@ -1,5 +1,6 @@
 // What the CLI and the server both do with stored tasks: judge staleness, summarize, request a cancel.
 import { isAutodevProcess } from './owner.js';
+import { ExitCode } from '../util/errors.js';
 import { isFinished, type StoredTask, type TaskStore } from './task-store.js';
 
 /** A running status whose owner process is gone will never finish: say so instead of pretending. */
@@ -45,13 +46,30 @@ export async function requestCancel(store: TaskStore, task: StoredTask): Promise
     process.kill(pid, task.owner.kind === 'serve' ? 'SIGUSR2' : 'SIGINT');
     return { signalled: true, message: `cancelling task ${task.id} (signalled its ${task.owner.kind} process ${pid})` };
   }
-  await store.update(task.id, (t) => {
+  const owner = `${task.owner.kind} process${task.owner.pid !== null ? ` ${task.owner.pid}` : ''}`;
+  await markCancelled(store, task.id, `cancelled; its ${owner} was gone`, { at, exitCode: false });
+  return { signalled: false, message: `task ${task.id} marked cancelled (its process was no longer running)` };
+}
+
+/**
+ * Ends a record as cancelled, unless it has already finished (the one place that writes a
+ * cancellation by hand: an owner gone, a task cancelled before it started). `exitCode`: 130, as an
+ * interrupted run exits, unless the caller records none.
+ */
+export async function markCancelled(
+  store: TaskStore,
+  id: string,
+  reason: string,
+  options: { at?: string; exitCode?: boolean } = {},
+): Promise<void> {
+  const at = options.at ?? new Date().toISOString();
+  await store.update(id, (t) => {
     if (isFinished(t)) return;
     t.status = 'cancelled';
-    t.reason = `cancelled; its ${t.owner.kind} process${t.owner.pid !== null ? ` ${t.owner.pid}` : ''} was gone`;
+    t.reason = reason;
+    if (options.exitCode ?? true) t.exitCode = ExitCode.interrupted;
     t.finishedAt = at;
     t.currentStep = null;
-    t.history.push({ status: 'cancelled', at, reason: t.reason });
+    t.history.push({ status: 'cancelled', at, reason });
   });
-  return { signalled: false, message: `task ${task.id} marked cancelled (its process was no longer running)` };
 }
