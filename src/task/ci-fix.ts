@@ -2,14 +2,10 @@
 // head, compared with the base branch's latest runs; only failures the pull request caused are
 // chased, each by its distilled log, and a failure that comes back after a fix attempt stops it.
 import { createHash } from 'node:crypto';
-import type { Env } from '../config/load.js';
 import type { TaskRequest } from '../config/request.js';
-import type { Config } from '../config/schema.js';
 import type { CheckRun } from '../ports/types.js';
-import type { TaskStore } from '../store/task-store.js';
 import { redact } from '../util/redact.js';
-import type { IssueRef } from './issue.js';
-import { AUTODEV_MARK, followupRequest, resolveTarget, type FollowupPorts } from './followup.js';
+import { AUTODEV_MARK, followupRequest, resolveTarget, type FollowupInput } from './followup.js';
 
 const FAILED = new Set(['failure', 'timed_out']);
 /** How much of one failure's log the model is shown. */
@@ -95,16 +91,7 @@ export function ciFixDescription(pull: { number: number; title: string; baseRef:
   return parts.join('\n');
 }
 
-export async function prepareCiFix(input: {
-  ref: IssueRef;
-  config: Config;
-  env: Env;
-  cwd: string;
-  store: TaskStore;
-  forge: FollowupPorts;
-  force?: boolean;
-  repo?: string;
-}): Promise<CiFixPlan> {
+export async function prepareCiFix(input: FollowupInput): Promise<CiFixPlan> {
   const { ref, forge } = input;
   const target = await resolveTarget({ ...input, kind: 'ci-fix' });
   const { pull } = target;
@@ -155,7 +142,11 @@ export async function prepareCiFix(input: {
 }
 
 /** Says on the pull request which failures were left alone because the base branch has them too; returns warnings. */
-export async function reportOnBase(forge: Pick<FollowupPorts, 'addIssueComment'>, ref: IssueRef, onBase: string[]): Promise<string[]> {
+export async function reportOnBase(
+  forge: Pick<FollowupInput['forge'], 'addIssueComment'>,
+  ref: FollowupInput['ref'],
+  onBase: string[],
+): Promise<string[]> {
   if (onBase.length === 0) return [];
   const text = `autodev did not chase these failing checks: they fail on the base branch too, so this pull request did not cause them: ${onBase.map((n) => `\`${n}\``).join(', ')}.\n\n${AUTODEV_MARK}`;
   return forge.addIssueComment(ref.owner, ref.repo, ref.number, text).then(

@@ -73,6 +73,18 @@ export interface FollowupTarget {
   earlier: StoredTask[];
 }
 
+/** What `review` and `ci-fix` are given: the pull request, where to read config and records, the forge. */
+export interface FollowupInput {
+  ref: IssueRef;
+  config: Config;
+  env: Env;
+  cwd: string;
+  store: TaskStore;
+  forge: FollowupPorts;
+  force?: boolean;
+  repo?: string;
+}
+
 /**
  * Reads the pull request and refuses (exit 3) what a follow-up may not touch: a pull request that is
  * not open, one autodev did not open (unless `force`), one whose branch lives in a fork, and one

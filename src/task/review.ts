@@ -1,12 +1,8 @@
 // `autodev review <PR>` (and the pull_request_review webhook): the reviewers' unresolved threads and
 // review notes become the description of a task that commits on top of the pull request's branch.
-import type { Env } from '../config/load.js';
 import type { TaskRequest } from '../config/request.js';
-import type { Config } from '../config/schema.js';
 import type { Review, ReviewThread } from '../ports/types.js';
-import type { TaskStore } from '../store/task-store.js';
-import type { IssueRef } from './issue.js';
-import { AUTODEV_MARK, followupRequest, resolveTarget, type FollowupPorts } from './followup.js';
+import { AUTODEV_MARK, followupRequest, resolveTarget, type FollowupInput } from './followup.js';
 
 export type ReviewPlan =
   { kind: 'run'; request: TaskRequest; cloneUrl?: string; threads: number; reviews: number } | { kind: 'nothing'; message: string };
@@ -41,16 +37,7 @@ export function reviewDescription(pull: { number: number; title: string }, threa
   return parts.join('\n');
 }
 
-export async function prepareReview(input: {
-  ref: IssueRef;
-  config: Config;
-  env: Env;
-  cwd: string;
-  store: TaskStore;
-  forge: FollowupPorts;
-  force?: boolean;
-  repo?: string;
-}): Promise<ReviewPlan> {
+export async function prepareReview(input: FollowupInput): Promise<ReviewPlan> {
   const { ref, forge } = input;
   const target = await resolveTarget({ ...input, kind: 'review' });
   const taken = new Set(target.earlier.flatMap((t) => t.request.followup?.reviews ?? []));
