@@ -33,7 +33,7 @@ import { createExec } from '../ports/exec.js';
 import { prepareResume, type ResumeFrom } from '../task/resume.js';
 import { openTaskSession } from '../task/session.js';
 import { newTaskId } from '../task/task.js';
-import { intakeRequest, RequestFieldError, type Intake } from '../task/intake.js';
+import { intakeRequest, RequestFieldError, RequestRefusedError, type Intake } from '../task/intake.js';
 import { markCancelled as markTaskCancelled, requestCancel, summary } from '../store/control.js';
 import { isAutodevProcess } from '../store/owner.js';
 import { isFinished, newStoredTask, type StoredTask, type TaskStore } from '../store/task-store.js';
@@ -306,6 +306,7 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
       });
     } catch (error) {
       if (error instanceof RequestFieldError) throw new HttpError(400, error.message, error.field);
+      if (error instanceof RequestRefusedError) throw new HttpError(403, error.message, error.field);
       if (error instanceof RefusedError) throw new HttpError(403, error.message, 'repo');
       // Intake reaches no service but GitHub, for the issue.
       if (error instanceof ExternalError) throw new HttpError(502, error.message, 'issue');
