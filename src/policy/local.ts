@@ -216,7 +216,7 @@ function withDefaults(config: Partial<LocalPolicyConfig> = {}): LocalPolicyConfi
 }
 
 /** A rule that fired: what it asks for and why. */
-export interface FiredRule {
+interface FiredRule {
   draft: boolean;
   label: string | null;
   reason: PolicyReason;
