@@ -79,7 +79,7 @@ describe('go test narrowed to named tests', () => {
 describe('mvn test narrowed to named tests', () => {
   const argv = ['mvn', '-o', '-B', '-fae', 'test'];
 
-  it("gives Surefire the classes and their methods, a module's tests by their class", () => {
+  it("gives Surefire the classes (by simple name, as its docs say) and their methods, a module's tests by their class", () => {
     const names = [
       'com.acme.CalcTest#adds',
       'core/com.acme.CalcTest#subtracts',
@@ -88,7 +88,7 @@ describe('mvn test narrowed to named tests', () => {
     ];
     expect(select('maven', argv, names, 'surefire')).toEqual([
       ...argv,
-      '-Dtest=com.acme.CalcTest#adds+subtracts,com.acme.Other$Inner#works,com.acme.ParamTest#sums',
+      '-Dtest=CalcTest#adds+subtracts,Other$Inner#works,ParamTest#sums',
       '-Dsurefire.failIfNoSpecifiedTests=false',
     ]);
   });

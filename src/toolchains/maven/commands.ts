@@ -74,7 +74,8 @@ export function mavenCommands(repo: RepoFacts, _host: HostFacts): ToolchainComma
 
 /**
  * `mvn test` narrowed to the suspected flaky tests with Surefire's filter:
- * `-Dtest=com.acme.CalcTest#adds+subtracts,…` (class by its full name, methods joined by `+`); a
+ * `-Dtest=CalcTest#adds+subtracts,…` (the class by its simple name, the form Surefire documents: a
+ * class of that name in another package runs too, which decides nothing; methods joined by `+`); a
  * module with none of them passes instead of failing for it (`surefire.failIfNoSpecifiedTests`).
  * A parameterized case (`adds(int)[1]`) runs as its whole method. A name that is no method of a
  * class (a display name with spaces) cannot be named: then the whole command runs again.
@@ -84,7 +85,7 @@ export function selectSurefireTests(argv: string[], names: string[], format: str
   const byClass = new Map<string, Set<string>>();
   for (const name of names) {
     // `<module dir>/<class>#<method>`: the module's directory does not reach the filter.
-    const m = /^(?:.*\/)?([\w$.]+)#([\w$]+)(?:[([].*)?$/.exec(name);
+    const m = /^(?:.*\/)?(?:[\w$]+\.)*([\w$]+)#([\w$]+)(?:[([].*)?$/.exec(name);
     if (!m) return null;
     const methods = byClass.get(m[1]) ?? new Set<string>();
     methods.add(m[2]);
