@@ -159,16 +159,18 @@ async function resumeCommand(id: string, flags: RunFlags, io: CliIo): Promise<nu
     const { loadConfig } = await import('../config/load.js');
     const loaded = await loadConfig({ cwd: io.cwd, env: io.env, configFile: flags.config });
     if (!eventsOnStderr(flags)) for (const warning of loaded.warnings) warn(io, view, warning);
-    const [{ prepareResume }, { createTaskStore }, { stateDir }, { createExec }, { checkGates }] = await Promise.all([
-      import('../task/resume.js'),
-      import('../store/task-store.js'),
-      import('../observe/paths.js'),
-      import('../ports/exec.js'),
-      import('../plan/gates.js'),
-    ]);
+    const [{ prepareResume }, { createTaskStore }, { stateDir }, { createExec }, { checkGates }, { withRequestOptions }] =
+      await Promise.all([
+        import('../task/resume.js'),
+        import('../store/task-store.js'),
+        import('../observe/paths.js'),
+        import('../ports/exec.js'),
+        import('../plan/gates.js'),
+        import('../config/request.js'),
+      ]);
     const { task, resume } = await prepareResume({ store: createTaskStore(stateDir(io.env)), id, exec: createExec(), env: io.env });
     // The gates hold for a resumed task too: the tool may have been switched off or the repo disallowed since.
-    checkGates(loaded.config, task.request.repo, io.cwd);
+    checkGates(withRequestOptions(loaded.config, task.request), task.request.repo, io.cwd);
     const request: TaskRequest = { ...task.request, keepWorkspace: Boolean(flags.keepWorkspace) };
     const { runTaskCommand } = await import('./run-task.js');
     return await runTaskCommand({

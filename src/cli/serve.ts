@@ -45,7 +45,8 @@ export async function serveCommand(flags: ServeFlags, io: CliIo): Promise<number
     await fleet.close();
     throw new UsageError(`cannot reach the queue's Redis at ${fleet.target.shown}`, 'start redis-server, or check --queue');
   }
-  const tracing = fleet ? await (await import('../observe/tracing.js')).openTracing(io.env, 'autodev-serve') : null;
+  // With an OTLP endpoint: queued tasks' traces start here; tasks run here are traced here, as a worker's are.
+  const tracing = await (await import('../observe/tracing.js')).openTracing(io.env, 'autodev-serve');
   const server = createAutodevServer({
     config,
     env: io.env,

@@ -1,5 +1,6 @@
 // A task request, validated the same way whether it comes from flags or (later) the REST API.
 import * as z from 'zod';
+import { generateSchema, llmSchema, type Config } from './schema.js';
 
 // `scheme://userinfo@`: greedy up to the last `@` before the path, as URL parsers read it.
 const URL_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#\s]*)@/i;
@@ -40,6 +41,10 @@ export const requestSchema = z.strictObject({
   keepWorkspace: z.boolean().default(false),
   /** Candidate changes for this task (over generate.candidates); the REST body's `candidates`. */
   candidates: z.int().min(1, 'at least 1').max(16, 'at most 16').optional(),
+  /** How this task's change is generated (over generate.strategy); the REST body's `strategy`. */
+  strategy: generateSchema.shape.strategy,
+  /** The edit format this task's model writes (over llm.edit_format); the REST body's `edit_format`. */
+  editFormat: llmSchema.shape.edit_format.unwrap().optional(),
 });
 
 export type RequestInput = z.input<typeof requestSchema>;
@@ -88,4 +93,28 @@ export const BODY_FIELD_NAMES: Record<string, keyof RequestInput> = {
   keep_workspace: 'keepWorkspace',
   keepWorkspace: 'keepWorkspace',
   candidates: 'candidates',
+  strategy: 'strategy',
+  edit_format: 'editFormat',
+  editFormat: 'editFormat',
 };
+
+/**
+ * The config a task runs with: its request's own generation options over the config's, as the
+ * flags of `run` lay them over the file (`--candidates`, `--strategy`): a strategy asked for by name
+ * is that strategy or a failure, so an agent request on an endpoint without tool calls fails
+ * instead of running another strategy. The planner and the gates read this, never the bare config.
+ */
+export function withRequestOptions(config: Config, request: Pick<RequestInput, 'candidates' | 'strategy' | 'editFormat'>): Config {
+  const { candidates, strategy, editFormat } = request;
+  if (candidates === undefined && strategy === undefined && editFormat === undefined) return config;
+  return {
+    ...config,
+    llm: editFormat === undefined ? config.llm : { ...config.llm, edit_format: editFormat },
+    generate: {
+      ...config.generate,
+      ...(candidates !== undefined ? { candidates } : {}),
+      ...(strategy !== undefined ? { strategy } : {}),
+    },
+    agent: strategy === 'agent' ? { ...config.agent, on_unsupported: 'fail' } : config.agent,
+  };
+}

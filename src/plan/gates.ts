@@ -103,11 +103,8 @@ export interface GateOptions {
   localNeedsAllowlist?: boolean;
 }
 
-/** Throws RefusedError (exit 3) when the tool is off or the repo is outside the allowlist. */
-export function checkGates(config: Config, repo: string, cwd: string, options: GateOptions = {}): void {
-  if (!config.enabled) {
-    throw new RefusedError('autodev is disabled (enabled = false in the configuration)', 'set [autodev] enabled = true to allow runs');
-  }
+/** Throws RefusedError when the config asks for the agent strategy with sandbox = "none" and does not allow it. */
+export function checkAgentSandbox(config: Config): void {
   // The agent runs commands the model writes: on this machine only when the user says so in as many words.
   if (config.generate.strategy === 'agent' && config.sandbox === 'none' && !config.agent.allow_unsandboxed) {
     throw new RefusedError(
@@ -115,6 +112,14 @@ export function checkGates(config: Config, repo: string, cwd: string, options: G
       'use a sandbox (bwrap, docker, podman), or pass --allow-unsandboxed-agent (agent.allow_unsandboxed = true)',
     );
   }
+}
+
+/** Throws RefusedError (exit 3) when the tool is off or the repo is outside the allowlist. */
+export function checkGates(config: Config, repo: string, cwd: string, options: GateOptions = {}): void {
+  if (!config.enabled) {
+    throw new RefusedError('autodev is disabled (enabled = false in the configuration)', 'set [autodev] enabled = true to allow runs');
+  }
+  checkAgentSandbox(config);
   if (config.allowlist_repos.length === 0) {
     if (options.localNeedsAllowlist && localRepoPath(repo, cwd) !== null) {
       throw new RefusedError(

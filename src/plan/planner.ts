@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../config/schema.js';
 import { resolveEditFormat } from '../generate/formats/choose.js';
-import type { TaskRequest } from '../config/request.js';
+import { withRequestOptions, type TaskRequest } from '../config/request.js';
 import type { HostFacts, RepoFacts } from './facts.js';
 import { containerImage, knownManifests, resolveToolchain, sandboxBinds, unsupportedReason } from './toolchains.js';
 import type { Toolchain, ToolchainCommand } from '../toolchains/types.js';
@@ -74,7 +74,9 @@ function candidateSpecs(config: Config, count: number): CandidateSpec[] {
   });
 }
 
-export function buildPlan({ request, config, repo, host, forge, toolchains, purpose = 'task' }: PlanInput): Plan {
+export function buildPlan({ request, config: configured, repo, host, forge, toolchains, purpose = 'task' }: PlanInput): Plan {
+  // The request's own strategy, candidates and edit format (a REST body's) over the config's.
+  const config = withRequestOptions(configured, request);
   const notes: string[] = [];
   const sandbox = resolveSandbox(config, host, notes);
   const toolchain = resolveToolchain(repo, host, config, toolchains);
@@ -143,8 +145,7 @@ export function buildPlan({ request, config, repo, host, forge, toolchains, purp
   add('search', 'Select the code the model is shown', { timeoutSecs: 60, overlapsBaseline: true, inputs: searchInputs });
   // A model with its own prices (llm.prices) is priced by them.
   const price = config.llm.prices[config.llm.model];
-  // A request's own count (the REST body's `candidates`) over generate.candidates (the file, --candidates).
-  const candidateCount = request.candidates ?? config.generate.candidates;
+  const candidateCount = config.generate.candidates;
   const strategy = config.generate.strategy ?? (candidateCount > 1 ? 'candidates' : 'single');
   const codegenInputs: CodegenInputs = {
     // One reply (single) or several verified side by side (candidates), each in the edit format its

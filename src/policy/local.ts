@@ -215,25 +215,39 @@ function withDefaults(config: Partial<LocalPolicyConfig> = {}): LocalPolicyConfi
   return { ...DEFAULT_LOCAL_POLICY, ...defined };
 }
 
-/** Combine fired rules into one outcome: any deny wins, then any review. */
-export function combine(fired: { effect: PolicyDecision; draft: boolean; label: string | null; reason: PolicyReason }[]): PolicyOutcome {
-  const decision: PolicyDecision = fired.some((f) => f.effect === 'deny')
-    ? 'deny'
-    : fired.some((f) => f.effect === 'review')
-      ? 'review'
-      : 'allow';
-  const labels = [...new Set(fired.map((f) => f.label).filter((l): l is string => l !== null && l !== ''))];
-  return { decision, reasons: fired.map((f) => f.reason), draft: fired.some((f) => f.draft), labels };
+/** A rule that fired: what it asks for and why. */
+interface FiredRule {
+  draft: boolean;
+  label: string | null;
+  reason: PolicyReason;
+}
+
+/**
+ * The one mapping from a decision and the rules that fired to the outcome the pr step acts on, for
+ * the local rules and OPA alike. Denied: no pull request is opened, so no draft and no labels (a
+ * review rule that fired beside the denial must not read as "opened as a draft"). Review: the
+ * labels of the rules that fired, the review label when none has one; a draft when a rule asks for
+ * it or none says more (the high-risk case: a human must act). Allow: no draft.
+ */
+export function outcomeOf(decision: PolicyDecision, fired: FiredRule[], reviewLabel: string): PolicyOutcome {
+  const reasons = fired.map((f) => f.reason);
+  if (decision === 'deny') return { decision, reasons, draft: false, labels: [] };
+  const named = [...new Set(fired.map((f) => f.label).filter((l): l is string => l !== null && l !== ''))];
+  if (decision === 'allow') return { decision, reasons, draft: false, labels: named };
+  const labels = named.length > 0 || reviewLabel === '' ? named : [reviewLabel];
+  return { decision, reasons, draft: fired.some((f) => f.draft) || !fired.some((f) => f.label !== null), labels };
 }
 
 /** The local policy: a pure function of the input and the (partial) config. */
 export function evaluateLocalPolicy(input: PolicyInput, config: Partial<LocalPolicyConfig> = {}): PolicyOutcome {
   const c = withDefaults(config);
   const fired = LOCAL_RULES.filter((rule) => !c.disabled.includes(rule.code) && rule.when(input, c)).map((rule) => ({
-    effect: (rule.effectFor?.(input) ?? rule.effect) as PolicyDecision,
+    effect: rule.effectFor?.(input) ?? rule.effect,
     draft: rule.draft,
     label: rule.label(c),
     reason: { code: rule.code, message: rule.message(input, c) },
   }));
-  return combine(fired);
+  // Any deny wins, then any review.
+  const decision: PolicyDecision = fired.some((f) => f.effect === 'deny') ? 'deny' : fired.length > 0 ? 'review' : 'allow';
+  return outcomeOf(decision, fired, c.reviewLabel);
 }

@@ -3,10 +3,10 @@
 // the local one behaves the same on GitHub.
 
 import type { OpaDecision } from '../ports/types.js';
-import { DEFAULT_LOCAL_POLICY, LOCAL_RULES, combine, type LocalPolicyConfig } from './local.js';
+import { DEFAULT_LOCAL_POLICY, LOCAL_RULES, outcomeOf, type LocalPolicyConfig } from './local.js';
 import type { PolicyDecision, PolicyOutcome } from './types.js';
 
-/** Map OPA's decision to `{decision, reasons, draft, labels}`. */
+/** Map OPA's decision to `{decision, reasons, draft, labels}`, through the local rules' one mapping. */
 export function fromOpaDecision(
   opa: OpaDecision,
   config: Partial<Pick<LocalPolicyConfig, 'reviewLabel' | 'dbaLabel'>> = {},
@@ -16,22 +16,15 @@ export function fromOpaDecision(
     ...Object.fromEntries(Object.entries(config).filter(([, v]) => v !== undefined)),
   };
   const reasons = (opa.reasons ?? []).map((r) => ({ code: String(r.code ?? 'opa'), message: String(r.message ?? '') }));
+  // A reason is data; OPA's own allow/review flags decide, whatever codes it used.
   const fired = reasons.map((reason) => {
     const rule = LOCAL_RULES.find((r) => r.code === reason.code);
-    return {
-      // A reason is data; OPA's own allow/review flags decide below, whatever codes it used.
-      effect: 'allow' as PolicyDecision,
-      draft: rule?.draft ?? false,
-      label: rule ? rule.label(c) : null,
-      reason,
-    };
+    return { draft: rule?.draft ?? false, label: rule ? rule.label(c) : null, reason };
   });
-  const outcome = combine(fired);
   const decision: PolicyDecision = !opa.allow ? 'deny' : opa.review ? 'review' : 'allow';
-  const labels = decision === 'review' && outcome.labels.length === 0 ? [c.reviewLabel] : outcome.labels;
-  // Review without a more specific rule is the high-risk case: a draft, so a human must act.
-  const draft = decision === 'review' && (outcome.draft || !fired.some((f) => f.label !== null));
   const fallback =
-    decision === 'deny' && reasons.length === 0 ? [{ code: 'opa_denied', message: 'OPA denied the change without a reason.' }] : [];
-  return { decision, reasons: [...reasons, ...fallback], draft, labels: decision === 'deny' ? [] : labels };
+    decision === 'deny' && reasons.length === 0
+      ? [{ draft: false, label: null, reason: { code: 'opa_denied', message: 'OPA denied the change without a reason.' } }]
+      : [];
+  return outcomeOf(decision, [...fired, ...fallback], c.reviewLabel);
 }

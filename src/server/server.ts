@@ -33,13 +33,15 @@ import { createExec } from '../ports/exec.js';
 import { prepareResume, type ResumeFrom } from '../task/resume.js';
 import { openTaskSession } from '../task/session.js';
 import { newTaskId } from '../task/task.js';
-import { intakeRequest, RequestFieldError, type Intake } from '../task/intake.js';
+import { intakeRequest, RequestFieldError, RequestRefusedError, type Intake } from '../task/intake.js';
 import { markCancelled as markTaskCancelled, requestCancel, summary } from '../store/control.js';
 import { isAutodevProcess } from '../store/owner.js';
 import { isFinished, newStoredTask, type StoredTask, type TaskStore } from '../store/task-store.js';
 import { AutodevError, ExitCode, ExternalError, RefusedError } from '../util/errors.js';
 import { redact } from '../util/redact.js';
 import type { Tracing } from '../observe/tracing.js';
+import type { Plan } from '../plan/types.js';
+import type { Llm } from '../ports/types.js';
 import type { TaskQueue } from '../queue/queue.js';
 import { createReadiness, healthRoute } from './health.js';
 import { HttpError, hasBearer, readJson, sendError, sendJson } from './http.js';
@@ -61,7 +63,10 @@ export interface ServerOptions {
    * `store` is its Redis store; nothing is recovered at start (waiting tasks are in the queue).
    */
   queue?: TaskQueue | null;
-  /** Tracing, when on: queuing a task opens its trace, which the worker continues. */
+  /**
+   * Tracing, when on: queuing a task opens its trace, which the worker continues; a task run in this
+   * process gets its task, step and model-call spans here, as a worker's do.
+   */
   tracing?: Tracing | null;
 }
 
@@ -141,7 +146,11 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     const resume = resumes.get(id);
     resumes.delete(id);
     log(`task ${id}: ${resume ? `resumed at step ${resume.startAt}` : 'started'} (${stored.request.title})`);
-    const session = openTaskSession({ store, stateDir: options.stateDir, taskId: id, metrics });
+    const trace = options.tracing?.task(id, {
+      'autodev.repo.risk': stored.request.risk,
+      ...(resume ? { 'autodev.resumed_at': resume.startAt } : {}),
+    });
+    const session = openTaskSession({ store, stateDir: options.stateDir, taskId: id, metrics, extra: trace ? [trace.subscriber] : [] });
     // The server's cancel and close() abort the session's controller.
     controller.signal.addEventListener('abort', () => session.controller.abort(controller.signal.reason), { once: true });
     try {
@@ -151,7 +160,14 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
         env,
         cloneUrl: cloneUrls.get(id),
         ...(resume ? { resume } : {}),
+        ...(trace
+          ? {
+              onPlan: (plan: Plan) => trace.plan({ toolchain: plan.toolchain, sandbox: plan.sandbox }),
+              wrapLlm: (llm: Llm) => trace.wrapLlm(llm),
+            }
+          : {}),
       });
+      trace?.end(result);
       for (const warning of await session.finish(result)) log(`task ${id}: warning: ${warning}`);
       // Stopped by close(): the store is about to say pending (re-queued), and so does the log.
       const requeued = running.get(id)?.requeue === true && result.status === 'cancelled';
@@ -163,6 +179,7 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     } catch (error) {
       await session.abandon();
       const message = `internal error: ${redact((error as Error).message ?? String(error)).split('\n')[0]}`;
+      trace?.end({ status: 'failed', exitCode: ExitCode.internal, reason: message });
       log(`task ${id}: ${message}`);
       await store.update(id, (t) => {
         t.status = 'failed';
@@ -175,6 +192,7 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
     }
     if (running.get(id)?.requeue) await backToPending(id, 're-queued: the server stopped while it ran');
     else cloneUrls.delete(id);
+    await options.tracing?.flush().catch(() => undefined);
   }
 
   async function backToPending(id: string, note: string, options: { keepSteps?: boolean } = {}): Promise<void> {
@@ -306,6 +324,7 @@ export function createAutodevServer(options: ServerOptions): AutodevServer {
       });
     } catch (error) {
       if (error instanceof RequestFieldError) throw new HttpError(400, error.message, error.field);
+      if (error instanceof RequestRefusedError) throw new HttpError(403, error.message, error.field);
       if (error instanceof RefusedError) throw new HttpError(403, error.message, 'repo');
       // Intake reaches no service but GitHub, for the issue.
       if (error instanceof ExternalError) throw new HttpError(502, error.message, 'issue');

@@ -5,10 +5,10 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
 import type { Env } from '../config/load.js';
-import { requestSchema, withoutCredentials, type TaskRequest } from '../config/request.js';
+import { requestSchema, withoutCredentials, withRequestOptions, type TaskRequest } from '../config/request.js';
 import type { Config } from '../config/schema.js';
-import { canonicalRepo, checkGates } from '../plan/gates.js';
-import { UsageError } from '../util/errors.js';
+import { canonicalRepo, checkAgentSandbox, checkGates } from '../plan/gates.js';
+import { RefusedError, UsageError } from '../util/errors.js';
 import { intakeIssue } from './issue.js';
 
 // The request's fields, plus `issue`; with an issue, repo, title and description default to the issue's.
@@ -39,6 +39,17 @@ export interface Intake {
 
 /** A field intake refuses (exit 2; 400 from the server), named the way the caller sent it. */
 export class RequestFieldError extends UsageError {
+  constructor(
+    readonly field: string,
+    message: string,
+    hint?: string,
+  ) {
+    super(message, hint);
+  }
+}
+
+/** A field whose value the gates refuse (exit 3; 403 from the server), named the way the caller sent it. */
+export class RequestRefusedError extends RefusedError {
   constructor(
     readonly field: string,
     message: string,
@@ -81,7 +92,17 @@ export async function intakeRequest(fields: Record<string, unknown>, options: In
     risk: checked.data.risk ?? config.default_risk_tier,
     ...(issue ? { issue } : {}),
   };
-  checkGates(config, request.repo, cwd, { localNeedsAllowlist: options.localNeedsAllowlist });
+  // The gates see the task's own options: an agent asked for in the request is refused as `--strategy agent` is.
+  const effective = withRequestOptions(config, request);
+  if (request.strategy === 'agent') {
+    try {
+      checkAgentSandbox(effective);
+    } catch (error) {
+      if (error instanceof RefusedError) throw new RequestRefusedError(fieldName('strategy'), error.message, error.hint);
+      throw error;
+    }
+  }
+  checkGates(effective, request.repo, cwd, { localNeedsAllowlist: options.localNeedsAllowlist });
   // The request holds the URL without credentials; only the clone gets the one given.
   const given = repo!.trim();
   return { request, ...(withoutCredentials(given) !== given ? { cloneUrl: given } : {}) };

@@ -161,8 +161,9 @@ describe('local policy rules', () => {
       'high_risk_review',
       'sql_needs_dba',
     ]);
-    expect(out.labels).toEqual(['needs-review', 'needs-dba']);
-    expect(out.draft).toBe(true);
+    // Denied: no pull request, so no draft and no labels, whatever review rules fired beside (as OPA's mapping says).
+    expect(out.labels).toEqual([]);
+    expect(out.draft).toBe(false);
   });
 
   it('a disabled rule does not fire, and labels are configurable', () => {

@@ -1,6 +1,6 @@
 // The Rego policy the repository ships (policy/autodev.rego) in a real `opa run --server`, against the
 // local rules (src/policy/local.ts) on the same inputs: the same decision, reason codes, draft flag
-// and labels for every code, guards reviewing and denying alike. The opa binary is the one .ci/run
+// and labels for every code, guards reviewing and denying alike, denials with review rules beside them. The opa binary is the one .ci/run
 // builds (tests/support/go-tools.ts).
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
@@ -59,20 +59,24 @@ const CASES: [string, Partial<PolicyInputParts>][] = [
   ['every guard, deny', { ...OK, guards: GUARD_CODES.map(finding), guardActions: 'deny' }],
   ['guards by code', { ...OK, guards: GUARD_CODES.map(finding), guardActions: { test_deleted: 'deny', lockfile_changed: 'off' } }],
   ['guards off, high risk', { ...OK, guards: [finding('test_skipped')], guardActions: 'off', task: { title: 't', risk: 'high' } }],
+  // Denied while review rules (draft, labels) fire too.
+  [
+    'denied beside reviews',
+    { ...OK, build: { ran: true, passed: false }, task: { title: 't', risk: 'high' }, diff: MIGRATION, dependencies: DEPENDENCIES },
+  ],
 ];
 
 function input(parts: Partial<PolicyInputParts>) {
   return buildPolicyInput({ task: { title: 't', risk: 'low' }, diff: '', ...parts });
 }
 
-// A denial opens no pull request, so its draft flag and labels mean nothing (OPA's mapping drops them).
+// Everything the pr step acts on, denials included: both go through one mapping (no draft, no labels when denied).
 function comparable(outcome: ReturnType<typeof evaluateLocalPolicy>) {
-  const denied = outcome.decision === 'deny';
   return {
     decision: outcome.decision,
     codes: outcome.reasons.map((r) => r.code).sort(),
-    draft: denied ? null : outcome.draft,
-    labels: denied ? null : [...outcome.labels].sort(),
+    draft: outcome.draft,
+    labels: [...outcome.labels].sort(),
   };
 }
 

@@ -6,6 +6,7 @@ import { CALC_FILES, CALC_TASK, FIXED_REPLY } from '../support/calc-crate.js';
 import { cleanup, makeRepo, makeTempDir } from '../support/fixture-repo.js';
 import { startGitHubServer, type GitHubServer } from '../support/github-server.js';
 import { startOpenAiServer, type OpenAiServer } from '../support/openai-server.js';
+import { startOtlpCollector, type OtlpCollector } from '../support/otlp-collector.js';
 import {
   GITHUB_TOKEN,
   makeRunDir,
@@ -28,6 +29,7 @@ let github: GitHubServer;
 let box: RunDir;
 let bare: string;
 let cache: string;
+let collector: OtlpCollector;
 
 beforeAll(async () => {
   requireBuilt();
@@ -41,16 +43,29 @@ beforeAll(async () => {
   box = await makeRunDir('autodev-serve-');
   bare = await makeRepo(CALC_FILES, { bare: true });
   cache = await makeTempDir('autodev-serve-cache-');
+  collector = await startOtlpCollector();
 });
 
 afterAll(async () => {
   await llm.close();
   await github.close();
+  await collector.close();
   await cleanup();
 });
 
 function serveEnv(parallel: number): Record<string, string> {
-  return taskEnv(box, { llm, github, cache, extra: { AUTODEV_MAX_PARALLEL_TASKS: String(parallel), AUTODEVD_TOKEN: TOKEN } });
+  return taskEnv(box, {
+    llm,
+    github,
+    cache,
+    extra: {
+      AUTODEV_MAX_PARALLEL_TASKS: String(parallel),
+      AUTODEVD_TOKEN: TOKEN,
+      // Traced without a queue too: tasks run in serve's own process get their spans there.
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_BSP_SCHEDULE_DELAY: '200',
+    },
+  });
 }
 
 async function serve(parallel: number): Promise<{ server: RunningCli; url: string }> {
@@ -137,6 +152,26 @@ describe('autodev serve', () => {
     // The CLI reads the same store.
     const cli = await runCli(['tasks', 'list', '--json'], { cwd: box.cwd, env: serveEnv(1) });
     expect(JSON.parse(cli.stdout).map((t: { id: string }) => t.id)).toContain(id);
+
+    // Traced as a queue worker's task is: the task's span (a trace of its own), its steps under it, the model call under codegen.
+    const taskSpan = await until('the task span of the task serve ran', () =>
+      collector.spans().find((s) => s.name === 'autodev.task' && s.attributes['autodev.task.id'] === id),
+    );
+    expect(taskSpan.parentSpanId).toBe('');
+    expect(taskSpan.attributes).toMatchObject({
+      'autodev.toolchain': 'rust',
+      'autodev.task.exit_code': 0,
+      'autodev.task.status': 'pr_created',
+    });
+    const spans = collector.spans();
+    const steps = spans.filter((s) => s.parentSpanId === taskSpan.spanId && s.name.startsWith('autodev.step '));
+    expect(steps.map((s) => s.attributes['autodev.step.id'])).toEqual(expect.arrayContaining(['clone', 'codegen', 'build', 'test', 'pr']));
+    const codegen = steps.find((s) => s.attributes['autodev.step.id'] === 'codegen')!;
+    const modelCall = spans.find((s) => s.name === 'autodev.model.call' && s.parentSpanId === codegen.spanId);
+    expect(modelCall?.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
+    expect(JSON.stringify(spans)).not.toContain(OPENAI_KEY);
+    expect(JSON.stringify(spans)).not.toContain(GITHUB_TOKEN);
+    expect(collector.rejected()).toEqual([]);
   });
 
   it('guards every route with the bearer token', async () => {

@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { autodevSchema } from '../../src/config/schema.js';
+import type { CodegenInputs } from '../../src/plan/types.js';
 import { createAutodevServer, type AutodevServer } from '../../src/server/server.js';
 import { createTaskStore, type StoredTask, type TaskStore } from '../../src/store/task-store.js';
 import { until } from '../support/poll.js';
@@ -35,7 +36,9 @@ interface Serving {
   finished(id: string): Promise<StoredTask>;
 }
 
-async function startServer(options: { allowlist?: string[]; token?: string | null; git?: GitHttpServer } = {}): Promise<Serving> {
+async function startServer(
+  options: { allowlist?: string[]; token?: string | null; git?: GitHttpServer; config?: Record<string, unknown> } = {},
+): Promise<Serving> {
   const dir = await makeTempDir('autodev-serve-intake-');
   const state = path.join(dir, 'state');
   const env = {
@@ -51,7 +54,12 @@ async function startServer(options: { allowlist?: string[]; token?: string | nul
   // (the repositories here have nothing to build).
   const llm = await startOpenAiServer({ replies: [] });
   const server = createAutodevServer({
-    config: autodevSchema.parse({ allowlist_repos: options.allowlist ?? [], sandbox: 'none', llm: { api_url: llm.baseUrl } }),
+    config: autodevSchema.parse({
+      allowlist_repos: options.allowlist ?? [],
+      sandbox: 'none',
+      ...options.config,
+      llm: { api_url: llm.baseUrl, ...(options.config?.llm as object) },
+    }),
     env,
     cwd: dir,
     stateDir: state,
@@ -136,5 +144,66 @@ describe('serve and a repository over http', () => {
       expect(text).not.toContain(PASSWORD);
       expect(text).not.toContain('someone');
     }
+  });
+});
+
+describe("serve and a task's generation options", () => {
+  const codegen = (task: StoredTask) => task.plan!.steps.find((s) => s.id === 'codegen')!.inputs as CodegenInputs;
+
+  it('takes strategy, candidates and edit_format from the body over the config, as the flags of run do', async () => {
+    const repo = await plainRepo();
+    const serving = await startServer({ token: SERVE_TOKEN, config: { llm: { edit_format: 'udiff' }, generate: { candidates: 4 } } });
+    const asked = await serving.post({ repo, title: 'Fix add', strategy: 'candidates', candidates: 2, edit_format: 'whole' });
+    expect(asked.status).toBe(202);
+    const task = await serving.finished(asked.json.id);
+    expect(task.request).toMatchObject({ strategy: 'candidates', candidates: 2, editFormat: 'whole' });
+    expect(codegen(task)).toMatchObject({ strategy: 'candidates', format: 'whole' });
+    expect(codegen(task).candidates!.map((c) => c.format)).toEqual(['whole', 'whole']);
+    expect(task.plan!.steps.map((s) => s.id)).toContain('select');
+
+    // Without them, the config's: four candidates in udiff.
+    const plain = await serving.post({ repo, title: 'Fix add' });
+    const configured = codegen(await serving.finished(plain.json.id));
+    expect(configured.candidates!.map((c) => c.format)).toEqual(['udiff', 'udiff', 'udiff', 'udiff']);
+
+    // camelCase alias; a single strategy over the config's count.
+    const single = await serving.post({ repo, title: 'Fix add', strategy: 'single', editFormat: 'search-replace' });
+    const alone = codegen(await serving.finished(single.json.id));
+    expect(alone).toMatchObject({ strategy: 'single', format: 'search-replace' });
+    expect(alone.candidates).toBeUndefined();
+  });
+
+  it('answers a bad strategy, candidates or edit format with 400 naming the field as sent', async () => {
+    const repo = await plainRepo();
+    const serving = await startServer({ token: SERVE_TOKEN });
+    for (const [body, field] of [
+      [{ strategy: 'best' }, 'strategy'],
+      [{ candidates: 0 }, 'candidates'],
+      [{ candidates: 2.5 }, 'candidates'],
+      [{ edit_format: 'xml' }, 'edit_format'],
+      [{ editFormat: 'xml' }, 'editFormat'],
+      [{ edit_format: 'whole', editFormat: 'udiff' }, 'editFormat'],
+    ] as const) {
+      const refused = await serving.post({ repo, title: 'Fix add', ...body });
+      expect({ status: refused.status, field: refused.json.field }).toEqual({ status: 400, field });
+      expect(refused.json.error).toContain(field);
+    }
+    expect(await serving.store.list()).toEqual([]);
+  });
+
+  it('refuses the agent strategy with sandbox = "none" (403 naming strategy) unless agent.allow_unsandboxed; asked for, it fails rather than falls back', async () => {
+    const repo = await plainRepo();
+    const open = await startServer({ token: SERVE_TOKEN });
+    const refused = await open.post({ repo, title: 'Fix add', strategy: 'agent' });
+    expect(refused.status).toBe(403);
+    expect(refused.json).toMatchObject({ field: 'strategy', error: expect.stringContaining('sandbox = "none"') });
+    expect(await open.store.list()).toEqual([]);
+
+    const allowed = await startServer({ token: SERVE_TOKEN, config: { agent: { allow_unsandboxed: true } } });
+    const accepted = await allowed.post({ repo, title: 'Fix add', strategy: 'agent' });
+    expect(accepted.status).toBe(202);
+    const agent = codegen(await allowed.finished(accepted.json.id));
+    expect(agent.strategy).toBe('agent');
+    expect(agent.agent?.onUnsupported).toBe('fail');
   });
 });

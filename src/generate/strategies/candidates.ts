@@ -4,8 +4,10 @@
 // endpoint honours it: a reply with fewer choices than asked shows it does not, and the rest are
 // asked one request each. Every call is admitted by the task's budget before it is made, in the
 // plan's order, and holds its bound until its reply is counted: so under pressure fewer candidates
-// are asked for, never more than the budget pays for. A repair round asks again only for the
-// failed candidates the select step chose (the best one or two), each with its own failure.
+// are asked for, never more than the budget pays for. A malformed reply (no readable edit) is asked
+// again once, with the parse error, as the single strategy does, admitted by the budget like any
+// call; malformed twice (or not admitted), the candidate is dropped. A repair round asks again only
+// for the failed candidates the select step chose (the best one or two), each with its own failure.
 import type { ChatMessage } from '../../ports/types.js';
 import type { Admission } from '../budget.js';
 import { MIN_REPLY_TOKENS } from '../budget.js';
@@ -30,6 +32,8 @@ interface Slot {
   temperature: number;
   repair: RepairFeedback | null;
   repairs?: string;
+  /** Set when this asks again for a malformed reply: why it could not be used, and what that reply cost. */
+  reask?: { formatError: string; promptTokens: number; completionTokens: number };
 }
 
 /** Admitted calls: one request for `slots` (n = slots.length when more than one). */
@@ -56,11 +60,20 @@ export const candidatesStrategy: Strategy = {
     let nHonoured: boolean | null = null;
     while (pending.length > 0 && refusal === null) {
       const calls: Call[] = [];
-      for (const group of pending) {
+      for (const [g, group] of pending.entries()) {
         const admitted = admitGroup(input, group, nHonoured !== false);
         calls.push(...admitted.calls);
         if (admitted.refusal) {
           refusal = admitted.refusal;
+          // A malformed reply the budget does not let be asked again is dropped as it was.
+          const called = new Set(admitted.calls.flatMap((call) => call.slots));
+          for (const slot of pending.slice(g).flat()) {
+            if (slot.reask && !called.has(slot)) {
+              const reason = `malformed reply: ${slot.reask.formatError} (not asked again: ${refusal})`;
+              dropped.push({ origin: originOf(slot, 0, 0), reason });
+              input.warn(`candidate from ${slot.model} (t=${slot.temperature}) dropped: ${reason}`);
+            }
+          }
           break;
         }
       }
@@ -88,8 +101,17 @@ export const candidatesStrategy: Strategy = {
             generated.push({ ...editFormat(slot.format).parse(content), origin });
           } catch (error) {
             if (!(error instanceof ReplyFormatError)) throw error;
-            dropped.push({ origin, reason: `malformed reply: ${error.message}` });
-            input.warn(`candidate from ${slot.model} (t=${slot.temperature}) was malformed (${error.message}); dropped`);
+            const who = `candidate from ${slot.model} (t=${slot.temperature})`;
+            if (slot.reask) {
+              dropped.push({ origin, reason: `malformed reply, twice: ${error.message}` });
+              input.warn(`${who} was malformed again (${error.message}); dropped`);
+              return;
+            }
+            const { promptTokens: spentPrompt, completionTokens: spentCompletion } = origin;
+            pending.push([
+              { ...slot, reask: { formatError: error.message, promptTokens: spentPrompt, completionTokens: spentCompletion } },
+            ]);
+            input.warn(`${who} was malformed (${error.message}); asking again`);
           }
         });
       });
@@ -97,7 +119,8 @@ export const candidatesStrategy: Strategy = {
       if (firstError !== null && generated.length === 0 && pending.length === 0) throw firstError;
     }
     const asked = generated.length + dropped.length;
-    if (refusal !== null) {
+    // Refused only a re-ask, every candidate was asked for: its drop says why, no note of fewer.
+    if (refusal !== null && asked < slots.length) {
       notes.push(`fewer candidates: ${asked} of ${slots.length} asked for (${refusal})`);
       input.warn(notes[notes.length - 1]);
     }
@@ -146,7 +169,12 @@ function groups(slots: Slot[]): Slot[][] {
  */
 function admitGroup(input: StrategyInput, group: Slot[], tryN: boolean): { calls: Call[]; refusal: string | null } {
   const { budget, settings } = input;
-  const messages = buildMessages({ ...input, repair: group[0].repair, format: editFormat(group[0].format), formatError: null });
+  const messages = buildMessages({
+    ...input,
+    repair: group[0].repair,
+    format: editFormat(group[0].format),
+    formatError: group[0].reask?.formatError ?? null,
+  });
   const floor = Math.min(settings.maxTokens, MIN_REPLY_TOKENS);
   if (tryN && group.length > 1) {
     for (let n = group.length; n >= 2; n--) {
@@ -190,13 +218,14 @@ async function makeCall(input: StrategyInput, call: Call): Promise<{ contents: s
   return { contents, promptTokens: reply.promptTokens, completionTokens: reply.completionTokens };
 }
 
+/** A candidate's origin; its tokens include those of the malformed reply it was asked again for. */
 function originOf(slot: Slot, promptTokens: number, completionTokens: number): CandidateOrigin {
   return {
     model: slot.model,
     requestedFormat: slot.format,
     temperature: slot.temperature,
-    promptTokens,
-    completionTokens,
+    promptTokens: promptTokens + (slot.reask?.promptTokens ?? 0),
+    completionTokens: completionTokens + (slot.reask?.completionTokens ?? 0),
     ...(slot.repairs ? { repairs: slot.repairs } : {}),
   };
 }

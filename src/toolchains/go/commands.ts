@@ -46,3 +46,29 @@ function goLint(repo: RepoFacts, host: HostFacts, mod: string[], patterns: strin
   }
   return { argv: ['go', 'vet', ...mod, ...patterns], format: 'go-vet' };
 }
+
+/** `<import path>.<Test…>` and the top-level test of a subtest name. */
+const GO_TEST_NAME = /^(.+?)\.((?:Test|Example|Fuzz)\w*)(?:\/.*)?$/;
+
+/**
+ * `go test` narrowed to the suspected flaky tests: `-run '^(TestA|TestB)$'` over just their packages
+ * (their import paths in place of the command's `./...` patterns). A subtest runs with its whole
+ * top-level test (go's `-run` takes a pattern per level; the parent is the one name sure to match).
+ * A package that failed outside its tests (named by its import path alone) cannot be narrowed.
+ */
+export function selectGoTests(argv: string[], names: string[], format: string): string[] | null {
+  if (format !== 'go-test' || names.length === 0) return null;
+  const packages = new Set<string>();
+  const tests = new Set<string>();
+  for (const name of names) {
+    const m = GO_TEST_NAME.exec(name);
+    if (!m) return null;
+    packages.add(m[1]);
+    tests.add(m[2]);
+  }
+  const testAt = argv.indexOf('test');
+  if (testAt < 0) return null;
+  const isPattern = (a: string) => a === '.' || a.startsWith('./') || a.startsWith('../') || a.endsWith('/...');
+  const kept = argv.slice(testAt + 1).filter((a) => !isPattern(a));
+  return [...argv.slice(0, testAt + 1), '-run', `^(${[...tests].join('|')})$`, ...kept, ...packages];
+}

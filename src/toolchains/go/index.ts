@@ -1,7 +1,7 @@
 // Go with modules (go.mod, go.work): everything autodev knows about it, behind the Toolchain interface.
 import type { Toolchain } from '../types.js';
 import { goContext } from './context.js';
-import { goCommands } from './commands.js';
+import { goCommands, selectGoTests } from './commands.js';
 import { goDeclared, goSumLocked } from './manifest.js';
 import { depsFailureLine, isGoTestFile, parseGoDiagnostics, parseGoTest } from './output.js';
 import { narrowGoCommand, readGoMembers, scopeGoBaselineFailures } from './workspace.js';
@@ -59,6 +59,7 @@ export const go: Toolchain = {
   },
   depsFailureLine,
   narrow: narrowGoCommand,
+  selectTests: selectGoTests,
   scopeBaselineFailures: scopeGoBaselineFailures,
   // A task names a Go test by its function (`TestSum`), which covers its subtests.
   testLeaf: (name) => /\.((?:Test|Example|Fuzz)[^/]*)(?:\/|$)/.exec(name)?.[1] ?? '',

@@ -71,3 +71,26 @@ export function mavenCommands(repo: RepoFacts, _host: HostFacts): ToolchainComma
     ...(workspace ? { workspace } : {}),
   };
 }
+
+/**
+ * `mvn test` narrowed to the suspected flaky tests with Surefire's filter:
+ * `-Dtest=CalcTest#adds+subtracts,…` (the class by its simple name, the form Surefire documents: a
+ * class of that name in another package runs too, which decides nothing; methods joined by `+`); a
+ * module with none of them passes instead of failing for it (`surefire.failIfNoSpecifiedTests`).
+ * A parameterized case (`adds(int)[1]`) runs as its whole method. A name that is no method of a
+ * class (a display name with spaces) cannot be named: then the whole command runs again.
+ */
+export function selectSurefireTests(argv: string[], names: string[], format: string): string[] | null {
+  if (format !== 'surefire' || names.length === 0) return null;
+  const byClass = new Map<string, Set<string>>();
+  for (const name of names) {
+    // `<module dir>/<class>#<method>`: the module's directory does not reach the filter.
+    const m = /^(?:.*\/)?(?:[\w$]+\.)*([\w$]+)#([\w$]+)(?:[([].*)?$/.exec(name);
+    if (!m) return null;
+    const methods = byClass.get(m[1]) ?? new Set<string>();
+    methods.add(m[2]);
+    byClass.set(m[1], methods);
+  }
+  const filter = [...byClass].map(([cls, methods]) => `${cls}#${[...methods].join('+')}`).join(',');
+  return [...argv, `-Dtest=${filter}`, '-Dsurefire.failIfNoSpecifiedTests=false'];
+}

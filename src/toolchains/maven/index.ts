@@ -2,7 +2,7 @@
 // are recognised, and said to be unsupported, rather than mistaken for "no project".
 import type { Toolchain } from '../types.js';
 import { mavenContext } from './context.js';
-import { mavenCommands } from './commands.js';
+import { mavenCommands, selectSurefireTests } from './commands.js';
 import { MAVEN_CENTRAL, mavenDeclared } from './manifest.js';
 import { isJavaTestFile, mavenDepsFailureLine, parseMavenLint, parseMavenOutput, parseSurefireReports } from './output.js';
 import { mavenModuleDirs, narrowMaven, readMavenMembers, scopeMavenFailures } from './workspace.js';
@@ -68,6 +68,7 @@ export const maven: Toolchain = {
   },
   depsFailureLine: mavenDepsFailureLine,
   narrow: narrowMaven,
+  selectTests: selectSurefireTests,
   scopeBaselineFailures: (failures, scope) => scopeMavenFailures(failures, scope),
   isTestFile: isJavaTestFile,
   reproduction: {

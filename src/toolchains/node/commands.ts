@@ -215,3 +215,33 @@ function readJson(text: string | undefined): Record<string, any> | null {
     return null;
   }
 }
+
+/** A test file as the runners print it, safe to pass as their path filter (a regex for jest, a substring for vitest). */
+const PLAIN_TEST_FILE = /^[\w@./-]+\.[cm]?[jt]sx?$/;
+
+/**
+ * The test command narrowed to the suspected flaky tests, for jest and vitest where the command
+ * reaches the runner (the extra arguments the plan gave it, `--verbose` for jest and
+ * `--reporter=verbose` for vitest, say which runs and that `npm test -- …` gets to it): `-t` with a
+ * pattern matching the tests' own titles at the end of their full names (a test of the same title
+ * in another suite runs too, which decides nothing), and their files as path filters. Other runners,
+ * a script that is more than the runner, and workspace runs are not narrowed.
+ */
+export function selectNodeTests(argv: string[], names: string[], format: string): string[] | null {
+  if (format !== 'node-test' || names.length === 0) return null;
+  if (!argv.includes('--verbose') && !argv.includes('--reporter=verbose')) return null;
+  const titles = new Set<string>();
+  const files = new Set<string>();
+  for (const name of names) {
+    const parts = name.split(' > ');
+    const title = parts[parts.length - 1].trim();
+    if (!title) return null;
+    titles.add(title);
+    if (parts.length > 1 && PLAIN_TEST_FILE.test(parts[0])) files.add(parts[0]);
+    else files.add('');
+  }
+  const escaped = [...titles].map((t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  // Every name must say its file for the files to narrow the run; else all files run, filtered by title.
+  const paths = files.has('') ? [] : [...files];
+  return [...argv, '-t', `(?:${escaped.join('|')})$`, ...paths];
+}

@@ -3,7 +3,7 @@ import type { DependencyReader, LockedPackage } from '../../depcheck/types.js';
 import type { Toolchain } from '../types.js';
 import { nodeContext } from './context.js';
 import { pnpmLocked, yarnLocked } from './lockfiles.js';
-import { nodeCommands } from './commands.js';
+import { nodeCommands, selectNodeTests } from './commands.js';
 import { npmDeclared, npmLocked, npmWorkspaceDirs } from './manifest.js';
 import { nodeHostInstall } from './host-install.js';
 import { isNodeTestFile, nodeDepsFailureLine, parseNodeTestOutput, parseTsc, parseWorkspaceTestOutput } from './output.js';
@@ -81,6 +81,7 @@ export const node: Toolchain = {
   },
   depsFailureLine: nodeDepsFailureLine,
   narrow: narrowNodeCommand,
+  selectTests: selectNodeTests,
   scopeBaselineFailures: (failures, scope) => scopeNodeBaselineFailures(failures, scope),
   isTestFile: isNodeTestFile,
   reproduction: {

@@ -88,3 +88,25 @@ function rustHasDependencies(repo: RepoFacts): boolean {
   }
   return docs.some((doc) => dependencyTables(doc).some((t) => Object.entries(t).some(([name, spec]) => remote(name, spec))));
 }
+
+/**
+ * `cargo test` narrowed to the suspected flaky tests: libtest's filters after `--`, matched
+ * `--exact`ly against each binary's test paths (the name without the `<target>::` the parser adds). A
+ * path another binary has too runs there as well, which costs a little and decides nothing. Doc
+ * tests (rustdoc's names drop suffixes the filter would need) and a binary that died as a whole
+ * (named by its target alone) cannot be named: then the whole command runs again.
+ */
+export function selectCargoTests(argv: string[], names: string[], format: string): string[] | null {
+  if (format !== 'cargo-test' || names.length === 0) return null;
+  const paths: string[] = [];
+  for (const name of names) {
+    const at = name.indexOf('::');
+    if (at < 0 || / - .*\(line \d+\)$/.test(name)) return null;
+    paths.push(name.slice(at + 2));
+  }
+  const unique = [...new Set(paths)];
+  const dashes = argv.indexOf('--');
+  if (dashes < 0) return [...argv, '--', '--exact', ...unique];
+  // The command's own test-binary arguments stay; the filters join them.
+  return [...argv.slice(0, dashes + 1), '--exact', ...argv.slice(dashes + 1), ...unique];
+}

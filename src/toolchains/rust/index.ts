@@ -2,7 +2,7 @@
 import path from 'node:path';
 import type { Toolchain } from '../types.js';
 import { rustContext } from './context.js';
-import { rustCommands } from './commands.js';
+import { rustCommands, selectCargoTests } from './commands.js';
 import { rustHostInstall } from './host-install.js';
 import { findCrateTraits } from './crate-traits.js';
 import { cargoDeclared, cargoLocked, cargoWorkspaceDeps } from './manifest.js';
@@ -76,6 +76,7 @@ export const rust: Toolchain = {
   },
   depsFailureLine,
   narrow: narrowCommand,
+  selectTests: selectCargoTests,
   scopeBaselineFailures,
   isTestFile: isRustTestFile,
   reproduction: {

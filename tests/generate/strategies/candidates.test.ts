@@ -1,7 +1,8 @@
 // The `candidates` strategy against the scripted OpenAI server over real HTTP: candidates alike in
 // model, format and temperature go in one request with `n` where the server honours it, one by one
 // where it does not; each call is admitted by the budget before it is made, so a budget that pays
-// for two calls gets two, not three; a malformed candidate is dropped, not the round.
+// for two calls gets two, not three; a malformed candidate is asked again once (within the budget),
+// then dropped, not the round.
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { budgetMeter, promptBound } from '../../../src/generate/budget.js';
 import { editFormat } from '../../../src/generate/formats/index.js';
@@ -124,15 +125,89 @@ describe('the candidates strategy', () => {
     expect(server.chatBodies()).toHaveLength(0);
   });
 
-  it('drops a malformed candidate and keeps the others', async () => {
-    const server = await startOpenAiServer();
+  /** Three candidates, each its own request; the one at t=0.2 answers `first` and, asked again, `again`. */
+  async function malformedServer(
+    first: string,
+    again: string,
+    spend?: { promptTokens: number; completionTokens: number },
+  ): Promise<OpenAiServer> {
+    const server = await startOpenAiServer({
+      onRequest: (body) => {
+        if (body.temperature !== 0.2) return { content: reply(`a + b /* t=${body.temperature} */`), completionTokens: 10, ...spend };
+        const reasked = JSON.stringify(body.messages).includes('Your last reply could not be used');
+        return reasked ? { content: again, completionTokens: 11, ...spend } : { content: first, completionTokens: 7, ...spend };
+      },
+    });
     servers.push(server);
-    server.enqueue({ content: 'just prose' }, { content: reply('a + b') }, { content: reply('b + a') });
-    const { outcome } = await run(server);
+    return server;
+  }
+  const DISTINCT = {
+    candidates: [0.2, 0.5, 0.8].map((temperature) => ({ model: 'test-model', format: 'udiff', temperature })),
+  };
+
+  it('asks a malformed candidate again once, with the parse error, as the single strategy does', async () => {
+    const server = await malformedServer('just prose', reply('a.wrapping_add(b)'));
+    const { outcome, spent, warnings } = await run(server, DISTINCT);
+    expect(outcome.status).toBe('generated');
+    if (outcome.status !== 'generated') return;
+    expect(outcome.candidates).toHaveLength(3);
+    expect(outcome.dropped).toEqual([]);
+    const bodies = server.chatBodies();
+    expect(bodies).toHaveLength(4);
+    expect(spent.calls).toBe(4);
+    // Only the fourth call, at t=0.2, says why the reply could not be used.
+    const reasks = bodies.filter((b) => JSON.stringify(b.messages).includes('Your last reply could not be used'));
+    expect(reasks.map((b) => b.temperature)).toEqual([0.2]);
+    expect(bodies[3]).toBe(reasks[0]);
+    // The candidate asked again counts both replies' tokens.
+    const again = outcome.candidates.find((c) => c.origin!.temperature === 0.2)!;
+    expect(again.origin!.completionTokens).toBe(18);
+    expect(warnings).toEqual([expect.stringMatching(/\(t=0\.2\) was malformed \(.*\); asking again$/)]);
+  });
+
+  it('drops a candidate malformed twice and keeps the others', async () => {
+    const server = await malformedServer('just prose', 'prose again');
+    const { outcome, warnings } = await run(server, DISTINCT);
+    expect(outcome.status).toBe('generated');
+    if (outcome.status !== 'generated') return;
+    expect(outcome.candidates.map((c) => c.origin!.temperature).sort()).toEqual([0.5, 0.8]);
+    expect(outcome.dropped).toEqual([
+      {
+        origin: expect.objectContaining({ temperature: 0.2, completionTokens: 18 }),
+        reason: expect.stringMatching(/^malformed reply, twice/),
+      },
+    ]);
+    expect(server.chatBodies()).toHaveLength(4);
+    expect(warnings).toEqual([expect.stringMatching(/asking again$/), expect.stringMatching(/was malformed again .*; dropped$/)]);
+  });
+
+  it('asks again only what the budget pays for: with three calls paid, the malformed one is dropped, not re-asked', async () => {
+    const messages = buildMessages({
+      task: { title: 'Fix add', description: '' },
+      context: null,
+      baseline: { failingTests: [] },
+      repair: null,
+      format: editFormat('udiff'),
+      formatError: null,
+    });
+    // Three calls' bounds and a little; each reply uses all of its bound, so a fourth call does not fit.
+    const bound = promptBound(messages) + SETTINGS.maxTokens;
+    const spend = { promptTokens: promptBound(messages), completionTokens: SETTINGS.maxTokens };
+    const server = await malformedServer('just prose', reply('a.wrapping_add(b)'), spend);
+    const { outcome, warnings } = await run(server, { ...DISTINCT, maxTotalTokens: 3 * bound + 10 });
+    expect(server.chatBodies()).toHaveLength(3);
     expect(outcome.status).toBe('generated');
     if (outcome.status !== 'generated') return;
     expect(outcome.candidates).toHaveLength(2);
-    expect(outcome.dropped).toEqual([expect.objectContaining({ reason: expect.stringMatching(/^malformed reply/) })]);
+    expect(outcome.dropped).toEqual([
+      expect.objectContaining({ reason: expect.stringMatching(/^malformed reply: .*\(not asked again: token budget/) }),
+    ]);
+    // All three were asked for: no note of fewer candidates.
+    expect(outcome.notes).toEqual([]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/asking again$/),
+      expect.stringMatching(/dropped: malformed reply: .*not asked again/),
+    ]);
   });
 
   it('in a repair round asks only for the candidates to repair, each with its own failure', async () => {
